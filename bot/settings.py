@@ -1,0 +1,159 @@
+"""Every setting of PRODUCT.md's configuration table, from the environment or a ``.env`` file."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.durations import DurationError, parse_duration
+
+Locale = Literal["zh_CN", "en"]
+SUPPORTED_LOCALES: tuple[Locale, ...] = ("zh_CN", "en")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./yishi.db"
+
+# What each variable expects, said to the operator when a value is refused.
+_EXPECTED: dict[str, str] = {
+    "TELEGRAM_BOT_TOKEN": "the token BotFather gave you, e.g. 123456789:AA...",
+    "TELEGRAM_BASE_URL": "an http(s) URL ending in /bot, e.g. http://127.0.0.1:8081/bot",
+    "DATABASE_URL": "a SQLAlchemy async URL: sqlite+aiosqlite:///path.db or "
+    "postgresql+asyncpg://user@host:5432/db",
+    "YISHI_ADMIN_IDS": "comma-separated Telegram user ids, e.g. 12345,67890",
+    "YISHI_TIMEZONE": "an IANA time zone, e.g. Asia/Shanghai",
+    "YISHI_LOCALE": "zh_CN or en",
+    "YISHI_DIGEST_TIME": "a local time HH:MM, e.g. 08:30",
+    "YISHI_ESCALATION_SLA": "a duration such as 3d, 36h or 90m",
+    "YISHI_CATALOG": "the path of an existing catalogue file",
+}
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str | None = Field(default=None, alias="TELEGRAM_BASE_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="YISHI_ADMIN_IDS"
+    )
+    timezone: str = Field(default="Asia/Shanghai", alias="YISHI_TIMEZONE")
+    locale: Locale = Field(default="zh_CN", alias="YISHI_LOCALE")
+    digest_time: time = Field(default=time(8, 30), alias="YISHI_DIGEST_TIME")
+    escalation_sla: timedelta = Field(default=timedelta(days=3), alias="YISHI_ESCALATION_SLA")
+    catalog: Path | None = Field(default=None, alias="YISHI_CATALOG")
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", str(value).strip()):
+            raise ValueError("malformed token")
+        return str(value).strip()
+
+    @field_validator("telegram_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        text = str(value).strip()
+        if not re.fullmatch(r"https?://\S+/bot", text):
+            raise ValueError("not an http(s) URL ending in /bot")
+        return text
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not re.match(r"(sqlite\+aiosqlite|postgresql\+asyncpg)://", text):
+            raise ValueError("unsupported database URL")
+        return text
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace("，", ",").split(",")]
+            return frozenset(int(part) for part in parts if part)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("unknown time zone") from error
+        return value
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _locale(cls, value: Any) -> Any:
+        text = str(value).strip().replace("-", "_")
+        aliases = {"zh": "zh_CN", "zh_cn": "zh_CN", "en": "en", "en_us": "en", "en_gb": "en"}
+        return aliases.get(text.lower(), text)
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _digest_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+            if not match:
+                raise ValueError("not HH:MM")
+            return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("escalation_sla", mode="before")
+    @classmethod
+    def _sla(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except DurationError as error:
+                raise ValueError("not a duration") from error
+        return value
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("no such file")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_superadmin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a bad value raises :class:`SettingsError` naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
+            field = Settings.model_fields.get(name.lower())
+            variable = field.alias if field and field.alias else name
+            given = problem.get("input")
+            expected = _EXPECTED.get(str(variable), problem["msg"])
+            lines.append(f"{variable}={given!r} is not valid: expected {expected}.")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,36 @@
+"""One repository per aggregate, bundled per transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.chats import ChatRepository
+from storage.repositories.households import HouseholdRepository
+from storage.repositories.orgs import OrgRepository
+from storage.repositories.roles import RoleRepository
+from storage.repositories.users import UserRepository
+
+
+class Repositories:
+    """The repositories of one transaction, sharing its connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.orgs = OrgRepository(connection)
+        self.chats = ChatRepository(connection)
+        self.users = UserRepository(connection)
+        self.roles = RoleRepository(connection)
+        self.households = HouseholdRepository(connection)
+        self.audit = AuditRepository(connection)
+
+
+__all__ = [
+    "AuditRepository",
+    "ChatRepository",
+    "HouseholdRepository",
+    "OrgRepository",
+    "Repositories",
+    "RoleRepository",
+    "UserRepository",
+]

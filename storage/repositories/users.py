@@ -1,0 +1,75 @@
+"""Telegram users the bot has seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import User
+from storage.tables import users
+from storage.upsert import upsert
+
+
+def _user(row: Any) -> User:
+    return User(
+        user_id=row.user_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        username=row.username,
+        language_code=row.language_code,
+        locale=row.locale,
+        started=row.started,
+    )
+
+
+class UserRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def seen(
+        self,
+        *,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+        now: datetime,
+    ) -> None:
+        await upsert(
+            self._db,
+            users,
+            {
+                "user_id": user_id,
+                "first_name": first_name[:255],
+                "last_name": last_name[:255] if last_name else None,
+                "username": username,
+                "language_code": language_code,
+                "first_seen": now,
+                "last_seen": now,
+                "started": False,
+            },
+            conflict=["user_id"],
+            update=["first_name", "last_name", "username", "language_code", "last_seen"],
+        )
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self._db.execute(select(users).where(users.c.user_id == user_id))).first()
+        return _user(row) if row else None
+
+    async def many(self, user_ids: list[int]) -> dict[int, User]:
+        if not user_ids:
+            return {}
+        rows = await self._db.execute(select(users).where(users.c.user_id.in_(user_ids)))
+        return {row.user_id: _user(row) for row in rows}
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        await self._db.execute(
+            update(users).where(users.c.user_id == user_id).values(locale=locale)
+        )
+
+    async def mark_started(self, user_id: int) -> None:
+        await self._db.execute(update(users).where(users.c.user_id == user_id).values(started=True))

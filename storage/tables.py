@@ -1,0 +1,202 @@
+"""SQLAlchemy Core tables. Times are stored as timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so Alembic migrations are portable between SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("UtcDateTime needs a timezone-aware datetime")
+        moment: datetime = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NODE_LEVELS = ("community", "grid", "building")
+
+# The organisation tree (楼栋 → 网格 → 社区). Levels are data: a parent link and a level name.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("level", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("parent_id", Integer, ForeignKey("nodes.id", ondelete="RESTRICT"), nullable=True),
+    Column("requires_approval", Boolean, nullable=False, default=True),
+    Column("created_by", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_nodes_parent_id", "parent_id"),
+)
+
+# Everything the bot knows about a chat it has seen: its kind, title and language.
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(16), nullable=False),
+    Column("title", String(255), nullable=True),
+    Column("locale", String(8), nullable=True),
+    Column("bot_status", String(16), nullable=False, default="member"),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Each node is bound to at most one chat and each chat to at most one node.
+chat_bindings = Table(
+    "chat_bindings",
+    metadata,
+    Column(
+        "node_id",
+        Integer,
+        ForeignKey("nodes.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("chat_id", BigInteger, nullable=False, unique=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("bound_by", BigInteger, nullable=True),
+    Column("bound_at", UtcDateTime(), nullable=False),
+)
+
+# Single-use codes that bind a new (or unbound) child node to a group chat.
+bind_codes = Table(
+    "bind_codes",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("parent_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Column("used_by", BigInteger, nullable=True),
+    Column("used_chat_id", BigInteger, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_name", String(255), nullable=False),
+    Column("last_name", String(255), nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("language_code", String(16), nullable=True),
+    Column("locale", String(8), nullable=True),
+    Column("started", Boolean, nullable=False, default=False),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_seen", UtcDateTime(), nullable=False),
+)
+
+ROLE_NAMES = (
+    "building_officer",
+    "building_head",
+    "grid_worker",
+    "grid_head",
+    "community_staff",
+    "community_admin",
+)
+
+role_grants = Table(
+    "role_grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("granted_by", BigInteger, nullable=True),
+    Column("granted_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("user_id", "node_id", name="uq_role_grants_user_node"),
+    Index("ix_role_grants_node_id", "node_id"),
+)
+
+# A household (户) of a building, identified by its unit and room (单元-房号).
+households = Table(
+    "households",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("area", Numeric(10, 2), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("node_id", "unit", name="uq_households_node_unit"),
+    CheckConstraint("area IS NULL OR (area > 0 AND area <= 10000)", name="area_range"),
+)
+
+REGISTRATION_STATUSES = ("pending", "approved", "rejected")
+
+# A resident's registration in a household; one per user per building.
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("area", Numeric(10, 2), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("user_id", "node_id", name="uq_registrations_user_node"),
+    Index("ix_registrations_household_id", "household_id"),
+)
+
+# Append-only: rows are inserted, never updated or deleted.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor_id", BigInteger, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("node_id", Integer, nullable=True),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("details", JSON, nullable=False),
+    Index("ix_audit_log_node_id", "node_id"),
+)
