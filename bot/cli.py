@@ -1,0 +1,115 @@
+"""``yishi run | demo | db upgrade`` (``python -m bot`` is the same)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+
+NO_TOKEN = """\
+TELEGRAM_BOT_TOKEN is not set, so Yishi cannot connect to Telegram.
+
+  1. Open Telegram, talk to @BotFather, send /newbot and follow the steps.
+  2. Put the token it gives you in the environment or in a .env file:
+       TELEGRAM_BOT_TOKEN=123456789:AA...
+  3. Run `yishi run` again.
+
+To see the bot work without a token or network, run `yishi demo`.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yishi", description="Yishi (议事): group consultation for 楼栋, 网格 and 社区 chats."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.add_argument("--webhook-url", help="public URL Telegram posts updates to")
+    run.add_argument("--listen", default="0.0.0.0", help="address the webhook server binds")
+    run.add_argument("--port", type=int, default=8443, help="port the webhook server binds")
+    demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
+    demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
+    demo.add_argument("--db", help="keep the demo's SQLite database at this path")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply schema migrations")
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"Configuration error:\n{error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.telegram_bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_USAGE
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    application = build_application(settings)
+    if args.webhook:
+        if not args.webhook_url:
+            print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)
+            return EXIT_USAGE
+        application.run_webhook(
+            listen=args.listen,
+            port=args.port,
+            webhook_url=args.webhook_url,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def _db_upgrade() -> int:
+    settings = _settings()
+    from storage import migrate
+    from storage.database import Database
+
+    async def upgrade() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            return await migrate.current_revision(database)
+        finally:
+            await database.close()
+
+    revision = asyncio.run(upgrade())
+    print(f"Database {settings.database_url} is at revision {revision}.")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(lang=args.lang, db_path=args.db))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "alembic", "apscheduler", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "db":
+        return _db_upgrade()
+    return _demo(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

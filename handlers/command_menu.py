@@ -1,0 +1,108 @@
+"""Which commands exist, where they work and who may use them: /help and the command menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+)
+from telegram.ext import ExtBot
+
+from bot.services.permissions import Rank
+from locales import Translator
+
+# Where a command is used: a private chat, a group not yet bound, or a group bound to a level.
+PRIVATE, UNBOUND = "private", "unbound"
+BOUND = frozenset({"community", "grid", "building"})
+ANYWHERE = frozenset({PRIVATE, UNBOUND}) | BOUND
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    places: frozenset[str]
+    # The lowest rank that may use it, per place (missing: anyone).
+    ranks: dict[str, Rank] = field(default_factory=dict)
+
+    def allowed(self, place: str, rank: Rank) -> bool:
+        return place in self.places and rank >= self.ranks.get(place, Rank.RESIDENT)
+
+    @property
+    def for_admins_only(self) -> bool:
+        return bool(self.ranks) and all(
+            self.ranks.get(place, Rank.RESIDENT) > Rank.RESIDENT for place in self.places
+        )
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", ANYWHERE),
+    CommandSpec("help", ANYWHERE),
+    CommandSpec("lang", ANYWHERE),
+    CommandSpec("register", frozenset({"building"})),
+    CommandSpec("roles", BOUND),
+    CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
+    CommandSpec(
+        "role",
+        BOUND,
+        {
+            "building": Rank.BUILDING_HEAD,
+            "grid": Rank.GRID_HEAD,
+            "community": Rank.COMMUNITY_ADMIN,
+        },
+    ),
+    CommandSpec(
+        "unrole",
+        BOUND,
+        {
+            "building": Rank.BUILDING_HEAD,
+            "grid": Rank.GRID_HEAD,
+            "community": Rank.COMMUNITY_ADMIN,
+        },
+    ),
+    CommandSpec("newgrid", frozenset({"community"}), {"community": Rank.COMMUNITY_STAFF}),
+    CommandSpec("newbuilding", frozenset({"grid"}), {"grid": Rank.GRID_WORKER}),
+    CommandSpec("bind", frozenset({UNBOUND})),
+    CommandSpec(
+        "unbind",
+        BOUND,
+        {"building": Rank.GRID_WORKER, "grid": Rank.COMMUNITY_STAFF, "community": Rank.SUPERADMIN},
+    ),
+    CommandSpec("setup", frozenset({UNBOUND}), {UNBOUND: Rank.SUPERADMIN}),
+)
+
+
+def commands_for(place: str, rank: Rank) -> list[CommandSpec]:
+    return [spec for spec in COMMANDS if spec.allowed(place, rank)]
+
+
+async def publish_command_menus(bot: ExtBot[None], translator: Translator) -> None:
+    """``setMyCommands`` per language and scope: group admins also see the admin commands."""
+    private = [spec for spec in COMMANDS if PRIVATE in spec.places]
+    group = [spec for spec in COMMANDS if spec.places - {PRIVATE} and not spec.for_admins_only]
+    admin = [spec for spec in COMMANDS if spec.places - {PRIVATE}]
+    for locale, language_code in (("zh_CN", "zh"), ("en", "en"), (None, None)):
+        chosen = translator.resolve(locale)
+
+        def menu(specs: list[CommandSpec], chosen: str = chosen) -> list[BotCommand]:
+            return [
+                BotCommand(spec.name, translator.plain(chosen, f"commands.{spec.name}"))
+                for spec in specs
+            ]
+
+        await bot.set_my_commands(
+            menu(private), scope=BotCommandScopeDefault(), language_code=language_code
+        )
+        await bot.set_my_commands(
+            menu(private), scope=BotCommandScopeAllPrivateChats(), language_code=language_code
+        )
+        await bot.set_my_commands(
+            menu(group), scope=BotCommandScopeAllGroupChats(), language_code=language_code
+        )
+        await bot.set_my_commands(
+            menu(admin), scope=BotCommandScopeAllChatAdministrators(), language_code=language_code
+        )

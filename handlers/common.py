@@ -1,0 +1,148 @@
+"""What every handler shares: who and where, command arguments, replies and refusals."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+
+from bot.services.actors import Actor, ChatKind, Place
+from bot.services.errors import Refusal
+from handlers.context import AppContext
+from locales import Html, escape
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+
+# Parameters whose values are names of things that have their own localised label.
+_LABELLED_PARAMS = {"level": "levels", "here": "levels", "role": "role_names", "status": "statuses"}
+
+
+def actor_of(update: Update, context: AppContext) -> Actor:
+    user = update.effective_user
+    assert user is not None
+    return context.actor(user.id)
+
+
+def place_of(update: Update) -> Place:
+    chat = update.effective_chat
+    assert chat is not None
+    kind = ChatKind.PRIVATE if chat.type == "private" else ChatKind.GROUP
+    return Place(chat_id=chat.id, kind=kind, title=chat.title)
+
+
+def command_text(update: Update) -> str:
+    """Everything after the command word (``/cmd@bot``), newlines kept."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def reply(
+    update: Update, context: AppContext, text: Html, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from, as a reply to its message where there is one."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    reply_to = (
+        ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+        if message is not None and update.callback_query is None
+        else None
+    )
+    return await context.bot.send_message(
+        chat_id=chat.id,
+        text=text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        reply_parameters=reply_to,
+        link_preview_options=None,
+    )
+
+
+def render_refusal(context: AppContext, refusal: Refusal) -> Html:
+    params = dict(refusal.params)
+    for name, section in _LABELLED_PARAMS.items():
+        value = params.get(name)
+        if isinstance(value, str) and context.bot_data.translator.has(f"{section}.{value}"):
+            params[name] = context.t(f"{section}.{value}")
+    return context.t(f"refusals.{refusal.key}", **params)
+
+
+def answers_refusals(handler: Handler) -> Handler:
+    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: AppContext) -> None:
+        try:
+            await handler(update, context)
+        except Refusal as refusal:
+            text = render_refusal(context, refusal)
+            query = update.callback_query
+            if query is not None:
+                await query.answer(text=_strip_markup(text)[:200], show_alert=True)
+            else:
+                await reply(update, context, text)
+
+    return wrapper
+
+
+def _strip_markup(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def is_chat_admin(context: AppContext, chat_id: int, user_id: int) -> bool:
+    """Whether the user administers the Telegram group (asked of Telegram, not our roles)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as error:
+        log.warning("getChatMember(%s, %s) failed: %s", chat_id, user_id, error)
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def user_label(first_name: str, last_name: str | None, user_id: int) -> Html:
+    """A mention that works without a username: ``<a href="tg://user?id=...">name</a>``."""
+    name = " ".join(part for part in (first_name, last_name) if part) or str(user_id)
+    return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
+
+
+async def send_html(context: AppContext, chat_id: int, key: str, **params: Any) -> Message:
+    """Send a localised message to a chat other than the update's (in that chat's language)."""
+    locale = await context.services.people.chat_locale(chat_id)
+    translator = context.bot_data.translator
+    for name, section in _LABELLED_PARAMS.items():
+        value = params.get(name)
+        if isinstance(value, str) and translator.has(f"{section}.{value}"):
+            params[name] = translator(locale, f"{section}.{value}")
+    return await context.bot.send_message(
+        chat_id=chat_id, text=translator(locale, key, **params), parse_mode=ParseMode.HTML
+    )
+
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> None:
+    """Reply with as many messages as it takes, split between lines, never inside one."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = Html(line[: TELEGRAM_TEXT_LIMIT - 16])
+        if chunk and size + len(line) + 1 > TELEGRAM_TEXT_LIMIT - 16:
+            await reply(update, context, Html("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        await reply(update, context, Html("\n".join(chunk)))

@@ -1,0 +1,28 @@
+"""The last line of defence: log the failure and tell the user something went wrong."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from handlers.common import reply
+from handlers.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: AppContext) -> None:
+    log.error("update %r failed", update, exc_info=context.error)
+    if not isinstance(update, Update) or context.locale is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(
+                context.plain("refusals.general.internal_error"), show_alert=True
+            )
+        elif update.effective_message is not None and update.effective_chat is not None:
+            await reply(update, context, context.t("refusals.general.internal_error"))
+    except TelegramError:
+        log.exception("could not report the failure to the chat")
