@@ -1,0 +1,113 @@
+"""End-to-end harness: the real PTB Application, polling the Bot API emulator over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import AIORateLimiter
+
+from bot.app import YishiApplication, build_application, start_polling, stop_polling
+from bot.clock import ManualClock
+from bot.emulator import BotApiEmulator, EmuMessage
+from bot.services import Services
+from bot.settings import load_settings
+
+SUPERADMIN = 1
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+class Harness:
+    """A running bot and the emulated Telegram it talks to, driven as users would."""
+
+    def __init__(self, tmp_path: Path, *, locale: str = "zh_CN") -> None:
+        self.emu = BotApiEmulator()
+        self.clock = ManualClock(START)
+        self.database_path = tmp_path / "yishi.db"
+        self.locale = locale
+        self.app: YishiApplication | None = None
+
+    async def start(self) -> None:
+        await self.emu.start()
+        settings = load_settings(
+            TELEGRAM_BOT_TOKEN=self.emu.token,
+            TELEGRAM_BASE_URL=self.emu.base_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{self.database_path}",
+            YISHI_ADMIN_IDS=str(SUPERADMIN),
+            YISHI_LOCALE=self.locale,
+            _env_file=None,
+        )
+        # Telegram's flood limits are not what these tests are about: lift them.
+        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
+        self.app = build_application(settings, clock=self.clock, rate_limiter=limiter)
+        await start_polling(self.app, poll_timeout=1)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await stop_polling(self.app)
+        await self.emu.stop()
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data.services
+
+    # The world ------------------------------------------------------------------------------
+
+    def user(self, user_id: int, name: str, *, language_code: str = "zh-hans") -> int:
+        self.emu.add_user(user_id, name, language_code=language_code)
+        return user_id
+
+    async def group(
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        members: Iterable[int] = (),
+        admins: Iterable[int] = (),
+    ) -> int:
+        """A group with the bot added as administrator; waits for the bot's greeting."""
+        members, admins = list(members), list(admins)
+        creator = admins[0] if admins else None
+        self.emu.add_group(
+            chat_id, title, members=members, admins=admins, creator=creator, added_by=creator
+        )
+        await self.emu.wait_for_bot_message(chat_id)
+        return chat_id
+
+    # Acting as users ------------------------------------------------------------------------
+
+    async def say(
+        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+    ) -> EmuMessage:
+        """A user sends ``text``; returns the bot's first message in that chat after it."""
+        sent = self.emu.send_message(chat_id, user_id, text, reply_to=reply_to)
+        return await self.emu.wait_for_bot_message(chat_id, after=sent.message_id)
+
+    async def press(
+        self, chat_id: int, message_id: int, user_id: int, button_text: str
+    ) -> dict[str, Any]:
+        """A user presses the button with this text; returns the bot's callback answer."""
+        query_id = self.emu.press_button(chat_id, message_id, user_id, button_text)
+        return await self.emu.wait_for_answer(query_id)
+
+    async def edited(self, chat_id: int, message_id: int) -> EmuMessage:
+        """The message once the bot has edited it."""
+
+        def is_edited() -> bool:
+            message = self.emu.message(chat_id, message_id)
+            return message is not None and message.edit_date is not None
+
+        await self.emu.wait_until(is_edited)
+        message = self.emu.message(chat_id, message_id)
+        assert message is not None
+        return message
+
+    async def settle(self) -> None:
+        """Wait until the bot has fetched every update and gone quiet."""
+        await self.emu.wait_idle()
+
+    def last_bot_message(self, chat_id: int) -> EmuMessage:
+        return self.emu.bot_messages(chat_id)[-1]
