@@ -7,12 +7,14 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.catalogue import load_catalogue
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
 from handlers import register_handlers
 from handlers.command_menu import publish_command_menus
 from handlers.context import AppContext, BotData
+from handlers.runtime import Runtime
 from locales import Translator
 from storage import migrate
 from storage.database import Database
@@ -42,21 +44,31 @@ def build_application(
     clock: Clock | None = None,
     rate_limiter: AIORateLimiter | None = None,
     migrate_on_start: bool = True,
+    tally_interval: float = 3.0,
 ) -> YishiApplication:
     """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
     translator = Translator(settings.locale)
+    catalogue = load_catalogue(settings.catalog)  # a bad file is refused before anything runs
     the_clock = clock or SystemClock()
 
     async def post_init(application: YishiApplication) -> None:
         database = Database(settings.database_url)
         if migrate_on_start:
             await migrate.upgrade(database)
-        application.bot_data.services = Services.build(database, the_clock, settings)
+        services = Services.build(database, the_clock, settings, catalogue, realtime=clock is None)
+        application.bot_data.services = services
+        runtime = Runtime(application.bot, services, translator, tally_interval=tally_interval)
+        application.bot_data.runtime = runtime
         await publish_command_menus(application.bot, translator)
+        await runtime.start()
 
     async def post_shutdown(application: YishiApplication) -> None:
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+            application.bot_data.runtime = None
         services = application.bot_data._services
         if services is not None:
             await services.database.close()

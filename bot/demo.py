@@ -31,20 +31,40 @@ _CODE = re.compile(r"/bind ([a-z0-9]+)")
 # What people are called and what they type, per language of the demo.
 SCRIPTS: dict[str, dict[str, str]] = {
     "zh": {
-        "director": "王主任", "staff": "李社工", "worker": "张网格", "head": "赵楼长",
-        "resident": "钱阿姨", "neighbour": "孙大爷",
-        "staff_chat": "幸福社区工作群", "grid_chat": "第一网格群", "building_chat": "1号楼议事群",
-        "community": "幸福社区", "grid": "第一网格", "building": "1号楼",
-        "hello": "大家好！", "approve": "✅ 通过", "bad_area": "大约七十",
+        "director": "王主任",
+        "staff": "李社工",
+        "worker": "张网格",
+        "head": "赵楼长",
+        "resident": "钱阿姨",
+        "neighbour": "孙大爷",
+        "staff_chat": "幸福社区工作群",
+        "grid_chat": "第一网格群",
+        "building_chat": "1号楼议事群",
+        "community": "幸福社区",
+        "grid": "第一网格",
+        "building": "1号楼",
+        "hello": "大家好！",
+        "approve": "✅ 通过",
+        "bad_area": "大约七十",
     },
     "en": {
-        "director": "Director Wang", "staff": "Li (staff)", "worker": "Zhang (grid)",
-        "head": "Zhao (head)", "resident": "Mrs Qian", "neighbour": "Mr Sun",
-        "staff_chat": "Harmony staff", "grid_chat": "Grid One", "building_chat": "Building 1",
-        "community": "Harmony", "grid": "Grid One", "building": "Building 1",
-        "hello": "Hello everyone!", "approve": "✅ Approve", "bad_area": "about seventy",
+        "director": "Director Wang",
+        "staff": "Li (staff)",
+        "worker": "Zhang (grid)",
+        "head": "Zhao (head)",
+        "resident": "Mrs Qian",
+        "neighbour": "Mr Sun",
+        "staff_chat": "Harmony staff",
+        "grid_chat": "Grid One",
+        "building_chat": "Building 1",
+        "community": "Harmony",
+        "grid": "Grid One",
+        "building": "Building 1",
+        "hello": "Hello everyone!",
+        "approve": "✅ Approve",
+        "bad_area": "about seventy",
     },
-}  # fmt: skip
+}
 
 
 class DemoFailed(Exception):
@@ -86,12 +106,15 @@ class Transcript:
         )
         where = self.titles.get(chat_id, str(chat_id))
         body = (message.text or message.caption or "").replace("\n", "\n      ")
-        label = self._style(f"[{where}] {who}{' (edited)' if edited else ''}:", "1;33"
-                            if message.from_bot else "1;32")  # fmt: skip
+        label = self._style(
+            f"[{where}] {who}{' (edited)' if edited else ''}:",
+            "1;33" if message.from_bot else "1;32",
+        )
         print(f"{label}\n      {body}", file=self.out)
         if message.button_texts():
-            print("      " + "  ".join(f"[{text}]" for text in message.button_texts()),
-                  file=self.out)  # fmt: skip
+            print(
+                "      " + "  ".join(f"[{text}]" for text in message.button_texts()), file=self.out
+            )
 
     def show_edit(self, chat_id: int, message_id: int) -> None:
         self._print(chat_id, self.emu.message(chat_id, message_id), edited=True)
@@ -102,8 +125,15 @@ class DemoRun:
         self.emu = emu
         self.transcript = transcript
 
-    async def say(self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None,
-                  expect: str | None = None) -> EmuMessage:  # fmt: skip
+    async def say(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        expect: str | None = None,
+    ) -> EmuMessage:
         sent = self.emu.send_message(chat_id, user_id, text, reply_to=reply_to)
         try:
             answer = await self.emu.wait_for_bot_message(chat_id, after=sent.message_id)
@@ -124,13 +154,15 @@ class DemoRun:
         query = self.emu.press_button(chat_id, message.message_id, user_id, button)
         answer = await self.emu.wait_for_answer(query)
         self.transcript.note(f"{self.transcript.names[user_id]} ▸ [{button}] → {answer['text']}")
-        await self.emu.wait_until(lambda: self.emu.message(chat_id, message.message_id).edit_date
-                                  is not None)  # fmt: skip
+        await self.emu.wait_until(
+            lambda: self.emu.message(chat_id, message.message_id).edit_date is not None
+        )
         self.transcript.show_edit(chat_id, message.message_id)
 
     async def group(self, chat_id: int, title: str, members: list[int], admin: int) -> None:
-        self.emu.add_group(chat_id, title, members=members, admins=[admin], creator=admin,
-                           added_by=admin)  # fmt: skip
+        self.emu.add_group(
+            chat_id, title, members=members, admins=[admin], creator=admin, added_by=admin
+        )
         await self.emu.wait_for_bot_message(chat_id)
         await self.emu.wait_idle(quiet=0.05)
         self.transcript.show(chat_id)
@@ -190,14 +222,24 @@ async def run_demo(
         YISHI_LOCALE="zh_CN" if lang == "zh" else "en",
         _env_file=None,
     )
-    people = {SUPERADMIN: words["director"], 2: words["staff"], 3: words["worker"],
-              4: words["head"], 5: words["resident"], 6: words["neighbour"]}  # fmt: skip
+    people = {
+        SUPERADMIN: words["director"],
+        2: words["staff"],
+        3: words["worker"],
+        4: words["head"],
+        5: words["resident"],
+        6: words["neighbour"],
+    }
     for user_id, name in people.items():
         emu.add_user(user_id, name, language_code="zh-hans" if lang == "zh" else "en")
-    titles = {STAFF_CHAT: words["staff_chat"], GRID_CHAT: words["grid_chat"],
-              BUILDING_CHAT: words["building_chat"]}  # fmt: skip
-    transcript = Transcript(emu, stream, {**people, emu.world.bot.id: "Yishi"}, titles,
-                            colour=stream.isatty())  # fmt: skip
+    titles = {
+        STAFF_CHAT: words["staff_chat"],
+        GRID_CHAT: words["grid_chat"],
+        BUILDING_CHAT: words["building_chat"],
+    }
+    transcript = Transcript(
+        emu, stream, {**people, emu.world.bot.id: "Yishi"}, titles, colour=stream.isatty()
+    )
     clock = ManualClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0)
     application = build_application(settings, clock=clock, rate_limiter=limiter)

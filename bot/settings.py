@@ -29,6 +29,7 @@ _EXPECTED: dict[str, str] = {
     "YISHI_DIGEST_TIME": "a local time HH:MM, e.g. 08:30",
     "YISHI_ESCALATION_SLA": "a duration such as 3d, 36h or 90m",
     "YISHI_CATALOG": "the path of an existing catalogue file",
+    "YISHI_NUDGE_BEFORE": "a duration before the deadline such as 24h",
 }
 
 
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(8, 30), alias="YISHI_DIGEST_TIME")
     escalation_sla: timedelta = Field(default=timedelta(days=3), alias="YISHI_ESCALATION_SLA")
     catalog: Path | None = Field(default=None, alias="YISHI_CATALOG")
+    nudge_before: timedelta = Field(default=timedelta(hours=24), alias="YISHI_NUDGE_BEFORE")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -118,7 +120,7 @@ class Settings(BaseSettings):
             return time(int(match.group(1)), int(match.group(2)))
         return value
 
-    @field_validator("escalation_sla", mode="before")
+    @field_validator("escalation_sla", "nudge_before", mode="before")
     @classmethod
     def _sla(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -15,8 +15,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import general, orgs, registration, roles
-from handlers.callbacks import RegistrationVerdict
+from handlers import general, opinions, orgs, proposals, registration, roles, topics
+from handlers.callbacks import ProposalStep, RegistrationVerdict, VoteChoice
 from handlers.context import AppContext
 from handlers.errors import on_error
 from handlers.middleware import know_the_update
@@ -37,6 +37,16 @@ COMMAND_CALLBACKS = {
     "roles": roles.roles,
     "register": registration.register,
     "members": registration.members,
+    "topic": topics.topic,
+    "topics": topics.topics,
+    "close": topics.close,
+    "extend": topics.extend,
+    "cancel": topics.cancel,
+    "result": topics.result,
+    "nudge": topics.nudge,
+    "ballot": topics.ballot,
+    "opinion": opinions.opinion,
+    "propose": proposals.propose,
 }
 
 
@@ -44,12 +54,29 @@ def register_handlers(application: Application[Any, AppContext, Any, Any, Any, A
     application.add_handler(TypeHandler(Update, know_the_update), group=MIDDLEWARE_GROUP)
     for name, callback in COMMAND_CALLBACKS.items():
         application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(topics.vote, pattern=VoteChoice.pattern()))
     application.add_handler(
         CallbackQueryHandler(registration.verdict, pattern=RegistrationVerdict.pattern())
     )
+    application.add_handler(CallbackQueryHandler(proposals.step, pattern=ProposalStep.pattern()))
     application.add_handler(
         ChatMemberHandler(orgs.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, orgs.chat_migrated))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & filters.REPLY & text,
+            opinions.reply_to_ballot,
+        )
+    )
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.REPLY & text, opinions.edited)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & text, opinions.private_text
+        )
+    )
     application.add_handler(CallbackQueryHandler(general.unknown_button))
     application.add_error_handler(on_error)

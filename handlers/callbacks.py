@@ -70,3 +70,22 @@ class RegistrationVerdict(CallbackData):
     PREFIX: ClassVar[str] = "rg"
     registration_id: int
     approve: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VoteChoice(CallbackData):
+    """A resident's press of an option button on a ballot message."""
+
+    PREFIX: ClassVar[str] = "v"
+    topic_id: int
+    option: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProposalStep(CallbackData):
+    """An officer's step on a proposal card: a=accept, d=decline, b=back, c=category, r=reason."""
+
+    PREFIX: ClassVar[str] = "pp"
+    proposal_id: int
+    step: str
+    choice: int

@@ -39,11 +39,27 @@ class CommandSpec:
         )
 
 
+OFFICERS = {
+    "building": Rank.BUILDING_OFFICER,
+    "grid": Rank.GRID_WORKER,
+    "community": Rank.COMMUNITY_STAFF,
+}
+
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", ANYWHERE),
     CommandSpec("help", ANYWHERE),
     CommandSpec("lang", ANYWHERE),
     CommandSpec("register", frozenset({"building"})),
+    CommandSpec("topics", BOUND),
+    CommandSpec("result", BOUND | {PRIVATE}),
+    CommandSpec("opinion", BOUND | {PRIVATE}),
+    CommandSpec("propose", BOUND),
+    CommandSpec("topic", BOUND, OFFICERS),
+    CommandSpec("close", BOUND, OFFICERS),
+    CommandSpec("extend", BOUND, OFFICERS),
+    CommandSpec("cancel", BOUND, OFFICERS),
+    CommandSpec("nudge", BOUND, OFFICERS),
+    CommandSpec("ballot", frozenset({"building"}), OFFICERS),
     CommandSpec("roles", BOUND),
     CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
     CommandSpec(

@@ -76,7 +76,10 @@ def render_refusal(context: AppContext, refusal: Refusal) -> Html:
         value = params.get(name)
         if isinstance(value, str) and context.bot_data.translator.has(f"{section}.{value}"):
             params[name] = context.t(f"{section}.{value}")
-    return context.t(f"refusals.{refusal.key}", **params)
+    key = f"refusals.{refusal.key}"
+    if not context.bot_data.translator.has(key):
+        key = refusal.key  # e.g. a usage line, kept with its feature's strings
+    return context.t(key, **params)
 
 
 def answers_refusals(handler: Handler) -> Handler:

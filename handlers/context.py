@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -11,6 +12,9 @@ from bot.services import Services
 from bot.services.actors import Actor
 from bot.settings import Settings
 from locales import Html, Translator
+
+if TYPE_CHECKING:
+    from handlers.runtime import Runtime
 
 
 class BotData:
@@ -21,6 +25,7 @@ class BotData:
         self._settings: Settings | None = None
         self._translator: Translator | None = None
         self._clock: Clock | None = None
+        self._runtime: Runtime | None = None
 
     def configure(self, settings: Settings, clock: Clock, translator: Translator) -> None:
         self._settings = settings
@@ -51,6 +56,15 @@ class BotData:
     def services(self, value: Services | None) -> None:
         self._services = value
 
+    @property
+    def runtime(self) -> Runtime:
+        assert self._runtime is not None, "the runtime opens in post_init"
+        return self._runtime
+
+    @runtime.setter
+    def runtime(self, value: Runtime | None) -> None:
+        self._runtime = value
+
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """The context of one update. ``locale`` is set once per update by the middleware."""
@@ -79,6 +93,14 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
     def plain(self, key: str, **params: Any) -> str:
         return self.bot_data.translator.plain(self.locale, key, **params)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.bot_data.runtime
+
+    async def publish(self, events: Sequence[object]) -> None:
+        """Hand the domain's events (refresh these messages, deliver the outbox) to the runtime."""
+        await self.services.bus.publish(events)
 
     def actor(self, user_id: int) -> Actor:
         return Actor(user_id=user_id, is_superadmin=self.settings.is_superadmin(user_id))

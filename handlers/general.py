@@ -7,6 +7,7 @@ from telegram import Update
 from handlers.command_menu import PRIVATE, UNBOUND, commands_for
 from handlers.common import actor_of, answers_refusals, command_text, is_chat_admin, place_of, reply
 from handlers.context import AppContext
+from handlers.opinions import start_private_opinion
 from locales import Html
 
 
@@ -21,6 +22,9 @@ async def start(update: Update, context: AppContext) -> None:
     assert user is not None
     if not place.is_group:
         await context.services.people.mark_started(user.id)
+        payload = command_text(update)
+        if payload and await start_private_opinion(update, context, payload):
+            return
         await reply(update, context, context.t("general.start_private", name=user.first_name))
         return
     standing = await context.services.roles.standing(actor_of(update, context), place.chat_id)

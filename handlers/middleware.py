@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.services.people import SeenUser
 from handlers.context import AppContext
 
 
 async def know_the_update(update: Update, context: AppContext) -> None:
+    if not await context.services.people.first_delivery(update.update_id):
+        raise ApplicationHandlerStop  # a redelivered update has had its effect already
     user = update.effective_user
     chat = update.effective_chat
     seen = (

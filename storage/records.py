@@ -102,3 +102,107 @@ class AuditEntry:
     node_id: int | None
     chat_id: int | None
     details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: int
+    node_id: int
+    title: str
+    description: str
+    options: tuple[str, ...]
+    rule: str
+    category: str | None
+    quorum_percent: int | None
+    secret: bool
+    household: bool
+    hide_results: bool
+    scope: str
+    status: str
+    deadline: datetime
+    created_by: int
+    created_at: datetime
+    closed_at: datetime | None
+    outcome: dict[str, Any] | None
+    ballot_salt: str | None
+    last_nudge_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def is_opinion(self) -> bool:
+        return self.rule == "opinion"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPost:
+    topic_id: int
+    chat_id: int
+    node_id: int
+    message_id: int | None
+    voting: bool
+    members: int | None
+    rendered_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    topic_id: int
+    voter_key: str
+    option: int
+    user_id: int | None
+    household_id: int | None
+    area: Decimal | None
+    node_id: int | None
+    channel: str
+    recorded_by: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Opinion:
+    id: int
+    topic_id: int
+    user_id: int
+    public: bool
+    text: str
+    chat_id: int | None
+    message_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: int
+    node_id: int
+    chat_id: int
+    user_id: int
+    text: str
+    status: str
+    topic_id: int | None
+    decided_by: int | None
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DueTimer:
+    id: int
+    kind: str
+    ref: str
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    reply_to: int | None
+    attempts: int

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -199,4 +200,161 @@ audit_log = Table(
     Column("chat_id", BigInteger, nullable=True),
     Column("details", JSON, nullable=False),
     Index("ix_audit_log_node_id", "node_id"),
+)
+
+# --- Topics (议题), ballots and opinions -----------------------------------------------------
+
+TOPIC_STATUSES = ("open", "closed", "cancelled")
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("options", JSON, nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("quorum_percent", Integer, nullable=True),
+    Column("secret", Boolean, nullable=False, default=False),
+    Column("household", Boolean, nullable=False, default=False),
+    Column("hide_results", Boolean, nullable=False, default=False),
+    Column("scope", String(8), nullable=False, default="here"),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("outcome", JSON, nullable=True),
+    # Secret ballots key voters by HMAC(ballot_salt, voter); the salt is erased at close so
+    # afterwards nobody, not even someone reading the database, can link voters to choices.
+    Column("ballot_salt", String(64), nullable=True),
+    Column("last_nudge_at", UtcDateTime(), nullable=True),
+    Index("ix_topics_node_status", "node_id", "status"),
+)
+
+# Where a topic's ballot message lives: one row per chat it was posted in.
+topic_posts = Table(
+    "topic_posts",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("voting", Boolean, nullable=False, default=True),
+    # Human members of the chat when the topic was published (eligible voters per person).
+    Column("members", Integer, nullable=True),
+    Column("rendered_hash", String(64), nullable=True),
+    Index("ix_topic_posts_chat_message", "chat_id", "message_id"),
+)
+
+BALLOT_CHANNELS = ("button", "paper", "visit", "video")
+
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    # "u:<user id>" or "h:<household id>"; for secret ballots an HMAC of that.
+    Column("voter_key", String(80), primary_key=True),
+    Column("option", Integer, nullable=False),
+    # Who pressed (NULL for secret ballots) and which household (NULL unless per household).
+    Column("user_id", BigInteger, nullable=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=True),
+    # The household's registered floor area, for Art. 278 shares (kept for secret ballots too).
+    Column("area", Numeric(10, 2), nullable=True),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=True),
+    Column("channel", String(8), nullable=False, default="button"),
+    Column("recorded_by", BigInteger, nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+opinions = Table(
+    "opinions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("public", Boolean, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("chat_id", "message_id", name="uq_opinions_chat_message"),
+    Index("ix_opinions_topic_id", "topic_id"),
+)
+
+# Telegram membership of users in chats, as last verified (getChatMember / chat_member).
+chat_members = Table(
+    "chat_members",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("member", Boolean, nullable=False),
+    Column("checked_at", UtcDateTime(), nullable=False),
+)
+
+# Resident proposals (/propose) waiting for officers to accept or decline.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=True),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+)
+
+# --- Due work and delivery ---------------------------------------------------------------
+
+# The database is the truth for due work: a row's effect and its done-mark commit together.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("kind", "ref", name="uq_timers_kind_ref"),
+    Index("ix_timers_due", "done_at", "due_at"),
+)
+
+# Announcements that must reach a chat, written in the same transaction as the change they
+# announce: what to say (kind + payload), rendered in the chat's language when sent, and
+# retried by the outbox sender until delivered.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("reply_to", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("failed", Boolean, nullable=False, default=False),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+)
+
+# update_ids already handled: a redelivered update is a no-op.
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("handled_at", UtcDateTime(), nullable=False),
 )

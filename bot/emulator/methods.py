@@ -292,9 +292,14 @@ def _resolve_file(world: World, p: Params, kind: str) -> EmuFile:
     if isinstance(value, str) and value.startswith(("http://", "https://")):
         serial = world.next_serial()
         file = EmuFile(
-            f"URL{serial:08d}", f"AgAD{serial:06d}", f"documents/file_{serial}", b"",
-            value.rsplit("/", 1)[-1] or None, None, kind,
-        )  # fmt: skip
+            f"URL{serial:08d}",
+            f"AgAD{serial:06d}",
+            f"documents/file_{serial}",
+            b"",
+            value.rsplit("/", 1)[-1] or None,
+            None,
+            kind,
+        )
         world.files[file.file_id] = file
         return file
     if value is None:

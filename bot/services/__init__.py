@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.bus import EventBus
+from bot.catalogue import Catalogue
 from bot.clock import Clock
+from bot.outbox import OutboxSender
+from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, on_close_due
+from bot.services.nudges import NudgeService, on_nudge_due
+from bot.services.offline_ballots import OfflineBallots
+from bot.services.opinions import OpinionService
 from bot.services.orgs import OrgService
 from bot.services.people import PeopleService
+from bot.services.proposals import ProposalService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RoleService
+from bot.services.topics import TopicService
 from bot.settings import Settings
+from bot.timers import TimerEngine
 from storage.database import Database
 
 
@@ -17,18 +27,51 @@ from storage.database import Database
 class Services:
     database: Database
     clock: Clock
+    settings: Settings
+    catalogue: Catalogue
+    bus: EventBus
+    timers: TimerEngine
+    outbox: OutboxSender
     orgs: OrgService
     roles: RoleService
     registration: RegistrationService
     people: PeopleService
+    topics: TopicService
+    opinions: OpinionService
+    proposals: ProposalService
+    offline_ballots: OfflineBallots
+    nudges: NudgeService
 
     @classmethod
-    def build(cls, database: Database, clock: Clock, settings: Settings) -> Services:
+    def build(
+        cls,
+        database: Database,
+        clock: Clock,
+        settings: Settings,
+        catalogue: Catalogue,
+        *,
+        realtime: bool = True,
+    ) -> Services:
+        bus = EventBus()
+        timers = TimerEngine(database, clock, bus, realtime=realtime)
+        timers.on(CLOSE_TIMER, on_close_due)
+        timers.on(NUDGE_TIMER, on_nudge_due)
+        topics = TopicService(database, clock, nudge_before=settings.nudge_before)
         return cls(
             database=database,
             clock=clock,
+            settings=settings,
+            catalogue=catalogue,
+            bus=bus,
+            timers=timers,
+            outbox=OutboxSender(database, clock),
             orgs=OrgService(database, clock),
             roles=RoleService(database, clock),
             registration=RegistrationService(database, clock),
             people=PeopleService(database, clock, settings.locale),
+            topics=topics,
+            opinions=OpinionService(database, clock),
+            proposals=ProposalService(database, clock, catalogue, topics),
+            offline_ballots=OfflineBallots(database, clock),
+            nudges=NudgeService(database, clock),
         )

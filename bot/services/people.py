@@ -9,6 +9,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.permissions import is_officer, rank_at
 from storage.database import Database
+from storage.records import User
 
 LOCALE_CHOICES = {"zh": "zh_CN", "zh_cn": "zh_CN", "cn": "zh_CN", "中文": "zh_CN", "en": "en"}
 
@@ -117,3 +118,12 @@ class PeopleService:
                         or (self.default_locale)
                     )
         return self.default_locale
+
+    async def user(self, user_id: int) -> User | None:
+        async with self._db.transaction() as repos:
+            return await repos.users.get(user_id)
+
+    async def first_delivery(self, update_id: int) -> bool:
+        """False when this update was handled before (Telegram redelivered it)."""
+        async with self._db.transaction() as repos:
+            return await repos.chats.first_time(update_id, self._clock.now())

@@ -8,7 +8,11 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.chats import ChatRepository
 from storage.repositories.households import HouseholdRepository
 from storage.repositories.orgs import OrgRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.proposals import ProposalRepository
 from storage.repositories.roles import RoleRepository
+from storage.repositories.timers import TimerRepository
+from storage.repositories.topics import TopicRepository
 from storage.repositories.users import UserRepository
 
 
@@ -23,6 +27,10 @@ class Repositories:
         self.roles = RoleRepository(connection)
         self.households = HouseholdRepository(connection)
         self.audit = AuditRepository(connection)
+        self.topics = TopicRepository(connection)
+        self.proposals = ProposalRepository(connection)
+        self.timers = TimerRepository(connection)
+        self.outbox = OutboxRepository(connection)
 
 
 __all__ = [
@@ -30,7 +38,11 @@ __all__ = [
     "ChatRepository",
     "HouseholdRepository",
     "OrgRepository",
+    "OutboxRepository",
+    "ProposalRepository",
     "Repositories",
     "RoleRepository",
+    "TimerRepository",
+    "TopicRepository",
     "UserRepository",
 ]

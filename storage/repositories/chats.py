@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Chat
-from storage.tables import chats
-from storage.upsert import upsert
+from storage.tables import chat_members, chats, processed_updates
+from storage.upsert import insert_ignore, upsert
 
 
 def _chat(row: Any) -> Chat:
@@ -73,4 +73,40 @@ class ChatRepository:
         )
         await self._db.execute(
             update(chats).where(chats.c.chat_id == old_chat_id).values(bot_status="migrated")
+        )
+
+    async def membership(self, chat_id: int, user_id: int) -> bool | None:
+        """Whether the user was last seen a member of the chat (None: never checked)."""
+        result = await self._db.execute(
+            select(chat_members.c.member).where(
+                chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
+            )
+        )
+        value: bool | None = result.scalar_one_or_none()
+        return value
+
+    async def set_membership(self, chat_id: int, user_id: int, member: bool, now: datetime) -> None:
+        await upsert(
+            self._db,
+            chat_members,
+            {"chat_id": chat_id, "user_id": user_id, "member": member, "checked_at": now},
+            conflict=["chat_id", "user_id"],
+            update=["member", "checked_at"],
+        )
+
+    async def count_members(self, chat_id: int) -> int:
+        result = await self._db.execute(
+            select(func.count())
+            .select_from(chat_members)
+            .where(chat_members.c.chat_id == chat_id, chat_members.c.member.is_(True))
+        )
+        return int(result.scalar_one())
+
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        """Record an update id; False if it was handled before (a redelivery)."""
+        return await insert_ignore(
+            self._db,
+            processed_updates,
+            {"update_id": update_id, "handled_at": now},
+            conflict=["update_id"],
         )

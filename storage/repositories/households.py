@@ -157,3 +157,9 @@ class HouseholdRepository:
             .group_by(registrations.c.status)
         )
         return {status: int(count) for status, count in rows}
+
+    async def household_by_id(self, household_id: int) -> Household | None:
+        row = (
+            await self._db.execute(select(households).where(households.c.id == household_id))
+        ).first()
+        return _household(row) if row else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,10 @@ START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 class Harness:
     """A running bot and the emulated Telegram it talks to, driven as users would."""
 
-    def __init__(self, tmp_path: Path, *, locale: str = "zh_CN") -> None:
+    def __init__(
+        self, tmp_path: Path, *, locale: str = "zh_CN", tally_interval: float = 0.05
+    ) -> None:
+        self.tally_interval = tally_interval
         self.emu = BotApiEmulator()
         self.clock = ManualClock(START)
         self.database_path = tmp_path / "yishi.db"
@@ -41,7 +44,9 @@ class Harness:
         )
         # Telegram's flood limits are not what these tests are about: lift them.
         limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
-        self.app = build_application(settings, clock=self.clock, rate_limiter=limiter)
+        self.app = build_application(
+            settings, clock=self.clock, rate_limiter=limiter, tally_interval=self.tally_interval
+        )
         await start_polling(self.app, poll_timeout=1)
 
     async def stop(self) -> None:
@@ -106,8 +111,17 @@ class Harness:
         return message
 
     async def settle(self) -> None:
-        """Wait until the bot has fetched every update and gone quiet."""
+        """Wait until the bot has fetched every update, refreshed its messages, gone quiet."""
         await self.emu.wait_idle()
+        assert self.app is not None
+        await self.app.bot_data.runtime.settle()
+        await self.emu.wait_idle(quiet=0.05)
+
+    async def pass_time(self, delta: timedelta) -> None:
+        """Move the clock and let the due work (deadlines, nudges) run, as the scheduler would."""
+        self.clock.advance(delta)
+        await self.services.timers.run_due()
+        await self.settle()
 
     def last_bot_message(self, chat_id: int) -> EmuMessage:
         return self.emu.bot_messages(chat_id)[-1]

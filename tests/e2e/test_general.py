@@ -36,12 +36,32 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     head = await h.say(BUILDING_CHAT, BUILDING_HEAD, "/help")
     worker = await h.say(BUILDING_CHAT, GRID_WORKER, "/help")
     assert "你在这里的身份：居民" in (resident.text or "")
-    assert commands(resident.text) == {"start", "help", "lang", "register", "roles"}
+    assert commands(resident.text) == {
+        "start",
+        "help",
+        "lang",
+        "register",
+        "roles",
+        "topics",
+        "result",
+        "opinion",
+        "propose",
+    }
     assert "你在这里的身份：楼栋长" in (head.text or "")
-    assert commands(head.text) - commands(resident.text) == {"members", "role", "unrole"}
+    assert commands(head.text) - commands(resident.text) == {
+        "members",
+        "role",
+        "unrole",
+        "topic",
+        "close",
+        "extend",
+        "cancel",
+        "nudge",
+        "ballot",
+    }
     assert commands(worker.text) - commands(head.text) == {"unbind"}
     private = await h.say(RESIDENT, RESIDENT, "/help")
-    assert commands(private.text) == {"start", "help", "lang"}
+    assert commands(private.text) == {"start", "help", "lang", "result", "opinion"}
 
 
 async def test_lang_switches_a_group_and_a_private_chat(h: Harness) -> None:

@@ -125,8 +125,11 @@ async def test_command_reply_button_answer_edit(emu: BotApiEmulator) -> None:
 
         query_id = emu.press_button(GROUP, reply.message_id, BOB, "No")
         assert await emu.wait_for_answer(query_id) == {
-            "text": "got vote:no", "show_alert": True, "url": None, "cache_time": None,
-        }  # fmt: skip
+            "text": "got vote:no",
+            "show_alert": True,
+            "url": None,
+            "cache_time": None,
+        }
         edited = await emu.wait_for_bot_message(GROUP, predicate=lambda m: m.edit_date is not None)
         assert edited.text == "You chose vote:no"
         assert edited.reply_markup is None  # editMessageText without markup drops it
@@ -234,8 +237,12 @@ async def test_html_entities_use_utf16_offsets(emu: BotApiEmulator, bot: Bot) ->
     assert msg.text == "😀 粗斜 <&>\"' l s x=1"
     got = [(e.type, e.offset, e.length) for e in msg.entities]
     assert got == [
-        ("bold", 3, 2), ("italic", 4, 1), ("text_link", 12, 1), ("spoiler", 14, 1), ("pre", 16, 3),
-    ]  # fmt: skip
+        ("bold", 3, 2),
+        ("italic", 4, 1),
+        ("text_link", 12, 1),
+        ("spoiler", 14, 1),
+        ("pre", 16, 3),
+    ]
     assert msg.entities[2].url == "https://x.org/?a=1&b=2"
     assert msg.entities[4].language == "py"
     emu.strict_html = False  # like real Telegram: a bare "&" is kept
@@ -412,14 +419,20 @@ async def test_raw_http_protocol(emu: BotApiEmulator) -> None:
         body = {"chat_id": ALICE, "text": "json", "reply_markup": {"inline_keyboard": []}}
         async with http.post(f"{emu.base_url}{emu.token}/sendmessage", json=body) as r:
             result = (await r.json())["result"]
-            assert result["chat"] == {"id": ALICE, "first_name": "Alice", "username": "alice",
-                                      "type": "private"}  # fmt: skip
+            assert result["chat"] == {
+                "id": ALICE,
+                "first_name": "Alice",
+                "username": "alice",
+                "type": "private",
+            }
         url = f"{emu.base_url}{emu.token}/sendMessage?chat_id=-42&text=x"
         async with http.get(url) as r:
             assert r.status == 400
             assert await r.json() == {
-                "ok": False, "error_code": 400, "description": "Bad Request: chat not found"
-            }  # fmt: skip
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: chat not found",
+            }
 
 
 async def test_membership_errors_and_queries(emu: BotApiEmulator, bot: Bot) -> None:

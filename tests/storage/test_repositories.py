@@ -75,9 +75,15 @@ async def test_bind_code_is_single_use(database: Database) -> None:
     community, _, _ = await _tree(database)
     async with database.transaction() as repos:
         await repos.orgs.add_code(
-            code="abc234defg", parent_id=community, level="grid", name="二网格", node_id=None,
-            created_by=1, now=NOW, expires_at=NOW + timedelta(hours=24),
-        )  # fmt: skip
+            code="abc234defg",
+            parent_id=community,
+            level="grid",
+            name="二网格",
+            node_id=None,
+            created_by=1,
+            now=NOW,
+            expires_at=NOW + timedelta(hours=24),
+        )
     async with database.transaction() as repos:
         assert await repos.orgs.use_code("abc234defg", user_id=2, chat_id=-5, now=NOW)
         assert not await repos.orgs.use_code("abc234defg", user_id=3, chat_id=-6, now=NOW)
@@ -93,9 +99,13 @@ async def test_users_upsert_keeps_first_seen_and_preferences(database: Database)
         )
         await repos.users.set_locale(7, "en")
         await repos.users.seen(
-            user_id=7, first_name="王芳", last_name="李", username="wf", language_code="zh",
+            user_id=7,
+            first_name="王芳",
+            last_name="李",
+            username="wf",
+            language_code="zh",
             now=NOW + timedelta(minutes=5),
-        )  # fmt: skip
+        )
         user = await repos.users.get(7)
     assert user is not None
     assert (user.first_name, user.last_name, user.locale) == ("王芳", "李", "en")
@@ -107,10 +117,12 @@ async def test_role_grant_is_one_per_user_and_node(database: Database) -> None:
         await repos.users.seen(
             user_id=7, first_name="王", last_name=None, username=None, language_code=None, now=NOW
         )
-        await repos.roles.grant(user_id=7, node_id=building, role="building_officer",
-                                granted_by=1, now=NOW)  # fmt: skip
-        await repos.roles.grant(user_id=7, node_id=building, role="building_head",
-                                granted_by=1, now=NOW)  # fmt: skip
+        await repos.roles.grant(
+            user_id=7, node_id=building, role="building_officer", granted_by=1, now=NOW
+        )
+        await repos.roles.grant(
+            user_id=7, node_id=building, role="building_head", granted_by=1, now=NOW
+        )
         await repos.roles.grant(user_id=7, node_id=grid, role="grid_worker", granted_by=1, now=NOW)
         grants = await repos.roles.of_user(7, [building, grid])
         at_building = await repos.roles.at_nodes([building])
@@ -129,13 +141,21 @@ async def test_registration_replaces_and_decides_once(database: Database) -> Non
         household = await repos.households.ensure_household(building, "2-502", NOW)
         again = await repos.households.ensure_household(building, "2-502", NOW)
         first = await repos.households.register(
-            user_id=9, node_id=building, household_id=household.id, area=Decimal("89.50"),
-            status="pending", now=NOW,
-        )  # fmt: skip
+            user_id=9,
+            node_id=building,
+            household_id=household.id,
+            area=Decimal("89.50"),
+            status="pending",
+            now=NOW,
+        )
         second = await repos.households.register(
-            user_id=9, node_id=building, household_id=household.id, area=Decimal("90.00"),
-            status="pending", now=NOW,
-        )  # fmt: skip
+            user_id=9,
+            node_id=building,
+            household_id=household.id,
+            area=Decimal("90.00"),
+            status="pending",
+            now=NOW,
+        )
         assert await repos.households.decide(second, status="approved", decided_by=1, now=NOW)
         assert not await repos.households.decide(second, status="rejected", decided_by=1, now=NOW)
         await repos.households.set_area(household.id, Decimal("90.00"))
@@ -163,8 +183,15 @@ async def test_area_constraint_refuses_absurd_values(database: Database) -> None
 async def test_audit_log_round_trips_details(database: Database) -> None:
     community, _, _ = await _tree(database)
     async with database.transaction() as repos:
-        await repos.audit.record(action="role.granted", actor_id=1, now=NOW, node_id=community,
-                                 chat_id=-100, role="community_staff", user_id=7)  # fmt: skip
+        await repos.audit.record(
+            action="role.granted",
+            actor_id=1,
+            now=NOW,
+            node_id=community,
+            chat_id=-100,
+            role="community_staff",
+            user_id=7,
+        )
         await repos.audit.record(action="chat.bound", actor_id=1, now=NOW, node_id=community)
         entries = await repos.audit.recent(node_ids=[community])
     assert [entry.action for entry in entries] == ["chat.bound", "role.granted"]

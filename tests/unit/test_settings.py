@@ -13,10 +13,16 @@ from bot.settings import SettingsError, load_settings
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in (
-        "TELEGRAM_BOT_TOKEN", "TELEGRAM_BASE_URL", "DATABASE_URL", "YISHI_ADMIN_IDS",
-        "YISHI_TIMEZONE", "YISHI_LOCALE", "YISHI_DIGEST_TIME", "YISHI_ESCALATION_SLA",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_BASE_URL",
+        "DATABASE_URL",
+        "YISHI_ADMIN_IDS",
+        "YISHI_TIMEZONE",
+        "YISHI_LOCALE",
+        "YISHI_DIGEST_TIME",
+        "YISHI_ESCALATION_SLA",
         "YISHI_CATALOG",
-    ):  # fmt: skip
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -1,0 +1,17 @@
+"""Things that happened, published after their transaction commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    """A topic's tally, deadline or status changed: its messages may need refreshing."""
+
+    topic_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxQueued:
+    """Announcements were written to the outbox."""

@@ -1,0 +1,123 @@
+"""Due work kept in the database, carried out exactly once.
+
+Deadlines, SLAs, reminders and digests are rows with ``due_at`` (``storage.tables.timers``).
+``TimerEngine.run_due`` claims each due row and performs its effect in ONE transaction, so a
+crash either leaves the row pending (it runs after restart) or done together with its effect
+(it never runs twice). APScheduler only wakes the process up at the next ``due_at`` and on a
+safety interval; at start-up everything that fell due while the bot was down runs once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.bus import EventBus
+from bot.clock import Clock
+from storage.database import Database
+from storage.records import DueTimer
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+# A handler does the timer's effect inside the claiming transaction and returns events that
+# are published after the commit (e.g. "topic 12 changed": refresh its messages).
+TimerHandler = Callable[[Repositories, DueTimer, datetime], Awaitable[Sequence[object]]]
+
+SAFETY_INTERVAL = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+class TimerEngine:
+    def __init__(
+        self, database: Database, clock: Clock, bus: EventBus, *, realtime: bool = True
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._bus = bus
+        self._realtime = realtime
+        self._handlers: dict[str, TimerHandler] = {}
+        self._lock = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def on(self, kind: str, handler: TimerHandler) -> None:
+        self._handlers[kind] = handler
+
+    async def run_due(self) -> int:
+        """Carry out every timer due by now; returns how many ran."""
+        async with self._lock:
+            ran = 0
+            events: list[object] = []
+            while True:
+                now = self._clock.now()
+                async with self._db.transaction() as repos:
+                    due = await repos.timers.due(now)
+                if not due:
+                    break
+                for timer in due:
+                    outcome = await self._run_one(timer, now)
+                    if outcome is not None:
+                        ran += 1
+                        events.extend(outcome)
+        await self._bus.publish(events)
+        await self._schedule_next_wakeup()
+        return ran
+
+    async def _run_one(self, timer: DueTimer, now: datetime) -> Sequence[object] | None:
+        handler = self._handlers.get(timer.kind)
+        try:
+            async with self._db.transaction() as repos:
+                if not await repos.timers.claim(timer.id, now):
+                    return None
+                if handler is None:
+                    log.error("no handler for timer kind %r (%s): dropped", timer.kind, timer.ref)
+                    return []
+                return await handler(repos, timer, now)
+        except Exception as error:
+            backoff = min(timedelta(seconds=5 * 2**timer.attempts), MAX_BACKOFF)
+            log.exception("timer %s %s failed; retrying in %s", timer.kind, timer.ref, backoff)
+            async with self._db.transaction() as repos:
+                await repos.timers.postpone(timer.id, now + backoff, repr(error))
+            return None
+
+    # Waking up ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the wake-ups (only with a real clock: tests and the demo move time themselves)."""
+        if not self._realtime:
+            return
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.run_due, "interval", seconds=SAFETY_INTERVAL.total_seconds(), id="safety"
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def wake_at(self, moment: datetime) -> None:
+        """Make sure the process wakes up at ``moment`` (called after scheduling a timer)."""
+        if self._scheduler is None:
+            return
+        job = self._scheduler.get_job("next")
+        if job is not None and job.next_run_time is not None and job.next_run_time <= moment:
+            return
+        self._scheduler.add_job(
+            self.run_due, "date", run_date=moment, id="next", replace_existing=True
+        )
+
+    async def _schedule_next_wakeup(self) -> None:
+        if self._scheduler is None:
+            return
+        async with self._db.transaction() as repos:
+            upcoming = await repos.timers.next_due()
+        if upcoming is not None:
+            self._scheduler.add_job(
+                self.run_due, "date", run_date=upcoming, id="next", replace_existing=True
+            )

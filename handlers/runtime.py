@@ -1,0 +1,74 @@
+"""The Telegram adapter's running parts, opened in post_init: rendering, live messages,
+membership questions and outbox delivery, subscribed to the domain's events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from telegram.ext import ExtBot
+
+from bot.services import Services
+from bot.services.events import OutboxQueued, TopicChanged
+from handlers.live import LiveMessages
+from handlers.ports import TelegramAnnouncer, TelegramMembership
+from handlers.topic_render import TopicRenderer
+from locales import Translator
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        bot: ExtBot[None],
+        services: Services,
+        translator: Translator,
+        *,
+        tally_interval: float,
+    ) -> None:
+        self.services = services
+        self.renderer = TopicRenderer(
+            translator, services.catalogue, services.settings.zone, bot.username
+        )
+        self.live = LiveMessages(bot, services, self.renderer, interval=tally_interval)
+        self.membership = TelegramMembership(bot)
+        services.outbox.attach(TelegramAnnouncer(bot, services, self.renderer, translator))
+        services.bus.subscribe(self.on_events)
+        self._background: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        """Catch up on what fell due while the bot was down, then keep time."""
+        await self.services.timers.run_due()
+        for topic_id in await self.services.topics.open_topic_ids():
+            self.live.touch(topic_id)
+        self._spawn(self.services.outbox.flush())
+        self.services.timers.start()
+
+    async def stop(self) -> None:
+        self.services.timers.stop()
+        await self.live.close()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def on_events(self, events: Sequence[object]) -> None:
+        for event in events:
+            if isinstance(event, TopicChanged):
+                self.live.touch(event.topic_id)
+        if any(isinstance(event, OutboxQueued) for event in events):
+            self._spawn(self.services.outbox.flush())
+
+    async def settle(self) -> None:
+        """Wait for pending refreshes and deliveries (tests and the demo)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.services.outbox.flush()
+        await self.live.idle()
+
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,91 @@
+"""Messages that must be delivered, written with the change they announce."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import OutboxMessage
+from storage.tables import outbox
+
+
+class OutboxRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(
+        self,
+        *,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        reply_to: int | None = None,
+    ) -> int:
+        result = await self._db.execute(
+            outbox.insert()
+            .values(
+                chat_id=chat_id,
+                kind=kind,
+                payload=payload,
+                reply_to=reply_to,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            .returning(outbox.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def pending(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+        rows = await self._db.execute(
+            select(outbox)
+            .where(
+                outbox.c.sent_at.is_(None),
+                outbox.c.failed.is_(False),
+                outbox.c.next_attempt_at <= now,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        return [
+            OutboxMessage(
+                id=row.id,
+                chat_id=row.chat_id,
+                kind=row.kind,
+                payload=dict(row.payload),
+                reply_to=row.reply_to,
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+
+    async def sent(self, message_id: int, *, telegram_id: int, now: datetime) -> None:
+        await self._db.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(sent_at=now, message_id=telegram_id)
+        )
+
+    async def retry_later(self, message_id: int, *, at: datetime, error: str) -> None:
+        await self._db.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(next_attempt_at=at, attempts=outbox.c.attempts + 1, last_error=error[:2000])
+        )
+
+    async def give_up(self, message_id: int, *, error: str) -> None:
+        await self._db.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(failed=True, attempts=outbox.c.attempts + 1, last_error=error[:2000])
+        )
+
+    async def telegram_id(self, message_id: int) -> int | None:
+        result = await self._db.execute(
+            select(outbox.c.message_id).where(outbox.c.id == message_id)
+        )
+        value: int | None = result.scalar_one_or_none()
+        return value

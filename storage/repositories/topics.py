@@ -1,0 +1,295 @@
+"""The topic aggregate: a topic, the messages it was posted as, its ballots and opinions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Ballot, Opinion, Topic, TopicPost
+from storage.tables import ballots, opinions, topic_posts, topics
+from storage.upsert import upsert
+
+
+def _topic(row: Any) -> Topic:
+    return Topic(
+        id=row.id,
+        node_id=row.node_id,
+        title=row.title,
+        description=row.description,
+        options=tuple(row.options),
+        rule=row.rule,
+        category=row.category,
+        quorum_percent=row.quorum_percent,
+        secret=row.secret,
+        household=row.household,
+        hide_results=row.hide_results,
+        scope=row.scope,
+        status=row.status,
+        deadline=row.deadline,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        outcome=dict(row.outcome) if row.outcome is not None else None,
+        ballot_salt=row.ballot_salt,
+        last_nudge_at=row.last_nudge_at,
+    )
+
+
+def _post(row: Any) -> TopicPost:
+    return TopicPost(
+        topic_id=row.topic_id,
+        chat_id=row.chat_id,
+        node_id=row.node_id,
+        message_id=row.message_id,
+        voting=row.voting,
+        members=row.members,
+        rendered_hash=row.rendered_hash,
+    )
+
+
+def _ballot(row: Any) -> Ballot:
+    return Ballot(
+        topic_id=row.topic_id,
+        voter_key=row.voter_key,
+        option=row.option,
+        user_id=row.user_id,
+        household_id=row.household_id,
+        area=row.area,
+        node_id=row.node_id,
+        channel=row.channel,
+        recorded_by=row.recorded_by,
+        updated_at=row.updated_at,
+    )
+
+
+def _opinion(row: Any) -> Opinion:
+    return Opinion(
+        id=row.id,
+        topic_id=row.topic_id,
+        user_id=row.user_id,
+        public=row.public,
+        text=row.text,
+        chat_id=row.chat_id,
+        message_id=row.message_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class TopicRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    # Topics -------------------------------------------------------------------------------
+
+    async def create(self, **values: Any) -> Topic:
+        result = await self._db.execute(topics.insert().values(**values).returning(*topics.c))
+        return _topic(result.one())
+
+    async def get(self, topic_id: int) -> Topic | None:
+        row = (await self._db.execute(select(topics).where(topics.c.id == topic_id))).first()
+        return _topic(row) if row else None
+
+    async def at_nodes(
+        self, node_ids: Iterable[int], *, statuses: tuple[str, ...], limit: int = 30
+    ) -> list[Topic]:
+        rows = await self._db.execute(
+            select(topics)
+            .where(topics.c.node_id.in_(list(node_ids)), topics.c.status.in_(statuses))
+            .order_by(topics.c.id.desc())
+            .limit(limit)
+        )
+        return [_topic(row) for row in rows]
+
+    async def close(
+        self, topic_id: int, *, status: str, now: datetime, outcome: dict[str, Any] | None
+    ) -> bool:
+        """Open -> closed/cancelled, once: False if someone else already closed it."""
+        result = await self._db.execute(
+            update(topics)
+            .where(topics.c.id == topic_id, topics.c.status == "open")
+            .values(status=status, closed_at=now, outcome=outcome, ballot_salt=None)
+        )
+        return bool(result.rowcount)
+
+    async def set_deadline(self, topic_id: int, deadline: datetime) -> None:
+        await self._db.execute(
+            update(topics).where(topics.c.id == topic_id).values(deadline=deadline)
+        )
+
+    async def claim_nudge(self, topic_id: int, *, now: datetime, not_after: datetime) -> bool:
+        """Record a nudge unless one was sent after ``not_after``."""
+        result = await self._db.execute(
+            update(topics)
+            .where(
+                topics.c.id == topic_id,
+                (topics.c.last_nudge_at.is_(None)) | (topics.c.last_nudge_at <= not_after),
+            )
+            .values(last_nudge_at=now)
+        )
+        return bool(result.rowcount)
+
+    # Posts --------------------------------------------------------------------------------
+
+    async def add_post(
+        self, *, topic_id: int, chat_id: int, node_id: int, voting: bool, members: int | None
+    ) -> None:
+        await self._db.execute(
+            topic_posts.insert().values(
+                topic_id=topic_id,
+                chat_id=chat_id,
+                node_id=node_id,
+                voting=voting,
+                members=members,
+            )
+        )
+
+    async def posts(self, topic_id: int) -> list[TopicPost]:
+        rows = await self._db.execute(select(topic_posts).where(topic_posts.c.topic_id == topic_id))
+        return [_post(row) for row in rows]
+
+    async def post_in(self, topic_id: int, chat_id: int) -> TopicPost | None:
+        row = (
+            await self._db.execute(
+                select(topic_posts).where(
+                    topic_posts.c.topic_id == topic_id, topic_posts.c.chat_id == chat_id
+                )
+            )
+        ).first()
+        return _post(row) if row else None
+
+    async def post_at_message(self, chat_id: int, message_id: int) -> TopicPost | None:
+        row = (
+            await self._db.execute(
+                select(topic_posts).where(
+                    topic_posts.c.chat_id == chat_id, topic_posts.c.message_id == message_id
+                )
+            )
+        ).first()
+        return _post(row) if row else None
+
+    async def set_post_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
+        await self._db.execute(
+            update(topic_posts)
+            .where(topic_posts.c.topic_id == topic_id, topic_posts.c.chat_id == chat_id)
+            .values(message_id=message_id)
+        )
+
+    async def set_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
+        await self._db.execute(
+            update(topic_posts)
+            .where(topic_posts.c.topic_id == topic_id, topic_posts.c.chat_id == chat_id)
+            .values(rendered_hash=rendered_hash)
+        )
+
+    async def move_posts(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self._db.execute(
+            update(topic_posts)
+            .where(topic_posts.c.chat_id == old_chat_id)
+            .values(chat_id=new_chat_id)
+        )
+
+    # Ballots ------------------------------------------------------------------------------
+
+    async def ballot(self, topic_id: int, voter_key: str) -> Ballot | None:
+        row = (
+            await self._db.execute(
+                select(ballots).where(
+                    ballots.c.topic_id == topic_id, ballots.c.voter_key == voter_key
+                )
+            )
+        ).first()
+        return _ballot(row) if row else None
+
+    async def put_ballot(self, **values: Any) -> None:
+        """Insert or overwrite the voter's ballot: the last choice counts."""
+        await upsert(
+            self._db,
+            ballots,
+            values,
+            conflict=["topic_id", "voter_key"],
+            update=[
+                "option",
+                "user_id",
+                "household_id",
+                "area",
+                "node_id",
+                "channel",
+                "recorded_by",
+                "updated_at",
+            ],
+        )
+
+    async def counts(self, topic_id: int) -> dict[int, int]:
+        rows = await self._db.execute(
+            select(ballots.c.option, func.count())
+            .where(ballots.c.topic_id == topic_id)
+            .group_by(ballots.c.option)
+        )
+        return {int(option): int(count) for option, count in rows}
+
+    async def ballots(self, topic_id: int) -> list[Ballot]:
+        rows = await self._db.execute(
+            select(ballots).where(ballots.c.topic_id == topic_id).order_by(ballots.c.updated_at)
+        )
+        return [_ballot(row) for row in rows]
+
+    async def voter_keys(self, topic_id: int) -> set[str]:
+        rows = await self._db.execute(
+            select(ballots.c.voter_key).where(ballots.c.topic_id == topic_id)
+        )
+        return {row[0] for row in rows}
+
+    # Opinions -----------------------------------------------------------------------------
+
+    async def add_opinion(self, **values: Any) -> int:
+        result = await self._db.execute(opinions.insert().values(**values).returning(opinions.c.id))
+        return int(result.scalar_one())
+
+    async def update_opinion_at(
+        self, chat_id: int, message_id: int, text: str, now: datetime
+    ) -> bool:
+        result = await self._db.execute(
+            update(opinions)
+            .where(opinions.c.chat_id == chat_id, opinions.c.message_id == message_id)
+            .values(text=text, updated_at=now)
+        )
+        return bool(result.rowcount)
+
+    async def opinions(self, topic_id: int, *, public_only: bool = False) -> list[Opinion]:
+        query = select(opinions).where(opinions.c.topic_id == topic_id)
+        if public_only:
+            query = query.where(opinions.c.public.is_(True))
+        rows = await self._db.execute(query.order_by(opinions.c.id))
+        return [_opinion(row) for row in rows]
+
+    async def opinion_counts(self, topic_id: int) -> tuple[int, int]:
+        """(public, private) opinion counts."""
+        rows = await self._db.execute(
+            select(opinions.c.public, func.count())
+            .where(opinions.c.topic_id == topic_id)
+            .group_by(opinions.c.public)
+        )
+        counts = {bool(public): int(count) for public, count in rows}
+        return counts.get(True, 0), counts.get(False, 0)
+
+    async def delete_ballots(self, topic_id: int) -> None:
+        await self._db.execute(delete(ballots).where(ballots.c.topic_id == topic_id))
+
+    async def ids_needing_refresh(self) -> list[int]:
+        """Open topics, and any topic with a post never sent or never rendered."""
+        rows = await self._db.execute(
+            select(topics.c.id)
+            .outerjoin(topic_posts, topic_posts.c.topic_id == topics.c.id)
+            .where(
+                (topics.c.status == "open")
+                | topic_posts.c.message_id.is_(None)
+                | topic_posts.c.rendered_hash.is_(None)
+            )
+            .distinct()
+        )
+        return sorted(int(row[0]) for row in rows)
