@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "alembic", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The Telegram library logs raw updates at DEBUG (who pressed which button): never that,
+    # or a secret ballot could be read back from the logs.
+    logging.getLogger("telegram").setLevel(logging.INFO)
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)

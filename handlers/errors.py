@@ -13,8 +13,18 @@ from handlers.context import AppContext
 log = logging.getLogger(__name__)
 
 
+def describe(update: object) -> str:
+    """Which update failed, without its content: who pressed what may be a secret ballot."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    chat = update.effective_chat
+    kind = next((name for name in ("message", "edited_message", "callback_query",
+                 "my_chat_member", "chat_member") if getattr(update, name, None)), "other")  # fmt: skip
+    return f"update {update.update_id} ({kind} in chat {chat.id if chat else '-'})"
+
+
 async def on_error(update: object, context: AppContext) -> None:
-    log.error("update %r failed", update, exc_info=context.error)
+    log.error("%s failed", describe(update), exc_info=context.error)
     if not isinstance(update, Update) or context.locale is None:
         return
     try:

@@ -34,6 +34,9 @@ class Harness:
 
     async def start(self) -> None:
         await self.emu.start()
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
         settings = load_settings(
             TELEGRAM_BOT_TOKEN=self.emu.token,
             TELEGRAM_BASE_URL=self.emu.base_url,
@@ -50,9 +53,18 @@ class Harness:
         await start_polling(self.app, poll_timeout=1)
 
     async def stop(self) -> None:
+        await self.stop_bot()
+        await self.emu.stop()
+
+    async def stop_bot(self) -> None:
         if self.app is not None:
             await stop_polling(self.app)
-        await self.emu.stop()
+            self.app = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database and emulated Telegram."""
+        await self.stop_bot()
+        await self.start_bot()
 
     @property
     def services(self) -> Services:
