@@ -135,3 +135,22 @@ async def chat_migrated(update: Update, context: AppContext) -> None:
             await send_html(context, new, "orgs.migrated", name=node.name)
         except TelegramError as error:
             log.warning("could not greet migrated chat %s: %s", new, error)
+
+
+async def member_changed(update: Update, context: AppContext) -> None:
+    """Someone joined or left a group where the bot is an administrator (``chat_member``)."""
+    change = update.chat_member
+    if change is None or change.new_chat_member.user.is_bot:
+        return
+    status = change.new_chat_member.status
+    present = status in (
+        ChatMemberStatus.OWNER,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.MEMBER,
+    ) or (
+        status == ChatMemberStatus.RESTRICTED
+        and bool(getattr(change.new_chat_member, "is_member", False))
+    )
+    await context.services.people.membership_changed(
+        change.chat.id, change.new_chat_member.user.id, present
+    )

@@ -127,3 +127,8 @@ class PeopleService:
         """False when this update was handled before (Telegram redelivered it)."""
         async with self._db.transaction() as repos:
             return await repos.chats.first_time(update_id, self._clock.now())
+
+    async def membership_changed(self, chat_id: int, user_id: int, member: bool) -> None:
+        """A ``chat_member`` update: keep the cached membership that per-person votes rely on."""
+        async with self._db.transaction() as repos:
+            await repos.chats.set_membership(chat_id, user_id, member, self._clock.now())
