@@ -62,6 +62,7 @@ def register_handlers(application: Application[Any, AppContext, Any, Any, Any, A
     application.add_handler(
         ChatMemberHandler(orgs.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
+    application.add_handler(ChatMemberHandler(orgs.member_changed, ChatMemberHandler.CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, orgs.chat_migrated))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(

@@ -18,8 +18,8 @@ def describe(update: object) -> str:
     if not isinstance(update, Update):
         return type(update).__name__
     chat = update.effective_chat
-    kind = next((name for name in ("message", "edited_message", "callback_query",
-                 "my_chat_member", "chat_member") if getattr(update, name, None)), "other")  # fmt: skip
+    kinds = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
+    kind = next((name for name in kinds if getattr(update, name, None)), "other")
     return f"update {update.update_id} ({kind} in chat {chat.id if chat else '-'})"
 
 

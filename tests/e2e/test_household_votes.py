@@ -152,3 +152,16 @@ async def test_people_outside_the_chat_cannot_vote(h: Harness) -> None:
     answer = await h.press(BUILDING_CHAT, ballot.message_id, OUTSIDER, "同意")
     assert answer["show_alert"] and "只有本群成员" in answer["text"]
     assert await count(h, rows(ballots)) == 0
+
+
+async def test_membership_changes_are_followed_from_chat_member_updates(h: Harness) -> None:
+    await community(h)
+    ballot = await publish(h, "楼道装监控")
+    first = await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
+    assert first["text"] == "已记录：同意"
+    asked = len(h.emu.calls_of("getChatMember"))
+    h.emu.remove_member(BUILDING_CHAT, NEIGHBOUR)  # Telegram tells the admin bot: chat_member
+    await h.settle()
+    answer = await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "同意")
+    assert answer["show_alert"] and "只有本群成员" in answer["text"]
+    assert len(h.emu.calls_of("getChatMember")) == asked  # known from the update, not asked
