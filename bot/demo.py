@@ -13,13 +13,13 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application, start_polling, stop_polling
+from bot.app import YishiApplication, build_application, start_polling, stop_polling
 from bot.clock import ManualClock
 from bot.emulator import BotApiEmulator, EmuMessage
 from bot.settings import load_settings
@@ -46,6 +46,10 @@ SCRIPTS: dict[str, dict[str, str]] = {
         "hello": "大家好！",
         "approve": "✅ 通过",
         "bad_area": "大约七十",
+        "topic": "东门加装电动车充电桩 期限=2h\n在东门车棚加装 10 个充电桩，费用由维修资金列支。",
+        "agree": "同意",
+        "against": "反对",
+        "opinion": "建议装在车棚北侧，离楼远一点。",
     },
     "en": {
         "director": "Director Wang",
@@ -63,6 +67,10 @@ SCRIPTS: dict[str, dict[str, str]] = {
         "hello": "Hello everyone!",
         "approve": "✅ Approve",
         "bad_area": "about seventy",
+        "topic": "E-bike chargers at the east gate deadline=2h\nTen chargers in the east shed.",
+        "agree": "Agree",
+        "against": "Against",
+        "opinion": "Put them on the north side, please.",
     },
 }
 
@@ -121,9 +129,17 @@ class Transcript:
 
 
 class DemoRun:
-    def __init__(self, emu: BotApiEmulator, transcript: Transcript) -> None:
+    def __init__(
+        self,
+        emu: BotApiEmulator,
+        transcript: Transcript,
+        clock: ManualClock,
+        app: YishiApplication,
+    ) -> None:
         self.emu = emu
         self.transcript = transcript
+        self.clock = clock
+        self.app = app
 
     async def say(
         self,
@@ -144,6 +160,25 @@ class DemoRun:
         if expect is not None and expect not in (answer.text or ""):
             raise DemoFailed(f"{text!r} was answered {answer.text!r}, expected {expect!r}")
         return answer
+
+    async def vote(self, chat_id: int, ballot: EmuMessage, user_id: int, option: str) -> None:
+        query = self.emu.press_button(chat_id, ballot.message_id, user_id, option)
+        answer = await self.emu.wait_for_answer(query)
+        self.transcript.note(f"{self.transcript.names[user_id]} ▸ [{option}] → {answer['text']}")
+
+    async def post_reply(self, chat_id: int, user_id: int, text: str, to: EmuMessage) -> None:
+        self.emu.send_message(chat_id, user_id, text, reply_to=to.message_id)
+        await self.emu.wait_idle(quiet=0.05)
+        await self.app.bot_data.runtime.settle()
+        self.transcript.show(chat_id)
+
+    async def pass_time(self, delta: timedelta) -> None:
+        """Move the clock (no sleeping) and let the due work run, as the scheduler would."""
+        self.clock.advance(delta)
+        self.transcript.note(f"⏩ +{delta}")
+        await self.app.bot_data.services.timers.run_due()
+        await self.app.bot_data.runtime.settle()
+        await self.emu.wait_idle(quiet=0.05)
 
     def post(self, chat_id: int, user_id: int, text: str) -> EmuMessage:
         message = self.emu.send_message(chat_id, user_id, text)
@@ -202,7 +237,16 @@ async def _script(run: DemoRun, words: dict[str, str]) -> None:
     card = await run.say(BUILDING_CHAT, 6, "/register 2-503 76")
     await run.press(BUILDING_CHAT, card, 4, words["approve"])
     await run.say(BUILDING_CHAT, 4, "/members", expect="2-503")
-    await run.say(BUILDING_CHAT, 5, "/help")
+
+    t.heading("4 · " + words["topic"].split(" ")[0])
+    ballot = await run.say(BUILDING_CHAT, 4, f"/topic {words['topic']}")
+    await run.vote(BUILDING_CHAT, ballot, 5, words["agree"])
+    await run.vote(BUILDING_CHAT, ballot, 6, words["agree"])
+    await run.vote(BUILDING_CHAT, ballot, 4, words["against"])
+    await run.post_reply(BUILDING_CHAT, 6, words["opinion"], ballot)
+    await run.pass_time(timedelta(hours=2, minutes=1))
+    t.show_edit(BUILDING_CHAT, ballot.message_id)
+    t.show(BUILDING_CHAT)
 
 
 async def run_demo(
@@ -242,12 +286,14 @@ async def run_demo(
     )
     clock = ManualClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0)
-    application = build_application(settings, clock=clock, rate_limiter=limiter)
+    application = build_application(
+        settings, clock=clock, rate_limiter=limiter, tally_interval=0.05
+    )
     started = time.monotonic()
     status = 0
     try:
         await start_polling(application, poll_timeout=1)
-        await _script(DemoRun(emu, transcript), words)
+        await _script(DemoRun(emu, transcript, clock, application), words)
     except (DemoFailed, TimeoutError, LookupError) as error:
         print(f"\nDemo failed: {error}", file=sys.stderr)
         status = 1
