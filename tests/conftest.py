@@ -86,3 +86,25 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     else:
         async with open_postgres() as database:
             yield database
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for a whole application; dropped afterwards."""
+    problem = await _postgres_reachable()
+    if problem is not None:
+        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{message}; YISHI_REQUIRE_POSTGRES is set")
+        pytest.skip(f"{message}; set YISHI_TEST_POSTGRES_URL to run these tests")
+    name = f"yishi_e2e_{secrets.token_hex(6)}"
+    admin = Database(POSTGRES_URL)
+    autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with autocommit.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.close()

@@ -23,12 +23,17 @@ class Harness:
     """A running bot and the emulated Telegram it talks to, driven as users would."""
 
     def __init__(
-        self, tmp_path: Path, *, locale: str = "zh_CN", tally_interval: float = 0.05
+        self,
+        tmp_path: Path,
+        *,
+        locale: str = "zh_CN",
+        tally_interval: float = 0.05,
+        database_url: str | None = None,
     ) -> None:
         self.tally_interval = tally_interval
         self.emu = BotApiEmulator()
         self.clock = ManualClock(START)
-        self.database_path = tmp_path / "yishi.db"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'yishi.db'}"
         self.locale = locale
         self.app: YishiApplication | None = None
 
@@ -40,7 +45,7 @@ class Harness:
         settings = load_settings(
             TELEGRAM_BOT_TOKEN=self.emu.token,
             TELEGRAM_BASE_URL=self.emu.base_url,
-            DATABASE_URL=f"sqlite+aiosqlite:///{self.database_path}",
+            DATABASE_URL=self.database_url,
             YISHI_ADMIN_IDS=str(SUPERADMIN),
             YISHI_LOCALE=self.locale,
             _env_file=None,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.auxil.harness import Harness
+from tests.conftest import fresh_postgres_database
 
 # `h` is the running bot and its emulated Telegram; tests read as h.say(chat, user, text).
 
@@ -39,4 +40,17 @@ async def h_en(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterato
         yield running
     finally:
         await running.stop()
+    _no_handler_errors(caplog)
+
+
+@pytest.fixture
+async def h_pg(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
+    """The bot on PostgreSQL instead of SQLite."""
+    async with fresh_postgres_database() as url:
+        running = Harness(tmp_path, database_url=url)
+        await running.start()
+        try:
+            yield running
+        finally:
+            await running.stop()
     _no_handler_errors(caplog)
