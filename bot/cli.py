@@ -56,8 +56,13 @@ def _run(args: argparse.Namespace) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.catalogue import CatalogueError
 
-    application = build_application(settings)
+    try:
+        application = build_application(settings)
+    except CatalogueError as error:
+        print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.webhook:
         if not args.webhook_url:
             print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)

@@ -52,3 +52,16 @@ def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [(), ("frobnicate",), ("db",)])
 def test_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert yishi(*args, cwd=tmp_path).returncode == 2
+
+
+def test_a_bad_catalogue_is_refused_at_start_up_with_the_field(tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.toml"
+    catalogue.write_text('default = "x"\n[[entries]]\nkey = "x"\nname_zh = "甲"\n', "utf-8")
+    result = yishi(
+        "run",
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN="123:abc",
+        YISHI_CATALOG=str(catalogue),
+    )
+    assert result.returncode == 2
+    assert "YISHI_CATALOG" in result.stderr and "name_en" in result.stderr
