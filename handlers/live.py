@@ -41,6 +41,9 @@ class LiveMessages:
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._last_sync: dict[int, float] = {}
+        # One sync per topic at a time: a sync that posts a message must record its id
+        # before the next one reads it, or the next would post the ballot a second time.
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def touch(self, topic_id: int) -> None:
         """The topic changed: its messages will be refreshed (coalesced)."""
@@ -81,6 +84,10 @@ class LiveMessages:
 
     async def sync(self, topic_id: int) -> None:
         """Post missing ballot messages and edit changed ones, for every chat of the topic."""
+        async with self._locks.setdefault(topic_id, asyncio.Lock()):
+            await self._sync(topic_id)
+
+    async def _sync(self, topic_id: int) -> None:
         snap = await self._services.topics.snapshot(topic_id)
         if snap is None:
             return
