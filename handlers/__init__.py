@@ -15,8 +15,25 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import general, opinions, orgs, proposals, registration, roles, topics
-from handlers.callbacks import ProposalStep, RegistrationVerdict, VoteChoice
+from handlers import (
+    escalation,
+    export,
+    general,
+    opinions,
+    orgs,
+    proposals,
+    registration,
+    roles,
+    topic_wizard,
+    topics,
+)
+from handlers.callbacks import (
+    CardAction,
+    ProposalStep,
+    RatingChoice,
+    RegistrationVerdict,
+    VoteChoice,
+)
 from handlers.context import AppContext
 from handlers.errors import on_error
 from handlers.middleware import know_the_update
@@ -47,18 +64,28 @@ COMMAND_CALLBACKS = {
     "ballot": topics.ballot,
     "opinion": opinions.opinion,
     "propose": proposals.propose,
+    "escalate": escalation.escalate_command,
+    "resolve": escalation.resolve_command,
+    "progress": escalation.progress_command,
+    "sla": escalation.sla_command,
 }
 
 
 def register_handlers(application: Application[Any, AppContext, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, know_the_update), group=MIDDLEWARE_GROUP)
+    topic_wizard.register(application)
     for name, callback in COMMAND_CALLBACKS.items():
         application.add_handler(CommandHandler(name, callback))
+    export.register(application)
     application.add_handler(CallbackQueryHandler(topics.vote, pattern=VoteChoice.pattern()))
     application.add_handler(
         CallbackQueryHandler(registration.verdict, pattern=RegistrationVerdict.pattern())
     )
     application.add_handler(CallbackQueryHandler(proposals.step, pattern=ProposalStep.pattern()))
+    application.add_handler(
+        CallbackQueryHandler(escalation.card_button, pattern=CardAction.pattern())
+    )
+    application.add_handler(CallbackQueryHandler(escalation.rate, pattern=RatingChoice.pattern()))
     application.add_handler(
         ChatMemberHandler(orgs.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
@@ -68,7 +95,7 @@ def register_handlers(application: Application[Any, AppContext, Any, Any, Any, A
     application.add_handler(
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & filters.REPLY & text,
-            opinions.reply_to_ballot,
+            opinions.reply_in_group,
         )
     )
     application.add_handler(

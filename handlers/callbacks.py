@@ -89,3 +89,22 @@ class ProposalStep(CallbackData):
     proposal_id: int
     step: str
     choice: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CardAction(CallbackData):
+    """A button on an escalation card: a=take on, v=vote, h=vote here, l=vote in all
+    buildings, r=resolve, u=send up, b=back."""
+
+    PREFIX: ClassVar[str] = "e"
+    escalation_id: int
+    action: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RatingChoice(CallbackData):
+    """A resident's rating of a resolution: 0 满意, 1 基本满意, 2 不满意."""
+
+    PREFIX: ClassVar[str] = "rt"
+    topic_id: int
+    rating: int

@@ -60,6 +60,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("cancel", BOUND, OFFICERS),
     CommandSpec("nudge", BOUND, OFFICERS),
     CommandSpec("ballot", frozenset({"building"}), OFFICERS),
+    CommandSpec("escalate", BOUND, OFFICERS),
+    CommandSpec("resolve", BOUND, OFFICERS),
+    CommandSpec("progress", BOUND, OFFICERS),
+    CommandSpec("sla", frozenset({"community"}), OFFICERS),
+    CommandSpec("export", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
     CommandSpec("roles", BOUND),
     CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
     CommandSpec(

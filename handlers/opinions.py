@@ -10,16 +10,19 @@ from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
 from handlers.context import AppContext
+from handlers.escalation import answer_prompt
 
 DEEP_LINK = re.compile(r"^op_(\d{1,9})$")
 PENDING_OPINION = "opinion_topic"
 
 
 @answers_refusals
-async def reply_to_ballot(update: Update, context: AppContext) -> None:
-    """A reply to a ballot message is recorded as a public opinion (quietly)."""
+async def reply_in_group(update: Update, context: AppContext) -> None:
+    """A reply in a group: the answer to a question the bot asked, or an opinion on a ballot."""
     message = update.effective_message
     if message is None or message.reply_to_message is None or not message.text:
+        return
+    if await answer_prompt(update, context, message):
         return
     recorded = await context.services.opinions.reply(
         actor_of(update, context),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ReplyParameters
+from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -12,6 +12,7 @@ from telegram.ext import ExtBot
 from bot.outbox import DeliveryError
 from bot.services import Services
 from bot.services.errors import Refusal
+from handlers.escalation_render import EscalationRenderer
 from handlers.live import seconds
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
@@ -60,18 +61,21 @@ class TelegramAnnouncer:
         bot: ExtBot[None],
         services: Services,
         renderer: TopicRenderer,
+        escalation_renderer: EscalationRenderer,
         translator: Translator,
     ) -> None:
         self._bot = bot
         self._services = services
         self._renderer = renderer
+        self._escalation_renderer = escalation_renderer
         self._t = translator
 
     async def deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
-        text = await self._render(locale, message)
-        if text is None:
+        rendered = await self._render(locale, message)
+        if rendered is None:
             return 0
+        text, markup = rendered
         reply = (
             ReplyParameters(message_id=message.reply_to, allow_sending_without_reply=True)
             if message.reply_to
@@ -79,7 +83,11 @@ class TelegramAnnouncer:
         )
         try:
             sent = await self._bot.send_message(
-                message.chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply
+                message.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=reply,
+                reply_markup=markup,
             )
         except RetryAfter as error:
             raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
@@ -89,7 +97,77 @@ class TelegramAnnouncer:
             raise DeliveryError(str(error)) from error
         return sent.message_id
 
-    async def _render(self, locale: str, message: OutboxMessage) -> Html | None:
+    async def _render(
+        self, locale: str, message: OutboxMessage
+    ) -> tuple[Html, InlineKeyboardMarkup | None] | None:
+        if message.kind.startswith(("escalation.", "matter.")):
+            return await self._render_matter(locale, message)
+        text = await self._render_text(locale, message)
+        return (text, None) if text is not None else None
+
+    async def _render_matter(
+        self, locale: str, message: OutboxMessage
+    ) -> tuple[Html, InlineKeyboardMarkup | None] | None:
+        payload, t = message.payload, self._t
+        if "escalation_id" in payload:
+            view = await self._services.escalation.card(int(payload["escalation_id"]))
+            if view is None:
+                return None
+            topic, hop = view.topic, view.hop
+            if message.kind == "escalation.sent_up":
+                text = t(
+                    locale,
+                    "escalation.sent_up",
+                    id=topic.id,
+                    title=topic.title,
+                    reason=t(locale, f"reasons.{hop.escalation.reason}"),
+                    level=t(locale, f"levels.{hop.to_node.level}"),
+                    name=hop.to_node.name,
+                )
+                return text, None
+            due = hop.escalation.sla_due_at
+            level = view.parent.level if view.parent else hop.to_node.level
+            text = t(
+                locale,
+                "escalation.reminder",
+                id=topic.id,
+                title=topic.title,
+                due=self._escalation_renderer.when(locale, due) if due else "",
+                level=t(locale, f"levels.{level}"),
+            )
+            return text, None
+        matter = await self._services.escalation.matter(int(payload["topic_id"]))
+        if matter is None:
+            return None
+        topic = matter.topic
+        if message.kind == "matter.resolved":
+            record = await self._services.escalation.history(topic.id)
+            if record.resolution is None:
+                return None
+            node = matter.holder.name
+            text = t(
+                locale,
+                "escalation.resolved",
+                id=topic.id,
+                title=topic.title,
+                name=node,
+                decision=record.resolution.decision,
+            )
+            if payload.get("rate"):
+                text = Html(text + "\n\n" + t(locale, "escalation.resolved_rate"))
+                return text, self._escalation_renderer.rating_buttons(locale, topic.id)
+            return text, None
+        if message.kind == "matter.progress":
+            return t(
+                locale,
+                "escalation.progress",
+                id=topic.id,
+                title=topic.title,
+                text=str(payload.get("text", "")),
+            ), None
+        return t(locale, "escalation.done", id=topic.id, title=topic.title), None
+
+    async def _render_text(self, locale: str, message: OutboxMessage) -> Html | None:
         payload = message.payload
         if message.kind in (
             "topic.closed",

@@ -11,7 +11,10 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot.services import Services
-from bot.services.events import OutboxQueued, TopicChanged
+from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
+from handlers.cards import EscalationCards
+from handlers.escalation import Prompt
+from handlers.escalation_render import EscalationRenderer
 from handlers.live import LiveMessages
 from handlers.ports import TelegramAnnouncer, TelegramMembership
 from handlers.topic_render import TopicRenderer
@@ -34,22 +37,31 @@ class Runtime:
             translator, services.catalogue, services.settings.zone, bot.username
         )
         self.live = LiveMessages(bot, services, self.renderer, interval=tally_interval)
+        self.escalation_renderer = EscalationRenderer(translator, services.settings.zone)
+        self.cards = EscalationCards(bot, services, self.escalation_renderer)
         self.membership = TelegramMembership(bot)
-        services.outbox.attach(TelegramAnnouncer(bot, services, self.renderer, translator))
+        services.outbox.attach(
+            TelegramAnnouncer(bot, services, self.renderer, self.escalation_renderer, translator)
+        )
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
+        # Questions the bot asked by a reply (a decision, a reason), keyed by (chat, message).
+        self.prompts: dict[tuple[int, int], Prompt] = {}
 
     async def start(self) -> None:
         """Catch up on what fell due while the bot was down, then keep time."""
         await self.services.timers.run_due()
         for topic_id in await self.services.topics.open_topic_ids():
             self.live.touch(topic_id)
+        for escalation_id in await self.services.escalation.cards_to_refresh():
+            self.cards.touch(escalation_id)
         self._spawn(self.services.outbox.flush())
         self.services.timers.start()
 
     async def stop(self) -> None:
         self.services.timers.stop()
         await self.live.close()
+        await self.cards.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -58,6 +70,8 @@ class Runtime:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.live.touch(event.topic_id)
+            elif isinstance(event, EscalationChanged):
+                self.cards.touch(event.escalation_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self._spawn(self.services.outbox.flush())
 
@@ -67,6 +81,8 @@ class Runtime:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.services.outbox.flush()
         await self.live.idle()
+        await self.cards.idle()
+        await self.services.outbox.flush()
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
         task: asyncio.Task[object] = asyncio.create_task(work)

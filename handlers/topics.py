@@ -138,7 +138,17 @@ async def result(update: Update, context: AppContext) -> None:
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
     locale = context.locale or context.settings.locale
-    await reply(update, context, context.runtime.renderer.result(locale, view))
+    lines: list[str] = [context.runtime.renderer.result(locale, view)]
+    record = await context.services.escalation.history(view.topic.id)
+    resolver = None
+    if record.resolution is not None:
+        node = next(
+            (hop.to_node for hop in record.hops if hop.to_node.id == record.resolution.node_id),
+            None,
+        )
+        resolver = node.name if node else None
+    lines.extend(context.runtime.escalation_renderer.history(locale, record, resolver))
+    await reply_long(update, context, [Html(line) for line in lines])
 
 
 @answers_refusals

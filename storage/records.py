@@ -206,3 +206,45 @@ class OutboxMessage:
     payload: dict[str, Any]
     reply_to: int | None
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: int
+    topic_id: int
+    from_node_id: int
+    to_node_id: int
+    reason: str
+    note: str | None
+    escalated_by: int | None
+    created_at: datetime
+    sla_due_at: datetime | None
+    state: str
+    accepted_by: int | None
+    closed_at: datetime | None
+    card_chat_id: int | None
+    card_message_id: int | None
+    card_hash: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ("open", "accepted")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    topic_id: int
+    node_id: int
+    decision: str
+    resolved_by: int
+    resolved_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressUpdate:
+    id: int
+    topic_id: int
+    text: str
+    posted_by: int
+    posted_at: datetime

@@ -358,3 +358,96 @@ processed_updates = Table(
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("handled_at", UtcDateTime(), nullable=False),
 )
+
+# --- Escalation (上报), resolution and feedback, digests -------------------------------------
+
+ESCALATION_REASONS = ("no_quorum", "tie", "no_votes", "manual", "sla_expired")
+ESCALATION_STATES = ("open", "accepted", "resolved", "escalated")
+
+# One row per hop up the tree: 楼栋 → 网格 → 社区.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False),
+    Column("from_node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("to_node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("escalated_by", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sla_due_at", UtcDateTime(), nullable=True),
+    Column("state", String(16), nullable=False, default="open"),
+    Column("accepted_by", BigInteger, nullable=True),
+    Column("accepted_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("card_chat_id", BigInteger, nullable=True),
+    Column("card_message_id", BigInteger, nullable=True),
+    Column("card_hash", String(64), nullable=True),
+    Index("ix_escalations_topic_id", "topic_id"),
+    Index("ix_escalations_to_node_state", "to_node_id", "state"),
+)
+
+# The decision on a matter, published back down every chat it passed through.
+resolutions = Table(
+    "resolutions",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id"), primary_key=True, autoincrement=False),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("resolved_by", BigInteger, nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+)
+
+progress_updates = Table(
+    "progress_updates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("posted_by", BigInteger, nullable=False),
+    Column("posted_at", UtcDateTime(), nullable=False),
+    Index("ix_progress_updates_topic_id", "topic_id"),
+)
+
+RATINGS = ("satisfied", "basically", "unsatisfied")
+
+# Residents of the origin building rate a resolution: one rating per person, changeable.
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("rating", String(16), nullable=False),
+    Column("rated_at", UtcDateTime(), nullable=False),
+)
+
+# Community-level chats that receive the digest (汇总).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("subscribed_by", BigInteger, nullable=False),
+    Column("subscribed_at", UtcDateTime(), nullable=False),
+)
+
+# A digest period sent to a chat: never twice, even across a restart.
+digests_sent = Table(
+    "digests_sent",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("period", String(16), primary_key=True),
+    Column("since", UtcDateTime(), nullable=False),
+    Column("until", UtcDateTime(), nullable=False),
+    Column("queued_at", UtcDateTime(), nullable=False),
+)
+
+# Per-node settings that override the deployment's defaults (e.g. a community's /sla).
+node_settings = Table(
+    "node_settings",
+    metadata,
+    Column("node_id", Integer, ForeignKey("nodes.id"), primary_key=True, autoincrement=False),
+    Column("escalation_sla_seconds", Integer, nullable=True),
+)

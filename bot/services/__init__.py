@@ -8,7 +8,9 @@ from bot.bus import EventBus
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.outbox import OutboxSender
-from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, on_close_due
+from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
+from bot.services.escalation import REMINDER_TIMER, SLA_TIMER, EscalationService
+from bot.services.export import ExportService
 from bot.services.nudges import NudgeService, on_nudge_due
 from bot.services.offline_ballots import OfflineBallots
 from bot.services.opinions import OpinionService
@@ -41,6 +43,8 @@ class Services:
     proposals: ProposalService
     offline_ballots: OfflineBallots
     nudges: NudgeService
+    escalation: EscalationService
+    export: ExportService
 
     @classmethod
     def build(
@@ -54,9 +58,17 @@ class Services:
     ) -> Services:
         bus = EventBus()
         timers = TimerEngine(database, clock, bus, realtime=realtime)
-        timers.on(CLOSE_TIMER, on_close_due)
+        escalation = EscalationService(database, clock, sla_default=settings.escalation_sla)
+        timers.on(CLOSE_TIMER, close_when_due(settings.escalation_sla))
         timers.on(NUDGE_TIMER, on_nudge_due)
-        topics = TopicService(database, clock, nudge_before=settings.nudge_before)
+        timers.on(REMINDER_TIMER, escalation.on_reminder_due)
+        timers.on(SLA_TIMER, escalation.on_sla_due)
+        topics = TopicService(
+            database,
+            clock,
+            nudge_before=settings.nudge_before,
+            sla_default=settings.escalation_sla,
+        )
         return cls(
             database=database,
             clock=clock,
@@ -74,4 +86,6 @@ class Services:
             proposals=ProposalService(database, clock, catalogue, topics),
             offline_ballots=OfflineBallots(database, clock),
             nudges=NudgeService(database, clock),
+            escalation=escalation,
+            export=ExportService(database, clock, catalogue),
         )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.services.eligibility import household_roll
+from bot.services.escalation import escalate
 from bot.services.events import OutboxQueued, TopicChanged
 from bot.services.outcome import HouseholdBallot, Outcome, TallyInput, decide
 from storage.records import DueTimer, Topic
 from storage.repositories import Repositories
+
+if TYPE_CHECKING:
+    from bot.timers import TimerHandler
 
 DEFAULT_OPTION_SETS = (("同意", "反对", "弃权"), ("Agree", "Against", "Abstain"))
 CLOSE_TIMER = "topic.close"
@@ -94,6 +98,7 @@ async def close_topic(
     *,
     by: int | None,
     cancelled: bool = False,
+    sla_default: timedelta | None = None,
 ) -> Sequence[object]:
     """Close (or cancel) an open topic once; announce it in every chat it was posted in."""
     record: dict[str, Any] | None = None
@@ -124,12 +129,30 @@ async def close_topic(
             reply_to=post.message_id,
             now=now,
         )
-    return [TopicChanged(topic.id), OutboxQueued()]
+    events: list[object] = [TopicChanged(topic.id), OutboxQueued()]
+    if record is not None and record["verdict"] == "unresolved" and sla_default is not None:
+        # 小事不出网格: what a building cannot settle goes up to its grid, at once.
+        events.extend(
+            await escalate(
+                repos,
+                topic,
+                reason=str(record["reason"]),
+                note=None,
+                by=None,
+                now=now,
+                sla_default=sla_default,
+            )
+        )
+    return events
 
 
-async def on_close_due(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+def close_when_due(sla_default: timedelta) -> TimerHandler:
     """The deadline timer: close the topic if it is still open (exactly once)."""
-    topic = await repos.topics.get(int(timer.ref))
-    if topic is None or not topic.is_open:
-        return []
-    return await close_topic(repos, topic, now, by=None)
+
+    async def on_close_due(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+        topic = await repos.topics.get(int(timer.ref))
+        if topic is None or not topic.is_open:
+            return []
+        return await close_topic(repos, topic, now, by=None, sla_default=sla_default)
+
+    return on_close_due

@@ -15,3 +15,10 @@ class TopicChanged:
 @dataclass(frozen=True, slots=True)
 class OutboxQueued:
     """Announcements were written to the outbox."""
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationChanged:
+    """An escalation hop was created or changed state: its card may need refreshing."""
+
+    escalation_id: int

@@ -57,10 +57,18 @@ class TopicView:
 
 
 class TopicService:
-    def __init__(self, database: Database, clock: Clock, *, nudge_before: timedelta) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        nudge_before: timedelta,
+        sla_default: timedelta,
+    ) -> None:
         self._db = database
         self._clock = clock
         self._nudge_before = nudge_before
+        self._sla_default = sla_default
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -198,7 +206,9 @@ class TopicService:
         now = self._clock.now()
         async with self._db.transaction() as repos:
             topic = await self._officer_topic(repos, actor, place, topic_id)
-            events = await close_topic(repos, topic, now, by=actor.user_id)
+            events = await close_topic(
+                repos, topic, now, by=actor.user_id, sla_default=self._sla_default
+            )
             closed = await repos.topics.get(topic_id)
         assert closed is not None
         return closed, events

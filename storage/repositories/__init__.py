@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.chats import ChatRepository
+from storage.repositories.digests import DigestRepository
+from storage.repositories.escalations import EscalationRepository
 from storage.repositories.households import HouseholdRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
@@ -31,11 +33,15 @@ class Repositories:
         self.proposals = ProposalRepository(connection)
         self.timers = TimerRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.escalations = EscalationRepository(connection)
+        self.digests = DigestRepository(connection)
 
 
 __all__ = [
     "AuditRepository",
     "ChatRepository",
+    "DigestRepository",
+    "EscalationRepository",
     "HouseholdRepository",
     "OrgRepository",
     "OutboxRepository",

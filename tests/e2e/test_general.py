@@ -53,11 +53,15 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "role",
         "unrole",
         "topic",
+        "escalate",
+        "resolve",
+        "progress",
         "close",
         "extend",
         "cancel",
         "nudge",
         "ballot",
+        "export",
     }
     assert commands(worker.text) - commands(head.text) == {"unbind"}
     private = await h.say(RESIDENT, RESIDENT, "/help")

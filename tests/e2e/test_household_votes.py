@@ -75,7 +75,8 @@ async def test_art_278_without_enough_participation_has_no_quorum(h: Harness) ->
     ballot = await publish(h, "改建车棚 规则=278 期限=1d")
     await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
     await h.pass_time(timedelta(days=1))
-    assert "未决（未达法定人数）" in (h.last_bot_message(BUILDING_CHAT).text or "")
+    outcome = next(m for m in h.emu.bot_messages(BUILDING_CHAT) if "结果：" in (m.text or ""))
+    assert "未决（未达法定人数）" in (outcome.text or "")
 
 
 async def test_offline_ballots_count_are_marked_and_overridden_by_the_household(h: Harness) -> None:

@@ -1,0 +1,72 @@
+"""Read models of a matter's journey: the escalation card and the full history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.records import Escalation, Node, ProgressUpdate, Resolution, Topic
+from storage.repositories import Repositories
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    escalation: Escalation
+    from_node: Node
+    to_node: Node
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """What an escalation card shows."""
+
+    hop: Hop
+    topic: Topic
+    parent: Node | None
+    recent_opinions: list[tuple[str, str]]
+    opinions: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The whole record of a matter, for ``/result``."""
+
+    hops: list[Hop]
+    resolution: Resolution | None
+    progress: list[ProgressUpdate]
+    ratings: dict[str, int]
+
+
+async def _hop(repos: Repositories, escalation: Escalation) -> Hop:
+    from_node = await repos.orgs.node(escalation.from_node_id)
+    to_node = await repos.orgs.node(escalation.to_node_id)
+    assert from_node is not None and to_node is not None
+    return Hop(escalation=escalation, from_node=from_node, to_node=to_node)
+
+
+async def card_view(repos: Repositories, escalation_id: int) -> CardView | None:
+    escalation = await repos.escalations.get(escalation_id)
+    if escalation is None:
+        return None
+    hop = await _hop(repos, escalation)
+    topic = await repos.topics.get(escalation.topic_id)
+    assert topic is not None
+    parent = await repos.orgs.node(hop.to_node.parent_id) if hop.to_node.parent_id else None
+    public = await repos.topics.opinions(topic.id, public_only=True)
+    people = await repos.users.many(sorted({opinion.user_id for opinion in public[-3:]}))
+    recent = [
+        (people[o.user_id].display_name if o.user_id in people else str(o.user_id), o.text)
+        for o in public[-3:]
+    ]
+    return CardView(
+        hop=hop, topic=topic, parent=parent, recent_opinions=recent, opinions=len(public)
+    )
+
+
+async def history(repos: Repositories, topic_id: int) -> History:
+    hops = [await _hop(repos, e) for e in await repos.escalations.of_topic(topic_id)]
+    return History(
+        hops=hops,
+        resolution=await repos.escalations.resolution(topic_id),
+        progress=await repos.escalations.progress(topic_id),
+        ratings=await repos.escalations.rating_counts([topic_id]),
+    )
