@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -45,9 +46,14 @@ class OutboxSender:
         self._announcer: Announcer | None = None
         self._lock = asyncio.Lock()
         self._again = False
+        self._gone: dict[str, Callable[[int], Awaitable[None]]] = {}
 
     def attach(self, announcer: Announcer) -> None:
         self._announcer = announcer
+
+    def when_gone(self, kind: str, callback: Callable[[int], Awaitable[None]]) -> None:
+        """Call ``callback(chat_id)`` when a ``kind`` message finds its chat gone for good."""
+        self._gone[kind] = callback
 
     async def flush(self) -> int:
         """Deliver everything pending now; returns how many were sent."""
@@ -97,9 +103,13 @@ class OutboxSender:
                     "giving up on outbox %s to %s: %s", message.id, message.chat_id, error.reason
                 )
                 await repos.outbox.give_up(message.id, error=error.reason)
-                return
-            if error.retry_after is not None:
-                delay = timedelta(seconds=error.retry_after)
             else:
-                delay = min(timedelta(seconds=2**message.attempts), MAX_BACKOFF)
-            await repos.outbox.retry_later(message.id, at=now + delay, error=error.reason)
+                if error.retry_after is not None:
+                    delay = timedelta(seconds=error.retry_after)
+                else:
+                    delay = min(timedelta(seconds=2**message.attempts), MAX_BACKOFF)
+                await repos.outbox.retry_later(message.id, at=now + delay, error=error.reason)
+                return
+        callback = self._gone.get(message.kind) if error.permanent else None
+        if callback is not None:
+            await callback(message.chat_id)

@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from handlers import (
+    digest,
     escalation,
     export,
     general,
@@ -24,6 +25,7 @@ from handlers import (
     proposals,
     registration,
     roles,
+    stats,
     topic_wizard,
     topics,
 )
@@ -68,6 +70,11 @@ COMMAND_CALLBACKS = {
     "resolve": escalation.resolve_command,
     "progress": escalation.progress_command,
     "sla": escalation.sla_command,
+    "stats": stats.stats,
+    "audit": stats.audit,
+    "subscribe": digest.subscribe,
+    "unsubscribe": digest.unsubscribe,
+    "digest": digest.digest_now,
 }
 
 

@@ -42,8 +42,8 @@ async def escalate_command(update: Update, context: AppContext) -> None:
     events = await context.services.escalation.escalate_by_hand(
         actor_of(update, context), place_of(update), topic_id, reason
     )
-    await context.publish(events)
     await _confirm_escalated(update, context, topic_id)
+    await context.publish(events)
 
 
 async def _confirm_escalated(update: Update, context: AppContext, topic_id: int) -> None:
@@ -62,8 +62,8 @@ async def resolve_command(update: Update, context: AppContext) -> None:
     events = await context.services.escalation.resolve(
         actor_of(update, context), place_of(update), topic_id, decision
     )
-    await context.publish(events)
     await reply(update, context, context.t("escalation.resolved_reply", id=topic_id))
+    await context.publish(events)
 
 
 @answers_refusals
@@ -72,10 +72,10 @@ async def progress_command(update: Update, context: AppContext) -> None:
     events = await context.services.escalation.progress(
         actor_of(update, context), place_of(update), topic_id, text
     )
-    await context.publish(events)
     done = text.strip().lower() in ("办结", "已办结", "完成", "done", "finished")
     key = "escalation.done_reply" if done else "escalation.progress_reply"
     await reply(update, context, context.t(key, id=topic_id))
+    await context.publish(events)
 
 
 @answers_refusals
@@ -190,14 +190,14 @@ async def answer_prompt(update: Update, context: AppContext, message: Message) -
     text = message.text or ""
     if prompt.action == "resolve":
         events = await context.services.escalation.resolve(actor, place, prompt.topic_id, text)
-        await context.publish(events)
         await reply(update, context, context.t("escalation.resolved_reply", id=prompt.topic_id))
+        await context.publish(events)
     else:
         events = await context.services.escalation.escalate_by_hand(
             actor, place, prompt.topic_id, text
         )
-        await context.publish(events)
         await _confirm_escalated(update, context, prompt.topic_id)
+        await context.publish(events)
     return True
 
 

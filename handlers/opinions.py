@@ -59,9 +59,9 @@ async def opinion(update: Update, context: AppContext) -> None:
         context.runtime.membership,
         message_id=message.message_id if message else None,
     )
-    await context.publish(recorded.events)
     key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
     await reply(update, context, context.t(key, id=recorded.topic.id))
+    await context.publish(recorded.events)
 
 
 async def start_private_opinion(update: Update, context: AppContext, payload: str) -> bool:
@@ -93,5 +93,5 @@ async def private_text(update: Update, context: AppContext) -> None:
         message.text,
         context.runtime.membership,
     )
-    await context.publish(recorded.events)
     await reply(update, context, context.t("opinions.recorded_private", id=recorded.topic.id))
+    await context.publish(recorded.events)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -12,6 +14,8 @@ from telegram.ext import ExtBot
 from bot.outbox import DeliveryError
 from bot.services import Services
 from bot.services.errors import Refusal
+from handlers.digest import send_digest
+from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
 from handlers.live import seconds
 from handlers.topic_render import TopicRenderer
@@ -62,16 +66,20 @@ class TelegramAnnouncer:
         services: Services,
         renderer: TopicRenderer,
         escalation_renderer: EscalationRenderer,
+        digest_renderer: DigestRenderer,
         translator: Translator,
     ) -> None:
         self._bot = bot
         self._services = services
         self._renderer = renderer
         self._escalation_renderer = escalation_renderer
+        self._digest_renderer = digest_renderer
         self._t = translator
 
     async def deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
+        if message.kind == "digest":
+            return await self._guarded(self._deliver_digest(message, locale))
         rendered = await self._render(locale, message)
         if rendered is None:
             return 0
@@ -96,6 +104,28 @@ class TelegramAnnouncer:
         except TelegramError as error:
             raise DeliveryError(str(error)) from error
         return sent.message_id
+
+    async def _guarded(self, sending: Awaitable[int]) -> int:
+        try:
+            return await sending
+        except RetryAfter as error:
+            raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
+        except (Forbidden, BadRequest) as error:
+            raise DeliveryError(str(error), permanent=True) from error
+        except TelegramError as error:
+            raise DeliveryError(str(error)) from error
+
+    async def _deliver_digest(self, message: OutboxMessage, locale: str) -> int:
+        payload = message.payload
+        digest = await self._services.digest.compose(
+            int(payload["node_id"]),
+            datetime.fromisoformat(str(payload["since"])),
+            datetime.fromisoformat(str(payload["until"])),
+            weekly=bool(payload.get("weekly")),
+        )
+        return await send_digest(
+            self._bot, message.chat_id, locale, digest, self._digest_renderer, self._t
+        )
 
     async def _render(
         self, locale: str, message: OutboxMessage

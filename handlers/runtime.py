@@ -13,6 +13,7 @@ from telegram.ext import ExtBot
 from bot.services import Services
 from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
 from handlers.cards import EscalationCards
+from handlers.digest_render import DigestRenderer
 from handlers.escalation import Prompt
 from handlers.escalation_render import EscalationRenderer
 from handlers.live import LiveMessages
@@ -40,9 +41,18 @@ class Runtime:
         self.escalation_renderer = EscalationRenderer(translator, services.settings.zone)
         self.cards = EscalationCards(bot, services, self.escalation_renderer)
         self.membership = TelegramMembership(bot)
-        services.outbox.attach(
-            TelegramAnnouncer(bot, services, self.renderer, self.escalation_renderer, translator)
+        self.digest_renderer = DigestRenderer(
+            translator, services.catalogue, services.settings.zone
         )
+        announcer = TelegramAnnouncer(
+            bot,
+            services,
+            self.renderer,
+            self.escalation_renderer,
+            self.digest_renderer,
+            translator,
+        )
+        services.outbox.attach(announcer)
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
         # Questions the bot asked by a reply (a decision, a reason), keyed by (chat, message).
@@ -50,6 +60,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Catch up on what fell due while the bot was down, then keep time."""
+        await self.services.digest.ensure_schedule()
         await self.services.timers.run_due()
         for topic_id in await self.services.topics.open_topic_ids():
             self.live.touch(topic_id)

@@ -126,9 +126,9 @@ async def extend(update: Update, context: AppContext) -> None:
     topic, events = await context.services.topics.extend(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id), duration
     )
-    await context.publish(events)
     deadline = context.runtime.renderer.when(context.locale or "zh_CN", topic)
     await reply(update, context, context.t("topics.extended", id=topic.id, deadline=deadline))
+    await context.publish(events)
 
 
 @answers_refusals
@@ -180,7 +180,6 @@ async def ballot(update: Update, context: AppContext) -> None:
         args[2],
         channel,
     )
-    await context.publish(events)
     channel_label = context.t(f"channels.{recorded.channel}")
     key = "topics.offline_recorded_secret" if recorded.topic.secret else "topics.offline_recorded"
     await reply(
@@ -188,3 +187,4 @@ async def ballot(update: Update, context: AppContext) -> None:
         context,
         context.t(key, unit=recorded.unit, channel=channel_label, option=recorded.option),
     )
+    await context.publish(events)

@@ -9,6 +9,7 @@ from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.outbox import OutboxSender
 from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
+from bot.services.digest import DIGEST_TIMER, DigestService
 from bot.services.escalation import REMINDER_TIMER, SLA_TIMER, EscalationService
 from bot.services.export import ExportService
 from bot.services.nudges import NudgeService, on_nudge_due
@@ -19,6 +20,7 @@ from bot.services.people import PeopleService
 from bot.services.proposals import ProposalService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RoleService
+from bot.services.stats import StatsService
 from bot.services.topics import TopicService
 from bot.settings import Settings
 from bot.timers import TimerEngine
@@ -44,7 +46,9 @@ class Services:
     offline_ballots: OfflineBallots
     nudges: NudgeService
     escalation: EscalationService
+    digest: DigestService
     export: ExportService
+    stats: StatsService
 
     @classmethod
     def build(
@@ -63,6 +67,10 @@ class Services:
         timers.on(NUDGE_TIMER, on_nudge_due)
         timers.on(REMINDER_TIMER, escalation.on_reminder_due)
         timers.on(SLA_TIMER, escalation.on_sla_due)
+        digest = DigestService(database, clock, at=settings.digest_time, zone=settings.zone)
+        timers.on(DIGEST_TIMER, digest.on_digest_due)
+        outbox = OutboxSender(database, clock)
+        outbox.when_gone("digest", digest.chat_gone)
         topics = TopicService(
             database,
             clock,
@@ -76,7 +84,7 @@ class Services:
             catalogue=catalogue,
             bus=bus,
             timers=timers,
-            outbox=OutboxSender(database, clock),
+            outbox=outbox,
             orgs=OrgService(database, clock),
             roles=RoleService(database, clock),
             registration=RegistrationService(database, clock),
@@ -87,5 +95,7 @@ class Services:
             offline_ballots=OfflineBallots(database, clock),
             nudges=NudgeService(database, clock),
             escalation=escalation,
+            digest=digest,
             export=ExportService(database, clock, catalogue),
+            stats=StatsService(database, clock),
         )

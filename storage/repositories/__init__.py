@@ -13,6 +13,7 @@ from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.proposals import ProposalRepository
 from storage.repositories.roles import RoleRepository
+from storage.repositories.stats import StatsRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.users import UserRepository
@@ -35,6 +36,7 @@ class Repositories:
         self.outbox = OutboxRepository(connection)
         self.escalations = EscalationRepository(connection)
         self.digests = DigestRepository(connection)
+        self.stats = StatsRepository(connection)
 
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "ProposalRepository",
     "Repositories",
     "RoleRepository",
+    "StatsRepository",
     "TimerRepository",
     "TopicRepository",
     "UserRepository",

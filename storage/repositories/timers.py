@@ -92,3 +92,11 @@ class TimerRepository:
             await self._db.execute(select(timers).where(timers.c.kind == kind, timers.c.ref == ref))
         ).first()
         return _timer(row) if row else None
+
+    async def is_done(self, kind: str, ref: str) -> bool:
+        timer = (
+            await self._db.execute(
+                select(timers.c.done_at).where(timers.c.kind == kind, timers.c.ref == ref)
+            )
+        ).first()
+        return timer is not None and timer.done_at is not None

@@ -293,3 +293,28 @@ class TopicRepository:
             .distinct()
         )
         return sorted(int(row[0]) for row in rows)
+
+    async def closed_between(
+        self, node_ids: list[int], start: datetime, end: datetime
+    ) -> list[Topic]:
+        rows = await self._db.execute(
+            select(topics).where(
+                topics.c.node_id.in_(node_ids),
+                topics.c.status == "closed",
+                topics.c.closed_at > start,
+                topics.c.closed_at <= end,
+            )
+        )
+        return [_topic(row) for row in rows]
+
+    async def created_between(
+        self, node_ids: list[int], start: datetime, end: datetime
+    ) -> list[Topic]:
+        rows = await self._db.execute(
+            select(topics).where(
+                topics.c.node_id.in_(node_ids),
+                topics.c.created_at > start,
+                topics.c.created_at <= end,
+            )
+        )
+        return [_topic(row) for row in rows]

@@ -90,6 +90,7 @@ async def test_progress_updates_follow_until_done(h: Harness) -> None:
     early = await h.say(GRID_CHAT, GRID_WORKER, f"/progress {number} 已联系物业")
     assert "还没有决定" in (early.text or "")
     await h.say(GRID_CHAT, GRID_WORKER, f"/resolve {number} 在西门设置快递柜")
+    await h.settle()  # the decision is announced in this chat too
     news = await h.say(GRID_CHAT, GRID_WORKER, f"/progress {number} 快递柜已订购")
     assert "已发布" in (news.text or "")
     await h.settle()

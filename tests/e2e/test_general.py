@@ -62,6 +62,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "nudge",
         "ballot",
         "export",
+        "stats",
     }
     assert commands(worker.text) - commands(head.text) == {"unbind"}
     private = await h.say(RESIDENT, RESIDENT, "/help")
