@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from datetime import datetime
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -23,6 +24,7 @@ from locales import Html, Translator
 from storage.records import OutboxMessage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _PRESENT = (
     ChatMemberStatus.OWNER,
@@ -57,6 +59,18 @@ class TelegramMembership:
             return None
 
 
+async def delivered(sending: Awaitable[T]) -> T:
+    """Await a send, translating Telegram's errors into what the outbox understands."""
+    try:
+        return await sending
+    except RetryAfter as error:
+        raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
+    except (Forbidden, BadRequest) as error:
+        raise DeliveryError(str(error), permanent=True) from error
+    except TelegramError as error:
+        raise DeliveryError(str(error)) from error
+
+
 class TelegramAnnouncer:
     """Renders outbox announcements in the chat's language and sends them."""
 
@@ -79,7 +93,7 @@ class TelegramAnnouncer:
     async def deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
         if message.kind == "digest":
-            return await self._guarded(self._deliver_digest(message, locale))
+            return await delivered(self._deliver_digest(message, locale))
         rendered = await self._render(locale, message)
         if rendered is None:
             return 0
@@ -89,31 +103,16 @@ class TelegramAnnouncer:
             if message.reply_to
             else None
         )
-        try:
-            sent = await self._bot.send_message(
+        sent = await delivered(
+            self._bot.send_message(
                 message.chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
                 reply_parameters=reply,
                 reply_markup=markup,
             )
-        except RetryAfter as error:
-            raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
-        except (Forbidden, BadRequest) as error:
-            raise DeliveryError(str(error), permanent=True) from error
-        except TelegramError as error:
-            raise DeliveryError(str(error)) from error
+        )
         return sent.message_id
-
-    async def _guarded(self, sending: Awaitable[int]) -> int:
-        try:
-            return await sending
-        except RetryAfter as error:
-            raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
-        except (Forbidden, BadRequest) as error:
-            raise DeliveryError(str(error), permanent=True) from error
-        except TelegramError as error:
-            raise DeliveryError(str(error)) from error
 
     async def _deliver_digest(self, message: OutboxMessage, locale: str) -> int:
         payload = message.payload

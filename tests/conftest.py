@@ -37,6 +37,16 @@ async def _postgres_reachable() -> str | None:
     return None
 
 
+async def require_postgres() -> None:
+    """Skip (locally) or fail (in CI) when PostgreSQL does not answer."""
+    problem = await _postgres_reachable()
+    if problem is not None:
+        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{message}; YISHI_REQUIRE_POSTGRES is set")
+        pytest.skip(f"{message}; set YISHI_TEST_POSTGRES_URL to run these tests")
+
+
 @asynccontextmanager
 async def open_sqlite(path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{path}")
@@ -50,12 +60,7 @@ async def open_sqlite(path: Path) -> AsyncIterator[Database]:
 @asynccontextmanager
 async def open_postgres() -> AsyncIterator[Database]:
     """A fresh schema in the PostgreSQL test database, migrated, dropped afterwards."""
-    problem = await _postgres_reachable()
-    if problem is not None:
-        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"{message}; YISHI_REQUIRE_POSTGRES is set")
-        pytest.skip(f"{message}; set YISHI_TEST_POSTGRES_URL to run these tests")
+    await require_postgres()
     schema = f"yishi_test_{secrets.token_hex(6)}"
     admin = Database(POSTGRES_URL)
     async with admin.engine.begin() as connection:
@@ -91,12 +96,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 @asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for a whole application; dropped afterwards."""
-    problem = await _postgres_reachable()
-    if problem is not None:
-        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"{message}; YISHI_REQUIRE_POSTGRES is set")
-        pytest.skip(f"{message}; set YISHI_TEST_POSTGRES_URL to run these tests")
+    await require_postgres()
     name = f"yishi_e2e_{secrets.token_hex(6)}"
     admin = Database(POSTGRES_URL)
     autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,36 +23,37 @@ def _no_handler_errors(caplog: pytest.LogCaptureFixture) -> None:
     assert failures == [], f"the bot logged errors: {failures}"
 
 
+@asynccontextmanager
+async def running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: Any
+) -> AsyncIterator[Harness]:
+    """A started harness, stopped afterwards; the test fails if the bot logged an error."""
+    harness = Harness(tmp_path, **options)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+    _no_handler_errors(caplog)
+
+
 @pytest.fixture
 async def h(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
-    running = Harness(tmp_path)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-    _no_handler_errors(caplog)
+    async with running(tmp_path, caplog) as harness:
+        yield harness
 
 
 @pytest.fixture
 async def h_en(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
-    running = Harness(tmp_path, locale="en")
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-    _no_handler_errors(caplog)
+    async with running(tmp_path, caplog, locale="en") as harness:
+        yield harness
 
 
 @pytest.fixture
 async def h_pg(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
     """The bot on PostgreSQL instead of SQLite."""
-    async with fresh_postgres_database() as url:
-        running = Harness(tmp_path, database_url=url)
-        await running.start()
-        try:
-            yield running
-        finally:
-            await running.stop()
-    _no_handler_errors(caplog)
+    async with (
+        fresh_postgres_database() as url,
+        running(tmp_path, caplog, database_url=url) as harness,
+    ):
+        yield harness
