@@ -20,6 +20,8 @@ from handlers import (
     escalation,
     export,
     general,
+    meeting_wizard,
+    meetings,
     opinions,
     orgs,
     proposals,
@@ -70,6 +72,11 @@ COMMAND_CALLBACKS = {
     "resolve": escalation.resolve_command,
     "progress": escalation.progress_command,
     "sla": escalation.sla_command,
+    "meeting": meetings.meeting,
+    "meetings": meetings.meetings,
+    "cancelmeeting": meetings.cancel_meeting,
+    "agenda": meetings.agenda,
+    "minutes": meetings.minutes,
     "stats": stats.stats,
     "audit": stats.audit,
     "subscribe": digest.subscribe,
@@ -81,9 +88,11 @@ COMMAND_CALLBACKS = {
 def register_handlers(application: Application[Any, AppContext, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, know_the_update), group=MIDDLEWARE_GROUP)
     topic_wizard.register(application)
+    meeting_wizard.register(application)
     for name, callback in COMMAND_CALLBACKS.items():
         application.add_handler(CommandHandler(name, callback))
     export.register(application)
+    meetings.register(application)
     application.add_handler(CallbackQueryHandler(topics.vote, pattern=VoteChoice.pattern()))
     application.add_handler(
         CallbackQueryHandler(registration.verdict, pattern=RegistrationVerdict.pattern())

@@ -64,6 +64,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("resolve", BOUND, OFFICERS),
     CommandSpec("progress", BOUND, OFFICERS),
     CommandSpec("sla", frozenset({"community"}), OFFICERS),
+    CommandSpec("meetings", BOUND),
+    CommandSpec("meeting", BOUND, OFFICERS),
+    CommandSpec("cancelmeeting", BOUND, OFFICERS),
+    CommandSpec("agenda", BOUND, OFFICERS),
+    CommandSpec("minutes", BOUND, OFFICERS),
     CommandSpec("stats", BOUND, OFFICERS),
     CommandSpec(
         "audit",

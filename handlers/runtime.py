@@ -12,11 +12,15 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
+from bot.services.meeting_plan import MeetingChanged
 from handlers.cards import EscalationCards
 from handlers.digest_render import DigestRenderer
 from handlers.escalation import Prompt
 from handlers.escalation_render import EscalationRenderer
 from handlers.live import LiveMessages
+from handlers.meeting_delivery import MeetingAnnouncer
+from handlers.meeting_live import LiveReminders
+from handlers.meeting_render import MeetingRenderer
 from handlers.ports import TelegramAnnouncer, TelegramMembership
 from handlers.topic_render import TopicRenderer
 from locales import Translator
@@ -52,7 +56,11 @@ class Runtime:
             self.digest_renderer,
             translator,
         )
-        services.outbox.attach(announcer)
+        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
+        self.reminders = LiveReminders(
+            bot, services, self.meeting_renderer, interval=tally_interval
+        )
+        services.outbox.attach(MeetingAnnouncer(bot, services, self.meeting_renderer, announcer))
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
         # Questions the bot asked by a reply (a decision, a reason), keyed by (chat, message).
@@ -66,6 +74,8 @@ class Runtime:
             self.live.touch(topic_id)
         for escalation_id in await self.services.escalation.cards_to_refresh():
             self.cards.touch(escalation_id)
+        for occurrence_id in await self.services.meetings.occurrences_to_refresh():
+            self.reminders.touch(occurrence_id)
         self._spawn(self.services.outbox.flush())
         self.services.timers.start()
 
@@ -73,6 +83,7 @@ class Runtime:
         self.services.timers.stop()
         await self.live.close()
         await self.cards.close()
+        await self.reminders.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -83,6 +94,8 @@ class Runtime:
                 self.live.touch(event.topic_id)
             elif isinstance(event, EscalationChanged):
                 self.cards.touch(event.escalation_id)
+            elif isinstance(event, MeetingChanged):
+                self.reminders.touch(event.occurrence_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self._spawn(self.services.outbox.flush())
 
@@ -93,6 +106,7 @@ class Runtime:
         await self.services.outbox.flush()
         await self.live.idle()
         await self.cards.idle()
+        await self.reminders.idle()
         await self.services.outbox.flush()
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> None:

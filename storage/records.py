@@ -248,3 +248,79 @@ class ProgressUpdate:
     text: str
     posted_by: int
     posted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    id: int
+    node_id: int
+    chat_id: int
+    title: str
+    note: str
+    place: str | None
+    link: str | None
+    repeat: str
+    repeat_day: int | None
+    repeat_nth: int | None
+    local_time: str
+    once_on: str | None
+    reminders: tuple[int, ...]  # seconds before each start, longest first
+    topic_ids: tuple[int, ...]
+    scope: str
+    holiday_shift: bool
+    status: str
+    created_by: int
+    created_at: datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def recurring(self) -> bool:
+        return self.repeat != "once"
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingOccurrence:
+    id: int
+    meeting_id: int
+    planned_at: datetime
+    starts_at: datetime
+    reminders_after: datetime
+    status: str
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPost:
+    occurrence_id: int
+    slot: int  # 0: the announcement; else the reminder's offset in seconds
+    chat_id: int
+    node_id: int
+    created_at: datetime
+    late: bool
+    message_id: int | None
+    rendered_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    id: int
+    occurrence_id: int
+    text: str
+    added_by: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingMinutes:
+    id: int
+    occurrence_id: int
+    text: str
+    file_kind: str | None
+    file_id: str | None
+    file_name: str | None
+    recorded_by: int
+    recorded_at: datetime

@@ -451,3 +451,113 @@ node_settings = Table(
     Column("node_id", Integer, ForeignKey("nodes.id"), primary_key=True, autoincrement=False),
     Column("escalation_sla_seconds", Integer, nullable=True),
 )
+
+# --- Meetings (议事会): series, occurrences, reminders, RSVP, agenda and minutes --------------
+
+MEETING_REPEATS = ("once", "weekly", "monthly_day", "monthly_nth")
+MEETING_STATUSES = ("active", "cancelled", "ended")
+OCCURRENCE_STATUSES = ("scheduled", "held", "cancelled")
+
+# A node's meeting: one-off or a series whose rule (expanded with dateutil) is a local time
+# plus a weekday or day of the month. Reminder offsets are seconds before each start.
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("place", String(200), nullable=True),
+    Column("link", String(500), nullable=True),
+    Column("repeat", String(16), nullable=False),
+    Column("repeat_day", Integer, nullable=True),
+    Column("repeat_nth", Integer, nullable=True),
+    Column("local_time", String(5), nullable=False),
+    Column("once_on", String(10), nullable=True),
+    Column("reminders", JSON, nullable=False),
+    Column("topic_ids", JSON, nullable=False),
+    Column("scope", String(8), nullable=False, default="here"),
+    Column("holiday_shift", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    Index("ix_meetings_node_status", "node_id", "status"),
+)
+
+# One date of a meeting. A series has one scheduled occurrence at a time: the next is made
+# when the current one starts or is cancelled. ``planned_at`` is where the rule puts it,
+# ``starts_at`` where it happens (moved off a statutory holiday); its reminders are those
+# due after ``reminders_after`` (when it was planned, or when the previous one started).
+meeting_occurrences = Table(
+    "meeting_occurrences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("meeting_id", Integer, ForeignKey("meetings.id"), nullable=False),
+    Column("planned_at", UtcDateTime(), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("reminders_after", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, default="scheduled"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("meeting_id", "planned_at", name="uq_meeting_occurrences_meeting_planned"),
+    Index("ix_meeting_occurrences_status_starts", "status", "starts_at"),
+)
+
+# The messages about an occurrence, one per chat and slot (0: the announcement; else the
+# reminder's offset in seconds), kept in step with the RSVP counts like ballot messages.
+meeting_posts = Table(
+    "meeting_posts",
+    metadata,
+    Column("occurrence_id", Integer, ForeignKey("meeting_occurrences.id"), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("node_id", Integer, ForeignKey("nodes.id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("rendered_hash", String(64), nullable=True),
+    Index("ix_meeting_posts_chat_message", "chat_id", "message_id"),
+)
+
+MEETING_ANSWERS = ("yes", "no")  # 参加 / 请假
+
+meeting_rsvps = Table(
+    "meeting_rsvps",
+    metadata,
+    Column("occurrence_id", Integer, ForeignKey("meeting_occurrences.id"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("answer", String(8), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Items an officer added to an occurrence's agenda (/agenda); escalations and linked topics
+# are read live.
+meeting_agenda = Table(
+    "meeting_agenda",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("occurrence_id", Integer, ForeignKey("meeting_occurrences.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("added_by", BigInteger, nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+    Index("ix_meeting_agenda_occurrence_id", "occurrence_id"),
+)
+
+# 会议纪要: text, and a photo or document by its Telegram file id; published where the
+# occurrence was announced.
+meeting_minutes = Table(
+    "meeting_minutes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("occurrence_id", Integer, ForeignKey("meeting_occurrences.id"), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("file_kind", String(16), nullable=True),
+    Column("file_id", String(255), nullable=True),
+    Column("file_name", String(255), nullable=True),
+    Column("recorded_by", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index("ix_meeting_minutes_occurrence_id", "occurrence_id"),
+)

@@ -13,6 +13,7 @@ from bot.emulator.world import (
     CallbackRecord,
     ChatType,
     EmuChat,
+    EmuFile,
     EmuMessage,
     EmuUser,
     MessageVersion,
@@ -193,6 +194,54 @@ class Driver:
                 raise LookupError(f"no message {reply_to} in chat {chat.id} to reply to")
         msg = self.world.add_message(
             chat, user_id, text=text, entities=auto_entities(text), reply_to_message_id=reply_to
+        )
+        self._deliver(chat, msg, "message")
+        return msg
+
+    def send_media(
+        self,
+        chat_id: int,
+        user_id: int,
+        kind: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        reply_to: int | None = None,
+    ) -> EmuMessage:
+        """A user's photo or document (``kind``), with an optional caption, in a group."""
+        if kind not in ("photo", "document"):
+            raise ValueError("kind must be 'photo' or 'document'")
+        chat = self.world.chat(chat_id)
+        if self.world.status_of(chat, user_id) not in PRESENT_STATUSES:
+            raise ValueError(f"user {user_id} is not a member of chat {chat_id}")
+        serial = self.world.next_serial()
+        name = filename or ("photo.jpg" if kind == "photo" else "file")
+        file = EmuFile(
+            file_id=f"{'AgAC' if kind == 'photo' else 'BQAC'}UserUpload{serial:08d}",
+            file_unique_id=f"AgAD{serial:06d}",
+            file_path=f"{kind}s/file_{serial}.{name.rsplit('.', 1)[-1]}",
+            data=data,
+            filename=filename,
+            mime_type=None,
+            kind=kind,
+        )
+        self.world.files[file.file_id] = file
+        base = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
+        fields: dict[str, Any] = {}
+        if kind == "photo":
+            fields["photo"] = [{**base, "file_size": len(data), "width": 0, "height": 0}]
+        else:
+            fields["document"] = {**base, "file_size": len(data)}
+            if filename:
+                fields["document"]["file_name"] = filename
+        msg = self.world.add_message(
+            chat,
+            user_id,
+            caption=caption,
+            caption_entities=auto_entities(caption) if caption else [],
+            reply_to_message_id=reply_to,
+            **fields,
         )
         self._deliver(chat, msg, "message")
         return msg

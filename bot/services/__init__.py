@@ -12,6 +12,7 @@ from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
 from bot.services.digest import DIGEST_TIMER, DigestService
 from bot.services.escalation import REMINDER_TIMER, SLA_TIMER, EscalationService
 from bot.services.export import ExportService
+from bot.services.meetings import MeetingService
 from bot.services.nudges import NudgeService, on_nudge_due
 from bot.services.offline_ballots import OfflineBallots
 from bot.services.opinions import OpinionService
@@ -48,6 +49,7 @@ class Services:
     escalation: EscalationService
     digest: DigestService
     export: ExportService
+    meetings: MeetingService
     stats: StatsService
 
     @classmethod
@@ -67,6 +69,8 @@ class Services:
         timers.on(NUDGE_TIMER, on_nudge_due)
         timers.on(REMINDER_TIMER, escalation.on_reminder_due)
         timers.on(SLA_TIMER, escalation.on_sla_due)
+        meetings = MeetingService(database, clock, zone=settings.zone)
+        meetings.register_timers(timers)
         digest = DigestService(database, clock, at=settings.digest_time, zone=settings.zone)
         timers.on(DIGEST_TIMER, digest.on_digest_due)
         outbox = OutboxSender(database, clock)
@@ -97,5 +101,6 @@ class Services:
             escalation=escalation,
             digest=digest,
             export=ExportService(database, clock, catalogue),
+            meetings=meetings,
             stats=StatsService(database, clock),
         )

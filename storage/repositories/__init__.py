@@ -9,6 +9,7 @@ from storage.repositories.chats import ChatRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.escalations import EscalationRepository
 from storage.repositories.households import HouseholdRepository
+from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.proposals import ProposalRepository
@@ -36,6 +37,7 @@ class Repositories:
         self.outbox = OutboxRepository(connection)
         self.escalations = EscalationRepository(connection)
         self.digests = DigestRepository(connection)
+        self.meetings = MeetingRepository(connection)
         self.stats = StatsRepository(connection)
 
 
@@ -45,6 +47,7 @@ __all__ = [
     "DigestRepository",
     "EscalationRepository",
     "HouseholdRepository",
+    "MeetingRepository",
     "OrgRepository",
     "OutboxRepository",
     "ProposalRepository",

@@ -46,6 +46,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "result",
         "opinion",
         "propose",
+        "meetings",
     }
     assert "你在这里的身份：楼栋长" in (head.text or "")
     assert commands(head.text) - commands(resident.text) == {
@@ -63,6 +64,10 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "ballot",
         "export",
         "stats",
+        "meeting",
+        "cancelmeeting",
+        "agenda",
+        "minutes",
     }
     assert commands(worker.text) - commands(head.text) == {"unbind"}
     private = await h.say(RESIDENT, RESIDENT, "/help")

@@ -1,0 +1,373 @@
+"""The one-line ``/meeting`` syntax: ``<when> <标题> [key=value ...]``, then note lines.
+
+``<when>`` is a local date-time (``2026-12-15 19:00``) or a recurrence with its time:
+``每月15日 19:00`` / ``monthly 15 19:00``, ``每月第一个周三 19:00`` / ``monthly first-wed 19:00``,
+``每周五 19:30`` / ``weekly fri 19:30``. The words after it, up to the first ``key=value``,
+are the title. Tokens are read as ``/topic`` reads them (``topic_syntax``'s tokenizer: quotes
+hold spaces, zero-width and control characters are dropped). ``parse_meeting`` returns a
+:class:`MeetingDraft` or raises :class:`Refusal` ``meeting_syntax.<name>``, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.durations import DurationError, parse_duration
+from bot.services.errors import Refusal
+from bot.services.recurrence import Recurrence, Repeat
+from bot.services.topic_syntax import Scope, _clean, _Pair, _plain, _tokenize, _Word
+
+T = TypeVar("T")
+
+MAX_TITLE, MAX_NOTE, MAX_PLACE, MAX_LINK = 100, 1000, 100, 500
+MAX_REMINDERS, MAX_TOPICS = 5, 10
+MIN_REMINDER, MAX_REMINDER = timedelta(minutes=1), timedelta(days=30)
+MAX_AHEAD = timedelta(days=366)
+DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDraft:
+    """A meeting as typed, checked, before anything is stored."""
+
+    title: str
+    note: str
+    recurrence: Recurrence
+    place: str | None = None
+    link: str | None = None
+    reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS  # longest first
+    topic_ids: tuple[int, ...] = ()
+    scope: Scope = Scope.HERE
+    holiday_shift: bool = False
+
+
+# ---- when -------------------------------------------------------------------------------
+
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_LOOKS_LIKE_TIME = re.compile(r"\d{1,3}[:：]")
+_MONTH_DAY = re.compile(r"(\d{1,3})(?:日|号|th|st|nd|rd)?")
+_NTH_ZH = re.compile(r"第?(最后一?|一|二|三|四|[1-4])个?(.+)")
+_NTH_EN = re.compile(r"(first|second|third|fourth|last|1st|2nd|3rd|4th)[-_]?(.+)")
+_NTHS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "最后": -1,
+    "最后一": -1,
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+}
+_NTHS_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+_NTHS_EN |= {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_WEEKDAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAYS_ZH |= {str(number): number - 1 for number in range(1, 8)}
+_WEEKDAYS_EN = {
+    **dict.fromkeys(("mon", "monday"), 0),
+    **dict.fromkeys(("tue", "tues", "tuesday"), 1),
+    **dict.fromkeys(("wed", "weds", "wednesday"), 2),
+    **dict.fromkeys(("thu", "thur", "thurs", "thursday"), 3),
+    **dict.fromkeys(("fri", "friday"), 4),
+    **dict.fromkeys(("sat", "saturday"), 5),
+    **dict.fromkeys(("sun", "sunday"), 6),
+}
+_ZH_MONTHLY, _ZH_WEEKLY = ("每月",), ("每周", "每星期", "每礼拜")
+
+
+def _valid_weekdays(locale: str) -> str:
+    if locale.startswith("zh"):
+        return "周一、周二、周三、周四、周五、周六、周日"
+    return "mon, tue, wed, thu, fri, sat, sun"
+
+
+def _weekday(word: str, locale: str) -> int:
+    text = word
+    for prefix in ("周", "星期", "礼拜"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    found = _WEEKDAYS_ZH.get(text) if text != word or len(text) == 1 else None
+    if found is None:
+        found = _WEEKDAYS_EN.get(text)
+    if found is None:
+        raise Refusal("meeting_syntax.unknown_weekday", given=word, valid=_valid_weekdays(locale))
+    return found
+
+
+def _monthly(spec: str, locale: str) -> tuple[Repeat, int, int | None]:
+    """``15`` / ``15日`` / ``第一个周三`` / ``first-wed`` -> (repeat, day, nth)."""
+    day = _MONTH_DAY.fullmatch(spec)
+    if day:
+        number = int(day.group(1))
+        if not 1 <= number <= 31:
+            raise Refusal("meeting_syntax.bad_month_day", given=spec)
+        return Repeat.MONTHLY_DAY, number, None
+    zh, en = _NTH_ZH.fullmatch(spec), _NTH_EN.fullmatch(spec)
+    if zh:
+        return Repeat.MONTHLY_NTH, _weekday(zh.group(2), locale), _NTHS[zh.group(1)]
+    if en:
+        return Repeat.MONTHLY_NTH, _weekday(en.group(2), locale), _NTHS_EN[en.group(1)]
+    raise Refusal("meeting_syntax.bad_monthly", given=spec)
+
+
+def _time(words: list[str], at: int, after: str) -> time:
+    if at >= len(words):
+        raise Refusal("meeting_syntax.missing_time", given=after)
+    text = _plain(words[at])
+    match = _TIME.fullmatch(text)
+    if match is None:
+        key = "bad_time" if _LOOKS_LIKE_TIME.match(text) else "missing_time"
+        raise Refusal(f"meeting_syntax.{key}", given=words[at] if key == "bad_time" else after)
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise Refusal("meeting_syntax.bad_time", given=words[at])
+    return time(hour, minute)
+
+
+def read_when(words: list[str], locale: str) -> tuple[Recurrence, int]:
+    """The recurrence at the start of ``words`` and how many words it took."""
+    if not words:
+        raise Refusal("meeting_syntax.missing_when")
+    first = _plain(words[0])
+    dated = _DATE.fullmatch(first)
+    if dated:
+        year, month, day = (int(part) for part in dated.groups())
+        try:
+            once = date(year, month, day)
+        except ValueError:
+            raise Refusal("meeting_syntax.bad_date", given=words[0]) from None
+        return Recurrence(Repeat.ONCE, _time(words, 1, words[0]), once=once), 2
+    spec, used = "", 1
+    weekly = first.startswith(_ZH_WEEKLY) or first == "weekly"
+    monthly = first.startswith(_ZH_MONTHLY) or first == "monthly"
+    if not (weekly or monthly):
+        raise Refusal("meeting_syntax.bad_when", given=words[0])
+    for prefix in (*_ZH_WEEKLY, *_ZH_MONTHLY, "weekly", "monthly"):
+        if first.startswith(prefix):
+            spec = first[len(prefix) :]
+            break
+    if not spec:  # "每月 15日", "monthly 15"
+        if len(words) < 2:
+            raise Refusal("meeting_syntax.bad_when", given=words[0])
+        spec, used = _plain(words[1]), 2
+    if weekly:
+        day = _weekday(spec, locale)
+        return Recurrence(Repeat.WEEKLY, _time(words, used, spec), day=day), used + 1
+    repeat, day, nth = _monthly(spec, locale)
+    at = _time(words, used, spec)
+    return Recurrence(repeat, at, day=day, nth=nth), used + 1
+
+
+def check_when(recurrence: Recurrence, *, now: datetime, zone: ZoneInfo, given: str) -> None:
+    """A one-off meeting must be ahead, and within a year."""
+    if recurrence.once is None:
+        return
+    start = datetime.combine(recurrence.once, recurrence.at).replace(tzinfo=zone)
+    if start <= now:
+        raise Refusal("meeting_syntax.in_the_past", given=given)
+    if start - now > MAX_AHEAD:
+        raise Refusal("meeting_syntax.too_far", given=given, limit_days=MAX_AHEAD.days)
+
+
+# ---- values -----------------------------------------------------------------------------
+
+
+def check_title(text: str) -> str:
+    title = " ".join(_clean(text).split())
+    if not title:
+        raise Refusal("meeting_syntax.empty_title")
+    if len(title) > MAX_TITLE:
+        raise Refusal("meeting_syntax.title_too_long", length=len(title), limit=MAX_TITLE)
+    return title
+
+
+def check_place(key: str, value: str) -> str:
+    place = " ".join(_clean(value).split())
+    if len(place) > MAX_PLACE:
+        raise Refusal("meeting_syntax.place_too_long", length=len(place), limit=MAX_PLACE)
+    return place
+
+
+def check_link(key: str, value: str) -> str:
+    link = value.strip()
+    parts = urlsplit(link)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in link:
+        raise Refusal("meeting_syntax.bad_link", key_name=key, given=link[:60])
+    if len(link) > MAX_LINK:
+        raise Refusal("meeting_syntax.link_too_long", limit=MAX_LINK)
+    return link
+
+
+_NO_REMINDERS = frozenset({"无", "不提醒", "none", "no", "off"})
+
+
+def parse_reminders(key: str, value: str) -> tuple[timedelta, ...]:
+    """``24h,1h`` -> (24h, 1h), longest first; ``无``/``none`` -> no reminders."""
+    if _plain(value) in _NO_REMINDERS:
+        return ()
+    offsets: set[timedelta] = set()
+    for part in re.split(r"[,，、]", value):
+        if not part.strip():
+            continue
+        try:
+            offset = parse_duration(part)
+        except DurationError:
+            raise Refusal("meeting_syntax.bad_reminder", key_name=key, given=part.strip()) from None
+        if offset < MIN_REMINDER:
+            raise Refusal("meeting_syntax.reminder_too_short", key_name=key, given=part.strip())
+        if offset > MAX_REMINDER:
+            raise Refusal(
+                "meeting_syntax.reminder_too_long",
+                key_name=key,
+                given=part.strip(),
+                limit_days=MAX_REMINDER.days,
+            )
+        offsets.add(offset)
+    if not offsets:
+        raise Refusal("meeting_syntax.bad_reminder", key_name=key, given=value)
+    if len(offsets) > MAX_REMINDERS:
+        raise Refusal("meeting_syntax.too_many_reminders", count=len(offsets), limit=MAX_REMINDERS)
+    return tuple(sorted(offsets, reverse=True))
+
+
+def _topics(key: str, value: str) -> tuple[int, ...]:
+    found: list[int] = []
+    for part in re.split(r"[,，、\s]+", value.strip()):
+        match = re.fullmatch(r"[#＃]?(\d{1,9})", part)
+        if match is None:
+            raise Refusal("meeting_syntax.bad_topics", key_name=key, given=part[:20])
+        if int(match.group(1)) not in found:
+            found.append(int(match.group(1)))
+    if len(found) > MAX_TOPICS:
+        raise Refusal("meeting_syntax.too_many_topics", count=len(found), limit=MAX_TOPICS)
+    return tuple(found)
+
+
+def _words(refusal: str, words: Mapping[str, object]) -> Callable[[str, str], object]:
+    def parse(key: str, value: str) -> object:
+        try:
+            return words[_plain(value)]
+        except KeyError:
+            raise Refusal(f"meeting_syntax.{refusal}", key_name=key, given=value) from None
+
+    return parse
+
+
+_scope = _words(
+    "bad_scope", {"here": Scope.HERE, "本级": Scope.HERE, "all": Scope.ALL, "全部": Scope.ALL}
+)
+_holiday = _words(
+    "bad_holiday",
+    dict.fromkeys(("yes", "y", "on", "true", "shift", "是", "顺延"), True)
+    | dict.fromkeys(("no", "n", "off", "false", "否", "不顺延"), False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    zh: str
+    en: str
+    parse: Callable[[str, str], object]
+
+
+_KEYS: dict[str, _Key] = {
+    "place": _Key("地点", "place", check_place),
+    "link": _Key("链接", "link", check_link),
+    "reminders": _Key("提醒", "remind", parse_reminders),
+    "topic_ids": _Key("议题", "topics", _topics),
+    "scope": _Key("范围", "scope", _scope),
+    "holiday_shift": _Key("节假日顺延", "holiday", _holiday),
+}
+_NAMES = {_plain(name): field for field, key in _KEYS.items() for name in (key.zh, key.en)}
+
+
+def _valid_keys(locale: str) -> str:
+    if locale.startswith("zh"):
+        return "、".join(key.zh for key in _KEYS.values())
+    return ", ".join(key.en for key in _KEYS.values())
+
+
+def _tokens(line: str) -> list[_Word | _Pair]:
+    try:
+        return _tokenize(_clean(line))
+    except Refusal as refusal:  # the tokenizer speaks of /topic; say it for /meeting
+        raise Refusal("meeting_syntax.unterminated_quote", **refusal.params) from None
+
+
+def _split(
+    tokens: list[_Word | _Pair], locale: str
+) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    """The words before the first key, and ``{field: (key as written, value)}``."""
+    words: list[str] = []
+    given: dict[str, tuple[str, str]] = {}
+    for token in tokens:
+        if isinstance(token, _Word):
+            if given:
+                raise Refusal("meeting_syntax.stray_word", given=token.text)
+            words.append(token.text)
+            continue
+        if not token.key:
+            raise Refusal("meeting_syntax.missing_key", given="=" + token.value)
+        field = _NAMES.get(_plain(token.key))
+        if field is None:
+            raise Refusal(
+                "meeting_syntax.unknown_key", key_name=token.key, valid=_valid_keys(locale)
+            )
+        if field in given:
+            raise Refusal("meeting_syntax.duplicate_key", key_name=token.key)
+        if not token.value.strip():
+            raise Refusal("meeting_syntax.empty_value", key_name=token.key)
+        given[field] = (token.key, token.value)
+    return words, given
+
+
+def parse_meeting(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> MeetingDraft:
+    """Parse the text after ``/meeting``. Raises :class:`Refusal` ``meeting_syntax.*`` only."""
+    first, _, rest = text.partition("\n")
+    words, given = _split(_tokens(first), locale)
+    recurrence, used = read_when(words, locale)
+    check_when(recurrence, now=now, zone=zone, given=" ".join(words[:used]))
+    title = check_title(" ".join(words[used:]))
+    note = _clean(rest).strip()
+    if len(note) > MAX_NOTE:
+        raise Refusal("meeting_syntax.note_too_long", length=len(note), limit=MAX_NOTE)
+    values = {field: _KEYS[field].parse(key, value) for field, (key, value) in given.items()}
+    return MeetingDraft(
+        title=title,
+        note=note,
+        recurrence=recurrence,
+        place=_get(values, "place", str, "") or None,
+        link=_get(values, "link", str, "") or None,
+        reminders=_get(values, "reminders", tuple, DEFAULT_REMINDERS),
+        topic_ids=_get(values, "topic_ids", tuple, ()),
+        scope=_get(values, "scope", Scope, Scope.HERE),
+        holiday_shift=_get(values, "holiday_shift", bool, False),
+    )
+
+
+def _get(values: dict[str, object], field: str, kind: type[T], default: T) -> T:
+    value = values.get(field, default)
+    assert isinstance(value, kind)
+    return value
+
+
+def parse_when_text(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> Recurrence:
+    """A ``<when>`` typed on its own (the guided ``/meeting``): nothing may follow it."""
+    tokens = _tokens(text)
+    words = [token.text for token in tokens if isinstance(token, _Word)]
+    if not words or len(words) != len(tokens):
+        raise Refusal("meeting_syntax.bad_when", given=text.strip()[:40])
+    recurrence, used = read_when(words, locale)
+    if used != len(words):
+        raise Refusal("meeting_syntax.bad_when", given=text.strip()[:40])
+    check_when(recurrence, now=now, zone=zone, given=text.strip())
+    return recurrence

@@ -1,0 +1,137 @@
+"""Meeting announcements and reminders kept in step with the database, like ballot messages.
+
+Each occurrence's messages are synced by one task at a time: missing messages are posted,
+changed ones edited, at most once per ``interval`` however fast people answer, always once
+more after the last answer, and never with content a message already shows (a fingerprint
+per message is stored). After a restart every occurrence still taking answers, or with a
+message not yet posted, is synced once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import ExtBot
+
+from bot.services import Services
+from bot.services.meeting_plan import latest_posts
+from handlers.live import seconds
+from handlers.meeting_render import MeetingRenderer
+from handlers.topic_render import fingerprint
+from storage.records import MeetingPost
+
+log = logging.getLogger(__name__)
+
+
+class LiveReminders:
+    def __init__(
+        self,
+        bot: ExtBot[None],
+        services: Services,
+        renderer: MeetingRenderer,
+        *,
+        interval: float = 3.0,
+    ) -> None:
+        self._bot = bot
+        self._services = services
+        self._renderer = renderer
+        self._interval = interval
+        self._dirty: set[int] = set()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._last_sync: dict[int, float] = {}
+        # One sync per occurrence at a time: a sync that posts a message records its id
+        # before the next one reads it, or the next would post it a second time.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def touch(self, occurrence_id: int) -> None:
+        """The occurrence changed: its messages will be refreshed (coalesced)."""
+        self._dirty.add(occurrence_id)
+        task = self._tasks.get(occurrence_id)
+        if task is None or task.done():
+            self._tasks[occurrence_id] = asyncio.create_task(self._refresh_loop(occurrence_id))
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+    async def _refresh_loop(self, occurrence_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while occurrence_id in self._dirty:
+                last = self._last_sync.get(occurrence_id, float("-inf"))
+                wait = last + self._interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._dirty.discard(occurrence_id)
+                self._last_sync[occurrence_id] = loop.time()
+                try:
+                    await self.sync(occurrence_id)
+                except RetryAfter as error:
+                    self._dirty.add(occurrence_id)
+                    await asyncio.sleep(seconds(error.retry_after))
+                except Exception:
+                    log.exception(
+                        "refreshing the messages of meeting occurrence %s failed", occurrence_id
+                    )
+        finally:
+            self._tasks.pop(occurrence_id, None)
+
+    async def sync(self, occurrence_id: int) -> None:
+        """Post missing messages and edit changed ones, in every chat of the occurrence."""
+        async with self._locks.setdefault(occurrence_id, asyncio.Lock()):
+            view = await self._services.meetings.view(occurrence_id)
+            if view is None:
+                return
+            latest = latest_posts(view.posts)
+            for post in view.posts:
+                locale = await self._services.people.chat_locale(post.chat_id)
+                live = latest[post.chat_id] == post
+                text, markup = self._renderer.post(locale, view, post, live=live)
+                digest = fingerprint(text, markup)
+                if post.message_id is not None and digest == post.rendered_hash:
+                    continue
+                if post.message_id is None and not live:
+                    continue  # never posted and already superseded: the newer one says it all
+                try:
+                    await self._show(post, text, markup)
+                except Forbidden as error:
+                    log.warning("cannot show meeting in chat %s: %s", post.chat_id, error)
+                    continue
+                await self._services.meetings.record_rendered(
+                    post.occurrence_id, post.slot, post.chat_id, digest
+                )
+
+    async def _show(
+        self, post: MeetingPost, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        if post.message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=post.chat_id,
+                    message_id=post.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+                return
+            except BadRequest as error:
+                description = str(error).lower()
+                if "not modified" in description or "not found" in description:
+                    return  # a deleted reminder stays deleted
+                raise
+        message = await self._bot.send_message(
+            post.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        await self._services.meetings.record_message(
+            post.occurrence_id, post.slot, post.chat_id, message.message_id
+        )
