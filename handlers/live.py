@@ -9,23 +9,24 @@ synced once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
 from bot.services import Services
+from handlers.coalesce import CoalescedRefresh
 from handlers.topic_render import TopicRenderer, fingerprint
 from storage.records import TopicPost
 
 log = logging.getLogger(__name__)
 
 
-class LiveMessages:
+class LiveMessages(CoalescedRefresh):
+    what = "topic"
+
     def __init__(
         self,
         bot: ExtBot[None],
@@ -34,58 +35,10 @@ class LiveMessages:
         *,
         interval: float = 3.0,
     ) -> None:
+        super().__init__(interval=interval)
         self._bot = bot
         self._services = services
         self._renderer = renderer
-        self._interval = interval
-        self._dirty: set[int] = set()
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._last_sync: dict[int, float] = {}
-        # One sync per topic at a time: a sync that posts a message must record its id
-        # before the next one reads it, or the next would post the ballot a second time.
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    def touch(self, topic_id: int) -> None:
-        """The topic changed: its messages will be refreshed (coalesced)."""
-        self._dirty.add(topic_id)
-        task = self._tasks.get(topic_id)
-        if task is None or task.done():
-            self._tasks[topic_id] = asyncio.create_task(self._refresh_loop(topic_id))
-
-    async def idle(self) -> None:
-        """Wait until no refresh is pending (tests and the demo)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self._tasks.clear()
-
-    async def _refresh_loop(self, topic_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while topic_id in self._dirty:
-                wait = self._last_sync.get(topic_id, float("-inf")) + self._interval - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._dirty.discard(topic_id)
-                self._last_sync[topic_id] = loop.time()
-                try:
-                    await self.sync(topic_id)
-                except RetryAfter as error:
-                    self._dirty.add(topic_id)
-                    await asyncio.sleep(seconds(error.retry_after))
-                except Exception:
-                    log.exception("refreshing the messages of topic %s failed", topic_id)
-        finally:
-            self._tasks.pop(topic_id, None)
-
-    async def sync(self, topic_id: int) -> None:
-        """Post missing ballot messages and edit changed ones, for every chat of the topic."""
-        async with self._locks.setdefault(topic_id, asyncio.Lock()):
-            await self._sync(topic_id)
 
     async def _sync(self, topic_id: int) -> None:
         snap = await self._services.topics.snapshot(topic_id)
@@ -134,7 +87,3 @@ class LiveMessages:
             post.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
         await self._services.topics.record_message(post.topic_id, post.chat_id, message.message_id)
-
-
-def seconds(value: timedelta | int) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -14,7 +14,7 @@ from telegram.ext import ExtBot
 
 from bot.outbox import Announcer, DeliveryError
 from bot.services import Services
-from handlers.live import seconds
+from handlers.coalesce import seconds
 from handlers.meeting_render import MeetingRenderer
 from locales import Html, escape
 from storage.records import OutboxMessage

@@ -9,17 +9,16 @@ message not yet posted, is synced once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.meeting_plan import latest_posts
-from handlers.live import seconds
+from handlers.coalesce import CoalescedRefresh
 from handlers.meeting_render import MeetingRenderer
 from handlers.topic_render import fingerprint
 from storage.records import MeetingPost
@@ -27,7 +26,9 @@ from storage.records import MeetingPost
 log = logging.getLogger(__name__)
 
 
-class LiveReminders:
+class LiveReminders(CoalescedRefresh):
+    what = "meeting occurrence"
+
     def __init__(
         self,
         bot: ExtBot[None],
@@ -36,80 +37,34 @@ class LiveReminders:
         *,
         interval: float = 3.0,
     ) -> None:
+        super().__init__(interval=interval)
         self._bot = bot
         self._services = services
         self._renderer = renderer
-        self._interval = interval
-        self._dirty: set[int] = set()
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._last_sync: dict[int, float] = {}
-        # One sync per occurrence at a time: a sync that posts a message records its id
-        # before the next one reads it, or the next would post it a second time.
-        self._locks: dict[int, asyncio.Lock] = {}
 
-    def touch(self, occurrence_id: int) -> None:
-        """The occurrence changed: its messages will be refreshed (coalesced)."""
-        self._dirty.add(occurrence_id)
-        task = self._tasks.get(occurrence_id)
-        if task is None or task.done():
-            self._tasks[occurrence_id] = asyncio.create_task(self._refresh_loop(occurrence_id))
-
-    async def idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self._tasks.clear()
-
-    async def _refresh_loop(self, occurrence_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while occurrence_id in self._dirty:
-                last = self._last_sync.get(occurrence_id, float("-inf"))
-                wait = last + self._interval - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._dirty.discard(occurrence_id)
-                self._last_sync[occurrence_id] = loop.time()
-                try:
-                    await self.sync(occurrence_id)
-                except RetryAfter as error:
-                    self._dirty.add(occurrence_id)
-                    await asyncio.sleep(seconds(error.retry_after))
-                except Exception:
-                    log.exception(
-                        "refreshing the messages of meeting occurrence %s failed", occurrence_id
-                    )
-        finally:
-            self._tasks.pop(occurrence_id, None)
-
-    async def sync(self, occurrence_id: int) -> None:
+    async def _sync(self, occurrence_id: int) -> None:
         """Post missing messages and edit changed ones, in every chat of the occurrence."""
-        async with self._locks.setdefault(occurrence_id, asyncio.Lock()):
-            view = await self._services.meetings.view(occurrence_id)
-            if view is None:
-                return
-            latest = latest_posts(view.posts)
-            for post in view.posts:
-                locale = await self._services.people.chat_locale(post.chat_id)
-                live = latest[post.chat_id] == post
-                text, markup = self._renderer.post(locale, view, post, live=live)
-                digest = fingerprint(text, markup)
-                if post.message_id is not None and digest == post.rendered_hash:
-                    continue
-                if post.message_id is None and not live:
-                    continue  # never posted and already superseded: the newer one says it all
-                try:
-                    await self._show(post, text, markup)
-                except Forbidden as error:
-                    log.warning("cannot show meeting in chat %s: %s", post.chat_id, error)
-                    continue
-                await self._services.meetings.record_rendered(
-                    post.occurrence_id, post.slot, post.chat_id, digest
-                )
+        view = await self._services.meetings.view(occurrence_id)
+        if view is None:
+            return
+        latest = latest_posts(view.posts)
+        for post in view.posts:
+            locale = await self._services.people.chat_locale(post.chat_id)
+            live = latest[post.chat_id] == post
+            text, markup = self._renderer.post(locale, view, post, live=live)
+            digest = fingerprint(text, markup)
+            if post.message_id is not None and digest == post.rendered_hash:
+                continue
+            if post.message_id is None and not live:
+                continue  # never posted and already superseded: the newer one says it all
+            try:
+                await self._show(post, text, markup)
+            except Forbidden as error:
+                log.warning("cannot show meeting in chat %s: %s", post.chat_id, error)
+                continue
+            await self._services.meetings.record_rendered(
+                post.occurrence_id, post.slot, post.chat_id, digest
+            )
 
     async def _show(
         self, post: MeetingPost, text: str, markup: InlineKeyboardMarkup | None

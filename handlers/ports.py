@@ -15,10 +15,10 @@ from telegram.ext import ExtBot
 from bot.outbox import DeliveryError
 from bot.services import Services
 from bot.services.errors import Refusal
+from handlers.coalesce import seconds
 from handlers.digest import send_digest
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
-from handlers.live import seconds
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
 from storage.records import OutboxMessage

@@ -1,0 +1,78 @@
+"""Messages kept in step with the database, refreshed with coalesced edits.
+
+However fast changes come, one item's messages are synced at most once per ``interval``,
+always once more after the last change, and one sync per item at a time (a sync that posts a
+message records its id before the next one reads it, or the next would post it again).
+Subclasses say how to sync one item; every sync reads the current state, so a lost edit
+heals on the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram.error import RetryAfter
+
+log = logging.getLogger(__name__)
+
+
+def seconds(value: timedelta | int) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class CoalescedRefresh:
+    what = "item"
+
+    def __init__(self, *, interval: float) -> None:
+        self._interval = interval
+        self._dirty: set[int] = set()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._last_sync: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def touch(self, key: int) -> None:
+        """The item changed: its messages will be refreshed (coalesced)."""
+        self._dirty.add(key)
+        task = self._tasks.get(key)
+        if task is None or task.done():
+            self._tasks[key] = asyncio.create_task(self._refresh_loop(key))
+
+    async def idle(self) -> None:
+        """Wait until no refresh is pending (tests and the demo)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+    async def sync(self, key: int) -> None:
+        """Bring the item's messages in step now (one sync per item at a time)."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            await self._sync(key)
+
+    async def _sync(self, key: int) -> None:
+        raise NotImplementedError
+
+    async def _refresh_loop(self, key: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while key in self._dirty:
+                wait = self._last_sync.get(key, float("-inf")) + self._interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._dirty.discard(key)
+                self._last_sync[key] = loop.time()
+                try:
+                    await self.sync(key)
+                except RetryAfter as error:
+                    self._dirty.add(key)
+                    await asyncio.sleep(seconds(error.retry_after))
+                except Exception:
+                    log.exception("refreshing the messages of %s %s failed", self.what, key)
+        finally:
+            self._tasks.pop(key, None)
