@@ -119,7 +119,7 @@ class DigestRenderer:
                 "digest.resolved_item",
                 id=item.topic_id,
                 title=item.title,
-                decision=(item.decision or "")[:300],
+                decision=(item.decision or "")[:300].rstrip("。."),
                 **ratings,
             )
         key = "digest.overdue_item" if item.overdue else "digest.open_item"

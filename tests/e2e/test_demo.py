@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ from bot.demo import run_demo
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
-    [("zh", ["结果：通过", "/bind ", "钱阿姨 ▸ [同意]"]), ("en", ["Outcome: passed", "Mrs Qian"])],
+    [
+        (
+            "zh",
+            ["结果：通过", "/bind ", "钱阿姨 ▸ [同意]", "⬆️ 上报", "吴阿姨 ▸ [满意]", "📊 幸福社区"],
+        ),
+        ("en", ["Outcome: passed", "Mrs Qian", "Escalated #", "Mrs Wu ▸ [Satisfied]", "digest"]),
+    ],
 )
 async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: list[str]) -> None:
     out = io.StringIO()
@@ -20,5 +27,9 @@ async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: lis
     transcript = out.getvalue()
     assert status == 0, transcript[-2000:]
     for text in expected:
-        assert text in transcript
+        assert text in transcript, text
     assert (tmp_path / "demo.db").exists()
+    folder = re.search(r"Output folder: (\S+)", transcript)
+    assert folder is not None
+    written = {path.suffix for path in Path(folder.group(1)).iterdir()}
+    assert written == {".png", ".csv", ".md"}
