@@ -11,6 +11,10 @@ import pytest
 from bot.demo import run_demo
 
 
+def suffixes(folder: Path) -> set[str]:
+    return {path.suffix for path in folder.iterdir()}
+
+
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
@@ -31,5 +35,4 @@ async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: lis
     assert (tmp_path / "demo.db").exists()
     folder = re.search(r"Output folder: (\S+)", transcript)
     assert folder is not None
-    written = {path.suffix for path in Path(folder.group(1)).iterdir()}
-    assert written == {".png", ".csv", ".md"}
+    assert suffixes(Path(folder.group(1))) == {".png", ".csv", ".md"}
