@@ -6,11 +6,16 @@ import logging
 from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
 
 from bot.catalogue import load_catalogue
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, FileClock, SystemClock
+from bot.inbox import Inbox
+from bot.lease import InstanceLease
+from bot.ratelimit import SendRateLimiter
 from bot.services import Services
 from bot.settings import Settings
+from bot.transport import build_requests
 from handlers import register_handlers
 from handlers.command_menu import publish_command_menus
 from handlers.context import AppContext, BotData
@@ -22,6 +27,8 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 YishiApplication = Application[Any, AppContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+CONCURRENT_UPDATES = 256
 
 # The updates the bot asks Telegram for; chat_member must be requested explicitly.
 ALLOWED_UPDATES = [
@@ -45,6 +52,7 @@ def build_application(
     rate_limiter: AIORateLimiter | None = None,
     migrate_on_start: bool = True,
     tally_interval: float = 3.0,
+    request: BaseRequest | None = None,
 ) -> YishiApplication:
     """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``."""
     if settings.telegram_bot_token is None:
@@ -52,33 +60,59 @@ def build_application(
     translator = Translator(settings.locale)
     catalogue = load_catalogue(settings.catalog)  # a bad file is refused before anything runs
     the_clock = clock or SystemClock()
+    # Updates are stored before getUpdates confirms them (bot/inbox.py) and handled
+    # concurrently, in order per chat and per user (bot/ordering.py), so writes group-commit.
+    inbox = Inbox(concurrent_updates=CONCURRENT_UPDATES)
+    lease = InstanceLease(ttl=settings.lease_ttl)  # one instance per database (bot/lease.py)
 
     async def post_init(application: YishiApplication) -> None:
         database = Database(settings.database_url)
         if migrate_on_start:
             await migrate.upgrade(database)
+        try:
+            await lease.acquire(database)  # raises InstanceRunning
+        except BaseException:
+            await database.close()
+            raise
+        lease.keep(on_lost=application.stop_running)
+        inbox.open(database, the_clock)
         services = Services.build(database, the_clock, settings, catalogue, realtime=clock is None)
         application.bot_data.services = services
         runtime = Runtime(application.bot, services, translator, tally_interval=tally_interval)
         application.bot_data.runtime = runtime
         await publish_command_menus(application.bot, translator)
         await runtime.start()
+        await inbox.replay(application.bot)
+        if isinstance(the_clock, FileClock):
+            the_clock.start_watching(services.timers.run_due)
 
     async def post_shutdown(application: YishiApplication) -> None:
+        if isinstance(the_clock, FileClock):
+            await the_clock.stop_watching()
         runtime = application.bot_data._runtime
         if runtime is not None:
             await runtime.stop()
             application.bot_data.runtime = None
+        inbox.close()
+        await lease.release()
         services = application.bot_data._services
         if services is not None:
             await services.database.close()
             application.bot_data.services = None
 
+    # ``request`` (benchmarks, tests) replaces the HTTP transport for every call.
+    request, get_updates_request = (
+        (request, request) if request is not None else build_requests(settings.http_client)
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
+        .request(request)
+        .get_updates_request(get_updates_request)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .update_queue(inbox.queue)
+        .concurrent_updates(inbox.processor)
+        .rate_limiter(rate_limiter or SendRateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from pathlib import Path
 
+from bot.clock import FileClock
+from bot.redaction import keep_token_out_of_output
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
@@ -21,6 +25,11 @@ TELEGRAM_BOT_TOKEN is not set, so Yishi cannot connect to Telegram.
 
 To see the bot work without a token or network, run `yishi demo`.
 """
+
+
+TOKEN_REJECTED = """\
+Telegram did not accept TELEGRAM_BOT_TOKEN (401 Unauthorized or 404 Not Found). Check the
+token @BotFather gave you, and that TELEGRAM_BASE_URL (if set) points to a Bot API server."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,27 +64,59 @@ def _run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
+    keep_token_out_of_output(settings.telegram_bot_token.get_secret_value())
+    from telegram.error import InvalidToken
+
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.catalogue import CatalogueError
+    from bot.inbox import InboxQueue
+    from bot.lease import InstanceRunning
+    from bot.token_guard import SAME_TOKEN, TokenConflictGuard
 
+    if args.webhook and not args.webhook_url:
+        print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        application = build_application(settings)
+        application = build_application(settings, clock=_test_clock())
     except CatalogueError as error:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.webhook:
-        if not args.webhook_url:
-            print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)
-            return EXIT_USAGE
-        application.run_webhook(
-            listen=args.listen,
-            port=args.port,
-            webhook_url=args.webhook_url,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        if args.webhook:
+            application.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                webhook_url=args.webhook_url,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            queue = application.update_queue
+            guard = TokenConflictGuard(
+                application.stop_running,
+                received_any=lambda: isinstance(queue, InboxQueue) and queue.received > 0,
+            )
+            application.add_error_handler(guard.on_error)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            if guard.refused:
+                print(SAME_TOKEN, file=sys.stderr)
+                return EXIT_USAGE
+    except InstanceRunning as refused:
+        print(refused, file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidToken:
+        print(TOKEN_REJECTED, file=sys.stderr)
+        return EXIT_USAGE
     return 0
+
+
+def _test_clock() -> FileClock | None:
+    """``YISHI_CLOCK_FILE``: not for operators. Tests that run ``yishi run`` as a subprocess
+    (tests/crash/) move time by writing an ISO-8601 time into that file."""
+    path = os.environ.get("YISHI_CLOCK_FILE")
+    if not path:
+        return None
+    logging.getLogger(__name__).warning("YISHI_CLOCK_FILE is set: the time is read from %s", path)
+    return FileClock(Path(path))
 
 
 def _db_upgrade() -> int:

@@ -30,6 +30,8 @@ _EXPECTED: dict[str, str] = {
     "YISHI_ESCALATION_SLA": "a duration such as 3d, 36h or 90m",
     "YISHI_CATALOG": "the path of an existing catalogue file",
     "YISHI_NUDGE_BEFORE": "a duration before the deadline such as 24h",
+    "YISHI_LEASE_TTL": "a duration such as 20s or 1m",
+    "YISHI_HTTP_CLIENT": "aiohttp or httpx",
 }
 
 
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     escalation_sla: timedelta = Field(default=timedelta(days=3), alias="YISHI_ESCALATION_SLA")
     catalog: Path | None = Field(default=None, alias="YISHI_CATALOG")
     nudge_before: timedelta = Field(default=timedelta(hours=24), alias="YISHI_NUDGE_BEFORE")
+    # How long a killed instance keeps others from starting on the same database (bot/lease.py).
+    lease_ttl: timedelta = Field(default=timedelta(seconds=20), alias="YISHI_LEASE_TTL")
+    http_client: Literal["aiohttp", "httpx"] = Field(default="aiohttp", alias="YISHI_HTTP_CLIENT")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -94,6 +99,11 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part)
         return value
 
+    @field_validator("http_client", mode="before")
+    @classmethod
+    def _http_client(cls, value: Any) -> Any:
+        return str(value).strip().lower()
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
@@ -120,7 +130,7 @@ class Settings(BaseSettings):
             return time(int(match.group(1)), int(match.group(2)))
         return value
 
-    @field_validator("escalation_sla", "nudge_before", mode="before")
+    @field_validator("escalation_sla", "nudge_before", "lease_ttl", mode="before")
     @classmethod
     def _sla(cls, value: Any) -> Any:
         if isinstance(value, str):

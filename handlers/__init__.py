@@ -89,8 +89,10 @@ def register_handlers(application: Application[Any, AppContext, Any, Any, Any, A
     application.add_handler(TypeHandler(Update, know_the_update), group=MIDDLEWARE_GROUP)
     topic_wizard.register(application)
     meeting_wizard.register(application)
+    # Commands act on new messages only: editing "/topic 修路" to fix a typo must not publish
+    # a second topic (python-telegram-bot runs commands on edited messages by default).
     for name, callback in COMMAND_CALLBACKS.items():
-        application.add_handler(CommandHandler(name, callback))
+        application.add_handler(CommandHandler(name, callback, filters.UpdateType.MESSAGE))
     export.register(application)
     meetings.register(application)
     application.add_handler(CallbackQueryHandler(topics.vote, pattern=VoteChoice.pattern()))

@@ -45,6 +45,8 @@ OFFICERS = {
     "community": Rank.COMMUNITY_STAFF,
 }
 
+ESCALATION_HOLDERS = {**OFFICERS, "building": Rank.GRID_WORKER}
+
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", ANYWHERE),
     CommandSpec("help", ANYWHERE),
@@ -61,8 +63,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("nudge", BOUND, OFFICERS),
     CommandSpec("ballot", frozenset({"building"}), OFFICERS),
     CommandSpec("escalate", BOUND, OFFICERS),
-    CommandSpec("resolve", BOUND, OFFICERS),
-    CommandSpec("progress", BOUND, OFFICERS),
+    # A matter is resolved where it was escalated to, so in a building chat (the matter of a
+    # building's topic) only the grid's officers and those above can act on it.
+    CommandSpec("resolve", BOUND, ESCALATION_HOLDERS),
+    CommandSpec("progress", BOUND, ESCALATION_HOLDERS),
     CommandSpec("sla", frozenset({"community"}), OFFICERS),
     CommandSpec("meetings", BOUND),
     CommandSpec("meeting", BOUND, OFFICERS),

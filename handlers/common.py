@@ -24,11 +24,16 @@ Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
 
 # Parameters whose values are names of things that have their own localised label.
 _LABELLED_PARAMS = {"level": "levels", "here": "levels", "role": "role_names", "status": "statuses"}
+ECHO_LIMIT = 200
 
 
 def actor_of(update: Update, context: AppContext) -> Actor:
     user = update.effective_user
-    assert user is not None
+    assert user is not None  # the middleware drops messages without a sender
+    if user.is_bot:
+        # An anonymous group admin (GroupAnonymousBot) or a channel writing in the group:
+        # nobody the bot can give a role to, register or count.
+        raise Refusal("general.anonymous_sender")
     return context.actor(user.id)
 
 
@@ -71,7 +76,13 @@ async def reply(
 
 
 def render_refusal(context: AppContext, refusal: Refusal) -> Html:
-    params = dict(refusal.params)
+    # A refusal may quote what the user typed (an unknown role, a bad duration): quote at most
+    # ECHO_LIMIT characters of it, so that 10,000 typed characters cannot make the answer
+    # longer than Telegram accepts.
+    params = {
+        name: _clip(value) if isinstance(value, str) else value
+        for name, value in refusal.params.items()
+    }
     for name, section in _LABELLED_PARAMS.items():
         value = params.get(name)
         if isinstance(value, str) and context.bot_data.translator.has(f"{section}.{value}"):
@@ -80,6 +91,10 @@ def render_refusal(context: AppContext, refusal: Refusal) -> Html:
     if not context.bot_data.translator.has(key):
         key = refusal.key  # e.g. a usage line, kept with its feature's strings
     return context.t(key, **params)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…"
 
 
 def answers_refusals(handler: Handler) -> Handler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Conflict, TelegramError
 
 from handlers.common import reply
 from handlers.context import AppContext
@@ -24,9 +24,22 @@ def describe(update: object) -> str:
 
 
 async def on_error(update: object, context: AppContext) -> None:
-    log.error("%s failed", describe(update), exc_info=context.error)
-    if not isinstance(update, Update) or context.locale is None:
+    if isinstance(context.error, Conflict):  # from getUpdates; bot/token_guard.py decides
+        log.warning(
+            "another process polled getUpdates with this bot token (409 Conflict): is a second "
+            "instance running on another database?"
+        )
         return
+    if isinstance(context.error, BadRequest) and "query is too old" in str(context.error).lower():
+        # A press handled late (e.g. again from the inbox after a restart) can no longer be
+        # answered; its effect has been recorded.
+        log.info("%s: the press was handled too late to be answered", describe(update))
+        return
+    log.error("%s failed", describe(update), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    if context.locale is None:  # an error handler gets a context of its own: no language yet
+        context.locale = await _locale(update, context)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(
@@ -36,3 +49,14 @@ async def on_error(update: object, context: AppContext) -> None:
             await reply(update, context, context.t("refusals.general.internal_error"))
     except TelegramError:
         log.exception("could not report the failure to the chat")
+
+
+async def _locale(update: Update, context: AppContext) -> str:
+    chat = update.effective_chat
+    if chat is None:
+        return context.settings.locale
+    try:
+        return await context.services.people.chat_locale(chat.id)
+    except Exception:  # the database may be why the update failed
+        log.warning("could not read the language of chat %s", chat.id)
+        return context.settings.locale

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CommandHandler, filters
 
 from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
@@ -60,4 +60,4 @@ async def export(update: Update, context: AppContext) -> None:
 
 
 def register(application: Application[Any, AppContext, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("export", export))
+    application.add_handler(CommandHandler("export", export, filters.UpdateType.MESSAGE))

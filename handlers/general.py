@@ -64,7 +64,8 @@ async def help_command(update: Update, context: AppContext) -> None:
         )
         for spec in commands_for(where, standing.rank)
     ]
-    await reply(update, context, Html(header + "\n\n" + "\n".join(lines)))
+    footer = context.t("general.help_secret")  # what a secret ballot does not hide
+    await reply(update, context, Html(header + "\n\n" + "\n".join(lines) + "\n\n" + footer))
 
 
 @answers_refusals

@@ -1,4 +1,7 @@
-"""Work done once per update before any handler: record who and where, pick the language."""
+"""Work done once per update before any handler: record who and where, pick the language.
+
+A redelivered update never gets here: the inbox (bot/inbox.py) lets each update id through once.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from handlers.context import AppContext
 
 
 async def know_the_update(update: Update, context: AppContext) -> None:
-    if not await context.services.people.first_delivery(update.update_id):
-        raise ApplicationHandlerStop  # a redelivered update has had its effect already
     user = update.effective_user
     chat = update.effective_chat
+    if user is None and update.effective_message is not None:
+        # Telegram names a sender for every message the bot receives (a stand-in user for an
+        # anonymous admin or a channel); a message without one is nobody's to act on.
+        raise ApplicationHandlerStop
     seen = (
         SeenUser(
             user_id=user.id,

@@ -324,3 +324,23 @@ class MeetingMinutes:
     file_name: str | None
     recorded_by: int
     recorded_at: datetime
+
+
+# --- Reliability -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboxUpdate:
+    """An update stored when it was fetched and not handled yet (its JSON as received)."""
+
+    update_id: int
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    name: str
+    holder: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+    expires_at: datetime

@@ -351,14 +351,6 @@ outbox = Table(
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
 )
 
-# update_ids already handled: a redelivered update is a no-op.
-processed_updates = Table(
-    "processed_updates",
-    metadata,
-    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("handled_at", UtcDateTime(), nullable=False),
-)
-
 # --- Escalation (上报), resolution and feedback, digests -------------------------------------
 
 ESCALATION_REASONS = ("no_quorum", "tie", "no_votes", "manual", "sla_expired")
@@ -560,4 +552,31 @@ meeting_minutes = Table(
     Column("recorded_by", BigInteger, nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Index("ix_meeting_minutes_occurrence_id", "occurrence_id"),
+)
+
+# --- Reliability: the durable inbox of updates, the one-instance lease ----------------------
+
+# Every update fetched from Telegram, stored before the getUpdates that confirms it is sent.
+# The payload is erased once the update is handled (it can say who pressed which button of a
+# secret ballot); the id stays, so that a redelivery is recognised.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("payload", Text, nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("handled_at", UtcDateTime(), nullable=True),
+    Index("ix_inbox_handled_at", "handled_at"),
+)
+
+# The process that runs the bot on this database. Its heartbeat renews ``expires_at``; another
+# process takes the row over only once that has passed (see bot/lease.py).
+instance_lease = Table(
+    "instance_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("heartbeat_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )

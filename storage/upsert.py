@@ -1,8 +1,14 @@
-"""INSERT ... ON CONFLICT for the two dialects we run on."""
+"""INSERT ... ON CONFLICT for the two dialects we run on.
+
+Statements are built once per shape (table, conflict target, columns) and executed with the
+row as parameters: building and caching a fresh statement for every row cost more than
+running it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -10,10 +16,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def _insert(connection: AsyncConnection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+@lru_cache(maxsize=256)
+def _statement(
+    dialect: str,
+    table: Table,
+    conflict: tuple[str, ...],
+    update: tuple[str, ...] | None,
+) -> Any:
+    """``update``: columns to overwrite on conflict; None: do nothing on conflict."""
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(conflict),
+            set_={name: statement.excluded[name] for name in update},
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(conflict))
 
 
 async def upsert(
@@ -25,22 +42,14 @@ async def upsert(
     update: Sequence[str],
 ) -> None:
     """Insert ``values``; on a conflict over ``conflict`` columns, overwrite ``update`` ones."""
-    statement = _insert(connection, table).values(**values)
-    if update:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(conflict),
-            set_={name: statement.excluded[name] for name in update},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    await connection.execute(statement)
+    statement = _statement(connection.dialect.name, table, tuple(conflict), tuple(update) or None)
+    await connection.execute(statement, dict(values))
 
 
 async def insert_ignore(
     connection: AsyncConnection, table: Table, values: Mapping[str, Any], *, conflict: Sequence[str]
 ) -> bool:
     """Insert unless a row with the same ``conflict`` columns exists; True if inserted."""
-    statement = _insert(connection, table).values(**values)
-    statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    result = await connection.execute(statement)
+    statement = _statement(connection.dialect.name, table, tuple(conflict), None)
+    result = await connection.execute(statement, dict(values))
     return bool(result.rowcount)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from bot.emulator.load import LOAD_ACTIONS
 from bot.emulator.world import EmuMessage
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ _DRIVER_ACTIONS = (
     "press_callback",
     "inject_update",
     "fail_next",
+    "hold",
+    "release",
     "chat_messages",
     "bot_messages",
     "message",
@@ -106,6 +109,7 @@ ACTIONS.update(
         "calls": _calls,
     }
 )
+ACTIONS.update(LOAD_ACTIONS)  # bulk actions for load drivers
 
 
 def add_control_routes(app: web.Application, emu: BotApiEmulator) -> None:

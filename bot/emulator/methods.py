@@ -252,6 +252,7 @@ async def answer_callback_query(world: World, p: Params) -> Any:
         "url": p.get_str("url"),
         "cache_time": p.get_int("cache_time"),
     }
+    record.answered = world.clock()
     world.changed()
     return True
 

@@ -50,6 +50,8 @@ class BotApiEmulator(Driver, Observer):
         self._token = token
         self.latency = 0.0
         self._faults: dict[str, list[ApiError]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held_calls: list[ApiCall] = []  # calls waiting at a hold, oldest first
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None
@@ -170,6 +172,36 @@ class BotApiEmulator(Driver, Observer):
                 error.parameters = {"retry_after": retry_after}
         self._faults.setdefault(entry[0], []).extend([error] * count)
 
+    def hold(self, method: str) -> None:
+        """Makes calls of ``method`` wait, in flight, until :meth:`release`.
+
+        A held call whose client goes away meanwhile (a killed bot) is cancelled and never
+        happens: crash tests kill the bot while, say, the card it posts is held.
+        """
+        entry = METHODS.get(method.lower())
+        if entry is None:
+            raise ValueError(f"unknown Bot API method {method!r}")
+        self._holds.setdefault(entry[0], asyncio.Event())
+
+    def release(self, method: str) -> None:
+        """Lets the held calls of ``method`` (and later ones) go on."""
+        entry = METHODS.get(method.lower())
+        gate = self._holds.pop(entry[0], None) if entry else None
+        if gate is not None:
+            gate.set()
+
+    async def _pass_hold(self, call: ApiCall) -> None:
+        gate = self._holds.get(call.method)
+        if gate is None:
+            return
+        self.held_calls.append(call)
+        self.world.changed()
+        try:
+            await gate.wait()
+        finally:
+            self.held_calls.remove(call)
+            self.world.changed()
+
     def _take_fault(self, method: str) -> ApiError | None:
         queue = self._faults.get(method)
         return queue.pop(0) if queue else None
@@ -196,6 +228,7 @@ class BotApiEmulator(Driver, Observer):
             call.params = params.log_view()
             if self.latency > 0:
                 await asyncio.sleep(self.latency)  # simulated network latency
+            await self._pass_hold(call)
             fault = self._take_fault(name)
             if fault is not None:
                 raise fault

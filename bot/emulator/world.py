@@ -147,6 +147,7 @@ class CallbackRecord:
     data: str | None
     created: float
     answer: dict[str, Any] | None = None
+    answered: float | None = None  # when the bot answered (world clock)
 
 
 class World:

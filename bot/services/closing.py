@@ -110,6 +110,11 @@ async def close_topic(
     status = "cancelled" if cancelled else "closed"
     if not await repos.topics.close(topic.id, status=status, now=now, outcome=record):
         return []
+    if topic.secret:
+        # The close erased the salt; the ballots must lose what else could name their voter:
+        # the moment each was cast (a user's last_seen or a membership check shares it), who
+        # recorded an offline one, and the household's floor area (the outcome keeps the sums).
+        await repos.topics.forget_secret_voters(topic.id, now)
     await repos.timers.cancel(CLOSE_TIMER, str(topic.id), now)
     await repos.timers.cancel(NUDGE_TIMER, str(topic.id), now)
     await repos.audit.record(

@@ -10,6 +10,7 @@ from bot.services.errors import Refusal
 from bot.services.permissions import is_officer, rank_at
 from storage.database import Database
 from storage.records import User
+from storage.repositories import Repositories
 
 LOCALE_CHOICES = {"zh": "zh_CN", "zh_cn": "zh_CN", "cn": "zh_CN", "中文": "zh_CN", "en": "en"}
 
@@ -44,9 +45,13 @@ class PeopleService:
     async def seen(
         self, user: SeenUser | None, chat_id: int | None, chat_type: str | None, title: str | None
     ) -> str:
-        """Record who wrote where; returns the locale to answer in."""
+        """Record who wrote where; returns the locale to answer in.
+
+        Runs once per update, so it commits together with concurrent units (group commit).
+        """
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+
+        async def unit(repos: Repositories) -> str:
             if user is not None:
                 await repos.users.seen(
                     user_id=user.user_id,
@@ -69,6 +74,8 @@ class PeopleService:
                 )
             chat = await repos.chats.get(chat_id)
             return (chat.locale if chat else None) or self.default_locale
+
+        return await self._db.batched(unit)
 
     async def mark_started(self, user_id: int) -> None:
         async with self._db.transaction() as repos:
@@ -122,11 +129,6 @@ class PeopleService:
     async def user(self, user_id: int) -> User | None:
         async with self._db.transaction() as repos:
             return await repos.users.get(user_id)
-
-    async def first_delivery(self, update_id: int) -> bool:
-        """False when this update was handled before (Telegram redelivered it)."""
-        async with self._db.transaction() as repos:
-            return await repos.chats.first_time(update_id, self._clock.now())
 
     async def membership_changed(self, chat_id: int, user_id: int, member: bool) -> None:
         """A ``chat_member`` update: keep the cached membership that per-person votes rely on."""

@@ -10,12 +10,11 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
+from bot.services.ballots import AskFirst, KnownAnswers, VoteReceipt, cast_ballot
 from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
 from bot.services.eligibility import (
     MembershipProbe,
     household_roll,
-    household_voter,
-    person_voter,
 )
 from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
@@ -32,14 +31,6 @@ MAX_EXTENSION = timedelta(days=365)
 class Published:
     topic: Topic
     posts: list[TopicPost]
-
-
-@dataclass(frozen=True, slots=True)
-class VoteReceipt:
-    topic: Topic
-    option: str
-    changed: bool
-    unchanged: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,42 +152,28 @@ class TopicService:
     async def vote(
         self, actor: Actor, chat_id: int, topic_id: int, option: int, probe: MembershipProbe
     ) -> VoteReceipt:
+        """Cast or change the actor's ballot; returns once it is durable.
+
+        The ballot commits together with concurrent ones (``Database.batched``). Telegram is
+        never asked inside the transaction: a voter whose membership is not known yet makes
+        the unit stop before writing anything; it is asked, and the unit runs again.
+        """
         now = self._clock.now()
-        async with self._db.transaction() as repos:
-            topic = await repos.topics.get(topic_id)
-            post = await repos.topics.post_in(topic_id, chat_id) if topic else None
-            if topic is None or post is None or not post.voting:
-                raise Refusal("topics.not_here")
-            if not topic.is_open or topic.deadline <= now:
-                raise Refusal("topics.closed", id=topic.id)
-            if topic.is_opinion or not 0 <= option < len(topic.options):
-                raise Refusal("topics.bad_option")
-            if topic.household:
-                voter = await household_voter(repos, topic, post, actor.user_id)
-            else:
-                voter = await person_voter(repos, topic, post, actor.user_id, probe, now)
-            previous = await repos.topics.ballot(topic.id, voter.key)
-            if previous is not None and previous.option == option and previous.channel == "button":
-                return VoteReceipt(topic, topic.options[option], changed=False, unchanged=True)
-            area = None
-            if voter.household_id is not None:
-                household = await repos.households.household_by_id(voter.household_id)
-                area = household.area if household else None
-            await repos.topics.put_ballot(
-                topic_id=topic.id,
-                voter_key=voter.key,
-                option=option,
-                user_id=None if topic.secret else actor.user_id,
-                household_id=None if topic.secret else voter.household_id,
-                area=area,
-                node_id=post.node_id,
-                channel="button",
-                recorded_by=None,
-                updated_at=now,
+        answers = KnownAnswers()
+        while True:
+
+            async def unit(repos: Repositories) -> VoteReceipt | AskFirst:
+                try:
+                    return await cast_ballot(repos, actor, chat_id, topic_id, option, answers, now)
+                except AskFirst as ask:
+                    return ask  # nothing was written yet
+
+            outcome = await self._db.batched(unit)
+            if isinstance(outcome, VoteReceipt):
+                return outcome
+            answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
+                outcome.chat_id, outcome.user_id
             )
-        return VoteReceipt(
-            topic, topic.options[option], changed=previous is not None, unchanged=False
-        )
 
     # Officers' commands -------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from storage.repositories.chats import ChatRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.escalations import EscalationRepository
 from storage.repositories.households import HouseholdRepository
+from storage.repositories.inbox import InboxRepository
+from storage.repositories.leases import LeaseRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
@@ -39,6 +41,8 @@ class Repositories:
         self.digests = DigestRepository(connection)
         self.meetings = MeetingRepository(connection)
         self.stats = StatsRepository(connection)
+        self.inbox = InboxRepository(connection)
+        self.leases = LeaseRepository(connection)
 
 
 __all__ = [
@@ -47,6 +51,8 @@ __all__ = [
     "DigestRepository",
     "EscalationRepository",
     "HouseholdRepository",
+    "InboxRepository",
+    "LeaseRepository",
     "MeetingRepository",
     "OrgRepository",
     "OutboxRepository",

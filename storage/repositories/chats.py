@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Chat
-from storage.tables import chat_members, chats, processed_updates
-from storage.upsert import insert_ignore, upsert
+from storage.tables import chat_members, chats
+from storage.upsert import upsert
 
 
 def _chat(row: Any) -> Chat:
@@ -21,6 +21,13 @@ def _chat(row: Any) -> Chat:
         locale=row.locale,
         bot_status=row.bot_status,
     )
+
+
+# Statements of every update, built once (see storage/upsert.py for why).
+_CHAT = select(chats).where(chats.c.chat_id == bindparam("chat_id"))
+_MEMBERSHIP = select(chat_members.c.member).where(
+    chat_members.c.chat_id == bindparam("chat_id"), chat_members.c.user_id == bindparam("user_id")
+)
 
 
 class ChatRepository:
@@ -37,7 +44,7 @@ class ChatRepository:
         )
 
     async def get(self, chat_id: int) -> Chat | None:
-        row = (await self._db.execute(select(chats).where(chats.c.chat_id == chat_id))).first()
+        row = (await self._db.execute(_CHAT, {"chat_id": chat_id})).first()
         return _chat(row) if row else None
 
     async def set_locale(self, chat_id: int, locale: str) -> None:
@@ -77,11 +84,7 @@ class ChatRepository:
 
     async def membership(self, chat_id: int, user_id: int) -> bool | None:
         """Whether the user was last seen a member of the chat (None: never checked)."""
-        result = await self._db.execute(
-            select(chat_members.c.member).where(
-                chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
-            )
-        )
+        result = await self._db.execute(_MEMBERSHIP, {"chat_id": chat_id, "user_id": user_id})
         value: bool | None = result.scalar_one_or_none()
         return value
 
@@ -101,12 +104,3 @@ class ChatRepository:
             .where(chat_members.c.chat_id == chat_id, chat_members.c.member.is_(True))
         )
         return int(result.scalar_one())
-
-    async def first_time(self, update_id: int, now: datetime) -> bool:
-        """Record an update id; False if it was handled before (a redelivery)."""
-        return await insert_ignore(
-            self._db,
-            processed_updates,
-            {"update_id": update_id, "handled_at": now},
-            conflict=["update_id"],
-        )

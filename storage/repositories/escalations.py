@@ -63,11 +63,15 @@ class EscalationRepository:
     async def transition(
         self, escalation_id: int, *, from_states: tuple[str, ...], to_state: str, **values: Any
     ) -> bool:
-        """Move the hop to ``to_state`` if it is in one of ``from_states``: one winner only."""
+        """Move the hop to ``to_state`` if it is in one of ``from_states``: one winner only.
+
+        The card then needs a render (``card_hash`` cleared): after a restart too, should the
+        process stop before the edit (``ids_needing_cards``).
+        """
         result = await self._db.execute(
             update(escalations)
             .where(escalations.c.id == escalation_id, escalations.c.state.in_(from_states))
-            .values(state=to_state, **values)
+            .values(state=to_state, card_hash=None, **values)
         )
         return bool(result.rowcount)
 
@@ -94,6 +98,7 @@ class EscalationRepository:
         rows = await self._db.execute(
             select(escalations.c.id).where(
                 escalations.c.card_message_id.is_(None)
+                | escalations.c.card_hash.is_(None)
                 | escalations.c.state.in_(("open", "accepted"))
             )
         )

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Ballot, Opinion, Topic, TopicPost
@@ -80,6 +80,16 @@ def _opinion(row: Any) -> Opinion:
     )
 
 
+# The statements of every button press, built once (see storage/upsert.py for why).
+_TOPIC = select(topics).where(topics.c.id == bindparam("topic_id"))
+_POST_IN = select(topic_posts).where(
+    topic_posts.c.topic_id == bindparam("topic_id"), topic_posts.c.chat_id == bindparam("chat_id")
+)
+_BALLOT = select(ballots).where(
+    ballots.c.topic_id == bindparam("topic_id"), ballots.c.voter_key == bindparam("voter_key")
+)
+
+
 class TopicRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -91,7 +101,7 @@ class TopicRepository:
         return _topic(result.one())
 
     async def get(self, topic_id: int) -> Topic | None:
-        row = (await self._db.execute(select(topics).where(topics.c.id == topic_id))).first()
+        row = (await self._db.execute(_TOPIC, {"topic_id": topic_id})).first()
         return _topic(row) if row else None
 
     async def at_nodes(
@@ -114,7 +124,23 @@ class TopicRepository:
             .where(topics.c.id == topic_id, topics.c.status == "open")
             .values(status=status, closed_at=now, outcome=outcome, ballot_salt=None)
         )
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        # Its messages still show it open: mark them for a render, so that one is done after a
+        # restart even if the process stops before the edit (ids_needing_refresh).
+        await self._db.execute(
+            update(topic_posts).where(topic_posts.c.topic_id == topic_id).values(rendered_hash=None)
+        )
+        return True
+
+    async def forget_secret_voters(self, topic_id: int, closed_at: datetime) -> None:
+        """A closed secret topic's ballots keep their option and channel only (and the time
+        of the close): nothing that another row shares with the voter."""
+        await self._db.execute(
+            update(ballots)
+            .where(ballots.c.topic_id == topic_id)
+            .values(updated_at=closed_at, recorded_by=None, area=None, user_id=None)
+        )
 
     async def set_deadline(self, topic_id: int, deadline: datetime) -> None:
         await self._db.execute(
@@ -153,13 +179,8 @@ class TopicRepository:
         return [_post(row) for row in rows]
 
     async def post_in(self, topic_id: int, chat_id: int) -> TopicPost | None:
-        row = (
-            await self._db.execute(
-                select(topic_posts).where(
-                    topic_posts.c.topic_id == topic_id, topic_posts.c.chat_id == chat_id
-                )
-            )
-        ).first()
+        params = {"topic_id": topic_id, "chat_id": chat_id}
+        row = (await self._db.execute(_POST_IN, params)).first()
         return _post(row) if row else None
 
     async def post_at_message(self, chat_id: int, message_id: int) -> TopicPost | None:
@@ -196,13 +217,8 @@ class TopicRepository:
     # Ballots ------------------------------------------------------------------------------
 
     async def ballot(self, topic_id: int, voter_key: str) -> Ballot | None:
-        row = (
-            await self._db.execute(
-                select(ballots).where(
-                    ballots.c.topic_id == topic_id, ballots.c.voter_key == voter_key
-                )
-            )
-        ).first()
+        params = {"topic_id": topic_id, "voter_key": voter_key}
+        row = (await self._db.execute(_BALLOT, params)).first()
         return _ballot(row) if row else None
 
     async def put_ballot(self, **values: Any) -> None:

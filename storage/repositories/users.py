@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import User
@@ -23,6 +23,9 @@ def _user(row: Any) -> User:
         locale=row.locale,
         started=row.started,
     )
+
+
+_USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once
 
 
 class UserRepository:
@@ -57,7 +60,7 @@ class UserRepository:
         )
 
     async def get(self, user_id: int) -> User | None:
-        row = (await self._db.execute(select(users).where(users.c.user_id == user_id))).first()
+        row = (await self._db.execute(_USER, {"user_id": user_id})).first()
         return _user(row) if row else None
 
     async def many(self, user_ids: list[int]) -> dict[int, User]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import timedelta
 
+import pytest
+
+from bot.services import orgs
 from storage.tables import audit_log, bind_codes, chat_bindings, nodes
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.world import (
@@ -198,3 +203,34 @@ async def test_a_second_building_binds_under_the_same_grid(h: Harness) -> None:
     await h.group(OTHER_BUILDING_CHAT, "2号楼议事群", admins=[GRID_WORKER])
     bound = await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
     assert "2号楼" in (bound.text or "") and "第一网格" in (bound.text or "")
+
+
+async def test_bind_codes_are_long_random_and_unambiguous(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unguessable: 10 symbols drawn by ``secrets`` from 31 that cannot be misread (no 0/o,
+    1/l/i), about 50 bits; every code different. (Single use and the 24-hour expiry: above.)"""
+    alphabet = set("abcdefghjkmnpqrstuvwxyz23456789")
+    await community(h)
+    codes = [
+        code_in((await h.say(STAFF_CHAT, STAFF, f"/newgrid 网格{index}")).text)
+        for index in range(30)
+    ]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == 10 and set(code) <= alphabet for code in codes)
+    assert 10 * math.log2(len(alphabet)) >= 48
+    drawn: list[str] = []
+    choice = orgs.secrets.choice
+
+    def counted(symbols: str) -> str:
+        drawn.append(symbols)
+        return choice(symbols)
+
+    monkeypatch.setattr(orgs.secrets, "choice", counted)
+    sample = "".join(orgs.new_bind_code() for _ in range(3000))
+    assert len(drawn) == len(sample) and all(set(symbols) == alphabet for symbols in drawn)
+    # Uniform: chi-squared over the 31 symbols (30 degrees of freedom; 90 is p < 1e-7).
+    expected = len(sample) / len(alphabet)
+    counts = Counter(sample)
+    chi2 = sum((counts[symbol] - expected) ** 2 / expected for symbol in alphabet)
+    assert chi2 < 90, counts

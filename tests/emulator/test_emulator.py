@@ -349,6 +349,27 @@ async def test_fail_next_and_latency(
     assert [c.ok for c in emu.calls_of("sendMessage")] == [False, False, False, True]
 
 
+async def test_a_held_call_waits_and_never_happens_if_its_client_goes(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    emu.send_message(ALICE, ALICE, "/start")
+    emu.hold("sendMessage")
+    url = f"{emu.base_url}{emu.token}/sendMessage"
+    async with aiohttp.ClientSession() as http:
+        request = asyncio.create_task(http.post(url, json={"chat_id": ALICE, "text": "lost"}))
+        await emu.wait_until(lambda: len(emu.held_calls) == 1)
+        request.cancel()  # the client goes away, as a killed bot does
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    await emu.wait_until(lambda: not emu.held_calls)
+    assert emu.calls_of("sendMessage")[-1].error_code == 499
+    sent = asyncio.create_task(bot.send_message(ALICE, "kept"))
+    await emu.wait_until(lambda: len(emu.held_calls) == 1)
+    emu.release("sendMessage")
+    await sent
+    assert [m.text for m in emu.bot_messages(ALICE)] == ["kept"]
+
+
 async def test_get_updates_offset_semantics(emu: BotApiEmulator, bot: Bot) -> None:
     for text in ("one", "two", "three"):
         emu.send_message(ALICE, ALICE, text)

@@ -207,10 +207,8 @@ async def test_proposals_are_decided_once(database: Database) -> None:
     assert stored is not None and stored.status == "declined" and stored.reason == "private_dispute"
 
 
-async def test_updates_are_recorded_once(database: Database) -> None:
+async def test_membership_is_recorded(database: Database) -> None:
     async with database.transaction() as repos:
-        assert await repos.chats.first_time(1001, NOW)
-        assert not await repos.chats.first_time(1001, NOW)
         await repos.chats.set_membership(-100, 5, True, NOW)
         await repos.chats.set_membership(-100, 5, False, NOW)
         assert await repos.chats.membership(-100, 5) is False

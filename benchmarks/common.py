@@ -1,0 +1,175 @@
+"""What every benchmark shares: processes, /proc readings, databases, figures, ratios."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "YISHI_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def parser(description: str | None) -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(description=description)
+    arguments.add_argument(
+        "--db", choices=["sqlite", "postgres"], default="sqlite", help="the database to run on"
+    )
+    return arguments
+
+
+# Databases -----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def bench_database(kind: str, folder: Path) -> AsyncIterator[str]:
+    """A fresh database URL: a SQLite file in ``folder``, or a new PostgreSQL database that
+    is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        return
+    from sqlalchemy import text
+
+    from storage.database import Database
+
+    name = f"yishi_bench_{secrets.token_hex(5)}"
+    admin = Database(POSTGRES_URL)
+    autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with autocommit.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.close()
+
+
+# Processes -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def python_process(
+    args: Sequence[str], *, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``python <args>`` from the project root, its output to ``log`` (or discarded)."""
+    environment = {**os.environ, "PTB_TIMEDELTA": "1", **(env or {})}
+    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with it)
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=environment, stdout=output, stderr=output
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def wait_for_port(port: int, *, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on port {port}") from None
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def own_peak_rss_mb() -> float:
+    return peak_rss_mb(os.getpid())
+
+
+# Figures -------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``."""
+
+    seconds: float = 0.0
+    _start: float = 0.0
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._start
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def figure(name: str, value: float | str, unit: str = "", target: str = "") -> None:
+    shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+    suffix = f"   (target {target})" if target else ""
+    print(f"  {name:<44} {shown:>12} {unit}{suffix}", flush=True)
+
+
+def ratio(name: str, ours: float, baseline: float, *, note: str = "") -> float:
+    value = ours / baseline if baseline else float("nan")
+    print(f"  {name:<44} {value:>12.2f} x  {note}", flush=True)
+    return value
+
+
+def machine_note() -> None:
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}; python {sys.version.split()[0]}",
+        flush=True,
+    )

@@ -1,0 +1,177 @@
+"""Ballot ingestion over HTTP, the real path: emulator, bot and driver in three processes.
+
+50 building chats, each with a topic and 40 residents (2,000), set up through the emulator
+as people would (``/setup``, ``/newgrid``, ``/newbuilding``, ``/bind``, ``/topic``); then every
+resident presses, a third change their minds, ~200 presses in flight. The same load runs
+against the bare stock PTB bot (``benchmarks/bare_bot.py``) as the baseline.
+
+    .venv/bin/python -m benchmarks.ingest_http [--db postgres] [--http-client httpx]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import (
+    bench_database,
+    cpu_seconds,
+    figure,
+    free_port,
+    heading,
+    machine_note,
+    median,
+    parser,
+    peak_rss_mb,
+    percentile,
+    python_process,
+    ratio,
+    stop_process,
+    wait_for_port,
+)
+from benchmarks.community import (
+    ADMIN,
+    RemotePeople,
+    check_counts,
+    set_up_bare,
+    set_up_yishi,
+    shown_tally,
+)
+from benchmarks.presses import Plan, make_plan, play, press_queue
+from bot.emulator import EmulatorClient
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+async def verify(client: EmulatorClient, plan: Plan, database_url: str | None) -> list[str]:
+    """Every topic's stored and shown counts equal the residents' last choices."""
+    if database_url is None:
+        return []
+    problems = await check_counts(database_url, plan)
+    for ballot in plan.ballots:
+        message = await client.call("message", chat_id=ballot.chat_id, message_id=ballot.message_id)
+        if shown_tally(message["text"]) != plan.last_choices(ballot):
+            problems.append(f"topic {ballot.topic_id} shows {shown_tally(message['text'])}")
+    return problems
+
+
+def profile_process(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the bot while the load runs (collapsed stacks, for flame graphs)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-r", "200", "-o", output]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def measure(
+    kind: str, db: str, folder: Path, http_client: str, profile: str | None = None
+) -> dict[str, float]:
+    port = free_port()
+    emulator = python_process(
+        ["-m", "bot.emulator", "--port", str(port)], log=folder / f"emulator-{kind}.log"
+    )
+    bot = None
+    try:
+        await wait_for_port(port)
+        base_url = f"http://127.0.0.1:{port}/bot"
+        async with (
+            EmulatorClient(f"http://127.0.0.1:{port}") as client,
+            bench_database(db, folder) as database_url,
+        ):
+            if kind == "yishi":
+                env = {
+                    "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "TELEGRAM_BASE_URL": base_url,
+                    "DATABASE_URL": database_url,
+                    "YISHI_ADMIN_IDS": str(ADMIN),
+                    "YISHI_HTTP_CLIENT": http_client,
+                }
+                bot = python_process(["-m", "bot", "run"], env=env, log=folder / "yishi.log")
+                ballots = await set_up_yishi(RemotePeople(client))
+            else:
+                args = ["-m", "benchmarks.bare_bot", "--base-url", base_url, "--token", TOKEN]
+                bot = python_process(args, log=folder / "bare.log")
+                ballots = await set_up_bare(RemotePeople(client))
+            plan = make_plan(ballots)
+            queue = press_queue(plan)
+            await client.wait_idle(quiet=3.5, timeout=60)
+            single = await play(client, plan, queue, in_flight=1, limit=100)
+            await client.wait_idle(quiet=3.5, timeout=60)
+            bot_cpu, emu_cpu = cpu_seconds(bot.pid), cpu_seconds(emulator.pid)
+            spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
+            load = await play(client, plan, queue, in_flight=200)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+            bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu, cpu_seconds(emulator.pid) - emu_cpu
+            edits = await client.call(
+                "call_counts", method="editMessageText", since=load.started_at
+            )
+            await client.wait_idle(quiet=4.0, timeout=120)
+            problems = await verify(client, plan, database_url if kind == "yishi" else None)
+            rss = peak_rss_mb(bot.pid)
+    finally:
+        if bot is not None:
+            stop_process(bot)
+        stop_process(emulator)
+    per_message = [edits["per_message"].get(f"{b.chat_id}:{b.message_id}", 0) for b in ballots]
+    minutes = load.seconds / 60
+    unexpected = single.unexpected + load.unexpected
+    result = {
+        "rate": load.rate,
+        "p50": percentile(load.latencies, 0.5) * 1000,
+        "p99": percentile(load.latencies, 0.99) * 1000,
+        "single_p50": median(single.latencies) * 1000,
+        "single_p99": percentile(single.latencies, 0.99) * 1000,
+        "edits_mean": sum(per_message) / len(per_message) / minutes,
+        "edits_max": max(per_message) / minutes,
+        "cpu_ms": bot_cpu * 1000 / load.presses,
+        "bot_cpu_share": bot_cpu / load.seconds,
+        "emulator_cpu_share": emu_cpu / load.seconds,
+        "rss": rss,
+        "presses": load.presses + single.presses,
+        "problems": len(problems) + len(unexpected),
+    }
+    print(f"\n{kind}: {load.presses + single.presses} presses ({plan.total} planned)")
+    figure("answered presses/s (200 in flight)", result["rate"], "/s")
+    figure("injection -> answer p50", result["p50"], "ms")
+    figure("injection -> answer p99", result["p99"], "ms")
+    figure("one at a time p50", result["single_p50"], "ms")
+    figure("one at a time p99", result["single_p99"], "ms")
+    figure("tally edits per message per minute (mean)", result["edits_mean"])
+    figure("tally edits per message per minute (max)", result["edits_max"])
+    figure("bot CPU per press", result["cpu_ms"], "ms")
+    figure("bot CPU busy during load", result["bot_cpu_share"] * 100, "%")
+    figure("emulator CPU busy during load", result["emulator_cpu_share"] * 100, "%")
+    figure("bot peak RSS", result["rss"], "MB", "<= 150 MB" if kind == "yishi" else "")
+    for problem in (problems + unexpected)[:10]:
+        print(f"  PROBLEM: {problem}")
+    if kind == "yishi":
+        print(f"  counts checked: {'all equal the last choices' if not problems else 'MISMATCH'}")
+    return result
+
+
+async def main() -> None:
+    arguments = parser(__doc__)
+    arguments.add_argument("--http-client", choices=["aiohttp", "httpx"], default="aiohttp")
+    arguments.add_argument("--profile", help="py-spy the Yishi bot during the load (raw stacks)")
+    args = arguments.parse_args()
+    machine_note()
+    heading(f"ballot ingestion over HTTP ({args.db}, Yishi on {args.http_client})")
+    with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+        bare = await measure("bare", args.db, Path(folder), args.http_client)
+        ours = await measure("yishi", args.db, Path(folder), args.http_client, args.profile)
+    heading("Yishi / bare stock PTB bot")
+    ratio("answered presses/s", ours["rate"], bare["rate"], note="(target >= 1.0)")
+    ratio("p99 injection -> answer", ours["p99"], bare["p99"], note="(target <= 1.0)")
+    ratio("one at a time p50", ours["single_p50"], bare["single_p50"])
+    ratio("bot CPU per press", ours["cpu_ms"], bare["cpu_ms"])
+    if ours["problems"] or bare["problems"]:
+        raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

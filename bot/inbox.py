@@ -1,0 +1,161 @@
+"""The durable inbox: an update is in the database before Telegram hears it arrived.
+
+python-telegram-bot's Updater confirms a batch of updates (its next ``getUpdates`` carries a
+higher offset) as soon as it has queued them, before any handler ran, and drops what is still
+queued when it stops: a crash, even a restart, could lose updates. Here the queue that the
+Updater and the webhook server put updates into (:class:`InboxQueue`) first stores each one
+in the ``inbox`` table, so an update is stored before the ``getUpdates`` that confirms it is
+sent (and before a webhook request is answered). The update processor
+(:class:`InboxProcessor`) marks it handled once its handlers have finished, erasing the stored
+JSON, which can say who pressed which button of a secret ballot. At start-up, updates stored
+but never marked handled are processed again, oldest first (:meth:`Inbox.replay`).
+
+So every update is handled at least once, and a redelivered one (already in the inbox) is
+not handled a second time. An update whose handling a crash cut short is handled again after
+the restart: a vote is keyed by (topic, voter) and a due timer is claimed in the transaction
+of its effect, so repeating those changes nothing (see docs/RELIABILITY.md for the rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.clock import Clock, SystemClock
+from bot.ordering import UpdateOrder
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# Telegram keeps an unconfirmed update for 24 hours: an id handled before that cannot come back.
+KEEP_HANDLED = timedelta(days=2)
+PRUNE_EVERY = 1000  # handled updates (and at start-up)
+MAX_RETRY_DELAY = 30.0
+
+
+class Inbox:
+    """The inbox's two ends, for ``ApplicationBuilder.update_queue`` and
+    ``.concurrent_updates``; storage opens in ``post_init`` (:meth:`open`)."""
+
+    def __init__(self, *, concurrent_updates: int = 1) -> None:
+        self.queue = InboxQueue(self)
+        self.processor = InboxProcessor(self, concurrent_updates)
+        self._db: Database | None = None
+        self._clock: Clock = SystemClock()
+        self._handled = 0
+
+    def open(self, database: Database, clock: Clock) -> None:
+        self._db = database
+        self._clock = clock
+
+    def close(self) -> None:
+        self._db = None
+
+    async def receive(self, update: Update) -> bool:
+        """Store a fetched update; False if it was received before (Telegram redelivered it).
+
+        A database that does not answer holds polling up (with growing pauses) rather than
+        letting an update be confirmed unstored.
+        """
+        payload = update.to_json()
+        now = self._clock.now()
+        delay = 0.5
+        while (database := self._db) is not None:
+            try:
+                return await database.batched(  # commits with concurrent units
+                    lambda repos: repos.inbox.receive(update.update_id, payload, now)
+                )
+            except Exception:
+                log.exception(
+                    "could not store update %s in the inbox; trying again in %.1f s",
+                    update.update_id,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+        return True  # storage is not open (tests building the application without running it)
+
+    async def handled(self, update_id: int) -> None:
+        if self._db is None:
+            return
+        try:
+            now = self._clock.now()
+            await self._db.batched(lambda repos: repos.inbox.handled(update_id, now))
+        except Exception:  # it stays unhandled and is handled again after a restart
+            log.exception("could not mark update %s handled", update_id)
+        self._handled += 1
+        database = self._db
+        if database is not None and self._handled % PRUNE_EVERY == 0:  # ids kept for 2 days
+            try:
+                async with database.transaction() as repos:
+                    await repos.inbox.prune(self._clock.now() - KEEP_HANDLED)
+            except Exception:
+                log.exception("could not forget old inbox rows")
+
+    async def replay(self, bot: Bot) -> int:
+        """Queue the updates received but never handled (the last run stopped first)."""
+        if self._db is None:
+            return 0
+        async with self._db.transaction() as repos:
+            await repos.inbox.prune(self._clock.now() - KEEP_HANDLED)
+            pending = await repos.inbox.unhandled()
+        for stored in pending:
+            try:
+                update = Update.de_json(json.loads(stored.payload), bot)
+            except Exception:
+                log.exception("stored update %s cannot be read: dropped", stored.update_id)
+                await self.handled(stored.update_id)
+                continue
+            await self.queue.requeue(update)
+        if pending:
+            log.info("handling %d update(s) received before the restart", len(pending))
+        return len(pending)
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The application's update queue: an update is stored before it is queued."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self._inbox = inbox
+        self.received = 0  # updates received (and stored) by this process
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            if not await self._inbox.receive(item):
+                log.info("update %s was received before: not handled again", item.update_id)
+                return
+            self.received += 1
+        await super().put(item)
+
+    async def requeue(self, update: Update) -> None:
+        """Queue an update that is in the inbox already."""
+        await super().put(update)
+
+
+class InboxProcessor(BaseUpdateProcessor):
+    """Runs an update's handlers, then marks it handled in the inbox."""
+
+    def __init__(self, inbox: Inbox, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._inbox = inbox
+        self._order = UpdateOrder()  # a chat's and a user's updates in turn (bot/ordering.py)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        async with self._order.turn(update):
+            await coroutine
+        if isinstance(update, Update):
+            await self._inbox.handled(update.update_id)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass

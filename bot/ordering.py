@@ -1,0 +1,61 @@
+"""Updates handled concurrently, yet in order where order matters.
+
+With one update at a time nothing commits in groups (storage/group_commit.py), so updates are
+handled concurrently; but a chat's updates, and a user's, are still handled one after another
+in the order they arrived: two presses by one voter count in the order they were made, and a
+message is handled after the one before it in its chat (which may have recorded its author).
+Updates of other chats and other people go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
+
+from telegram import Update
+
+
+def order_keys(update: object) -> set[Hashable]:
+    """What an update must wait its turn for: its chat, its sender, a member it is about."""
+    if not isinstance(update, Update):
+        return {"other"}
+    keys: set[Hashable] = set()
+    if update.effective_chat is not None:
+        keys.add(("chat", update.effective_chat.id))
+    if update.effective_user is not None:
+        keys.add(("user", update.effective_user.id))
+    for change in (update.chat_member, update.my_chat_member):
+        if change is not None:
+            keys.add(("user", change.new_chat_member.user.id))
+    return keys or {"other"}
+
+
+class UpdateOrder:
+    """Turns per key: ``async with order.turn(update):`` waits for every earlier update that
+    shares a key with this one. Turns are taken when ``turn`` is entered, so enter it in the
+    order updates arrived (before any ``await``)."""
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, asyncio.Future[None]] = {}
+
+    @asynccontextmanager
+    async def turn(self, update: object) -> AsyncIterator[None]:
+        keys = order_keys(update)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        earlier = {self._last[key] for key in keys if key in self._last}
+        for key in keys:
+            self._last[key] = mine
+        try:
+            if earlier:
+                await asyncio.wait(earlier)  # never cancels them, unlike awaiting each
+            yield
+        finally:
+            mine.set_result(None)
+            for key in keys:
+                if self._last.get(key) is mine:
+                    del self._last[key]
+
+    @property
+    def waiting(self) -> int:
+        return len(self._last)
