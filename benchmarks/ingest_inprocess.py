@@ -97,6 +97,9 @@ async def play(
 def submitter(app: Any, how: str) -> Callable[[Update], Awaitable[None]]:
     if how == "process_update":
         return app.process_update  # type: ignore[no-any-return]
+    inbox = getattr(app.update_queue, "_inbox", None)
+    if inbox is not None:
+        inbox.deferred = True  # as when polling: stored together, handled once stored
     lock = asyncio.Lock()
 
     async def put(update: Update) -> None:  # one after another, like the Updater

@@ -10,7 +10,7 @@ from telegram.request import BaseRequest
 
 from bot.catalogue import load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
-from bot.inbox import Inbox
+from bot.inbox import Inbox, InboxGate
 from bot.lease import InstanceLease
 from bot.ratelimit import SendRateLimiter
 from bot.services import Services
@@ -108,7 +108,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .request(request)
-        .get_updates_request(get_updates_request)
+        .get_updates_request(InboxGate(get_updates_request, inbox))
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .update_queue(inbox.queue)
         .concurrent_updates(inbox.processor)

@@ -19,6 +19,7 @@ of its effect, so repeating those changes nothing (see docs/RELIABILITY.md for t
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Awaitable
@@ -26,7 +27,9 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
+from telegram._utils.types import ODVInput
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock, SystemClock
 from bot.ordering import UpdateOrder
@@ -49,6 +52,12 @@ class Inbox:
         self.processor = InboxProcessor(self, concurrent_updates)
         self._db: Database | None = None
         self._clock: Clock = SystemClock()
+        # While polling, an update is stored concurrently with those fetched with it (one
+        # group commit for the whole getUpdates batch): the next getUpdates waits for all of
+        # them (InboxGate) and an update is handled only once stored (InboxProcessor).
+        self.deferred = False
+        self._storing: dict[int, asyncio.Task[bool]] = {}  # by id(update)
+        self._unsettled: set[asyncio.Task[bool]] = set()
         self._handled = 0
 
     def open(self, database: Database, clock: Clock) -> None:
@@ -81,6 +90,23 @@ class Inbox:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
         return True  # storage is not open (tests building the application without running it)
+
+    def start_receiving(self, update: Update) -> None:
+        """Store the update in the background (see ``deferred``)."""
+        task = asyncio.create_task(self.receive(update))
+        self._storing[id(update)] = task
+        self._unsettled.add(task)
+        task.add_done_callback(self._unsettled.discard)
+
+    async def stored(self) -> None:
+        """Wait until every update received so far is stored."""
+        while self._unsettled:
+            await asyncio.wait(set(self._unsettled))
+
+    async def first_time(self, update: Update) -> bool:
+        """Once stored: False if the update had been received before (a redelivery)."""
+        task = self._storing.pop(id(update), None)
+        return True if task is None else await task
 
     async def handled(self, update_id: int) -> None:
         if self._db is None:
@@ -129,7 +155,9 @@ class InboxQueue(asyncio.Queue[object]):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            if not await self._inbox.receive(item):
+            if self._inbox.deferred:
+                self._inbox.start_receiving(item)  # checked by InboxProcessor once stored
+            elif not await self._inbox.receive(item):
                 log.info("update %s was received before: not handled again", item.update_id)
                 return
             self.received += 1
@@ -150,6 +178,11 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._order.turn(update):
+            if isinstance(update, Update) and not await self._inbox.first_time(update):
+                log.info("update %s was received before: not handled again", update.update_id)
+                if inspect.iscoroutine(coroutine):
+                    coroutine.close()
+                return
             await coroutine
         if isinstance(update, Update):
             await self._inbox.handled(update.update_id)
@@ -159,3 +192,39 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+class InboxGate(BaseRequest):
+    """The ``getUpdates`` transport: no ``getUpdates`` (which confirms the updates before it)
+    is sent until every update fetched so far is stored. Its first call puts the inbox in
+    ``deferred`` mode; a webhook never calls it, so there ``put`` stores each update first."""
+
+    def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
+        self._inner = inner
+        self._inbox = inbox
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        self._inbox.deferred = True
+        await self._inbox.stored()
+        return await self._inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )

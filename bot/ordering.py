@@ -46,15 +46,31 @@ class UpdateOrder:
         earlier = {self._last[key] for key in keys if key in self._last}
         for key in keys:
             self._last[key] = mine
+        mine.add_done_callback(lambda _: self._forget(keys, mine))
         try:
             if earlier:
                 await asyncio.wait(earlier)  # never cancels them, unlike awaiting each
             yield
         finally:
-            mine.set_result(None)
-            for key in keys:
-                if self._last.get(key) is mine:
-                    del self._last[key]
+            # Cancelled while waiting, this turn still ends only after the earlier ones, or
+            # the update after it would overtake them.
+            self._end_after(mine, earlier)
+
+    @staticmethod
+    def _end_after(mine: asyncio.Future[None], earlier: set[asyncio.Future[None]]) -> None:
+        def end(_: object = None) -> None:
+            if not mine.done() and all(future.done() for future in earlier):
+                mine.set_result(None)
+
+        for future in earlier:
+            if not future.done():
+                future.add_done_callback(end)
+        end()
+
+    def _forget(self, keys: set[Hashable], mine: asyncio.Future[None]) -> None:
+        for key in keys:
+            if self._last.get(key) is mine:
+                del self._last[key]
 
     @property
     def waiting(self) -> int:

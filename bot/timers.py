@@ -30,6 +30,7 @@ TimerHandler = Callable[[Repositories, DueTimer, datetime], Awaitable[Sequence[o
 
 SAFETY_INTERVAL = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=30)
+DUE_BATCH = 200
 
 
 class TimerEngine:
@@ -55,11 +56,12 @@ class TimerEngine:
             while True:
                 now = self._clock.now()
                 async with self._db.transaction() as repos:
-                    due = await repos.timers.due(now)
+                    due = await repos.timers.due(now, limit=DUE_BATCH)
                 if not due:
                     break
-                for timer in due:
-                    outcome = await self._run_one(timer, now)
+                # Together, so their transactions commit in groups (Database.batched).
+                outcomes = await asyncio.gather(*(self._run_one(timer, now) for timer in due))
+                for outcome in outcomes:
                     if outcome is not None:
                         ran += 1
                         events.extend(outcome)
@@ -69,14 +71,18 @@ class TimerEngine:
 
     async def _run_one(self, timer: DueTimer, now: datetime) -> Sequence[object] | None:
         handler = self._handlers.get(timer.kind)
+
+        async def claim_and_run(repos: Repositories) -> Sequence[object] | None:
+            if not await repos.timers.claim(timer.id, now):
+                return None
+            if handler is None:
+                log.error("no handler for timer kind %r (%s): dropped", timer.kind, timer.ref)
+                return []
+            return await handler(repos, timer, now)
+
         try:
-            async with self._db.transaction() as repos:
-                if not await repos.timers.claim(timer.id, now):
-                    return None
-                if handler is None:
-                    log.error("no handler for timer kind %r (%s): dropped", timer.kind, timer.ref)
-                    return []
-                return await handler(repos, timer, now)
+            # The claim and the effect still share one transaction (with other timers').
+            return await self._db.batched(claim_and_run)
         except Exception as error:
             backoff = min(timedelta(seconds=5 * 2**timer.attempts), MAX_BACKOFF)
             log.exception("timer %s %s failed; retrying in %s", timer.kind, timer.ref, backoff)

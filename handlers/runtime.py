@@ -70,12 +70,11 @@ class Runtime:
         """Catch up on what fell due while the bot was down, then keep time."""
         await self.services.digest.ensure_schedule()
         await self.services.timers.run_due()
-        for topic_id in await self.services.topics.open_topic_ids():
-            self.live.touch(topic_id)
+        # Messages that may have missed an edit while we were down, refreshed in the background.
+        self.live.touch_later(await self.services.topics.open_topic_ids())
         for escalation_id in await self.services.escalation.cards_to_refresh():
             self.cards.touch(escalation_id)
-        for occurrence_id in await self.services.meetings.occurrences_to_refresh():
-            self.reminders.touch(occurrence_id)
+        self.reminders.touch_later(await self.services.meetings.occurrences_to_refresh())
         self._spawn(self.services.outbox.flush())
         self.services.timers.start()
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent
@@ -77,10 +76,9 @@ class Translator:
 
     @staticmethod
     def datetime(locale: str | None, moment: datetime, zone: tzinfo) -> str:
-        babel_locale = "zh_CN" if locale == "zh_CN" else "en_GB"
-        return babel_format_datetime(
-            moment.astimezone(zone), "yyyy-MM-dd HH:mm", tzinfo=zone, locale=babel_locale
-        )
+        # Both locales write "yyyy-MM-dd HH:mm" with Western digits, exactly what strftime
+        # gives; Babel took ~0.2 ms a call, most of rendering a digest of 500 items.
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     @staticmethod
     def number(locale: str | None, value: Decimal | float | int) -> str:

@@ -7,7 +7,6 @@ it, so the same period is never sent twice, even across a restart.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
@@ -20,7 +19,7 @@ from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.permissions import Rank, rank_at
 from storage.database import Database
-from storage.records import DueTimer, Node
+from storage.records import DueTimer, Escalation, Node, Topic
 from storage.repositories import Repositories
 
 DIGEST_TIMER = "digest.daily"
@@ -229,12 +228,11 @@ async def compose_digest(
     below = await repos.orgs.descendants(community.id)
     nodes = {node.id: node for node in [community, *below]}
     hops = await repos.escalations.at_nodes(list(nodes))
-    topics = {hop.topic_id: await repos.topics.get(hop.topic_id) for hop in hops}
+    topics = await repos.topics.many(hop.topic_id for hop in hops)
     new, open_items, resolved = [], [], []
     latest: dict[int, DigestItem] = {}
     for hop in hops:
         topic = topics[hop.topic_id]
-        assert topic is not None
         overdue = hop.is_active and hop.sla_due_at is not None and hop.sla_due_at < until
         item = DigestItem(
             topic_id=topic.id,
@@ -253,15 +251,17 @@ async def compose_digest(
         if hop.is_active:
             open_items.append(item)
         latest[topic.id] = item
+    decided = await repos.escalations.resolutions(list(latest))
     for topic_id, item in latest.items():
-        resolution = await repos.escalations.resolution(topic_id)
+        resolution = decided.get(topic_id)
         if resolution is not None and since < resolution.resolved_at <= until:
             ratings = await repos.escalations.rating_counts([topic_id])
             resolved.append(replace(item, decision=resolution.decision, ratings=ratings))
     open_items.sort(key=lambda item: (not item.overdue, item.created_at))
-    participation = await _participation(repos, community, below, until)
+    grids = _grids(community, below)
+    participation = await _participation(repos, grids, until)
     categories = await _categories(repos, nodes, until)
-    weekly_series = await _weekly(repos, community, below, until) if weekly else None
+    weekly_series = await _weekly(repos, grids, hops, until) if weekly else None
     return Digest(
         community=community,
         since=since,
@@ -275,16 +275,41 @@ async def compose_digest(
     )
 
 
+def _grids(community: Node, below: list[Node]) -> dict[Node, set[int]]:
+    """Each grid of the community with the ids of its subtree (itself included)."""
+    children: dict[int, list[int]] = {}
+    for node in below:
+        if node.parent_id is not None:
+            children.setdefault(node.parent_id, []).append(node.id)
+    grids: dict[Node, set[int]] = {}
+    for grid in (node for node in below if node.parent_id == community.id):
+        members, frontier = {grid.id}, [grid.id]
+        while frontier:
+            frontier = [child for parent in frontier for child in children.get(parent, [])]
+            members.update(frontier)
+        grids[grid] = members
+    return grids
+
+
+async def _closed_by_grid(
+    repos: Repositories, grids: dict[Node, set[int]], start: datetime, until: datetime
+) -> dict[Node, list[Topic]]:
+    """Topics closed in (start, until], per grid, in one query."""
+    grid_of = {node_id: grid for grid, members in grids.items() for node_id in members}
+    closed: dict[Node, list[Topic]] = {grid: [] for grid in grids}
+    for topic in await repos.topics.closed_between(list(grid_of), start, until):
+        closed[grid_of[topic.node_id]].append(topic)
+    return closed
+
+
 async def _participation(
-    repos: Repositories, community: Node, below: list[Node], until: datetime
+    repos: Repositories, grids: dict[Node, set[int]], until: datetime
 ) -> list[GridParticipation]:
     result = []
-    for grid in (node for node in below if node.parent_id == community.id):
-        members = [grid.id] + [n.id for n in await repos.orgs.descendants(grid.id)]
+    closed = await _closed_by_grid(repos, grids, until - PARTICIPATION_WINDOW, until)
+    for grid in grids:
         cast = eligible = count = 0
-        for topic in await repos.topics.closed_between(
-            members, until - PARTICIPATION_WINDOW, until
-        ):
+        for topic in closed[grid]:
             if topic.outcome and not topic.is_opinion:
                 cast += int(topic.outcome.get("cast", 0))
                 eligible += int(topic.outcome.get("eligible", 0))
@@ -296,27 +321,26 @@ async def _participation(
 async def _categories(
     repos: Repositories, nodes: dict[int, Node], until: datetime
 ) -> list[tuple[str, int]]:
-    counter: Counter[str] = Counter()
-    for topic in await repos.topics.created_between(
-        list(nodes), until - PARTICIPATION_WINDOW, until
-    ):
-        if topic.category:
-            counter[topic.category] += 1
-    return counter.most_common(5)
+    counts = await repos.topics.category_counts(list(nodes), until - PARTICIPATION_WINDOW, until)
+    return counts[:5]
 
 
 async def _weekly(
-    repos: Repositories, community: Node, below: list[Node], until: datetime
+    repos: Repositories,
+    grids_below: dict[Node, set[int]],
+    all_hops: Sequence[Escalation],
+    until: datetime,
 ) -> WeeklySeries:
     weeks = [until - timedelta(weeks=CHART_WEEKS - index) for index in range(CHART_WEEKS)]
-    grids = [node for node in below if node.parent_id == community.id]
+    grids = list(grids_below)
     opened: dict[str, list[int]] = {}
     resolved: dict[str, list[int]] = {}
     turnout: dict[str, list[float | None]] = {}
+    closed = await _closed_by_grid(repos, grids_below, weeks[0], until)
     for grid in grids:
-        members = [grid.id] + [n.id for n in await repos.orgs.descendants(grid.id)]
-        hops = await repos.escalations.at_nodes(members)
-        topics = await repos.topics.closed_between(members, weeks[0], until)
+        members = grids_below[grid]
+        hops = [hop for hop in all_hops if hop.to_node_id in members]
+        topics = closed[grid]
         opened[grid.name], resolved[grid.name], turnout[grid.name] = [], [], []
         for start in weeks:
             end = start + timedelta(weeks=1)

@@ -11,14 +11,8 @@ import io
 import logging
 from dataclasses import dataclass
 from functools import cache
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render to files only
-
-from matplotlib import font_manager
-from matplotlib import pyplot as plt
-from matplotlib.ft2font import FT2Font
+from types import ModuleType
+from typing import Any
 
 from bot.services.digest import WeeklySeries
 
@@ -44,8 +38,23 @@ class Chart:
 
 
 @cache
+def _matplotlib() -> tuple[ModuleType, Any, Any]:
+    """(pyplot, font_manager, FT2Font), imported on first use: matplotlib takes about a
+    second and 40 MB to import, which every start-up paid for a chart drawn once a week."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to files only
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+    from matplotlib.ft2font import FT2Font
+
+    return plt, font_manager, FT2Font
+
+
+@cache
 def cjk_font() -> tuple[str, str] | None:
     """(family name, file) of an installed font with Chinese glyphs, if any."""
+    _, font_manager, _ = _matplotlib()
     candidates = [
         entry
         for entry in font_manager.fontManager.ttflist
@@ -60,7 +69,8 @@ def cjk_font() -> tuple[str, str] | None:
 
 
 def covers(font_file: str, text: str) -> bool:
-    charmap = FT2Font(font_file).get_charmap()
+    _, _, ft2font = _matplotlib()
+    charmap = ft2font(font_file).get_charmap()
     return all(ord(char) in charmap for char in text if not char.isspace())
 
 
@@ -78,6 +88,7 @@ def render_chart(series: WeeklySeries, labels: ChartLabels) -> Chart:
     weeks = [week.strftime("%m-%d") for week in series.weeks]
     drawn = [labels.title, labels.opened, labels.resolved, labels.turnout, *names.values(), *weeks]
     rows = max(len(grids), 1)
+    plt, _, _ = _matplotlib()
     with plt.rc_context({"font.family": family, "axes.unicode_minus": False}):
         figure, axes = plt.subplots(rows, 1, figsize=(8, 2.2 * rows + 0.8), squeeze=False)
         figure.suptitle(labels.title)

@@ -33,6 +33,17 @@ def _escalation(row: Any) -> Escalation:
     )
 
 
+def _resolution(row: Any) -> Resolution:
+    return Resolution(
+        topic_id=row.topic_id,
+        node_id=row.node_id,
+        decision=row.decision,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        done_at=row.done_at,
+    )
+
+
 class EscalationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -118,16 +129,16 @@ class EscalationRepository:
         row = (
             await self._db.execute(select(resolutions).where(resolutions.c.topic_id == topic_id))
         ).first()
-        if row is None:
-            return None
-        return Resolution(
-            topic_id=row.topic_id,
-            node_id=row.node_id,
-            decision=row.decision,
-            resolved_by=row.resolved_by,
-            resolved_at=row.resolved_at,
-            done_at=row.done_at,
+        return _resolution(row) if row is not None else None
+
+    async def resolutions(self, topic_ids: list[int]) -> dict[int, Resolution]:
+        """The resolutions of these topics (those that have one), in one query."""
+        if not topic_ids:
+            return {}
+        rows = await self._db.execute(
+            select(resolutions).where(resolutions.c.topic_id.in_(sorted(set(topic_ids))))
         )
+        return {row.topic_id: _resolution(row) for row in rows}
 
     async def mark_done(self, topic_id: int, now: datetime) -> bool:
         result = await self._db.execute(

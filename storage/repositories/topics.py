@@ -104,6 +104,14 @@ class TopicRepository:
         row = (await self._db.execute(_TOPIC, {"topic_id": topic_id})).first()
         return _topic(row) if row else None
 
+    async def many(self, topic_ids: Iterable[int]) -> dict[int, Topic]:
+        """Topics by id, in one query."""
+        ids = sorted(set(topic_ids))
+        if not ids:
+            return {}
+        rows = await self._db.execute(select(topics).where(topics.c.id.in_(ids)))
+        return {row.id: _topic(row) for row in rows}
+
     async def at_nodes(
         self, node_ids: Iterable[int], *, statuses: tuple[str, ...], limit: int = 30
     ) -> list[Topic]:
@@ -322,6 +330,25 @@ class TopicRepository:
             )
         )
         return [_topic(row) for row in rows]
+
+    async def category_counts(
+        self, node_ids: list[int], start: datetime, end: datetime
+    ) -> list[tuple[str, int]]:
+        """How many topics of each category were created in (start, end] at these nodes,
+        most first (ties: the category seen first)."""
+        rows = await self._db.execute(
+            select(topics.c.category, func.count(), func.min(topics.c.id))
+            .where(
+                topics.c.node_id.in_(node_ids),
+                topics.c.created_at > start,
+                topics.c.created_at <= end,
+                topics.c.category.is_not(None),
+                topics.c.category != "",
+            )
+            .group_by(topics.c.category)
+        )
+        ranked = sorted(rows, key=lambda row: (-int(row[1]), int(row[2])))
+        return [(str(category), int(count)) for category, count, _ in ranked]
 
     async def created_between(
         self, node_ids: list[int], start: datetime, end: datetime
