@@ -51,11 +51,16 @@ class _UnitFailed(Exception):
 
 
 class GroupCommit:
-    def __init__(self, database: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, database: Database, *, max_batch: int = MAX_BATCH, concurrency: int = 1
+    ) -> None:
+        """``concurrency``: transactions at once (SQLite: 1, it has one writer; PostgreSQL
+        more, as each statement waits for a round trip to the server)."""
         self._db = database
         self._max_batch = max_batch
+        self._concurrency = concurrency
         self._queue: list[_Pending[Any]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
         self.transactions = 0  # how many transactions committed units (benchmarks read it)
         self.units = 0
 
@@ -63,14 +68,16 @@ class GroupCommit:
         """Run ``work`` in a shared transaction; returns its result once that committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(work, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        # A flusher that returned is done() before its callback leaves the set: count live ones.
+        if sum(not flusher.done() for flusher in self._flushers) < self._concurrency:
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         return await future
 
     async def close(self) -> None:
         """Let the units already submitted commit."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        await asyncio.gather(*self._flushers, return_exceptions=True)
 
     async def _flush(self) -> None:
         while self._queue:

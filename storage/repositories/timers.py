@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import DueTimer
@@ -81,10 +81,16 @@ class TimerRepository:
         )
 
     async def next_due(self) -> datetime | None:
+        # The first pending row in the (done_at, due_at) index's own order. PostgreSQL answers
+        # MIN(due_at), or ORDER BY due_at alone, by reading every pending timer (it does not
+        # treat "done_at IS NULL" as fixing the index's first column).
         result = await self._db.execute(
-            select(func.min(timers.c.due_at)).where(timers.c.done_at.is_(None))
+            select(timers.c.due_at)
+            .where(timers.c.done_at.is_(None))
+            .order_by(timers.c.done_at, timers.c.due_at)
+            .limit(1)
         )
-        value: datetime | None = result.scalar_one()
+        value: datetime | None = result.scalar_one_or_none()
         return value
 
     async def get(self, kind: str, ref: str) -> DueTimer | None:
