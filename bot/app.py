@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.catalogue import load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
-from bot.inbox import Inbox, InboxGate
+from bot.inbox import Inbox, InboxGate, PollingBot
 from bot.lease import InstanceLease
 from bot.ratelimit import SendRateLimiter
 from bot.services import Services
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 YishiApplication = Application[Any, AppContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 CONCURRENT_UPDATES = 256
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 
 # The updates the bot asks Telegram for; chat_member must be requested explicitly.
 ALLOWED_UPDATES = [
@@ -49,7 +50,7 @@ def build_application(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    rate_limiter: AIORateLimiter | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
     migrate_on_start: bool = True,
     tally_interval: float = 3.0,
     request: BaseRequest | None = None,
@@ -97,6 +98,7 @@ def build_application(
         await lease.release()
         services = application.bot_data._services
         if services is not None:
+            await services.outbox.close()  # its wake-ups for retries
             await services.database.close()
             application.bot_data.services = None
 
@@ -104,22 +106,25 @@ def build_application(
     request, get_updates_request = (
         (request, request) if request is not None else build_requests(settings.http_client)
     )
+    base_url = settings.telegram_base_url or TELEGRAM_BASE_URL
+    # PollingBot reads each fetched update alone: one it cannot parse does not stall polling.
+    bot = PollingBot(
+        token=settings.telegram_bot_token.get_secret_value(),
+        base_url=base_url,
+        base_file_url=file_url_for(base_url),
+        request=request,
+        get_updates_request=InboxGate(get_updates_request, inbox),
+        rate_limiter=rate_limiter or SendRateLimiter(max_retries=3),
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .request(request)
-        .get_updates_request(InboxGate(get_updates_request, inbox))
+        .bot(bot)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .update_queue(inbox.queue)
         .concurrent_updates(inbox.processor)
-        .rate_limiter(rate_limiter or SendRateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if settings.telegram_base_url:
-        builder = builder.base_url(settings.telegram_base_url).base_file_url(
-            file_url_for(settings.telegram_base_url)
-        )
     application: YishiApplication = builder.build()
     application.bot_data.configure(settings, the_clock, translator)
     register_handlers(application)

@@ -2,7 +2,16 @@
 
 The outbox row is written in the transaction of the change it announces; this sender
 renders and delivers it through a transport (``Announcer``), then marks it sent. Network
-errors, 5xx and 429 are retried with backoff; a chat that is gone is given up with a log.
+errors, 5xx and 429 are retried with backoff (429: after the ``retry_after`` Telegram asked
+for), and the sender wakes itself up when the earliest retry falls due. A message is given
+up with a warning when it can never be delivered (Telegram refused it, or the chat is gone)
+or after ``MAX_ATTEMPTS`` failures (about two and a half hours of them). When the chat is
+gone (the bot was removed from the group, or a user blocked it) the ``on_chat_gone``
+callbacks hear of it: the binding is paused and the parent node told, a digest subscription
+ends.
+
+Delivery is at least once: a message Telegram accepted just before a crash, or whose answer
+was lost, is sent again (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -11,26 +20,37 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
 from storage.database import Database
 from storage.records import OutboxMessage
+from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 24
+MIN_BACKOFF = timedelta(seconds=1)
 MAX_BACKOFF = timedelta(minutes=10)
+RETRY_AFTER_FAILED_FLUSH = timedelta(seconds=30)
+PAGE = 200  # pending messages read at a time
+
+ChatGone = Callable[[int, str], Awaitable[object]]
 
 
 @dataclass
 class DeliveryError(Exception):
-    """Why a message could not be delivered now (``permanent``: never will be)."""
+    """Why a message could not be delivered now (``permanent``: never will be).
+
+    ``gone`` is the bot's status in a chat that will take no more messages from it
+    ("kicked": removed from the group or blocked by the user; "left": no longer a member).
+    """
 
     reason: str
     permanent: bool = False
     retry_after: float | None = None
+    gone: str | None = None
 
 
 class Announcer(Protocol):
@@ -47,6 +67,9 @@ class OutboxSender:
         self._lock = asyncio.Lock()
         self._again = False
         self._gone: dict[str, Callable[[int], Awaitable[None]]] = {}
+        self._chat_gone: list[ChatGone] = []
+        self._wake: asyncio.TimerHandle | None = None
+        self._wakings: set[asyncio.Task[None]] = set()
 
     def attach(self, announcer: Announcer) -> None:
         self._announcer = announcer
@@ -54,6 +77,10 @@ class OutboxSender:
     def when_gone(self, kind: str, callback: Callable[[int], Awaitable[None]]) -> None:
         """Call ``callback(chat_id)`` when a ``kind`` message finds its chat gone for good."""
         self._gone[kind] = callback
+
+    def on_chat_gone(self, callback: ChatGone) -> None:
+        """Call ``callback(chat_id, status)`` when any message finds its chat gone for good."""
+        self._chat_gone.append(callback)
 
     async def flush(self) -> int:
         """Deliver everything pending now; returns how many were sent."""
@@ -70,20 +97,40 @@ class OutboxSender:
                 sent += await self._deliver_pending(self._announcer)
         return sent
 
+    async def close(self) -> None:
+        """Stop the wake-ups (at shutdown)."""
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        for task in list(self._wakings):
+            task.cancel()
+        await asyncio.gather(*self._wakings, return_exceptions=True)
+
     async def _deliver_pending(self, announcer: Announcer) -> int:
         sent = 0
         while True:
             async with self._db.transaction() as repos:
-                pending = await repos.outbox.pending(self._clock.now())
+                pending = await repos.outbox.pending(self._clock.now(), limit=PAGE)
             if not pending:
                 return sent
-            progressed = False
+            # Chats at once, each chat's messages in order: the "sent" marks of different
+            # chats then share transactions (Database.batched) instead of one commit each.
+            by_chat: dict[int, list[OutboxMessage]] = {}
             for message in pending:
-                if await self._deliver_one(announcer, message):
-                    sent += 1
-                    progressed = True
-            if not progressed:
+                by_chat.setdefault(message.chat_id, []).append(message)
+            counts = await asyncio.gather(
+                *(self._deliver_in_order(announcer, messages) for messages in by_chat.values())
+            )
+            if not any(counts):
                 return sent
+            sent += sum(counts)
+
+    async def _deliver_in_order(self, announcer: Announcer, messages: list[OutboxMessage]) -> int:
+        delivered = 0
+        for message in messages:
+            if await self._deliver_one(announcer, message):
+                delivered += 1
+        return delivered
 
     async def _deliver_one(self, announcer: Announcer, message: OutboxMessage) -> bool:
         try:
@@ -91,25 +138,71 @@ class OutboxSender:
         except DeliveryError as error:
             await self._failed(message, error)
             return False
-        async with self._db.transaction() as repos:
-            await repos.outbox.sent(message.id, telegram_id=telegram_id, now=self._clock.now())
+        now = self._clock.now()
+
+        async def mark_sent(repos: Repositories) -> None:
+            await repos.outbox.sent(message.id, telegram_id=telegram_id, now=now)
+
+        await self._db.batched(mark_sent)
         return True
 
     async def _failed(self, message: OutboxMessage, error: DeliveryError) -> None:
         now = self._clock.now()
-        async with self._db.transaction() as repos:
-            if error.permanent or message.attempts + 1 >= MAX_ATTEMPTS:
-                log.warning(
-                    "giving up on outbox %s to %s: %s", message.id, message.chat_id, error.reason
-                )
-                await repos.outbox.give_up(message.id, error=error.reason)
+        if not error.permanent and message.attempts + 1 < MAX_ATTEMPTS:
+            if error.retry_after is not None:
+                delay = max(timedelta(seconds=error.retry_after), MIN_BACKOFF)
             else:
-                if error.retry_after is not None:
-                    delay = timedelta(seconds=error.retry_after)
-                else:
-                    delay = min(timedelta(seconds=2**message.attempts), MAX_BACKOFF)
+                delay = min(timedelta(seconds=2**message.attempts), MAX_BACKOFF)
+            log.info(
+                "outbox %s to %s failed (%s); trying again in %s",
+                message.id,
+                message.chat_id,
+                error.reason,
+                delay,
+            )
+            async with self._db.transaction() as repos:
                 await repos.outbox.retry_later(message.id, at=now + delay, error=error.reason)
-                return
-        callback = self._gone.get(message.kind) if error.permanent else None
+            self._wake_at(now + delay)
+            return
+        log.warning(
+            "giving up on outbox %s (%s) to %s: %s",
+            message.id,
+            message.kind,
+            message.chat_id,
+            error.reason,
+        )
+        async with self._db.transaction() as repos:
+            await repos.outbox.give_up(message.id, error=error.reason)
+        if error.gone is None:
+            return
+        callback = self._gone.get(message.kind)
         if callback is not None:
             await callback(message.chat_id)
+        for on_gone in self._chat_gone:
+            await on_gone(message.chat_id, error.gone)
+        self._again = True  # a callback may have queued mail (the parent node is told)
+
+    # Waking up for retries ---------------------------------------------------------------
+
+    def _wake_at(self, moment: datetime) -> None:
+        """Flush again when ``moment`` comes (one timer: the earliest retry)."""
+        loop = asyncio.get_running_loop()
+        when = loop.time() + max((moment - self._clock.now()).total_seconds(), 0.0)
+        if self._wake is not None:
+            if self._wake.when() <= when:
+                return
+            self._wake.cancel()
+        self._wake = loop.call_at(when, self._woken)
+
+    def _woken(self) -> None:
+        self._wake = None
+        task = asyncio.create_task(self._flush_quietly())
+        self._wakings.add(task)
+        task.add_done_callback(self._wakings.discard)
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush()
+        except Exception as error:  # e.g. the database is away: try again a little later
+            log.warning("delivering the outbox failed: %r", error)
+            self._wake_at(self._clock.now() + RETRY_AFTER_FAILED_FLUSH)

@@ -1,34 +1,252 @@
-"""Telegram's flood limits, applied to what they limit: sending into chats.
+"""Telegram's flood limits, kept with sliding windows over what they limit: messages.
 
-python-telegram-bot's ``AIORateLimiter`` throttles every request that names a chat, reads
-included: 30 a second in all and 20 a minute per group. A bot that asks ``getChatMember``
-on a voter's first press could then verify only 20 voters a minute per building chat, however
-few messages it sends. Reads and answers to button presses are not messages: they go through
-unthrottled (still retried after a 429 like the rest).
+Telegram answers 429 when a bot posts or changes more than 20 messages a minute in one group,
+or more than about 30 a second in all, and asks for about one a second per private chat.
+python-telegram-bot's ``AIORateLimiter`` keeps these with leaky buckets, which let bursts
+through: a bucket of 20 a minute admits 20 at once and then one every 3 s, so 40 in one
+rolling minute. Here every budget is a sliding window: a chat's window holds the times of its
+last sends, and a send waits (it is never dropped) until fewer than the limit fall within the
+last ``period``:
+
+- a group: 20 sends and edits in any rolling 60 s;
+- a private chat: 3 in any rolling 3 s (Telegram's "about one a second", with a short burst);
+- the whole bot: 25 in any rolling second (Telegram's 30, with room for error).
+
+A send is counted from the moment its answer came back, and while in flight it holds its
+place, so Telegram, which sees it arrive earlier, never sees more than the limit in a window.
+
+**Coalesced edits yield.** A ballot message under a flood of presses is edited every 3 s,
+which alone is a group's whole budget. Edits made by a coalesced refresh (the caller marks its
+task with :func:`yield_to_other_sends`) may use only 12 of a group's 20 (20 of the overall
+25), and never while another send to that chat waits: a command's reply in a flooded group
+goes out at once, and a ballot under a flood is refreshed every 5 s instead of 3. Skipping an
+edit costs nothing: the next one shows the latest tally.
+
+Which methods count: every one that posts or changes a message in a chat (``SENDS``; a pin
+posts a service message in a group, so it counts). Reads, answers to button presses,
+deletions, chat actions and settings are not messages: they go through unthrottled. Every
+request is retried after a 429 (``retry_after`` + 0.1 s, ``max_retries`` times); a 429 on a
+send also holds back the other sends to that chat until then.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram._utils.types import JSONDict
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
-UNTHROTTLED = frozenset(
+log = logging.getLogger(__name__)
+
+# (limit, period in seconds; for coalesced edits: how full they may make the window, and the
+# least time between two of them)
+GROUP = (20, 60.0, 16, 5.0)
+PRIVATE = (3, 3.0, 3, 0.0)
+OVERALL = (25, 1.0, 20, 0.0)
+
+EDITS = frozenset(
     {
-        "answerCallbackQuery",
-        "getChat",
-        "getChatAdministrators",
-        "getChatMember",
-        "getChatMemberCount",
-        "getFile",
-        "getMe",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "stopPoll",
+    }
+)
+SENDS = EDITS | frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendSticker",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendInvoice",
+        "sendPaidMedia",
+        "sendGame",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        "pinChatMessage",
     }
 )
 
+_yielding: ContextVar[bool] = ContextVar("yielding_edits", default=False)
 
-class SendRateLimiter(AIORateLimiter):
+
+def yield_to_other_sends() -> None:
+    """The current task's edits are coalesced refreshes: they give way to other sends."""
+    _yielding.set(True)
+
+
+class Window:
+    """At most ``limit`` sends in any rolling ``period``, first come, first served. A send
+    that yields goes only when no other waits, fewer than ``yielding_limit`` are in the
+    window, and ``yielding_gap`` has passed since the last one that yielded."""
+
+    __slots__ = (
+        "busy",
+        "limit",
+        "paused_until",
+        "period",
+        "stamps",
+        "timer",
+        "waiting",
+        "yielded_at",
+        "yielding",
+        "yielding_gap",
+        "yielding_limit",
+    )
+
+    def __init__(self, limit: int, period: float, yielding_limit: int, yielding_gap: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.yielding_limit = yielding_limit
+        self.yielding_gap = yielding_gap
+        self.yielded_at = float("-inf")
+        self.stamps: deque[float] = deque()  # when recent sends completed, oldest first
+        self.busy = 0  # sends admitted and not yet completed
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.yielding: deque[asyncio.Future[None]] = deque()
+        self.paused_until = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def _has_room(self, now: float, yielding: bool) -> bool:
+        if now < self.paused_until:
+            return False
+        stamps, edge = self.stamps, now - self.period
+        while stamps and stamps[0] <= edge:
+            stamps.popleft()
+        used = self.busy + len(stamps)
+        if yielding:
+            return (
+                not self.waiting
+                and used < self.yielding_limit
+                and now >= self.yielded_at + self.yielding_gap
+            )
+        return used < self.limit
+
+    async def acquire(self, yielding: bool) -> None:
+        loop = asyncio.get_running_loop()
+        queue = self.yielding if yielding else self.waiting
+        now = loop.time()
+        if not queue and self._has_room(now, yielding):
+            self._take(now, yielding)
+            return
+        admitted: asyncio.Future[None] = loop.create_future()
+        queue.append(admitted)
+        self._admit()
+        try:
+            await admitted
+        except asyncio.CancelledError:
+            if admitted.cancelled():
+                with contextlib.suppress(ValueError):  # gave up waiting
+                    queue.remove(admitted)
+            else:
+                self.cancel()  # admitted, but its caller is gone: give the place back
+            raise
+
+    def _take(self, now: float, yielding: bool) -> None:
+        self.busy += 1
+        if yielding:
+            self.yielded_at = now
+
+    def release(self) -> None:
+        """A send admitted by :meth:`acquire` completed (whatever its answer)."""
+        self.busy -= 1
+        self.stamps.append(asyncio.get_running_loop().time())
+        self._admit()
+
+    def cancel(self) -> None:
+        """A send admitted by :meth:`acquire` was never made."""
+        self.busy -= 1
+        self._admit()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nothing goes to this chat for ``seconds``."""
+        now = asyncio.get_running_loop().time()
+        self.paused_until = max(self.paused_until, now + seconds)
+
+    @property
+    def idle(self) -> bool:
+        return not (self.busy or self.waiting or self.yielding or self.timer)
+
+    def _admit(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for queue, yielding in ((self.waiting, False), (self.yielding, True)):
+            while queue:
+                if queue[0].done():  # its caller was cancelled while waiting
+                    queue.popleft()
+                elif self._has_room(now, yielding):
+                    self._take(now, yielding)
+                    queue.popleft().set_result(None)
+                else:
+                    break
+        if not (self.waiting or self.yielding):
+            return
+        # The next moment a place may free by time (a completion calls _admit by itself);
+        # waking early only looks again.
+        moments = [self.stamps[0] + self.period] if self.stamps else []
+        if self.yielding:
+            moments.append(self.yielded_at + self.yielding_gap)
+        wake = max(self.paused_until, min((m for m in moments if m > now), default=0.0))
+        if wake <= now:
+            return  # only sends in flight hold the places
+        if self.timer is not None:
+            if self.timer.when() <= wake:
+                return
+            self.timer.cancel()
+        self.timer = loop.call_at(wake, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        self._admit()
+
+
+class SendRateLimiter(BaseRateLimiter[int]):
+    """Sliding-window budgets for sends and edits; ``rate_limit_args``: retries after a 429."""
+
+    def __init__(self, max_retries: int = 0) -> None:
+        self._max_retries = max_retries
+        self._overall = Window(*OVERALL)
+        self._chats: dict[int | str, Window] = {}
+        self._prune_at = 1024
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    @property
+    def waiting(self) -> int:
+        """Sends waiting for a place (tests wait for this to drain)."""
+        return sum(len(w.waiting) + len(w.yielding) for w in (self._overall, *self._chats.values()))
+
+    @property
+    def tracked_chats(self) -> int:
+        return len(self._chats)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
@@ -38,8 +256,83 @@ class SendRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        if endpoint in UNTHROTTLED:
-            data = {}  # no chat: neither the overall nor the group limit applies
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        retries = rate_limit_args or self._max_retries
+        if endpoint not in SENDS:
+            return await self._unthrottled(callback, args, kwargs, endpoint, retries)
+        chat = self._window(data.get("chat_id"))
+        yielding = endpoint in EDITS and _yielding.get()
+        attempt = 0
+        while True:
+            if chat is not None:
+                await chat.acquire(yielding)
+            try:
+                await self._overall.acquire(yielding)
+            except BaseException:
+                if chat is not None:
+                    chat.cancel()
+                raise
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                attempt += 1
+                delay = self._retry_delay(endpoint, error)
+                if chat is None:
+                    await asyncio.sleep(delay)
+                else:
+                    chat.pause(delay)  # the retry waits in the chat's queue
+            finally:
+                self._overall.release()
+                if chat is not None:
+                    chat.release()
+
+    async def _unthrottled(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        retries: int,
+    ) -> bool | JSONDict | list[JSONDict]:
+        attempt = 0
+        while True:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                attempt += 1
+                await asyncio.sleep(self._retry_delay(endpoint, error))
+
+    @staticmethod
+    def _retry_delay(endpoint: str, error: RetryAfter) -> float:
+        delay = error.retry_after
+        seconds = delay if isinstance(delay, int) else delay.total_seconds()
+        log.info("Telegram asked to wait %s s (%s); retrying after that", seconds, endpoint)
+        return seconds + 0.1
+
+    def _window(self, chat_id: object) -> Window | None:
+        if chat_id is None:
+            return None  # an inline message: the overall budget only
+        key: int | str
+        try:
+            key = int(chat_id)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            key = str(chat_id)  # "@channel": a group's budget
+        window = self._chats.get(key)
+        if window is None:
+            if len(self._chats) >= self._prune_at:
+                self._prune()
+            window = Window(*(PRIVATE if isinstance(key, int) and key > 0 else GROUP))
+            self._chats[key] = window
+        return window
+
+    def _prune(self) -> None:
+        """Forget the chats with nothing in flight, waiting or within their window."""
+        now = asyncio.get_running_loop().time()
+        for key, window in list(self._chats.items()):
+            window._has_room(now, False)  # drops the stamps that left the window
+            if window.idle and not window.stamps and now >= window.paused_until:
+                del self._chats[key]
+        self._prune_at = max(1024, 2 * len(self._chats))

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # A handler does the timer's effect inside the claiming transaction and returns events that
 # are published after the commit (e.g. "topic 12 changed": refresh its messages).
 TimerHandler = Callable[[Repositories, DueTimer, datetime], Awaitable[Sequence[object]]]
+# A batch handler does the effect of several due timers of one kind in one transaction (closing
+# hundreds of topics with a few set-based statements instead of a few statements each).
+BatchTimerHandler = Callable[
+    [Repositories, Sequence[DueTimer], datetime], Awaitable[Sequence[object]]
+]
 
 SAFETY_INTERVAL = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=30)
@@ -42,11 +47,21 @@ class TimerEngine:
         self._bus = bus
         self._realtime = realtime
         self._handlers: dict[str, TimerHandler] = {}
+        self._batch_handlers: dict[str, BatchTimerHandler] = {}
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
 
     def on(self, kind: str, handler: TimerHandler) -> None:
         self._handlers[kind] = handler
+
+    def on_batch(self, kind: str, handler: BatchTimerHandler) -> None:
+        """Handle the due timers of ``kind`` together; one at a time if a batch fails."""
+        self._batch_handlers[kind] = handler
+
+        async def one(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+            return await handler(repos, [timer], now)
+
+        self._handlers[kind] = one
 
     async def run_due(self) -> int:
         """Carry out every timer due by now; returns how many ran."""
@@ -59,26 +74,54 @@ class TimerEngine:
                     due = await repos.timers.due(now, limit=DUE_BATCH)
                 if not due:
                     break
+                batches: dict[str, list[DueTimer]] = {}
+                singles: list[DueTimer] = []
+                for timer in due:
+                    if timer.kind in self._batch_handlers:
+                        batches.setdefault(timer.kind, []).append(timer)
+                    else:
+                        singles.append(timer)
                 # Together, so their transactions commit in groups (Database.batched).
-                outcomes = await asyncio.gather(*(self._run_one(timer, now) for timer in due))
-                for outcome in outcomes:
-                    if outcome is not None:
-                        ran += 1
-                        events.extend(outcome)
+                outcomes = await asyncio.gather(
+                    *(self._run_batch(kind, timers, now) for kind, timers in batches.items()),
+                    *(self._run_one(timer, now) for timer in singles),
+                )
+                for count, outcome in outcomes:
+                    ran += count
+                    events.extend(outcome)
         await self._bus.publish(events)
         await self._schedule_next_wakeup()
         return ran
 
-    async def _run_one(self, timer: DueTimer, now: datetime) -> Sequence[object] | None:
+    async def _run_batch(
+        self, kind: str, due: list[DueTimer], now: datetime
+    ) -> tuple[int, Sequence[object]]:
+        """Claim and carry out ``due`` in one transaction; if that fails, one by one."""
+        handler = self._batch_handlers[kind]
+
+        async def claim_and_run(repos: Repositories) -> tuple[int, Sequence[object]]:
+            claimed = await repos.timers.claim_many([timer.id for timer in due], now)
+            mine = [timer for timer in due if timer.id in claimed]
+            return len(mine), (await handler(repos, mine, now) if mine else [])
+
+        try:
+            return await self._db.batched(claim_and_run)
+        except Exception:
+            log.warning("%d %s timers failed together; running them one by one", len(due), kind)
+        outcomes = await asyncio.gather(*(self._run_one(timer, now) for timer in due))
+        ran = sum(count for count, _ in outcomes)
+        return ran, [event for _, events in outcomes for event in events]
+
+    async def _run_one(self, timer: DueTimer, now: datetime) -> tuple[int, Sequence[object]]:
         handler = self._handlers.get(timer.kind)
 
-        async def claim_and_run(repos: Repositories) -> Sequence[object] | None:
+        async def claim_and_run(repos: Repositories) -> tuple[int, Sequence[object]]:
             if not await repos.timers.claim(timer.id, now):
-                return None
+                return 0, []
             if handler is None:
                 log.error("no handler for timer kind %r (%s): dropped", timer.kind, timer.ref)
-                return []
-            return await handler(repos, timer, now)
+                return 1, []
+            return 1, await handler(repos, timer, now)
 
         try:
             # The claim and the effect still share one transaction (with other timers').
@@ -88,7 +131,7 @@ class TimerEngine:
             log.exception("timer %s %s failed; retrying in %s", timer.kind, timer.ref, backoff)
             async with self._db.transaction() as repos:
                 await repos.timers.postpone(timer.id, now + backoff, repr(error))
-            return None
+            return 0, []
 
     # Waking up ---------------------------------------------------------------------------
 

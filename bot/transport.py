@@ -11,11 +11,33 @@ holding JSON values, multipart when files are uploaded); and the same errors: a 
 ``TimedOut`` (a full pool says so), any other transport failure ``NetworkError``. HTTP status
 codes (429 -> ``RetryAfter``, 400 -> ``BadRequest``, 403 -> ``Forbidden``...) are mapped by
 ``BaseRequest`` itself, as for every transport.
+
+``RetryingRequest`` wraps either transport for the bot's calls (not ``getUpdates``, which
+python-telegram-bot's updater retries itself) with what a flaky network needs:
+
+- **A broken connection or a 5xx answer is retried**, twice, after 0.2 s and 0.8 s: a
+  keep-alive connection the server had closed ("Server disconnected"), a reset, a refused
+  connection, 500/502/503/504. For reads, edits, deletions and answers this is harmless (an
+  edit made twice shows the same; see "not modified" below). For sends (``send*``,
+  ``forward*``, ``copy*``) it is a choice: Telegram may have posted the message before the
+  connection broke, and then it is posted twice. Telegram has no idempotency key, and not
+  retrying would lose the reply or the ballot message whenever the connection broke before
+  Telegram had it, which is the common case (a stale keep-alive connection). So sends are
+  delivered at least once, as the outbox's are across a crash (docs/RELIABILITY.md).
+- **A slow answer is waited for, not retried**: the read timeout is 15 s (python-telegram-bot
+  says 5 s), and a timeout is not retried, since a send that is merely slow has most likely
+  been made. The caller (the outbox, a living message) decides what a timeout means.
+- **An edit that changes nothing succeeded**: Telegram's 400 "message is not modified" to an
+  ``editMessage*`` call is answered as ``True`` (which python-telegram-bot's edit methods
+  return for success), so no caller treats an edit of a message already showing that content,
+  or a retried edit whose first answer was lost, as a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import urllib.request
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -26,7 +48,13 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+log = logging.getLogger(__name__)
+
 HttpClient = Literal["aiohttp", "httpx"]
+READ_TIMEOUT = 15.0  # seconds; python-telegram-bot's default is 5
+RETRY_DELAYS = (0.2, 0.8)  # before the second and third attempt
+NOT_MODIFIED = "message is not modified"
+_SUCCESS = json.dumps({"ok": True, "result": True}).encode()
 
 POOL_TIMEOUT_MESSAGE = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* "
@@ -167,8 +195,87 @@ def _encode(request_data: RequestData | None) -> tuple[Any, dict[str, str] | Non
     return form, None
 
 
+class RetryingRequest(BaseRequest):
+    """Another transport's calls, retried through broken connections and 5xx answers, and
+    an edit that changed nothing taken for success (the module's docstring says why)."""
+
+    __slots__ = ("_delays", "_inner")
+
+    def __init__(self, inner: BaseRequest, *, delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+        self._inner = inner
+        self._delays = delays
+
+    @property
+    def inner(self) -> BaseRequest:
+        return self._inner
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        delays = () if endpoint.lower() == "getupdates" else self._delays
+        for attempt in range(len(delays) + 1):
+            try:
+                status, payload = await self._inner.do_request(
+                    url,
+                    method,
+                    request_data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
+            except TimedOut:
+                raise  # slow, not broken (or our own pool is full): never sent twice
+            except NetworkError as error:
+                if attempt == len(delays):
+                    raise
+                why = error.message
+            else:
+                if status < 500 or attempt == len(delays):
+                    return _not_modified_is_success(endpoint, status, payload)
+                why = f"HTTP {status}"
+            log.info("%s failed (%s); trying again in %s s", endpoint, why, delays[attempt])
+            await asyncio.sleep(delays[attempt])
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def _not_modified_is_success(endpoint: str, status: int, payload: bytes) -> tuple[int, bytes]:
+    if (
+        status == 400
+        and endpoint.startswith("editMessage")
+        and NOT_MODIFIED in payload.decode("utf-8", "replace")
+    ):
+        return 200, _SUCCESS
+    return status, payload
+
+
 def build_requests(client: HttpClient) -> tuple[BaseRequest, BaseRequest]:
-    """(request, get_updates_request) with PTB's defaults: pools of 256 and 1."""
+    """(request, get_updates_request): pools of 256 and 1 as PTB's defaults; the bot's calls
+    wait up to ``READ_TIMEOUT`` for an answer and are retried (``RetryingRequest``)."""
     if client == "httpx":
-        return HTTPXRequest(connection_pool_size=256), HTTPXRequest(connection_pool_size=1)
-    return AiohttpRequest(connection_pool_size=256), AiohttpRequest(connection_pool_size=1)
+        return (
+            RetryingRequest(HTTPXRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT)),
+            HTTPXRequest(connection_pool_size=1),
+        )
+    return (
+        RetryingRequest(AiohttpRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT)),
+        AiohttpRequest(connection_pool_size=1),
+    )

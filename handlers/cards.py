@@ -4,6 +4,11 @@ A card is posted in the receiving node's chat when a matter arrives, and edited 
 state changes (taken on, resolved, sent further up). Its buttons live only while the hop is
 active. After a restart every active card is synced once, so a card whose posting was
 interrupted is posted then.
+
+A card an admin deleted is posted again at the next change while its matter is still the
+node's to act on (its buttons are how officers take it on), and stays deleted once the hop is
+over. Failures Telegram may get over are retried later, a chat that removed the bot is noted
+(``handlers.refused``).
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import logging
 
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.matters import CardView
 from handlers.escalation_render import EscalationRenderer
+from handlers.refused import RefusedShows
 from handlers.topic_render import fingerprint
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,7 @@ class EscalationCards:
         self._renderer = renderer
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refusals = RefusedShows(services, "escalation card", self.touch)
 
     def touch(self, escalation_id: int) -> None:
         task = asyncio.create_task(self._sync_logged(escalation_id))
@@ -42,6 +49,7 @@ class EscalationCards:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        self._refusals.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -78,25 +86,45 @@ class EscalationCards:
             digest = fingerprint(text, markup)
             if escalation.card_message_id is not None and digest == escalation.card_hash:
                 return
-            message_id = escalation.card_message_id
             try:
-                if message_id is None:
-                    sent = await self._bot.send_message(
-                        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                    )
-                    message_id = sent.message_id
-                else:
-                    await self._bot.edit_message_text(
-                        text,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    )
-            except BadRequest as error:
-                if "not modified" not in str(error).lower():
+                message_id = await self._show(
+                    chat_id, escalation.card_message_id, text, markup, escalation.is_active
+                )
+            except TelegramError as error:
+                if not await self._refusals.absorb(escalation_id, chat_id, error):
                     raise
-            except Forbidden as error:
-                log.warning("cannot show escalation %s in %s: %s", escalation_id, chat_id, error)
                 return
+            self._refusals.succeeded(escalation_id)
             await self._services.escalation.record_card(escalation_id, chat_id, message_id, digest)
+
+    async def _show(
+        self,
+        chat_id: int,
+        message_id: int | None,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        active: bool,
+    ) -> int:
+        """Edit the card, or post it (again, if it was deleted while active); its id."""
+        if message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+                return message_id
+            except BadRequest as error:
+                description = str(error).lower()
+                if "not modified" in description:
+                    return message_id
+                if "message to edit not found" not in description:
+                    raise
+                if not active:
+                    return message_id  # a finished card that was deleted stays deleted
+        sent = await self._bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return sent.message_id

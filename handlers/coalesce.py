@@ -5,6 +5,11 @@ always once more after the last change, and one sync per item at a time (a sync 
 message records its id before the next one reads it, or the next would post it again).
 Subclasses say how to sync one item; every sync reads the current state, so a lost edit
 heals on the next one.
+
+The edits these background refreshes make give way to the chat's other sends
+(``bot.ratelimit.yield_to_other_sends``): under Telegram's 20 a minute per group, a ballot
+message edited every ``interval`` would otherwise take a flooded group's whole budget and hold
+back the replies to its commands. A skipped edit costs nothing; the next one shows it all.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from telegram.error import RetryAfter
+
+from bot.ratelimit import yield_to_other_sends
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,7 @@ class CoalescedRefresh:
             self._backlog_task = asyncio.create_task(self._drain_backlog())
 
     async def _drain_backlog(self) -> None:
+        yield_to_other_sends()
         while self._backlog:
             key = self._backlog.popleft()
             if key in self._tasks:
@@ -90,6 +98,7 @@ class CoalescedRefresh:
         raise NotImplementedError
 
     async def _refresh_loop(self, key: int) -> None:
+        yield_to_other_sends()
         loop = asyncio.get_running_loop()
         try:
             while key in self._dirty:

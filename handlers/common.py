@@ -11,11 +11,12 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
 from handlers.context import AppContext
+from handlers.refused import chat_refused
 from locales import Html, escape
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ def command_text(update: Update) -> str:
 async def reply(
     update: Update, context: AppContext, text: Html, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Answer in the chat the update came from, as a reply to its message where there is one."""
+    """Answer in the chat the update came from, as a reply to its message where there is one.
+
+    None when the chat no longer takes the bot's messages (it was removed from the group, or
+    the user blocked it, while the update was being handled): that is noted, nothing fails.
+    """
     chat = update.effective_chat
     if chat is None:
         return None
@@ -65,14 +70,19 @@ async def reply(
         if message is not None and update.callback_query is None
         else None
     )
-    return await context.bot.send_message(
-        chat_id=chat.id,
-        text=text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-        reply_parameters=reply_to,
-        link_preview_options=None,
-    )
+    try:
+        return await context.bot.send_message(
+            chat_id=chat.id,
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_parameters=reply_to,
+            link_preview_options=None,
+        )
+    except Forbidden as error:
+        log.warning("could not answer in chat %s: %s", chat.id, error)
+        await chat_refused(context.services, chat.id, error)
+        return None
 
 
 def render_refusal(context: AppContext, refusal: Refusal) -> Html:

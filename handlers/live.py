@@ -5,6 +5,11 @@ However fast votes come, each ballot message is edited at most once per ``interv
 shows (a fingerprint of the rendered message is stored per post). Every sync reads the
 current state, so a lost edit heals on the next one, and after a restart every open topic is
 synced once.
+
+A ballot message an admin deleted is posted again at the next sync while the topic is open
+(voting goes on; the new message is the one kept up to date) and stays deleted once it is
+closed (the outcome is announced anyway). Failures Telegram may get over are retried later,
+a chat that removed the bot is noted (``handlers.refused``).
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import logging
 
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from handlers.coalesce import CoalescedRefresh
+from handlers.refused import RefusedShows
 from handlers.topic_render import TopicRenderer, fingerprint
 from storage.records import TopicPost
 
@@ -39,12 +45,18 @@ class LiveMessages(CoalescedRefresh):
         self._bot = bot
         self._services = services
         self._renderer = renderer
+        self._refusals = RefusedShows(services, self.what, self.touch)
+
+    async def close(self) -> None:
+        self._refusals.close()
+        await super().close()
 
     async def _sync(self, topic_id: int) -> None:
         snap = await self._services.topics.snapshot(topic_id)
         if snap is None:
             return
         level = await self._services.topics.level_of(snap.topic.node_id)
+        shown = True
         for post in snap.posts:
             locale = await self._services.people.chat_locale(post.chat_id)
             text, markup = self._renderer.ballot(locale, snap, voting=post.voting, level=level)
@@ -53,10 +65,14 @@ class LiveMessages(CoalescedRefresh):
                 continue
             try:
                 await self._show(post, text, markup, snap.topic.is_open)
-            except Forbidden as error:
-                log.warning("cannot show topic %s in chat %s: %s", topic_id, post.chat_id, error)
+            except TelegramError as error:
+                if not await self._refusals.absorb(topic_id, post.chat_id, error):
+                    raise
+                shown = False
                 continue
             await self._services.topics.record_rendered(topic_id, post.chat_id, digest)
+        if shown:
+            self._refusals.succeeded(topic_id)
 
     async def _show(
         self,
@@ -79,7 +95,7 @@ class LiveMessages(CoalescedRefresh):
                 description = str(error).lower()
                 if "not modified" in description:
                     return
-                if "not found" not in description:
+                if "message to edit not found" not in description:
                     raise
                 if not still_open:
                     return  # a closed ballot whose message was deleted stays deleted

@@ -9,13 +9,12 @@ import re
 
 from telegram import Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.outbox import Announcer, DeliveryError
+from bot.outbox import Announcer
 from bot.services import Services
-from handlers.coalesce import seconds
 from handlers.meeting_render import MeetingRenderer
+from handlers.ports import delivered
 from locales import Html, escape
 from storage.records import OutboxMessage
 
@@ -39,14 +38,7 @@ class MeetingAnnouncer:
         if not message.kind.startswith("meeting."):
             return await self._inner.deliver(message)
         locale = await self._services.people.chat_locale(message.chat_id)
-        try:
-            sent = await self._deliver(locale, message)
-        except RetryAfter as error:
-            raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
-        except (Forbidden, BadRequest) as error:
-            raise DeliveryError(str(error), permanent=True) from error
-        except TelegramError as error:
-            raise DeliveryError(str(error)) from error
+        sent = await delivered(self._deliver(locale, message))
         return sent.message_id if sent is not None else 0
 
     async def _deliver(self, locale: str, message: OutboxMessage) -> Message | None:

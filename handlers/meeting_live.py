@@ -5,6 +5,10 @@ changed ones edited, at most once per ``interval`` however fast people answer, a
 more after the last answer, and never with content a message already shows (a fingerprint
 per message is stored). After a restart every occurrence still taking answers, or with a
 message not yet posted, is synced once.
+
+A reminder an admin deleted stays deleted (the next reminder is posted anyway, and /meetings
+shows the meeting); failures Telegram may get over are retried later, a chat that removed the
+bot is noted (``handlers.refused``).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import logging
 
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.meeting_plan import latest_posts
 from handlers.coalesce import CoalescedRefresh
 from handlers.meeting_render import MeetingRenderer
+from handlers.refused import RefusedShows
 from handlers.topic_render import fingerprint
 from storage.records import MeetingPost
 
@@ -41,6 +46,11 @@ class LiveReminders(CoalescedRefresh):
         self._bot = bot
         self._services = services
         self._renderer = renderer
+        self._refusals = RefusedShows(services, self.what, self.touch)
+
+    async def close(self) -> None:
+        self._refusals.close()
+        await super().close()
 
     async def _sync(self, occurrence_id: int) -> None:
         """Post missing messages and edit changed ones, in every chat of the occurrence."""
@@ -48,6 +58,7 @@ class LiveReminders(CoalescedRefresh):
         if view is None:
             return
         latest = latest_posts(view.posts)
+        shown = True
         for post in view.posts:
             locale = await self._services.people.chat_locale(post.chat_id)
             live = latest[post.chat_id] == post
@@ -59,12 +70,16 @@ class LiveReminders(CoalescedRefresh):
                 continue  # never posted and already superseded: the newer one says it all
             try:
                 await self._show(post, text, markup)
-            except Forbidden as error:
-                log.warning("cannot show meeting in chat %s: %s", post.chat_id, error)
+            except TelegramError as error:
+                if not await self._refusals.absorb(occurrence_id, post.chat_id, error):
+                    raise
+                shown = False
                 continue
             await self._services.meetings.record_rendered(
                 post.occurrence_id, post.slot, post.chat_id, digest
             )
+        if shown:
+            self._refusals.succeeded(occurrence_id)
 
     async def _show(
         self, post: MeetingPost, text: str, markup: InlineKeyboardMarkup | None
@@ -81,7 +96,7 @@ class LiveReminders(CoalescedRefresh):
                 return
             except BadRequest as error:
                 description = str(error).lower()
-                if "not modified" in description or "not found" in description:
+                if "not modified" in description or "message to edit not found" in description:
                     return  # a deleted reminder stays deleted
                 raise
         message = await self._bot.send_message(

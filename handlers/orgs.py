@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
+from bot.services.events import OutboxQueued
 from handlers.common import (
     actor_of,
     answers_refusals,
@@ -99,14 +100,8 @@ async def bot_membership(update: Update, context: AppContext) -> None:
         change.chat.id, str(status), by_user_id=by
     )
     if not result.active:
-        if result.changed and result.node is not None and result.parent_chat_id is not None:
-            await send_html(
-                context,
-                result.parent_chat_id,
-                "orgs.child_lost_bot",
-                level=result.node.level,
-                name=result.node.name,
-            )
+        if result.queued:  # the parent node's chat is told through the outbox
+            await context.publish([OutboxQueued()])
         return
     old = change.old_chat_member.status
     if old in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):

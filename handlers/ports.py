@@ -15,10 +15,12 @@ from telegram.ext import ExtBot
 from bot.outbox import DeliveryError
 from bot.services import Services
 from bot.services.errors import Refusal
+from bot.services.orgs import CHILD_LOST_BOT
 from handlers.coalesce import seconds
 from handlers.digest import send_digest
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
+from handlers.refused import gone_status
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
 from storage.records import OutboxMessage
@@ -66,8 +68,8 @@ async def delivered(sending: Awaitable[T]) -> T:
     except RetryAfter as error:
         raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
     except (Forbidden, BadRequest) as error:
-        raise DeliveryError(str(error), permanent=True) from error
-    except TelegramError as error:
+        raise DeliveryError(str(error), permanent=True, gone=gone_status(error)) from error
+    except TelegramError as error:  # a network error, a timeout, a 5xx: try again later
         raise DeliveryError(str(error)) from error
 
 
@@ -226,6 +228,16 @@ class TelegramAnnouncer:
                 title=topic.title,
                 deadline=deadline,
                 missing=payload.get("missing", 0),
+            )
+        if message.kind == CHILD_LOST_BOT:
+            node = await self._services.orgs.node(int(payload["node_id"]))
+            if node is None:
+                return None
+            return self._t(
+                locale,
+                "orgs.child_lost_bot",
+                level=self._t(locale, f"levels.{node.level}"),
+                name=node.name,
             )
         if message.kind == "proposal.declined":
             proposal = await self._services.proposals.get(int(payload["proposal_id"]))

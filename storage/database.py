@@ -14,6 +14,8 @@ from storage.group_commit import GroupCommit, Unit
 from storage.repositories import Repositories
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How every SQLite transaction begins: taking the write lock up front (see _on_begin).
+BEGIN_STATEMENT = "BEGIN IMMEDIATE"
 T = TypeVar("T")
 
 
@@ -32,9 +34,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a deferred transaction that later writes can fail
-        # with "database is locked" instead of waiting for the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock up front: a deferred transaction (plain BEGIN) that reads and
+        # then writes cannot upgrade its lock once another connection has written since its
+        # read, and fails with "database is locked" at once, busy timeout or not. Another
+        # process on the file (a second instance starting, `yishi db upgrade`) is such a
+        # connection (tests/storage/test_group_commit.py shows both ways; the SQL the bot sends
+        # is checked in tests/reliability/test_concurrency.py).
+        connection.exec_driver_sql(BEGIN_STATEMENT)
 
 
 def _run_statements_inline(dbapi_connection: Any) -> None:

@@ -42,8 +42,24 @@ async def upsert(
     update: Sequence[str],
 ) -> None:
     """Insert ``values``; on a conflict over ``conflict`` columns, overwrite ``update`` ones."""
+    await upsert_many(connection, table, [values], conflict=conflict, update=update)
+
+
+async def upsert_many(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """:func:`upsert` of several rows in one statement (an executemany)."""
+    if not rows:
+        return
     statement = _statement(connection.dialect.name, table, tuple(conflict), tuple(update) or None)
-    await connection.execute(statement, dict(values))
+    await connection.execute(
+        statement, [dict(row) for row in rows] if len(rows) > 1 else dict(rows[0])
+    )
 
 
 async def insert_ignore(

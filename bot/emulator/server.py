@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from aiohttp import web
 from bot.emulator import methods, methods_chat
 from bot.emulator.driver import Driver
 from bot.emulator.errors import ApiError, too_many_requests
+from bot.emulator.floods import FloodLimits
 from bot.emulator.methods import Method
 from bot.emulator.observe import Observer
 from bot.emulator.params import Params
@@ -24,6 +26,26 @@ METHODS: dict[str, tuple[str, Method]] = {
     name.lower(): (name, func) for name, func in {**methods.METHODS, **methods_chat.METHODS}.items()
 }
 MAX_CALLS = 50_000  # the call log keeps the most recent calls only
+RESET = "connection reset by the emulator"
+
+
+@dataclass(frozen=True, slots=True)
+class SlowAnswer:
+    """A fault: the call is handled only after ``delay`` seconds."""
+
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionReset:
+    """A fault: the connection is closed without an HTTP answer, before the call is handled
+    (it never happened) or, with ``after``, once it has been (it happened; the answer is lost).
+    """
+
+    after: bool = False
+
+
+Fault = ApiError | SlowAnswer | ConnectionReset
 
 
 class BotApiEmulator(Driver, Observer):
@@ -49,7 +71,8 @@ class BotApiEmulator(Driver, Observer):
         self.world.privacy_mode = privacy_mode
         self._token = token
         self.latency = 0.0
-        self._faults: dict[str, list[ApiError]] = {}
+        self.flood_limits: FloodLimits | None = None  # Telegram's 429s when set (floods.py)
+        self._faults: dict[str, list[Fault]] = {}  # per method, one per call, in order
         self._holds: dict[str, asyncio.Event] = {}
         self.held_calls: list[ApiCall] = []  # calls waiting at a hold, oldest first
         self._runner: web.AppRunner | None = None
@@ -149,6 +172,9 @@ class BotApiEmulator(Driver, Observer):
         await self.stop()
 
     # -- fault injection -------------------------------------------------------------------
+    # Each method has one queue of faults, taken one per call in the order they were added:
+    # ``fail_next(502)`` then ``reset_next()`` makes the next call fail with 502, the one after
+    # lose its connection, and later ones succeed.
     def fail_next(
         self,
         method: str,
@@ -159,9 +185,6 @@ class BotApiEmulator(Driver, Observer):
         count: int = 1,
     ) -> None:
         """Makes the next ``count`` calls of ``method`` fail with the given error."""
-        entry = METHODS.get(method.lower())
-        if entry is None:
-            raise ValueError(f"unknown Bot API method {method!r}")
         if error_code == 429:
             error = too_many_requests(retry_after if retry_after is not None else 1)
             if description:
@@ -170,7 +193,38 @@ class BotApiEmulator(Driver, Observer):
             error = ApiError(error_code, description or f"Error {error_code}")
             if retry_after is not None:
                 error.parameters = {"retry_after": retry_after}
-        self._faults.setdefault(entry[0], []).extend([error] * count)
+        self._add_faults(method, error, count)
+
+    def slow_next(self, method: str, delay: float, *, count: int = 1) -> None:
+        """Makes the next ``count`` calls of ``method`` answer only after ``delay`` seconds
+        (on top of ``latency``); a client that gives up meanwhile cancels the call."""
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        self._add_faults(method, SlowAnswer(float(delay)), count)
+
+    def reset_next(self, method: str, *, count: int = 1, after: bool = False) -> None:
+        """Makes the next ``count`` calls of ``method`` end with the connection closed and no
+        HTTP answer (the client sees "Server disconnected"). The call is not handled, unless
+        ``after``: then it is (the message is sent, the edit made) and only the answer is lost,
+        the ambiguous case where a client cannot know whether Telegram did it."""
+        self._add_faults(method, ConnectionReset(after=after), count)
+
+    def clear_faults(self, method: str | None = None) -> None:
+        """Forgets the faults not taken yet (of one method, or of all)."""
+        if method is None:
+            self._faults.clear()
+        else:
+            self._faults.pop(self._method_name(method), None)
+
+    def _add_faults(self, method: str, fault: Fault, count: int) -> None:
+        self._faults.setdefault(self._method_name(method), []).extend([fault] * count)
+
+    @staticmethod
+    def _method_name(method: str) -> str:
+        entry = METHODS.get(method.lower())
+        if entry is None:
+            raise ValueError(f"unknown Bot API method {method!r}")
+        return entry[0]
 
     def hold(self, method: str) -> None:
         """Makes calls of ``method`` wait, in flight, until :meth:`release`.
@@ -202,9 +256,24 @@ class BotApiEmulator(Driver, Observer):
             self.held_calls.remove(call)
             self.world.changed()
 
-    def _take_fault(self, method: str) -> ApiError | None:
+    def _flood(self, method: str, params: Params, call: ApiCall) -> ApiError | None:
+        limits = self.flood_limits
+        return None if limits is None else limits.admit(method, params.raw("chat_id"), call.time)
+
+    def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
         return queue.pop(0) if queue else None
+
+    async def _reset(self, request: web.Request, call: ApiCall) -> None:
+        """Closes the connection without an answer and waits to be cancelled for it."""
+        call.error_code, call.description = None, RESET
+        if call.ok is None:
+            call.ok = False
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+        # The server cancels a handler whose connection is lost (handler_cancellation).
+        await asyncio.sleep(30)
 
     # -- HTTP handlers ---------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -217,6 +286,7 @@ class BotApiEmulator(Driver, Observer):
         world = self.world
         polling = name == "getUpdates"
         call = ApiCall(name, {}, world.clock())
+        reset: ConnectionReset | None = None
         world.calls.append(call)
         if len(world.calls) > MAX_CALLS:
             del world.calls[: MAX_CALLS // 10]
@@ -230,17 +300,28 @@ class BotApiEmulator(Driver, Observer):
                 await asyncio.sleep(self.latency)  # simulated network latency
             await self._pass_hold(call)
             fault = self._take_fault(name)
-            if fault is not None:
+            if isinstance(fault, SlowAnswer):
+                await asyncio.sleep(fault.delay)
+                fault = None
+            fault = fault or self._flood(name, params, call)
+            if isinstance(fault, ConnectionReset):
+                reset = fault
+                if not fault.after:
+                    await self._reset(request, call)
+            elif fault is not None:
                 raise fault
             result = await func(world, params)
             call.ok, call.result = True, result
+            if reset is not None:
+                await self._reset(request, call)
             body: dict[str, Any] = {"ok": True, "result": result}
             status = 200
         except ApiError as exc:
             call.ok, call.error_code, call.description = False, exc.error_code, exc.description
             body, status = exc.to_json(), exc.error_code
         except asyncio.CancelledError:
-            call.ok, call.error_code, call.description = False, 499, "client closed request"
+            if reset is None:
+                call.ok, call.error_code, call.description = False, 499, "client closed request"
             raise
         except Exception as exc:  # a bug in the emulator: make it visible
             log.exception("emulator failed handling %s", name)

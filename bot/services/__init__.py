@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.outbox import OutboxSender
 from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
 from bot.services.digest import DIGEST_TIMER, DigestService
-from bot.services.escalation import REMINDER_TIMER, SLA_TIMER, EscalationService
+from bot.services.escalation import EscalationService
 from bot.services.export import ExportService
 from bot.services.meetings import MeetingService
 from bot.services.nudges import NudgeService, on_nudge_due
@@ -21,6 +21,7 @@ from bot.services.people import PeopleService
 from bot.services.proposals import ProposalService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RoleService
+from bot.services.sending_up import REMINDER_TIMER, SLA_TIMER
 from bot.services.stats import StatsService
 from bot.services.topics import TopicService
 from bot.settings import Settings
@@ -65,7 +66,7 @@ class Services:
         bus = EventBus()
         timers = TimerEngine(database, clock, bus, realtime=realtime)
         escalation = EscalationService(database, clock, sla_default=settings.escalation_sla)
-        timers.on(CLOSE_TIMER, close_when_due(settings.escalation_sla))
+        timers.on_batch(CLOSE_TIMER, close_when_due(settings.escalation_sla))
         timers.on(NUDGE_TIMER, on_nudge_due)
         timers.on(REMINDER_TIMER, escalation.on_reminder_due)
         timers.on(SLA_TIMER, escalation.on_sla_due)
@@ -75,6 +76,8 @@ class Services:
         timers.on(DIGEST_TIMER, digest.on_digest_due)
         outbox = OutboxSender(database, clock)
         outbox.when_gone("digest", digest.chat_gone)
+        orgs = OrgService(database, clock)
+        outbox.on_chat_gone(orgs.chat_gone)  # a bound group that refused: paused, parent told
         topics = TopicService(
             database,
             clock,
@@ -89,7 +92,7 @@ class Services:
             bus=bus,
             timers=timers,
             outbox=outbox,
-            orgs=OrgService(database, clock),
+            orgs=orgs,
             roles=RoleService(database, clock),
             registration=RegistrationService(database, clock),
             people=PeopleService(database, clock, settings.locale),

@@ -58,7 +58,8 @@ async def cast_ballot(
     now: datetime,
 ) -> VoteReceipt:
     """Check the press and upsert the voter's ballot, keyed by (topic, voter)."""
-    topic = await repos.topics.get(topic_id)
+    # Locked (shared) until the ballot commits: a close counts it or it finds the topic closed.
+    topic = await repos.topics.get_locked(topic_id, shared=True)
     post = await repos.topics.post_in(topic_id, chat_id) if topic else None
     if topic is None or post is None or not post.voting:
         raise Refusal("topics.not_here")

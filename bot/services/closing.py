@@ -9,14 +9,15 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from bot.services.eligibility import household_roll
-from bot.services.escalation import escalate
 from bot.services.events import OutboxQueued, TopicChanged
 from bot.services.outcome import HouseholdBallot, Outcome, TallyInput, decide
-from storage.records import DueTimer, Topic
+from bot.services.sending_up import SendUp, send_up
+from storage.records import DueTimer, Topic, TopicPost
 from storage.repositories import Repositories
+from storage.repositories.audit import AuditRow
 
 if TYPE_CHECKING:
-    from bot.timers import TimerHandler
+    from bot.timers import BatchTimerHandler
 
 DEFAULT_OPTION_SETS = (("同意", "反对", "弃权"), ("Agree", "Against", "Abstain"))
 CLOSE_TIMER = "topic.close"
@@ -36,8 +37,15 @@ def fraction_of(value: Any) -> Fraction | None:
 
 async def tally(repos: Repositories, topic: Topic) -> tuple[TallyInput, dict[str, Any]]:
     """The topic's tally as the outcome rules read it, plus figures the record keeps."""
-    posts = [post for post in await repos.topics.posts(topic.id) if post.voting]
-    counted = await repos.topics.counts(topic.id)
+    posts = await repos.topics.posts(topic.id)
+    return await tally_of(repos, topic, posts, await repos.topics.counts(topic.id))
+
+
+async def tally_of(
+    repos: Repositories, topic: Topic, posts: Sequence[TopicPost], counted: dict[int, int]
+) -> tuple[TallyInput, dict[str, Any]]:
+    """:func:`tally` from the topic's posts and ballots per option, already read."""
+    posts = [post for post in posts if post.voting]
     counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
     extra: dict[str, Any] = {}
     households: tuple[HouseholdBallot, ...] = ()
@@ -101,63 +109,98 @@ async def close_topic(
     sla_default: timedelta | None = None,
 ) -> Sequence[object]:
     """Close (or cancel) an open topic once; announce it in every chat it was posted in."""
-    record: dict[str, Any] | None = None
-    if not cancelled:
-        tally_input, extra = await tally(repos, topic)
-        record = outcome_record(decide(tally_input), tally_input, extra)
-        opinions_public, opinions_private = await repos.topics.opinion_counts(topic.id)
-        record["opinions"] = [opinions_public, opinions_private]
-    status = "cancelled" if cancelled else "closed"
-    if not await repos.topics.close(topic.id, status=status, now=now, outcome=record):
-        return []
-    if topic.secret:
-        # The close erased the salt; the ballots must lose what else could name their voter:
-        # the moment each was cast (a user's last_seen or a membership check shares it), who
-        # recorded an offline one, and the household's floor area (the outcome keeps the sums).
-        await repos.topics.forget_secret_voters(topic.id, now)
-    await repos.timers.cancel(CLOSE_TIMER, str(topic.id), now)
-    await repos.timers.cancel(NUDGE_TIMER, str(topic.id), now)
-    await repos.audit.record(
-        action=f"topic.{status}",
-        actor_id=by,
-        now=now,
-        node_id=topic.node_id,
-        topic_id=topic.id,
-        verdict=record["verdict"] if record else None,
-        reason=record["reason"] if record else None,
+    return await close_topics(
+        repos, [topic], now, by=by, cancelled=cancelled, sla_default=sla_default
     )
-    for post in await repos.topics.posts(topic.id):
-        await repos.outbox.add(
-            chat_id=post.chat_id,
-            kind=f"topic.{status}",
-            payload={"topic_id": topic.id},
-            reply_to=post.message_id,
-            now=now,
-        )
-    events: list[object] = [TopicChanged(topic.id), OutboxQueued()]
-    if record is not None and record["verdict"] == "unresolved" and sla_default is not None:
-        # 小事不出网格: what a building cannot settle goes up to its grid, at once.
-        events.extend(
-            await escalate(
-                repos,
-                topic,
-                reason=str(record["reason"]),
-                note=None,
-                by=None,
-                now=now,
-                sla_default=sla_default,
+
+
+async def close_topics(
+    repos: Repositories,
+    candidates: Sequence[Topic],
+    now: datetime,
+    *,
+    by: int | None,
+    cancelled: bool = False,
+    sla_default: timedelta | None = None,
+) -> list[object]:
+    """Close (or cancel) each open topic once; announce each in every chat it was posted in.
+
+    Set-based: a handful of statements for the whole batch (the due-work sweep closes
+    hundreds at once), plus an escalation for each unresolved one."""
+    status = "cancelled" if cancelled else "closed"
+    closed_ids = await repos.topics.close_many(
+        [topic.id for topic in candidates], status=status, now=now
+    )
+    closing = [topic for topic in candidates if topic.id in closed_ids]
+    if not closing:
+        return []
+    ids = [topic.id for topic in closing]
+    posts = await repos.topics.posts_of(ids)
+    records: dict[int, dict[str, Any]] = {}
+    if not cancelled:
+        counts = await repos.topics.counts_of(ids)
+        opinions = await repos.topics.opinion_counts_of(ids)
+        for topic in closing:
+            tally_input, extra = await tally_of(
+                repos, topic, posts.get(topic.id, []), counts.get(topic.id, {})
             )
-        )
+            record = outcome_record(decide(tally_input), tally_input, extra)
+            record["opinions"] = list(opinions.get(topic.id, (0, 0)))
+            records[topic.id] = record
+        await repos.topics.set_outcomes(records)
+    # The close erased the salts; secret ballots must lose what else could name their voter:
+    # the moment each was cast (a user's last_seen or a membership check shares it), who
+    # recorded an offline one, and the household's floor area (the outcome keeps the sums).
+    await repos.topics.forget_secret_voters([t.id for t in closing if t.secret], now)
+    await repos.timers.cancel_many((CLOSE_TIMER, NUDGE_TIMER), [str(i) for i in ids], now)
+    await repos.audit.record_many(
+        [
+            AuditRow(
+                action=f"topic.{status}",
+                actor_id=by,
+                node_id=topic.node_id,
+                topic_id=topic.id,
+                verdict=records[topic.id]["verdict"] if topic.id in records else None,
+                reason=records[topic.id]["reason"] if topic.id in records else None,
+            )
+            for topic in closing
+        ],
+        now=now,
+    )
+    await repos.outbox.add_many(
+        [
+            {
+                "chat_id": post.chat_id,
+                "kind": f"topic.{status}",
+                "payload": {"topic_id": topic.id},
+                "reply_to": post.message_id,
+            }
+            for topic in closing
+            for post in posts.get(topic.id, [])
+        ],
+        now=now,
+    )
+    events: list[object] = [TopicChanged(topic_id) for topic_id in ids]
+    events.append(OutboxQueued())
+    if sla_default is not None:
+        # 小事不出网格: what a building cannot settle goes up to its grid, at once.
+        unresolved = [
+            SendUp(topic, reason=str(records[topic.id]["reason"]))
+            for topic in closing
+            if topic.id in records and records[topic.id]["verdict"] == "unresolved"
+        ]
+        events.extend(await send_up(repos, unresolved, now=now, sla_default=sla_default))
     return events
 
 
-def close_when_due(sla_default: timedelta) -> TimerHandler:
-    """The deadline timer: close the topic if it is still open (exactly once)."""
+def close_when_due(sla_default: timedelta) -> BatchTimerHandler:
+    """The deadline timers: close each topic still open (exactly once), a batch at a time."""
 
-    async def on_close_due(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
-        topic = await repos.topics.get(int(timer.ref))
-        if topic is None or not topic.is_open:
-            return []
-        return await close_topic(repos, topic, now, by=None, sla_default=sla_default)
+    async def on_close_due(
+        repos: Repositories, due: Sequence[DueTimer], now: datetime
+    ) -> Sequence[object]:
+        found = await repos.topics.many(int(timer.ref) for timer in due)
+        still_open = [topic for topic in found.values() if topic.is_open]
+        return await close_topics(repos, still_open, now, by=None, sla_default=sla_default)
 
     return on_close_due

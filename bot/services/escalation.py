@@ -19,12 +19,11 @@ from bot.services.errors import Refusal
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.matters import CardView, History, card_view, history
 from bot.services.permissions import Rank, is_officer, rank_at
+from bot.services.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic
 from storage.repositories import Repositories
 
-SLA_TIMER = "escalation.sla"
-REMINDER_TIMER = "escalation.reminder"
 MAX_REASON = 500
 MAX_DECISION = 2000
 DONE_WORDS = frozenset({"办结", "已办结", "完成", "done", "finished"})
@@ -44,18 +43,6 @@ class Matter:
         return self.hops[-1] if self.hops else None
 
 
-async def community_of(repos: Repositories, node_id: int) -> Node:
-    chain = await repos.orgs.ancestry(node_id)
-    return chain[-1]
-
-
-async def sla_for(repos: Repositories, node_id: int, default: timedelta) -> timedelta:
-    """The SLA of the community this node belongs to (``/sla``), or the deployment default."""
-    community = await community_of(repos, node_id)
-    seconds = await repos.digests.sla_seconds(community.id)
-    return timedelta(seconds=seconds) if seconds else default
-
-
 async def escalate(
     repos: Repositories,
     topic: Topic,
@@ -67,58 +54,11 @@ async def escalate(
     sla_default: timedelta,
 ) -> Sequence[object]:
     """Send the matter one level up from where it is now; [] at the top of the tree."""
-    current = await repos.escalations.current(topic.id)
-    from_node_id = current.to_node_id if current else topic.node_id
-    from_node = await repos.orgs.node(from_node_id)
-    if from_node is None or from_node.parent_id is None:
-        return []
-    to_node = await repos.orgs.node(from_node.parent_id)
-    assert to_node is not None
-    if current is not None and current.is_active:
-        await repos.escalations.transition(
-            current.id, from_states=("open", "accepted"), to_state="escalated", closed_at=now
-        )
-        await _cancel_timers(repos, current.id, now)
-    sla = await sla_for(repos, to_node.id, sla_default)
-    binding = await repos.orgs.binding_of_node(to_node.id)
-    hop = await repos.escalations.add(
-        topic_id=topic.id,
-        from_node_id=from_node.id,
-        to_node_id=to_node.id,
-        reason=reason,
-        note=note,
-        escalated_by=by,
-        created_at=now,
-        sla_due_at=now + sla,
-        card_chat_id=binding.chat_id if binding and binding.active else None,
-    )
-    if to_node.parent_id is not None:  # a node with someone above it must act in time
-        await repos.timers.schedule(REMINDER_TIMER, str(hop.id), now + sla / 2)
-        await repos.timers.schedule(SLA_TIMER, str(hop.id), now + sla)
-    await repos.audit.record(
-        action="escalation.opened",
-        actor_id=by,
-        now=now,
-        node_id=to_node.id,
-        topic_id=topic.id,
-        escalation_id=hop.id,
-        reason=reason,
-        from_node=from_node.id,
-    )
-    from_binding = await repos.orgs.binding_of_node(from_node.id)
-    if from_binding is not None and from_binding.active:
-        await repos.outbox.add(
-            chat_id=from_binding.chat_id,
-            kind="escalation.sent_up",
-            payload={"escalation_id": hop.id},
-            now=now,
-        )
-    return [EscalationChanged(hop.id), OutboxQueued()]
+    return await send_up(repos, [SendUp(topic, reason, note, by)], now=now, sla_default=sla_default)
 
 
 async def _cancel_timers(repos: Repositories, escalation_id: int, now: datetime) -> None:
-    await repos.timers.cancel(REMINDER_TIMER, str(escalation_id), now)
-    await repos.timers.cancel(SLA_TIMER, str(escalation_id), now)
+    await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(escalation_id),), now)
 
 
 async def chats_of_matter(repos: Repositories, topic: Topic) -> list[tuple[int, int | None, bool]]:
@@ -177,8 +117,11 @@ class EscalationService:
             return await self._matter(repos, topic_id)
 
     @staticmethod
-    async def _matter(repos: Repositories, topic_id: int) -> Matter | None:
-        topic = await repos.topics.get(topic_id)
+    async def _matter(repos: Repositories, topic_id: int, *, lock: bool = False) -> Matter | None:
+        """``lock``: the topic's row stays locked until the transaction ends, so that officers'
+        and timers' changes to one matter go one after the other (PostgreSQL; see
+        TopicRepository.get_locked)."""
+        topic = await (repos.topics.get_locked(topic_id) if lock else repos.topics.get(topic_id))
         if topic is None:
             return None
         hops = await repos.escalations.of_topic(topic_id)
@@ -190,7 +133,7 @@ class EscalationService:
         self, repos: Repositories, actor: Actor, place: Place, topic_id: int
     ) -> Matter:
         """A matter whose current holder this actor is an officer of (or above), seen here."""
-        matter = await self._matter(repos, topic_id)
+        matter = await self._matter(repos, topic_id, lock=True)
         if matter is None or not await self._visible(repos, matter, place):
             raise Refusal("topics.unknown", id=topic_id)
         if not is_officer(await rank_at(repos, actor, matter.holder), matter.holder):
@@ -442,10 +385,14 @@ class EscalationService:
         self, repos: Repositories, timer: DueTimer, now: datetime
     ) -> Sequence[object]:
         hop = await repos.escalations.get(int(timer.ref))
-        if hop is None or not hop.is_active:
+        if hop is None:
             return []
-        topic = await repos.topics.get(hop.topic_id)
-        assert topic is not None
+        # Lock the matter, then look again: an officer who resolved or sent it up meanwhile
+        # has committed by now (PostgreSQL; SQLite runs one transaction at a time).
+        topic = await repos.topics.get_locked(hop.topic_id)
+        hop = await repos.escalations.get(hop.id)
+        if topic is None or hop is None or not hop.is_active:
+            return []
         events = await escalate(
             repos,
             topic,

@@ -45,7 +45,8 @@ class OpinionService:
             post = await repos.topics.post_at_message(chat_id, replied_message_id)
             if post is None:
                 return None
-            topic = await repos.topics.get(post.topic_id)
+            # Locked (shared): a close counts this opinion, or it finds the topic closed.
+            topic = await repos.topics.get_locked(post.topic_id, shared=True)
             assert topic is not None
             if not topic.is_open:
                 raise Refusal("opinions.closed", id=topic.id)
@@ -94,6 +95,10 @@ class OpinionService:
         if not public and not await self._may_speak(actor, chats, probe):
             raise Refusal("opinions.not_member", id=topic_id)
         async with self._db.transaction() as repos:
+            # Telegram was asked meanwhile: the topic may have closed since.
+            still = await repos.topics.get_locked(topic.id, shared=True)
+            if still is None or not still.is_open:
+                raise Refusal("opinions.closed", id=topic.id)
             await repos.topics.add_opinion(
                 topic_id=topic.id,
                 user_id=actor.user_id,

@@ -20,6 +20,7 @@ BIND_CODE_TTL = timedelta(hours=24)
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LENGTH = 10
 CHILD_LEVEL = {"community": "grid", "grid": "building"}
+CHILD_LOST_BOT = "orgs.child_lost_bot"  # outbox kind: the parent is told a child lost the bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,16 @@ class BoundNode:
 
 @dataclass(frozen=True, slots=True)
 class BotMembership:
-    """What changed when the bot was added to or removed from a chat."""
+    """What changed when the bot was added to or removed from a chat.
+
+    ``queued``: the parent node's chat is told in the outbox (publish ``OutboxQueued``).
+    """
 
     node: Node | None
     active: bool
     changed: bool
     parent_chat_id: int | None
+    queued: bool = False
 
 
 def new_bind_code() -> str:
@@ -220,10 +225,19 @@ class OrgService:
             )
         return node
 
+    async def node(self, node_id: int) -> Node | None:
+        async with self._db.transaction() as repos:
+            return await repos.orgs.node(node_id)
+
     async def bot_membership_changed(
         self, chat_id: int, status: str, *, by_user_id: int | None
     ) -> BotMembership:
-        """The bot was added to, promoted in, or removed from a chat."""
+        """The bot was added to, promoted in, or removed from a chat.
+
+        Removed from a bound group: the binding is paused (audited) and, in the same
+        transaction, the parent node's chat is told through the outbox, once however many
+        times the removal is noticed (``my_chat_member``, a refused send or edit).
+        """
         now = self._clock.now()
         active = status in ("member", "administrator", "creator", "restricted")
         async with self._db.transaction() as repos:
@@ -237,6 +251,7 @@ class OrgService:
                 parent_binding = await repos.orgs.binding_of_node(node.parent_id)
                 if parent_binding is not None and parent_binding.active:
                     parent_chat_id = parent_binding.chat_id
+            queued = False
             if changed:
                 await repos.audit.record(
                     action="chat.bot_active" if active else "chat.bot_removed",
@@ -246,9 +261,29 @@ class OrgService:
                     chat_id=chat_id,
                     status=status,
                 )
+                if not active and parent_chat_id is not None:
+                    await repos.outbox.add(
+                        chat_id=parent_chat_id,
+                        kind=CHILD_LOST_BOT,
+                        payload={"node_id": node.id},
+                        now=now,
+                    )
+                    queued = True
         return BotMembership(
-            node=node, active=active, changed=changed, parent_chat_id=parent_chat_id
+            node=node,
+            active=active,
+            changed=changed,
+            parent_chat_id=parent_chat_id,
+            queued=queued,
         )
+
+    async def chat_gone(self, chat_id: int, status: str) -> BotMembership | None:
+        """Telegram refused a message to the chat for good (the bot was removed from the
+        group, or the user blocked it), whether or not ``my_chat_member`` said so: as
+        :meth:`bot_membership_changed`. Private chats have no binding: nothing to do."""
+        if chat_id > 0:
+            return None
+        return await self.bot_membership_changed(chat_id, status, by_user_id=None)
 
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> Node | None:
         """A group became a supergroup: its id changed, and the binding follows it."""

@@ -210,6 +210,9 @@ class TopicService:
             raise Refusal("topics.bad_extension", given=duration_text[:20]) from None
         now = self._clock.now()
         async with self._db.transaction() as repos:
+            # The deadline's timer before the topic, as run_due takes them: a deadline being
+            # handled right now closes the topic first, and the extension finds it closed.
+            await repos.timers.lock(CLOSE_TIMER, str(topic_id))
             topic = await self._officer_topic(repos, actor, place, topic_id)
             deadline = max(topic.deadline, now) + extension
             if deadline - now > MAX_EXTENSION:
@@ -232,8 +235,9 @@ class TopicService:
     async def _officer_topic(
         self, repos: Repositories, actor: Actor, place: Place, topic_id: int
     ) -> Topic:
-        """An open topic this chat can see, for an officer of the topic's node (or above)."""
-        topic = await self._visible_topic(repos, place, topic_id)
+        """An open topic this chat can see, for an officer of the topic's node (or above);
+        locked until the transaction ends, so two officers' changes go one after the other."""
+        topic = await self._visible_topic(repos, place, topic_id, lock=True)
         node = await repos.orgs.node(topic.node_id)
         assert node is not None
         if not is_officer(await rank_at(repos, actor, node), node):
@@ -320,8 +324,10 @@ class TopicService:
             visible_closed = [t for t in closed if await self._posted_here(repos, t, place)]
         return visible_open, visible_closed
 
-    async def _visible_topic(self, repos: Repositories, place: Place, topic_id: int) -> Topic:
-        topic = await repos.topics.get(topic_id)
+    async def _visible_topic(
+        self, repos: Repositories, place: Place, topic_id: int, *, lock: bool = False
+    ) -> Topic:
+        topic = await (repos.topics.get_locked(topic_id) if lock else repos.topics.get(topic_id))
         if topic is None or not await self._posted_here(repos, topic, place):
             raise Refusal("topics.unknown", id=topic_id)
         return topic

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Escalation, ProgressUpdate, Resolution
 from storage.tables import escalations, progress_updates, ratings, resolutions
 from storage.upsert import upsert
+
+# Run for every escalation (a sweep of ties makes thousands): built once (storage/upsert.py).
+_ADD = escalations.insert().returning(*escalations.c)
+_ADD_MANY = escalations.insert().returning(*escalations.c, sort_by_parameter_order=True)
+_OF_TOPIC = (
+    select(escalations)
+    .where(escalations.c.topic_id == bindparam("topic_id"))
+    .order_by(escalations.c.id)
+)
 
 
 def _escalation(row: Any) -> Escalation:
@@ -49,9 +59,7 @@ class EscalationRepository:
         self._db = connection
 
     async def add(self, **values: Any) -> Escalation:
-        result = await self._db.execute(
-            escalations.insert().values(state="open", **values).returning(*escalations.c)
-        )
+        result = await self._db.execute(_ADD, {"state": "open", **values})
         return _escalation(result.one())
 
     async def get(self, escalation_id: int) -> Escalation | None:
@@ -61,15 +69,30 @@ class EscalationRepository:
         return _escalation(row) if row else None
 
     async def of_topic(self, topic_id: int) -> list[Escalation]:
-        rows = await self._db.execute(
-            select(escalations).where(escalations.c.topic_id == topic_id).order_by(escalations.c.id)
-        )
+        rows = await self._db.execute(_OF_TOPIC, {"topic_id": topic_id})
         return [_escalation(row) for row in rows]
 
     async def current(self, topic_id: int) -> Escalation | None:
         """The latest hop of a matter."""
         hops = await self.of_topic(topic_id)
         return hops[-1] if hops else None
+
+    async def current_of(self, topic_ids: Iterable[int]) -> dict[int, Escalation]:
+        """The latest hop of each matter that has one."""
+        latest = (
+            select(func.max(escalations.c.id))
+            .where(escalations.c.topic_id.in_(sorted(set(topic_ids))))
+            .group_by(escalations.c.topic_id)
+        )
+        rows = await self._db.execute(select(escalations).where(escalations.c.id.in_(latest)))
+        return {row.topic_id: _escalation(row) for row in rows}
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> list[Escalation]:
+        """New open hops, in one statement; returned in the order given."""
+        if not rows:
+            return []
+        result = await self._db.execute(_ADD_MANY, [{"state": "open", **row} for row in rows])
+        return [_escalation(row) for row in result]
 
     async def transition(
         self, escalation_id: int, *, from_states: tuple[str, ...], to_state: str, **values: Any

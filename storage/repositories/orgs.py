@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import BindCode, Binding, Node
 from storage.tables import bind_codes, chat_bindings, nodes
+
+# Read on every escalation and many commands: built once (see storage/upsert.py for why).
+_NODE = select(nodes).where(nodes.c.id == bindparam("node_id"))
+_BINDING_OF_NODE = select(chat_bindings).where(chat_bindings.c.node_id == bindparam("node_id"))
 
 
 def _node(row: Any) -> Node:
@@ -72,7 +77,7 @@ class OrgRepository:
         return _node(result.one())
 
     async def node(self, node_id: int) -> Node | None:
-        row = (await self._db.execute(select(nodes).where(nodes.c.id == node_id))).first()
+        row = (await self._db.execute(_NODE, {"node_id": node_id})).first()
         return _node(row) if row else None
 
     async def children(self, node_id: int) -> list[Node]:
@@ -90,6 +95,17 @@ class OrgRepository:
             )
         ).first()
         return _node(row) if row else None
+
+    async def nodes_with_ancestors(self, node_ids: Iterable[int]) -> dict[int, Node]:
+        """The nodes and all their ancestors, by id: one query per level of the tree."""
+        found: dict[int, Node] = {}
+        wanted = set(node_ids)
+        while wanted:
+            rows = await self._db.execute(select(nodes).where(nodes.c.id.in_(sorted(wanted))))
+            batch = [_node(row) for row in rows]
+            found.update((node.id, node) for node in batch)
+            wanted = {n.parent_id for n in batch if n.parent_id is not None} - found.keys()
+        return found
 
     async def ancestry(self, node_id: int) -> list[Node]:
         """The node and its ancestors, nearest first."""
@@ -139,10 +155,14 @@ class OrgRepository:
         ).first()
         return _binding(row) if row else None
 
+    async def bindings_of_nodes(self, node_ids: Iterable[int]) -> dict[int, Binding]:
+        rows = await self._db.execute(
+            select(chat_bindings).where(chat_bindings.c.node_id.in_(sorted(set(node_ids))))
+        )
+        return {row.node_id: _binding(row) for row in rows}
+
     async def binding_of_node(self, node_id: int) -> Binding | None:
-        row = (
-            await self._db.execute(select(chat_bindings).where(chat_bindings.c.node_id == node_id))
-        ).first()
+        row = (await self._db.execute(_BINDING_OF_NODE, {"node_id": node_id})).first()
         return _binding(row) if row else None
 
     async def node_of_chat(self, chat_id: int) -> Node | None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import OutboxMessage
 from storage.tables import outbox
+
+# Marked for every message delivered: built once (storage/upsert.py says why).
+_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("b_id"))
+    .values(sent_at=bindparam("b_at"), message_id=bindparam("b_telegram"))
+)
 
 
 class OutboxRepository:
@@ -39,6 +46,24 @@ class OutboxRepository:
         )
         return int(result.scalar_one())
 
+    async def add_many(self, messages: list[dict[str, Any]], *, now: datetime) -> None:
+        """Several messages (``chat_id``, ``kind``, ``payload``, ``reply_to``) in one statement."""
+        if messages:
+            await self._db.execute(
+                outbox.insert(),
+                [
+                    {
+                        "chat_id": message["chat_id"],
+                        "kind": message["kind"],
+                        "payload": message["payload"],
+                        "reply_to": message.get("reply_to"),
+                        "created_at": now,
+                        "next_attempt_at": now,
+                    }
+                    for message in messages
+                ],
+            )
+
     async def pending(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
         rows = await self._db.execute(
             select(outbox)
@@ -63,11 +88,7 @@ class OutboxRepository:
         ]
 
     async def sent(self, message_id: int, *, telegram_id: int, now: datetime) -> None:
-        await self._db.execute(
-            update(outbox)
-            .where(outbox.c.id == message_id)
-            .values(sent_at=now, message_id=telegram_id)
-        )
+        await self._db.execute(_SENT, {"b_id": message_id, "b_at": now, "b_telegram": telegram_id})
 
     async def retry_later(self, message_id: int, *, at: datetime, error: str) -> None:
         await self._db.execute(

@@ -82,11 +82,29 @@ def _opinion(row: Any) -> Opinion:
 
 # The statements of every button press, built once (see storage/upsert.py for why).
 _TOPIC = select(topics).where(topics.c.id == bindparam("topic_id"))
+# PostgreSQL: FOR SHARE / FOR NO KEY UPDATE (SQLite renders neither: see get_locked).
+_TOPIC_SHARED = _TOPIC.with_for_update(read=True)
+_TOPIC_LOCKED = _TOPIC.with_for_update(key_share=True)
 _POST_IN = select(topic_posts).where(
     topic_posts.c.topic_id == bindparam("topic_id"), topic_posts.c.chat_id == bindparam("chat_id")
 )
 _BALLOT = select(ballots).where(
     ballots.c.topic_id == bindparam("topic_id"), ballots.c.voter_key == bindparam("voter_key")
+)
+_POSTS_OF = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
+_COUNTS_OF = (
+    select(ballots.c.topic_id, ballots.c.option, func.count())
+    .where(ballots.c.topic_id.in_(bindparam("ids", expanding=True)))
+    .group_by(ballots.c.topic_id, ballots.c.option)
+)
+_OPINION_COUNTS_OF = (
+    select(opinions.c.topic_id, opinions.c.public, func.count())
+    .where(opinions.c.topic_id.in_(bindparam("ids", expanding=True)))
+    .group_by(opinions.c.topic_id, opinions.c.public)
+)
+# Closing many topics sets each one's outcome in one executemany.
+_SET_OUTCOME = (
+    update(topics).where(topics.c.id == bindparam("b_id")).values(outcome=bindparam("b_outcome"))
 )
 
 
@@ -102,6 +120,14 @@ class TopicRepository:
 
     async def get(self, topic_id: int) -> Topic | None:
         row = (await self._db.execute(_TOPIC, {"topic_id": topic_id})).first()
+        return _topic(row) if row else None
+
+    async def get_locked(self, topic_id: int, *, shared: bool = False) -> Topic | None:
+        """The topic, its row locked until the transaction ends (PostgreSQL; on SQLite every
+        transaction holds the write lock): a ballot (``shared``) waits for a concurrent close
+        and finds the topic closed, or the close waits for it and counts it."""
+        statement = _TOPIC_SHARED if shared else _TOPIC_LOCKED
+        row = (await self._db.execute(statement, {"topic_id": topic_id})).first()
         return _topic(row) if row else None
 
     async def many(self, topic_ids: Iterable[int]) -> dict[int, Topic]:
@@ -127,28 +153,54 @@ class TopicRepository:
         self, topic_id: int, *, status: str, now: datetime, outcome: dict[str, Any] | None
     ) -> bool:
         """Open -> closed/cancelled, once: False if someone else already closed it."""
-        result = await self._db.execute(
-            update(topics)
-            .where(topics.c.id == topic_id, topics.c.status == "open")
-            .values(status=status, closed_at=now, outcome=outcome, ballot_salt=None)
-        )
-        if not result.rowcount:
+        if topic_id not in await self.close_many([topic_id], status=status, now=now):
             return False
-        # Its messages still show it open: mark them for a render, so that one is done after a
-        # restart even if the process stops before the edit (ids_needing_refresh).
-        await self._db.execute(
-            update(topic_posts).where(topic_posts.c.topic_id == topic_id).values(rendered_hash=None)
-        )
+        if outcome is not None:
+            await self.set_outcomes({topic_id: outcome})
         return True
 
-    async def forget_secret_voters(self, topic_id: int, closed_at: datetime) -> None:
-        """A closed secret topic's ballots keep their option and channel only (and the time
-        of the close): nothing that another row shares with the voter."""
-        await self._db.execute(
-            update(ballots)
-            .where(ballots.c.topic_id == topic_id)
-            .values(updated_at=closed_at, recorded_by=None, area=None, user_id=None)
+    async def close_many(self, topic_ids: Iterable[int], *, status: str, now: datetime) -> set[int]:
+        """Open -> closed/cancelled, once: the ids this call closed (not those already closed).
+
+        The outcomes follow with :meth:`set_outcomes`, computed after this update took the
+        rows (on PostgreSQL a concurrent close waits for this transaction, then finds them
+        closed)."""
+        ids = sorted(set(topic_ids))
+        if not ids:
+            return set()
+        result = await self._db.execute(
+            update(topics)
+            .where(topics.c.id.in_(ids), topics.c.status == "open")
+            .values(status=status, closed_at=now, ballot_salt=None)
+            .returning(topics.c.id)
         )
+        closed = {int(row[0]) for row in result}
+        if closed:
+            # Their messages still show them open: mark them for a render, so that one is done
+            # after a restart even if the process stops before the edit (ids_needing_refresh).
+            await self._db.execute(
+                update(topic_posts)
+                .where(topic_posts.c.topic_id.in_(sorted(closed)))
+                .values(rendered_hash=None)
+            )
+        return closed
+
+    async def set_outcomes(self, outcomes: dict[int, dict[str, Any]]) -> None:
+        if outcomes:
+            await self._db.execute(
+                _SET_OUTCOME, [{"b_id": key, "b_outcome": value} for key, value in outcomes.items()]
+            )
+
+    async def forget_secret_voters(self, topic_ids: Iterable[int], closed_at: datetime) -> None:
+        """Closed secret topics' ballots keep their option and channel only (and the time of
+        the close): nothing that another row shares with the voter."""
+        ids = sorted(set(topic_ids))
+        if ids:
+            await self._db.execute(
+                update(ballots)
+                .where(ballots.c.topic_id.in_(ids))
+                .values(updated_at=closed_at, recorded_by=None, area=None, user_id=None)
+            )
 
     async def set_deadline(self, topic_id: int, deadline: datetime) -> None:
         await self._db.execute(
@@ -183,8 +235,13 @@ class TopicRepository:
         )
 
     async def posts(self, topic_id: int) -> list[TopicPost]:
-        rows = await self._db.execute(select(topic_posts).where(topic_posts.c.topic_id == topic_id))
-        return [_post(row) for row in rows]
+        return (await self.posts_of([topic_id])).get(topic_id, [])
+
+    async def posts_of(self, topic_ids: Iterable[int]) -> dict[int, list[TopicPost]]:
+        found: dict[int, list[TopicPost]] = {}
+        for row in await self._db.execute(_POSTS_OF, {"ids": sorted(set(topic_ids))}):
+            found.setdefault(row.topic_id, []).append(_post(row))
+        return found
 
     async def post_in(self, topic_id: int, chat_id: int) -> TopicPost | None:
         params = {"topic_id": topic_id, "chat_id": chat_id}
@@ -249,12 +306,16 @@ class TopicRepository:
         )
 
     async def counts(self, topic_id: int) -> dict[int, int]:
-        rows = await self._db.execute(
-            select(ballots.c.option, func.count())
-            .where(ballots.c.topic_id == topic_id)
-            .group_by(ballots.c.option)
-        )
-        return {int(option): int(count) for option, count in rows}
+        return (await self.counts_of([topic_id])).get(topic_id, {})
+
+    async def counts_of(self, topic_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+        """Ballots per option, per topic."""
+        found: dict[int, dict[int, int]] = {}
+        for topic_id, option, count in await self._db.execute(
+            _COUNTS_OF, {"ids": sorted(set(topic_ids))}
+        ):
+            found.setdefault(int(topic_id), {})[int(option)] = int(count)
+        return found
 
     async def ballots(self, topic_id: int) -> list[Ballot]:
         rows = await self._db.execute(
@@ -293,13 +354,16 @@ class TopicRepository:
 
     async def opinion_counts(self, topic_id: int) -> tuple[int, int]:
         """(public, private) opinion counts."""
-        rows = await self._db.execute(
-            select(opinions.c.public, func.count())
-            .where(opinions.c.topic_id == topic_id)
-            .group_by(opinions.c.public)
-        )
-        counts = {bool(public): int(count) for public, count in rows}
-        return counts.get(True, 0), counts.get(False, 0)
+        return (await self.opinion_counts_of([topic_id])).get(topic_id, (0, 0))
+
+    async def opinion_counts_of(self, topic_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """(public, private) opinion counts per topic."""
+        found: dict[int, dict[bool, int]] = {}
+        for topic_id, public, count in await self._db.execute(
+            _OPINION_COUNTS_OF, {"ids": sorted(set(topic_ids))}
+        ):
+            found.setdefault(int(topic_id), {})[bool(public)] = int(count)
+        return {key: (value.get(True, 0), value.get(False, 0)) for key, value in found.items()}
 
     async def delete_ballots(self, topic_id: int) -> None:
         await self._db.execute(delete(ballots).where(ballots.c.topic_id == topic_id))

@@ -29,8 +29,11 @@ class Harness:
         locale: str = "zh_CN",
         tally_interval: float = 0.05,
         database_url: str | None = None,
+        production_limits: bool = False,
     ) -> None:
         self.tally_interval = tally_interval
+        # True: the flood limits `yishi run` keeps (bot/ratelimit.py) instead of none.
+        self.production_limits = production_limits
         self.emu = BotApiEmulator()
         self.clock = ManualClock(START)
         self.database_url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'yishi.db'}"
@@ -50,8 +53,12 @@ class Harness:
             YISHI_LOCALE=self.locale,
             _env_file=None,
         )
-        # Telegram's flood limits are not what these tests are about: lift them.
-        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
+        # Telegram's flood limits are not what most tests are about: lift them.
+        limiter = (
+            None
+            if self.production_limits
+            else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
+        )
         self.app = build_application(
             settings, clock=self.clock, rate_limiter=limiter, tally_interval=self.tally_interval
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.tables import ballots, topics
+from storage.tables import ballots, escalations, topics
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish, tally, topic_id
 from tests.auxil.world import (
@@ -75,6 +75,35 @@ async def test_a_tie_is_unresolved_and_no_votes_too(h: Harness) -> None:
     await h.pass_time(timedelta(hours=1))
     assert "未决（平票）" in (h.emu.message(BUILDING_CHAT, split.message_id).text or "")
     assert "未决（无人投票）" in (h.emu.message(BUILDING_CHAT, empty.message_id).text or "")
+
+
+async def test_topics_due_together_close_together_each_announced_once(h: Harness) -> None:
+    # The deadline sweep closes due topics in batches: each must still get its own outcome,
+    # its own announcement and, when unresolved, its own escalation.
+    await community(h)
+    passes = await publish(h, "增设自行车棚 期限=1h")
+    split = await publish(h, "是否更换物业 期限=1h")
+    empty = await publish(h, "是否粉刷外墙 期限=1h")
+    later = await publish(h, "是否增设快递柜 期限=1d")
+    await h.press(BUILDING_CHAT, passes.message_id, RESIDENT, "同意")
+    await h.press(BUILDING_CHAT, split.message_id, RESIDENT, "同意")
+    await h.press(BUILDING_CHAT, split.message_id, NEIGHBOUR, "反对")
+    await h.pass_time(timedelta(hours=1))
+    expected = [(passes, "通过"), (split, "未决（平票）"), (empty, "未决（无人投票）")]
+    for ballot, verdict in expected:
+        assert verdict in (h.emu.message(BUILDING_CHAT, ballot.message_id).text or "")
+        replies = [
+            m
+            for m in h.emu.bot_messages(BUILDING_CHAT)
+            if m.reply_to_message_id == ballot.message_id and "结果：" in (m.text or "")
+        ]
+        assert len(replies) == 1, ballot.text
+    assert "已结束" not in (h.emu.message(BUILDING_CHAT, later.message_id).text or "")
+    cards = [m for m in h.emu.bot_messages(GRID_CHAT) if "⬆️ 上报" in (m.text or "")]
+    for ballot, sent_up in [(passes, 0), (split, 1), (empty, 1)]:
+        assert len([c for c in cards if f"#{topic_id(ballot)}" in (c.text or "")]) == sent_up
+    assert await count(h, rows(escalations)) == 2
+    assert await count(h, rows(topics).where(topics.c.status == "closed")) == 3
 
 
 async def test_an_officer_closes_early_and_the_deadline_then_does_nothing(h: Harness) -> None:

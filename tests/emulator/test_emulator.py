@@ -12,7 +12,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -567,3 +574,33 @@ async def test_wrong_token_is_invalid_token(emu: BotApiEmulator) -> None:
             await bad.initialize()
     finally:
         await bad.shutdown()
+
+
+async def test_slow_answers_and_connection_resets_in_order(emu: BotApiEmulator, bot: Bot) -> None:
+    emu.send_message(ALICE, ALICE, "/start")
+    # One queue per method, taken in order: slow, then a reset before handling (the message
+    # is never sent), then a reset after it (sent, but the answer is lost), then normal.
+    emu.slow_next("sendMessage", 0.2)
+    emu.reset_next("sendMessage")
+    emu.reset_next("sendMessage", after=True)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert (await bot.send_message(ALICE, "slow")).text == "slow"
+    assert loop.time() - started >= 0.2
+    for text in ("never", "unanswered"):
+        with pytest.raises(NetworkError, match=r"(?i)disconnected"):
+            await bot.send_message(ALICE, text)
+    await bot.send_message(ALICE, "normal")
+    assert [m.text for m in emu.bot_messages(ALICE)] == ["slow", "unanswered", "normal"]
+    calls = emu.calls_of("sendMessage")
+    assert [(c.ok, c.description) for c in calls[1:3]] == [
+        (False, "connection reset by the emulator"),
+        (True, "connection reset by the emulator"),
+    ]
+    async with EmulatorClient(emu.url) as client:  # the same through the control API
+        await client.call("reset_next", method="getChat")
+        await client.call("slow_next", method="getChat", delay=0.01)
+        await client.call("clear_faults", method="getChat")
+    assert (await bot.get_chat(ALICE)).id == ALICE
+    with pytest.raises(ValueError, match="unknown Bot API method"):
+        emu.reset_next("sendTelepathy")

@@ -96,8 +96,9 @@ async def test_a_running_bot_whose_calls_fail_logs_no_token(tmp_path: Path) -> N
         emu.add_user(1, "王主任")
         emu.add_group(-100, "社区工作群", admins=[1])
         await emu.wait_for_bot_message(-100, timeout=20)
-        emu.fail_next("sendMessage", 500, "Internal Server Error")
-        emu.fail_next("getChatMember", 502, "Bad Gateway")
+        # Three each: the transport retries a 5xx twice before the handler sees it.
+        emu.fail_next("sendMessage", 500, "Internal Server Error", count=3)
+        emu.fail_next("getChatMember", 502, "Bad Gateway", count=3)
         sent = emu.send_message(-100, 1, "/setup 幸福社区")  # fails, and is apologised for
         await emu.wait_for_bot_message(-100, after=sent.message_id, timeout=30)
         sent = emu.send_message(-100, 1, "/lang en")  # its check of the admin fails

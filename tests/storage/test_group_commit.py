@@ -1,19 +1,24 @@
 """Group commit: concurrent units share transactions, each answered once durable, and one
-failing unit takes nothing of its neighbours down (both databases)."""
+failing unit takes nothing of its neighbours down (both databases); on SQLite, a second
+process writing the same file meanwhile makes nobody fail."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+import storage.database
 from storage.database import Database
 from storage.group_commit import GroupCommit
 from storage.repositories import Repositories
 from storage.tables import users
+from tests.conftest import open_sqlite
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -106,3 +111,78 @@ async def test_a_cancelled_caller_does_not_disturb_the_others(database: Database
     async with database.transaction() as repos:
         count = await repos.connection.execute(select(func.count()).select_from(users))
         assert count.scalar_one() in (1, 2)  # the cancelled one may have committed already
+
+
+# Two processes' worth of writers on one SQLite file ----------------------------------------
+
+
+async def _write_storm(url: str, worker: int, start: threading.Barrier) -> int:
+    """Transactions of their own and group-committed units, each reading before it writes."""
+    database = Database(url)
+    try:
+        await stored(database)  # connected
+        start.wait()  # both writers at once
+        written = 0
+        for round_ in range(40):
+            async with database.transaction() as repos:
+                await _read_then_write(repos, worker * 10_000 + round_)
+            first = worker * 10_000 + 1000 + round_ * 5
+            await asyncio.gather(
+                *(
+                    database.batched(lambda repos, n=n: _read_then_write(repos, n))
+                    for n in range(first, first + 5)
+                )
+            )
+            written += 6
+        return written
+    finally:
+        await database.close()
+
+
+async def _read_then_write(repos: Repositories, user_id: int) -> None:
+    await repos.users.get(user_id)  # as a vote reads its topic before it writes its ballot
+    await seen(user_id)(repos)
+
+
+def _two_writers(url: str) -> list[int | BaseException]:
+    """Two Database objects on one file, each in a thread with an event loop of its own, as
+    two processes would be (a statement blocks its loop while SQLite waits for the lock)."""
+    results: list[int | BaseException] = []
+    start = threading.Barrier(2, timeout=30)
+
+    def run(worker: int) -> None:
+        try:
+            results.append(asyncio.run(_write_storm(url, worker, start)))
+        except Exception as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+async def test_two_databases_on_one_sqlite_file_write_without_lock_errors(tmp_path: Path) -> None:
+    """A second process on the file (a second instance starting, `yishi db upgrade`) makes
+    the bot's transactions wait for the lock within the busy timeout, never fail."""
+    async with open_sqlite(tmp_path / "shared.db") as database:
+        url = database.url
+    assert await asyncio.to_thread(_two_writers, url) == [240, 240]
+    async with open_sqlite(tmp_path / "shared.db") as database:
+        assert len(await stored(database)) == 2 * 240
+
+
+async def test_the_same_writers_in_deferred_transactions_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why every transaction begins with BEGIN IMMEDIATE, and proof that the test above can
+    fail: with a plain (deferred) BEGIN, a transaction that has read cannot take the write
+    lock once the other process wrote, and fails at once, busy timeout or not."""
+    monkeypatch.setattr(storage.database, "BEGIN_STATEMENT", "BEGIN")
+    async with open_sqlite(tmp_path / "shared.db") as database:
+        url = database.url
+    results = await asyncio.to_thread(_two_writers, url)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert failures and all("database is locked" in str(error) for error in failures), results

@@ -74,6 +74,65 @@ async def test_a_failing_timer_rolls_back_and_is_retried_later(database: Databas
     assert attempts == [0, 1]
 
 
+async def test_a_batch_kind_runs_its_due_timers_together_once(database: Database) -> None:
+    clock = ManualClock(NOW)
+    batches: list[list[str]] = []
+
+    async def together(
+        repos: Repositories, due: Sequence[DueTimer], now: datetime
+    ) -> Sequence[object]:
+        batches.append([timer.ref for timer in due])
+        for timer in due:
+            await repos.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
+        return [timer.ref for timer in due]
+
+    engines = [TimerEngine(database, clock, EventBus(), realtime=False) for _ in range(2)]
+    for engine in engines:
+        engine.on_batch("batch", together)
+    async with database.transaction() as repos:
+        for index in range(30):
+            await repos.timers.schedule("batch", str(index), NOW)
+    results = await asyncio.gather(engines[0].run_due(), engines[1].run_due())
+    assert sum(results) == 30
+    ran = sorted((ref for batch in batches for ref in batch), key=int)
+    assert ran == [str(i) for i in range(30)]  # each once, though two engines raced
+    assert len(batches) <= 2  # in one transaction per engine, not one per timer
+    async with database.transaction() as repos:
+        assert len(await repos.audit.recent(limit=100)) == 30
+
+
+async def test_a_failing_batch_falls_back_to_one_at_a_time(database: Database) -> None:
+    clock = ManualClock(NOW)
+    seen: list[list[str]] = []
+
+    async def picky(
+        repos: Repositories, due: Sequence[DueTimer], now: datetime
+    ) -> Sequence[object]:
+        seen.append([timer.ref for timer in due])
+        for timer in due:
+            await repos.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
+        if any(timer.ref == "bad" for timer in due):
+            raise RuntimeError("one bad row")
+        return []
+
+    engine = TimerEngine(database, clock, EventBus(), realtime=False)
+    engine.on_batch("batch", picky)
+    async with database.transaction() as repos:
+        for ref in ("a", "bad", "c"):
+            await repos.timers.schedule("batch", ref, NOW)
+    assert await engine.run_due() == 2
+    assert sorted(seen[0]) == ["a", "bad", "c"]  # together first
+    # then each alone (group commit may run a unit again after a neighbour failed)
+    assert set(map(tuple, seen[1:])) == {("a",), ("bad",), ("c",)}
+    async with database.transaction() as repos:
+        refs = [entry.details["ref"] for entry in await repos.audit.recent(limit=100)]
+        bad = await repos.timers.get("batch", "bad")
+    assert sorted(refs) == ["a", "c"]  # the failed batch and the bad one left nothing behind
+    assert bad is not None and bad.due_at == NOW + timedelta(seconds=5)  # postponed, pending
+    clock.advance(timedelta(seconds=5))
+    assert await engine.run_due() == 0  # still failing: tried again, postponed again
+
+
 class FlakyAnnouncer:
     def __init__(self, failures: list[DeliveryError]) -> None:
         self.failures = failures

@@ -165,8 +165,9 @@ async def test_timers_are_moved_claimed_once_and_cancelled(database: Database) -
             ("topic.nudge", NOW + timedelta(minutes=30)),
             ("topic.close", NOW + timedelta(hours=2)),
         ]
-        assert await repos.timers.claim(due[0].id, NOW)
-        assert not await repos.timers.claim(due[0].id, NOW)
+        assert not await repos.timers.claim(due[0].id, NOW)  # not due yet (moved meanwhile)
+        assert await repos.timers.claim(due[0].id, NOW + timedelta(hours=3))
+        assert not await repos.timers.claim(due[0].id, NOW + timedelta(hours=3))
         await repos.timers.cancel("topic.close", "1", NOW)
         assert await repos.timers.due(NOW + timedelta(days=9)) == []
         assert await repos.timers.next_due() is None

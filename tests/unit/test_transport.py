@@ -25,7 +25,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.app import build_application
 from bot.emulator import BotApiEmulator
 from bot.settings import SettingsError, load_settings
-from bot.transport import AiohttpRequest, build_requests
+from bot.transport import READ_TIMEOUT, AiohttpRequest, RetryingRequest, build_requests
 
 USER, GROUP = 501, -100501
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x03\x00\x00\x00\x02rest"
@@ -173,15 +173,58 @@ def test_the_setting_picks_the_transport(monkeypatch: pytest.MonkeyPatch, tmp_pa
     default = load_settings(TELEGRAM_BOT_TOKEN="1:x", DATABASE_URL="sqlite+aiosqlite:///x.db")
     assert default.http_client == "aiohttp"
     application = build_application(default)  # so the end-to-end tests run on aiohttp
-    assert isinstance(application.bot.request, AiohttpRequest)
+    assert isinstance(application.bot.request, RetryingRequest)
+    assert isinstance(application.bot.request.inner, AiohttpRequest)
     monkeypatch.setenv("YISHI_HTTP_CLIENT", "HTTPX")
     settings = load_settings(TELEGRAM_BOT_TOKEN="1:x", DATABASE_URL="sqlite+aiosqlite:///x.db")
     assert settings.http_client == "httpx"
     application = build_application(settings)
-    assert isinstance(application.bot.request, HTTPXRequest)
+    assert isinstance(application.bot.request, RetryingRequest)
+    assert isinstance(application.bot.request.inner, HTTPXRequest)
     monkeypatch.setenv("YISHI_HTTP_CLIENT", "urllib")
     with pytest.raises(SettingsError, match=r"YISHI_HTTP_CLIENT='urllib'.*aiohttp or httpx"):
         load_settings()
     for client, kind in (("aiohttp", AiohttpRequest), ("httpx", HTTPXRequest)):
         request, get_updates = build_requests(client)  # type: ignore[arg-type]
-        assert isinstance(request, kind) and isinstance(get_updates, kind)
+        assert isinstance(request, RetryingRequest) and isinstance(request.inner, kind)
+        assert request.read_timeout == READ_TIMEOUT
+        assert isinstance(get_updates, kind)  # the updater retries getUpdates itself
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS, ids=lambda t: t.__name__)
+async def test_broken_connections_and_5xx_are_retried_twice(
+    emu: BotApiEmulator, transport: type[BaseRequest]
+) -> None:
+    async with bot_on(emu, RetryingRequest(transport(), delays=(0.01, 0.01))) as bot:
+        emu.fail_next("sendMessage", 502, "Bad Gateway")
+        emu.reset_next("sendMessage")
+        sent = await bot.send_message(GROUP, "once")
+        assert [m.text for m in emu.bot_messages(GROUP)] == ["once"]
+        assert [c.ok for c in emu.calls_of("sendMessage")] == [False, False, True]
+        emu.reset_next("getChatMember", count=2)  # the known "Server disconnected" flake
+        assert (await bot.get_chat_member(GROUP, USER)).status == "creator"
+        emu.fail_next("sendMessage", 500, count=3)  # a longer outage: the caller hears of it
+        with pytest.raises(NetworkError):
+            await bot.send_message(GROUP, "lost")
+        assert len(emu.calls_of("sendMessage")) == 6
+        # An edit whose answer was lost after Telegram made it: the retry finds nothing to
+        # change, and "message is not modified" to an edit is success.
+        emu.reset_next("editMessageText", after=True)
+        assert await bot.edit_message_text("edited", GROUP, sent.message_id) is True
+        assert emu.message(GROUP, sent.message_id).text == "edited"
+        assert [c.ok for c in emu.calls_of("editMessageText")] == [True, False]
+        with pytest.raises(BadRequest, match="not found"):  # other 400s stay errors
+            await bot.edit_message_text("x", GROUP, 9999)
+
+
+async def test_timeouts_and_get_updates_are_not_retried(emu: BotApiEmulator) -> None:
+    retrying = RetryingRequest(AiohttpRequest(read_timeout=0.2), delays=(0.01, 0.01))
+    async with bot_on(emu, retrying) as bot:
+        emu.slow_next("sendMessage", 1.0)
+        with pytest.raises(TimedOut):  # slow is not broken: sent once, never twice
+            await bot.send_message(GROUP, "slow")
+        assert len(emu.calls_of("sendMessage")) == 1
+        emu.fail_next("getUpdates", 502, "Bad Gateway")
+        with pytest.raises(NetworkError):
+            await bot.get_updates(timeout=0)
+        assert len(emu.calls_of("getUpdates")) == 1

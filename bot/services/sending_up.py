@@ -1,0 +1,145 @@
+"""Sending matters one level up the tree (上报): one hop each, many matters at once.
+
+The deadline sweep escalates every tie it closes — thousands in a busy community — so a hop
+is made for a whole batch with a handful of set-based statements (the current hops, the
+nodes up to the community, the SLAs, the bindings; the new hops, their SLA timers, the audit
+rows and the notices each in one statement) rather than a dozen round trips per matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.services.events import EscalationChanged, OutboxQueued
+from storage.records import Node, Topic
+from storage.repositories import Repositories
+from storage.repositories.audit import AuditRow
+
+SLA_TIMER = "escalation.sla"
+REMINDER_TIMER = "escalation.reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class SendUp:
+    """One matter to send up: why, with what note, by whom (None: the system)."""
+
+    topic: Topic
+    reason: str
+    note: str | None = None
+    by: int | None = None
+
+
+def community_in(nodes: dict[int, Node], node_id: int) -> Node:
+    """The top of ``node_id``'s chain, from nodes already read (``nodes_with_ancestors``)."""
+    node = nodes[node_id]
+    while node.parent_id is not None and node.parent_id in nodes:
+        node = nodes[node.parent_id]
+    return node
+
+
+async def send_up(
+    repos: Repositories, matters: Sequence[SendUp], *, now: datetime, sla_default: timedelta
+) -> list[object]:
+    """Send each matter one level up from where it is now (not those at the top)."""
+    if not matters:
+        return []
+    currents = await repos.escalations.current_of([matter.topic.id for matter in matters])
+    from_ids = {
+        matter.topic.id: (
+            currents[matter.topic.id].to_node_id
+            if matter.topic.id in currents
+            else matter.topic.node_id
+        )
+        for matter in matters
+    }
+    nodes = await repos.orgs.nodes_with_ancestors(set(from_ids.values()))
+    moving = [
+        matter
+        for matter in matters
+        if from_ids[matter.topic.id] in nodes
+        and nodes[from_ids[matter.topic.id]].parent_id is not None
+    ]
+    if not moving:
+        return []
+    for matter in moving:  # the hop it leaves is over (a matter already held above)
+        current = currents.get(matter.topic.id)
+        if current is not None and current.is_active:
+            await repos.escalations.transition(
+                current.id, from_states=("open", "accepted"), to_state="escalated", closed_at=now
+            )
+            await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(current.id),), now)
+    targets = {matter.topic.id: _parent(nodes, from_ids, matter) for matter in moving}
+    slas: dict[int, timedelta] = {}
+    for community in {community_in(nodes, node_id).id for node_id in targets.values()}:
+        seconds = await repos.digests.sla_seconds(community)
+        slas[community] = timedelta(seconds=seconds) if seconds else sla_default
+    bindings = await repos.orgs.bindings_of_nodes(
+        {from_ids[m.topic.id] for m in moving} | set(targets.values())
+    )
+    rows: list[dict[str, Any]] = []
+    for matter in moving:
+        to_node = targets[matter.topic.id]
+        binding = bindings.get(to_node)
+        rows.append(
+            {
+                "topic_id": matter.topic.id,
+                "from_node_id": from_ids[matter.topic.id],
+                "to_node_id": to_node,
+                "reason": matter.reason,
+                "note": matter.note,
+                "escalated_by": matter.by,
+                "created_at": now,
+                "sla_due_at": now + slas[community_in(nodes, to_node).id],
+                "card_chat_id": binding.chat_id if binding and binding.active else None,
+            }
+        )
+    hops = await repos.escalations.add_many(rows)
+    # A node with someone above it must act in time: remind at half the SLA, escalate at it.
+    timed = [
+        (hop, row["sla_due_at"] - now)
+        for hop, row in zip(hops, rows, strict=True)
+        if nodes[hop.to_node_id].parent_id is not None
+    ]
+    await repos.timers.schedule_many(
+        [(REMINDER_TIMER, str(hop.id), now + sla / 2) for hop, sla in timed]
+        + [(SLA_TIMER, str(hop.id), now + sla) for hop, sla in timed]
+    )
+    await repos.audit.record_many(
+        [
+            AuditRow(
+                action="escalation.opened",
+                actor_id=hop.escalated_by,
+                node_id=hop.to_node_id,
+                topic_id=hop.topic_id,
+                escalation_id=hop.id,
+                reason=hop.reason,
+                from_node=hop.from_node_id,
+            )
+            for hop in hops
+        ],
+        now=now,
+    )
+    notices = []
+    for hop in hops:
+        origin = bindings.get(hop.from_node_id)
+        if origin is not None and origin.active:
+            notices.append(
+                {
+                    "chat_id": origin.chat_id,
+                    "kind": "escalation.sent_up",
+                    "payload": {"escalation_id": hop.id},
+                }
+            )
+    await repos.outbox.add_many(notices, now=now)
+    events: list[object] = [EscalationChanged(hop.id) for hop in hops]
+    events.append(OutboxQueued())
+    return events
+
+
+def _parent(nodes: dict[int, Node], from_ids: dict[int, int], matter: SendUp) -> int:
+    parent = nodes[from_ids[matter.topic.id]].parent_id
+    assert parent is not None  # only matters below the top move
+    return parent

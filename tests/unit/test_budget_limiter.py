@@ -1,0 +1,193 @@
+"""The sliding-window send budget (bot/ratelimit.py), with Telegram's numbers scaled down to
+fractions of a second so that a minute's behaviour shows in a moment. Each request goes
+through ``SendRateLimiter.process_request`` as python-telegram-bot sends it; the "Bot API"
+records when each call arrived, and the budget checker of the reliability suites reads those
+times."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+import bot.ratelimit as ratelimit
+from bot.ratelimit import SendRateLimiter, yield_to_other_sends
+from tests.auxil.budget import busiest
+
+GROUP, PRIVATE = -1001, 42
+
+
+class FakeApi:
+    """Records (method, chat, arrival time) of every call; may answer 429 first."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.calls: list[tuple[str, Any, float]] = []
+        self.refuse = refuse
+
+    async def call(self, endpoint: str, data: dict[str, Any]) -> bool:
+        self.calls.append((endpoint, data.get("chat_id"), asyncio.get_running_loop().time()))
+        if self.refuse:
+            self.refuse -= 1
+            raise RetryAfter(0)
+        await asyncio.sleep(0.001)  # a round trip
+        return True
+
+    def times(self, method: str | None = None) -> list[float]:
+        return [time for name, _, time in self.calls if method in (None, name)]
+
+    def order(self) -> list[str]:
+        return [name for name, _, _ in self.calls]
+
+
+def request(
+    limiter: BaseRateLimiter[Any], api: FakeApi, method: str, chat: Any = GROUP
+) -> Awaitable[Any]:
+    data = {"chat_id": chat} if chat is not None else {}
+    return limiter.process_request(api.call, (method, data), {}, method, data, None)
+
+
+@pytest.fixture
+def scaled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group: 5 sends per 0.3 s, coalesced edits filling it to 4 at most, 0.05 s apart;
+    a private chat: 2 per 0.1 s; the bot: 8 per 0.1 s."""
+    monkeypatch.setattr(ratelimit, "GROUP", (5, 0.3, 4, 0.05))
+    monkeypatch.setattr(ratelimit, "PRIVATE", (2, 0.1, 2, 0.0))
+    monkeypatch.setattr(ratelimit, "OVERALL", (8, 0.1, 6, 0.0))
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_a_group_never_gets_more_than_its_limit_in_any_window() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(16)))
+    assert len(api.calls) == 16  # every send went out: waiting, not dropping
+    assert busiest(api.times(), 0.3).count == 5
+
+
+async def test_a_leaky_bucket_lets_a_burst_through_where_the_window_does_not() -> None:
+    api = FakeApi()
+    bucket = AIORateLimiter(overall_max_rate=0, group_max_rate=5, group_time_period=0.3)
+    await asyncio.gather(*(request(bucket, api, "sendMessage") for _ in range(16)))
+    # 5 at once, then one every 0.06 s: about 10 within 0.3 s.
+    assert busiest(api.times(), 0.3).count > 5
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_all_chats_together_stay_within_the_overall_limit() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    chats = [GROUP - n for n in range(20)] + [PRIVATE + n for n in range(20)]
+    await asyncio.gather(*(request(limiter, api, "sendMessage", chat) for chat in chats))
+    assert len(api.calls) == 40
+    assert busiest(api.times(), 0.1).count == 8
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_a_private_chat_has_its_own_smaller_window() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    await asyncio.gather(*(request(limiter, api, "sendMessage", PRIVATE) for _ in range(6)))
+    assert busiest(api.times(), 0.1).count == 2
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_coalesced_edits_give_way_to_other_sends_in_the_chat() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+
+    async def refresh_loop() -> None:  # what handlers/coalesce.py marks its tasks with
+        yield_to_other_sends()
+        await asyncio.gather(*(request(limiter, api, "editMessageText") for _ in range(6)))
+
+    edits = asyncio.create_task(refresh_loop())
+    await asyncio.sleep(0.02)  # the edits are in: one went out, the others wait their turn
+    replies = [request(limiter, api, "sendMessage") for _ in range(5)]
+    await asyncio.gather(edits, *replies)
+    # The replies go at once (four places were free) or as soon as a place frees, ahead
+    # of the edits that were waiting longer.
+    assert api.order() == ["editMessageText"] + ["sendMessage"] * 5 + ["editMessageText"] * 5
+    assert busiest(api.times(), 0.3).count == 5
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_coalesced_edits_alone_are_spread_out_and_leave_room() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+
+    async def refresh_loop() -> None:
+        yield_to_other_sends()
+        await asyncio.gather(*(request(limiter, api, "editMessageText") for _ in range(8)))
+
+    await refresh_loop()
+    times = api.times()
+    assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.05
+    assert busiest(times, 0.3).count == 4  # one place of 5 always left for a reply
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_a_send_from_a_refresh_loop_and_an_edit_elsewhere_do_not_yield() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+
+    async def refresh_loop() -> None:
+        yield_to_other_sends()  # a ballot message posted by the loop is a send like any
+        await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(5)))
+
+    await asyncio.gather(refresh_loop(), request(limiter, api, "editMessageText"))
+    assert busiest(api.times(), 0.3).count == 5  # six went at the full rate, not three
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_reads_and_callback_answers_are_never_held_back() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(5)))
+    waiting = asyncio.create_task(request(limiter, api, "sendMessage"))
+    await asyncio.sleep(0)
+    assert limiter.waiting == 1  # the group's window is full
+    await asyncio.gather(
+        *(request(limiter, api, "getChatMember") for _ in range(50)),
+        *(request(limiter, api, "answerCallbackQuery", None) for _ in range(50)),
+        *(request(limiter, api, "deleteMessage") for _ in range(10)),
+    )
+    assert not waiting.done()  # the 110 went past the send still waiting
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert limiter.waiting == 0
+    assert api.order().count("sendMessage") == 5  # a cancelled send is never made
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_a_429_is_retried_after_retry_after_and_holds_the_chat_back() -> None:
+    api = FakeApi(refuse=1)
+    limiter = SendRateLimiter(max_retries=2)
+    first = asyncio.create_task(request(limiter, api, "sendMessage"))
+    await asyncio.sleep(0.005)
+    second = asyncio.create_task(request(limiter, api, "sendMessage"))
+    assert await first is True and await second is True
+    refused, retried, then = api.times()
+    assert retried - refused >= 0.1  # retry_after 0 s + 0.1 s
+    assert then >= retried  # the chat was held back meanwhile, not only the refused send
+    with pytest.raises(RetryAfter):
+        await request(SendRateLimiter(), FakeApi(refuse=1), "sendMessage")
+    api = FakeApi(refuse=1)
+    assert await request(SendRateLimiter(max_retries=1), api, "answerCallbackQuery", None)
+    assert len(api.calls) == 2
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_quiet_chats_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "OVERALL", (10_000, 0.1, 10_000, 0.0))
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    for batch in range(3):
+        chats = range(PRIVATE + 1000 * batch, PRIVATE + 1000 * batch + 1000)
+        await asyncio.gather(*(request(limiter, api, "sendMessage", chat) for chat in chats))
+        await asyncio.sleep(0.11)  # their windows empty
+    assert len(api.calls) == 3000
+    assert limiter.tracked_chats <= 2048
