@@ -30,10 +30,11 @@ from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.ext import BaseUpdateProcessor, ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.ordering import UpdateOrder
+from bot.transport import Call, WrappedRequest
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -195,40 +196,19 @@ class InboxProcessor(BaseUpdateProcessor):
         pass
 
 
-class InboxGate(BaseRequest):
+class InboxGate(WrappedRequest):
     """The ``getUpdates`` transport: no ``getUpdates`` (which confirms the updates before it)
     is sent until every update fetched so far is stored. Its first call puts the inbox in
     ``deferred`` mode; a webhook never calls it, so there ``put`` stores each update first."""
 
     def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._inbox = inbox
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def around(self, endpoint: str, call: Call) -> tuple[int, bytes]:
         self._inbox.deferred = True
         await self._inbox.stored()
-        return await self._inner.do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+        return await call()
 
 
 class PollingBot(ExtBot[Any]):

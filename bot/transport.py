@@ -39,6 +39,7 @@ import asyncio
 import json
 import logging
 import urllib.request
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -195,15 +196,16 @@ def _encode(request_data: RequestData | None) -> tuple[Any, dict[str, str] | Non
     return form, None
 
 
-class RetryingRequest(BaseRequest):
-    """Another transport's calls, retried through broken connections and 5xx answers, and
-    an edit that changed nothing taken for success (the module's docstring says why)."""
+Call = Callable[[], Awaitable[tuple[int, bytes]]]
 
-    __slots__ = ("_delays", "_inner")
 
-    def __init__(self, inner: BaseRequest, *, delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+class WrappedRequest(BaseRequest):
+    """Another transport, with something done around each of its calls (``around``)."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: BaseRequest) -> None:
         self._inner = inner
-        self._delays = delays
 
     @property
     def inner(self) -> BaseRequest:
@@ -229,19 +231,39 @@ class RetryingRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[-1]
+        def call() -> Awaitable[tuple[int, bytes]]:
+            return self._inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+
+        return await self.around(url.rsplit("/", 1)[-1], call)
+
+    async def around(self, endpoint: str, call: Call) -> tuple[int, bytes]:
+        """Make the call (``call()`` makes it again each time); the default just makes it."""
+        return await call()
+
+
+class RetryingRequest(WrappedRequest):
+    """Another transport's calls, retried through broken connections and 5xx answers, and
+    an edit that changed nothing taken for success (the module's docstring says why)."""
+
+    __slots__ = ("_delays",)
+
+    def __init__(self, inner: BaseRequest, *, delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+        super().__init__(inner)
+        self._delays = delays
+
+    async def around(self, endpoint: str, call: Call) -> tuple[int, bytes]:
         delays = () if endpoint.lower() == "getupdates" else self._delays
         for attempt in range(len(delays) + 1):
             try:
-                status, payload = await self._inner.do_request(
-                    url,
-                    method,
-                    request_data,
-                    read_timeout=read_timeout,
-                    write_timeout=write_timeout,
-                    connect_timeout=connect_timeout,
-                    pool_timeout=pool_timeout,
-                )
+                status, payload = await call()
             except TimedOut:
                 raise  # slow, not broken (or our own pool is full): never sent twice
             except NetworkError as error:

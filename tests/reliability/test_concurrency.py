@@ -53,19 +53,13 @@ APOLOGY = "抱歉，处理时出了问题"  # refusals.internal_error: what a us
 CLOSED = "已经结束"  # refusals.topics.closed
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bot(request: pytest.FixtureRequest) -> Harness:
-    harness: Harness = request.getfixturevalue("h" if request.param == "sqlite" else "h_pg")
-    return harness
-
-
 @pytest.fixture
-def traced(bot: Harness) -> Any:
+def traced(both: Harness) -> Any:
     """On SQLite: after the test, no write ran outside a BEGIN IMMEDIATE transaction."""
-    if "sqlite" not in bot.database_url:
+    if "sqlite" not in both.database_url:
         yield None
         return
-    with SqlTrace(bot.services.database) as trace:
+    with SqlTrace(both.services.database) as trace:
         yield trace
     trace.assert_writes_begin_immediate(at_least=100)
 
@@ -186,9 +180,9 @@ def recorded(h: Harness, press: Press) -> bool:
 
 
 async def test_presses_racing_close_extend_and_cancel(
-    bot: Harness, traced: Any, caplog: pytest.LogCaptureFixture
+    both: Harness, traced: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = bot
+    h = both
     residents = await grid_of_buildings(h)
     first, first_ballots = await grid_topic(h, "小区东门改造方案")
     second, second_ballots = await grid_topic(h, "增设电动车充电桩")
@@ -263,9 +257,9 @@ async def test_presses_racing_close_extend_and_cancel(
 
 
 async def test_deadlines_racing_extensions(
-    bot: Harness, traced: Any, caplog: pytest.LogCaptureFixture
+    both: Harness, traced: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = bot
+    h = both
     await community(h)
     numbers = [topic_id(await publish(h, f"议题{n} 期限=1h")) for n in range(4)]
     await h.settle()
@@ -327,9 +321,9 @@ def cards_of(h: Harness, chat: int, number: int) -> list[EmuMessage]:
 
 
 async def test_officers_and_the_sla_racing_on_escalated_matters(
-    bot: Harness, traced: Any, caplog: pytest.LogCaptureFixture
+    both: Harness, traced: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = bot
+    h = both
     await community(h)
     a, b, c = await tied_matters(h, ["东门设置快递柜", "楼道堆物清理", "更换单元门禁"])
     (card,) = cards_of(h, GRID_CHAT, a)

@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -34,24 +32,6 @@ from tests.auxil.world import (
     count,
     rows,
 )
-from tests.conftest import fresh_postgres_database
-from tests.e2e.conftest import running
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def both(
-    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[Harness]:
-    """The bot on SQLite, then on PostgreSQL (the test fails if it logged an error)."""
-    if request.param == "sqlite":
-        async with running(tmp_path, caplog) as harness:
-            yield harness
-    else:
-        async with (
-            fresh_postgres_database() as url,
-            running(tmp_path, caplog, database_url=url) as harness,
-        ):
-            yield harness
 
 
 def calls_into(h: Harness, chat: int, *, since: int = 0) -> list[ApiCall]:
