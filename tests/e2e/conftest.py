@@ -57,3 +57,10 @@ async def h_pg(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterato
         running(tmp_path, caplog, database_url=url) as harness,
     ):
         yield harness
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both(request: pytest.FixtureRequest) -> Harness:
+    """The same test on SQLite, then on PostgreSQL."""
+    harness: Harness = request.getfixturevalue("h" if request.param == "sqlite" else "h_pg")
+    return harness

@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.services.eligibility import secret_key
 from tests.auxil.harness import SUPERADMIN, Harness
@@ -40,7 +40,6 @@ from tests.auxil.world import (
     STAFF_CHAT,
     community,
 )
-from tests.security.support import sqlite_path
 
 LATECOMER = 8
 VOTERS = {  # user -> what identifies them in a text
@@ -121,17 +120,23 @@ def _pairings(where: str, text: str) -> list[str]:
     return leaks
 
 
-def _audit_leaks(database: sqlite3.Connection) -> list[str]:
+async def _sql(h: Harness, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query on the bot's own database, SQLite or PostgreSQL."""
+    async with h.services.database.transaction() as repos:
+        return [tuple(row) for row in await repos.connection.execute(text(statement), params)]
+
+
+async def _audit_leaks(h: Harness) -> list[str]:
     leaks = []
-    for actor, action, details in database.execute(
-        "SELECT actor_id, action, details FROM audit_log"
-    ):
-        text = json.dumps(json.loads(details), ensure_ascii=False)
-        names_voter = actor in VOTERS or any(
-            mark in text for marks in VOTERS.values() for mark in marks
+    for actor, action, details in await _sql(h, "SELECT actor_id, action, details FROM audit_log"):
+        found = json.dumps(
+            json.loads(details) if isinstance(details, str) else details, ensure_ascii=False
         )
-        if names_voter and (any(c in text for c in CHOICES) or re.search(r'"option": \d', text)):
-            leaks.append(f"audit {action} by {actor}: {text}")
+        names_voter = actor in VOTERS or any(
+            mark in found for marks in VOTERS.values() for mark in marks
+        )
+        if names_voter and (any(c in found for c in CHOICES) or re.search(r'"option": \d', found)):
+            leaks.append(f"audit {action} by {actor}: {found}")
     return leaks
 
 
@@ -144,8 +149,9 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 async def test_no_output_audit_row_or_log_line_pairs_a_voter_with_a_choice(
-    h: Harness, logs: pytest.LogCaptureFixture
+    both: Harness, logs: pytest.LogCaptureFixture
 ) -> None:
+    h = both
     people, homes = await _vote_and_close(h)
     await _ask_everything(h, [people, homes])
     for topic in (people, homes):
@@ -159,8 +165,7 @@ async def test_no_output_audit_row_or_log_line_pairs_a_voter_with_a_choice(
         line = record.getMessage() + (logs.handler.formatter or logging.Formatter()).format(record)
         leaks += _pairings(f"log {record.name}", line)
         assert not any(mark in line for mark in ("callback_data", "'data': 'v:")), line
-    database = sqlite3.connect(sqlite_path(h))
-    leaks += _audit_leaks(database)
+    leaks += await _audit_leaks(h)
     assert leaks == []
     # The things searched were there to be found: tallies, exports, the audit, the digest.
     texts = "\n".join(_texts(h).values())
@@ -168,47 +173,41 @@ async def test_no_output_audit_row_or_log_line_pairs_a_voter_with_a_choice(
     assert any(
         name.endswith(".csv") for name in (f.filename or "" for f in h.emu.world.files.values())
     )
-    assert database.execute(
-        "SELECT count(*) FROM audit_log WHERE action = 'ballot.offline'"
-    ).fetchone() == (1,)
-    database.close()
+    offline = "SELECT count(*) FROM audit_log WHERE action = 'ballot.offline'"
+    assert await _sql(h, offline) == [(1,)]
 
 
-async def test_the_database_links_a_voter_only_while_the_topic_is_open(h: Harness) -> None:
+async def test_the_database_links_a_voter_only_while_the_topic_is_open(both: Harness) -> None:
+    h = both
     people, homes = await _vote_and_close(h)
-    database = sqlite3.connect(sqlite_path(h))
 
-    def ballots(topic: int) -> list[tuple[Any, ...]]:
-        return database.execute(
+    async def ballots(topic: int) -> list[tuple[Any, ...]]:
+        return await _sql(
+            h,
             "SELECT voter_key, option, user_id, household_id, recorded_by, area, updated_at "
-            "FROM ballots WHERE topic_id = ? ORDER BY option",
-            (topic,),
-        ).fetchall()
+            "FROM ballots WHERE topic_id = :topic ORDER BY option",
+            topic=topic,
+        )
 
-    (salt,) = database.execute("SELECT ballot_salt FROM topics WHERE id = ?", (people,)).fetchone()
-    keys = {row[0]: row[1] for row in ballots(people)}
+    [(salt,)] = await _sql(h, "SELECT ballot_salt FROM topics WHERE id = :id", id=people)
+    keys = {row[0]: row[1] for row in await ballots(people)}
     # Open: the salt is in the database, and with it a voter's key can be recomputed.
     assert keys[secret_key(salt, f"u:{RESIDENT}")] == 2
-    assert all(row[2] is None and row[3] is None for row in ballots(people) + ballots(homes))
+    assert all(row[2] is None and row[3] is None for row in await ballots(people))
+    assert all(row[2] is None and row[3] is None for row in await ballots(homes))
 
     for topic in (people, homes):
         await h.say(BUILDING_CHAT, BUILDING_HEAD, f"/close {topic}")
     await h.settle()
-    closed = dict(database.execute("SELECT id, closed_at FROM topics").fetchall())
-    assert database.execute("SELECT ballot_salt FROM topics WHERE secret").fetchall() == [
-        (None,),
-        (None,),
-    ]
+    closed = dict(await _sql(h, "SELECT id, closed_at FROM topics"))
+    assert await _sql(h, "SELECT ballot_salt FROM topics WHERE secret") == [(None,), (None,)]
     for topic in (people, homes):
-        for _, _, user, household, recorder, area, at in ballots(topic):
+        for _, _, user, household, recorder, area, at in await ballots(topic):
             assert (user, household, recorder, area) == (None, None, None, None)
             assert at == closed[topic]  # no time of its own to match with anything else
-    assert database.execute("SELECT count(*) FROM inbox WHERE payload IS NOT NULL").fetchone() == (
-        0,
-    )
+    assert await _sql(h, "SELECT count(*) FROM inbox WHERE payload IS NOT NULL") == [(0,)]
     # The tallies survive the forgetting.
-    assert sorted(row[1] for row in ballots(people)) == [1, 2, 2]
-    database.close()
+    assert sorted(row[1] for row in await ballots(people)) == [1, 2, 2]
 
 
 async def test_help_says_what_a_secret_ballot_does_not_hide(h: Harness) -> None:
