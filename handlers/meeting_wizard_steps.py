@@ -6,8 +6,7 @@ nothing is stored until the officer presses "schedule".
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import ClassVar
@@ -17,8 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.meeting_syntax import MeetingDraft
 from bot.services.recurrence import Recurrence
 from bot.services.topic_syntax import Scope
-from handlers.callbacks import CallbackData
 from handlers.meeting_render import MeetingRenderer
+from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
 
 REMINDER_CHOICES = (
@@ -43,26 +42,20 @@ TEXT_STEPS = frozenset({Step.TITLE, Step.WHEN, Step.PLACE})
 
 
 @dataclass(frozen=True, slots=True)
-class MeetingWizardButton(CallbackData):
+class MeetingWizardButton(WizardPress):
     """x = cancel, s = skip, r = reminders (arg: choice), f = flag (arg: 0 scope, 1 holiday),
     n = next, p = schedule."""
 
     PREFIX: ClassVar[str] = "mz"
-    owner: int
-    serial: int
-    action: str
-    arg: int
 
 
 @dataclass(eq=False)
-class Wizard:
-    chat_id: int
-    owner: int
-    serial: int
-    locale: str
-    level: str
+class Wizard(WizardSession):
+    """One officer's unfinished meeting in one chat."""
+
+    TEXT_STEPS = TEXT_STEPS
+    PREVIEW = Step.PREVIEW
     step: Step = Step.TITLE
-    message_id: int = 0
     title: str = ""
     when_text: str = ""
     recurrence: Recurrence | None = None
@@ -70,11 +63,6 @@ class Wizard:
     reminders: tuple[timedelta, ...] = REMINDER_CHOICES[0]
     scope_all: bool = False
     holiday: bool = False
-    timer: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.chat_id, self.owner)
 
     def flags(self) -> list[int]:
         """The options offered: 0 (scope) above buildings, 1 (holiday shift) for a series."""

@@ -6,10 +6,8 @@ a restart drops unfinished wizards; nothing is stored until the officer presses 
 
 from __future__ import annotations
 
-import asyncio
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -18,6 +16,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue, lookup_form
+from bot.services.command_syntax import checked_title, clean
 from bot.services.errors import Refusal
 from bot.services.topic_syntax import (
     DEFAULT_OPTIONS,
@@ -33,7 +32,7 @@ from bot.services.topic_syntax import (
     TopicDraft,
     parse_topic,
 )
-from handlers.callbacks import CallbackData
+from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
 
 
@@ -98,27 +97,19 @@ DEFAULT_DEADLINE_TEXT = "3d"
 
 
 @dataclass(frozen=True, slots=True)
-class WizardButton(CallbackData):
-    """A press on a wizard message: whose wizard, which one, what it does, with what."""
+class WizardButton(WizardPress):
+    """A press on a topic wizard message."""
 
     PREFIX: ClassVar[str] = "tw"
-    owner: int
-    serial: int
-    action: str
-    arg: int
 
 
 @dataclass(eq=False)
-class Wizard:
-    """One officer's unfinished topic in one chat."""
+class Wizard(WizardSession):
+    """One officer's unfinished topic in one chat ("scope = all" is offered above buildings)."""
 
-    chat_id: int
-    owner: int
-    serial: int
-    locale: str
-    level: str  # the chat's node level: "scope = all" is offered above buildings only
+    TEXT_STEPS = TEXT_STEPS
+    PREVIEW = Step.PREVIEW
     step: Step = Step.TITLE
-    message_id: int = 0  # the message whose buttons are live
     title: str = ""
     description: str = ""
     category: str | None = None
@@ -129,11 +120,6 @@ class Wizard:
     household: bool = False
     hide: bool = False
     scope_all: bool = False
-    timer: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.chat_id, self.owner)
 
     @property
     def zh(self) -> bool:
@@ -207,24 +193,12 @@ def choose(wizard: Wizard, catalogue: Catalogue, action: Action, arg: int) -> bo
 # ---- what the officer types ------------------------------------------------------------
 
 
-def _clean(text: str) -> str:
-    """Without format (zero-width, bidi), surrogate and non-space control characters."""
-    return "".join(
-        ch for ch in text if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
-
-
 def check_title(text: str) -> str:
-    title = " ".join(_clean(text).split())
-    if not title:
-        raise Refusal("topic_wizard.empty_title")
-    if len(title) > MAX_TITLE:
-        raise Refusal("topic_wizard.title_too_long", length=len(title), limit=MAX_TITLE)
-    return title
+    return checked_title(text, MAX_TITLE, "topic_wizard")
 
 
 def check_description(text: str) -> str:
-    description = _clean(text).strip()
+    description = clean(text).strip()
     if len(description) > MAX_DESCRIPTION:
         raise Refusal(
             "topic_wizard.description_too_long", length=len(description), limit=MAX_DESCRIPTION
@@ -234,7 +208,7 @@ def check_description(text: str) -> str:
 
 def check_options(text: str) -> tuple[str, ...]:
     """2 to 10 different options of at most 40 characters, separated by , ， or 、."""
-    options = [" ".join(part.split()) for part in re.split(r"[,，、]", _clean(text))]
+    options = [" ".join(part.split()) for part in re.split(r"[,，、]", clean(text))]
     options = [option for option in options if option]
     if len(options) < MIN_OPTIONS:
         raise Refusal("topic_wizard.too_few_options", count=len(options), least=MIN_OPTIONS)
@@ -264,7 +238,7 @@ def resolve_deadline(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -
 
     The one-line parser reads a synthetic ``x 期限=<text>`` so both modes accept the same values.
     """
-    value = " ".join(_clean(text).split())
+    value = " ".join(clean(text).split())
     if not value or "=" in value or "＝" in value:
         raise Refusal("topic_wizard.bad_deadline", given=value[:40])
     key = "期限" if locale.startswith("zh") else "deadline"

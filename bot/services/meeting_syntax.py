@@ -3,7 +3,7 @@
 ``<when>`` is a local date-time (``2026-12-15 19:00``) or a recurrence with its time:
 ``每月15日 19:00`` / ``monthly 15 19:00``, ``每月第一个周三 19:00`` / ``monthly first-wed 19:00``,
 ``每周五 19:30`` / ``weekly fri 19:30``. The words after it, up to the first ``key=value``,
-are the title. Tokens are read as ``/topic`` reads them (``topic_syntax``'s tokenizer: quotes
+are the title. Tokens are read as ``/topic`` reads them (``command_syntax``'s tokenizer: quotes
 hold spaces, zero-width and control characters are dropped). ``parse_meeting`` returns a
 :class:`MeetingDraft` or raises :class:`Refusal` ``meeting_syntax.<name>``, nothing else.
 """
@@ -11,19 +11,29 @@ hold spaces, zero-width and control characters are dropped). ``parse_meeting`` r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.durations import DurationError, parse_duration
+from bot.services.command_syntax import (
+    Key,
+    KeyTable,
+    Pair,
+    Word,
+    checked_title,
+    choice,
+    clean,
+    plain,
+    split_line,
+    tokenize,
+    value_of,
+)
 from bot.services.errors import Refusal
 from bot.services.recurrence import Recurrence, Repeat
-from bot.services.topic_syntax import Scope, _clean, _Pair, _plain, _tokenize, _Word
-
-T = TypeVar("T")
+from bot.services.topic_syntax import Scope
 
 MAX_TITLE, MAX_NOTE, MAX_PLACE, MAX_LINK = 100, 1000, 100, 500
 MAX_REMINDERS, MAX_TOPICS = 5, 10
@@ -122,7 +132,7 @@ def _monthly(spec: str, locale: str) -> tuple[Repeat, int, int | None]:
 def _time(words: list[str], at: int, after: str) -> time:
     if at >= len(words):
         raise Refusal("meeting_syntax.missing_time", given=after)
-    text = _plain(words[at])
+    text = plain(words[at])
     match = _TIME.fullmatch(text)
     if match is None:
         key = "bad_time" if _LOOKS_LIKE_TIME.match(text) else "missing_time"
@@ -137,7 +147,7 @@ def read_when(words: list[str], locale: str) -> tuple[Recurrence, int]:
     """The recurrence at the start of ``words`` and how many words it took."""
     if not words:
         raise Refusal("meeting_syntax.missing_when")
-    first = _plain(words[0])
+    first = plain(words[0])
     dated = _DATE.fullmatch(first)
     if dated:
         year, month, day = (int(part) for part in dated.groups())
@@ -158,7 +168,7 @@ def read_when(words: list[str], locale: str) -> tuple[Recurrence, int]:
     if not spec:  # "每月 15日", "monthly 15"
         if len(words) < 2:
             raise Refusal("meeting_syntax.bad_when", given=words[0])
-        spec, used = _plain(words[1]), 2
+        spec, used = plain(words[1]), 2
     if weekly:
         day = _weekday(spec, locale)
         return Recurrence(Repeat.WEEKLY, _time(words, used, spec), day=day), used + 1
@@ -182,16 +192,11 @@ def check_when(recurrence: Recurrence, *, now: datetime, zone: ZoneInfo, given: 
 
 
 def check_title(text: str) -> str:
-    title = " ".join(_clean(text).split())
-    if not title:
-        raise Refusal("meeting_syntax.empty_title")
-    if len(title) > MAX_TITLE:
-        raise Refusal("meeting_syntax.title_too_long", length=len(title), limit=MAX_TITLE)
-    return title
+    return checked_title(text, MAX_TITLE, "meeting_syntax")
 
 
 def check_place(key: str, value: str) -> str:
-    place = " ".join(_clean(value).split())
+    place = " ".join(clean(value).split())
     if len(place) > MAX_PLACE:
         raise Refusal("meeting_syntax.place_too_long", length=len(place), limit=MAX_PLACE)
     return place
@@ -212,7 +217,7 @@ _NO_REMINDERS = frozenset({"无", "不提醒", "none", "no", "off"})
 
 def parse_reminders(key: str, value: str) -> tuple[timedelta, ...]:
     """``24h,1h`` -> (24h, 1h), longest first; ``无``/``none`` -> no reminders."""
-    if _plain(value) in _NO_REMINDERS:
+    if plain(value) in _NO_REMINDERS:
         return ()
     offsets: set[timedelta] = set()
     for part in re.split(r"[,，、]", value):
@@ -252,92 +257,40 @@ def _topics(key: str, value: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-def _words(refusal: str, words: Mapping[str, object]) -> Callable[[str, str], object]:
-    def parse(key: str, value: str) -> object:
-        try:
-            return words[_plain(value)]
-        except KeyError:
-            raise Refusal(f"meeting_syntax.{refusal}", key_name=key, given=value) from None
-
-    return parse
-
-
-_scope = _words(
-    "bad_scope", {"here": Scope.HERE, "本级": Scope.HERE, "all": Scope.ALL, "全部": Scope.ALL}
+_scope = choice(
+    "meeting_syntax.bad_scope",
+    {"here": Scope.HERE, "本级": Scope.HERE, "all": Scope.ALL, "全部": Scope.ALL},
 )
-_holiday = _words(
-    "bad_holiday",
+_holiday = choice(
+    "meeting_syntax.bad_holiday",
     dict.fromkeys(("yes", "y", "on", "true", "shift", "是", "顺延"), True)
     | dict.fromkeys(("no", "n", "off", "false", "否", "不顺延"), False),
 )
 
-
-@dataclass(frozen=True, slots=True)
-class _Key:
-    zh: str
-    en: str
-    parse: Callable[[str, str], object]
-
-
-_KEYS: dict[str, _Key] = {
-    "place": _Key("地点", "place", check_place),
-    "link": _Key("链接", "link", check_link),
-    "reminders": _Key("提醒", "remind", parse_reminders),
-    "topic_ids": _Key("议题", "topics", _topics),
-    "scope": _Key("范围", "scope", _scope),
-    "holiday_shift": _Key("节假日顺延", "holiday", _holiday),
-}
-_NAMES = {_plain(name): field for field, key in _KEYS.items() for name in (key.zh, key.en)}
+_KEYS: KeyTable[Callable[[str, str], object]] = KeyTable(
+    {
+        "place": Key("地点", "place", check_place),
+        "link": Key("链接", "link", check_link),
+        "reminders": Key("提醒", "remind", parse_reminders),
+        "topic_ids": Key("议题", "topics", _topics),
+        "scope": Key("范围", "scope", _scope),
+        "holiday_shift": Key("节假日顺延", "holiday", _holiday),
+    }
+)
 
 
-def _valid_keys(locale: str) -> str:
-    if locale.startswith("zh"):
-        return "、".join(key.zh for key in _KEYS.values())
-    return ", ".join(key.en for key in _KEYS.values())
-
-
-def _tokens(line: str) -> list[_Word | _Pair]:
-    try:
-        return _tokenize(_clean(line))
-    except Refusal as refusal:  # the tokenizer speaks of /topic; say it for /meeting
-        raise Refusal("meeting_syntax.unterminated_quote", **refusal.params) from None
-
-
-def _split(
-    tokens: list[_Word | _Pair], locale: str
-) -> tuple[list[str], dict[str, tuple[str, str]]]:
-    """The words before the first key, and ``{field: (key as written, value)}``."""
-    words: list[str] = []
-    given: dict[str, tuple[str, str]] = {}
-    for token in tokens:
-        if isinstance(token, _Word):
-            if given:
-                raise Refusal("meeting_syntax.stray_word", given=token.text)
-            words.append(token.text)
-            continue
-        if not token.key:
-            raise Refusal("meeting_syntax.missing_key", given="=" + token.value)
-        field = _NAMES.get(_plain(token.key))
-        if field is None:
-            raise Refusal(
-                "meeting_syntax.unknown_key", key_name=token.key, valid=_valid_keys(locale)
-            )
-        if field in given:
-            raise Refusal("meeting_syntax.duplicate_key", key_name=token.key)
-        if not token.value.strip():
-            raise Refusal("meeting_syntax.empty_value", key_name=token.key)
-        given[field] = (token.key, token.value)
-    return words, given
+def _tokens(line: str) -> list[Word | Pair]:
+    return tokenize(clean(line), "meeting_syntax")
 
 
 def parse_meeting(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> MeetingDraft:
     """Parse the text after ``/meeting``. Raises :class:`Refusal` ``meeting_syntax.*`` only."""
     first, _, rest = text.partition("\n")
-    words, given = _split(_tokens(first), locale)
+    words, given = split_line(_tokens(first), _KEYS, locale, "meeting_syntax")
     recurrence, used = read_when(words, locale)
     check_when(recurrence, now=now, zone=zone, given=" ".join(words[:used]))
     title = check_title(" ".join(words[used:]))
-    note = _clean(rest).strip()
+    note = clean(rest).strip()
     if len(note) > MAX_NOTE:
         raise Refusal("meeting_syntax.note_too_long", length=len(note), limit=MAX_NOTE)
     values = {field: _KEYS[field].parse(key, value) for field, (key, value) in given.items()}
@@ -345,25 +298,19 @@ def parse_meeting(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> M
         title=title,
         note=note,
         recurrence=recurrence,
-        place=_get(values, "place", str, "") or None,
-        link=_get(values, "link", str, "") or None,
-        reminders=_get(values, "reminders", tuple, DEFAULT_REMINDERS),
-        topic_ids=_get(values, "topic_ids", tuple, ()),
-        scope=_get(values, "scope", Scope, Scope.HERE),
-        holiday_shift=_get(values, "holiday_shift", bool, False),
+        place=value_of(values, "place", str, "") or None,
+        link=value_of(values, "link", str, "") or None,
+        reminders=value_of(values, "reminders", tuple, DEFAULT_REMINDERS),
+        topic_ids=value_of(values, "topic_ids", tuple, ()),
+        scope=value_of(values, "scope", Scope, Scope.HERE),
+        holiday_shift=value_of(values, "holiday_shift", bool, False),
     )
-
-
-def _get(values: dict[str, object], field: str, kind: type[T], default: T) -> T:
-    value = values.get(field, default)
-    assert isinstance(value, kind)
-    return value
 
 
 def parse_when_text(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> Recurrence:
     """A ``<when>`` typed on its own (the guided ``/meeting``): nothing may follow it."""
     tokens = _tokens(text)
-    words = [token.text for token in tokens if isinstance(token, _Word)]
+    words = [token.text for token in tokens if isinstance(token, Word)]
     if not words or len(words) != len(tokens):
         raise Refusal("meeting_syntax.bad_when", given=text.strip()[:40])
     recurrence, used = read_when(words, locale)
