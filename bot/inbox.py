@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 KEEP_HANDLED = timedelta(days=2)
 PRUNE_EVERY = 1000  # handled updates (and at start-up)
 MAX_RETRY_DELAY = 30.0
+MAX_IN_HAND = 500  # updates fetched and not yet handled, at most (memory: ~11 KB each)
 
 
 class Inbox:
@@ -61,6 +62,8 @@ class Inbox:
         self._storing: dict[int, asyncio.Task[bool]] = {}  # by id(update)
         self._unsettled: set[asyncio.Task[bool]] = set()
         self._handled = 0
+        self.in_hand = 0  # updates queued or being handled
+        self._progress = asyncio.Event()
 
     def open(self, database: Database, clock: Clock) -> None:
         self._db = database
@@ -127,6 +130,16 @@ class Inbox:
             except Exception:
                 log.exception("could not forget old inbox rows")
 
+    def finished(self) -> None:
+        self.in_hand -= 1
+        self._progress.set()
+
+    async def room(self) -> None:
+        """Wait until fewer than MAX_IN_HAND updates are queued or being handled."""
+        while self.in_hand >= MAX_IN_HAND:
+            self._progress.clear()
+            await self._progress.wait()
+
     async def replay(self, bot: Bot) -> int:
         """Queue the updates received but never handled (the last run stopped first)."""
         if self._db is None:
@@ -163,10 +176,12 @@ class InboxQueue(asyncio.Queue[object]):
                 log.info("update %s was received before: not handled again", item.update_id)
                 return
             self.received += 1
+        self._inbox.in_hand += 1
         await super().put(item)
 
     async def requeue(self, update: Update) -> None:
         """Queue an update that is in the inbox already."""
+        self._inbox.in_hand += 1
         await super().put(update)
 
 
@@ -179,6 +194,12 @@ class InboxProcessor(BaseUpdateProcessor):
         self._order = UpdateOrder()  # a chat's and a user's updates in turn (bot/ordering.py)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._process(update, coroutine)
+        finally:
+            self._inbox.finished()
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._order.turn(update):
             if isinstance(update, Update) and not await self._inbox.first_time(update):
                 log.info("update %s was received before: not handled again", update.update_id)
@@ -207,6 +228,7 @@ class InboxGate(WrappedRequest):
 
     async def around(self, endpoint: str, call: Call) -> tuple[int, bytes]:
         self._inbox.deferred = True
+        await self._inbox.room()  # fetch no more while many are in hand: Telegram keeps them
         await self._inbox.stored()
         return await call()
 

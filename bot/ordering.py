@@ -5,6 +5,12 @@ handled concurrently; but a chat's updates, and a user's, are still handled one 
 in the order they arrived: two presses by one voter count in the order they were made, and a
 message is handled after the one before it in its chat (which may have recorded its author).
 Updates of other chats and other people go on meanwhile.
+
+A button press waits for its presser's earlier updates only, not for its chat's: a reply
+that waits for the group's sending budget (20 a minute, bot/ratelimit.py) must not hold back
+the presses after it (Telegram gives up on a press not answered within about 15 s). Every
+press is a guarded change (a ballot keyed by voter, conditional transitions of cards and
+registrations), so presses of different people in one chat may run together.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ def order_keys(update: object) -> set[Hashable]:
     if not isinstance(update, Update):
         return {"other"}
     keys: set[Hashable] = set()
-    if update.effective_chat is not None:
+    if update.effective_chat is not None and update.callback_query is None:  # see above
         keys.add(("chat", update.effective_chat.id))
     if update.effective_user is not None:
         keys.add(("user", update.effective_user.id))

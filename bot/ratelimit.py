@@ -15,12 +15,16 @@ last ``period``:
 A send is counted from the moment its answer came back, and while in flight it holds its
 place, so Telegram, which sees it arrive earlier, never sees more than the limit in a window.
 
-**Coalesced edits yield.** A ballot message under a flood of presses is edited every 3 s,
-which alone is a group's whole budget. Edits made by a coalesced refresh (the caller marks its
-task with :func:`yield_to_other_sends`) may use only 12 of a group's 20 (20 of the overall
-25), and never while another send to that chat waits: a command's reply in a flooded group
-goes out at once, and a ballot under a flood is refreshed every 5 s instead of 3. Skipping an
-edit costs nothing: the next one shows the latest tally.
+**Coalesced edits give way.** A ballot message under a flood of presses would be edited every
+3 s (the tally interval), which alone is a group's whole budget. An edit made by a coalesced
+refresh (handlers/coalesce.py marks its tasks with :func:`yield_to_other_sends`) goes only
+when no other send to that chat waits, at least 5 s after the chat's previous such edit, and
+while fewer than 16 of the chat's 20 places are taken (for the whole bot: 20 of 25). So a
+ballot under a flood is refreshed every 5 s (12 a minute), at least 8 of a group's 20 a minute
+stay for everything else, 4 places are free for a reply at any moment, and a reply that must
+wait goes before every waiting edit. A late edit costs nothing: the refresh folds whatever
+came meanwhile into it. Edits made by handlers (a wizard's step, a card's buttons) and the
+first post of a ballot do not give way.
 
 Which methods count: every one that posts or changes a message in a chat (``SENDS``; a pin
 posts a service message in a group, so it counts). Reads, answers to button presses,
@@ -278,14 +282,14 @@ class SendRateLimiter(BaseRateLimiter[int]):
                     raise
                 attempt += 1
                 delay = self._retry_delay(endpoint, error)
-                if chat is None:
-                    await asyncio.sleep(delay)
-                else:
-                    chat.pause(delay)  # the retry waits in the chat's queue
+                if chat is not None:
+                    chat.pause(delay)  # the retry, and the chat's other sends, wait
             finally:
                 self._overall.release()
                 if chat is not None:
                     chat.release()
+            if chat is None:
+                await asyncio.sleep(delay)
 
     async def _unthrottled(
         self,
