@@ -25,6 +25,7 @@ from bot.services import Services
 from handlers.coalesce import CoalescedRefresh
 from handlers.refused import RefusedShows
 from handlers.topic_render import TopicRenderer, fingerprint
+from locales import Html
 from storage.records import TopicPost
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,23 @@ class LiveMessages(CoalescedRefresh):
         snap = await self._services.topics.snapshot(topic_id)
         if snap is None:
             return
-        level = await self._services.topics.level_of(snap.topic.node_id)
+        # The node's level is shown only for a topic posted to every building below.
+        level = (
+            await self._services.topics.level_of(snap.topic.node_id)
+            if snap.topic.scope == "all"
+            else None
+        )
         shown = True
+        # A topic posted to every building below shows the same message in most of its chats:
+        # rendered once per language and kind of post.
+        rendered: dict[tuple[str, bool], tuple[Html, InlineKeyboardMarkup | None, str]] = {}
         for post in snap.posts:
             locale = await self._services.people.chat_locale(post.chat_id)
-            text, markup = self._renderer.ballot(locale, snap, voting=post.voting, level=level)
-            digest = fingerprint(text, markup)
+            look = rendered.get((locale, post.voting))
+            if look is None:
+                text, markup = self._renderer.ballot(locale, snap, voting=post.voting, level=level)
+                look = rendered[(locale, post.voting)] = (text, markup, fingerprint(text, markup))
+            text, markup, digest = look
             if post.message_id is not None and digest == post.rendered_hash:
                 continue
             try:

@@ -1,15 +1,30 @@
 """Work done once per update before any handler: record who and where, pick the language.
 
 A redelivered update never gets here: the inbox (bot/inbox.py) lets each update id through once.
+
+Recording costs more than most handlers (two upserts, a read and a commit to wait for), and
+nearly every update repeats what the last one from the same person in the same chat said.
+So it is skipped when this process already wrote exactly these names, language code, chat
+type and title for this (user, chat), less than ``REFRESH`` ago, and the language read then is
+used (``storage/repositories/seen.py`` says why that language cannot be stale).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.services.people import SeenUser
 from handlers.context import AppContext
+from storage.repositories.seen import SeenEntry, seen_memo
+
+# How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
+# person keeps writing in the same chat. Nothing reads them to decide anything (they say
+# roughly when someone was last around), and a coarse ``last_seen`` tells less about when a
+# secret ballot was cast (see bot/services/closing.py).
+REFRESH = timedelta(minutes=10)
 
 
 async def know_the_update(update: Update, context: AppContext) -> None:
@@ -33,9 +48,20 @@ async def know_the_update(update: Update, context: AppContext) -> None:
     if seen is None and chat is None:
         context.locale = context.settings.locale
         return
-    context.locale = await context.services.people.seen(
+    services = context.services
+    now = context.bot_data.clock.now()
+    memo = seen_memo(services.database.engine.sync_engine)
+    key = (seen.user_id if seen else None, chat.id if chat else None)
+    facts = (seen, chat.type if chat else None, chat.title if chat else None)
+    known = memo.get(key)
+    if known is not None and known.facts == facts and now - known.written_at < REFRESH:
+        context.locale = known.locale
+        return
+    version = memo.version
+    context.locale = await services.people.seen(
         seen,
         chat.id if chat else None,
         chat.type if chat else None,
         chat.title if chat else None,
     )
+    memo.remember(key, SeenEntry(facts, now, context.locale), version=version)

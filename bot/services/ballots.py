@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.actors import Actor
-from bot.services.eligibility import MembershipProbe, household_voter, person_voter
+from bot.services.eligibility import (
+    MembershipProbe,
+    household_voter,
+    person_voter,
+    plain_person_key,
+)
 from bot.services.errors import Refusal
 from storage.records import Topic
 from storage.repositories import Repositories
+from storage.repositories.presses import read_press
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +63,18 @@ async def cast_ballot(
     probe: MembershipProbe,
     now: datetime,
 ) -> VoteReceipt:
-    """Check the press and upsert the voter's ballot, keyed by (topic, voter)."""
-    # Locked (shared) until the ballot commits: a close counts it or it finds the topic closed.
-    topic = await repos.topics.get_locked(topic_id, shared=True)
-    post = await repos.topics.post_in(topic_id, chat_id) if topic else None
-    if topic is None or post is None or not post.voting:
+    """Check the press and upsert the voter's ballot, keyed by (topic, voter).
+
+    One statement reads the topic (locked, shared, until the ballot commits: a close counts
+    it or it finds the topic closed), its post in this chat, the presser's cached membership
+    and their open per-person ballot; secret and household topics key the ballot otherwise
+    and read it on its own.
+    """
+    plain = plain_person_key(actor.user_id)
+    facts = await read_press(repos.connection, topic_id, chat_id, actor.user_id, plain)
+    if facts is None or not facts.post.voting:
         raise Refusal("topics.not_here")
+    topic, post = facts.topic, facts.post
     if not topic.is_open or topic.deadline <= now:
         raise Refusal("topics.closed", id=topic.id)
     if topic.is_opinion or not 0 <= option < len(topic.options):
@@ -70,9 +82,13 @@ async def cast_ballot(
     if topic.household:
         voter = await household_voter(repos, topic, post, actor.user_id)
     else:
-        voter = await person_voter(repos, topic, post, actor.user_id, probe, now)
-    previous = await repos.topics.ballot(topic.id, voter.key)
-    if previous is not None and previous.option == option and previous.channel == "button":
+        voter = await person_voter(repos, topic, post, actor.user_id, facts.member, probe, now)
+    if voter.key == plain:
+        previous = facts.previous
+    else:
+        found = await repos.topics.ballot(topic.id, voter.key)
+        previous = (found.option, found.channel) if found is not None else None
+    if previous == (option, "button"):
         return VoteReceipt(topic, topic.options[option], changed=False, unchanged=True)
     area = None
     if voter.household_id is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Chat
+from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
 from storage.upsert import upsert
 
@@ -51,6 +52,8 @@ class ChatRepository:
         await self._db.execute(
             update(chats).where(chats.c.chat_id == chat_id).values(locale=locale)
         )
+        # Once the row is ours (locked until commit): see storage/repositories/seen.py.
+        seen_memo(self._db.sync_engine).locale_written()
 
     async def set_bot_status(self, chat_id: int, status: str, now: datetime) -> None:
         await self._db.execute(
@@ -78,6 +81,7 @@ class ChatRepository:
             conflict=["chat_id"],
             update=["locale", "bot_status", "updated_at"],
         )
+        seen_memo(self._db.sync_engine).locale_written()  # the new id reads the old one's
         await self._db.execute(
             update(chats).where(chats.c.chat_id == old_chat_id).values(bot_status="migrated")
         )

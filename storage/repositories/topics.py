@@ -102,6 +102,15 @@ _OPINION_COUNTS_OF = (
     .where(opinions.c.topic_id.in_(bindparam("ids", expanding=True)))
     .group_by(opinions.c.topic_id, opinions.c.public)
 )
+# After every edit of a live ballot message.
+_SET_RENDERED = (
+    update(topic_posts)
+    .where(
+        topic_posts.c.topic_id == bindparam("b_topic_id"),
+        topic_posts.c.chat_id == bindparam("b_chat_id"),
+    )
+    .values(rendered_hash=bindparam("b_hash"))
+)
 # Closing many topics sets each one's outcome in one executemany.
 _SET_OUTCOME = (
     update(topics).where(topics.c.id == bindparam("b_id")).values(outcome=bindparam("b_outcome"))
@@ -266,11 +275,8 @@ class TopicRepository:
         )
 
     async def set_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
-        await self._db.execute(
-            update(topic_posts)
-            .where(topic_posts.c.topic_id == topic_id, topic_posts.c.chat_id == chat_id)
-            .values(rendered_hash=rendered_hash)
-        )
+        params = {"b_topic_id": topic_id, "b_chat_id": chat_id, "b_hash": rendered_hash}
+        await self._db.execute(_SET_RENDERED, params)
 
     async def move_posts(self, old_chat_id: int, new_chat_id: int) -> None:
         await self._db.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import User
+from storage.repositories.seen import seen_memo
 from storage.tables import users
 from storage.upsert import upsert
 
@@ -73,6 +74,8 @@ class UserRepository:
         await self._db.execute(
             update(users).where(users.c.user_id == user_id).values(locale=locale)
         )
+        # Once the row is ours (locked until commit): see storage/repositories/seen.py.
+        seen_memo(self._db.sync_engine).locale_written()
 
     async def mark_started(self, user_id: int) -> None:
         await self._db.execute(update(users).where(users.c.user_id == user_id).values(started=True))

@@ -1,0 +1,80 @@
+"""What a button press reads, in one statement (bot/services/ballots.py).
+
+The topic (locked as by ``TopicRepository.get_locked(shared=True)``), its post in the chat,
+the presser's cached membership of the chat and their ballot under a given key: one statement
+instead of four. Each statement costs far more in SQLAlchemy than in the database, and on
+PostgreSQL each is a round trip (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Topic, TopicPost
+from storage.repositories.topics import _topic
+from storage.tables import ballots, chat_members, topic_posts, topics
+
+# Built once (see storage/upsert.py for why). ``FOR SHARE OF topics``: PostgreSQL cannot lock
+# the nullable side of an outer join, and only the topic needs the lock (a close waits for the
+# ballot and counts it, or the ballot waits for the close and finds the topic closed).
+_PRESS = (
+    select(
+        topics,
+        topic_posts.c.node_id.label("p_node_id"),
+        topic_posts.c.message_id.label("p_message_id"),
+        topic_posts.c.voting.label("p_voting"),
+        topic_posts.c.members.label("p_members"),
+        topic_posts.c.rendered_hash.label("p_rendered_hash"),
+        chat_members.c.member.label("m_member"),
+        ballots.c.option.label("b_option"),
+        ballots.c.channel.label("b_channel"),
+    )
+    .join(
+        topic_posts,
+        (topic_posts.c.topic_id == topics.c.id) & (topic_posts.c.chat_id == bindparam("chat_id")),
+    )
+    .outerjoin(
+        chat_members,
+        (chat_members.c.chat_id == bindparam("chat_id"))
+        & (chat_members.c.user_id == bindparam("user_id")),
+    )
+    .outerjoin(
+        ballots,
+        (ballots.c.topic_id == topics.c.id) & (ballots.c.voter_key == bindparam("key")),
+    )
+    .where(topics.c.id == bindparam("topic_id"))
+    .with_for_update(read=True, of=topics)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PressFacts:
+    topic: Topic
+    post: TopicPost
+    member: bool | None  # the cached membership (None: never checked)
+    previous: tuple[int, str] | None  # (option, channel) of the ballot under the key given
+
+
+async def read_press(
+    connection: AsyncConnection, topic_id: int, chat_id: int, user_id: int, voter_key: str
+) -> PressFacts | None:
+    """None when the topic does not exist or is not posted in the chat."""
+    params = {"topic_id": topic_id, "chat_id": chat_id, "user_id": user_id, "key": voter_key}
+    row = (await connection.execute(_PRESS, params)).first()
+    if row is None:
+        return None
+    post = TopicPost(
+        topic_id=topic_id,
+        chat_id=chat_id,
+        node_id=row.p_node_id,
+        message_id=row.p_message_id,
+        voting=row.p_voting,
+        members=row.p_members,
+        rendered_hash=row.p_rendered_hash,
+    )
+    member = None if row.m_member is None else bool(row.m_member)
+    previous = None if row.b_option is None else (int(row.b_option), str(row.b_channel))
+    return PressFacts(_topic(row), post, member, previous)
