@@ -2,7 +2,7 @@
 
 A redelivered update never gets here: the inbox (bot/inbox.py) lets each update id through once.
 
-Recording costs more than most handlers (two upserts, a read and a commit to wait for), and
+Recording costs more than most handlers (two upserts and a commit to wait for), and
 nearly every update repeats what the last one from the same person in the same chat said.
 So it is skipped when this process already wrote exactly these names, language code, chat
 type and title for this (user, chat), less than ``REFRESH`` ago, and the language read then is
@@ -58,6 +58,21 @@ async def know_the_update(update: Update, context: AppContext) -> None:
         context.locale = known.locale
         return
     version = memo.version
+    # A group answers in its own language: someone new in a group this process recorded
+    # lately, as it is, needs only their own row written.
+    group = chat is not None and chat.type != "private"
+    group_key = (None, chat.id if chat else None)
+    group_facts = (None, facts[1], facts[2])
+    recorded = memo.get(group_key) if group else None
+    if (
+        recorded is not None
+        and recorded.facts == group_facts
+        and now - recorded.written_at < REFRESH
+    ):
+        await services.people.seen(seen, None, None, None)
+        context.locale = recorded.locale
+        memo.remember(key, SeenEntry(facts, now, context.locale), version=version)
+        return
     context.locale = await services.people.seen(
         seen,
         chat.id if chat else None,
@@ -65,3 +80,5 @@ async def know_the_update(update: Update, context: AppContext) -> None:
         chat.title if chat else None,
     )
     memo.remember(key, SeenEntry(facts, now, context.locale), version=version)
+    if group:
+        memo.remember(group_key, SeenEntry(group_facts, now, context.locale), version=version)

@@ -22,15 +22,19 @@ def _statement(
     table: Table,
     conflict: tuple[str, ...],
     update: tuple[str, ...] | None,
+    returning: str | None = None,
 ) -> Any:
-    """``update``: columns to overwrite on conflict; None: do nothing on conflict."""
+    """``update``: columns to overwrite on conflict; None: do nothing on conflict.
+    ``returning``: a column of the row as it is afterwards, inserted or updated."""
     statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     if update:
-        return statement.on_conflict_do_update(
+        upserting = statement.on_conflict_do_update(
             index_elements=list(conflict),
             set_={name: statement.excluded[name] for name in update},
         )
-    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+    else:
+        upserting = statement.on_conflict_do_nothing(index_elements=list(conflict))
+    return upserting.returning(table.c[returning]) if returning else upserting
 
 
 async def upsert(
@@ -43,6 +47,24 @@ async def upsert(
 ) -> None:
     """Insert ``values``; on a conflict over ``conflict`` columns, overwrite ``update`` ones."""
     await upsert_many(connection, table, [values], conflict=conflict, update=update)
+
+
+async def upsert_returning(
+    connection: AsyncConnection,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: str,
+) -> Any:
+    """:func:`upsert`, returning one column of the row as it is afterwards (one statement,
+    where an upsert and then a read would be two)."""
+    assert update, "with DO NOTHING a conflicting row returns nothing"
+    statement = _statement(
+        connection.dialect.name, table, tuple(conflict), tuple(update), returning
+    )
+    return (await connection.execute(statement, dict(values))).scalar_one()
 
 
 async def upsert_many(

@@ -52,8 +52,10 @@ class PeopleService:
         now = self._clock.now()
 
         async def unit(repos: Repositories) -> str:
+            # Each upsert returns the language chosen (/lang): no read after the writes.
+            user_locale = None
             if user is not None:
-                await repos.users.seen(
+                user_locale = await repos.users.seen(
                     user_id=user.user_id,
                     first_name=user.first_name,
                     last_name=user.last_name,
@@ -62,18 +64,17 @@ class PeopleService:
                     now=now,
                 )
             if chat_id is None or chat_type is None:
-                known = await repos.users.get(user.user_id) if user else None
-                return (known.locale if known else None) or self.default_locale
-            await repos.chats.seen(chat_id=chat_id, type=chat_type, title=title, now=now)
+                return user_locale or self.default_locale
+            chat_locale = await repos.chats.seen(
+                chat_id=chat_id, type=chat_type, title=title, now=now
+            )
             if chat_type == "private" and user is not None:
-                known = await repos.users.get(user.user_id)
                 return (
-                    (known.locale if known else None)
+                    user_locale
                     or locale_from_language_code(user.language_code)
                     or self.default_locale
                 )
-            chat = await repos.chats.get(chat_id)
-            return (chat.locale if chat else None) or self.default_locale
+            return chat_locale or self.default_locale
 
         return await self._db.batched(unit)
 

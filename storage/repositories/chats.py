@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Chat
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
-from storage.upsert import upsert
+from storage.upsert import upsert, upsert_returning
 
 
 def _chat(row: Any) -> Chat:
@@ -35,14 +35,19 @@ class ChatRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def seen(self, *, chat_id: int, type: str, title: str | None, now: datetime) -> None:
-        await upsert(
+    async def seen(
+        self, *, chat_id: int, type: str, title: str | None, now: datetime
+    ) -> str | None:
+        """Record the chat as seen now; returns the language chosen for it, if any."""
+        locale: str | None = await upsert_returning(
             self._db,
             chats,
             {"chat_id": chat_id, "type": type, "title": title, "updated_at": now},
             conflict=["chat_id"],
             update=["type", "title", "updated_at"],
+            returning="locale",
         )
+        return locale
 
     async def get(self, chat_id: int) -> Chat | None:
         row = (await self._db.execute(_CHAT, {"chat_id": chat_id})).first()

@@ -1,8 +1,8 @@
 """What this process last wrote about the users and chats it sees, per database.
 
-Every update names its sender and chat, and recording them (``users``/``chats`` upserts) and
-reading the language to answer in cost three statements and a commit to wait for: more than
-the ballot a press casts. When nothing changed since this process last wrote them, the
+Every update names its sender and chat, and recording them (``users``/``chats`` upserts, each
+returning the language chosen) costs two statements and a commit to wait for: about what the
+ballot a press casts costs. When nothing changed since this process last wrote them, the
 middleware (``handlers/middleware.py``) skips all of it and answers in the language it read
 then; this memo holds those last writes.
 
@@ -11,7 +11,7 @@ write one: once their statement has run (the row is theirs until they commit), t
 :meth:`SeenMemo.locale_written`, which forgets every remembered language and moves
 ``version`` on. A language is remembered only by a caller that saw ``version`` unchanged from
 before its transaction began until after it committed, and whose transaction wrote the row
-before reading it. So a reader either ran before the change took the row (it then sees
+before reading it (the upsert reads the language it wrote, ``RETURNING``). So a reader either ran before the change took the row (it then sees
 ``version`` move before it can remember, or its memory is forgotten), or it began after, and
 its own write of the row waited for the change to commit (PostgreSQL; on SQLite transactions
 run one at a time), so it read the new language.

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import User
 from storage.repositories.seen import seen_memo
 from storage.tables import users
-from storage.upsert import upsert
+from storage.upsert import upsert_returning
 
 
 def _user(row: Any) -> User:
@@ -42,8 +42,9 @@ class UserRepository:
         username: str | None,
         language_code: str | None,
         now: datetime,
-    ) -> None:
-        await upsert(
+    ) -> str | None:
+        """Record the user as seen now; returns the language they chose (``/lang``), if any."""
+        locale: str | None = await upsert_returning(
             self._db,
             users,
             {
@@ -58,7 +59,9 @@ class UserRepository:
             },
             conflict=["user_id"],
             update=["first_name", "last_name", "username", "language_code", "last_seen"],
+            returning="locale",
         )
+        return locale
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._db.execute(_USER, {"user_id": user_id})).first()
