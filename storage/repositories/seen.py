@@ -11,10 +11,11 @@ write one: once their statement has run (the row is theirs until they commit), t
 :meth:`SeenMemo.locale_written`, which forgets every remembered language and moves
 ``version`` on. A language is remembered only by a caller that saw ``version`` unchanged from
 before its transaction began until after it committed, and whose transaction wrote the row
-before reading it (the upsert reads the language it wrote, ``RETURNING``). So a reader either ran before the change took the row (it then sees
-``version`` move before it can remember, or its memory is forgotten), or it began after, and
-its own write of the row waited for the change to commit (PostgreSQL; on SQLite transactions
-run one at a time), so it read the new language.
+before reading it (the upsert returns the language from the row it wrote, ``RETURNING``). So
+a reader either ran before the change took the row (it then sees ``version`` move before it
+can remember, or its memory is forgotten), or it began after, and its own write of the row
+waited for the change to commit (PostgreSQL; on SQLite transactions run one at a time), so
+it read the new language.
 """
 
 from __future__ import annotations
