@@ -1,6 +1,9 @@
 """The world of the permission matrix, built once through the bot, then restored from a copy
 after every case that changed it.
 
+The world is built on SQLite or on PostgreSQL (the matrix runs on each); only taking and
+restoring the snapshot differs between the two.
+
 Two communities. 幸福社区 (A): grids A1 (buildings A1a, A1b) and A2 (building A2a). 和谐社区 (C):
 grid C1 (building C1a). One user per role, each holding it at one node of A; a resident of
 A1a; the Telegram administrator of every group (no role); a super-admin. Every bound chat
@@ -16,10 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bot.services.permissions import Rank
+from storage.tables import metadata
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.world import code_in
-from tests.security.support import sqlite_path
+from tests.security.support import execute, sqlite_path, store
 
 SA, SC = -1001001, -1002001  # community staff groups
 GA1, GA2, GC1 = -1001011, -1001012, -1002011
@@ -154,42 +160,93 @@ SHOWN = ("text", "caption", "entities", "reply_markup", "edit_date", "deleted")
 @dataclass
 class MatrixWorld:
     h: Harness
-    snapshot: Path
+    snapshot: Path  # SQLite: a copy of the file; PostgreSQL: a schema in the same database
     code: str = ""
     objects: dict[int, Objects] = field(default_factory=dict)
     shown: dict[tuple[int, int], tuple[Any, ...]] = field(default_factory=dict)
     restores: int = 0
 
-    def take_snapshot(self) -> None:
-        source = sqlite3.connect(sqlite_path(self.h))
-        target = sqlite3.connect(self.snapshot)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+    async def take_snapshot(self) -> None:
+        if store(self.h) == "sqlite":
+            _sqlite_copy(sqlite_path(self.h), self.snapshot)
+        else:
+            await _postgres_snapshot(self.h)
         self.shown = {
             (chat, message_id): tuple(getattr(message, name) for name in SHOWN)
             for chat, messages in self.h.emu.world.messages.items()
             for message_id, message in messages.items()
         }
 
-    def restore(self) -> None:
+    async def restore(self) -> None:
         """Put the database back as it was when the world was built (the bot keeps running:
-        SQLite's backup API writes the pages in one transaction), and the messages as Telegram
-        showed them then."""
+        it is written in one transaction), and the messages as Telegram showed them then."""
         for (chat, message_id), shown in self.shown.items():
             message = self.h.emu.world.messages[chat][message_id]
             for name, value in zip(SHOWN, shown, strict=True):
                 setattr(message, name, value)
-        source = sqlite3.connect(self.snapshot)
-        target = sqlite3.connect(sqlite_path(self.h), timeout=10)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        if store(self.h) == "sqlite":
+            _sqlite_copy(self.snapshot, sqlite_path(self.h))  # the backup API: one transaction
+        else:
+            await execute(self.h, text(f"SELECT {SNAPSHOT}.restore()"))
         self.restores += 1
+
+
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path, timeout=10)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+SNAPSHOT = "matrix_snapshot"
+# The bot's heartbeat renews its lease row all along: not part of the world, left as it is.
+NOT_RESTORED = frozenset({"instance_lease"})
+
+
+async def _postgres_snapshot(h: Harness) -> None:
+    """Copy every table into a schema of its own, and write a function that puts the rows back
+    in one transaction: those added since deleted (children first), those deleted or changed
+    put back (parents first), the id sequences reset. Only rows that differ are written, so a
+    restore costs little (a whole-row text comparison finds them, JSON columns included)."""
+    tables = [t for t in metadata.sorted_tables if t.name not in NOT_RESTORED]
+    await execute(h, text(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"))
+    await execute(h, text(f"CREATE SCHEMA {SNAPSHOT}"))
+    body = []
+    for table in tables:
+        name, copy = f'"{table.name}"', f'{SNAPSHOT}."{table.name}"'
+        await execute(h, text(f"CREATE TABLE {copy} AS TABLE {name}"))
+        key = ", ".join(f'"{column.name}"' for column in table.primary_key.columns)
+        body.insert(0, f"DELETE FROM {name} WHERE ({key}) NOT IN (SELECT {key} FROM {copy});")
+        changes = ", ".join(
+            f'"{column.name}" = EXCLUDED."{column.name}"'
+            for column in table.columns
+            if not column.primary_key
+        )
+        body.append(
+            f"INSERT INTO {name} SELECT * FROM {copy} s WHERE s::text NOT IN (SELECT l::text "
+            f"FROM {name} l) ON CONFLICT ({key}) "
+            + (f"DO UPDATE SET {changes};" if changes else "DO NOTHING;")
+        )
+    for table in tables:
+        column = table.autoincrement_column
+        if column is None:
+            continue
+        found = await execute(
+            h, text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+        )
+        sequence = found[0][0]
+        value, called = (await execute(h, text(f"SELECT last_value, is_called FROM {sequence}")))[0]
+        body.append(f"PERFORM setval('{sequence}', {value}, {called});")
+    await execute(
+        h,
+        text(
+            f"CREATE FUNCTION {SNAPSHOT}.restore() RETURNS void LANGUAGE plpgsql AS "
+            f"$$ BEGIN {' '.join(body)} END $$"
+        ),
+    )
 
 
 def _users(h: Harness) -> list[int]:
@@ -251,11 +308,11 @@ async def build(h: Harness, tmp: Path) -> MatrixWorld:
             world.objects[chat].escalated = world.objects[child].escalated
             world.objects[chat].resolved = world.objects[child].resolved
     await h.pass_time(timedelta(hours=2))  # the one-off meeting has been held: minutes
-    _read_ids(world)
+    await _read_ids(world)
     for chat, found in world.objects.items():  # a "cancel which?" question waits in each
         await h.say(chat, SU, f"/cancelmeeting {found.series}")
     await h.settle()
-    world.take_snapshot()
+    await world.take_snapshot()
     return world
 
 
@@ -284,34 +341,35 @@ async def _objects(h: Harness, chat: int) -> Objects:
     return found
 
 
-def _read_ids(world: MatrixWorld) -> None:
-    database = sqlite3.connect(sqlite_path(world.h))
-    try:
-        for chat, found in world.objects.items():
-            node = database.execute(
-                "SELECT node_id FROM chat_bindings WHERE chat_id = ?", (chat,)
-            ).fetchone()[0]
-            meetings = database.execute(
+async def _one(h: Harness, sql: str, **parameters: Any) -> Any:
+    rows = await execute(h, text(sql), parameters)
+    return rows[0] if rows else None
+
+
+async def _read_ids(world: MatrixWorld) -> None:
+    h = world.h
+    for chat, found in world.objects.items():
+        node = (await _one(h, "SELECT node_id FROM chat_bindings WHERE chat_id = :c", c=chat))[0]
+        meetings = await execute(
+            h,
+            text(
                 "SELECT m.id, m.repeat, o.id FROM meetings m JOIN meeting_occurrences o ON "
-                "o.meeting_id = m.id WHERE m.node_id = ? ORDER BY m.id",
-                (node,),
-            ).fetchall()
-            found.held = meetings[0][0]
-            found.meeting, _, found.occurrence = meetings[1]
-            found.series, _, found.series_occurrence = meetings[2]
-            found.proposal = database.execute(
-                "SELECT id FROM proposals WHERE chat_id = ?", (chat,)
-            ).fetchone()[0]
-            pending = database.execute(
-                "SELECT id FROM registrations WHERE node_id = ? AND status = 'pending'", (node,)
-            ).fetchone()
-            found.registration = pending[0] if pending else 0
-            card = database.execute(
-                "SELECT id FROM escalations WHERE card_chat_id = ? AND state = 'open'", (chat,)
-            ).fetchone()
-            found.card = card[0] if card else 0
-    finally:
-        database.close()
+                "o.meeting_id = m.id WHERE m.node_id = :node ORDER BY m.id, o.id"
+            ),
+            {"node": node},
+        )
+        found.held = meetings[0][0]
+        found.meeting, _, found.occurrence = meetings[1]
+        found.series, _, found.series_occurrence = meetings[2]
+        found.proposal = (await _one(h, "SELECT id FROM proposals WHERE chat_id = :c", c=chat))[0]
+        pending = await _one(
+            h, "SELECT id FROM registrations WHERE node_id = :n AND status = 'pending'", n=node
+        )
+        found.registration = pending[0] if pending else 0
+        card = await _one(
+            h, "SELECT id FROM escalations WHERE card_chat_id = :c AND state = 'open'", c=chat
+        )
+        found.card = card[0] if card else 0
 
 
 def button_message(h: Harness, chat: int, data: str) -> int | None:

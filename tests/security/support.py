@@ -1,12 +1,14 @@
 """What the security suites share: a database fingerprint, a refusal recorder, waiting for an
-update to be handled, and the checks every hostile input must pass."""
+update to be handled, and the checks every hostile input must pass.
+
+The database is read through the bot's own :class:`storage.database.Database`, with SQL that
+SQLite and PostgreSQL both accept, so the same checks run on either store."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Select, Table, Text, cast, inspect, literal, null, select, text, union_all
 
 from bot.emulator import ApiCall
 from bot.services.errors import Refusal
 from handlers import common, meeting_wizard, topic_wizard
 from locales import Html
+from storage.tables import metadata
 from tests.auxil.harness import Harness
 
 # Tables (or columns) that change without anyone's command: the inbox, the lease, what the
@@ -37,8 +41,8 @@ VOLATILE_COLUMNS = {
 # Rows the middleware adds for every new user and chat are not a command's doing; their
 # language is (``/lang``).
 ROW_FILTERS = {
-    "users": "WHERE locale IS NOT NULL OR started",
-    "chats": "WHERE locale IS NOT NULL",
+    "users": "locale IS NOT NULL OR started",
+    "chats": "locale IS NOT NULL",
 }
 
 # Bot API methods whose failure means the bot said something Telegram would refuse.
@@ -54,6 +58,8 @@ SENDING = frozenset(
     }
 )
 
+Rows = Counter[tuple[str | None, ...]]  # a table's rows, each value as text
+
 
 def sqlite_path(h: Harness) -> Path:
     prefix = "sqlite+aiosqlite:///"
@@ -61,45 +67,93 @@ def sqlite_path(h: Harness) -> Path:
     return Path(h.database_url.removeprefix(prefix))
 
 
+def store(h: Harness) -> str:
+    """``sqlite`` or ``postgresql``: the store the bot runs on."""
+    return h.services.database.dialect
+
+
+async def execute(h: Harness, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
+    """Run one statement in a transaction of the bot's database (its own engine, pool and
+    settings, on either store); the rows it returned, if any."""
+    async with h.services.database.transaction() as repos:
+        result = await repos.connection.execute(statement, parameters or {})
+        return result.all() if result.returns_rows else []
+
+
+async def read(h: Harness, query: Any, parameters: dict[str, Any] | None = None) -> Any:
+    """The rows of one query on the bot's database. On PostgreSQL without BEGIN and COMMIT
+    around it (autocommit: one round trip instead of three; the tests read after every update)."""
+    database = h.services.database
+    async with database.connection() as connection:
+        if database.dialect == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return (await connection.execute(query, parameters or {})).all()
+
+
+def _kept(table: Table) -> list[str]:
+    volatile = VOLATILE_COLUMNS.get(table.name, set())
+    return [column.name for column in table.columns if column.name not in volatile]
+
+
+def _watched() -> dict[str, list[str]]:
+    """The tables (and columns) commands may change, from the schema the bot is built on."""
+    return {
+        table.name: _kept(table)
+        for table in metadata.sorted_tables
+        if table.name not in VOLATILE_TABLES
+    }
+
+
+def _union(watched: dict[str, list[str]]) -> Any:
+    """One query for every watched row: ``(table, value, value, ...)``, each value cast to
+    text (NULL stays NULL) and padded to the widest table. Text compares equal across two
+    readings of the same store whatever the column's type (JSON, times, booleans, numbers)."""
+    width = max(len(columns) for columns in watched.values())
+    parts: list[Select[Any]] = []
+    for name, columns in watched.items():
+        table = metadata.tables[name]
+        values = [cast(table.c[column], Text) for column in columns]
+        values += [cast(null(), Text)] * (width - len(columns))
+        labelled = [value.label(f"c{index}") for index, value in enumerate(values)]
+        part = select(literal(name, Text).label("t"), *labelled).select_from(table)
+        if name in ROW_FILTERS:
+            part = part.where(text(ROW_FILTERS[name]))
+        parts.append(part)
+    return union_all(*parts)
+
+
 class Fingerprint:
-    """Every row the bot's commands may change, read with a plain sqlite3 connection."""
+    """Every row the bot's commands may change, read in one query through the bot's database.
 
-    def __init__(self, path: Path) -> None:
-        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    Tables and columns come from ``storage.tables.metadata``; :meth:`check_schema` makes sure
+    the database holds no table the metadata does not know (it would go unwatched).
+    """
 
-    def close(self) -> None:
-        self.connection.close()
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.watched = _watched()
+        self.query = _union(self.watched)
 
-    def tables(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
-        cursor = self.connection.cursor()
-        names = [
-            row[0]
-            for row in cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        state: dict[str, tuple[tuple[Any, ...], ...]] = {}
-        for name in names:
-            if name in VOLATILE_TABLES or name.startswith("sqlite_"):
-                continue
-            info = cursor.execute("SELECT name FROM pragma_table_info(?)", (name,))
-            columns = [row[0] for row in info]
-            kept = [c for c in columns if c not in VOLATILE_COLUMNS.get(name, set())]
-            quoted = ", ".join(f'"{c}"' for c in kept)  # names from the schema itself
-            where = ROW_FILTERS.get(name, "")
-            rows = cursor.execute(f'SELECT {quoted} FROM "{name}" {where}').fetchall()
-            state[name] = tuple(sorted(rows, key=repr))
-        return state
+    async def check_schema(self) -> None:
+        async with self.h.services.database.connection() as connection:
+            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        unknown = set(names) - set(metadata.tables) - VOLATILE_TABLES
+        assert unknown == set(), f"tables the fingerprint would not watch: {sorted(unknown)}"
 
-    def digest(self) -> str:
-        return hashlib.sha256(repr(sorted(self.tables().items())).encode()).hexdigest()
+    async def tables(self) -> dict[str, Rows]:
+        """Each watched table's rows, as a multiset (the order rows come in means nothing)."""
+        found: dict[str, Rows] = {name: Counter() for name in self.watched}
+        for name, *values in await read(self.h, self.query):
+            found[name][tuple(values[: len(self.watched[name])])] += 1
+        return found
 
-    def diff(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def diff(self, before: dict[str, Rows], after: dict[str, Rows]) -> dict[str, Any]:
         changed = {}
         for name in sorted(set(before) | set(after)):
-            old, new = set(before.get(name, ())), set(after.get(name, ()))
+            old, new = before.get(name, Counter()), after.get(name, Counter())
             if old != new:
                 changed[name] = {
+                    "columns": self.watched.get(name, []),
                     "gone": sorted(old - new, key=repr),
                     "new": sorted(new - old, key=repr),
                 }
@@ -138,22 +192,16 @@ def last_update_id(h: Harness) -> int:
 
 async def handled(h: Harness, update_id: int, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     """Wait until the bot has run every handler of this update (the inbox marks it)."""
-    path = sqlite_path(h)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        while True:
-            row = connection.execute(
-                "SELECT handled_at FROM inbox WHERE update_id = ?", (update_id,)
-            ).fetchone()
-            if row is not None and row[0] is not None:
-                return
-            if loop.time() > deadline:
-                raise TimeoutError(f"update {update_id} not handled within {timeout}s")
-            await asyncio.sleep(0.005)
-    finally:
-        connection.close()
+    query = text("SELECT handled_at FROM inbox WHERE update_id = :update_id")
+    while True:
+        rows = await read(h, query, {"update_id": update_id})
+        if rows and rows[0][0] is not None:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"update {update_id} not handled within {timeout}s")
+        await asyncio.sleep(0.002)
 
 
 def failed_sends(calls: list[ApiCall]) -> list[str]:

@@ -7,6 +7,8 @@ For each one: the bot answers (unless the command was addressed to another bot),
 fails (an ERROR log fails the test), Telegram accepts everything the bot sends (the emulator
 refuses bad HTML, over-long text and bad buttons as Telegram does), a refused command changes
 no row, and no half-created state appears (see ``fuzz_world.check_invariants``).
+
+Each property runs on SQLite and, with fewer examples, on PostgreSQL (``on_each_store``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,19 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers import COMMAND_CALLBACKS
 from tests.auxil.harness import Harness
 from tests.auxil.world import BUILDING_CHAT, BUILDING_HEAD, GRID_WORKER, RESIDENT
-from tests.security.fuzz_world import FUZZ, PRIVATE_USERS, WRITERS, FuzzWorld, attempt, build
+from tests.security.fuzz_world import (
+    PRIVATE_USERS,
+    WRITERS,
+    FuzzWorld,
+    attempt,
+    build,
+    on_each_store,
+)
 
 COMMANDS = sorted({*COMMAND_CALLBACKS, "export"})
 
@@ -114,20 +122,12 @@ where = st.one_of(
 
 
 @pytest.fixture
-async def world(h: Harness, caplog: pytest.LogCaptureFixture) -> AsyncIterator[FuzzWorld]:
+async def world(both: Harness, caplog: pytest.LogCaptureFixture) -> AsyncIterator[FuzzWorld]:
     with ExitStack() as stack:
-        yield await build(h, caplog, stack)
+        yield await build(both, caplog, stack)
 
 
-@FUZZ
-@given(
-    command=st.sampled_from(COMMANDS),
-    suffix=suffix,
-    args=arguments,
-    place=where,
-    newline=st.booleans(),
-)
-async def test_hostile_command_lines_are_answered_safely(
+async def _hostile_command_lines(
     world: FuzzWorld,
     command: str,
     suffix: str,
@@ -151,11 +151,19 @@ async def test_hostile_command_lines_are_answered_safely(
         assert outcome.answered, f"no answer to {text[:200]!r} from {user} in {chat}"
 
 
-@FUZZ
-@given(args=arguments, newline=st.booleans())
-async def test_hostile_topics_and_meetings_by_an_officer(
-    world: FuzzWorld, args: str, newline: bool
-) -> None:
+(
+    test_hostile_command_lines_are_answered_safely,
+    test_hostile_command_lines_are_answered_safely_on_postgresql,
+) = on_each_store(
+    command=st.sampled_from(COMMANDS),
+    suffix=suffix,
+    args=arguments,
+    place=where,
+    newline=st.booleans(),
+)(_hostile_command_lines)
+
+
+async def _hostile_topics_and_meetings(world: FuzzWorld, args: str, newline: bool) -> None:
     """The officer's /topic and /meeting parse the most syntax: fuzz them as the one who may
     use them, so the parsers (not only the permission check) meet the input."""
     separator = "\n" if newline else " "
@@ -171,3 +179,9 @@ async def test_hostile_topics_and_meetings_by_an_officer(
             ),
         )
         assert outcome.answered, f"no answer to {text[:200]!r}"
+
+
+(
+    test_hostile_topics_and_meetings_by_an_officer,
+    test_hostile_topics_and_meetings_by_an_officer_on_postgresql,
+) = on_each_store(args=arguments, newline=st.booleans())(_hostile_topics_and_meetings)

@@ -6,6 +6,8 @@
 - Updates with optional fields missing (no sender, no text, no message on a callback, no
   data, an anonymous admin, a sticker, an edited command...), built from real updates:
   nothing fails, and nothing is answered that should not be.
+
+Each property runs on SQLite and, with fewer examples, on PostgreSQL (``on_each_store``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.emulator import CallbackRecord
@@ -30,7 +31,7 @@ from tests.auxil.world import (
     RESIDENT,
     STAFF,
 )
-from tests.security.fuzz_world import FUZZ, FuzzWorld, attempt, build
+from tests.security.fuzz_world import FuzzWorld, attempt, build, on_each_store
 
 PREFIXES = ["v", "rg", "pp", "e", "rt", "ma", "mw", "mc", "tw", "mz", "x", ""]
 field_value = st.one_of(
@@ -47,16 +48,12 @@ pressers = st.sampled_from([RESIDENT, NEIGHBOUR, BUILDING_HEAD, GRID_WORKER, STA
 
 
 @pytest.fixture
-async def world(h: Harness, caplog: pytest.LogCaptureFixture) -> AsyncIterator[FuzzWorld]:
+async def world(both: Harness, caplog: pytest.LogCaptureFixture) -> AsyncIterator[FuzzWorld]:
     with ExitStack() as stack:
-        yield await build(h, caplog, stack)
+        yield await build(both, caplog, stack)
 
 
-@FUZZ
-@given(data=st.data(), callback=callback_data, user=pressers)
-async def test_forged_button_presses_are_answered_and_change_nothing_when_refused(
-    world: FuzzWorld, data: st.DataObject, callback: str, user: int
-) -> None:
+async def _forged_presses(world: FuzzWorld, data: st.DataObject, callback: str, user: int) -> None:
     h = world.h
     message = data.draw(st.sampled_from(world.with_buttons()), label="message")
     queries: list[str] = []
@@ -74,6 +71,12 @@ async def test_forged_button_presses_are_answered_and_change_nothing_when_refuse
         if call.params.get("callback_query_id") == queries[0]
     ]
     assert len(answers) == 1, f"the press {callback!r} was answered {len(answers)} times"
+
+
+(
+    test_forged_button_presses_are_answered_and_change_nothing_when_refused,
+    test_forged_button_presses_are_answered_and_change_nothing_when_refused_on_postgresql,
+) = on_each_store(data=st.data(), callback=callback_data, user=pressers)(_forged_presses)
 
 
 def _command_message(h: Harness, text: str) -> dict[str, Any]:
@@ -145,14 +148,7 @@ def _drop(update: dict[str, Any], path: tuple[str, ...]) -> None:
     node.pop(path[-1], None)
 
 
-@FUZZ
-@given(
-    kind=st.sampled_from(["message", "edited_message", "callback_query"]),
-    dropped=st.lists(st.integers(min_value=0, max_value=5), max_size=3, unique=True),
-    extra=st.integers(min_value=0, max_value=6),
-    line=st.sampled_from(LINES),
-)
-async def test_updates_with_missing_fields_fail_nothing(
+async def _missing_fields(
     world: FuzzWorld, kind: str, dropped: list[int], extra: int, line: str
 ) -> None:
     h = world.h
@@ -189,3 +185,14 @@ async def test_updates_with_missing_fields_fail_nothing(
         assert h.emu.world.callbacks[body["id"]].answer is not None, "a press went unanswered"
     elif kind == "edited_message" or "from" not in body:
         assert outcome.answered == [], f"answered {kind} without a sender or edited: {body}"
+
+
+(
+    test_updates_with_missing_fields_fail_nothing,
+    test_updates_with_missing_fields_fail_nothing_on_postgresql,
+) = on_each_store(
+    kind=st.sampled_from(["message", "edited_message", "callback_query"]),
+    dropped=st.lists(st.integers(min_value=0, max_value=5), max_size=3, unique=True),
+    extra=st.integers(min_value=0, max_value=6),
+    line=st.sampled_from(LINES),
+)(_missing_fields)

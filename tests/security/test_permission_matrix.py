@@ -9,12 +9,16 @@ where they change something); every other one must be refused with a reason, ans
 change nothing (the whole database is compared, audit log included). After an allowed case
 that changed something the database is restored from the snapshot taken when the world was
 built, so every case starts from the same world.
+
+The world is built twice, once on SQLite and once on PostgreSQL (a fresh database), and every
+case runs on both.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +29,7 @@ from bot.services.permissions import Rank
 from handlers import COMMAND_CALLBACKS
 from handlers.command_menu import COMMANDS
 from tests.auxil.harness import Harness
+from tests.conftest import fresh_postgres_database
 from tests.security import matrix_world as w
 from tests.security.support import (
     Fingerprint,
@@ -34,7 +39,6 @@ from tests.security.support import (
     last_update_id,
     recording_refusals,
     sent_to,
-    sqlite_path,
 )
 
 B, G, C, P, U = "building", "grid", "community", "private", "unbound"
@@ -147,23 +151,29 @@ class _Keep(logging.Handler):
         self.into.append(record)
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def matrix(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matrix]:
+@pytest_asyncio.fixture(loop_scope="module", scope="module", params=["sqlite", "postgresql"])
+async def matrix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Matrix]:
     tmp = tmp_path_factory.mktemp("matrix")
     records: list[logging.LogRecord] = []
     keep = _Keep(records)
     logging.getLogger().addHandler(keep)
-    h = Harness(tmp)
-    await h.start()
     try:
-        world = await w.build(h, tmp)
-        with recording_refusals() as refusals:
-            fingerprint = Fingerprint(sqlite_path(h))
-            pristine = fingerprint.tables()
+        async with AsyncExitStack() as stack:
+            url = None
+            if request.param == "postgresql":
+                url = await stack.enter_async_context(fresh_postgres_database())
+            h = Harness(tmp, database_url=url)
+            await h.start()
+            stack.push_async_callback(h.stop)
+            world = await w.build(h, tmp)
+            refusals = stack.enter_context(recording_refusals())
+            fingerprint = Fingerprint(h)
+            await fingerprint.check_schema()
+            pristine = await fingerprint.tables()
             yield Matrix(world, fingerprint, refusals.keys, records, pristine, pristine)
-            fingerprint.close()
     finally:
-        await h.stop()
         logging.getLogger().removeHandler(keep)
     assert errors_logged_in(records, 0) == [], "the bot logged errors while the matrix ran"
 
@@ -232,7 +242,7 @@ async def _run(m: Matrix, name: str, rule: Rule, user: int, place: str, chat: in
     await h.app.bot_data.runtime.settle()
     made = h.emu.calls[calls:]
     refused = m.refusals[refused_before:]
-    m.now = m.fingerprint.tables()
+    m.now = await m.fingerprint.tables()
     changed = m.fingerprint.diff(before, m.now)
     answer = h.emu.world.callbacks[query].answer if message_id is not None else None
     answered = bool(sent_to(made, chat)) if message_id is None else answer is not None
@@ -257,7 +267,7 @@ async def _run(m: Matrix, name: str, rule: Rule, user: int, place: str, chat: in
         if changed:
             problems.append(f"refused but changed {sorted(changed)}")
     if changed:
-        world.restore()
+        await world.restore()
         m.now = m.pristine
     verdict = "allowed" if permitted and kind not in rule.state else "refused"
     return f"{name} by {user} in {place} ({verdict}): {'; '.join(problems)}" if problems else None
