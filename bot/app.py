@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -53,6 +54,7 @@ def build_application(
     rate_limiter: BaseRateLimiter[Any] | None = None,
     migrate_on_start: bool = True,
     tally_interval: float = 3.0,
+    tune_gc: bool = False,
     request: BaseRequest | None = None,
 ) -> YishiApplication:
     """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``."""
@@ -86,6 +88,8 @@ def build_application(
         await inbox.replay(application.bot)
         if isinstance(the_clock, FileClock):
             the_clock.start_watching(services.timers.run_due)
+        if tune_gc:
+            tune_garbage_collector()
 
     async def post_shutdown(application: YishiApplication) -> None:
         if isinstance(the_clock, FileClock):
@@ -129,6 +133,16 @@ def build_application(
     application.bot_data.configure(settings, the_clock, translator)
     register_handlers(application)
     return application
+
+
+def tune_garbage_collector() -> None:
+    """For a long-running bot (``yishi run``): what start-up built lives as long as the
+    process, so move it out of the collector's sight (``gc.freeze``), and collect the young
+    generation less often. The full collections that walked the start-up heap (~100 MB) were
+    the tail of press latency: over HTTP, p99 went from 1.37x to about 1.1x the bare bot's
+    (docs/PERFORMANCE.md). Not for tests: a frozen object is never collected."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 async def start_polling(application: YishiApplication, *, poll_timeout: int = 10) -> None:

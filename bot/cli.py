@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)
         return EXIT_USAGE
     try:
-        application = build_application(settings, clock=_test_clock())
+        application = build_application(settings, clock=_test_clock(), tune_gc=True)
     except CatalogueError as error:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
