@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -41,21 +40,10 @@ async def bench_database(kind: str, folder: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         return
-    from sqlalchemy import text
+    from tests.auxil.scratch import scratch_database  # the tests' own, shared
 
-    from storage.database import Database
-
-    name = f"yishi_bench_{secrets.token_hex(5)}"
-    admin = Database(POSTGRES_URL)
-    autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with autocommit.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with autocommit.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.close()
+    async with scratch_database(POSTGRES_URL, prefix="yishi_bench") as url:
+        yield url
 
 
 # Processes -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from storage import migrate
 from storage.database import Database
+from tests.auxil.scratch import scratch_database
 
 POSTGRES_URL = os.environ.get(
     "YISHI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -97,14 +98,5 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for a whole application; dropped afterwards."""
     await require_postgres()
-    name = f"yishi_e2e_{secrets.token_hex(6)}"
-    admin = Database(POSTGRES_URL)
-    autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with autocommit.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with autocommit.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.close()
+    async with scratch_database(POSTGRES_URL, prefix="yishi_e2e") as url:
+        yield url
