@@ -35,7 +35,9 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.ordering import UpdateOrder
 from bot.transport import Call, WrappedRequest
+from storage.batched_write import BatchedWrite
 from storage.database import Database
+from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ class Inbox:
         self.processor = InboxProcessor(self, concurrent_updates)
         self._db: Database | None = None
         self._clock: Clock = SystemClock()
+        # The updates stored, and those marked handled, meanwhile: one statement each.
+        self._receiving: BatchedWrite[tuple[int, str], bool] | None = None
+        self._marking: BatchedWrite[int, None] | None = None
         # While polling, an update is stored concurrently with those fetched with it (one
         # group commit for the whole getUpdates batch): the next getUpdates waits for all of
         # them (InboxGate) and an update is handled only once stored (InboxProcessor).
@@ -68,6 +73,21 @@ class Inbox:
     def open(self, database: Database, clock: Clock) -> None:
         self._db = database
         self._clock = clock
+        self._receiving = BatchedWrite(database, self._store)
+        self._marking = BatchedWrite(database, self._mark_handled)
+
+    async def _store(self, repos: Repositories, updates: Sequence[tuple[int, str]]) -> list[bool]:
+        new = await repos.inbox.receive_many(updates, self._clock.now())
+        first = [update_id in new for update_id, _ in updates]
+        seen: set[int] = set()
+        for index, (update_id, _) in enumerate(updates):  # twice at once: the first is new
+            first[index] = first[index] and update_id not in seen
+            seen.add(update_id)
+        return first
+
+    async def _mark_handled(self, repos: Repositories, update_ids: Sequence[int]) -> list[None]:
+        await repos.inbox.handled_many(update_ids, self._clock.now())
+        return [None] * len(update_ids)
 
     def close(self) -> None:
         self._db = None
@@ -79,13 +99,10 @@ class Inbox:
         letting an update be confirmed unstored.
         """
         payload = update.to_json()
-        now = self._clock.now()
         delay = 0.5
-        while (database := self._db) is not None:
-            try:
-                return await database.batched(  # commits with concurrent units
-                    lambda repos: repos.inbox.receive(update.update_id, payload, now)
-                )
+        while self._db is not None and (receiving := self._receiving) is not None:
+            try:  # one statement, one commit, with the rest of its getUpdates batch
+                return await receiving.submit((update.update_id, payload))
             except Exception:
                 log.exception(
                     "could not store update %s in the inbox; trying again in %.1f s",
@@ -114,11 +131,10 @@ class Inbox:
         return True if task is None else await task
 
     async def handled(self, update_id: int) -> None:
-        if self._db is None:
+        if self._db is None or self._marking is None:
             return
         try:
-            now = self._clock.now()
-            await self._db.batched(lambda repos: repos.inbox.handled(update_id, now))
+            await self._marking.submit(update_id)
         except Exception:  # it stays unhandled and is handled again after a restart
             log.exception("could not mark update %s handled", update_id)
         self._handled += 1

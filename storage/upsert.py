@@ -22,10 +22,10 @@ def _statement(
     table: Table,
     conflict: tuple[str, ...],
     update: tuple[str, ...] | None,
-    returning: str | None = None,
+    returning: tuple[str, ...] = (),
 ) -> Any:
     """``update``: columns to overwrite on conflict; None: do nothing on conflict.
-    ``returning``: a column of the row as it is afterwards, inserted or updated."""
+    ``returning``: columns of the row as it is afterwards, inserted or updated."""
     statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     if update:
         upserting = statement.on_conflict_do_update(
@@ -34,7 +34,7 @@ def _statement(
         )
     else:
         upserting = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    return upserting.returning(table.c[returning]) if returning else upserting
+    return upserting.returning(*(table.c[name] for name in returning)) if returning else upserting
 
 
 async def upsert(
@@ -62,9 +62,29 @@ async def upsert_returning(
     where an upsert and then a read would be two)."""
     assert update, "with DO NOTHING a conflicting row returns nothing"
     statement = _statement(
-        connection.dialect.name, table, tuple(conflict), tuple(update), returning
+        connection.dialect.name, table, tuple(conflict), tuple(update), (returning,)
     )
     return (await connection.execute(statement, dict(values))).scalar_one()
+
+
+async def upsert_many_returning(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+) -> list[Any]:
+    """:func:`upsert_many`, returning ``returning`` columns of each row as it is afterwards
+    (in no particular order: return the key too). No two rows may share a key."""
+    assert update, "with DO NOTHING a conflicting row returns nothing"
+    if not rows:
+        return []
+    statement = _statement(
+        connection.dialect.name, table, tuple(conflict), tuple(update), tuple(returning)
+    )
+    return list(await connection.execute(statement, [dict(row) for row in rows]))
 
 
 async def upsert_many(
@@ -82,6 +102,23 @@ async def upsert_many(
     await connection.execute(
         statement, [dict(row) for row in rows] if len(rows) > 1 else dict(rows[0])
     )
+
+
+async def insert_ignore_returning(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str],
+    returning: str,
+) -> set[Any]:
+    """Insert the rows that do not conflict over ``conflict`` columns, in one statement;
+    the ``returning`` column of those inserted."""
+    if not rows:
+        return set()
+    statement = _statement(connection.dialect.name, table, tuple(conflict), None, (returning,))
+    result = await connection.execute(statement, [dict(row) for row in rows])
+    return set(result.scalars())
 
 
 async def insert_ignore(

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import InboxUpdate
 from storage.tables import inbox
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore_returning
+
+# One statement for any number of ids (an expanding IN), built once.
+_MARK_HANDLED = (
+    update(inbox)
+    .where(
+        inbox.c.update_id.in_(bindparam("ids", expanding=True)),
+        inbox.c.handled_at.is_(None),
+    )
+    .values(handled_at=bindparam("now"), payload=None)
+)
 
 
 class InboxRepository:
@@ -18,11 +29,19 @@ class InboxRepository:
 
     async def receive(self, update_id: int, payload: str, now: datetime) -> bool:
         """Store a fetched update; False if it was received before (a redelivery)."""
-        return await insert_ignore(
+        return update_id in await self.receive_many([(update_id, payload)], now)
+
+    async def receive_many(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        """Store fetched updates (id, JSON) in one statement; the ids not received before."""
+        return await insert_ignore_returning(
             self._db,
             inbox,
-            {"update_id": update_id, "payload": payload, "received_at": now},
+            [
+                {"update_id": update_id, "payload": payload, "received_at": now}
+                for update_id, payload in updates
+            ],
             conflict=["update_id"],
+            returning="update_id",
         )
 
     async def unhandled(self) -> list[InboxUpdate]:
@@ -36,11 +55,11 @@ class InboxRepository:
 
     async def handled(self, update_id: int, now: datetime) -> None:
         """Mark the update handled and forget what it said; its id stays."""
-        await self._db.execute(
-            update(inbox)
-            .where(inbox.c.update_id == update_id, inbox.c.handled_at.is_(None))
-            .values(handled_at=now, payload=None)
-        )
+        await self.handled_many([update_id], now)
+
+    async def handled_many(self, update_ids: Sequence[int], now: datetime) -> None:
+        """:meth:`handled` for several updates, in one statement."""
+        await self._db.execute(_MARK_HANDLED, {"ids": list(update_ids), "now": now})
 
     async def prune(self, handled_before: datetime) -> int:
         """Forget updates handled before then (Telegram redelivers for 24 hours at most)."""
