@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Chat
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
-from storage.upsert import upsert, upsert_returning
+from storage.upsert import upsert, upsert_many_returning, upsert_returning
 
 
 def _chat(row: Any) -> Chat:
@@ -48,6 +49,25 @@ class ChatRepository:
             returning="locale",
         )
         return locale
+
+    async def seen_many(
+        self, sightings: Sequence[tuple[int, str, str | None]], now: datetime
+    ) -> dict[int, str | None]:
+        """:meth:`seen` for several chats (id, type, title) in one statement (the last
+        sighting of each counts); the language chosen for each, by chat id."""
+        latest = {chat_id: (type_, title) for chat_id, type_, title in sightings}
+        rows = await upsert_many_returning(
+            self._db,
+            chats,
+            [
+                {"chat_id": chat_id, "type": type_, "title": title, "updated_at": now}
+                for chat_id, (type_, title) in sorted(latest.items())
+            ],
+            conflict=["chat_id"],
+            update=["type", "title", "updated_at"],
+            returning=["chat_id", "locale"],
+        )
+        return {row.chat_id: row.locale for row in rows}
 
     async def get(self, chat_id: int) -> Chat | None:
         row = (await self._db.execute(_CHAT, {"chat_id": chat_id})).first()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import User
+from storage.records import SeenUser, User
 from storage.repositories.seen import seen_memo
 from storage.tables import users
-from storage.upsert import upsert_returning
+from storage.upsert import upsert_many_returning, upsert_returning
+
+_SEEN_UPDATES = ["first_name", "last_name", "username", "language_code", "last_seen"]
 
 
 def _user(row: Any) -> User:
@@ -58,10 +61,36 @@ class UserRepository:
                 "started": False,
             },
             conflict=["user_id"],
-            update=["first_name", "last_name", "username", "language_code", "last_seen"],
+            update=_SEEN_UPDATES,
             returning="locale",
         )
         return locale
+
+    async def seen_many(self, people: Sequence[SeenUser], now: datetime) -> dict[int, str | None]:
+        """:meth:`seen` for several users in one statement (the last sighting of each
+        counts); the language each chose, by user id."""
+        latest = {person.user_id: person for person in people}
+        rows = await upsert_many_returning(
+            self._db,
+            users,
+            [
+                {
+                    "user_id": person.user_id,
+                    "first_name": person.first_name[:255],
+                    "last_name": person.last_name[:255] if person.last_name else None,
+                    "username": person.username,
+                    "language_code": person.language_code,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "started": False,
+                }
+                for _, person in sorted(latest.items())  # one lock order for every writer
+            ],
+            conflict=["user_id"],
+            update=_SEEN_UPDATES,
+            returning=["user_id", "locale"],
+        )
+        return {row.user_id: row.locale for row in rows}
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._db.execute(_USER, {"user_id": user_id})).first()
