@@ -14,6 +14,11 @@ can be run again: see below) and keep to its own rows' logic, as a transaction o
   only undoes itself.
 * If the transaction itself fails (the commit, a lost connection), each unit is run again in a
   transaction of its own, so one bad unit cannot take its neighbours down with it.
+
+A unit that stops before writing anything (a vote that must ask Telegram about a membership
+first) returns a :class:`WroteNothing`: its caller is answered as soon as it ran, without
+waiting for the rest of the batch and the commit, as there is nothing to make durable. Run
+again (above), it changes nothing and its second result is dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ class _Pending(Generic[T]):
     future: asyncio.Future[T]
     result: Any = None
     error: BaseException | None = None
+
+
+class WroteNothing:
+    """A unit's result (or its base class) saying the unit wrote nothing: see above."""
 
 
 class _UnitFailed(Exception):
@@ -127,6 +136,8 @@ class GroupCommit:
                 except Exception as error:
                     pending.error = error
                     raise _UnitFailed(pending) from error
+                if isinstance(pending.result, WroteNothing):
+                    self._settle(pending)  # nothing to wait for
 
     async def _one_by_one(self, batch: list[_Pending[Any]]) -> None:
         for pending in batch:

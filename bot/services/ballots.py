@@ -17,6 +17,7 @@ from bot.services.eligibility import (
     plain_person_key,
 )
 from bot.services.errors import Refusal
+from storage.group_commit import WroteNothing
 from storage.records import Topic
 from storage.repositories import Repositories
 from storage.repositories.presses import read_press
@@ -30,8 +31,11 @@ class VoteReceipt:
     unchanged: bool
 
 
-class AskFirst(Exception):
-    """A vote needs Telegram's word on a membership first (asked outside the transaction)."""
+class AskFirst(Exception, WroteNothing):
+    """A vote needs Telegram's word on a membership first (asked outside the transaction).
+
+    Raised before anything is written, and returned by the unit: its caller goes on at once,
+    not after the commit of the transaction it ran in."""
 
     def __init__(self, chat_id: int, user_id: int) -> None:
         super().__init__(chat_id, user_id)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 import storage.database
 from storage.database import Database
-from storage.group_commit import GroupCommit
+from storage.group_commit import GroupCommit, WroteNothing
 from storage.repositories import Repositories
 from storage.tables import users
 from tests.conftest import open_sqlite
@@ -186,3 +186,29 @@ async def test_the_same_writers_in_deferred_transactions_fail(
     results = await asyncio.to_thread(_two_writers, url)
     failures = [result for result in results if isinstance(result, BaseException)]
     assert failures and all("database is locked" in str(error) for error in failures), results
+
+
+async def test_a_unit_that_wrote_nothing_is_answered_before_the_commit(
+    database: Database,
+) -> None:
+    class Nothing(WroteNothing):
+        pass
+
+    release = asyncio.Event()
+
+    async def reads_only(repos: Repositories) -> Nothing:
+        await repos.users.get(1)
+        return Nothing()
+
+    async def slow_writer(repos: Repositories) -> int:
+        await seen(2)(repos)
+        await release.wait()  # the batch cannot commit before this
+        return 2
+
+    read = asyncio.create_task(database.batched(reads_only))
+    write = asyncio.create_task(database.batched(slow_writer))
+    assert isinstance(await asyncio.wait_for(read, timeout=5), Nothing)
+    assert not write.done()
+    release.set()
+    assert await write == 2
+    assert await stored(database) == {2}
