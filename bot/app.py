@@ -119,6 +119,7 @@ def build_application(
         request=request,
         get_updates_request=InboxGate(get_updates_request, inbox),
         rate_limiter=rate_limiter or SendRateLimiter(max_retries=3),
+        fetched=inbox.fetched,
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()

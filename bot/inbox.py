@@ -59,6 +59,9 @@ class Inbox:
         self._clock: Clock = SystemClock()
         # The updates stored, and those marked handled, meanwhile: one statement each.
         self._receiving: BatchedWrite[tuple[int, str], bool] | None = None
+        # The JSON each polled update came as, by id, until stored (PollingBot fills it):
+        # storing it as it came costs a fraction of serialising the parsed Update again.
+        self.fetched: dict[int, str] = {}
         self._marking: BatchedWrite[int, None] | None = None
         # While polling, an update is stored concurrently with those fetched with it (one
         # group commit for the whole getUpdates batch): the next getUpdates waits for all of
@@ -98,7 +101,7 @@ class Inbox:
         A database that does not answer holds polling up (with growing pauses) rather than
         letting an update be confirmed unstored.
         """
-        payload = update.to_json()
+        payload = self.fetched.pop(update.update_id, None) or update.to_json()
         delay = 0.5
         while self._db is not None and (receiving := self._receiving) is not None:
             try:  # one statement, one commit, with the rest of its getUpdates batch
@@ -260,7 +263,13 @@ class PollingBot(ExtBot[Any]):
     empty update with that id: the Updater confirms it like any other (it is not fetched
     again), the inbox records its id, no handler acts on it, and the rest of the batch is
     handled as usual.
+
+    ``fetched``: where to keep the JSON of each update read, by id, for the inbox to store.
     """
+
+    def __init__(self, *args: Any, fetched: dict[int, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fetched = fetched
 
     async def get_updates(
         self,
@@ -303,7 +312,7 @@ class PollingBot(ExtBot[Any]):
 
     def _read_update(self, data: Any) -> Update | None:
         try:
-            return Update.de_json(data, self)
+            update = Update.de_json(data, self)
         except Exception as error:
             update_id = data.get("update_id") if isinstance(data, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
@@ -314,3 +323,6 @@ class PollingBot(ExtBot[Any]):
                 "update %s could not be read (%s): skipped", update_id, type(error).__name__
             )
             return Update(update_id=update_id)
+        if self._fetched is not None:
+            self._fetched[update.update_id] = json.dumps(data, ensure_ascii=False)
+        return update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 from telegram import Bot, Update
 
 from bot.clock import ManualClock
-from bot.inbox import Inbox
+from bot.inbox import Inbox, PollingBot
 from bot.lease import InstanceLease, InstanceRunning
 from storage.database import Database
 
@@ -109,3 +110,29 @@ async def test_a_dead_holders_lease_is_taken_over_once_it_expires(
     assert current is not None and current.holder == "restarted"
     await dead.release()  # gives up nothing: it does not hold the lease
     await successor.release()
+
+
+async def test_a_polled_update_is_stored_as_it_came(database: Database) -> None:
+    inbox = Inbox()
+    inbox.open(database, ManualClock(NOW))
+    bot = PollingBot(token="123456:TEST-TOKEN", fetched=inbox.fetched)
+    came = {
+        "update_id": 9,
+        "message": {
+            "message_id": 9,
+            "date": 0,
+            "chat": {"id": 5, "type": "private", "first_name": "钱"},
+            "from": {"id": 5, "is_bot": False, "first_name": "钱"},
+            "text": "/start",
+            "a_field_of_a_newer_api": {"kept": True},
+        },
+    }
+    polled = bot._read_update(came)
+    assert polled is not None
+    await inbox.queue.put(polled)
+    await inbox.queue.put(update(10))  # from a webhook: serialised from the parsed update
+    async with database.transaction() as repos:
+        stored = {u.update_id: json.loads(u.payload) for u in await repos.inbox.unhandled()}
+    assert stored[9] == came
+    assert stored[10]["message"]["text"] == "/start"
+    assert inbox.fetched == {}  # kept only until stored
