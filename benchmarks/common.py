@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -37,8 +38,8 @@ def parser(description: str | None) -> argparse.ArgumentParser:
 async def bench_database(kind: str, folder: Path) -> AsyncIterator[str]:
     """A fresh database URL: a SQLite file in ``folder``, or a new PostgreSQL database that
     is dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    if kind == "sqlite":  # a folder of its own: called again, it must not find the last one
+        yield f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(dir=folder)) / 'bench.db'}"
         return
     from tests.auxil.scratch import scratch_database  # the tests' own, shared
 
