@@ -39,7 +39,7 @@ async def bench_database(kind: str, folder: Path) -> AsyncIterator[str]:
     """A fresh database URL: a SQLite file in ``folder``, or a new PostgreSQL database that
     is dropped afterwards."""
     if kind == "sqlite":  # a folder of its own: called again, it must not find the last one
-        folder.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         yield f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(dir=folder)) / 'bench.db'}"
         return
     from tests.auxil.scratch import scratch_database  # the tests' own, shared
