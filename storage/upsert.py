@@ -49,24 +49,6 @@ async def upsert(
     await upsert_many(connection, table, [values], conflict=conflict, update=update)
 
 
-async def upsert_returning(
-    connection: AsyncConnection,
-    table: Table,
-    values: Mapping[str, Any],
-    *,
-    conflict: Sequence[str],
-    update: Sequence[str],
-    returning: str,
-) -> Any:
-    """:func:`upsert`, returning one column of the row as it is afterwards (one statement,
-    where an upsert and then a read would be two)."""
-    assert update, "with DO NOTHING a conflicting row returns nothing"
-    statement = _statement(
-        connection.dialect.name, table, tuple(conflict), tuple(update), (returning,)
-    )
-    return (await connection.execute(statement, dict(values))).scalar_one()
-
-
 async def upsert_many_returning(
     connection: AsyncConnection,
     table: Table,

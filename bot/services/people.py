@@ -14,6 +14,8 @@ from storage.database import Database
 from storage.records import SeenUser, User
 from storage.repositories import Repositories
 
+__all__ = ["LOCALE_CHOICES", "PeopleService", "SeenUser", "locale_from_language_code"]
+
 LOCALE_CHOICES = {"zh": "zh_CN", "zh_cn": "zh_CN", "cn": "zh_CN", "中文": "zh_CN", "en": "en"}
 
 
@@ -27,9 +29,6 @@ def locale_from_language_code(code: str | None) -> str | None:
     if code.startswith("en"):
         return "en"
     return None
-
-
-__all__ = ["LOCALE_CHOICES", "PeopleService", "SeenUser", "locale_from_language_code"]
 
 
 @dataclass(frozen=True, slots=True)

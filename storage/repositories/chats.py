@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Chat
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
-from storage.upsert import upsert, upsert_many_returning, upsert_returning
+from storage.upsert import upsert, upsert_many_returning
 
 
 def _chat(row: Any) -> Chat:
@@ -40,15 +40,7 @@ class ChatRepository:
         self, *, chat_id: int, type: str, title: str | None, now: datetime
     ) -> str | None:
         """Record the chat as seen now; returns the language chosen for it, if any."""
-        locale: str | None = await upsert_returning(
-            self._db,
-            chats,
-            {"chat_id": chat_id, "type": type, "title": title, "updated_at": now},
-            conflict=["chat_id"],
-            update=["type", "title", "updated_at"],
-            returning="locale",
-        )
-        return locale
+        return (await self.seen_many([(chat_id, type, title)], now))[chat_id]
 
     async def seen_many(
         self, sightings: Sequence[tuple[int, str, str | None]], now: datetime

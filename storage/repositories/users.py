@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import SeenUser, User
 from storage.repositories.seen import seen_memo
 from storage.tables import users
-from storage.upsert import upsert_many_returning, upsert_returning
-
-_SEEN_UPDATES = ["first_name", "last_name", "username", "language_code", "last_seen"]
+from storage.upsert import upsert_many_returning
 
 
 def _user(row: Any) -> User:
@@ -47,24 +45,8 @@ class UserRepository:
         now: datetime,
     ) -> str | None:
         """Record the user as seen now; returns the language they chose (``/lang``), if any."""
-        locale: str | None = await upsert_returning(
-            self._db,
-            users,
-            {
-                "user_id": user_id,
-                "first_name": first_name[:255],
-                "last_name": last_name[:255] if last_name else None,
-                "username": username,
-                "language_code": language_code,
-                "first_seen": now,
-                "last_seen": now,
-                "started": False,
-            },
-            conflict=["user_id"],
-            update=_SEEN_UPDATES,
-            returning="locale",
-        )
-        return locale
+        person = SeenUser(user_id, first_name, last_name, username, language_code)
+        return (await self.seen_many([person], now))[user_id]
 
     async def seen_many(self, people: Sequence[SeenUser], now: datetime) -> dict[int, str | None]:
         """:meth:`seen` for several users in one statement (the last sighting of each
@@ -87,7 +69,7 @@ class UserRepository:
                 for _, person in sorted(latest.items())  # one lock order for every writer
             ],
             conflict=["user_id"],
-            update=_SEEN_UPDATES,
+            update=["first_name", "last_name", "username", "language_code", "last_seen"],
             returning=["user_id", "locale"],
         )
         return {row.user_id: row.locale for row in rows}
