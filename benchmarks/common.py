@@ -99,6 +99,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time so far of every PostgreSQL server process on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                # Its own time, and its ended children's (the postmaster's backends).
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+        except OSError:  # it ended meanwhile
+            continue
+    return total
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, over every core (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS, sum(fields[:8]) / CLOCK_TICKS
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

@@ -23,11 +23,13 @@ from benchmarks.common import (
     figure,
     free_port,
     heading,
+    machine_cpu_seconds,
     machine_note,
     median,
     parser,
     peak_rss_mb,
     percentile,
+    postgres_cpu_seconds,
     python_process,
     ratio,
     stop_process,
@@ -98,15 +100,21 @@ async def measure(
             plan = make_plan(ballots)
             queue = press_queue(plan)
             await client.wait_idle(quiet=3.5, timeout=60)
-            single = await play(client, plan, queue, in_flight=1, limit=100)
+            pressed: set[int] = set()
+            single = await play(client, plan, queue, in_flight=1, limit=100, pressed=pressed)
             await client.wait_idle(quiet=3.5, timeout=60)
             bot_cpu, emu_cpu = cpu_seconds(bot.pid), cpu_seconds(emulator.pid)
+            db_cpu, machine = postgres_cpu_seconds(), machine_cpu_seconds()
             spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
-            load = await play(client, plan, queue, in_flight=200)
+            load = await play(client, plan, queue, in_flight=200, pressed=pressed)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
             bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu, cpu_seconds(emulator.pid) - emu_cpu
+            db_cpu = postgres_cpu_seconds() - db_cpu
+            machine_busy, machine_all = (
+                now - before for now, before in zip(machine_cpu_seconds(), machine, strict=True)
+            )
             edits = await client.call(
                 "call_counts", method="editMessageText", since=load.started_at
             )
@@ -124,6 +132,7 @@ async def measure(
         "rate": load.rate,
         "p50": percentile(load.latencies, 0.5) * 1000,
         "p99": percentile(load.latencies, 0.99) * 1000,
+        "first_p99": percentile(load.first_latencies, 0.99) * 1000,
         "single_p50": median(single.latencies) * 1000,
         "single_p99": percentile(single.latencies, 0.99) * 1000,
         "edits_mean": sum(per_message) / len(per_message) / minutes,
@@ -131,6 +140,8 @@ async def measure(
         "cpu_ms": bot_cpu * 1000 / load.presses,
         "bot_cpu_share": bot_cpu / load.seconds,
         "emulator_cpu_share": emu_cpu / load.seconds,
+        "db_cpu_ms": db_cpu * 1000 / load.presses,
+        "machine_busy": machine_busy / machine_all,
         "rss": rss,
         "presses": load.presses + single.presses,
         "problems": len(problems) + len(unexpected),
@@ -139,6 +150,7 @@ async def measure(
     figure("answered presses/s (200 in flight)", result["rate"], "/s")
     figure("injection -> answer p50", result["p50"], "ms")
     figure("injection -> answer p99", result["p99"], "ms")
+    figure("  of residents' first presses", result["first_p99"], "ms")
     figure("one at a time p50", result["single_p50"], "ms")
     figure("one at a time p99", result["single_p99"], "ms")
     figure("tally edits per message per minute (mean)", result["edits_mean"])
@@ -146,6 +158,9 @@ async def measure(
     figure("bot CPU per press", result["cpu_ms"], "ms")
     figure("bot CPU busy during load", result["bot_cpu_share"] * 100, "%")
     figure("emulator CPU busy during load", result["emulator_cpu_share"] * 100, "%")
+    if db == "postgres":
+        figure("PostgreSQL server CPU per press", result["db_cpu_ms"], "ms")
+    figure("machine CPU busy during load (all cores)", result["machine_busy"] * 100, "%")
     figure("bot peak RSS", result["rss"], "MB", "<= 150 MB" if kind == "yishi" else "")
     for problem in (problems + unexpected)[:10]:
         print(f"  PROBLEM: {problem}")

@@ -72,6 +72,7 @@ class Played:
     presses: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)  # injection -> answer, seconds
+    first_latencies: list[float] = field(default_factory=list)  # of residents' first presses
     unexpected: list[str] = field(default_factory=list)  # answers that do not name the option
     started_at: float = 0.0  # emulator clock (time.time) when the phase began
 
@@ -87,11 +88,14 @@ async def play(
     *,
     in_flight: int,
     limit: int | None = None,
+    pressed: set[int] | None = None,
 ) -> Played:
     """Presses from ``queue`` (resident, option) with at most ``in_flight`` unanswered, until
     ``limit`` presses were answered or the queue is empty. A resident's next press is queued
-    (at the back) only when their previous one has been answered."""
+    (at the back) only when their previous one has been answered. ``pressed``: residents
+    whose first press was answered before (added to as they are)."""
     played = Played(started_at=time.time())
+    pressed = set() if pressed is None else pressed
     waiting: dict[str, tuple[int, str]] = {}
     busy: set[int] = set()
     held: deque[tuple[int, str]] = deque()  # presses of residents with one in flight
@@ -126,6 +130,9 @@ async def play(
             busy.discard(resident)
             played.presses += 1
             played.latencies.append(answer["answered"] - answer["created"])
+            if resident not in pressed:
+                played.first_latencies.append(played.latencies[-1])
+                pressed.add(resident)
             if option not in (answer["text"] or "") and answer["text"] != "已记录":
                 played.unexpected.append(str(answer["text"]))
     played.seconds = time.perf_counter() - start
