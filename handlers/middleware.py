@@ -6,19 +6,23 @@ Recording costs more than most handlers (two upserts and a commit to wait for), 
 nearly every update repeats what the last one from the same person in the same chat said.
 So it is skipped when this process already wrote exactly these names, language code, chat
 type and title for this (user, chat), less than ``REFRESH`` ago, and the language read then is
-used (``storage/repositories/seen.py`` says why that language cannot be stale).
+used (``storage/repositories/seen.py`` says why that language cannot be stale). A press by
+someone new in a group recorded lately is handled while their row is written.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.services.people import SeenUser
+from bot.services.people import PeopleService, SeenUser
 from handlers.context import AppContext
-from storage.repositories.seen import SeenEntry, seen_memo
+from storage.repositories.seen import SeenEntry, SeenMemo, seen_memo
+
+log = logging.getLogger(__name__)
 
 # How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
 # person keeps writing in the same chat. Nothing reads them to decide anything (they say
@@ -69,9 +73,17 @@ async def know_the_update(update: Update, context: AppContext) -> None:
         and recorded.facts == group_facts
         and now - recorded.written_at < REFRESH
     ):
-        await services.people.seen(seen, None, None, None)
         context.locale = recorded.locale
-        memo.remember(key, SeenEntry(facts, now, context.locale), version=version)
+        entry = SeenEntry(facts, now, context.locale)
+        if update.callback_query is not None:
+            # A button press does not need its presser's row (the only rows that refer to a
+            # user's, a registration and a role, are written by commands): the press is
+            # handled while the row is written, in the same group commit as its ballot
+            # rather than a commit earlier.
+            context.runtime.spawn(_record_user(services.people, seen, memo, key, entry, version))
+            return
+        await services.people.seen(seen, None, None, None)
+        memo.remember(key, entry, version=version)
         return
     context.locale = await services.people.seen(
         seen,
@@ -82,3 +94,19 @@ async def know_the_update(update: Update, context: AppContext) -> None:
     memo.remember(key, SeenEntry(facts, now, context.locale), version=version)
     if group:
         memo.remember(group_key, SeenEntry(group_facts, now, context.locale), version=version)
+
+
+async def _record_user(
+    people: PeopleService,
+    seen: SeenUser | None,
+    memo: SeenMemo,
+    key: tuple[int | None, int | None],
+    entry: SeenEntry,
+    version: int,
+) -> None:
+    try:
+        await people.seen(seen, None, None, None)
+    except Exception:  # the press goes on without it (last_seen and names only)
+        log.exception("could not record user %s", seen.user_id if seen else None)
+        return
+    memo.remember(key, entry, version=version)

@@ -75,7 +75,7 @@ class Runtime:
         for escalation_id in await self.services.escalation.cards_to_refresh():
             self.cards.touch(escalation_id)
         self.reminders.touch_later(await self.services.meetings.occurrences_to_refresh())
-        self._spawn(self.services.outbox.flush())
+        self.spawn(self.services.outbox.flush())
         self.services.timers.start()
 
     async def stop(self) -> None:
@@ -96,7 +96,7 @@ class Runtime:
             elif isinstance(event, MeetingChanged):
                 self.reminders.touch(event.occurrence_id)
         if any(isinstance(event, OutboxQueued) for event in events):
-            self._spawn(self.services.outbox.flush())
+            self.spawn(self.services.outbox.flush())
 
     async def settle(self) -> None:
         """Wait for pending refreshes and deliveries (tests and the demo)."""
@@ -108,7 +108,8 @@ class Runtime:
         await self.reminders.idle()
         await self.services.outbox.flush()
 
-    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run ``work`` in the background: ``settle`` waits for it, ``stop`` cancels it."""
         task: asyncio.Task[object] = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
