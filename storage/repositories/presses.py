@@ -50,6 +50,20 @@ _PRESS = (
 )
 
 
+# Whether a press would stop to ask Telegram (bot/services/topics.py asks ahead): a
+# per-person topic and no cached membership of the presser. No lock: it only saves a trip.
+_MEMBERSHIP_UNKNOWN = (
+    select(topics.c.household, chat_members.c.member)
+    .select_from(topics)
+    .outerjoin(
+        chat_members,
+        (chat_members.c.chat_id == bindparam("chat_id"))
+        & (chat_members.c.user_id == bindparam("user_id")),
+    )
+    .where(topics.c.id == bindparam("topic_id"))
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PressFacts:
     topic: Topic
@@ -78,3 +92,12 @@ async def read_press(
     member = None if row.m_member is None else bool(row.m_member)
     previous = None if row.b_option is None else (int(row.b_option), str(row.b_channel))
     return PressFacts(_topic(row), post, member, previous)
+
+
+async def membership_unknown(
+    connection: AsyncConnection, topic_id: int, chat_id: int, user_id: int
+) -> bool:
+    """Whether a press on the topic needs the presser's membership of the chat, never checked."""
+    params = {"topic_id": topic_id, "chat_id": chat_id, "user_id": user_id}
+    row = (await connection.execute(_MEMBERSHIP_UNKNOWN, params)).first()
+    return row is not None and not row.household and row.member is None
