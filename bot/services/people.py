@@ -13,6 +13,7 @@ from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.records import SeenUser, User
 from storage.repositories import Repositories
+from storage.repositories.seen import seen_memo
 
 __all__ = ["LOCALE_CHOICES", "PeopleService", "SeenUser", "locale_from_language_code"]
 
@@ -116,6 +117,10 @@ class PeopleService:
 
     async def chat_locale(self, chat_id: int) -> str:
         """The language a chat reads: its own setting, else the default."""
+        # A group's as this process last wrote it, if it did (never stale: see the memo).
+        known = seen_memo(self._db.engine.sync_engine).get((None, chat_id))
+        if known is not None:
+            return known.locale
         async with self._db.transaction() as repos:
             chat = await repos.chats.get(chat_id)
             if chat is not None and chat.locale:

@@ -316,8 +316,11 @@ class TopicService:
             await repos.topics.set_post_message(topic_id, chat_id, message_id)
 
     async def record_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
-        async with self._db.transaction() as repos:
+        # Group-committed with the ballots: a tally refresh costs no commit of its own.
+        async def unit(repos: Repositories) -> None:
             await repos.topics.set_rendered(topic_id, chat_id, rendered_hash)
+
+        await self._db.batched(unit)
 
     async def level_of(self, node_id: int) -> str | None:
         async with self._db.transaction() as repos:
