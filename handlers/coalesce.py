@@ -26,6 +26,8 @@ from bot.ratelimit import yield_to_other_sends
 
 log = logging.getLogger(__name__)
 
+GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2: multiples of it mod 1 spread evenly
+
 
 def seconds(value: timedelta | int) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -89,6 +91,14 @@ class CoalescedRefresh:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
 
+    def _on_slot(self, key: int, due: float) -> float:
+        """The first time from ``due`` on that falls on the item's slot: a phase within the
+        interval, spread evenly over consecutive keys (golden-ratio steps). Items changed
+        together (a burst of votes on every topic) are then refreshed one after another
+        across the interval rather than all at once, which would stall everything else."""
+        phase = (key * GOLDEN) % 1.0 * self._interval
+        return due + (phase - due) % self._interval
+
     async def sync(self, key: int) -> None:
         """Bring the item's messages in step now (one sync per item at a time)."""
         async with self._locks.setdefault(key, asyncio.Lock()):
@@ -102,9 +112,9 @@ class CoalescedRefresh:
         loop = asyncio.get_running_loop()
         try:
             while key in self._dirty:
-                wait = self._last_sync.get(key, float("-inf")) + self._interval - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                due = self._last_sync.get(key, float("-inf")) + self._interval
+                if due > loop.time():
+                    await asyncio.sleep(self._on_slot(key, due) - loop.time())
                 self._dirty.discard(key)
                 self._last_sync[key] = loop.time()
                 try:

@@ -1,10 +1,11 @@
 """Ballot messages kept in step with the database, with coalesced edits.
 
 However fast votes come, each ballot message is edited at most once per ``interval``
-(3 s by default), always once more after the last change, and never with content it already
-shows (a fingerprint of the rendered message is stored per post). Every sync reads the
-current state, so a lost edit heals on the next one, and after a restart every open topic is
-synced once.
+(3 s by default; a topic changed again soon after an edit waits for its own slot in the
+interval, ``CoalescedRefresh``), always once more after the last change, and never with
+content it already shows (a fingerprint of the rendered message is stored per post). Every
+sync reads the current state, so a lost edit heals on the next one, and after a restart
+every open topic is synced once.
 
 A ballot message an admin deleted is posted again at the next sync while the topic is open
 (voting goes on; the new message is the one kept up to date) and stays deleted once it is
