@@ -11,6 +11,7 @@ result, so "returned" still means "durable".
 The items are fixed when the unit first runs: group commit may run a unit again (in a
 savepoint, or alone after a failed batch) and it then writes the same items. Items submitted
 after that go to the next unit. If the write fails, every caller of that unit gets the error.
+An item whose result is a :class:`WroteNothing` is answered as soon as the write returned.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from storage.group_commit import WroteNothing
 from storage.repositories import Repositories
 
 if TYPE_CHECKING:
@@ -60,7 +62,11 @@ class BatchedWrite(Generic[I, R]):
         async def unit(repos: Repositories) -> Sequence[R]:
             if self._open is gathering:  # from now on, items go to the next unit
                 self._open = None
-            return await self._write(repos, gathering.items)
+            results = await self._write(repos, gathering.items)
+            for future, result in zip(gathering.waiting, results, strict=True):
+                if isinstance(result, WroteNothing) and not future.done():
+                    future.set_result(result)  # nothing to wait for (see group_commit.py)
+            return results
 
         try:
             results = await self._db.batched(unit)

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -88,27 +87,6 @@ async def household_voter(
 
 def plain_person_key(user_id: int) -> str:
     return f"u:{user_id}"
-
-
-async def person_voter(
-    repos: Repositories,
-    topic: Topic,
-    post: TopicPost,
-    user_id: int,
-    member: bool | None,
-    probe: MembershipProbe,
-    now: datetime,
-) -> Voter:
-    """A per-person voter: a member of the chat (asked once, then cached). ``member``: the
-    cached membership as read in this transaction (None: never checked)."""
-    if member is None:
-        member = await probe.is_member(post.chat_id, user_id)
-        await repos.chats.set_membership(post.chat_id, user_id, member, now)
-    if not member:
-        raise Refusal("topics.not_member")
-    return Voter(
-        key=ballot_key(topic, plain_person_key(user_id)), user_id=user_id, household_id=None
-    )
 
 
 async def household_roll(repos: Repositories, node_ids: list[int]) -> HouseholdRoll:

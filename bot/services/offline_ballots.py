@@ -74,7 +74,7 @@ class OfflineBallots:
         unit = parse_unit(unit)
         now = self._clock.now()
         async with self._db.transaction() as repos:
-            topic = await repos.topics.get_locked(topic_id, shared=True)  # see cast_ballot
+            topic = await repos.topics.get_locked(topic_id, shared=True)  # see cast_ballots
             post = await repos.topics.post_in(topic_id, place.chat_id) if topic else None
             if topic is None or post is None:
                 raise Refusal("topics.unknown", id=topic_id)

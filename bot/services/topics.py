@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
-from bot.services.ballots import AskFirst, KnownAnswers, VoteReceipt, cast_ballot
+from bot.services.ballots import Cast, KnownAnswers, Press, VoteReceipt, cast_ballots
 from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
 from bot.services.eligibility import (
     MembershipProbe,
@@ -20,6 +20,7 @@ from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
 from bot.services.permissions import is_officer, rank_at
 from bot.services.topic_syntax import Scope, TopicDraft
+from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.records import Node, Topic, TopicPost
 from storage.repositories import Repositories
@@ -64,6 +65,8 @@ class TopicService:
         self._sla_default = sla_default
         # (chat, user) pairs whose ballot this process cast: their membership is known.
         self._members_seen: set[tuple[int, int]] = set()
+        # The presses made meanwhile, counted together: one read and one write for them all.
+        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(database, cast_ballots)
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -158,10 +161,11 @@ class TopicService:
     ) -> VoteReceipt:
         """Cast or change the actor's ballot; returns once it is durable.
 
-        The ballot commits together with concurrent ones (``Database.batched``). Telegram is
-        never asked inside the transaction: a voter whose membership is not known yet makes
-        the unit stop before writing anything; it is asked, and the unit runs again (or,
-        where a read need not wait for the batch, it is found out and asked beforehand).
+        The presses made meanwhile are counted together (one read, one write: a
+        ``BatchedWrite``), and the ballot commits with them. Telegram is never asked inside
+        the transaction: a voter whose membership is not known yet stops before anything is
+        written for them; they are asked about, and the press is submitted again (or, where
+        a read need not wait for the batch, it is found out and asked beforehand).
         """
         now = self._clock.now()
         answers = KnownAnswers()
@@ -174,14 +178,10 @@ class TopicService:
             if unknown:
                 answers.known[pair] = await probe.is_member(chat_id, actor.user_id)
         while True:
-
-            async def unit(repos: Repositories) -> VoteReceipt | AskFirst:
-                try:
-                    return await cast_ballot(repos, actor, chat_id, topic_id, option, answers, now)
-                except AskFirst as ask:
-                    return ask  # nothing was written yet
-
-            outcome = await self._db.batched(unit)
+            press = Press(actor, chat_id, topic_id, option, answers, now)
+            outcome = await self._presses.submit(press)
+            if isinstance(outcome, Refusal):
+                raise outcome
             if isinstance(outcome, VoteReceipt):
                 if len(self._members_seen) >= MEMBERS_SEEN:
                     self._members_seen.clear()  # a pair forgotten costs one read

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Chat
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
-from storage.upsert import upsert, upsert_many_returning
+from storage.upsert import upsert, upsert_many, upsert_many_returning
 
 
 def _chat(row: Any) -> Chat:
@@ -110,10 +110,19 @@ class ChatRepository:
         return value
 
     async def set_membership(self, chat_id: int, user_id: int, member: bool, now: datetime) -> None:
-        await upsert(
+        await self.set_memberships([(chat_id, user_id, member)], now)
+
+    async def set_memberships(
+        self, memberships: Sequence[tuple[int, int, bool]], now: datetime
+    ) -> None:
+        """(chat, user, member) of several, in one executemany."""
+        await upsert_many(
             self._db,
             chat_members,
-            {"chat_id": chat_id, "user_id": user_id, "member": member, "checked_at": now},
+            [
+                {"chat_id": chat_id, "user_id": user_id, "member": member, "checked_at": now}
+                for chat_id, user_id, member in memberships
+            ],
             conflict=["chat_id", "user_id"],
             update=["member", "checked_at"],
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Ballot, Opinion, Topic, TopicPost
 from storage.tables import ballots, opinions, topic_posts, topics
-from storage.upsert import upsert
+from storage.upsert import upsert_many
 
 
 def _topic(row: Any) -> Topic:
@@ -294,10 +294,14 @@ class TopicRepository:
 
     async def put_ballot(self, **values: Any) -> None:
         """Insert or overwrite the voter's ballot: the last choice counts."""
-        await upsert(
+        await self.put_ballots([values])
+
+    async def put_ballots(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """:meth:`put_ballot` of several, in order (one executemany)."""
+        await upsert_many(
             self._db,
             ballots,
-            values,
+            rows,
             conflict=["topic_id", "voter_key"],
             update=[
                 "option",

@@ -13,6 +13,7 @@ from tests.auxil.world import (
     GRID_CHAT,
     GRID_WORKER,
     NEIGHBOUR,
+    OUTSIDER,
     RESIDENT,
     code_in,
     community,
@@ -242,3 +243,47 @@ async def test_hidden_results_show_no_tally_until_close(h: Harness) -> None:
         "反对": 0,
         "弃权": 0,
     }
+
+
+async def test_presses_made_together_are_each_counted_or_refused_on_their_own(
+    h: Harness,
+) -> None:
+    """Presses made at once are counted in one batch; each still gets its own answer."""
+    await community(h)
+    ballot = await publish(h, "楼道灯改为声控")
+    joined = list(range(100, 108))
+    for user in joined:  # their membership is on record (Telegram told the bot they joined)
+        h.user(user, f"住户{user}")
+        h.emu.add_member(BUILDING_CHAT, user)
+    await h.settle()
+    options = ["同意", "反对", "弃权"]
+    # RESIDENT and NEIGHBOUR are members the bot has not asked about; OUTSIDER is none.
+    choice = {user: options[index % 3] for index, user in enumerate([*joined, RESIDENT, NEIGHBOUR])}
+    choice[OUTSIDER] = "同意"
+    queries = {
+        user: h.emu.press_button(BUILDING_CHAT, ballot.message_id, user, option)
+        for user, option in choice.items()
+    }
+    answers = {user: await h.emu.wait_for_answer(query) for user, query in queries.items()}
+    assert answers.pop(OUTSIDER)["text"] == "只有本群成员可以投票。"
+    assert {user: answer["text"] for user, answer in answers.items()} == {
+        user: f"已记录：{choice[user]}" for user in answers
+    }
+
+    # A second round at once: some change their minds, one presses the same button again.
+    again = {joined[0]: "弃权", joined[1]: "同意", RESIDENT: choice[RESIDENT]}
+    queries = {
+        user: h.emu.press_button(BUILDING_CHAT, ballot.message_id, user, option)
+        for user, option in again.items()
+    }
+    answers = {user: await h.emu.wait_for_answer(query) for user, query in queries.items()}
+    assert answers[joined[0]]["text"] == "已改为：弃权"
+    assert answers[joined[1]]["text"] == "已改为：同意"
+    assert answers[RESIDENT]["text"] == f"你已选择：{choice[RESIDENT]}"
+    choice.pop(OUTSIDER)
+    choice.update(again)
+    await h.settle()
+    assert tally(h.emu.message(BUILDING_CHAT, ballot.message_id)) == {
+        option: sum(1 for chosen in choice.values() if chosen == option) for option in options
+    }
+    assert await count(h, rows(ballots)) == len(choice)
