@@ -98,12 +98,6 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @property
-    def reads_beside_writes(self) -> bool:
-        """Whether a read on its own connection runs beside the group-commit transaction
-        (PostgreSQL's pool); SQLite's one connection is that transaction's, so it waits."""
-        return self.dialect != "sqlite"
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """One transaction: committed when the block ends, rolled back if it raises."""

@@ -24,10 +24,8 @@ from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.records import Node, Topic, TopicPost
 from storage.repositories import Repositories
-from storage.repositories.presses import membership_unknown
 
 MAX_EXTENSION = timedelta(days=365)
-MEMBERS_SEEN = 20_000  # (chat, user) pairs remembered (TopicService.vote), ~3 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +61,6 @@ class TopicService:
         self._clock = clock
         self._nudge_before = nudge_before
         self._sla_default = sla_default
-        # (chat, user) pairs whose ballot this process cast: their membership is known.
-        self._members_seen: set[tuple[int, int]] = set()
         # The presses made meanwhile, counted together: one read and one write for them all.
         self._presses: BatchedWrite[Press, Cast] = BatchedWrite(database, cast_ballots)
 
@@ -164,28 +160,16 @@ class TopicService:
         The presses made meanwhile are counted together (one read, one write: a
         ``BatchedWrite``), and the ballot commits with them. Telegram is never asked inside
         the transaction: a voter whose membership is not known yet stops before anything is
-        written for them; they are asked about, and the press is submitted again (or, where
-        a read need not wait for the batch, it is found out and asked beforehand).
+        written for them; they are asked about, and the press is submitted again.
         """
         now = self._clock.now()
         answers = KnownAnswers()
-        pair = (chat_id, actor.user_id)
-        if self._db.reads_beside_writes and pair not in self._members_seen:
-            # Someone's first press here: if Telegram must be asked, ask before the unit, not
-            # after a group-commit round that only finds that out (a read beside it is cheap).
-            async with self._db.connection() as connection:
-                unknown = await membership_unknown(connection, topic_id, chat_id, actor.user_id)
-            if unknown:
-                answers.known[pair] = await probe.is_member(chat_id, actor.user_id)
         while True:
             press = Press(actor, chat_id, topic_id, option, answers, now)
             outcome = await self._presses.submit(press)
             if isinstance(outcome, Refusal):
                 raise outcome
             if isinstance(outcome, VoteReceipt):
-                if len(self._members_seen) >= MEMBERS_SEEN:
-                    self._members_seen.clear()  # a pair forgotten costs one read
-                self._members_seen.add(pair)
                 return outcome
             answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
                 outcome.chat_id, outcome.user_id

@@ -11,25 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, column, select, values
+from sqlalchemy import Integer, column, select, values
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Topic, TopicPost
 from storage.repositories.topics import _topic
 from storage.tables import ballots, chat_members, topic_posts, topics
-
-# Whether a press would stop to ask Telegram (bot/services/topics.py asks ahead): a
-# per-person topic and no cached membership of the presser. No lock: it only saves a trip.
-_MEMBERSHIP_UNKNOWN = (
-    select(topics.c.household, chat_members.c.member)
-    .select_from(topics)
-    .outerjoin(
-        chat_members,
-        (chat_members.c.chat_id == bindparam("chat_id"))
-        & (chat_members.c.user_id == bindparam("user_id")),
-    )
-    .where(topics.c.id == bindparam("topic_id"))
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +97,3 @@ async def read_presses(
         previous = None if row.b_option is None else (int(row.b_option), str(row.b_channel))
         found[row.i] = PressFacts(_topic(row), post, member, previous)
     return found
-
-
-async def membership_unknown(
-    connection: AsyncConnection, topic_id: int, chat_id: int, user_id: int
-) -> bool:
-    """Whether a press on the topic needs the presser's membership of the chat, never checked."""
-    params = {"topic_id": topic_id, "chat_id": chat_id, "user_id": user_id}
-    row = (await connection.execute(_MEMBERSHIP_UNKNOWN, params)).first()
-    return row is not None and not row.household and row.member is None

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
 from storage.records import Topic
-from storage.repositories.presses import membership_unknown
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -215,17 +214,3 @@ async def test_membership_is_recorded(database: Database) -> None:
         await repos.chats.set_membership(-100, 5, False, NOW)
         assert await repos.chats.membership(-100, 5) is False
         assert await repos.chats.membership(-100, 6) is None
-
-
-async def test_a_first_press_knows_whether_telegram_must_be_asked(database: Database) -> None:
-    person = await _topic(database)
-    household = await _topic(database, household=True)
-    async with database.connection() as connection:
-        assert await membership_unknown(connection, person.id, -100, 5) is True
-        # A household topic counts registered households, not chat members.
-        assert await membership_unknown(connection, household.id, -100, 5) is False
-        assert await membership_unknown(connection, 9999, -100, 5) is False  # no such topic
-    async with database.transaction() as repos:
-        await repos.chats.set_membership(-100, 5, False, NOW)
-    async with database.connection() as connection:
-        assert await membership_unknown(connection, person.id, -100, 5) is False
