@@ -81,6 +81,11 @@ class VoteChoice(CallbackData):
     option: int
 
 
+def is_vote(data: object) -> bool:
+    """Whether a button's callback data is a vote's (its prefix; decoded by the handler)."""
+    return isinstance(data, str) and data.startswith(f"{VoteChoice.PREFIX}:")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProposalStep(CallbackData):
     """An officer's step on a proposal card: a=accept, d=decline, b=back, c=category, r=reason."""

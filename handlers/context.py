@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,7 @@ class BotData:
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """The context of one update. ``locale`` is set once per update by the middleware."""
 
-    __slots__ = ("locale",)
+    __slots__ = ("_locale_task", "locale")
 
     def __init__(
         self,
@@ -79,6 +80,17 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.locale: str | None = None
+        self._locale_task: asyncio.Future[str] | None = None
+
+    def locale_later(self, task: asyncio.Future[str]) -> None:
+        """The language will be known when ``task`` is done: see :meth:`language_known`."""
+        self._locale_task = task
+
+    async def language_known(self) -> None:
+        """Wait for a language the middleware is still finding out (a vote's, meanwhile)."""
+        task, self._locale_task = self._locale_task, None
+        if task is not None:
+            self.locale = await task
 
     @property
     def services(self) -> Services:

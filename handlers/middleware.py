@@ -12,6 +12,7 @@ someone new in a group recorded lately is handled while their row is written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.services.people import PeopleService, SeenUser
+from handlers.callbacks import is_vote
 from handlers.context import AppContext
 from storage.repositories.seen import SeenEntry, SeenMemo, seen_memo
 
@@ -85,15 +87,26 @@ async def know_the_update(update: Update, context: AppContext) -> None:
         await services.people.seen(seen, None, None, None)
         memo.remember(key, entry, version=version)
         return
-    context.locale = await services.people.seen(
-        seen,
-        chat.id if chat else None,
-        chat.type if chat else None,
-        chat.title if chat else None,
-    )
-    memo.remember(key, SeenEntry(facts, now, context.locale), version=version)
-    if group:
-        memo.remember(group_key, SeenEntry(group_facts, now, context.locale), version=version)
+
+    async def record() -> str:
+        locale = await services.people.seen(
+            seen,
+            chat.id if chat else None,
+            chat.type if chat else None,
+            chat.title if chat else None,
+        )
+        memo.remember(key, SeenEntry(facts, now, locale), version=version)
+        if group:
+            memo.remember(group_key, SeenEntry(group_facts, now, locale), version=version)
+        return locale
+
+    if group and update.callback_query is not None and is_vote(update.callback_query.data):
+        # A vote needs the group's language only to answer, once its ballot is written: the
+        # sighting that returns it goes in the same group commit as the ballot instead of a
+        # commit earlier (the vote handler waits for it before answering).
+        context.locale_later(asyncio.ensure_future(record()))
+        return
+    context.locale = await record()
 
 
 async def _record_user(

@@ -61,11 +61,19 @@ async def vote(update: Update, context: AppContext) -> None:
     data = VoteChoice.decode(query.data)
     chat = update.effective_chat
     if data is None or chat is None:
+        await context.language_known()
         await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
         return
-    receipt = await context.services.topics.vote(
-        actor_of(update, context), chat.id, data.topic_id, data.option, context.runtime.membership
-    )
+    try:
+        receipt = await context.services.topics.vote(
+            actor_of(update, context),
+            chat.id,
+            data.topic_id,
+            data.option,
+            context.runtime.membership,
+        )
+    finally:
+        await context.language_known()  # found out while the ballot was written (middleware)
     if receipt.unchanged:
         key = "topics.vote_same"
     else:
