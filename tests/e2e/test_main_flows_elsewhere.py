@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from storage.repositories.seen import seen_memo
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish, register_household, tally, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
     BUILDING_HEAD,
     NEIGHBOUR,
+    OUTSIDER,
     RESIDENT,
     STAFF_CHAT,
     community,
@@ -51,3 +53,24 @@ async def test_set_up_registration_and_a_household_vote_on_postgresql(h_pg: Harn
     assert "结果：通过" in outcome and "参与面积 100.0%" in outcome
     roles = await h.say(STAFF_CHAT, SUPERADMIN, "/roles")
     assert "李社工" in (roles.text or "")
+
+
+async def test_a_press_in_a_group_the_bot_forgot_is_answered_in_its_language(h: Harness) -> None:
+    """After a restart the bot has recorded no group lately: a vote learns the group's
+    language beside its ballot, and its answer (or refusal) is in that language."""
+    await community(h)
+    await h.say(BUILDING_CHAT, BUILDING_HEAD, "/lang en")
+    ballot = await publish(h, "A shed for bicycles deadline=2h")
+    memo = seen_memo(h.services.database.engine.sync_engine)
+    memo.locale_written()  # forgets every group and person, as a restart does
+    answer = await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "Against")
+    assert answer["text"] == "Recorded: Against"
+    memo.locale_written()
+    refused = await h.press(BUILDING_CHAT, ballot.message_id, OUTSIDER, "Agree")
+    assert refused["text"] == "Only members of this group can vote."
+    await h.settle()
+    assert tally(h.emu.message(BUILDING_CHAT, ballot.message_id)) == {
+        "Agree": 0,
+        "Against": 1,
+        "Abstain": 0,
+    }
