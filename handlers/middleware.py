@@ -7,7 +7,8 @@ nearly every update repeats what the last one from the same person in the same c
 So it is skipped when this process already wrote exactly these names, language code, chat
 type and title for this (user, chat), less than ``REFRESH`` ago, and the language read then is
 used (``storage/repositories/seen.py`` says why that language cannot be stale). A press by
-someone new in a group recorded lately is handled while their row is written.
+someone new in a group recorded lately is handled while their row is written, and a vote in
+a group not recorded lately learns the group's language while its ballot is written.
 """
 
 from __future__ import annotations
