@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.services.errors import Refusal
 from bot.services.people import SeenUser
+from bot.services.permissions import GRANTABLE
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
 from handlers.context import AppContext
 from locales import Html
@@ -42,10 +43,10 @@ async def _target(update: Update, context: AppContext, args: list[str]) -> tuple
 @answers_refusals
 async def role(update: Update, context: AppContext) -> None:
     target_id, rest = await _target(update, context, command_text(update).split())
-    if len(rest) != 1:
-        raise Refusal("roles.role_usage")
+    if not rest:
+        raise Refusal("roles.role_usage", roles=tuple(GRANTABLE))
     change = await context.services.roles.grant(
-        actor_of(update, context), place_of(update), target_id, rest[0]
+        actor_of(update, context), place_of(update), target_id, " ".join(rest)
     )
     await reply(
         update,
