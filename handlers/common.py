@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
 
 # Parameters whose values are names of things that have their own localised label.
-_LABELLED_PARAMS = {"level": "levels", "here": "levels", "role": "role_names", "status": "statuses"}
+_LABELLED_PARAMS = {
+    "level": "levels",
+    "here": "levels",
+    "role": "role_names",
+    "expected_role": "role_names",
+    "status": "statuses",
+}
 # Parameters whose values are lists of such names, shown as one localised list.
 _LABELLED_LISTS = {"roles": "role_names"}
 ECHO_LIMIT = 200

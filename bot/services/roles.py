@@ -129,7 +129,10 @@ class RoleService:
             user=target, node=node, role=role, previous=current.role if current else None
         )
 
-    async def revoke(self, actor: Actor, place: Place, target_id: int) -> RoleChange:
+    async def revoke(
+        self, actor: Actor, place: Place, target_id: int, expected: str | None = None
+    ) -> RoleChange:
+        """Remove the target's role here; ``expected``, when given, must be the role held."""
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await self._bound_node(repos, place)
@@ -139,6 +142,13 @@ class RoleService:
             current = await repos.roles.get(target_id, node.id)
             if current is None:
                 raise Refusal("roles.no_role_here", name=target.display_name)
+            if expected is not None and expected != current.role:
+                raise Refusal(
+                    "roles.not_that_role",
+                    name=target.display_name,
+                    role=current.role,
+                    expected_role=expected,
+                )
             rank = await rank_at(repos, actor, node)
             if rank <= Rank.of_role(current.role):
                 raise Refusal("roles.revoke_not_allowed", role=current.role)

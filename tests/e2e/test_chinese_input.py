@@ -58,8 +58,20 @@ async def test_roles_are_given_by_their_chinese_names(both: Harness) -> None:
     assert "钱阿姨：楼栋管理员" in listing and "孙大爷：楼栋管理员" in listing
     assert "张网格：网格长" in listing and "李社工：社区工作人员" in listing
     assert not any(code in listing for code in ROLE_CODES)
+    help_text = text_of(await h.say(BUILDING_CHAT, BUILDING_HEAD, "/help"))
+    assert "/role 楼栋长" in help_text and "楼栋长" in help_text
+    assert not any(code in help_text for code in ROLE_CODES), help_text
 
-    revoked = await h.say(BUILDING_CHAT, BUILDING_HEAD, "/unrole", reply_to=hello.message_id)
+    mistaken = await h.say(
+        BUILDING_CHAT, BUILDING_HEAD, "/unrole 网格员", reply_to=hello.message_id
+    )
+    assert "在这里是楼栋管理员，不是网格员" in text_of(mistaken)
+    assert await role_of(h, RESIDENT) == ["building_officer"]
+    who = await h.say(BUILDING_CHAT, BUILDING_HEAD, "/unrole 楼栋管理员")
+    assert "/unrole 楼栋管理员" in text_of(who) and await role_of(h, RESIDENT) != []
+    revoked = await h.say(
+        BUILDING_CHAT, BUILDING_HEAD, "/unrole 楼栋管理员", reply_to=hello.message_id
+    )
     assert "已撤销" in text_of(revoked) and "楼栋管理员" in text_of(revoked)
     assert await role_of(h, RESIDENT) == []
 
