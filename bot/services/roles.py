@@ -45,9 +45,7 @@ def role_of(text: str) -> str:
     try:
         return _ROLE_BY_WORD[folded]
     except KeyError:
-        raise Refusal(
-            "roles.unknown_role", role=text.strip()[:40], roles=tuple(GRANTABLE)
-        ) from None
+        raise Refusal("roles.unknown_role", role=text.strip(), roles=tuple(GRANTABLE)) from None
 
 
 @dataclass(frozen=True, slots=True)
