@@ -343,3 +343,93 @@ def test_the_durations_of_the_issue(text: str, want: timedelta) -> None:
 def test_what_is_not_a_duration_is_refused(text: str) -> None:
     with pytest.raises(DurationError):
         parse_duration(text)
+
+
+# ---- generated: any hour and minute, any way of writing them ----------------------------------
+
+ZH_DIGITS = "零一二三四五六七八九"
+
+
+def zh(number: int) -> str:
+    """0-99 in Chinese numerals, written out here as the test's own oracle."""
+    tens, ones = divmod(number, 10)
+    if tens == 0:
+        return ZH_DIGITS[ones]
+    return ("" if tens == 1 else ZH_DIGITS[tens]) + "十" + (ZH_DIGITS[ones] if ones else "")
+
+
+def written(number: int, style: str) -> str:
+    if style == "zh":
+        return zh(number)
+    digits = str(number)
+    return (
+        digits.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        if style == "wide"
+        else digits
+    )
+
+
+@st.composite
+def said_times(draw: st.DrawFn) -> tuple[str, time]:
+    hour, minute = draw(st.integers(0, 23)), draw(st.integers(0, 59))
+    ways = [("", hour)]
+    if 13 <= hour <= 23:
+        ways.append(("下午", hour - 12))
+    if 17 <= hour <= 23:
+        ways += [("晚上", hour - 12), ("晚", hour - 12)]
+    if hour <= 12:
+        ways += [("上午", hour), ("早上", hour)]
+    period, said = draw(st.sampled_from(ways))
+    style = draw(st.sampled_from(["ascii", "wide", "zh"]))
+    minute_words = [f"{written(minute, style)}分"]
+    if minute >= 10 or style != "zh":
+        minute_words.append(written(minute, style) if minute >= 10 else f"0{minute}")
+    if style == "zh" and 0 < minute < 10:
+        minute_words.append(f"零{zh(minute)}")
+    minute_words += {0: ["整", ""], 15: ["一刻"], 30: ["半"], 45: ["三刻"]}.get(minute, [])
+    minute_word = draw(st.sampled_from(minute_words))
+    clock = f"{period}{written(said, style)}{draw(st.sampled_from(['点', '点钟']))}{minute_word}"
+    if minute_word in ("半", "一刻", "三刻", "整") or clock.endswith("点钟"):
+        clock = clock.replace("点钟", "点")  # 7点钟半 is not said
+    return clock, time(hour, minute)
+
+
+@given(said_times(), st.sampled_from(["明天", "下周三 ", "12月15日", "每周五", "每月十五号"]))
+def test_any_time_of_day_said_any_way_means_that_time(said: tuple[str, time], day: str) -> None:
+    clock, at = said
+    found = read_spoken(day + clock, TODAY)
+    assert found is not None and found.at == at, (day + clock, found)
+
+
+NEGATIVES = (
+    [
+        (f"明天{period}{hour}点", Problem.TIME)
+        for period in ("", "下午", "晚上")
+        for hour in range(24, 41)
+    ]
+    + [(f"明天{zh(hour)}点", Problem.TIME) for hour in range(24, 60)]
+    + [(f"明天7点{minute}分", Problem.TIME) for minute in range(60, 100)]
+    + [(f"明天晚上{hour}点", Problem.TIME) for hour in (0, 1, 2, 3, 4, 12)]
+    + [(f"明天上午{hour}点", Problem.TIME) for hour in range(13, 24)]
+    + [(f"{month}月5日 19:00", Problem.DATE) for month in range(13, 30)]
+    + [(f"{zh(month)}月五日 19:00", Problem.DATE) for month in range(13, 30)]
+    + [(f"2月{day}日 19:00", Problem.DATE) for day in range(30, 40)]
+    + [(f"下周{day} 19:00", Problem.WEEKDAY) for day in ("八", "九", "十", "0", "8", "9")]
+    + [(f"每月{zh(day)}号 19:00", Problem.MONTH_DAY) for day in range(32, 60)]
+    + [(f"每月{day}日 19:00", Problem.MONTH_DAY) for day in range(32, 60)]
+    + [(f"每月第{zh(nth)}个周三 19:00", Problem.NTH) for nth in range(5, 10)]
+)
+
+
+def test_impossible_values_of_every_kind_are_refused_never_misread() -> None:
+    assert len(NEGATIVES) >= 250
+    misread = []
+    for text, problem in NEGATIVES:
+        try:
+            found = read_spoken(text, TODAY)
+        except SpokenTimeError as error:
+            if error.problem is not problem:
+                misread.append((text, error.problem))
+            continue
+        misread.append((text, found))
+    assert misread == []
