@@ -175,7 +175,7 @@ def _hour_in_period(period: str | None, hour: int, text: str) -> int:
     raise SpokenTimeError(Problem.TIME, text)
 
 
-def _weekday(match: re.Match[str], day_text: str) -> int:
+def _weekday(match: re.Match[str]) -> int:
     found = _WEEKDAYS.get(match["weekday"])
     if found is None:
         raise SpokenTimeError(Problem.WEEKDAY, match["weekday"])
@@ -195,7 +195,7 @@ def _day(
     """The day part of a matched form, as a recurrence at ``at``."""
     match form:
         case "monthly_nth":
-            weekday = _weekday(match, day_text)
+            weekday = _weekday(match)
             nth = _NTHS.get(match["nth"]) or _number(match["nth"], Problem.NTH, day_text)
             if nth not in (1, 2, 3, 4, -1):
                 raise SpokenTimeError(Problem.NTH, day_text)
@@ -206,11 +206,11 @@ def _day(
                 raise SpokenTimeError(Problem.MONTH_DAY, match["day"])
             return Recurrence(Repeat.MONTHLY_DAY, at, day=day)
         case "weekly":
-            return Recurrence(Repeat.WEEKLY, at, day=_weekday(match, day_text))
+            return Recurrence(Repeat.WEEKLY, at, day=_weekday(match))
         case "relative":
             once = today + timedelta(days=_RELATIVE_DAYS[match["relative"]])
         case "week":
-            weekday = _weekday(match, day_text)
+            weekday = _weekday(match)
             if match["which"] is None:  # 周三: the nearest one from today on
                 once = today + timedelta(days=(weekday - today.weekday()) % 7)
             else:
