@@ -24,7 +24,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
 
 # Parameters whose values are names of things that have their own localised label.
-_LABELLED_PARAMS = {"level": "levels", "here": "levels", "role": "role_names", "status": "statuses"}
+_LABELLED_PARAMS = {
+    "level": "levels",
+    "here": "levels",
+    "role": "role_names",
+    "expected_role": "role_names",
+    "status": "statuses",
+}
+# Parameters whose values are lists of such names, shown as one localised list.
+_LABELLED_LISTS = {"roles": "role_names"}
 ECHO_LIMIT = 200
 
 
@@ -97,6 +105,11 @@ def render_refusal(context: AppContext, refusal: Refusal) -> Html:
         value = params.get(name)
         if isinstance(value, str) and context.bot_data.translator.has(f"{section}.{value}"):
             params[name] = context.t(f"{section}.{value}")
+    for name, section in _LABELLED_LISTS.items():
+        value = params.get(name)
+        if isinstance(value, tuple):
+            labels = (context.t(f"{section}.{item}") for item in value)
+            params[name] = context.t("roles.list_separator").join(labels)
     key = f"refusals.{refusal.key}"
     if not context.bot_data.translator.has(key):
         key = refusal.key  # e.g. a usage line, kept with its feature's strings

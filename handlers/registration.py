@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.services.errors import Refusal
+from bot.services.registration import is_area_unit
 from handlers.callbacks import RegistrationVerdict
 from handlers.common import (
     actor_of,
@@ -32,6 +33,8 @@ def _area(context: AppContext, area: Decimal | None) -> str:
 @answers_refusals
 async def register(update: Update, context: AppContext) -> None:
     args = command_text(update).split()
+    if len(args) == 3 and is_area_unit(args[2]):  # "89.5 平方米": the unit after a space
+        args = [args[0], args[1] + args[2]]
     if not 1 <= len(args) <= 2:
         raise Refusal("registration.usage")
     outcome = await context.services.registration.register(

@@ -8,13 +8,20 @@ from telegram import Update
 
 from bot.services.errors import Refusal
 from bot.services.people import SeenUser
+from bot.services.permissions import GRANTABLE
+from bot.services.roles import role_of
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
 from handlers.context import AppContext
 from locales import Html
 
 
-async def _target(update: Update, context: AppContext, args: list[str]) -> tuple[int, list[str]]:
-    """The user a role command is about: the replied-to author, or a numeric id first argument."""
+async def _target(
+    update: Update, context: AppContext, args: list[str], usage: str = "roles.who"
+) -> tuple[int, list[str]]:
+    """The user a role command is about: the replied-to author, or a numeric id first argument.
+
+    Neither is refused as ``usage``, the command's own explanation.
+    """
     message = update.effective_message
     replied = message.reply_to_message if message else None
     if replied is not None and replied.from_user is not None:
@@ -36,16 +43,16 @@ async def _target(update: Update, context: AppContext, args: list[str]) -> tuple
         return author.id, args
     if args and re.fullmatch(r"\d{1,15}", args[0]):
         return int(args[0]), args[1:]
-    raise Refusal("roles.who")
+    raise Refusal(usage)
 
 
 @answers_refusals
 async def role(update: Update, context: AppContext) -> None:
     target_id, rest = await _target(update, context, command_text(update).split())
-    if len(rest) != 1:
-        raise Refusal("roles.role_usage")
+    if not rest:
+        raise Refusal("roles.role_usage", roles=tuple(GRANTABLE))
     change = await context.services.roles.grant(
-        actor_of(update, context), place_of(update), target_id, rest[0]
+        actor_of(update, context), place_of(update), target_id, " ".join(rest)
     )
     await reply(
         update,
@@ -61,11 +68,13 @@ async def role(update: Update, context: AppContext) -> None:
 
 @answers_refusals
 async def unrole(update: Update, context: AppContext) -> None:
-    target_id, rest = await _target(update, context, command_text(update).split())
-    if rest:
-        raise Refusal("roles.unrole_usage")
+    target_id, rest = await _target(
+        update, context, command_text(update).split(), "roles.unrole_usage"
+    )
+    # "/unrole 楼栋长": the role the officer means to remove, checked against the one held.
+    expected = role_of(" ".join(rest)) if rest else None
     change = await context.services.roles.revoke(
-        actor_of(update, context), place_of(update), target_id
+        actor_of(update, context), place_of(update), target_id, expected
     )
     await reply(
         update,

@@ -233,8 +233,21 @@ _DEADLINE_REFUSALS = {
 }
 
 
+_SPOKEN_REFUSALS = frozenset(
+    f"topic_syntax.{name}"
+    for name in (
+        "bad_time_of_day",
+        "bad_day",
+        "missing_time_of_day",
+        "bad_weekday",
+        "recurring_deadline",
+    )
+)
+
+
 def resolve_deadline(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> datetime:
-    """The deadline ``text`` (``2h``, ``3d``, ``2026-12-01 18:00``) names, read as ``/topic`` does.
+    """The deadline ``text`` (``2h``, ``三天``, ``2026-12-01 18:00``, ``明天晚上7点``) names,
+    read as ``/topic`` reads it.
 
     The one-line parser reads a synthetic ``x 期限=<text>`` so both modes accept the same values.
     """
@@ -246,6 +259,8 @@ def resolve_deadline(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -
         line = f"x {key}={value}"
         draft = parse_topic(line, now=now, zone=zone, catalogue=None, locale=locale)
     except Refusal as refusal:
+        if refusal.key in _SPOKEN_REFUSALS:  # 明天, 晚上25点: say which part is wrong
+            raise
         mapped = _DEADLINE_REFUSALS.get(refusal.key, "topic_wizard.bad_deadline")
         raise Refusal(mapped, given=value[:40], limit_days=MAX_DEADLINE.days) from None
     return draft.deadline

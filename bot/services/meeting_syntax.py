@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from bot.services.command_syntax import (
 )
 from bot.services.errors import Refusal
 from bot.services.recurrence import Recurrence, Repeat
+from bot.services.spoken_time import Problem, SpokenTimeError, read_clock, read_spoken
 from bot.services.topic_syntax import Scope
 
 MAX_TITLE, MAX_NOTE, MAX_PLACE, MAX_LINK = 100, 1000, 100, 500
@@ -60,7 +61,6 @@ class MeetingDraft:
 # ---- when -------------------------------------------------------------------------------
 
 _DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _LOOKS_LIKE_TIME = re.compile(r"\d{1,3}[:：]")
 _MONTH_DAY = re.compile(r"(\d{1,3})(?:日|号|th|st|nd|rd)?")
 _NTH_ZH = re.compile(r"第?(最后一?|一|二|三|四|[1-4])个?(.+)")
@@ -91,6 +91,7 @@ _WEEKDAYS_EN = {
     **dict.fromkeys(("sun", "sunday"), 6),
 }
 _ZH_MONTHLY, _ZH_WEEKLY = ("每月",), ("每周", "每星期", "每礼拜")
+_BARE_PREFIXES = frozenset(("每月", "每个月", "每周", "每星期", "每礼拜"))
 
 
 def _valid_weekdays(locale: str) -> str:
@@ -132,23 +133,69 @@ def _monthly(spec: str, locale: str) -> tuple[Repeat, int, int | None]:
 def _time(words: list[str], at: int, after: str) -> time:
     if at >= len(words):
         raise Refusal("meeting_syntax.missing_time", given=after)
-    text = plain(words[at])
-    match = _TIME.fullmatch(text)
-    if match is None:
-        key = "bad_time" if _LOOKS_LIKE_TIME.match(text) else "missing_time"
+    try:
+        found = read_clock(words[at])
+    except SpokenTimeError:
+        raise Refusal("meeting_syntax.bad_time", given=words[at]) from None
+    if found is None:
+        key = "bad_time" if _LOOKS_LIKE_TIME.match(plain(words[at])) else "missing_time"
         raise Refusal(f"meeting_syntax.{key}", given=words[at] if key == "bad_time" else after)
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        raise Refusal("meeting_syntax.bad_time", given=words[at])
-    return time(hour, minute)
+    return found
 
 
-def read_when(words: list[str], locale: str) -> tuple[Recurrence, int]:
-    """The recurrence at the start of ``words`` and how many words it took."""
+_SPOKEN_REFUSALS = {
+    Problem.TIME: "bad_time",
+    Problem.DATE: "bad_date",
+    Problem.MISSING_TIME: "missing_time",
+    Problem.MONTH_DAY: "bad_month_day",
+    Problem.WEEKDAY: "unknown_weekday",
+    Problem.NTH: "bad_monthly",
+}
+
+
+def _spoken_refusal(error: SpokenTimeError, locale: str) -> Refusal:
+    extra = {"valid": _valid_weekdays(locale)} if error.problem is Problem.WEEKDAY else {}
+    return Refusal(f"meeting_syntax.{_SPOKEN_REFUSALS[error.problem]}", given=error.given, **extra)
+
+
+def _read_spoken_when(words: list[str], today: date, locale: str) -> tuple[Recurrence, int] | None:
+    """``明天晚上7点``, ``下周三 19:00``, ``每月 十五号晚上七点``: the spoken forms, or None.
+
+    The first word (with a bare ``每月``/``每周`` before it) is the day, with or without its time
+    attached; a day without a time takes the next word only when that word is a time of day,
+    so a title is never read as part of the time.
+    """
+    used = 2 if len(words) > 1 and plain(words[0]) in _BARE_PREFIXES else 1
+    day = "".join(words[:used])
+    try:
+        found = read_spoken(day, today)
+    except SpokenTimeError as error:
+        if error.problem is not Problem.MISSING_TIME or used >= len(words):
+            raise _spoken_refusal(error, locale) from None
+        try:
+            at = read_clock(words[used])
+        except SpokenTimeError:
+            raise Refusal("meeting_syntax.bad_time", given=words[used]) from None
+        if at is None:
+            raise _spoken_refusal(error, locale) from None
+        found = read_spoken(f"{day} {words[used]}", today)
+        used += 1
+    return None if found is None else (found, used)
+
+
+def read_when(words: list[str], locale: str, today: date) -> tuple[Recurrence, int]:
+    """The recurrence at the start of ``words`` and how many words it took.
+
+    ``today`` (the local date) resolves relative days such as 明天 and 下周三.
+    """
     if not words:
         raise Refusal("meeting_syntax.missing_when")
     first = plain(words[0])
     dated = _DATE.fullmatch(first)
+    if not dated:
+        spoken = _read_spoken_when(words, today, locale)
+        if spoken is not None:
+            return spoken
     if dated:
         year, month, day = (int(part) for part in dated.groups())
         try:
@@ -283,11 +330,16 @@ def _tokens(line: str) -> list[Word | Pair]:
     return tokenize(clean(line), "meeting_syntax")
 
 
+def _today(now: datetime, zone: ZoneInfo) -> date:
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return aware.astimezone(zone).date()
+
+
 def parse_meeting(text: str, *, now: datetime, zone: ZoneInfo, locale: str) -> MeetingDraft:
     """Parse the text after ``/meeting``. Raises :class:`Refusal` ``meeting_syntax.*`` only."""
     first, _, rest = text.partition("\n")
     words, given = split_line(_tokens(first), _KEYS, locale, "meeting_syntax")
-    recurrence, used = read_when(words, locale)
+    recurrence, used = read_when(words, locale, _today(now, zone))
     check_when(recurrence, now=now, zone=zone, given=" ".join(words[:used]))
     title = check_title(" ".join(words[used:]))
     note = clean(rest).strip()
@@ -313,7 +365,7 @@ def parse_when_text(text: str, *, now: datetime, zone: ZoneInfo, locale: str) ->
     words = [token.text for token in tokens if isinstance(token, Word)]
     if not words or len(words) != len(tokens):
         raise Refusal("meeting_syntax.bad_when", given=text.strip()[:40])
-    recurrence, used = read_when(words, locale)
+    recurrence, used = read_when(words, locale, _today(now, zone))
     if used != len(words):
         raise Refusal("meeting_syntax.bad_when", given=text.strip()[:40])
     check_when(recurrence, now=now, zone=zone, given=text.strip())

@@ -59,6 +59,12 @@ def parse_unit(text: str) -> str:
     return normalized
 
 
+def is_area_unit(word: str) -> bool:
+    """Whether ``word`` is only a unit of area (``平方米``, ``㎡``): typed apart from its number."""
+    folded = unicodedata.normalize("NFKC", word).strip().lower()
+    return folded in {unicodedata.normalize("NFKC", suffix).lower() for suffix in _AREA_SUFFIXES}
+
+
 def parse_area(text: str) -> Decimal:
     """``89.5`` / ``89.5㎡`` -> Decimal('89.50'); must be > 0 and <= 10000."""
     cleaned = unicodedata.normalize("NFKC", text).strip().lower()

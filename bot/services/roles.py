@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -11,6 +12,40 @@ from bot.services.permissions import GRANTABLE, Rank, rank_at
 from storage.database import Database
 from storage.records import Node, User
 from storage.repositories import Repositories
+
+# What officers type for each role besides its code: the Chinese names, with the officers of
+# 一长多员 (楼栋事务管理员, 卫生管理员, 治安调解员) as building officers.
+ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "building_officer": ("楼栋管理员", "楼栋事务管理员", "卫生管理员", "治安调解员"),
+    "building_head": ("楼栋长", "楼长"),
+    "grid_worker": ("网格员",),
+    "grid_head": ("网格长",),
+    "community_staff": ("社区工作人员", "社区工作者"),
+    "community_admin": ("社区管理员",),
+}
+_RESIDENT_WORDS = frozenset(("resident", "居民", "住户"))
+
+
+def _folded(text: str) -> str:
+    """``Building Head``, ``building-head``, ``ｂｕｉｌｄｉｎｇ_ｈｅａｄ`` -> ``building_head``."""
+    words = unicodedata.normalize("NFKC", text).casefold().replace("-", " ").replace("_", " ")
+    return "_".join(words.split())
+
+
+_ROLE_BY_WORD = {_folded(code): code for code in GRANTABLE} | {
+    _folded(word): code for code, words in ROLE_WORDS.items() for word in words
+}
+
+
+def role_of(text: str) -> str:
+    """The role code ``text`` names, by its code or its Chinese name; else a Refusal."""
+    folded = _folded(text)
+    if folded in _RESIDENT_WORDS:
+        raise Refusal("roles.resident_is_no_role")
+    try:
+        return _ROLE_BY_WORD[folded]
+    except KeyError:
+        raise Refusal("roles.unknown_role", role=text.strip(), roles=tuple(GRANTABLE)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +93,7 @@ class RoleService:
             return Standing(node=node, path=chain[::-1], rank=await rank_at(repos, actor, node))
 
     async def grant(self, actor: Actor, place: Place, target_id: int, role: str) -> RoleChange:
-        role = role.strip().lower()
-        if role not in GRANTABLE:
-            raise Refusal("roles.unknown_role", role=role, roles=", ".join(GRANTABLE))
+        role = role_of(role)
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await self._bound_node(repos, place)
@@ -94,7 +127,10 @@ class RoleService:
             user=target, node=node, role=role, previous=current.role if current else None
         )
 
-    async def revoke(self, actor: Actor, place: Place, target_id: int) -> RoleChange:
+    async def revoke(
+        self, actor: Actor, place: Place, target_id: int, expected: str | None = None
+    ) -> RoleChange:
+        """Remove the target's role here; ``expected``, when given, must be the role held."""
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await self._bound_node(repos, place)
@@ -104,6 +140,13 @@ class RoleService:
             current = await repos.roles.get(target_id, node.id)
             if current is None:
                 raise Refusal("roles.no_role_here", name=target.display_name)
+            if expected is not None and expected != current.role:
+                raise Refusal(
+                    "roles.not_that_role",
+                    name=target.display_name,
+                    role=current.role,
+                    expected_role=expected,
+                )
             rank = await rank_at(repos, actor, node)
             if rank <= Rank.of_role(current.role):
                 raise Refusal("roles.revoke_not_allowed", role=current.role)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from bot.services.command_syntax import (
     value_of,
 )
 from bot.services.errors import Refusal
+from bot.services.spoken_time import Problem, SpokenTimeError, is_spoken_day, read_spoken
 
 MAX_TITLE = 100
 MAX_DESCRIPTION = 2000
@@ -91,6 +92,11 @@ class _Context:
     catalogue: Catalogue | None
     locale: str
 
+    @property
+    def today(self) -> date:
+        """The local date, against which 明天 and 下周三 are read."""
+        return self.now.astimezone(self.zone).date()
+
 
 _DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
 _DATETIME = re.compile(_DATE.pattern + r"[ t]([0-9]{1,2}):([0-9]{2})")
@@ -98,10 +104,8 @@ _DATETIME = re.compile(_DATE.pattern + r"[ t]([0-9]{1,2}):([0-9]{2})")
 
 def _deadline(key: str, value: str, context: _Context) -> datetime:
     text = plain(value)
-    if _DATE.match(text):
-        match = _DATETIME.fullmatch(text)
-        if not match:
-            raise Refusal("topic_syntax.bad_datetime", key_name=key, given=value)
+    match = _DATETIME.fullmatch(text)
+    if match:
         year, month, day, hour, minute = (int(part) for part in match.groups())
         try:
             deadline = datetime(year, month, day, hour, minute, tzinfo=context.zone)
@@ -111,7 +115,7 @@ def _deadline(key: str, value: str, context: _Context) -> datetime:
         try:
             deadline = context.now + parse_duration(text)
         except DurationError:
-            raise Refusal("topic_syntax.bad_duration", key_name=key, given=value) from None
+            deadline = _spoken_deadline(key, value, context)
     ahead = deadline - context.now  # aware arithmetic: no overflow near year 1 or 9999
     if ahead <= timedelta():
         raise Refusal("topic_syntax.deadline_past", key_name=key, given=value)
@@ -122,6 +126,32 @@ def _deadline(key: str, value: str, context: _Context) -> datetime:
             "topic_syntax.deadline_too_far", key_name=key, given=value, limit_days=MAX_DEADLINE.days
         )
     return deadline.astimezone(UTC)
+
+
+_SPOKEN_REFUSALS = {
+    Problem.TIME: "bad_time_of_day",
+    Problem.DATE: "bad_day",
+    Problem.MISSING_TIME: "missing_time_of_day",
+    Problem.WEEKDAY: "bad_weekday",
+    Problem.MONTH_DAY: "recurring_deadline",
+    Problem.NTH: "recurring_deadline",
+}
+
+
+def _spoken_deadline(key: str, value: str, context: _Context) -> datetime:
+    """``明天晚上7点``, ``下周三 19:00``, ``12月15日下午3点``: one local moment."""
+    iso_like = bool(_DATE.match(plain(value)))  # "2026-12-01 25:00" keeps its own refusal
+    try:
+        found = read_spoken(value, context.today)
+    except SpokenTimeError as error:
+        name = "bad_datetime" if iso_like else _SPOKEN_REFUSALS[error.problem]
+        raise Refusal(f"topic_syntax.{name}", key_name=key, given=value) from None
+    if found is None:
+        name = "bad_datetime" if iso_like else "bad_duration"
+        raise Refusal(f"topic_syntax.{name}", key_name=key, given=value)
+    if found.once is None:
+        raise Refusal("topic_syntax.recurring_deadline", key_name=key, given=value)
+    return datetime.combine(found.once, found.at, tzinfo=context.zone)
 
 
 def _options(key: str, value: str, context: _Context) -> tuple[str, ...]:
@@ -213,8 +243,11 @@ _KEYS: KeyTable[Callable[[str, str, _Context], object]] = KeyTable(
 
 
 def _date_then_time(field: str, pair: Pair) -> bool:
-    """A deadline given as a bare date takes the next word as its time: "2026-12-01 18:00"."""
-    return field == "deadline" and not pair.quoted and bool(_DATE.fullmatch(plain(pair.value)))
+    """A deadline given as a bare day takes the next word as its time: "2026-12-01 18:00",
+    "下周三 19:00", "明天 晚上7点"."""
+    if field != "deadline" or pair.quoted:
+        return False
+    return bool(_DATE.fullmatch(plain(pair.value))) or is_spoken_day(pair.value)
 
 
 def parse_topic(

@@ -254,7 +254,8 @@ async def test_bad_input_is_answered_and_nothing_is_created(h: Harness) -> None:
         "/meeting 2026-12-15 19:00 议事会 提醒=soon": "不是时长",
         "/meeting 2026-12-15 19:00 议事会 颜色=红": "不认识的设置项",
         "/meeting 每月32日 19:00 议事会": "1 到 31",
-        "/meeting 明天 议事会": "不是会议时间",
+        "/meeting 明天 议事会": "“明天”后面缺少时间",
+        "/meeting 后年 19:00 议事会": "不是会议时间",
         "/meeting 2026-12-15 19:00 议事会 范围=全部": "楼栋没有下级群",
         "/meeting 2026-12-15 19:00 议事会 议题=#99": "没有编号为 #99 的议题",
         "/meeting": None,  # the guided mode starts

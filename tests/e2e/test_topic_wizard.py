@@ -151,7 +151,9 @@ async def test_custom_options_and_deadline_are_checked_and_asked_again(h: Harnes
     assert "第 5/8 步" in text_of(wizard)
     wizard = await press(h, GRID_CHAT, wizard, GRID_WORKER, "✏️ 自定义")
     for typed, reason in {
-        "明天": "不是有效的截止时间",
+        "明天": "缺少钟点",
+        "明天晚上25点": "钟点不对",
+        "soon": "不是有效的截止时间",
         "2026-11-30 18:00": "已经过去了",
         "400d": "太远了",
     }.items():
