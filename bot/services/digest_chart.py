@@ -125,7 +125,11 @@ def draw_chart(
     if font is None and any(ord(char) > 0x2E7F for text in texts for char in text):
         log.warning("no CJK font installed (apt-get install fonts-noto-cjk): labelling by number")
         names = {grid: f"#{series.grids.index(grid) + 1}" for grid in page}
-        labels = ChartLabels("Escalations and turnout, 8 weeks", "opened", "resolved", "turnout")
+        title = "Escalations and turnout, 8 weeks"
+        total = len(chart_pages(series.grids))
+        if total > 1 and page:  # the translated title said which picture this is
+            title += f" ({series.grids.index(page[0]) // GRIDS_PER_PAGE + 1}/{total})"
+        labels = ChartLabels(title, "opened", "resolved", "turnout")
     else:
         names = {grid: grid for grid in page}
     family = [font[0]] if font else ["DejaVu Sans"]

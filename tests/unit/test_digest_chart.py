@@ -128,3 +128,17 @@ def test_without_a_page_the_first_six_grids_are_drawn() -> None:
     if chart.font is None:
         pytest.skip("no CJK font here (apt-get install fonts-noto-cjk)")
     assert chart.grids == [f"第{n}网格" for n in range(1, 7)]
+
+
+def test_without_a_cjk_font_grids_are_numbered_across_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.services import digest_chart
+
+    monkeypatch.setattr(digest_chart, "cjk_font", lambda: None)  # a machine without the font
+    many = series(30)
+    figure, chart = draw_chart(many, LABELS, chart_pages(many.grids)[1])
+    plt.close(figure)
+    assert chart.font is None
+    assert chart.labels[0] == "Escalations and turnout, 8 weeks (2/5)"
+    assert [f"#{n}" for n in range(7, 13)] == [label for label in chart.labels if "#" in label]
