@@ -7,11 +7,14 @@ import asyncio
 import logging
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.clock import FileClock
+from bot.environment_help import environment_help
+from bot.log_output import configure_logging
 from bot.redaction import keep_token_out_of_output
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_logging_settings, load_settings
 
 EXIT_USAGE = 2
 
@@ -34,8 +37,12 @@ token @BotFather gave you, and that TELEGRAM_BASE_URL (if set) points to a Bot A
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="yishi", description="Yishi (议事): group consultation for 楼栋, 网格 and 社区 chats."
+        prog="yishi",
+        description="Yishi (议事): group consultation for 楼栋, 网格 and 社区 chats.",
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
@@ -49,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply schema migrations")
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("yishi")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _settings() -> Settings:
@@ -144,15 +158,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "alembic", "apscheduler", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # The Telegram library logs raw updates at DEBUG (who pressed which button): never that,
-    # or a secret ballot could be read back from the logs.
-    logging.getLogger("telegram").setLevel(logging.INFO)
     args = _parser().parse_args(argv)
+    try:
+        configure_logging(load_logging_settings())
+    except SettingsError as error:
+        print(f"Configuration error:\n{error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "run":
         return _run(args)
     if args.command == "db":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -32,14 +32,19 @@ _EXPECTED: dict[str, str] = {
     "YISHI_NUDGE_BEFORE": "a duration before the deadline such as 24h",
     "YISHI_LEASE_TTL": "a duration such as 20s or 1m",
     "YISHI_HTTP_CLIENT": "aiohttp or httpx",
+    "YISHI_LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "YISHI_LOG_FORMAT": "text or json",
 }
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class SettingsError(Exception):
     """A configuration value is missing or malformed; the message names the variable."""
 
 
-class Settings(BaseSettings):
+class LoggingSettings(BaseSettings):
+    """What logging needs, readable before (and without) the rest: ``yishi demo`` logs too."""
+
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
@@ -48,21 +53,86 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_base_url: str | None = Field(default=None, alias="TELEGRAM_BASE_URL")
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
-    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
-        default=frozenset(), alias="YISHI_ADMIN_IDS"
+    log_level: LogLevel = Field(
+        default="INFO", alias="YISHI_LOG_LEVEL", description="how much the bot logs"
     )
-    timezone: str = Field(default="Asia/Shanghai", alias="YISHI_TIMEZONE")
-    locale: Locale = Field(default="zh_CN", alias="YISHI_LOCALE")
-    digest_time: time = Field(default=time(8, 30), alias="YISHI_DIGEST_TIME")
-    escalation_sla: timedelta = Field(default=timedelta(days=3), alias="YISHI_ESCALATION_SLA")
-    catalog: Path | None = Field(default=None, alias="YISHI_CATALOG")
-    nudge_before: timedelta = Field(default=timedelta(hours=24), alias="YISHI_NUDGE_BEFORE")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        alias="YISHI_LOG_FORMAT",
+        description="log lines as text, or one JSON object a line (for log collectors)",
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _log_word(cls, value: Any) -> Any:
+        text = str(value).strip()
+        return (
+            text.upper()
+            if text.lower() in ("debug", "info", "warning", "error", "critical")
+            else text.lower()
+        )
+
+
+class Settings(LoggingSettings):
+    # Each field's description is its line in `yishi --help` (bot/cli.py writes the list).
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        alias="TELEGRAM_BOT_TOKEN",
+        description="the bot's token from @BotFather; required for `yishi run`",
+    )
+    telegram_base_url: str | None = Field(
+        default=None,
+        alias="TELEGRAM_BASE_URL",
+        description="Bot API base URL ending in /bot (a local Bot API server); "
+        "unset: Telegram's public API",
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        alias="DATABASE_URL",
+        description="SQLAlchemy URL of the database (SQLite or PostgreSQL)",
+    )
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        alias="YISHI_ADMIN_IDS",
+        description="comma-separated Telegram user ids of the super-admins",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        alias="YISHI_TIMEZONE",
+        description="IANA time zone of deadlines, meetings and digests",
+    )
+    locale: Locale = Field(
+        default="zh_CN", alias="YISHI_LOCALE", description="default language: zh_CN or en"
+    )
+    digest_time: time = Field(
+        default=time(8, 30), alias="YISHI_DIGEST_TIME", description="daily digest time, local"
+    )
+    escalation_sla: timedelta = Field(
+        default=timedelta(days=3),
+        alias="YISHI_ESCALATION_SLA",
+        description="time a grid has before a matter goes up by itself",
+    )
+    catalog: Path | None = Field(
+        default=None,
+        alias="YISHI_CATALOG",
+        description="consultation catalogue file replacing the shipped one",
+    )
+    nudge_before: timedelta = Field(
+        default=timedelta(hours=24),
+        alias="YISHI_NUDGE_BEFORE",
+        description="how long before a deadline those who have not voted are reminded",
+    )
     # How long a killed instance keeps others from starting on the same database (bot/lease.py).
-    lease_ttl: timedelta = Field(default=timedelta(seconds=20), alias="YISHI_LEASE_TTL")
-    http_client: Literal["aiohttp", "httpx"] = Field(default="aiohttp", alias="YISHI_HTTP_CLIENT")
+    lease_ttl: timedelta = Field(
+        default=timedelta(seconds=20),
+        alias="YISHI_LEASE_TTL",
+        description="how long a killed instance keeps another from starting on the database",
+    )
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        alias="YISHI_HTTP_CLIENT",
+        description="HTTP library for the Bot API: aiohttp or httpx",
+    )
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -155,15 +225,27 @@ class Settings(BaseSettings):
         return user_id in self.admin_ids
 
 
+_Model = TypeVar("_Model", bound=LoggingSettings)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings; a bad value raises :class:`SettingsError` naming the variable."""
+    return _load(Settings, overrides)
+
+
+def load_logging_settings() -> LoggingSettings:
+    """YISHI_LOG_LEVEL and YISHI_LOG_FORMAT alone; a bad value raises :class:`SettingsError`."""
+    return _load(LoggingSettings, {})
+
+
+def _load(model: type[_Model], overrides: dict[str, Any]) -> _Model:
     try:
-        return Settings(**overrides)
+        return model(**overrides)
     except ValidationError as error:
         lines = []
         for problem in error.errors():
             name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
-            field = Settings.model_fields.get(name.lower())
+            field = model.model_fields.get(name.lower())
             variable = field.alias if field and field.alias else name
             given = problem.get("input")
             expected = _EXPECTED.get(str(variable), problem["msg"])

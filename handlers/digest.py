@@ -8,8 +8,8 @@ from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
-from bot.services.digest import Digest
-from bot.services.digest_chart import ChartLabels, render_chart
+from bot.services.digest import Digest, WeeklySeries
+from bot.services.digest_chart import ChartLabels, chart_pages, render_chart
 from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
 from handlers.digest_render import DigestRenderer
@@ -35,19 +35,39 @@ async def send_digest(
         name = translator.plain(locale, "digest.csv_file", period=period)
         await bot.send_document(chat_id, InputFile(rendered.csv, filename=name))
     if digest.weekly is not None and digest.weekly.grids:
+        await _send_chart(bot, chat_id, locale, digest.weekly, translator, period)
+    return first
+
+
+async def _send_chart(
+    bot: ExtBot[None],
+    chat_id: int,
+    locale: str,
+    weekly: WeeklySeries,
+    translator: Translator,
+    period: str,
+) -> None:
+    """The weekly chart, one picture per page of grids (each page says which of how many)."""
+    pages = chart_pages(weekly.grids)
+    for number, grids in enumerate(pages, 1):
+        suffix = (
+            translator.plain(locale, "digest.chart_page", page=number, pages=len(pages))
+            if len(pages) > 1
+            else ""
+        )
         labels = ChartLabels(
-            title=translator.plain(locale, "digest.chart_title"),
+            title=translator.plain(locale, "digest.chart_title") + suffix,
             opened=translator.plain(locale, "digest.chart_opened"),
             resolved=translator.plain(locale, "digest.chart_resolved"),
             turnout=translator.plain(locale, "digest.chart_turnout"),
         )
-        chart = await asyncio.to_thread(render_chart, digest.weekly, labels)
+        chart = await asyncio.to_thread(render_chart, weekly, labels, grids)
+        name = f"digest-{period}-{number}.png" if len(pages) > 1 else f"digest-{period}.png"
         await bot.send_photo(
             chat_id,
-            InputFile(chart.png, filename=f"digest-{period}.png"),
-            caption=translator.plain(locale, "digest.chart_caption"),
+            InputFile(chart.png, filename=name),
+            caption=translator.plain(locale, "digest.chart_caption") + suffix,
         )
-    return first
 
 
 @answers_refusals

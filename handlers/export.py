@@ -1,4 +1,9 @@
-"""/export <id>: the topic's full record as two documents, a CSV table and Markdown minutes."""
+"""/export <id>: the topic's full record as two documents, a CSV table and the vote record.
+
+The vote record (表决记录) is written in light Markdown, which reads as plain text, and sent as
+a ``.txt`` with a byte-order mark: staff open it on a phone or in Notepad (older Chinese Windows
+reads UTF-8 without the mark as GBK), whereas a ``.md`` file has no program to open it there.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from bot.services.export import ExportLabels, render_csv, render_markdown
+from bot.services.export import BOM, ExportLabels, render_csv, render_markdown
 from handlers.common import actor_of, answers_refusals, command_text, place_of
 from handlers.context import AppContext
 
@@ -46,7 +51,7 @@ async def export(update: Update, context: AppContext) -> None:
     )
     files = (
         (f"topic-{topic.id}.csv", render_csv(record, labels), caption),
-        (f"topic-{topic.id}.md", render_markdown(record, labels).encode("utf-8"), None),
+        (f"topic-{topic.id}.txt", (BOM + render_markdown(record, labels)).encode("utf-8"), None),
     )
     for filename, data, text in files:
         await context.bot.send_document(

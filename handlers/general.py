@@ -64,8 +64,9 @@ async def help_command(update: Update, context: AppContext) -> None:
         )
         for spec in commands_for(where, standing.rank)
     ]
-    footer = context.t("general.help_secret")  # what a secret ballot does not hide
-    await reply(update, context, Html(header + "\n\n" + "\n".join(lines) + "\n\n" + footer))
+    # What a secret ballot does not hide is said on each secret topic (topics.secret) and in
+    # the README, not to every resident who asks for the commands.
+    await reply(update, context, Html(header + "\n\n" + "\n".join(lines)))
 
 
 @answers_refusals

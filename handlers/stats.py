@@ -13,6 +13,7 @@ from bot.services.stats import BALLOT_DETAILS, WINDOW, AuditLine, NodeStats, par
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply_long
 from handlers.context import AppContext
 from locales import Html, escape
+from storage.tables import NODE_LEVELS
 
 OUTCOME_ORDER = ("passed", "rejected", "unresolved", "opinion", "cancelled")
 REASON_ORDER = ("no_quorum", "tie", "no_votes", "manual", "sla_expired")
@@ -86,11 +87,21 @@ def _reason(context: AppContext, reason: str) -> str:
     return context.plain(key) if context.bot_data.translator.has(key) else reason
 
 
+def _level_rank(level: str) -> int:
+    return NODE_LEVELS.index(level) if level in NODE_LEVELS else -1
+
+
 def stats_lines(context: AppContext, figures: NodeStats) -> list[Html]:
     node = figures.node
     level = context.t(f"levels.{node.level}")
-    if figures.nodes > 1:
-        title = context.t("stats.title_tree", level=level, name=node.name, count=figures.nodes)
+    if figures.below:
+        # Counted by level in the tree's order (grids before buildings), in the residents' words.
+        ordered = sorted(figures.below.items(), key=lambda item: _level_rank(item[0]))
+        counts = context.plain("stats.level_separator").join(
+            context.plain("stats.level_count", count=n, level=context.plain(f"levels.{lvl}"))
+            for lvl, n in ordered
+        )
+        title = context.t("stats.title_tree", level=level, name=node.name, counts=counts)
     else:
         title = context.t("stats.title", level=level, name=node.name)
     lines = [

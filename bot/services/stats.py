@@ -46,7 +46,8 @@ AUDIT_ROLE = "community_admin"
 
 
 # ``/audit`` filter keys, each with an English and a Chinese name.
-AUDIT_KEYS = {"node": "node", "节点": "node", "user": "user", "用户": "user"}
+# 节点 is kept for whoever learnt it; the replies say 范围 (a building, grid or community).
+AUDIT_KEYS = {"node": "node", "范围": "node", "节点": "node", "user": "user", "用户": "user"}
 _FILTER = re.compile(r'([^\s=＝]+)[=＝](?:"([^"]*)"|“([^”]*)”|(\S*))')
 
 
@@ -101,6 +102,8 @@ class NodeStats:
     since: datetime
     until: datetime
     nodes: int  # the node and its descendants
+    # The descendants by level (building, grid, ...), for "2 grids, 6 buildings below".
+    below: dict[str, int]
     published: int
     open_now: int
     # Topics closed in the window by verdict (passed, rejected, unresolved, opinion) and
@@ -154,7 +157,11 @@ class StatsService:
                 raise Refusal("stats.needs_bound_group")
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("stats.needs_officer", level=node.level, name=node.name)
-            ids = [node.id] + [child.id for child in await repos.orgs.descendants(node.id)]
+            descendants = await repos.orgs.descendants(node.id)
+            ids = [node.id] + [child.id for child in descendants]
+            below: dict[str, int] = {}
+            for child in descendants:
+                below[child.level] = below.get(child.level, 0) + 1
             stats = repos.stats
             outcomes = await stats.outcomes(ids, since, until)
             turnout = await stats.turnout(ids, since, until)
@@ -170,6 +177,7 @@ class StatsService:
                 since=since,
                 until=until,
                 nodes=len(ids),
+                below=below,
                 published=await stats.topics_published(ids, since, until),
                 open_now=await stats.topics_open(ids),
                 outcomes=by_verdict,

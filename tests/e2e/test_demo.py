@@ -35,4 +35,4 @@ async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: lis
     assert (tmp_path / "demo.db").exists()
     folder = re.search(r"Output folder: (\S+)", transcript)
     assert folder is not None
-    assert suffixes(Path(folder.group(1))) == {".png", ".csv", ".md"}
+    assert suffixes(Path(folder.group(1))) == {".png", ".csv", ".txt"}

@@ -16,6 +16,7 @@ from tests.auxil.world import (
     RESIDENT,
     STAFF,
     STAFF_CHAT,
+    code_in,
     community,
     count,
     rows,
@@ -123,3 +124,30 @@ async def test_the_monday_digest_carries_the_weekly_chart(h: Harness) -> None:
     assert len(digests(h)) == 6
     photos = [m for m in h.emu.bot_messages(STAFF_CHAT) if m.photo]
     assert len(photos) == 1 and "近 8 周" in (photos[0].caption or "")
+
+
+async def test_a_community_of_thirty_grids_gets_its_weekly_chart_in_five_pictures(
+    both: Harness,
+) -> None:
+    h = both
+    await community(h)  # 第一网格 and its building, plus 29 grids more
+    for number in range(2, 31):
+        issued = await h.say(STAFF_CHAT, STAFF, f"/newgrid 网格{number:02d}")
+        chat = -3000 - number
+        await h.group(chat, f"网格{number:02d}群", admins=[STAFF])
+        bound = await h.say(chat, STAFF, f"/bind {code_in(issued.text)}")
+        assert f"网格{number:02d}" in (bound.text or "")
+    await h.say(STAFF_CHAT, STAFF, "/subscribe")
+    await escalated_matter(h)  # Tuesday 1 December 2026, 10:00 local
+    for _ in range(6):  # the daily digests of Wednesday to Monday 7 December
+        await h.pass_time(timedelta(days=1))
+    photos = [m for m in h.emu.bot_messages(STAFF_CHAT) if m.photo]
+    assert [m.caption for m in photos] == [
+        f"近 8 周各网格上报、解决与参与率（第 {page}/5 张）" for page in range(1, 6)
+    ]
+    for message in photos:
+        assert message.photo is not None
+        size = message.photo[-1]
+        data = h.emu.world.files[size["file_id"]].data
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert (size["width"], size["height"]) == (800, 1400)  # six rows, phone-readable

@@ -59,7 +59,7 @@ async def test_a_tie_goes_to_the_grid_is_resolved_and_rated(h: Harness) -> None:
 
     await h.press(GRID_CHAT, card.message_id, GRID_WORKER, "解决")
     prompt = await h.emu.wait_for_bot_message(GRID_CHAT, after=card.message_id)
-    assert "解决决定" in (prompt.text or "")
+    assert "处理决定" in (prompt.text or "")
     decision = "在西门设置快递柜，不占消防通道。"
     h.emu.send_message(GRID_CHAT, GRID_WORKER, decision, reply_to=prompt.message_id)
     await h.settle()
@@ -118,7 +118,7 @@ async def test_the_sla_reminds_at_half_and_escalates_to_the_community(h: Harness
     assert "上报社区" not in staff_card.button_texts()  # nowhere higher to go
     grid_told = [m for m in h.emu.bot_messages(GRID_CHAT) if "已上报社区" in (m.text or "")]
     assert grid_told
-    assert "已再上报" in ((await h.say(GRID_CHAT, GRID_WORKER, f"/result {number}")).text or "")
+    assert "已上报上级" in ((await h.say(GRID_CHAT, GRID_WORKER, f"/result {number}")).text or "")
     await h.restart()
     await h.pass_time(timedelta(days=10))
     assert await count(h, rows(escalations)) == 2

@@ -47,11 +47,13 @@ async def exported(
         for message in (first, second)
         if message.document is not None
     }
-    assert set(files) == {f"topic-{topic}.csv", f"topic-{topic}.md"}
+    assert set(files) == {f"topic-{topic}.csv", f"topic-{topic}.txt"}
     data = files[f"topic-{topic}.csv"]
     assert data.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    return first, rows, files[f"topic-{topic}.md"].decode("utf-8")
+    record = files[f"topic-{topic}.txt"]
+    assert record.startswith(b"\xef\xbb\xbf"), "old Notepad reads UTF-8 without a BOM as GBK"
+    return first, rows, record.decode("utf-8-sig")
 
 
 async def test_an_officer_exports_a_household_vote_with_its_offline_ballot(h: Harness) -> None:
@@ -94,7 +96,7 @@ async def test_an_officer_exports_a_household_vote_with_its_offline_ballot(h: Ha
     assert any(row[0] == "孙大爷" and row[2] == "希望选低噪音的电梯" for row in rows if row)
     # Private opinions stay out of a group.
     assert "担心分摊费用" not in minutes and ["担心分摊费用"] not in rows
-    assert "# 会议纪要：#" in minutes and "加装电梯" in minutes
+    assert "# 表决记录：#" in minutes and "加装电梯" in minutes
     assert "| 同意 | 1 | 50.0% |" in minutes and "| 反对 | 1 | 50.0% |" in minutes
     assert "| 上门 | 1 |" in minutes
     assert "- **截止时间**：2026-12-01 11:00" in minutes
@@ -141,4 +143,4 @@ async def test_where_export_works_and_in_which_language(h: Harness) -> None:
     assert "interim record" in (message.caption or "")
     assert rows[0] == ["Voter", "Option", "Channel", "Recorded by", "Time"]
     assert rows[1][:3] == ["钱阿姨", "同意", "button"]
-    assert "# Minutes: #" in minutes and "| Option | Ballots | Share |" in minutes
+    assert "# Vote record: #" in minutes and "| Option | Ballots | Share |" in minutes

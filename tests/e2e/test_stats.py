@@ -109,7 +109,7 @@ async def test_stats_for_the_building_the_grid_and_the_community(h: Harness) -> 
     ]
 
     grid = (await answer(h, GRID_CHAT, GRID_WORKER, "/stats")).splitlines()
-    assert grid[0] == "📊 网格 第一网格 统计（含下级，共 2 个节点）"
+    assert grid[0] == "📊 网格 第一网格 统计（含下级 1 个楼栋）"
     # The grid also counts what it sent up itself.
     assert grid[8:] == [
         "",
@@ -123,7 +123,7 @@ async def test_stats_for_the_building_the_grid_and_the_community(h: Harness) -> 
     assert grid[3:8] == building[3:8]
 
     staff = (await answer(h, STAFF_CHAT, STAFF, "/stats")).splitlines()
-    assert staff[0] == "📊 社区 幸福社区 统计（含下级，共 3 个节点）"
+    assert staff[0] == "📊 社区 幸福社区 统计（含下级 1 个网格、1 个楼栋）"
     assert staff[2:] == grid[2:]
 
     # Thirty days on, all of it has left the window.
@@ -186,7 +186,7 @@ async def test_audit_lists_recent_rows_and_filters_by_node_and_user(h: Harness) 
     assert everything[-1] == "2026-12-01 09:00 · 王主任 (1) · 设立社区 · 幸福社区 · 幸福社区"
 
     building = (await answer(h, STAFF_CHAT, SUPERADMIN, "/audit node=1号楼")).splitlines()
-    assert building[1] == "筛选：节点 1号楼（含下级）"
+    assert building[1] == "筛选：范围 1号楼（含下级）"
     assert len(building) > 3 and all(" · 1号楼 · " in line for line in building[2:])
     async with h.services.database.transaction() as repos:
         grid_node = await repos.orgs.node_of_chat(GRID_CHAT)
@@ -200,7 +200,7 @@ async def test_audit_lists_recent_rows_and_filters_by_node_and_user(h: Harness) 
     assert len(head) == 2 + 5
     assert all("赵楼长 (4)" in line or "对象 赵楼长" in line for line in head[2:])
     # The keys have Chinese names too.
-    both = await answer(h, STAFF_CHAT, SUPERADMIN, f"/audit 节点=第一网格 用户={GRID_WORKER}")
+    both = await answer(h, STAFF_CHAT, SUPERADMIN, f"/audit 范围=第一网格 用户={GRID_WORKER}")
     assert "李社工 (2) · 授予角色 · 第一网格 · 对象 张网格, 网格员" in both
     assert "设立社区" not in both and "赵楼长 (4) · 发布议题" not in both
 
@@ -220,9 +220,9 @@ async def test_audit_refuses_bad_filters_and_people_who_are_not_admins(h: Harnes
         ("/audit foo=1", "不认识筛选条件“foo”"),
         ("/audit node", "“node”不是筛选条件"),
         ("/audit user=李社工", "“李社工”不是用户编号"),
-        ("/audit node=第九网格", "本社区没有名为或编号为“第九网格”的节点"),
-        ("/audit node=另一社区", "本社区没有名为或编号为“另一社区”的节点"),
-        (f"/audit node={other.id}", f"本社区没有名为或编号为“{other.id}”的节点"),
+        ("/audit node=第九网格", "本社区没有名为或编号为“第九网格”的楼栋、网格或社区"),
+        ("/audit node=另一社区", "本社区没有名为或编号为“另一社区”的楼栋、网格或社区"),
+        (f"/audit node={other.id}", f"本社区没有名为或编号为“{other.id}”的楼栋、网格或社区"),
         ("/audit node=1号楼 node=第一网格", "只能写一次"),
         ("/audit user=", "后面要写内容"),
     ):

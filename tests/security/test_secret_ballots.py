@@ -208,12 +208,3 @@ async def test_the_database_links_a_voter_only_while_the_topic_is_open(both: Har
     assert await _sql(h, "SELECT count(*) FROM inbox WHERE payload IS NOT NULL") == [(0,)]
     # The tallies survive the forgetting.
     assert sorted(row[1] for row in await ballots(people)) == [1, 2, 2]
-
-
-async def test_help_says_what_a_secret_ballot_does_not_hide(h: Harness) -> None:
-    await community(h)
-    group = await h.say(BUILDING_CHAT, RESIDENT, "/help")
-    assert "无记名投票" in (group.text or "") and "运维人员" in (group.text or "")
-    await h.say(RESIDENT, RESIDENT, "/lang en")
-    private = await h.say(RESIDENT, RESIDENT, "/help")
-    assert "Secret ballots" in (private.text or "") and "operator" in (private.text or "")

@@ -1,4 +1,4 @@
-"""/export's files, rendered from records built by hand: CSV for Excel, Markdown minutes."""
+"""/export's files, from records built by hand: CSV for Excel, the vote record (light Markdown)."""
 
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def test_secret_rows_are_sorted_by_option_not_by_time() -> None:
 
 def test_the_minutes_have_the_facts_the_tally_table_and_the_opinions() -> None:
     minutes = render_markdown(record(make_topic()), labels())
-    assert minutes.startswith("# 会议纪要：#12 加装电梯\n")
+    assert minutes.startswith("# 表决记录：#12 加装电梯\n")
     assert "- **所属**：幸福社区 › 第一网格 › 1号楼（楼栋）" in minutes
     assert "- **规则**：《民法典》第二百七十八条（一般事项）" in minutes
     assert "- **截止时间**：2026-12-01 11:00" in minutes
@@ -238,6 +238,6 @@ def test_the_files_speak_english_too() -> None:
     ]
     assert table[2][4] == "door-to-door"
     minutes = render_markdown(record(make_topic()), labels("en"))
-    assert minutes.startswith("# Minutes: #12 加装电梯\n")
+    assert minutes.startswith("# Vote record: #12 加装电梯\n")
     assert "- **Outcome**: unresolved (no quorum)" in minutes
     assert "| Option | Ballots | Share |" in minutes
