@@ -8,7 +8,6 @@ from datetime import timedelta
 from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 
-from bot.durations import format_duration
 from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
 from bot.services.topic_syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
@@ -86,7 +85,13 @@ async def sla_command(update: Update, context: AppContext) -> None:
     sla = await context.services.escalation.set_sla(
         actor_of(update, context), place_of(update), text
     )
-    await reply(update, context, context.t("escalation.sla_set", sla=format_duration(sla)))
+    await reply(
+        update,
+        context,
+        context.t(
+            "escalation.sla_set", sla=context.bot_data.translator.duration(context.locale, sla)
+        ),
+    )
 
 
 @answers_refusals

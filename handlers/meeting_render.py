@@ -42,16 +42,7 @@ class MeetingRenderer:
 
     def span(self, locale: str, delta: timedelta) -> str:
         """A time ahead, to the minute: ``1天2小时`` / ``1 d 2 h``."""
-        minutes = max(int(delta.total_seconds() // 60), 0)
-        days, rest = divmod(minutes, 24 * 60)
-        hours, minutes = divmod(rest, 60)
-        parts = [
-            self.t.plain(locale, f"meetings.span_{unit}", n=count)
-            for unit, count in (("d", days), ("h", hours), ("m", minutes))
-            if count
-        ]
-        separator = "" if locale == "zh_CN" else " "
-        return separator.join(parts) or self.t.plain(locale, "meetings.span_m", n=0)
+        return self.t.duration(locale, delta)
 
     def offset(self, locale: str, seconds: int) -> str:
         return self.span(locale, timedelta(seconds=seconds))

@@ -8,7 +8,6 @@ from typing import Any
 
 from telegram import Update
 
-from bot.durations import format_duration
 from bot.services.stats import BALLOT_DETAILS, WINDOW, AuditLine, NodeStats, parse_audit_filters
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply_long
 from handlers.context import AppContext
@@ -270,7 +269,9 @@ def _fragments(context: AppContext, line: AuditLine) -> list[str]:
             when = _short(details["deadline"])
         out.append(context.plain("stats.detail_deadline", when=when))
     if isinstance(details.get("seconds"), int):
-        sla = format_duration(timedelta(seconds=details["seconds"]))
+        sla = context.bot_data.translator.duration(
+            context.locale, timedelta(seconds=details["seconds"])
+        )
         out.append(context.plain("stats.detail_sla", sla=sla))
     if details.get("missing") is not None:
         out.append(

@@ -102,8 +102,8 @@ async def test_examples_in_refusals_parse_as_written(both: Harness) -> None:
     assert "已延期" in (extended.text or "")
     usage = (await h.say(GRID_CHAT, GRID_WORKER, "/sla")).text or ""
     assert "/sla 3天" in usage
-    sla = (await h.say(GRID_CHAT, GRID_WORKER, "/sla 3天")).text or ""
-    assert sla and "不是时长" not in sla and "用法" not in sla
+    sla = (await h.say(STAFF_CHAT, STAFF, "/sla 三天半")).text or ""
+    assert "处理时限已设为 3天12小时" in sla, sla
 
 
 async def test_an_empty_list_says_who_publishes(both: Harness) -> None:
