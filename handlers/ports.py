@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
@@ -67,6 +67,8 @@ async def delivered(sending: Awaitable[T]) -> T:
         return await sending
     except RetryAfter as error:
         raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
+    except ChatMigrated as error:  # the group is a supergroup now: send there at once
+        raise DeliveryError(str(error), migrated_to=error.new_chat_id) from error
     except (Forbidden, BadRequest) as error:
         raise DeliveryError(str(error), permanent=True, gone=gone_status(error)) from error
     except TelegramError as error:  # a network error, a timeout, a 5xx: try again later

@@ -34,6 +34,7 @@ _DRIVER_ACTIONS = (
     "remove_member",
     "set_status",
     "migrate_to_supergroup",
+    "announce_migration",
     "send_message",
     "edit_message",
     "press_button",

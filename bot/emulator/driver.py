@@ -147,8 +147,12 @@ class Driver:
         self.world.changed()
 
     def migrate_to_supergroup(
-        self, chat_id: int, new_chat_id: int, *, by: int | None = None
+        self, chat_id: int, new_chat_id: int, *, by: int | None = None, announce: bool = True
     ) -> EmuChat:
+        """The basic group becomes a supergroup with a new id; the bot's sends and edits to the
+        old id are answered 400 with ``migrate_to_chat_id``. ``announce=False``: the service
+        messages (``migrate_to_chat_id`` / ``migrate_from_chat_id``) are not delivered to the
+        bot, as when it learns of the upgrade from a refused send before it fetched them."""
         old = self._group(chat_id)
         if old.type != "group":
             raise ValueError(f"chat {chat_id} is a {old.type}; only basic groups migrate")
@@ -167,10 +171,27 @@ class Driver:
             migrated_from=chat_id,
         )
         self.world.chats[new_chat_id] = new
-        self._service(old, actor, {"migrate_to_chat_id": new_chat_id})
+        if announce:
+            self._service(old, actor, {"migrate_to_chat_id": new_chat_id})
+        else:
+            self.world.add_message(old, actor, service={"migrate_to_chat_id": new_chat_id})
         old.migrated_to = new_chat_id
-        self._service(new, actor, {"migrate_from_chat_id": chat_id})
+        if announce:
+            self._service(new, actor, {"migrate_from_chat_id": chat_id})
+        else:
+            self.world.add_message(new, actor, service={"migrate_from_chat_id": chat_id})
         return new
+
+    def announce_migration(self, chat_id: int) -> None:
+        """Deliver the service messages of ``migrate_to_supergroup(..., announce=False)``."""
+        old = self.world.chat(chat_id)
+        if old.migrated_to is None:
+            raise ValueError(f"chat {chat_id} was not migrated")
+        new = self.world.chat(old.migrated_to)
+        for chat, key in ((old, "migrate_to_chat_id"), (new, "migrate_from_chat_id")):
+            for msg in list(self.world.messages.get(chat.id, {}).values()):
+                if key in msg.service:
+                    self._deliver(chat, msg, "message")
 
     # -- messages --------------------------------------------------------------------------
     def send_message(
