@@ -35,6 +35,7 @@ _DRIVER_ACTIONS = (
     "set_status",
     "migrate_to_supergroup",
     "announce_migration",
+    "create_forum_topic",
     "send_message",
     "edit_message",
     "press_button",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.emulator.entities import auto_entities
+from bot.emulator.forums import open_topic
 from bot.emulator.world import (
     MEMBER_STATUSES,
     PRESENT_STATUSES,
@@ -57,14 +58,18 @@ class Driver:
         type: ChatType = "supergroup",
         bot_admin: bool = True,
         added_by: int | None = None,
+        forum: bool = False,
     ) -> EmuChat:
+        """A group with the bot added; ``forum``: a supergroup with topics enabled."""
         if chat_id >= 0:
             raise ValueError("group chat ids must be negative (supergroups: -100...)")
         if type == "private":
             raise ValueError("add_group creates groups; private chats appear on send_message")
         if chat_id in self.world.chats:
             raise ValueError(f"chat {chat_id} already exists")
-        chat = EmuChat(chat_id, type, title, bot_status="left")
+        if forum and type != "supergroup":
+            raise ValueError("only supergroups can be forums")
+        chat = EmuChat(chat_id, type, title, bot_status="left", is_forum=forum)
         for status, ids in (("member", members), ("administrator", admins)):
             for user_id in ids:
                 self.world.user(user_id)
@@ -193,11 +198,27 @@ class Driver:
                 if key in msg.service:
                     self._deliver(chat, msg, "message")
 
+    def create_forum_topic(self, chat_id: int, user_id: int, name: str) -> int:
+        """A member opens a topic in a forum group; returns its thread id."""
+        chat = self.world.chat(chat_id)
+        if self.world.status_of(chat, user_id) not in PRESENT_STATUSES:
+            raise ValueError(f"user {user_id} is not a member of chat {chat_id}")
+        created = open_topic(self.world, chat, user_id, name)
+        self._deliver(chat, created, "message")
+        return created.message_id
+
     # -- messages --------------------------------------------------------------------------
     def send_message(
-        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread: int | None = None,
     ) -> EmuMessage:
-        """A user's text message (private chat when ``chat_id == user_id``)."""
+        """A user's text message (private chat when ``chat_id == user_id``); ``thread``: in
+        that forum topic (a reply lands in the thread of the message it replies to)."""
         self.world.user(user_id)
         if chat_id == user_id:
             chat = self._private(user_id)
@@ -213,8 +234,16 @@ class Driver:
             target = self.world.message(chat.id, reply_to)
             if target is None or target.deleted:
                 raise LookupError(f"no message {reply_to} in chat {chat.id} to reply to")
+            thread = target.message_thread_id if thread is None else thread
+        if thread is not None and thread not in chat.forum_topics:
+            raise ValueError(f"chat {chat.id} has no forum topic {thread}")
         msg = self.world.add_message(
-            chat, user_id, text=text, entities=auto_entities(text), reply_to_message_id=reply_to
+            chat,
+            user_id,
+            text=text,
+            entities=auto_entities(text),
+            reply_to_message_id=reply_to,
+            message_thread_id=thread,
         )
         self._deliver(chat, msg, "message")
         return msg
