@@ -21,6 +21,7 @@ from handlers.digest import send_digest
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
 from handlers.refused import gone_status
+from handlers.threads import in_thread
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
 from storage.records import OutboxMessage
@@ -108,12 +109,16 @@ class TelegramAnnouncer:
             else None
         )
         sent = await delivered(
-            self._bot.send_message(
-                message.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_parameters=reply,
-                reply_markup=markup,
+            in_thread(
+                lambda thread: self._bot.send_message(
+                    message.chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                    reply_markup=markup,
+                    message_thread_id=thread,
+                ),
+                message.thread_id,
             )
         )
         return sent.message_id

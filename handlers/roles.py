@@ -8,7 +8,15 @@ from telegram import Update
 
 from bot.services.errors import Refusal
 from bot.services.people import SeenUser
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    command_text,
+    place_of,
+    replied_message,
+    reply,
+    user_label,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -16,7 +24,7 @@ from locales import Html
 async def _target(update: Update, context: AppContext, args: list[str]) -> tuple[int, list[str]]:
     """The user a role command is about: the replied-to author, or a numeric id first argument."""
     message = update.effective_message
-    replied = message.reply_to_message if message else None
+    replied = replied_message(message)
     if replied is not None and replied.from_user is not None:
         author = replied.from_user
         if author.is_bot:
