@@ -36,6 +36,7 @@ _DRIVER_ACTIONS = (
     "migrate_to_supergroup",
     "announce_migration",
     "create_forum_topic",
+    "delete_forum_topic",
     "send_message",
     "edit_message",
     "press_button",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.emulator.entities import auto_entities
-from bot.emulator.forums import open_topic
+from bot.emulator.forums import delete_topic, open_topic
 from bot.emulator.world import (
     MEMBER_STATUSES,
     PRESENT_STATUSES,
@@ -206,6 +206,10 @@ class Driver:
         created = open_topic(self.world, chat, user_id, name)
         self._deliver(chat, created, "message")
         return created.message_id
+
+    def delete_forum_topic(self, chat_id: int, thread: int) -> None:
+        """An admin deletes a forum topic with all its messages (no update tells the bot)."""
+        delete_topic(self.world, self.world.chat(chat_id), thread)
 
     # -- messages --------------------------------------------------------------------------
     def send_message(

@@ -28,6 +28,16 @@ def thread_for(world: World, chat: EmuChat, p: Params, reply_to: int | None) -> 
     return thread
 
 
+def delete_topic(world: World, chat: EmuChat, thread: int) -> None:
+    """The topic and every message in it are deleted (an admin's deleteForumTopic)."""
+    if chat.forum_topics.pop(thread, None) is None:
+        raise bad_request(E.THREAD_NOT_FOUND)
+    for msg in world.messages.get(chat.id, {}).values():
+        if msg.message_thread_id == thread:
+            msg.deleted = True
+    world.changed()
+
+
 def open_topic(world: World, chat: EmuChat, creator: int, name: str) -> EmuMessage:
     """A new topic in a forum: its creation's service message, whose id is the thread's."""
     if not chat.is_forum:

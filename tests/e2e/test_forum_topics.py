@@ -130,3 +130,45 @@ async def test_a_meeting_and_its_reminders_stay_in_the_topic_it_was_scheduled_in
     await h.settle()
     assert h.emu.message(FORUM, reminder.message_id).message_thread_id == meetings_topic
     assert all(m.message_thread_id == meetings_topic for m in reminders(h, FORUM))
+
+
+async def test_an_outcome_whose_topic_was_deleted_goes_to_general(both: Harness) -> None:
+    h = both
+    await forum_building(h)
+    parking = h.emu.create_forum_topic(FORUM, RESIDENT, "停车问题")
+    ballot = await h.say(FORUM, GRID_WORKER, "/topic 增设临时车位 期限=1h", thread=parking)
+    await h.press(FORUM, ballot.message_id, RESIDENT, "同意")
+    await h.settle()
+    h.emu.delete_forum_topic(FORUM, parking)  # with the ballot in it
+    await h.pass_time(timedelta(hours=1))
+    (outcome,) = outcomes(h, topic_id(ballot))  # not lost: in General
+    assert outcome.message_thread_id is None and "同意：1" in (outcome.text or "")
+    refused = [
+        call
+        for call in h.emu.calls_of("sendMessage")
+        if call.params.get("message_thread_id") == parking and call.ok is False
+    ]
+    assert [call.description for call in refused] == ["Bad Request: message thread not found"]
+
+
+async def test_a_role_command_in_a_topic_that_replies_to_nobody_names_nobody(
+    both: Harness,
+) -> None:
+    """In a forum, Telegram makes a message that replies to nothing a reply to the topic's
+    creation; that must not give the topic's creator a role."""
+    h = both
+    await forum_building(h)
+    parking = h.emu.create_forum_topic(FORUM, RESIDENT, "停车问题")
+    asked = await h.say(FORUM, GRID_WORKER, "/role building_head", thread=parking)
+    assert asked.message_thread_id == parking
+    async with h.services.database.transaction() as repos:
+        node = await repos.orgs.node_of_chat(FORUM)
+        assert node is not None
+        roles = await repos.roles.at_nodes([node.id])
+    assert all(role.user_id != RESIDENT for role in roles), asked.text
+    # A real reply in the topic still names its author.
+    said = h.emu.send_message(FORUM, NEIGHBOUR, "我来当楼栋长", thread=parking)
+    given = await h.say(
+        FORUM, GRID_WORKER, "/role building_head", reply_to=said.message_id, thread=parking
+    )
+    assert given.message_thread_id == parking and "孙大爷" in (given.text or ""), given.text
