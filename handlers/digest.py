@@ -23,17 +23,24 @@ async def send_digest(
     digest: Digest,
     renderer: DigestRenderer,
     translator: Translator,
+    *,
+    thread_id: int | None = None,
 ) -> int:
-    """Send the digest's messages (split between items), its CSV and its chart; first id."""
+    """Send the digest's messages (split between items), its CSV and its chart, in forum
+    topic ``thread_id`` if given (``/digest`` sent in one); the first message's id."""
     rendered = renderer.render(locale, digest)
     first = 0
     for text in rendered.messages:
-        sent = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        sent = await bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+        )
         first = first or sent.message_id
     period = digest.until.astimezone(renderer.zone).date().isoformat()
     if rendered.csv is not None:
         name = translator.plain(locale, "digest.csv_file", period=period)
-        await bot.send_document(chat_id, InputFile(rendered.csv, filename=name))
+        await bot.send_document(
+            chat_id, InputFile(rendered.csv, filename=name), message_thread_id=thread_id
+        )
     if digest.weekly is not None and digest.weekly.grids:
         labels = ChartLabels(
             title=translator.plain(locale, "digest.chart_title"),
@@ -46,6 +53,7 @@ async def send_digest(
             chat_id,
             InputFile(chart.png, filename=f"digest-{period}.png"),
             caption=translator.plain(locale, "digest.chart_caption"),
+            message_thread_id=thread_id,
         )
     return first
 
@@ -75,4 +83,5 @@ async def digest_now(update: Update, context: AppContext) -> None:
         digest,
         context.runtime.digest_renderer,
         context.bot_data.translator,
+        thread_id=place.thread_id,
     )

@@ -79,6 +79,12 @@ async def test_a_vote_stays_in_the_forum_topic_it_was_published_in(both: Harness
     final = h.emu.message(FORUM, ballot.message_id)
     assert "🔒" in (final.text or "") and final.message_thread_id == parking
 
+    # The record, exported in the topic, comes back there as files.
+    asked = h.emu.send_message(FORUM, GRID_WORKER, f"/export {topic_id(ballot)}", thread=parking)
+    await h.settle()
+    files = [m for m in h.emu.bot_messages(FORUM) if m.document and m.message_id > asked.message_id]
+    assert len(files) == 2 and all(m.message_thread_id == parking for m in files)
+
     # The deadline's outcome, posted by the due work, goes to its own topic's thread too.
     await h.pass_time(timedelta(hours=1))
     (timed,) = outcomes(h, topic_id(shed))
