@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.emulator.world import ApiCall
 from storage.tables import chat_bindings, topic_posts
 from tests.auxil.harness import Harness
+from tests.auxil.meetings import reminders, schedule
 from tests.auxil.topics import publish, tally, topic_id
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, RESIDENT, code_in, community
 
@@ -52,6 +53,7 @@ async def test_a_queued_outcome_goes_to_the_supergroup_at_once_and_the_rest_foll
     staying = await publish(h, "加装楼道照明 期限=3d", chat=OLD, by=GRID_WORKER)
     pressed = await h.press(OLD, closing.message_id, RESIDENT, "同意")
     assert pressed["text"] == "已记录：同意"
+    await schedule(h, "2026-12-02 19:00 楼栋议事会", chat=OLD, by=GRID_WORKER)
     await h.settle()
 
     h.emu.migrate_to_supergroup(OLD, NEW, announce=False)
@@ -74,10 +76,17 @@ async def test_a_queued_outcome_goes_to_the_supergroup_at_once_and_the_rest_foll
     (reposted,) = [
         m for m in h.emu.bot_messages(NEW) if (m.text or "").startswith(f"📋 #{topic_id(staying)}")
     ]
+    asked = len(h.emu.calls_of("getChatMember"))
     voted = await h.press(NEW, reposted.message_id, RESIDENT, "反对")
     assert voted["text"] == "已记录：反对"
     await h.settle()
     assert tally(h.emu.message(NEW, reposted.message_id))["反对"] == 1
+    assert len(h.emu.calls_of("getChatMember")) == asked  # the membership moved with it
+    # The coming meeting's announcement too, and its reminder goes to the new id.
+    announced = [m for m in h.emu.bot_messages(NEW) if (m.text or "").startswith("📅")]
+    assert len(announced) == 1 and "楼栋议事会" in (announced[0].text or "")
+    await h.pass_time(timedelta(hours=9))  # 24 h before 19:00 tomorrow
+    assert len(reminders(h, NEW)) == 1 and reminders(h, OLD) == []
 
     # The chat moved everywhere: the binding and the ballot's post.
     async with h.services.database.transaction() as repos:
