@@ -139,3 +139,24 @@ async def test_the_service_message_after_the_refused_send_changes_nothing_more(
         assert await repos.orgs.node_of_chat(OLD) is None
         chat = await repos.chats.get(NEW)
     assert chat is not None and chat.bot_status != "migrated"
+
+
+async def test_after_the_service_message_nothing_is_sent_to_the_old_id(both: Harness) -> None:
+    """The usual order (the bot sees the upgrade first): the open ballot moves at once, and
+    neither it nor its outcome is ever tried at the old id."""
+    h = both
+    await basic_group_building(h)
+    ballot = await publish(h, "加装楼道照明 期限=3d", chat=OLD, by=GRID_WORKER)
+    await h.press(OLD, ballot.message_id, RESIDENT, "同意")
+    await h.settle()
+    upgraded_at = len(h.emu.calls)
+    h.emu.migrate_to_supergroup(OLD, NEW)
+    await h.emu.wait_for_bot_message(NEW, predicate=lambda m: "超级群" in (m.text or ""))
+    reposted = await h.emu.wait_for_bot_message(
+        NEW, predicate=lambda m: (m.text or "").startswith(f"📋 #{topic_id(ballot)}")
+    )
+    assert tally(reposted)["同意"] == 1
+    await h.say(NEW, GRID_WORKER, f"/close {topic_id(ballot)}")
+    await h.settle()
+    assert any("结果：通过" in (m.text or "") for m in h.emu.bot_messages(NEW))
+    assert to_chat(h.emu.calls[upgraded_at:], OLD) == []
