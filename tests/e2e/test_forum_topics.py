@@ -71,6 +71,12 @@ async def test_a_vote_stays_in_the_forum_topic_it_was_published_in(both: Harness
     await h.settle()
     assert "意见 1 条" in (h.emu.message(FORUM, ballot.message_id).text or "")
 
+    # An officer's nudge, sent from General, reminds people in the ballot's thread.
+    h.emu.send_message(FORUM, GRID_WORKER, f"/nudge {topic_id(ballot)}")
+    await h.settle()
+    (nudge,) = [m for m in h.emu.bot_messages(FORUM) if (m.text or "").startswith("⏰ 议题")]
+    assert nudge.message_thread_id == parking and f"#{topic_id(ballot)}" in (nudge.text or "")
+
     closed = await h.say(FORUM, GRID_WORKER, f"/close {topic_id(ballot)}", thread=parking)
     await h.settle()
     (outcome,) = outcomes(h, topic_id(ballot))
@@ -89,6 +95,16 @@ async def test_a_vote_stays_in_the_forum_topic_it_was_published_in(both: Harness
     await h.pass_time(timedelta(hours=1))
     (timed,) = outcomes(h, topic_id(shed))
     assert timed.message_thread_id == bikes
+
+    # Unresolved (no votes), it went up to the grid; the notice and, once the grid decides,
+    # the decision come back to the topic's thread.
+    await h.say(GRID_CHAT, GRID_WORKER, f"/resolve {topic_id(shed)} 网格安排维修")
+    await h.settle()
+    told = [m for m in h.emu.bot_messages(FORUM) if f"#{topic_id(shed)}" in (m.text or "")]
+    assert any("网格安排维修" in (m.text or "") for m in told)
+    assert len(told) >= 4 and all(m.message_thread_id == bikes for m in told), [
+        (m.text, m.message_thread_id) for m in told
+    ]
 
     # Nothing the bot sent about these topics landed in General.
     general = [m for m in h.emu.bot_messages(FORUM) if m.message_thread_id is None]
