@@ -8,7 +8,10 @@ up with a warning when it can never be delivered (Telegram refused it, or the ch
 or after ``MAX_ATTEMPTS`` failures (about two and a half hours of them). When the chat is
 gone (the bot was removed from the group, or a user blocked it) the ``on_chat_gone``
 callbacks hear of it: the binding is paused and the parent node told, a digest subscription
-ends.
+ends. A group that became a supergroup (Telegram answers with its new id) is moved there at
+once by the ``on_chat_migrated`` callback (every row that addresses it, this chat's queued
+messages included) and the message sent again to the new id straight away, as are the chat's
+next messages.
 
 Delivery is at least once: a message Telegram accepted just before a crash, or whose answer
 was lost, is sent again (docs/RELIABILITY.md).
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -37,6 +40,7 @@ RETRY_AFTER_FAILED_FLUSH = timedelta(seconds=30)
 PAGE = 200  # pending messages read at a time
 
 ChatGone = Callable[[int, str], Awaitable[object]]
+ChatMigrated = Callable[[int, int], Awaitable[object]]
 
 
 @dataclass
@@ -45,12 +49,14 @@ class DeliveryError(Exception):
 
     ``gone`` is the bot's status in a chat that will take no more messages from it
     ("kicked": removed from the group or blocked by the user; "left": no longer a member).
+    ``migrated_to``: the group became a supergroup with this id.
     """
 
     reason: str
     permanent: bool = False
     retry_after: float | None = None
     gone: str | None = None
+    migrated_to: int | None = None
 
 
 class Announcer(Protocol):
@@ -68,6 +74,7 @@ class OutboxSender:
         self._again = False
         self._gone: dict[str, Callable[[int], Awaitable[None]]] = {}
         self._chat_gone: list[ChatGone] = []
+        self._chat_migrated: ChatMigrated | None = None
         self._wake: asyncio.TimerHandle | None = None
         self._wakings: set[asyncio.Task[None]] = set()
 
@@ -81,6 +88,11 @@ class OutboxSender:
     def on_chat_gone(self, callback: ChatGone) -> None:
         """Call ``callback(chat_id, status)`` when any message finds its chat gone for good."""
         self._chat_gone.append(callback)
+
+    def on_chat_migrated(self, callback: ChatMigrated) -> None:
+        """Call ``callback(old_chat_id, new_chat_id)`` when a group turns out to have become a
+        supergroup; it moves the chat's rows (pending messages included) to the new id."""
+        self._chat_migrated = callback
 
     async def flush(self) -> int:
         """Deliver everything pending now; returns how many were sent."""
@@ -127,24 +139,40 @@ class OutboxSender:
 
     async def _deliver_in_order(self, announcer: Announcer, messages: list[OutboxMessage]) -> int:
         delivered = 0
+        moved_to: int | None = None
         for message in messages:
-            if await self._deliver_one(announcer, message):
-                delivered += 1
+            if moved_to is not None:  # moved with the first one: its row says so already
+                message = replace(message, chat_id=moved_to, reply_to=None)
+            sent, moved_to = await self._deliver_one(announcer, message)
+            delivered += sent
         return delivered
 
-    async def _deliver_one(self, announcer: Announcer, message: OutboxMessage) -> bool:
+    async def _deliver_one(
+        self, announcer: Announcer, message: OutboxMessage
+    ) -> tuple[bool, int | None]:
+        """Deliver one message; (delivered, the chat's new id if it became a supergroup)."""
+        moved_to = None
         try:
-            telegram_id = await announcer.deliver(message)
+            try:
+                telegram_id = await announcer.deliver(message)
+            except DeliveryError as error:
+                moved_to = error.migrated_to
+                if moved_to is None or self._chat_migrated is None:
+                    raise
+                log.info("chat %s is now the supergroup %s", message.chat_id, moved_to)
+                await self._chat_migrated(message.chat_id, moved_to)
+                message = replace(message, chat_id=moved_to, reply_to=None)
+                telegram_id = await announcer.deliver(message)
         except DeliveryError as error:
             await self._failed(message, error)
-            return False
+            return False, moved_to
         now = self._clock.now()
 
         async def mark_sent(repos: Repositories) -> None:
             await repos.outbox.sent(message.id, telegram_id=telegram_id, now=now)
 
         await self._db.batched(mark_sent)
-        return True
+        return True, moved_to
 
     async def _failed(self, message: OutboxMessage, error: DeliveryError) -> None:
         now = self._clock.now()

@@ -9,7 +9,13 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
@@ -46,11 +52,31 @@ def actor_of(update: Update, context: AppContext) -> Actor:
     return context.actor(user.id)
 
 
+def thread_of(message: MaybeInaccessibleMessage | None) -> int | None:
+    """The forum topic a message is in; None outside forums and in the General topic (a
+    non-forum group's reply thread is not a place to post in)."""
+    if not isinstance(message, Message) or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def replied_message(message: Message | None) -> Message | None:
+    """The message this one replies to. In a forum topic Telegram makes every message that
+    replies to nothing a reply to the topic's creation: that is no reply."""
+    replied = message.reply_to_message if message is not None else None
+    if replied is None or message is None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None
+    return replied
+
+
 def place_of(update: Update) -> Place:
     chat = update.effective_chat
     assert chat is not None
     kind = ChatKind.PRIVATE if chat.type == "private" else ChatKind.GROUP
-    return Place(chat_id=chat.id, kind=kind, title=chat.title)
+    thread = thread_of(update.effective_message)
+    return Place(chat_id=chat.id, kind=kind, title=chat.title, thread_id=thread)
 
 
 def command_text(update: Update) -> str:
@@ -86,6 +112,7 @@ async def reply(
             reply_markup=markup,
             reply_parameters=reply_to,
             link_preview_options=None,
+            message_thread_id=thread_of(message),  # a command in a forum topic: answered there
         )
     except Forbidden as error:
         log.warning("could not answer in chat %s: %s", chat.id, error)

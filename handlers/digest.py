@@ -23,25 +23,33 @@ async def send_digest(
     digest: Digest,
     renderer: DigestRenderer,
     translator: Translator,
+    *,
+    thread_id: int | None = None,
 ) -> int:
-    """Send the digest's messages (split between items), its CSV and its chart; first id."""
+    """Send the digest's messages (split between items), its CSV and its chart, in forum
+    topic ``thread_id`` if given (``/digest`` sent in one); the first message's id."""
     rendered = renderer.render(locale, digest)
     first = 0
     for text in rendered.messages:
-        sent = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        sent = await bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+        )
         first = first or sent.message_id
     period = digest.until.astimezone(renderer.zone).date().isoformat()
     if rendered.csv is not None:
         name = translator.plain(locale, "digest.csv_file", period=period)
-        await bot.send_document(chat_id, InputFile(rendered.csv, filename=name))
+        await bot.send_document(
+            chat_id, InputFile(rendered.csv, filename=name), message_thread_id=thread_id
+        )
     if digest.weekly is not None and digest.weekly.grids:
-        await _send_chart(bot, chat_id, locale, digest.weekly, translator, period)
+        await _send_chart(bot, chat_id, thread_id, locale, digest.weekly, translator, period)
     return first
 
 
 async def _send_chart(
     bot: ExtBot[None],
     chat_id: int,
+    thread_id: int | None,
     locale: str,
     weekly: WeeklySeries,
     translator: Translator,
@@ -67,6 +75,7 @@ async def _send_chart(
             chat_id,
             InputFile(chart.png, filename=name),
             caption=translator.plain(locale, "digest.chart_caption") + suffix,
+            message_thread_id=thread_id,
         )
 
 
@@ -95,4 +104,5 @@ async def digest_now(update: Update, context: AppContext) -> None:
         digest,
         context.runtime.digest_renderer,
         context.bot_data.translator,
+        thread_id=place.thread_id,
     )

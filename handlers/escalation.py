@@ -137,6 +137,7 @@ async def card_button(update: Update, context: AppContext) -> None:
             reply_parameters=ReplyParameters(
                 message_id=query.message.message_id, allow_sending_without_reply=True
             ),
+            message_thread_id=place.thread_id,
         )
         action = "resolve" if data.action == "r" else "escalate"
         context.runtime.prompts[(place.chat_id, prompt.message_id)] = Prompt(

@@ -17,7 +17,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
 from bot.services.export import BOM, ExportLabels, render_csv, render_markdown
-from handlers.common import actor_of, answers_refusals, command_text, place_of
+from handlers.common import actor_of, answers_refusals, command_text, place_of, thread_of
 from handlers.context import AppContext
 
 
@@ -61,6 +61,7 @@ async def export(update: Update, context: AppContext) -> None:
             caption=text,
             parse_mode=ParseMode.HTML if text else None,
             reply_parameters=reply_to,
+            message_thread_id=thread_of(message),
         )
 
 

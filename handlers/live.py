@@ -25,6 +25,7 @@ from telegram.ext import ExtBot
 from bot.services import Services
 from handlers.coalesce import CoalescedRefresh
 from handlers.refused import RefusedShows
+from handlers.threads import in_thread
 from handlers.topic_render import TopicRenderer, fingerprint
 from locales import Html
 from storage.records import TopicPost
@@ -112,7 +113,14 @@ class LiveMessages(CoalescedRefresh):
                     raise
                 if not still_open:
                     return  # a closed ballot whose message was deleted stays deleted
-        message = await self._bot.send_message(
-            post.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        message = await in_thread(
+            lambda thread: self._bot.send_message(
+                post.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                message_thread_id=thread,
+            ),
+            post.thread_id,
         )
         await self._services.topics.record_message(post.topic_id, post.chat_id, message.message_id)

@@ -15,6 +15,7 @@ from bot.outbox import Announcer
 from bot.services import Services
 from handlers.meeting_render import MeetingRenderer
 from handlers.ports import delivered
+from handlers.threads import in_thread
 from locales import Html, escape
 from storage.records import OutboxMessage
 
@@ -77,27 +78,31 @@ class MeetingAnnouncer:
         return ReplyParameters(message_id=message.reply_to, allow_sending_without_reply=True)
 
     async def _send(self, message: OutboxMessage, text: Html) -> Message:
-        return await self._bot.send_message(
-            message.chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=self._reply(message)
+        return await in_thread(
+            lambda thread: self._bot.send_message(
+                message.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=self._reply(message),
+                message_thread_id=thread,
+            ),
+            message.thread_id,
         )
 
     async def _send_file(
         self, message: OutboxMessage, kind: str, file_id: str, caption: Html
     ) -> Message:
-        if kind == "photo":
-            return await self._bot.send_photo(
+        send = self._bot.send_photo if kind == "photo" else self._bot.send_document
+        return await in_thread(
+            lambda thread: send(
                 message.chat_id,
                 file_id,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
                 reply_parameters=self._reply(message),
-            )
-        return await self._bot.send_document(
-            message.chat_id,
-            file_id,
-            caption=caption,
-            parse_mode=ParseMode.HTML,
-            reply_parameters=self._reply(message),
+                message_thread_id=thread,
+            ),
+            message.thread_id,
         )
 
 

@@ -25,6 +25,7 @@ from bot.services.meeting_plan import latest_posts
 from handlers.coalesce import CoalescedRefresh
 from handlers.meeting_render import MeetingRenderer
 from handlers.refused import RefusedShows
+from handlers.threads import in_thread
 from handlers.topic_render import fingerprint
 from storage.records import MeetingPost
 
@@ -99,8 +100,15 @@ class LiveReminders(CoalescedRefresh):
                 if "not modified" in description or "message to edit not found" in description:
                     return  # a deleted reminder stays deleted
                 raise
-        message = await self._bot.send_message(
-            post.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        message = await in_thread(
+            lambda thread: self._bot.send_message(
+                post.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                message_thread_id=thread,
+            ),
+            post.thread_id,
         )
         await self._services.meetings.record_message(
             post.occurrence_id, post.slot, post.chat_id, message.message_id

@@ -20,6 +20,7 @@ from handlers.common import (
     answers_refusals,
     command_text,
     place_of,
+    replied_message,
     reply,
     reply_long,
 )
@@ -188,7 +189,8 @@ async def minutes(update: Update, context: AppContext) -> None:
     message = update.effective_message
     assert message is not None
     text = command_text(update)
-    replied = message.reply_to_message.message_id if message.reply_to_message else None
+    replied_to = replied_message(message)
+    replied = replied_to.message_id if replied_to else None
     meeting_id: int | None = None
     number = MEETING_NUMBER.match(text)
     if number is not None and (replied is None or text[number.end() :].strip()):

@@ -8,7 +8,14 @@ from telegram import Update
 
 from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    command_text,
+    place_of,
+    replied_message,
+    reply,
+)
 from handlers.context import AppContext
 from handlers.escalation import answer_prompt
 
@@ -20,14 +27,15 @@ PENDING_OPINION = "opinion_topic"
 async def reply_in_group(update: Update, context: AppContext) -> None:
     """A reply in a group: the answer to a question the bot asked, or an opinion on a ballot."""
     message = update.effective_message
-    if message is None or message.reply_to_message is None or not message.text:
+    replied = replied_message(message)
+    if message is None or replied is None or not message.text:
         return
     if await answer_prompt(update, context, message):
         return
     recorded = await context.services.opinions.reply(
         actor_of(update, context),
         message.chat.id,
-        message.reply_to_message.message_id,
+        replied.message_id,
         message.message_id,
         message.text,
     )

@@ -123,7 +123,9 @@ async def chat_migrated(update: Update, context: AppContext) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    node = await context.services.orgs.chat_migrated(old, new)
+    migration = await context.services.orgs.chat_migrated(old, new)
+    await context.publish(migration.events)
+    node = migration.node
     log.info("chat %s migrated to %s (node %s)", old, new, node.id if node else None)
     if node is not None and message.migrate_from_chat_id:
         try:

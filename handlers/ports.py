@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
@@ -21,6 +21,7 @@ from handlers.digest import send_digest
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
 from handlers.refused import gone_status
+from handlers.threads import in_thread
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
 from storage.records import OutboxMessage
@@ -67,6 +68,8 @@ async def delivered(sending: Awaitable[T]) -> T:
         return await sending
     except RetryAfter as error:
         raise DeliveryError(str(error), retry_after=seconds(error.retry_after)) from error
+    except ChatMigrated as error:  # the group is a supergroup now: send there at once
+        raise DeliveryError(str(error), migrated_to=error.new_chat_id) from error
     except (Forbidden, BadRequest) as error:
         raise DeliveryError(str(error), permanent=True, gone=gone_status(error)) from error
     except TelegramError as error:  # a network error, a timeout, a 5xx: try again later
@@ -106,12 +109,16 @@ class TelegramAnnouncer:
             else None
         )
         sent = await delivered(
-            self._bot.send_message(
-                message.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_parameters=reply,
-                reply_markup=markup,
+            in_thread(
+                lambda thread: self._bot.send_message(
+                    message.chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                    reply_markup=markup,
+                    message_thread_id=thread,
+                ),
+                message.thread_id,
             )
         )
         return sent.message_id

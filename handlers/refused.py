@@ -12,6 +12,8 @@ A living message (a ballot, an escalation card, a meeting reminder) uses ``Refus
   later, after 2 s, 4 s, 8 s... up to 5 minutes (at least the ``retry_after`` Telegram asked
   for). Every sync reads the current state, so the retry shows the latest.
 - **The chat is gone**: a warning, and ``chat_refused``. Not retried.
+- **The group became a supergroup** (``ChatMigrated``): ``chat_moved`` moves everything that
+  addresses it to the new id, and the moved living messages are posted again there at once.
 - Anything else (a 400 other than those each living message handles) is a bug: it is raised.
 """
 
@@ -21,7 +23,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.services import Services
 from bot.services.events import OutboxQueued
@@ -56,6 +65,14 @@ async def chat_refused(services: Services, chat_id: int, error: TelegramError) -
         await services.bus.publish([OutboxQueued()])
 
 
+async def chat_moved(services: Services, chat_id: int, error: ChatMigrated) -> None:
+    """Telegram says the group is now a supergroup: move its rows to the new id, as the
+    migration's service message does, and have the moved messages posted there."""
+    log.info("chat %s is now the supergroup %s", chat_id, error.new_chat_id)
+    migration = await services.orgs.chat_migrated(chat_id, error.new_chat_id)
+    await services.bus.publish(migration.events)
+
+
 def passing(error: TelegramError) -> bool:
     """A failure that may go away by itself: flood control, the network, a 5xx."""
     return isinstance(error, RetryAfter) or (
@@ -76,6 +93,9 @@ class RefusedShows:
 
     async def absorb(self, key: int, chat_id: int, error: TelegramError) -> bool:
         """Deal with a refusal to show item ``key`` in ``chat_id``; False if it is a bug."""
+        if isinstance(error, ChatMigrated):
+            await chat_moved(self._services, chat_id, error)
+            return True
         if gone_status(error) is not None:
             log.warning("cannot show %s %s in chat %s: %s", self._what, key, chat_id, error)
             await chat_refused(self._services, chat_id, error)

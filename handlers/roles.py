@@ -10,7 +10,15 @@ from bot.services.errors import Refusal
 from bot.services.people import SeenUser
 from bot.services.permissions import GRANTABLE
 from bot.services.roles import role_of
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    command_text,
+    place_of,
+    replied_message,
+    reply,
+    user_label,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -23,7 +31,7 @@ async def _target(
     Neither is refused as ``usage``, the command's own explanation.
     """
     message = update.effective_message
-    replied = message.reply_to_message if message else None
+    replied = replied_message(message)
     if replied is not None and replied.from_user is not None:
         author = replied.from_user
         if author.is_bot:

@@ -145,6 +145,7 @@ class TopicPost:
     voting: bool
     members: int | None
     rendered_hash: str | None
+    thread_id: int | None = None  # the forum topic it is posted in (None: none, or General)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,7 @@ class OutboxMessage:
     payload: dict[str, Any]
     reply_to: int | None
     attempts: int
+    thread_id: int | None = None  # the forum topic to post in
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +273,7 @@ class Meeting:
     status: str
     created_by: int
     created_at: datetime
+    thread_id: int | None = None  # the forum topic it was scheduled in
 
     @property
     def is_active(self) -> bool:
@@ -303,6 +306,7 @@ class MeetingPost:
     late: bool
     message_id: int | None
     rendered_hash: str | None
+    thread_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

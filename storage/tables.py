@@ -246,6 +246,8 @@ topic_posts = Table(
     # Human members of the chat when the topic was published (eligible voters per person).
     Column("members", Integer, nullable=True),
     Column("rendered_hash", String(64), nullable=True),
+    # The forum topic (thread) it is posted in; NULL: none, or a forum's General topic.
+    Column("message_thread_id", BigInteger, nullable=True),
     Index("ix_topic_posts_chat_message", "chat_id", "message_id"),
 )
 
@@ -348,6 +350,7 @@ outbox = Table(
     Column("message_id", BigInteger, nullable=True),
     Column("failed", Boolean, nullable=False, default=False),
     Column("last_error", Text, nullable=True),
+    Column("message_thread_id", BigInteger, nullable=True),  # the forum topic to post in
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
 )
 
@@ -475,6 +478,8 @@ meetings = Table(
     Column("created_by", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("cancelled_at", UtcDateTime(), nullable=True),
+    # The forum topic it was scheduled in: its messages in ``chat_id`` go there.
+    Column("message_thread_id", BigInteger, nullable=True),
     Index("ix_meetings_node_status", "node_id", "status"),
 )
 
@@ -510,6 +515,7 @@ meeting_posts = Table(
     Column("late", Boolean, nullable=False, default=False),
     Column("message_id", BigInteger, nullable=True),
     Column("rendered_hash", String(64), nullable=True),
+    Column("message_thread_id", BigInteger, nullable=True),
     Index("ix_meeting_posts_chat_message", "chat_id", "message_id"),
 )
 

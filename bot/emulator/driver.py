@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.emulator.entities import auto_entities
+from bot.emulator.forums import delete_topic, open_topic
 from bot.emulator.world import (
     MEMBER_STATUSES,
     PRESENT_STATUSES,
@@ -57,14 +58,18 @@ class Driver:
         type: ChatType = "supergroup",
         bot_admin: bool = True,
         added_by: int | None = None,
+        forum: bool = False,
     ) -> EmuChat:
+        """A group with the bot added; ``forum``: a supergroup with topics enabled."""
         if chat_id >= 0:
             raise ValueError("group chat ids must be negative (supergroups: -100...)")
         if type == "private":
             raise ValueError("add_group creates groups; private chats appear on send_message")
         if chat_id in self.world.chats:
             raise ValueError(f"chat {chat_id} already exists")
-        chat = EmuChat(chat_id, type, title, bot_status="left")
+        if forum and type != "supergroup":
+            raise ValueError("only supergroups can be forums")
+        chat = EmuChat(chat_id, type, title, bot_status="left", is_forum=forum)
         for status, ids in (("member", members), ("administrator", admins)):
             for user_id in ids:
                 self.world.user(user_id)
@@ -147,8 +152,12 @@ class Driver:
         self.world.changed()
 
     def migrate_to_supergroup(
-        self, chat_id: int, new_chat_id: int, *, by: int | None = None
+        self, chat_id: int, new_chat_id: int, *, by: int | None = None, announce: bool = True
     ) -> EmuChat:
+        """The basic group becomes a supergroup with a new id; the bot's sends and edits to the
+        old id are answered 400 with ``migrate_to_chat_id``. ``announce=False``: the service
+        messages (``migrate_to_chat_id`` / ``migrate_from_chat_id``) are not delivered to the
+        bot, as when it learns of the upgrade from a refused send before it fetched them."""
         old = self._group(chat_id)
         if old.type != "group":
             raise ValueError(f"chat {chat_id} is a {old.type}; only basic groups migrate")
@@ -167,16 +176,53 @@ class Driver:
             migrated_from=chat_id,
         )
         self.world.chats[new_chat_id] = new
-        self._service(old, actor, {"migrate_to_chat_id": new_chat_id})
+        if announce:
+            self._service(old, actor, {"migrate_to_chat_id": new_chat_id})
+        else:
+            self.world.add_message(old, actor, service={"migrate_to_chat_id": new_chat_id})
         old.migrated_to = new_chat_id
-        self._service(new, actor, {"migrate_from_chat_id": chat_id})
+        if announce:
+            self._service(new, actor, {"migrate_from_chat_id": chat_id})
+        else:
+            self.world.add_message(new, actor, service={"migrate_from_chat_id": chat_id})
         return new
+
+    def announce_migration(self, chat_id: int) -> None:
+        """Deliver the service messages of ``migrate_to_supergroup(..., announce=False)``."""
+        old = self.world.chat(chat_id)
+        if old.migrated_to is None:
+            raise ValueError(f"chat {chat_id} was not migrated")
+        new = self.world.chat(old.migrated_to)
+        for chat, key in ((old, "migrate_to_chat_id"), (new, "migrate_from_chat_id")):
+            for msg in list(self.world.messages.get(chat.id, {}).values()):
+                if key in msg.service:
+                    self._deliver(chat, msg, "message")
+
+    def create_forum_topic(self, chat_id: int, user_id: int, name: str) -> int:
+        """A member opens a topic in a forum group; returns its thread id."""
+        chat = self.world.chat(chat_id)
+        if self.world.status_of(chat, user_id) not in PRESENT_STATUSES:
+            raise ValueError(f"user {user_id} is not a member of chat {chat_id}")
+        created = open_topic(self.world, chat, user_id, name)
+        self._deliver(chat, created, "message")
+        return created.message_id
+
+    def delete_forum_topic(self, chat_id: int, thread: int) -> None:
+        """An admin deletes a forum topic with all its messages (no update tells the bot)."""
+        delete_topic(self.world, self.world.chat(chat_id), thread)
 
     # -- messages --------------------------------------------------------------------------
     def send_message(
-        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread: int | None = None,
     ) -> EmuMessage:
-        """A user's text message (private chat when ``chat_id == user_id``)."""
+        """A user's text message (private chat when ``chat_id == user_id``); ``thread``: in
+        that forum topic (a reply lands in the thread of the message it replies to)."""
         self.world.user(user_id)
         if chat_id == user_id:
             chat = self._private(user_id)
@@ -192,8 +238,16 @@ class Driver:
             target = self.world.message(chat.id, reply_to)
             if target is None or target.deleted:
                 raise LookupError(f"no message {reply_to} in chat {chat.id} to reply to")
+            thread = target.message_thread_id if thread is None else thread
+        if thread is not None and thread not in chat.forum_topics:
+            raise ValueError(f"chat {chat.id} has no forum topic {thread}")
         msg = self.world.add_message(
-            chat, user_id, text=text, entities=auto_entities(text), reply_to_message_id=reply_to
+            chat,
+            user_id,
+            text=text,
+            entities=auto_entities(text),
+            reply_to_message_id=reply_to,
+            message_thread_id=thread,
         )
         self._deliver(chat, msg, "message")
         return msg

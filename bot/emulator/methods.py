@@ -10,6 +10,7 @@ from typing import Any
 from bot.emulator import errors as E
 from bot.emulator.entities import format_text
 from bot.emulator.errors import ApiError, bad_request, forbidden
+from bot.emulator.forums import thread_for
 from bot.emulator.params import Params
 from bot.emulator.world import PRESENT_STATUSES, EmuChat, EmuFile, EmuMessage, MessageVersion, World
 
@@ -116,9 +117,11 @@ async def send_message(world: World, p: Params) -> Any:
     )
     inline, other = parse_markup(p)
     reply_to = reply_target(world, chat, p)
+    thread = thread_for(world, chat, p, reply_to)
     msg = world.add_message(
         chat,
         world.bot.id,
+        message_thread_id=thread,
         text=text,
         entities=entities,
         reply_markup=inline,
@@ -322,8 +325,8 @@ async def _send_media(world: World, p: Params, kind: str) -> Any:
     file = _resolve_file(world, p, kind)
     inline, other = parse_markup(p)
     reply_to = reply_target(world, chat, p)
+    fields: dict[str, Any] = {"message_thread_id": thread_for(world, chat, p, reply_to)}
     base: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
-    fields: dict[str, Any] = {}
     if kind == "document":
         document = dict(base)
         if file.filename:

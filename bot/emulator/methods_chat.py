@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.emulator import errors as E
 from bot.emulator.errors import ApiError, bad_request
+from bot.emulator.forums import ICON_COLOR, open_topic
 from bot.emulator.methods import Method, resolve_chat
 from bot.emulator.params import Params
 from bot.emulator.world import PRESENT_STATUSES, World, admin_rights
@@ -256,7 +257,19 @@ async def get_my_default_administrator_rights(world: World, p: Params) -> Any:
     return dict.fromkeys(rights, False)
 
 
+async def create_forum_topic(world: World, p: Params) -> Any:
+    chat = resolve_chat(world, p.chat_id())
+    name = p.get_str("name")
+    if not name or len(name) > 128:
+        raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+    if chat.bot_status != "administrator":
+        raise bad_request(E.NOT_ENOUGH_RIGHTS_TOPICS)
+    msg = open_topic(world, chat, world.bot.id, name)
+    return {"message_thread_id": msg.message_id, "name": name, "icon_color": ICON_COLOR}
+
+
 METHODS: dict[str, Method] = {
+    "createForumTopic": create_forum_topic,
     "getMe": get_me,
     "logOut": ok,
     "close": ok,

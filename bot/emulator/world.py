@@ -37,6 +37,8 @@ class EmuChat:
     migrated_from: int | None = None
     next_message_id: int = 1
     pinned_message_id: int | None = None
+    is_forum: bool = False  # topics enabled; ``forum_topics``: thread id -> name
+    forum_topics: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_private(self) -> bool:
@@ -77,6 +79,7 @@ class EmuMessage:
     service: dict[str, Any] = field(default_factory=dict)
     link_preview_options: dict[str, Any] | None = None
     history: list[MessageVersion] = field(default_factory=list)
+    message_thread_id: int | None = None  # the forum topic it is in (None: General)
 
     def button_rows(self) -> list[list[dict[str, Any]]]:
         if not self.reply_markup:
@@ -269,7 +272,8 @@ class World:
                 data["username"] = user.username
             data["type"] = "private"
             return data
-        return {"id": chat.id, "title": chat.title or "", "type": chat.type}
+        data = {"id": chat.id, "title": chat.title or "", "type": chat.type}
+        return {**data, "is_forum": True} if chat.is_forum else data
 
     def message_json(self, msg: EmuMessage, *, nested: bool = True) -> dict[str, Any]:
         chat = self.chat(msg.chat_id)
@@ -279,8 +283,13 @@ class World:
             "chat": self.chat_json(chat),
             "date": msg.date,
         }
-        if nested and msg.reply_to_message_id is not None:
-            target = self.message(msg.chat_id, msg.reply_to_message_id)
+        if msg.message_thread_id is not None:
+            data.update(message_thread_id=msg.message_thread_id, is_topic_message=True)
+        # In a forum topic, a message that replies to nothing replies to the topic's creation
+        # (its id is the thread's), as Telegram shows it.
+        replied = msg.reply_to_message_id or msg.message_thread_id
+        if nested and replied is not None and replied != msg.message_id:
+            target = self.message(msg.chat_id, replied)
             if target is not None and not target.deleted:
                 data["reply_to_message"] = self.message_json(target, nested=False)
         if msg.edit_date is not None:

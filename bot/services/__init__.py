@@ -78,6 +78,12 @@ class Services:
         outbox.when_gone("digest", digest.chat_gone)
         orgs = OrgService(database, clock)
         outbox.on_chat_gone(orgs.chat_gone)  # a bound group that refused: paused, parent told
+
+        async def chat_migrated(old_chat_id: int, new_chat_id: int) -> None:
+            migration = await orgs.chat_migrated(old_chat_id, new_chat_id)
+            await bus.publish(migration.events)  # its living messages, posted again there
+
+        outbox.on_chat_migrated(chat_migrated)
         topics = TopicService(
             database,
             clock,

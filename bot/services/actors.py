@@ -22,6 +22,8 @@ class Place:
     chat_id: int
     kind: ChatKind
     title: str | None = None
+    # The forum topic (thread) of the group the request came from; None: no topics, General.
+    thread_id: int | None = None
 
     @property
     def is_group(self) -> bool:

@@ -174,6 +174,7 @@ async def close_topics(
                 "kind": f"topic.{status}",
                 "payload": {"topic_id": topic.id},
                 "reply_to": post.message_id,
+                "thread_id": post.thread_id,
             }
             for topic in closing
             for post in posts.get(topic.id, [])

@@ -61,15 +61,26 @@ async def _cancel_timers(repos: Repositories, escalation_id: int, now: datetime)
     await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(escalation_id),), now)
 
 
-async def chats_of_matter(repos: Repositories, topic: Topic) -> list[tuple[int, int | None, bool]]:
-    """(chat, message to reply to, is an origin chat) for every chat the matter passed through."""
-    chats: list[tuple[int, int | None, bool]] = []
+@dataclass(frozen=True, slots=True)
+class MatterChat:
+    """A chat the matter passed through: the message to reply to there, whether the topic
+    came from it, and the forum topic (thread) its ballot was posted in."""
+
+    chat_id: int
+    reply_to: int | None
+    origin: bool
+    thread_id: int | None = None
+
+
+async def chats_of_matter(repos: Repositories, topic: Topic) -> list[MatterChat]:
+    """Every chat the matter passed through: its ballot's, then its cards' (in General)."""
+    chats: list[MatterChat] = []
     for post in await repos.topics.posts(topic.id):
-        chats.append((post.chat_id, post.message_id, post.voting))
-    seen = {chat for chat, _, _ in chats}
+        chats.append(MatterChat(post.chat_id, post.message_id, post.voting, post.thread_id))
+    seen = {chat.chat_id for chat in chats}
     for hop in await repos.escalations.of_topic(topic.id):
         if hop.card_chat_id is not None and hop.card_chat_id not in seen:
-            chats.append((hop.card_chat_id, hop.card_message_id, False))
+            chats.append(MatterChat(hop.card_chat_id, hop.card_message_id, False))
             seen.add(hop.card_chat_id)
     return chats
 
@@ -142,7 +153,7 @@ class EscalationService:
 
     @staticmethod
     async def _visible(repos: Repositories, matter: Matter, place: Place) -> bool:
-        chats = {chat for chat, _, _ in await chats_of_matter(repos, matter.topic)}
+        chats = {chat.chat_id for chat in await chats_of_matter(repos, matter.topic)}
         if place.chat_id in chats:
             return True
         node = await repos.orgs.node_of_chat(place.chat_id)
@@ -267,13 +278,14 @@ class EscalationService:
                 topic_id=topic_id,
                 escalation_id=current.id,
             )
-            for chat_id, reply_to, origin in await chats_of_matter(repos, matter.topic):
+            for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
-                    chat_id=chat_id,
+                    chat_id=chat.chat_id,
                     kind="matter.resolved",
-                    reply_to=reply_to,
+                    reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "rate": origin},
+                    payload={"topic_id": topic_id, "rate": chat.origin},
+                    thread_id=chat.thread_id,
                 )
         return [EscalationChanged(current.id), OutboxQueued()]
 
@@ -308,13 +320,14 @@ class EscalationService:
                 node_id=matter.holder.id,
                 topic_id=topic_id,
             )
-            for chat_id, reply_to, _ in await chats_of_matter(repos, matter.topic):
+            for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
-                    chat_id=chat_id,
+                    chat_id=chat.chat_id,
                     kind="matter.done" if done else "matter.progress",
-                    reply_to=reply_to,
+                    reply_to=chat.reply_to,
                     now=now,
                     payload={"topic_id": topic_id, "text": body},
+                    thread_id=chat.thread_id,
                 )
         return [OutboxQueued()]
 

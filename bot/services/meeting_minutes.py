@@ -142,6 +142,7 @@ class MinutesService:
                     payload={"minutes_id": entry.id, "topic_id": topic_id},
                     now=now,
                     reply_to=post.message_id,
+                    thread_id=post.thread_id,
                 )
 
     async def entry(self, minutes_id: int) -> MinutesView | None:

@@ -124,6 +124,12 @@ async def target_chats(repos: Repositories, meeting: Meeting) -> list[tuple[int,
     return targets
 
 
+def meeting_thread(meeting: Meeting, chat_id: int) -> int | None:
+    """The forum topic the meeting's messages go to in ``chat_id``: the one it was scheduled
+    in, in its own chat; General in the chats below (scope ``all``)."""
+    return meeting.thread_id if chat_id == meeting.chat_id else None
+
+
 def latest_posts(posts: list[MeetingPost]) -> dict[int, MeetingPost]:
     """The newest message of the occurrence in each chat: the one with live buttons."""
     latest: dict[int, MeetingPost] = {}
@@ -146,9 +152,15 @@ async def tell_chats(
     """An announcement in every chat that has a message of the occurrence (as a reply to
     the newest), and in ``also``; returns how many chats."""
     latest = latest_posts(await repos.meetings.posts(occurrence_id))
-    chats = {chat: post.message_id for chat, post in latest.items()}
-    for chat in also or []:
-        chats.setdefault(chat, None)
-    for chat, reply_to in chats.items():
-        await repos.outbox.add(chat_id=chat, kind=kind, payload=payload, now=now, reply_to=reply_to)
+    chats = {chat: (post.message_id, post.thread_id) for chat, post in latest.items()}
+    if any(chat not in chats for chat in also or []):
+        occurrence = await repos.meetings.occurrence(occurrence_id)
+        meeting = await repos.meetings.get(occurrence.meeting_id) if occurrence else None
+        for chat in also or []:
+            thread = meeting_thread(meeting, chat) if meeting is not None else None
+            chats.setdefault(chat, (None, thread))
+    for chat, (reply_to, thread) in chats.items():
+        await repos.outbox.add(
+            chat_id=chat, kind=kind, payload=payload, now=now, reply_to=reply_to, thread_id=thread
+        )
     return len(chats)

@@ -22,6 +22,7 @@ from bot.services.meeting_plan import (
     START_TIMER,
     MeetingChanged,
     latest_posts,
+    meeting_thread,
     parse_reminder_ref,
     plan_next,
     target_chats,
@@ -83,6 +84,7 @@ class MeetingTimers:
                 node_id=node_id,
                 created_at=now,
                 late=late,
+                message_thread_id=meeting_thread(meeting, chat_id),
             )
         return [MeetingChanged(occurrence.id)]
 
@@ -132,6 +134,7 @@ class MeetingTimers:
             payload={"occurrence_id": occurrence.id},
             now=now,
             reply_to=latest.message_id if latest else None,
+            thread_id=latest.thread_id if latest else meeting_thread(meeting, binding.chat_id),
         )
         return [OutboxQueued()]
 

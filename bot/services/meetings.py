@@ -21,6 +21,7 @@ from bot.services.meeting_plan import (
     ANNOUNCEMENT,
     MeetingChanged,
     cancel_timers,
+    meeting_thread,
     plan_next,
     target_chats,
     tell_chats,
@@ -116,6 +117,7 @@ class MeetingService:
                 holiday_shift=draft.holiday_shift,
                 created_by=actor.user_id,
                 created_at=now,
+                message_thread_id=place.thread_id,
             )
             planned = await plan_next(repos, meeting, after=now, now=now, zone=self._zone)
             if planned is None:  # a one-off whose time passed while it was being typed
@@ -129,6 +131,7 @@ class MeetingService:
                     node_id=node_id,
                     created_at=now,
                     late=False,
+                    message_thread_id=meeting_thread(meeting, chat_id),
                 )
             await repos.audit.record(
                 action="meeting.scheduled",

@@ -66,6 +66,7 @@ async def nudge_topic(
             kind="topic.nudge_group",
             payload={"topic_id": topic.id, "missing": count},
             reply_to=post.message_id,
+            thread_id=post.thread_id,
             now=now,
         )
     await repos.audit.record(

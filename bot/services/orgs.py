@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
+from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
+from bot.services.meeting_plan import MeetingChanged
 from bot.services.naming import clean_name
 from bot.services.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
 from storage.database import Database
@@ -37,6 +39,15 @@ class IssuedCode:
 class BoundNode:
     node: Node
     parent: Node | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMigration:
+    """A group's move to its supergroup id: ``node`` is the node now bound to the new id, if
+    any; ``events`` to publish (messages to post again in the new chat, mail to deliver)."""
+
+    node: Node | None
+    events: list[object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,14 +296,16 @@ class OrgService:
             return None
         return await self.bot_membership_changed(chat_id, status, by_user_id=None)
 
-    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> Node | None:
-        """A group became a supergroup: its id changed, and the binding follows it."""
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> ChatMigration:
+        """A group became a supergroup: its id changed, and everything that addresses the
+        chat follows it (the binding, queued mail, living messages: ``ChatMoveRepository``).
+        Told twice (the service message and a send refused with the new id), once done."""
         now = self._clock.now()
         async with self._db.transaction() as repos:
-            if await repos.orgs.binding_of_chat(new_chat_id) is not None:
-                return await repos.orgs.node_of_chat(new_chat_id)
             await repos.chats.move(old_chat_id, new_chat_id, now)
-            moved = await repos.orgs.move_binding(old_chat_id, new_chat_id)
+            bound_already = await repos.orgs.binding_of_chat(new_chat_id) is not None
+            moved = not bound_already and await repos.orgs.move_binding(old_chat_id, new_chat_id)
+            rows = await repos.chat_moves.move(old_chat_id, new_chat_id)
             node = await repos.orgs.node_of_chat(new_chat_id)
             if moved and node is not None:
                 await repos.audit.record(
@@ -303,7 +316,12 @@ class OrgService:
                     chat_id=new_chat_id,
                     old_chat_id=old_chat_id,
                 )
-        return node
+        events: list[object] = [TopicChanged(topic_id) for topic_id in rows.topic_ids]
+        events += [EscalationChanged(escalation_id) for escalation_id in rows.escalation_ids]
+        events += [MeetingChanged(occurrence_id) for occurrence_id in rows.occurrence_ids]
+        if rows.queued:
+            events.append(OutboxQueued())
+        return ChatMigration(node=node, events=events)
 
     @staticmethod
     async def _refuse_if_bound(repos: Repositories, chat_id: int) -> None:

@@ -123,14 +123,25 @@ async def send_up(
         now=now,
     )
     notices = []
+    # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
+    posts = await repos.topics.posts_of(hop.topic_id for hop in hops)
     for hop in hops:
         origin = bindings.get(hop.from_node_id)
         if origin is not None and origin.active:
+            thread = next(
+                (
+                    post.thread_id
+                    for post in posts.get(hop.topic_id, [])
+                    if post.chat_id == origin.chat_id
+                ),
+                None,
+            )
             notices.append(
                 {
                     "chat_id": origin.chat_id,
                     "kind": "escalation.sent_up",
                     "payload": {"escalation_id": hop.id},
+                    "thread_id": thread,
                 }
             )
     await repos.outbox.add_many(notices, now=now)

@@ -108,6 +108,8 @@ class TopicService:
                     node_id=node_id,
                     voting=voting,
                     members=members[chat_id],
+                    # Posted where it was asked for; in the other chats (scope=all), in General.
+                    thread_id=place.thread_id if chat_id == place.chat_id else None,
                 )
             await repos.timers.schedule(CLOSE_TIMER, str(topic.id), draft.deadline)
             nudge_at = draft.deadline - self._nudge_before

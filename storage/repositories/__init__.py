@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.chat_moves import ChatMoveRepository
 from storage.repositories.chats import ChatRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.escalations import EscalationRepository
@@ -29,6 +30,7 @@ class Repositories:
         self.connection = connection
         self.orgs = OrgRepository(connection)
         self.chats = ChatRepository(connection)
+        self.chat_moves = ChatMoveRepository(connection)
         self.users = UserRepository(connection)
         self.roles = RoleRepository(connection)
         self.households = HouseholdRepository(connection)
@@ -47,6 +49,7 @@ class Repositories:
 
 __all__ = [
     "AuditRepository",
+    "ChatMoveRepository",
     "ChatRepository",
     "DigestRepository",
     "EscalationRepository",

@@ -82,8 +82,8 @@ class ChatRepository:
     async def move(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
         """A group became a supergroup: carry its settings over to the new id."""
         old = await self.get(old_chat_id)
-        if old is None:
-            return
+        if old is None or old.bot_status == "migrated":
+            return  # moved already (the service message and a refused send both tell)
         await upsert(
             self._db,
             chats,

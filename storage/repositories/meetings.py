@@ -41,6 +41,7 @@ def _meeting(row: Any) -> Meeting:
         status=row.status,
         created_by=row.created_by,
         created_at=row.created_at,
+        thread_id=row.message_thread_id,
     )
 
 
@@ -67,6 +68,7 @@ def _post(row: Any) -> MeetingPost:
         late=row.late,
         message_id=row.message_id,
         rendered_hash=row.rendered_hash,
+        thread_id=row.message_thread_id,
     )
 
 

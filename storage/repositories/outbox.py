@@ -31,6 +31,7 @@ class OutboxRepository:
         payload: dict[str, Any],
         now: datetime,
         reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> int:
         result = await self._db.execute(
             outbox.insert()
@@ -39,6 +40,7 @@ class OutboxRepository:
                 kind=kind,
                 payload=payload,
                 reply_to=reply_to,
+                message_thread_id=thread_id,
                 created_at=now,
                 next_attempt_at=now,
             )
@@ -57,6 +59,7 @@ class OutboxRepository:
                         "kind": message["kind"],
                         "payload": message["payload"],
                         "reply_to": message.get("reply_to"),
+                        "message_thread_id": message.get("thread_id"),
                         "created_at": now,
                         "next_attempt_at": now,
                     }
@@ -83,6 +86,7 @@ class OutboxRepository:
                 payload=dict(row.payload),
                 reply_to=row.reply_to,
                 attempts=row.attempts,
+                thread_id=row.message_thread_id,
             )
             for row in rows
         ]

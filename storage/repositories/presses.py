@@ -59,6 +59,7 @@ async def read_presses(
             topic_posts.c.voting.label("p_voting"),
             topic_posts.c.members.label("p_members"),
             topic_posts.c.rendered_hash.label("p_rendered_hash"),
+            topic_posts.c.message_thread_id.label("p_thread_id"),
             chat_members.c.member.label("m_member"),
             ballots.c.option.label("b_option"),
             ballots.c.channel.label("b_channel"),
@@ -92,6 +93,7 @@ async def read_presses(
             voting=row.p_voting,
             members=row.p_members,
             rendered_hash=row.p_rendered_hash,
+            thread_id=row.p_thread_id,
         )
         member = None if row.m_member is None else bool(row.m_member)
         previous = None if row.b_option is None else (int(row.b_option), str(row.b_channel))

@@ -48,6 +48,7 @@ def _post(row: Any) -> TopicPost:
         voting=row.voting,
         members=row.members,
         rendered_hash=row.rendered_hash,
+        thread_id=row.message_thread_id,
     )
 
 
@@ -231,7 +232,14 @@ class TopicRepository:
     # Posts --------------------------------------------------------------------------------
 
     async def add_post(
-        self, *, topic_id: int, chat_id: int, node_id: int, voting: bool, members: int | None
+        self,
+        *,
+        topic_id: int,
+        chat_id: int,
+        node_id: int,
+        voting: bool,
+        members: int | None,
+        thread_id: int | None = None,
     ) -> None:
         await self._db.execute(
             topic_posts.insert().values(
@@ -240,6 +248,7 @@ class TopicRepository:
                 node_id=node_id,
                 voting=voting,
                 members=members,
+                message_thread_id=thread_id,
             )
         )
 

@@ -109,10 +109,17 @@ class Harness:
     # Acting as users ------------------------------------------------------------------------
 
     async def say(
-        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread: int | None = None,
     ) -> EmuMessage:
-        """A user sends ``text``; returns the bot's first message in that chat after it."""
-        sent = self.emu.send_message(chat_id, user_id, text, reply_to=reply_to)
+        """A user sends ``text`` (in forum topic ``thread``); returns the bot's first message
+        in that chat after it."""
+        sent = self.emu.send_message(chat_id, user_id, text, reply_to=reply_to, thread=thread)
         return await self.emu.wait_for_bot_message(chat_id, after=sent.message_id)
 
     async def press(
