@@ -208,12 +208,17 @@ class Window:
                     break
         if not (self.waiting or self.yielding):
             return
-        # The next moment a place may free by time (a completion calls _admit by itself);
-        # waking early only looks again.
-        moments = [self.stamps[0] + self.period] if self.stamps else []
-        if self.yielding:
-            moments.append(self.yielded_at + self.yielding_gap)
-        wake = max(self.paused_until, min((m for m in moments if m > now), default=0.0))
+        if now < self.paused_until:
+            # Paused by a 429: look again when the pause ends, not when a stamp leaves the
+            # window (a window with room would otherwise wait up to a whole period).
+            wake = self.paused_until
+        else:
+            # The next moment a place may free by time (a completion calls _admit by
+            # itself); waking early only looks again.
+            moments = [self.stamps[0] + self.period] if self.stamps else []
+            if self.yielding:
+                moments.append(self.yielded_at + self.yielding_gap)
+            wake = min((m for m in moments if m > now), default=0.0)
         if wake <= now:
             return  # only sends in flight hold the places
         if self.timer is not None:
