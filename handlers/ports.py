@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
+from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.errors import Refusal
 from bot.services.orgs import CHILD_LOST_BOT
@@ -93,6 +94,11 @@ class TelegramAnnouncer:
         self._t = translator
 
     async def deliver(self, message: OutboxMessage) -> int:
+        # What the bot tells on its own goes after the answers people are waiting for.
+        with sending_as(Priority.ANNOUNCEMENT):
+            return await self._deliver(message)
+
+    async def _deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
         if message.kind == "digest":
             return await delivered(self._deliver_digest(message, locale))
