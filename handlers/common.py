@@ -119,12 +119,12 @@ def answers_refusals(handler: Handler) -> Handler:
         try:
             await handler(update, context)
         except Refusal as refusal:
-            text = render_refusal(context, refusal)
             query = update.callback_query
             if query is not None:
+                text = render_refusal(context, refusal)
                 await query.answer(text=_strip_markup(text)[:200], show_alert=True)
             elif not await _refused_privately(update, context, refusal):
-                await reply(update, context, text)
+                await reply(update, context, render_refusal(context, refusal))
 
     return wrapper
 
