@@ -23,13 +23,14 @@ while fewer than 16 of the chat's 20 places are taken (for the whole bot: 20 of 
 ballot under a flood is refreshed every 5 s (12 a minute), at least 8 of a group's 20 a minute
 stay for everything else, 4 places are free for a reply at any moment, and a reply that must
 wait goes before every waiting edit. A late edit costs nothing: the refresh folds whatever
-came meanwhile into it. Edits made by handlers (a wizard's step, a card's buttons) and the
-first post of a ballot do not give way.
+came meanwhile into it. Edits made by handlers (a wizard's step, a card's buttons) do not
+give way, and the first post of a ballot goes as an announcement (below).
 
 **Priorities.** Within a chat's budget, waiting sends go in three classes (:class:`Priority`):
 first the answers to the command or button someone just used (``REPLY``, the default: a
-handler's own sends), then announcements (``ANNOUNCEMENT``: the outbox's ballots-closed,
-escalations, reminders; escalation cards; posts made by a refresh), then the edits that only
+handler's own sends), then announcements (``ANNOUNCEMENT``: the outbox's outcomes, notices
+and digests; escalation cards; posts made by a refresh: a ballot, a reminder, a registration
+card), then the edits that only
 refresh (``REFRESH``: coalesced tallies and counts, which also give way as above). A class
 waits while a higher one waits, so a reply never waits behind a notice or a refresh, whenever
 they were queued. The class is a context variable: ``sending_as`` sets it for a block,

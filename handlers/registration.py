@@ -19,6 +19,7 @@ from handlers.common import (
 )
 from handlers.context import AppContext
 from handlers.privately import tell_privately
+from handlers.registration_card import area_text
 from locales import Html
 
 
@@ -72,17 +73,12 @@ async def verdict(update: Update, context: AppContext) -> None:
     translator = context.bot_data.translator
 
     def told(locale: str) -> Html:
-        area = registration.area
         return translator(
             locale,
             f"registration.decided_private_{registration.status}",
             building=decision.node.name,
             unit=registration.unit,
-            area=translator.plain(locale, "registration.area_unknown")
-            if area is None
-            else translator.plain(
-                locale, "registration.area", area=translator.number(locale, area)
-            ),
+            area=area_text(translator, locale, registration.area),
         )
 
     await tell_privately(context, registration.user_id, told)

@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 WITH_BUTTONS = 5  # pending households shown with their buttons; the rest are counted
 
 
+def area_text(translator: Translator, locale: str, area: Decimal | None) -> str:
+    """``89.5㎡``, or "面积未填" when the resident gave none."""
+    if area is None:
+        return translator.plain(locale, "registration.area_unknown")
+    return translator.plain(locale, "registration.area", area=translator.number(locale, area))
+
+
 class RegistrationCards(CoalescedRefresh):
     what = "registration card of building"
 
@@ -103,9 +110,7 @@ class RegistrationCards(CoalescedRefresh):
         return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
     def _area(self, locale: str, area: Decimal | None) -> str:
-        if area is None:
-            return self._t.plain(locale, "registration.area_unknown")
-        return self._t.plain(locale, "registration.area", area=self._t.number(locale, area))
+        return area_text(self._t, locale, area)
 
     @staticmethod
     def _name(user: User | None, user_id: int) -> Html:
