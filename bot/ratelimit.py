@@ -23,8 +23,18 @@ while fewer than 16 of the chat's 20 places are taken (for the whole bot: 20 of 
 ballot under a flood is refreshed every 5 s (12 a minute), at least 8 of a group's 20 a minute
 stay for everything else, 4 places are free for a reply at any moment, and a reply that must
 wait goes before every waiting edit. A late edit costs nothing: the refresh folds whatever
-came meanwhile into it. Edits made by handlers (a wizard's step, a card's buttons) and the
-first post of a ballot do not give way.
+came meanwhile into it. Edits made by handlers (a wizard's step, a card's buttons) do not
+give way, and the first post of a ballot goes as an announcement (below).
+
+**Priorities.** Within a chat's budget, waiting sends go in three classes (:class:`Priority`):
+first the answers to the command or button someone just used (``REPLY``, the default: a
+handler's own sends), then announcements (``ANNOUNCEMENT``: the outbox's outcomes, notices
+and digests; escalation cards; posts made by a refresh: a ballot, a reminder, a registration
+card), then the edits that only
+refresh (``REFRESH``: coalesced tallies and counts, which also give way as above). A class
+waits while a higher one waits, so a reply never waits behind a notice or a refresh, whenever
+they were queued. The class is a context variable: ``sending_as`` sets it for a block,
+``yield_to_other_sends`` for the rest of a task.
 
 Which methods count: every one that posts or changes a message in a chat (``SENDS``; a pin
 posts a service message in a group, so it counts). Reads, answers to button presses,
@@ -39,8 +49,9 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
+from enum import IntEnum
 from typing import Any
 
 from telegram._utils.types import JSONDict
@@ -94,20 +105,50 @@ SENDS = EDITS | frozenset(
     }
 )
 
-_yielding: ContextVar[bool] = ContextVar("yielding_edits", default=False)
+
+class Priority(IntEnum):
+    """Which of a chat's waiting sends go first (lower first)."""
+
+    REPLY = 0  # the answer to what someone just did
+    ANNOUNCEMENT = 1  # what the bot tells on its own: outcomes, escalations, reminders
+    REFRESH = 2  # an edit that only brings a message up to date (tallies, counts)
+
+
+_priority: ContextVar[Priority] = ContextVar("send_priority", default=Priority.REPLY)
 
 
 def yield_to_other_sends() -> None:
-    """The current task's edits are coalesced refreshes: they give way to other sends."""
-    _yielding.set(True)
+    """The current task's edits are coalesced refreshes: they give way to other sends (its
+    posts, e.g. a ballot posted again, go as announcements)."""
+    _priority.set(Priority.REFRESH)
+
+
+@contextlib.contextmanager
+def sending_as(priority: Priority) -> Iterator[None]:
+    """The sends made inside the block go with this priority."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def priority_of(endpoint: str) -> Priority:
+    """The class of a send made now: a refresh's posts are announcements, not refreshes."""
+    priority = _priority.get()
+    if priority is Priority.REFRESH and endpoint not in EDITS:
+        return Priority.ANNOUNCEMENT
+    return priority
 
 
 class Window:
-    """At most ``limit`` sends in any rolling ``period``, first come, first served. A send
-    that yields goes only when no other waits, fewer than ``yielding_limit`` are in the
-    window, and ``yielding_gap`` has passed since the last one that yielded."""
+    """At most ``limit`` sends in any rolling ``period``, first come, first served within a
+    :class:`Priority`, and a priority only while no higher one waits. A refresh goes only
+    when no other send waits, fewer than ``yielding_limit`` are in the window, and
+    ``yielding_gap`` has passed since the last refresh."""
 
     __slots__ = (
+        "announcing",
         "busy",
         "limit",
         "paused_until",
@@ -129,35 +170,48 @@ class Window:
         self.yielded_at = float("-inf")
         self.stamps: deque[float] = deque()  # when recent sends completed, oldest first
         self.busy = 0  # sends admitted and not yet completed
-        self.waiting: deque[asyncio.Future[None]] = deque()
-        self.yielding: deque[asyncio.Future[None]] = deque()
+        self.waiting: deque[asyncio.Future[None]] = deque()  # replies
+        self.announcing: deque[asyncio.Future[None]] = deque()
+        self.yielding: deque[asyncio.Future[None]] = deque()  # refreshes
         self.paused_until = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
-    def _has_room(self, now: float, yielding: bool) -> bool:
+    def _has_room(self, now: float, priority: Priority) -> bool:
         if now < self.paused_until:
             return False
         stamps, edge = self.stamps, now - self.period
         while stamps and stamps[0] <= edge:
             stamps.popleft()
         used = self.busy + len(stamps)
-        if yielding:
+        if priority is Priority.REFRESH:
             return (
                 not self.waiting
+                and not self.announcing
                 and used < self.yielding_limit
                 and now >= self.yielded_at + self.yielding_gap
             )
+        if priority is Priority.ANNOUNCEMENT and self.waiting:
+            return False
         return used < self.limit
 
-    async def acquire(self, yielding: bool) -> None:
+    def _queue(self, priority: Priority) -> deque[asyncio.Future[None]]:
+        if priority is Priority.REPLY:
+            return self.waiting
+        return self.announcing if priority is Priority.ANNOUNCEMENT else self.yielding
+
+    async def acquire(self, priority: Priority, *, first: bool = False) -> None:
+        """Wait for a place; ``first``: ahead of its class (a retry after a 429)."""
         loop = asyncio.get_running_loop()
-        queue = self.yielding if yielding else self.waiting
+        queue = self._queue(priority)
         now = loop.time()
-        if not queue and self._has_room(now, yielding):
-            self._take(now, yielding)
+        if not queue and self._has_room(now, priority):
+            self._take(now, priority)
             return
         admitted: asyncio.Future[None] = loop.create_future()
-        queue.append(admitted)
+        if first:
+            queue.appendleft(admitted)
+        else:
+            queue.append(admitted)
         self._admit()
         try:
             await admitted
@@ -169,9 +223,9 @@ class Window:
                 self.cancel()  # admitted, but its caller is gone: give the place back
             raise
 
-    def _take(self, now: float, yielding: bool) -> None:
+    def _take(self, now: float, priority: Priority) -> None:
         self.busy += 1
-        if yielding:
+        if priority is Priority.REFRESH:
             self.yielded_at = now
 
     def release(self) -> None:
@@ -192,28 +246,34 @@ class Window:
 
     @property
     def idle(self) -> bool:
-        return not (self.busy or self.waiting or self.yielding or self.timer)
+        return not (self.busy or self.waiting or self.announcing or self.yielding or self.timer)
 
     def _admit(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for queue, yielding in ((self.waiting, False), (self.yielding, True)):
+        for priority in Priority:
+            queue = self._queue(priority)
             while queue:
                 if queue[0].done():  # its caller was cancelled while waiting
                     queue.popleft()
-                elif self._has_room(now, yielding):
-                    self._take(now, yielding)
+                elif self._has_room(now, priority):
+                    self._take(now, priority)
                     queue.popleft().set_result(None)
                 else:
                     break
-        if not (self.waiting or self.yielding):
+        if not (self.waiting or self.announcing or self.yielding):
             return
-        # The next moment a place may free by time (a completion calls _admit by itself);
-        # waking early only looks again.
-        moments = [self.stamps[0] + self.period] if self.stamps else []
-        if self.yielding:
-            moments.append(self.yielded_at + self.yielding_gap)
-        wake = max(self.paused_until, min((m for m in moments if m > now), default=0.0))
+        if now < self.paused_until:
+            # Paused by a 429: look again when the pause ends, not when a stamp leaves the
+            # window (a window with room would otherwise wait up to a whole period).
+            wake = self.paused_until
+        else:
+            # The next moment a place may free by time (a completion calls _admit by
+            # itself); waking early only looks again.
+            moments = [self.stamps[0] + self.period] if self.stamps else []
+            if self.yielding:
+                moments.append(self.yielded_at + self.yielding_gap)
+            wake = min((m for m in moments if m > now), default=0.0)
         if wake <= now:
             return  # only sends in flight hold the places
         if self.timer is not None:
@@ -245,7 +305,10 @@ class SendRateLimiter(BaseRateLimiter[int]):
     @property
     def waiting(self) -> int:
         """Sends waiting for a place (tests wait for this to drain)."""
-        return sum(len(w.waiting) + len(w.yielding) for w in (self._overall, *self._chats.values()))
+        return sum(
+            len(w.waiting) + len(w.announcing) + len(w.yielding)
+            for w in (self._overall, *self._chats.values())
+        )
 
     @property
     def tracked_chats(self) -> int:
@@ -264,13 +327,13 @@ class SendRateLimiter(BaseRateLimiter[int]):
         if endpoint not in SENDS:
             return await self._unthrottled(callback, args, kwargs, endpoint, retries)
         chat = self._window(data.get("chat_id"))
-        yielding = endpoint in EDITS and _yielding.get()
+        priority = priority_of(endpoint)
         attempt = 0
         while True:
             if chat is not None:
-                await chat.acquire(yielding)
+                await chat.acquire(priority, first=attempt > 0)
             try:
-                await self._overall.acquire(yielding)
+                await self._overall.acquire(priority, first=attempt > 0)
             except BaseException:
                 if chat is not None:
                     chat.cancel()
@@ -336,7 +399,7 @@ class SendRateLimiter(BaseRateLimiter[int]):
         """Forget the chats with nothing in flight, waiting or within their window."""
         now = asyncio.get_running_loop().time()
         for key, window in list(self._chats.items()):
-            window._has_room(now, False)  # drops the stamps that left the window
+            window._has_room(now, Priority.REPLY)  # drops the stamps that left the window
             if window.idle and not window.stamps and now >= window.paused_until:
                 del self._chats[key]
         self._prune_at = max(1024, 2 * len(self._chats))

@@ -21,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
+from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.matters import CardView
 from handlers.escalation_render import EscalationRenderer
@@ -55,10 +56,12 @@ class EscalationCards:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _sync_logged(self, escalation_id: int) -> None:
-        try:
-            await self.sync(escalation_id)
-        except Exception:
-            log.exception("refreshing the card of escalation %s failed", escalation_id)
+        # A card is an announcement: it waits behind the replies people are waiting for.
+        with sending_as(Priority.ANNOUNCEMENT):
+            try:
+                await self.sync(escalation_id)
+            except Exception:
+                log.exception("refreshing the card of escalation %s failed", escalation_id)
 
     async def render(
         self, view: CardView, locale: str, *, choosing_scope: bool = False

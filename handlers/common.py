@@ -22,6 +22,7 @@ from telegram.error import Forbidden, TelegramError
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
 from handlers.context import AppContext
+from handlers.privately import tell_privately
 from handlers.refused import chat_refused
 from locales import Html, escape
 
@@ -120,7 +121,10 @@ async def reply(
         return None
 
 
-def render_refusal(context: AppContext, refusal: Refusal) -> Html:
+def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = None) -> Html:
+    """The refusal's explanation, in ``locale`` (default: the update's language)."""
+    translator = context.bot_data.translator
+    locale = locale or context.locale
     # A refusal may quote what the user typed (an unknown role, a bad duration): quote at most
     # ECHO_LIMIT characters of it, so that 10,000 typed characters cannot make the answer
     # longer than Telegram accepts.
@@ -130,17 +134,17 @@ def render_refusal(context: AppContext, refusal: Refusal) -> Html:
     }
     for name, section in _LABELLED_PARAMS.items():
         value = params.get(name)
-        if isinstance(value, str) and context.bot_data.translator.has(f"{section}.{value}"):
-            params[name] = context.t(f"{section}.{value}")
+        if isinstance(value, str) and translator.has(f"{section}.{value}"):
+            params[name] = translator(locale, f"{section}.{value}")
     for name, section in _LABELLED_LISTS.items():
         value = params.get(name)
         if isinstance(value, tuple):
-            labels = (context.t(f"{section}.{item}") for item in value)
-            params[name] = context.t("roles.list_separator").join(labels)
+            labels = (translator(locale, f"{section}.{item}") for item in value)
+            params[name] = translator(locale, "roles.list_separator").join(labels)
     key = f"refusals.{refusal.key}"
-    if not context.bot_data.translator.has(key):
+    if not translator.has(key):
         key = refusal.key  # e.g. a usage line, kept with its feature's strings
-    return context.t(key, **params)
+    return translator(locale, key, **params)
 
 
 def _clip(text: str) -> str:
@@ -155,14 +159,25 @@ def answers_refusals(handler: Handler) -> Handler:
         try:
             await handler(update, context)
         except Refusal as refusal:
-            text = render_refusal(context, refusal)
             query = update.callback_query
             if query is not None:
+                text = render_refusal(context, refusal)
                 await query.answer(text=_strip_markup(text)[:200], show_alert=True)
-            else:
-                await reply(update, context, text)
+            elif not await _refused_privately(update, context, refusal):
+                await reply(update, context, render_refusal(context, refusal))
 
     return wrapper
+
+
+async def _refused_privately(update: Update, context: AppContext, refusal: Refusal) -> bool:
+    """A mistaken command in a group is explained to its sender privately when they have
+    started the bot: the group's 20 messages a minute are for what concerns everyone."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == "private" or user is None or user.is_bot:
+        return False
+    return await tell_privately(
+        context, user.id, lambda locale: render_refusal(context, refusal, locale)
+    )
 
 
 def _strip_markup(text: str) -> str:

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
+from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.errors import Refusal
 from bot.services.orgs import CHILD_LOST_BOT
@@ -24,7 +25,7 @@ from handlers.refused import gone_status
 from handlers.threads import in_thread
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
-from storage.records import OutboxMessage
+from storage.records import OutboxMessage, Topic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,6 +97,11 @@ class TelegramAnnouncer:
         self._t = translator
 
     async def deliver(self, message: OutboxMessage) -> int:
+        # What the bot tells on its own goes after the answers people are waiting for.
+        with sending_as(Priority.ANNOUNCEMENT):
+            return await self._deliver(message)
+
+    async def _deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
         if message.kind == "digest":
             return await delivered(self._deliver_digest(message, locale))
@@ -205,6 +211,24 @@ class TelegramAnnouncer:
             ), None
         return t(locale, "escalation.done", id=topic.id, title=topic.title), None
 
+    async def _outcome(self, locale: str, topic: Topic) -> Html:
+        """The outcome, and where the topic went if the close sent it up (the close tells
+        that here rather than in a second message to the group)."""
+        text = self._renderer.outcome(locale, topic)
+        matter = await self._services.escalation.matter(topic.id)
+        if matter is None or not matter.hops or matter.hops[0].from_node_id != topic.node_id:
+            return text
+        above = await self._services.orgs.node(matter.hops[0].to_node_id)
+        if above is None:
+            return text
+        sent_up = self._t(
+            locale,
+            "escalation.sent_up_line",
+            level=self._t(locale, f"levels.{above.level}"),
+            name=above.name,
+        )
+        return Html(f"{text}\n{sent_up}")
+
     async def _render_text(self, locale: str, message: OutboxMessage) -> Html | None:
         payload = message.payload
         if message.kind in (
@@ -217,7 +241,9 @@ class TelegramAnnouncer:
             if snap is None:
                 return None
             topic = snap.topic
-            if message.kind in ("topic.closed", "topic.cancelled"):
+            if message.kind == "topic.closed":
+                return await self._outcome(locale, topic)
+            if message.kind == "topic.cancelled":
                 return self._renderer.outcome(locale, topic)
             deadline = self._renderer.when(locale, topic)
             if message.kind == "topic.nudge_private":

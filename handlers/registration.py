@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import Update
 
 from bot.services.errors import Refusal
 from bot.services.registration import is_area_unit
@@ -20,6 +19,8 @@ from handlers.common import (
     user_label,
 )
 from handlers.context import AppContext
+from handlers.privately import tell_privately
+from handlers.registration_card import area_text
 from locales import Html
 
 
@@ -52,26 +53,8 @@ async def register(update: Update, context: AppContext) -> None:
             context.t("registration.registered", user=who, unit=registration.unit, area=area),
         )
         return
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    context.plain("registration.approve_button"),
-                    callback_data=RegistrationVerdict(registration.id, True).encode(),
-                ),
-                InlineKeyboardButton(
-                    context.plain("registration.reject_button"),
-                    callback_data=RegistrationVerdict(registration.id, False).encode(),
-                ),
-            ]
-        ]
-    )
-    await reply(
-        update,
-        context,
-        context.t("registration.pending_card", user=who, unit=registration.unit, area=area),
-        buttons,
-    )
+    # One card per building lists what waits for approval: edited, not a message per request.
+    context.runtime.registration_cards.touch(outcome.node.id)
 
 
 @answers_refusals
@@ -87,28 +70,21 @@ async def verdict(update: Update, context: AppContext) -> None:
         actor_of(update, context), chat.id, data.registration_id, approve=data.approve
     )
     registration = decision.registration
-    resident = decision.resident
-    who = (
-        user_label(resident.first_name, resident.last_name, resident.user_id)
-        if resident
-        else Html(str(registration.user_id))
-    )
-    officer = query.from_user
-    key = "registration.approved_card" if data.approve else "registration.rejected_card"
     await query.answer(context.plain(f"registration.{registration.status}_toast"))
-    await context.bot.edit_message_text(
-        chat_id=chat.id,
-        message_id=query.message.message_id,
-        text=context.t(
-            key,
-            user=who,
+    context.runtime.registration_cards.touch(decision.node.id)
+    # The resident hears privately if they can; otherwise the card's latest decisions say it.
+    translator = context.bot_data.translator
+
+    def told(locale: str) -> Html:
+        return translator(
+            locale,
+            f"registration.decided_private_{registration.status}",
+            building=decision.node.name,
             unit=registration.unit,
-            area=_area(context, registration.area),
-            officer=user_label(officer.first_name, officer.last_name, officer.id),
-        ),
-        parse_mode=ParseMode.HTML,
-        reply_markup=None,
-    )
+            area=area_text(translator, locale, registration.area),
+        )
+
+    await tell_privately(context, registration.user_id, told)
 
 
 @answers_refusals

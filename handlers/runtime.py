@@ -11,7 +11,12 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot.services import Services
-from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
+from bot.services.events import (
+    EscalationChanged,
+    OutboxQueued,
+    RegistrationCardChanged,
+    TopicChanged,
+)
 from bot.services.meeting_plan import MeetingChanged
 from handlers.cards import EscalationCards
 from handlers.digest_render import DigestRenderer
@@ -22,6 +27,7 @@ from handlers.meeting_delivery import MeetingAnnouncer
 from handlers.meeting_live import LiveReminders
 from handlers.meeting_render import MeetingRenderer
 from handlers.ports import TelegramAnnouncer, TelegramMembership
+from handlers.registration_card import RegistrationCards
 from handlers.topic_render import TopicRenderer
 from locales import Translator
 
@@ -60,6 +66,9 @@ class Runtime:
         self.reminders = LiveReminders(
             bot, services, self.meeting_renderer, interval=tally_interval
         )
+        self.registration_cards = RegistrationCards(
+            bot, services, translator, interval=tally_interval
+        )
         services.outbox.attach(MeetingAnnouncer(bot, services, self.meeting_renderer, announcer))
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
@@ -75,6 +84,7 @@ class Runtime:
         for escalation_id in await self.services.escalation.cards_to_refresh():
             self.cards.touch(escalation_id)
         self.reminders.touch_later(await self.services.meetings.occurrences_to_refresh())
+        self.registration_cards.touch_later(await self.services.registration.cards_to_refresh())
         self.spawn(self.services.outbox.flush())
         self.services.timers.start()
 
@@ -83,6 +93,7 @@ class Runtime:
         await self.live.close()
         await self.cards.close()
         await self.reminders.close()
+        await self.registration_cards.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -95,6 +106,8 @@ class Runtime:
                 self.cards.touch(event.escalation_id)
             elif isinstance(event, MeetingChanged):
                 self.reminders.touch(event.occurrence_id)
+            elif isinstance(event, RegistrationCardChanged):
+                self.registration_cards.touch(event.node_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self.spawn(self.services.outbox.flush())
 
@@ -106,6 +119,7 @@ class Runtime:
         await self.live.idle()
         await self.cards.idle()
         await self.reminders.idle()
+        await self.registration_cards.idle()
         await self.services.outbox.flush()
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:

@@ -94,6 +94,17 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrationCard:
+    """The message listing a building's pending registrations, as last posted or edited."""
+
+    node_id: int
+    chat_id: int
+    message_id: int | None
+    rendered_hash: str | None
+    pending_shown: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     id: int
     at: datetime

@@ -188,6 +188,24 @@ registrations = Table(
     Index("ix_registrations_household_id", "household_id"),
 )
 
+# The one message per building group that lists its pending registrations (待审核登记), edited
+# as requests come and are decided; kept here so that it survives a restart.
+registration_cards = Table(
+    "registration_cards",
+    metadata,
+    Column(
+        "node_id",
+        Integer,
+        ForeignKey("nodes.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("rendered_hash", String(64), nullable=True),
+    Column("pending_shown", Integer, nullable=False, default=0),
+)
+
 # Append-only: rows are inserted, never updated or deleted.
 audit_log = Table(
     "audit_log",

@@ -25,7 +25,7 @@ WORDS: dict[str, dict[str, str]] = {
         "staff_chat": "幸福社区工作群", "grid_chat": "第一网格群",
         "a_chat": "1号楼议事群", "b_chat": "2号楼议事群",
         "community": "幸福社区", "grid": "第一网格", "a": "1号楼", "b": "2号楼",
-        "hello": "大家好！", "approve": "✅ 通过", "bad_area": "大约七十",
+        "hello": "大家好！", "approve": "✅ {unit} 通过", "bad_area": "大约七十",
         "topic_a": "东门加装电动车充电桩 期限=2h\n在东门车棚加装 10 个充电桩。",
         "topic_b": "楼下空地改建停车位 期限=2h\n把楼下空地改成 6 个停车位。",
         "agree": "同意", "against": "反对", "opinion": "建议装在车棚北侧，离楼远一点。",
@@ -43,7 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
         "staff_chat": "Harmony staff", "grid_chat": "Grid One",
         "a_chat": "Building 1", "b_chat": "Building 2",
         "community": "Harmony", "grid": "Grid One", "a": "Building 1", "b": "Building 2",
-        "hello": "Hello everyone!", "approve": "✅ Approve", "bad_area": "about seventy",
+        "hello": "Hello everyone!", "approve": "✅ Approve {unit}", "bad_area": "about seventy",
         "topic_a": "E-bike chargers at the east gate deadline=2h\nTen chargers in the east shed.",
         "topic_b": "Parking on the front lawn deadline=2h\nTurn the lawn into six parking spaces.",
         "agree": "Agree", "against": "Against", "opinion": "Put them on the north side, please.",
@@ -103,7 +103,7 @@ async def play(run: DemoRun, words: dict[str, str], output: Path) -> None:
             if key == "a" and number == 2:
                 await run.say(chat, resident, f"/register 2-50{number} {words['bad_area']}")
             card = await run.say(chat, resident, f"/register 2-50{number} {80 + number}.5")
-            await run.press(chat, card, head, words["approve"])
+            await run.press(chat, card, head, words["approve"].format(unit=f"2-50{number}"))
 
     t.heading(f"4 · {words['a']}: {words['topic_a'].split(' ')[0]}")
     ballot_a = await run.say(BUILDING_A, HEAD_A, f"/topic {words['topic_a']}")

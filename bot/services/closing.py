@@ -190,7 +190,9 @@ async def close_topics(
             for topic in closing
             if topic.id in records and records[topic.id]["verdict"] == "unresolved"
         ]
-        events.extend(await send_up(repos, unresolved, now=now, sla_default=sla_default))
+        events.extend(
+            await send_up(repos, unresolved, now=now, sla_default=sla_default, tell_origin=False)
+        )
     return events
 
 

@@ -22,3 +22,11 @@ class EscalationChanged:
     """An escalation hop was created or changed state: its card may need refreshing."""
 
     escalation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationCardChanged:
+    """A building's pending registrations changed or its card moved: the card may need
+    posting or editing."""
+
+    node_id: int

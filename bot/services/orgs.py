@@ -9,7 +9,12 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.events import EscalationChanged, OutboxQueued, TopicChanged
+from bot.services.events import (
+    EscalationChanged,
+    OutboxQueued,
+    RegistrationCardChanged,
+    TopicChanged,
+)
 from bot.services.meeting_plan import MeetingChanged
 from bot.services.naming import clean_name
 from bot.services.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
@@ -319,6 +324,7 @@ class OrgService:
         events: list[object] = [TopicChanged(topic_id) for topic_id in rows.topic_ids]
         events += [EscalationChanged(escalation_id) for escalation_id in rows.escalation_ids]
         events += [MeetingChanged(occurrence_id) for occurrence_id in rows.occurrence_ids]
+        events += [RegistrationCardChanged(node_id) for node_id in rows.registration_nodes]
         if rows.queued:
             events.append(OutboxQueued())
         return ChatMigration(node=node, events=events)

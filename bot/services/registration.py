@@ -12,7 +12,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.permissions import is_officer, rank_at
 from storage.database import Database
-from storage.records import Household, Node, Registration, User
+from storage.records import Household, Node, Registration, RegistrationCard, User
 from storage.repositories import Repositories
 
 MAX_AREA = Decimal(10000)
@@ -47,6 +47,20 @@ class MemberList:
     node: Node
     households: list[HouseholdMembers]
     counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCard:
+    """What a building's pending-registrations card shows, and where it was last shown."""
+
+    node: Node
+    chat_id: int
+    pending: list[tuple[Registration, User | None]]
+    decided: list[tuple[Registration, User | None]]  # the latest decisions, newest first
+    card: RegistrationCard | None
+
+
+DECIDED_SHOWN = 5
 
 
 def parse_unit(text: str) -> str:
@@ -182,6 +196,35 @@ class RegistrationService:
             if members:
                 listing.append(HouseholdMembers(household=household, members=members))
         return MemberList(node=node, households=listing, counts=counts)
+
+    async def pending_card(self, node_id: int) -> PendingCard | None:
+        """The card's content, or None when the building has no chat to show it in."""
+        async with self._db.transaction() as repos:
+            node = await repos.orgs.node(node_id)
+            binding = await repos.orgs.binding_of_node(node_id)
+            if node is None or binding is None or not binding.active:
+                return None
+            pending = [
+                r for r in await repos.households.registrations_of(node_id) if r.status == "pending"
+            ]
+            decided = await repos.households.decided_lately(node_id, DECIDED_SHOWN)
+            people = await repos.users.many(sorted({r.user_id for r in pending + decided}))
+            card = await repos.households.card(node_id)
+        return PendingCard(
+            node=node,
+            chat_id=binding.chat_id,
+            pending=[(r, people.get(r.user_id)) for r in pending],
+            decided=[(r, people.get(r.user_id)) for r in decided],
+            card=card,
+        )
+
+    async def record_card(self, card: RegistrationCard) -> None:
+        async with self._db.transaction() as repos:
+            await repos.households.record_card(card)
+
+    async def cards_to_refresh(self) -> list[int]:
+        async with self._db.transaction() as repos:
+            return await repos.households.nodes_with_cards_to_refresh()
 
     async def _building_of(self, place: Place) -> Node:
         async with self._db.transaction() as repos:

@@ -41,9 +41,17 @@ def community_in(nodes: dict[int, Node], node_id: int) -> Node:
 
 
 async def send_up(
-    repos: Repositories, matters: Sequence[SendUp], *, now: datetime, sla_default: timedelta
+    repos: Repositories,
+    matters: Sequence[SendUp],
+    *,
+    now: datetime,
+    sla_default: timedelta,
+    tell_origin: bool = True,
 ) -> list[object]:
-    """Send each matter one level up from where it is now (not those at the top)."""
+    """Send each matter one level up from where it is now (not those at the top).
+
+    ``tell_origin``: post a "sent up" notice in the chat it leaves; a close that sends its
+    unresolved topics up says so in the outcome instead (one group message, not two)."""
     if not matters:
         return []
     currents = await repos.escalations.current_of([matter.topic.id for matter in matters])
@@ -124,8 +132,8 @@ async def send_up(
     )
     notices = []
     # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
-    posts = await repos.topics.posts_of(hop.topic_id for hop in hops)
-    for hop in hops:
+    posts = await repos.topics.posts_of(hop.topic_id for hop in hops) if tell_origin else {}
+    for hop in hops if tell_origin else []:
         origin = bindings.get(hop.from_node_id)
         if origin is not None and origin.active:
             thread = next(

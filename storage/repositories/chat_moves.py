@@ -2,10 +2,11 @@
 
 Telegram gives the supergroup a new chat id and keeps the old group's messages out of reach
 (a send or an edit there is answered "group chat was upgraded"). So what is still live moves
-with a fresh start: the ballot messages of open topics, the active escalation cards and the
-messages of meetings still to come are posted again in the new chat (their message ids are
-cleared), and queued announcements lose their ``reply_to`` (a message id of the old chat).
-The record of what happened there (opinions, audit rows, closed topics' posts) stays as it was.
+with a fresh start: the ballot messages of open topics, the active escalation cards, the
+pending-registrations card and the messages of meetings still to come are posted again in the
+new chat (their message ids are cleared), and queued announcements lose their ``reply_to``
+(a message id of the old chat). The record of what happened there (opinions, audit rows,
+closed topics' posts) stays as it was.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from storage.tables import (
     meetings,
     outbox,
     proposals,
+    registration_cards,
     subscriptions,
     topic_posts,
     topics,
@@ -40,6 +42,7 @@ class MovedChat:
     topic_ids: list[int] = field(default_factory=list)
     escalation_ids: list[int] = field(default_factory=list)
     occurrence_ids: list[int] = field(default_factory=list)
+    registration_nodes: list[int] = field(default_factory=list)
     queued: bool = False
 
 
@@ -88,6 +91,13 @@ class ChatMoveRepository:
             .returning(escalations.c.id)
         )
         moved.escalation_ids = sorted(cards.scalars())
+        pending = await self._db.execute(
+            update(registration_cards)
+            .where(registration_cards.c.chat_id == old_chat_id)
+            .values(chat_id=new_chat_id, message_id=None, rendered_hash=None, pending_shown=0)
+            .returning(registration_cards.c.node_id)
+        )
+        moved.registration_nodes = sorted(pending.scalars())
         mail = await self._db.execute(
             update(outbox)
             .where(

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Household, Registration
-from storage.tables import households, registrations
+from storage.records import Household, Registration, RegistrationCard
+from storage.tables import households, registration_cards, registrations
 from storage.upsert import insert_ignore
 
 _REGISTRATION_COLUMNS = (
@@ -163,3 +163,56 @@ class HouseholdRepository:
             await self._db.execute(select(households).where(households.c.id == household_id))
         ).first()
         return _household(row) if row else None
+
+    # The pending-registrations card of a building group ------------------------------------
+
+    async def decided_lately(self, node_id: int, limit: int) -> list[Registration]:
+        """The building's latest decided registrations, newest first."""
+        rows = await self._db.execute(
+            select(*_REGISTRATION_COLUMNS)
+            .join(households, households.c.id == registrations.c.household_id)
+            .where(registrations.c.node_id == node_id, registrations.c.decided_at.is_not(None))
+            .order_by(registrations.c.decided_at.desc(), registrations.c.id.desc())
+            .limit(limit)
+        )
+        return [_registration(row) for row in rows]
+
+    async def card(self, node_id: int) -> RegistrationCard | None:
+        row = (
+            await self._db.execute(
+                select(registration_cards).where(registration_cards.c.node_id == node_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return RegistrationCard(
+            node_id=row.node_id,
+            chat_id=row.chat_id,
+            message_id=row.message_id,
+            rendered_hash=row.rendered_hash,
+            pending_shown=row.pending_shown,
+        )
+
+    async def record_card(self, card: RegistrationCard) -> None:
+        values = {
+            "chat_id": card.chat_id,
+            "message_id": card.message_id,
+            "rendered_hash": card.rendered_hash,
+            "pending_shown": card.pending_shown,
+        }
+        updated = await self._db.execute(
+            update(registration_cards)
+            .where(registration_cards.c.node_id == card.node_id)
+            .values(**values)
+        )
+        if not updated.rowcount:
+            await self._db.execute(
+                registration_cards.insert().values(node_id=card.node_id, **values)
+            )
+
+    async def nodes_with_cards_to_refresh(self) -> list[int]:
+        """Buildings with a card or a pending registration (synced once after a restart)."""
+        pending = select(registrations.c.node_id).where(registrations.c.status == "pending")
+        carded = select(registration_cards.c.node_id)
+        rows = await self._db.execute(pending.union(carded))
+        return sorted(int(node_id) for (node_id,) in rows)

@@ -36,8 +36,29 @@ def tally(message: EmuMessage | None) -> dict[str, int]:
     return {}
 
 
+def pending_card(h: Harness, unit: str, chat: int = BUILDING_CHAT) -> EmuMessage | None:
+    """The building's pending-registrations card, if it offers to approve ``unit``."""
+    for message in reversed(h.emu.bot_messages(chat)):
+        if f"✅ {unit} 通过" in message.button_texts():
+            return message
+    return None
+
+
+async def request_registration(
+    h: Harness, user: int, unit: str, area: str = "", chat: int = BUILDING_CHAT
+) -> EmuMessage:
+    """A resident sends ``/register``; returns the card once it lists their unit."""
+    h.emu.send_message(chat, user, f"/register {unit} {area}".strip())
+    await h.emu.wait_until(lambda: pending_card(h, unit, chat) is not None)
+    card = pending_card(h, unit, chat)
+    assert card is not None
+    return card
+
+
 async def register_household(
     h: Harness, unit: str, area: str, user: int = RESIDENT, approver: int = BUILDING_HEAD
 ) -> None:
-    card = await h.say(BUILDING_CHAT, user, f"/register {unit} {area}")
-    await h.press(BUILDING_CHAT, card.message_id, approver, "✅ 通过")
+    card = await request_registration(h, user, unit, area)
+    answer = await h.press(BUILDING_CHAT, card.message_id, approver, f"✅ {unit} 通过")
+    assert answer["text"] == "已通过", answer
+    await h.settle()  # the card no longer offers the unit (the next request may be the same)

@@ -16,7 +16,7 @@ from bot.emulator.world import ApiCall
 from storage.tables import chat_bindings, topic_posts
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import reminders, schedule
-from tests.auxil.topics import publish, tally, topic_id
+from tests.auxil.topics import pending_card, publish, request_registration, tally, topic_id
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, RESIDENT, code_in, community
 
 OLD, NEW = -555, -100555  # the basic group, and the supergroup it became
@@ -160,3 +160,20 @@ async def test_after_the_service_message_nothing_is_sent_to_the_old_id(both: Har
     await h.settle()
     assert any("结果：通过" in (m.text or "") for m in h.emu.bot_messages(NEW))
     assert to_chat(h.emu.calls[upgraded_at:], OLD) == []
+
+
+async def test_a_pending_registration_card_follows_the_group_into_the_supergroup(
+    both: Harness,
+) -> None:
+    """Requests waiting for approval are not stranded in the old group, whose buttons Telegram
+    no longer accepts: the card is posted in the supergroup, and approving there works."""
+    h = both
+    await basic_group_building(h)
+    await request_registration(h, RESIDENT, "3-101", "75", chat=OLD)
+    await h.settle()
+    h.emu.migrate_to_supergroup(OLD, NEW)
+    await h.emu.wait_until(lambda: pending_card(h, "3-101", NEW) is not None)
+    card = pending_card(h, "3-101", NEW)
+    assert card is not None and "待审核登记：1" in (card.text or "")
+    answer = await h.press(NEW, card.message_id, GRID_WORKER, "✅ 3-101 通过")
+    assert answer["text"] == "已通过", answer

@@ -39,6 +39,24 @@ def card_in(h: Harness, chat: int) -> EmuMessage:
     return next(m for m in reversed(h.emu.bot_messages(chat)) if "⬆️ 上报" in (m.text or ""))
 
 
+async def test_a_close_that_sends_a_topic_up_says_so_in_its_one_outcome(both: Harness) -> None:
+    h = both
+    await community(h)
+    ballot = await publish(h, "是否在东门设置快递柜 期限=1h")
+    await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
+    await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
+    await h.settle()
+    before = len(h.emu.bot_messages(BUILDING_CHAT))
+    await h.pass_time(timedelta(hours=1))
+    posted = h.emu.bot_messages(BUILDING_CHAT)[before:]
+    assert len(posted) == 1  # the group's budget is 20 a minute: one message, not two
+    text = posted[0].text or ""
+    assert "结果：" in text and "平票" in text and "已上报网格 第一网格" in text
+    assert posted[0].reply_to_message_id == ballot.message_id
+    assert len([m for m in h.emu.bot_messages(GRID_CHAT) if "⬆️ 上报" in (m.text or "")]) == 1
+    assert await count(h, rows(escalations)) == 1
+
+
 async def test_a_tie_goes_to_the_grid_is_resolved_and_rated(h: Harness) -> None:
     await community(h)
     ballot = await tied_topic(h)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.emulator import EmuMessage
 from tests.auxil.harness import Harness
+from tests.auxil.topics import register_household
 from tests.auxil.world import (
     BUILDING_CHAT,
     BUILDING_HEAD,
@@ -29,9 +30,7 @@ async def publish(h: Harness, text: str) -> tuple[EmuMessage, int]:
 
 
 async def registered(h: Harness, user: int, unit: str, area: str) -> None:
-    card = await h.say(BUILDING_CHAT, user, f"/register {unit} {area}")
-    answer = await h.press(BUILDING_CHAT, card.message_id, BUILDING_HEAD, "✅ 通过")
-    assert answer["text"] == "已通过"
+    await register_household(h, unit, area, user=user)
 
 
 async def exported(

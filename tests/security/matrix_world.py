@@ -325,9 +325,10 @@ async def _objects(h: Harness, chat: int) -> Objects:
     await h.emu.wait_for_answer(h.emu.press_callback(chat, ballot.message_id, SU, vote))
     await h.say(chat, SU, f"/close {found.passed}")
     if LEVEL[chat] == "building":
-        card = await h.say(chat, REGISTRANT, "/register 1-101 90")
-        await h.press(chat, card.message_id, SU, "✅ 通过")
-        await h.say(chat, APPLICANT, "/register 1-102 80")
+        card = await h.say(chat, REGISTRANT, "/register 1-101 90")  # the card, posted
+        await h.press(chat, card.message_id, SU, "✅ 1-101 通过")
+        h.emu.send_message(chat, APPLICANT, "/register 1-102 80")  # the card, edited
+        await h.settle()
         found.household = await _topic(h, chat, "户议题 按户=yes")
         found.escalated = await _topic(h, chat, "楼栋待议")
         await h.say(chat, SU, f"/close {found.escalated}")

@@ -176,9 +176,9 @@ def recording_refusals() -> Iterator[Refusals]:
     seen = Refusals()
     original = common.render_refusal
 
-    def render(context: Any, refusal: Refusal) -> Html:
+    def render(context: Any, refusal: Refusal, locale: str | None = None) -> Html:
         seen.keys.append(refusal.key)
-        return original(context, refusal)
+        return original(context, refusal, locale)
 
     with pytest.MonkeyPatch.context() as patch:
         for module in (common, meeting_wizard, topic_wizard):

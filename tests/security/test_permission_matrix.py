@@ -245,7 +245,12 @@ async def _run(m: Matrix, name: str, rule: Rule, user: int, place: str, chat: in
     m.now = await m.fingerprint.tables()
     changed = m.fingerprint.diff(before, m.now)
     answer = h.emu.world.callbacks[query].answer if message_id is not None else None
-    answered = bool(sent_to(made, chat)) if message_id is None else answer is not None
+    # A command is answered in its chat, or (a refusal, to whoever started the bot) privately.
+    answered = (
+        bool(sent_to(made, chat) or sent_to(made, user))
+        if message_id is None
+        else answer is not None
+    )
     permitted = _permitted(rule, user, chat)
     kind = P if chat == user else w.LEVEL[chat]
     problems = []

@@ -15,7 +15,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 import bot.ratelimit as ratelimit
-from bot.ratelimit import SendRateLimiter, yield_to_other_sends
+from bot.ratelimit import Priority, SendRateLimiter, sending_as, yield_to_other_sends
 from tests.auxil.budget import busiest
 
 GROUP, PRIVATE = -1001, 42
@@ -24,14 +24,16 @@ GROUP, PRIVATE = -1001, 42
 class FakeApi:
     """Records (method, chat, arrival time) of every call; may answer 429 first."""
 
-    def __init__(self, refuse: int = 0) -> None:
+    def __init__(self, refuse: int = 0, refusal_takes: float = 0.0) -> None:
         self.calls: list[tuple[str, Any, float]] = []
         self.refuse = refuse
+        self.refusal_takes = refusal_takes
 
     async def call(self, endpoint: str, data: dict[str, Any]) -> bool:
         self.calls.append((endpoint, data.get("chat_id"), asyncio.get_running_loop().time()))
         if self.refuse:
             self.refuse -= 1
+            await asyncio.sleep(self.refusal_takes)
             raise RetryAfter(0)
         await asyncio.sleep(0.001)  # a round trip
         return True
@@ -119,6 +121,45 @@ async def test_coalesced_edits_give_way_to_other_sends_in_the_chat() -> None:
     # ...but the replies that came after them go first when places free.
     assert api.order()[5:] == ["sendMessage"] * 3 + ["editMessageText"] * 3
     assert busiest(api.times(), 0.3).count == 5
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_replies_go_before_announcements_and_announcements_before_refreshes() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter()
+    await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(5)))  # full
+
+    async def refresh_loop() -> None:
+        yield_to_other_sends()
+        await request(limiter, api, "editMessageText")
+
+    async def announce() -> None:  # what the outbox's deliveries are marked with
+        with sending_as(Priority.ANNOUNCEMENT):
+            await asyncio.gather(*(request(limiter, api, "sendDocument") for _ in range(2)))
+
+    queued = [asyncio.create_task(refresh_loop())]
+    await waiting_for(limiter, 1)
+    queued.append(asyncio.create_task(announce()))
+    await waiting_for(limiter, 3)
+    queued.append(asyncio.create_task(request(limiter, api, "sendMessage")))  # a reply, last
+    await asyncio.gather(*queued)
+    # Queued last, the reply goes first; the refresh waits for everything else.
+    assert api.order()[5:] == ["sendMessage", "sendDocument", "sendDocument", "editMessageText"]
+    assert busiest(api.times(), 0.3).count == 5
+
+
+@pytest.mark.usefixtures("scaled")
+async def test_a_reply_retried_after_a_429_goes_before_the_sends_queued_meanwhile() -> None:
+    api = FakeApi()
+    limiter = SendRateLimiter(max_retries=1)
+    await asyncio.gather(*(request(limiter, api, "sendDocument") for _ in range(4)))
+    api.refuse, api.refusal_takes = 1, 0.02
+    refused = asyncio.create_task(request(limiter, api, "sendMessage"))  # the 5th place
+    await asyncio.sleep(0.005)
+    # Queued while the refused reply is in flight, for the places the window frees next.
+    later = [asyncio.create_task(request(limiter, api, "editMessageText")) for _ in range(3)]
+    await asyncio.gather(refused, *later)
+    assert api.order()[4:] == ["sendMessage", "sendMessage"] + ["editMessageText"] * 3
 
 
 @pytest.mark.usefixtures("scaled")
