@@ -10,7 +10,7 @@ from bot.emulator import EmuMessage
 from storage.tables import meetings, role_grants, topics
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import schedule
-from tests.auxil.topics import publish, topic_id
+from tests.auxil.topics import publish, request_registration, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
     BUILDING_HEAD,
@@ -215,7 +215,9 @@ async def test_areas_with_their_units(both: Harness) -> None:
         (GRID_WORKER, "/register 2-505 89.5 平方米"),
     ):
         h.emu.add_member(BUILDING_CHAT, user)
-        card = await h.say(BUILDING_CHAT, user, typed)
-        assert "89.5㎡" in text_of(card), (typed, text_of(card))
+        unit = typed.split()[1]
+        card = await request_registration(h, user, unit, typed.split(maxsplit=2)[2])
+        line = next(line for line in text_of(card).splitlines() if unit in line)
+        assert "89.5㎡" in line, (typed, text_of(card))
     refused = await h.say(BUILDING_CHAT, RESIDENT, "/register 2-502 89.5 多余")
     assert "用法" in text_of(refused)

@@ -131,9 +131,10 @@ class Outcome:
     refused: list[str]
     changed: dict[str, Any]
     text: str
+    privately: list[Any]  # a refusal in a group is told to its sender privately when it can be
 
 
-async def attempt(world: FuzzWorld, chat: int, send: Any) -> Outcome:
+async def attempt(world: FuzzWorld, chat: int, send: Any, user: int | None = None) -> Outcome:
     """Run one hostile input (``send`` enqueues it); check what must hold for every input."""
     h = world.h
     world.examples += 1
@@ -155,7 +156,8 @@ async def attempt(world: FuzzWorld, chat: int, send: Any) -> Outcome:
     if refused:
         assert changed == {}, f"{description!r} was refused ({refused}) but changed {changed}"
     await check_invariants(world.h)
-    return Outcome(sent_to(made, chat), refused, changed, str(description))
+    privately = sent_to(made, user) if user is not None and user != chat else []
+    return Outcome(sent_to(made, chat), refused, changed, str(description), privately)
 
 
 # Each query names the rows that break one invariant (SQL both stores accept).
