@@ -11,7 +11,10 @@ callbacks hear of it: the binding is paused and the parent node told, a digest s
 ends.
 
 Delivery is at least once: a message Telegram accepted just before a crash, or whose answer
-was lost, is sent again (docs/RELIABILITY.md).
+was lost, is sent again (docs/RELIABILITY.md). A row that takes several Telegram messages (a
+digest) keeps each of them as a part of its own (``bot.outbox_parts``), so that is one part,
+never the whole. At a graceful stop (``drain``) no new send starts, and the sends in flight
+finish and are marked, within a grace period.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ class DeliveryError(Exception):
     gone: str | None = None
 
 
+class DeliveryInterrupted(Exception):
+    """The sender is stopping between the parts of a message: the rest waits for the next
+    start (the row is left as it is; this is no failure)."""
+
+
 class Announcer(Protocol):
     async def deliver(self, message: OutboxMessage) -> int:
         """Render and send the message; returns the transport's message id."""
@@ -70,6 +78,7 @@ class OutboxSender:
         self._chat_gone: list[ChatGone] = []
         self._wake: asyncio.TimerHandle | None = None
         self._wakings: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def attach(self, announcer: Announcer) -> None:
         self._announcer = announcer
@@ -82,9 +91,14 @@ class OutboxSender:
         """Call ``callback(chat_id, status)`` when any message finds its chat gone for good."""
         self._chat_gone.append(callback)
 
+    @property
+    def stopping(self) -> bool:
+        """True once ``drain`` began: no send may start any more."""
+        return self._stopping
+
     async def flush(self) -> int:
         """Deliver everything pending now; returns how many were sent."""
-        if self._announcer is None:
+        if self._announcer is None or self._stopping:
             return 0
         if self._lock.locked():
             self._again = True
@@ -96,6 +110,20 @@ class OutboxSender:
                 self._again = False
                 sent += await self._deliver_pending(self._announcer)
         return sent
+
+    async def drain(self, grace: float) -> bool:
+        """Start no more sends, and wait up to ``grace`` seconds for those in flight to be
+        delivered and marked (a graceful stop); False if some were still running then."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        try:
+            await asyncio.wait_for(self._lock.acquire(), grace)
+        except TimeoutError:
+            return False
+        self._lock.release()
+        return True
 
     async def close(self) -> None:
         """Stop the wake-ups (at shutdown)."""
@@ -128,6 +156,8 @@ class OutboxSender:
     async def _deliver_in_order(self, announcer: Announcer, messages: list[OutboxMessage]) -> int:
         delivered = 0
         for message in messages:
+            if self._stopping:
+                break
             if await self._deliver_one(announcer, message):
                 delivered += 1
         return delivered
@@ -137,6 +167,8 @@ class OutboxSender:
             telegram_id = await announcer.deliver(message)
         except DeliveryError as error:
             await self._failed(message, error)
+            return False
+        except DeliveryInterrupted:
             return False
         now = self._clock.now()
 

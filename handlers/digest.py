@@ -14,6 +14,52 @@ from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
 from handlers.digest_render import DigestRenderer
 from locales import Translator
+from storage.records import OutboxPart
+
+
+async def digest_parts(
+    locale: str, digest: Digest, renderer: DigestRenderer, translator: Translator
+) -> list[OutboxPart]:
+    """The digest's messages (split between items), its CSV and its chart, in order."""
+    rendered = renderer.render(locale, digest)
+    parts = [
+        OutboxPart(seq=seq, kind="text", text=text) for seq, text in enumerate(rendered.messages)
+    ]
+    period = digest.until.astimezone(renderer.zone).date().isoformat()
+    if rendered.csv is not None:
+        name = translator.plain(locale, "digest.csv_file", period=period)
+        parts.append(OutboxPart(seq=len(parts), kind="document", filename=name, data=rendered.csv))
+    if digest.weekly is not None and digest.weekly.grids:
+        labels = ChartLabels(
+            title=translator.plain(locale, "digest.chart_title"),
+            opened=translator.plain(locale, "digest.chart_opened"),
+            resolved=translator.plain(locale, "digest.chart_resolved"),
+            turnout=translator.plain(locale, "digest.chart_turnout"),
+        )
+        chart = await asyncio.to_thread(render_chart, digest.weekly, labels)
+        parts.append(
+            OutboxPart(
+                seq=len(parts),
+                kind="photo",
+                filename=f"digest-{period}.png",
+                data=chart.png,
+                text=translator.plain(locale, "digest.chart_caption"),
+            )
+        )
+    return parts
+
+
+async def send_part(bot: ExtBot[None], chat_id: int, part: OutboxPart) -> int:
+    """Send one part of a digest; returns its Telegram id."""
+    if part.kind == "text":
+        sent = await bot.send_message(chat_id, part.text or "", parse_mode=ParseMode.HTML)
+    elif part.kind == "document":
+        sent = await bot.send_document(chat_id, InputFile(part.data or b"", filename=part.filename))
+    else:
+        sent = await bot.send_photo(
+            chat_id, InputFile(part.data or b"", filename=part.filename), caption=part.text
+        )
+    return sent.message_id
 
 
 async def send_digest(
@@ -24,29 +70,11 @@ async def send_digest(
     renderer: DigestRenderer,
     translator: Translator,
 ) -> int:
-    """Send the digest's messages (split between items), its CSV and its chart; first id."""
-    rendered = renderer.render(locale, digest)
+    """Send the whole digest at once (``/digest``: a reply); returns the first message's id."""
     first = 0
-    for text in rendered.messages:
-        sent = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        first = first or sent.message_id
-    period = digest.until.astimezone(renderer.zone).date().isoformat()
-    if rendered.csv is not None:
-        name = translator.plain(locale, "digest.csv_file", period=period)
-        await bot.send_document(chat_id, InputFile(rendered.csv, filename=name))
-    if digest.weekly is not None and digest.weekly.grids:
-        labels = ChartLabels(
-            title=translator.plain(locale, "digest.chart_title"),
-            opened=translator.plain(locale, "digest.chart_opened"),
-            resolved=translator.plain(locale, "digest.chart_resolved"),
-            turnout=translator.plain(locale, "digest.chart_turnout"),
-        )
-        chart = await asyncio.to_thread(render_chart, digest.weekly, labels)
-        await bot.send_photo(
-            chat_id,
-            InputFile(chart.png, filename=f"digest-{period}.png"),
-            caption=translator.plain(locale, "digest.chart_caption"),
-        )
+    for part in await digest_parts(locale, digest, renderer, translator):
+        sent = await send_part(bot, chat_id, part)
+        first = first or sent
     return first
 
 

@@ -13,17 +13,18 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
+from bot.outbox_parts import PartsDelivery
 from bot.services import Services
 from bot.services.errors import Refusal
 from bot.services.orgs import CHILD_LOST_BOT
 from handlers.coalesce import seconds
-from handlers.digest import send_digest
+from handlers.digest import digest_parts, send_part
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
 from handlers.refused import gone_status
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
-from storage.records import OutboxMessage
+from storage.records import OutboxMessage, OutboxPart
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,11 +92,12 @@ class TelegramAnnouncer:
         self._escalation_renderer = escalation_renderer
         self._digest_renderer = digest_renderer
         self._t = translator
+        self._parts = PartsDelivery(services.database, services.clock, services.outbox)
 
     async def deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
         if message.kind == "digest":
-            return await delivered(self._deliver_digest(message, locale))
+            return await self._deliver_digest(message, locale)
         rendered = await self._render(locale, message)
         if rendered is None:
             return 0
@@ -117,16 +119,23 @@ class TelegramAnnouncer:
         return sent.message_id
 
     async def _deliver_digest(self, message: OutboxMessage, locale: str) -> int:
+        """Each of the digest's messages, its CSV and its chart a part of its own: a restart
+        between them sends only what was not sent (bot/outbox_parts.py)."""
         payload = message.payload
-        digest = await self._services.digest.compose(
-            int(payload["node_id"]),
-            datetime.fromisoformat(str(payload["since"])),
-            datetime.fromisoformat(str(payload["until"])),
-            weekly=bool(payload.get("weekly")),
-        )
-        return await send_digest(
-            self._bot, message.chat_id, locale, digest, self._digest_renderer, self._t
-        )
+
+        async def render() -> list[OutboxPart]:
+            digest = await self._services.digest.compose(
+                int(payload["node_id"]),
+                datetime.fromisoformat(str(payload["since"])),
+                datetime.fromisoformat(str(payload["until"])),
+                weekly=bool(payload.get("weekly")),
+            )
+            return await digest_parts(locale, digest, self._digest_renderer, self._t)
+
+        async def send(part: OutboxPart) -> int:
+            return await delivered(send_part(self._bot, message.chat_id, part))
+
+        return await self._parts.deliver(message, render, send)
 
     async def _render(
         self, locale: str, message: OutboxMessage

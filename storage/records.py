@@ -209,6 +209,20 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxPart:
+    """One Telegram message of a multi-part outbox row: ``kind`` is text, document or photo;
+    ``text`` the message or the file's caption; ``data`` the file."""
+
+    seq: int
+    kind: str
+    text: str | None = None
+    filename: str | None = None
+    data: bytes | None = None
+    message_id: int | None = None
+    sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Escalation:
     id: int
     topic_id: int

@@ -1,0 +1,61 @@
+"""The parts of multi-part outbox messages: stored once, each marked sent on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import OutboxPart
+from storage.tables import outbox_parts
+
+
+class OutboxPartRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def of(self, outbox_id: int) -> list[OutboxPart]:
+        """The message's parts in order (none if it was never rendered)."""
+        rows = await self._db.execute(
+            select(outbox_parts)
+            .where(outbox_parts.c.outbox_id == outbox_id)
+            .order_by(outbox_parts.c.seq)
+        )
+        return [
+            OutboxPart(
+                seq=row.seq,
+                kind=row.kind,
+                text=row.text,
+                filename=row.filename,
+                data=row.data,
+                message_id=row.message_id,
+                sent=row.sent_at is not None,
+            )
+            for row in rows
+        ]
+
+    async def add(self, outbox_id: int, parts: Sequence[OutboxPart]) -> None:
+        if parts:
+            await self._db.execute(
+                outbox_parts.insert(),
+                [
+                    {
+                        "outbox_id": outbox_id,
+                        "seq": part.seq,
+                        "kind": part.kind,
+                        "text": part.text,
+                        "filename": part.filename,
+                        "data": part.data,
+                    }
+                    for part in parts
+                ],
+            )
+
+    async def sent(self, outbox_id: int, seq: int, *, telegram_id: int, now: datetime) -> None:
+        await self._db.execute(
+            update(outbox_parts)
+            .where(outbox_parts.c.outbox_id == outbox_id, outbox_parts.c.seq == seq)
+            .values(sent_at=now, message_id=telegram_id)
+        )
