@@ -74,6 +74,10 @@ async def delivered(sending: Awaitable[T]) -> T:
         raise DeliveryError(str(error)) from error
 
 
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
 class TelegramAnnouncer:
     """Renders outbox announcements in the chat's language and sends them."""
 
@@ -129,6 +133,7 @@ class TelegramAnnouncer:
                 datetime.fromisoformat(str(payload["since"])),
                 datetime.fromisoformat(str(payload["until"])),
                 weekly=bool(payload.get("weekly")),
+                late_since=_moment(payload.get("late_since")),
             )
             return await digest_parts(locale, digest, self._digest_renderer, self._t)
 
@@ -155,6 +160,7 @@ class TelegramAnnouncer:
                 return None
             topic, hop = view.topic, view.hop
             if message.kind == "escalation.sent_up":
+                late = _moment(payload.get("late_since"))
                 text = t(
                     locale,
                     "escalation.sent_up",
@@ -164,6 +170,9 @@ class TelegramAnnouncer:
                     level=t(locale, f"levels.{hop.to_node.level}"),
                     name=hop.to_node.name,
                 )
+                if late is not None:  # the SLA ran out while the bot was down
+                    when = self._escalation_renderer.when(locale, late)
+                    text = Html(text + "\n" + t(locale, "escalation.sent_up_late", due=when))
                 return text, None
             due = hop.escalation.sla_due_at
             level = view.parent.level if view.parent else hop.to_node.level

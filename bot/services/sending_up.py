@@ -30,6 +30,7 @@ class SendUp:
     reason: str
     note: str | None = None
     by: int | None = None
+    late_since: datetime | None = None  # an SLA that ran out while the bot was down
 
 
 def community_in(nodes: dict[int, Node], node_id: int) -> Node:
@@ -123,6 +124,7 @@ async def send_up(
         now=now,
     )
     notices = []
+    late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
     for hop in hops:
         origin = bindings.get(hop.from_node_id)
         if origin is not None and origin.active:
@@ -130,7 +132,12 @@ async def send_up(
                 {
                     "chat_id": origin.chat_id,
                     "kind": "escalation.sent_up",
-                    "payload": {"escalation_id": hop.id},
+                    "payload": {"escalation_id": hop.id}
+                    | (
+                        {"late_since": late[hop.topic_id].isoformat()}
+                        if hop.topic_id in late
+                        else {}
+                    ),
                 }
             )
     await repos.outbox.add_many(notices, now=now)
