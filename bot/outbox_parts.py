@@ -5,7 +5,8 @@ marked sent only after the last, a stop between two of them sent the first ones 
 the restart. Here the parts are rendered once, at the row's first delivery, and stored (files
 whole, so a chart is never drawn twice); each is marked sent as soon as Telegram accepted it,
 and a later delivery of the row sends only the parts not yet marked. A SIGKILL between a
-part's send and its mark repeats that one part (docs/RELIABILITY.md).
+part's send and its mark repeats that one part (docs/RELIABILITY.md). Once all are sent the
+files are dropped; the rows stay as the record of what was sent.
 """
 
 from __future__ import annotations
@@ -51,4 +52,7 @@ class PartsDelivery:
                     message.id, part.seq, telegram_id=telegram_id, now=now
                 )
             first = first or telegram_id
+        if any(part.data is not None for part in parts):
+            async with self._db.transaction() as repos:
+                await repos.outbox_parts.drop_files(message.id)
         return first

@@ -53,6 +53,14 @@ class OutboxPartRepository:
                 ],
             )
 
+    async def drop_files(self, outbox_id: int) -> None:
+        """Once every part is sent, the files are not needed again (a chart is ~100 kB)."""
+        await self._db.execute(
+            update(outbox_parts)
+            .where(outbox_parts.c.outbox_id == outbox_id, outbox_parts.c.data.is_not(None))
+            .values(data=None)
+        )
+
     async def sent(self, outbox_id: int, seq: int, *, telegram_id: int, now: datetime) -> None:
         await self._db.execute(
             update(outbox_parts)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tests.auxil.process import ProcessHarness
+from storage.tables import outbox_parts
+from tests.auxil.process import ProcessHarness, rows
 from tests.auxil.topics import publish
 from tests.auxil.world import (
     BUILDING_CHAT,
@@ -104,6 +105,9 @@ async def test_a_digest_stopped_at_each_point_sends_each_part_once(
         # Sunday: the digest due since Tuesday goes out (late, text only); the next is Monday's.
         await h.pass_time(monday - timedelta(hours=23, minutes=30) - h.clock.now())
         await digest_stopped(h, stop, monday)
+    # Every part is on record; the charts, all sent, are not kept.
+    assert await h.count(rows(outbox_parts).where(outbox_parts.c.kind == "photo")) == len(STOPS)
+    assert await h.count(rows(outbox_parts).where(outbox_parts.c.data.is_not(None))) == 0
 
 
 async def test_a_daily_digest_with_a_restart_each_morning_is_sent_once_a_day(
