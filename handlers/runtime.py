@@ -95,12 +95,10 @@ class Runtime:
         if not await self.services.outbox.drain(STOP_GRACE):
             log.warning("stopping with outbox messages still being sent; the next start sends them")
 
-        def left() -> float:
-            return max(deadline - loop.time(), 0.0)
-
-        await self.cards.close(left())
-        await self.reminders.close(left())
-        await self.live.close(left())
+        left = max(deadline - loop.time(), 0.0)
+        await asyncio.gather(
+            self.cards.close(left), self.reminders.close(left), self.live.close(left)
+        )
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
