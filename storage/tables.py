@@ -364,6 +364,7 @@ outbox_parts = Table(
     Column("text", Text, nullable=True),  # the message, or the file's caption
     Column("filename", String(255), nullable=True),
     Column("data", LargeBinary, nullable=True),
+    Column("file_id", String(255), nullable=True),  # a file Telegram has already (minutes)
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("message_id", BigInteger, nullable=True),
 )

@@ -30,6 +30,7 @@ class OutboxPartRepository:
                 text=row.text,
                 filename=row.filename,
                 data=row.data,
+                file_id=row.file_id,
                 message_id=row.message_id,
                 sent=row.sent_at is not None,
             )
@@ -48,6 +49,7 @@ class OutboxPartRepository:
                         "text": part.text,
                         "filename": part.filename,
                         "data": part.data,
+                        "file_id": part.file_id,
                     }
                     for part in parts
                 ],

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("filename", sa.String(length=255), nullable=True),
         sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("file_id", sa.String(length=255), nullable=True),
         sa.Column("sent_at", storage.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
