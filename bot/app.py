@@ -91,6 +91,13 @@ def build_application(
         if tune_gc:
             tune_garbage_collector()
 
+    async def post_stop(application: YishiApplication) -> None:
+        # No new updates come now; the sends in flight finish while the bot's HTTP client is
+        # still open (``Application.shutdown``, next, closes it): a graceful stop.
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+
     async def post_shutdown(application: YishiApplication) -> None:
         if isinstance(the_clock, FileClock):
             await the_clock.stop_watching()
@@ -128,6 +135,7 @@ def build_application(
         .update_queue(inbox.queue)
         .concurrent_updates(inbox.processor)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     application: YishiApplication = builder.build()
@@ -164,6 +172,8 @@ async def stop_polling(application: YishiApplication) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
     await application.shutdown()
     if application.post_shutdown is not None:
         await application.post_shutdown(application)

@@ -14,7 +14,10 @@ messages included) and the message sent again to the new id straight away, as ar
 next messages.
 
 Delivery is at least once: a message Telegram accepted just before a crash, or whose answer
-was lost, is sent again (docs/RELIABILITY.md).
+was lost, is sent again (docs/RELIABILITY.md). A row that takes several Telegram messages (a
+digest) keeps each of them as a part of its own (``bot.outbox_parts``), so that is one part,
+never the whole. At a graceful stop (``drain``) no new send starts, and the sends in flight
+finish and are marked, within a grace period.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class DeliveryError(Exception):
     migrated_to: int | None = None
 
 
+class DeliveryInterrupted(Exception):
+    """The sender is stopping between the parts of a message: the rest waits for the next
+    start (the row is left as it is; this is no failure)."""
+
+
 class Announcer(Protocol):
     async def deliver(self, message: OutboxMessage) -> int:
         """Render and send the message; returns the transport's message id."""
@@ -77,6 +85,7 @@ class OutboxSender:
         self._chat_migrated: ChatMigrated | None = None
         self._wake: asyncio.TimerHandle | None = None
         self._wakings: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def attach(self, announcer: Announcer) -> None:
         self._announcer = announcer
@@ -94,9 +103,14 @@ class OutboxSender:
         supergroup; it moves the chat's rows (pending messages included) to the new id."""
         self._chat_migrated = callback
 
+    @property
+    def stopping(self) -> bool:
+        """True once ``drain`` began: no send may start any more."""
+        return self._stopping
+
     async def flush(self) -> int:
         """Deliver everything pending now; returns how many were sent."""
-        if self._announcer is None:
+        if self._announcer is None or self._stopping:
             return 0
         if self._lock.locked():
             self._again = True
@@ -108,6 +122,20 @@ class OutboxSender:
                 self._again = False
                 sent += await self._deliver_pending(self._announcer)
         return sent
+
+    async def drain(self, grace: float) -> bool:
+        """Start no more sends, and wait up to ``grace`` seconds for those in flight to be
+        delivered and marked (a graceful stop); False if some were still running then."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        try:
+            await asyncio.wait_for(self._lock.acquire(), grace)
+        except TimeoutError:
+            return False
+        self._lock.release()
+        return True
 
     async def close(self) -> None:
         """Stop the wake-ups (at shutdown)."""
@@ -141,6 +169,8 @@ class OutboxSender:
         delivered = 0
         moved_to: int | None = None
         for message in messages:
+            if self._stopping:
+                break
             if moved_to is not None:  # moved with the first one: its row says so already
                 message = replace(message, chat_id=moved_to, reply_to=None)
             sent, moved_to = await self._deliver_one(announcer, message)
@@ -165,6 +195,8 @@ class OutboxSender:
                 telegram_id = await announcer.deliver(message)
         except DeliveryError as error:
             await self._failed(message, error)
+            return False, moved_to
+        except DeliveryInterrupted:
             return False, moved_to
         now = self._clock.now()
 

@@ -34,8 +34,16 @@ BatchTimerHandler = Callable[
 ]
 
 SAFETY_INTERVAL = timedelta(seconds=30)
+# Due work done this much after its time is late: the bot was down, not merely busy. What is
+# late says so where people see it (a reminder, a digest, an SLA's send-up: docs/RELIABILITY.md).
+LATE_AFTER = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(minutes=30)
 DUE_BATCH = 200
+
+
+def late_since(timer: DueTimer, now: datetime) -> datetime | None:
+    """The time ``timer`` was due, if it runs late (``LATE_AFTER``); else None."""
+    return timer.due_at if now - timer.due_at > LATE_AFTER else None
 
 
 class TimerEngine:

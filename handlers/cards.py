@@ -49,8 +49,12 @@ class EscalationCards:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
+        """Let the syncs in flight finish for up to ``grace`` seconds (a card posted and not
+        recorded would be posted again after a restart), then stop."""
         self._refusals.close()
+        if self._tasks and grace > 0:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -44,6 +44,10 @@ class CoalescedRefresh:
         self._locks: dict[int, asyncio.Lock] = {}
         self._backlog: deque[int] = deque()
         self._backlog_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._syncs_in_flight = 0
+        self._no_sync_in_flight = asyncio.Event()
+        self._no_sync_in_flight.set()
 
     def touch(self, key: int) -> None:
         """The item changed: its messages will be refreshed (coalesced)."""
@@ -82,7 +86,14 @@ class CoalescedRefresh:
                 pending.append(self._backlog_task)
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
+        """Start no more syncs, let those in flight finish for up to ``grace`` seconds (a
+        message posted and not recorded would be posted again after a restart), then stop."""
+        self._closing = True
+        try:
+            await asyncio.wait_for(self._no_sync_in_flight.wait(), grace)
+        except TimeoutError:
+            log.warning("stopping with %s messages still being synced", self.what)
         if self._backlog_task is not None:
             self._backlog_task.cancel()
             await asyncio.gather(self._backlog_task, return_exceptions=True)
@@ -102,7 +113,16 @@ class CoalescedRefresh:
     async def sync(self, key: int) -> None:
         """Bring the item's messages in step now (one sync per item at a time)."""
         async with self._locks.setdefault(key, asyncio.Lock()):
-            await self._sync(key)
+            if self._closing:
+                return
+            self._syncs_in_flight += 1
+            self._no_sync_in_flight.clear()
+            try:
+                await self._sync(key)
+            finally:
+                self._syncs_in_flight -= 1
+                if self._syncs_in_flight == 0:
+                    self._no_sync_in_flight.set()
 
     async def _sync(self, key: int) -> None:
         raise NotImplementedError

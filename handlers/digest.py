@@ -14,49 +14,32 @@ from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
 from handlers.digest_render import DigestRenderer
 from locales import Translator
+from storage.records import OutboxPart
 
 
-async def send_digest(
-    bot: ExtBot[None],
-    chat_id: int,
-    locale: str,
-    digest: Digest,
-    renderer: DigestRenderer,
-    translator: Translator,
-    *,
-    thread_id: int | None = None,
-) -> int:
-    """Send the digest's messages (split between items), its CSV and its chart, in forum
-    topic ``thread_id`` if given (``/digest`` sent in one); the first message's id."""
+async def digest_parts(
+    locale: str, digest: Digest, renderer: DigestRenderer, translator: Translator
+) -> list[OutboxPart]:
+    """The digest's messages (split between items), its CSV and its chart (one picture per
+    page of grids, each saying which of how many), in order."""
     rendered = renderer.render(locale, digest)
-    first = 0
-    for text in rendered.messages:
-        sent = await bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
-        )
-        first = first or sent.message_id
+    parts = [
+        OutboxPart(seq=seq, kind="text", text=text) for seq, text in enumerate(rendered.messages)
+    ]
     period = digest.until.astimezone(renderer.zone).date().isoformat()
     if rendered.csv is not None:
         name = translator.plain(locale, "digest.csv_file", period=period)
-        await bot.send_document(
-            chat_id, InputFile(rendered.csv, filename=name), message_thread_id=thread_id
-        )
+        parts.append(OutboxPart(seq=len(parts), kind="document", filename=name, data=rendered.csv))
     if digest.weekly is not None and digest.weekly.grids:
-        await _send_chart(bot, chat_id, thread_id, locale, digest.weekly, translator, period)
-    return first
+        parts += await _chart_parts(locale, digest.weekly, translator, period, first=len(parts))
+    return parts
 
 
-async def _send_chart(
-    bot: ExtBot[None],
-    chat_id: int,
-    thread_id: int | None,
-    locale: str,
-    weekly: WeeklySeries,
-    translator: Translator,
-    period: str,
-) -> None:
-    """The weekly chart, one picture per page of grids (each page says which of how many)."""
+async def _chart_parts(
+    locale: str, weekly: WeeklySeries, translator: Translator, period: str, *, first: int
+) -> list[OutboxPart]:
     pages = chart_pages(weekly.grids)
+    parts = []
     for number, grids in enumerate(pages, 1):
         suffix = (
             translator.plain(locale, "digest.chart_page", page=number, pages=len(pages))
@@ -71,12 +54,59 @@ async def _send_chart(
         )
         chart = await asyncio.to_thread(render_chart, weekly, labels, grids)
         name = f"digest-{period}-{number}.png" if len(pages) > 1 else f"digest-{period}.png"
-        await bot.send_photo(
+        parts.append(
+            OutboxPart(
+                seq=first + number - 1,
+                kind="photo",
+                filename=name,
+                data=chart.png,
+                text=translator.plain(locale, "digest.chart_caption") + suffix,
+            )
+        )
+    return parts
+
+
+async def send_part(
+    bot: ExtBot[None], chat_id: int, part: OutboxPart, thread_id: int | None = None
+) -> int:
+    """Send one part of a digest (in forum topic ``thread_id`` if given); its Telegram id."""
+    if part.kind == "text":
+        sent = await bot.send_message(
+            chat_id, part.text or "", parse_mode=ParseMode.HTML, message_thread_id=thread_id
+        )
+    elif part.kind == "document":
+        sent = await bot.send_document(
             chat_id,
-            InputFile(chart.png, filename=name),
-            caption=translator.plain(locale, "digest.chart_caption") + suffix,
+            InputFile(part.data or b"", filename=part.filename),
             message_thread_id=thread_id,
         )
+    else:
+        sent = await bot.send_photo(
+            chat_id,
+            InputFile(part.data or b"", filename=part.filename),
+            caption=part.text,
+            message_thread_id=thread_id,
+        )
+    return sent.message_id
+
+
+async def send_digest(
+    bot: ExtBot[None],
+    chat_id: int,
+    locale: str,
+    digest: Digest,
+    renderer: DigestRenderer,
+    translator: Translator,
+    *,
+    thread_id: int | None = None,
+) -> int:
+    """Send the whole digest at once (``/digest``: a reply, in the forum topic ``thread_id``
+    it was asked from, if any); returns the first message's id."""
+    first = 0
+    for part in await digest_parts(locale, digest, renderer, translator):
+        sent = await send_part(bot, chat_id, part, thread_id)
+        first = first or sent
+    return first
 
 
 @answers_refusals

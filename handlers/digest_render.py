@@ -55,9 +55,16 @@ class DigestRenderer:
             "since": when(locale, digest.since),
             "until": when(locale, digest.until),
         }
+        # Sent after an outage, it says so at once (the digest covers everything since the
+        # previous one, however many mornings were missed).
+        late = []
+        if digest.late_since is not None:
+            late.append(t(locale, "digest.late", due=when(locale, digest.late_since)))
         if digest.empty:
-            return RenderedDigest([t(locale, "digest.empty", **span)], None)
-        blocks: list[str] = [t(locale, "digest.title", **span)]
+            return RenderedDigest(
+                [Html("\n".join([t(locale, "digest.empty", **span), *late]))], None
+            )
+        blocks: list[str] = [t(locale, "digest.title", **span), *late]
         listed = 0
         for key, items in (
             ("new", digest.new),

@@ -50,9 +50,9 @@ class LiveMessages(CoalescedRefresh):
         self._renderer = renderer
         self._refusals = RefusedShows(services, self.what, self.touch)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
         self._refusals.close()
-        await super().close()
+        await super().close(grace)
 
     async def _sync(self, topic_id: int) -> None:
         snap = await self._services.topics.snapshot(topic_id)

@@ -49,9 +49,9 @@ class LiveReminders(CoalescedRefresh):
         self._renderer = renderer
         self._refusals = RefusedShows(services, self.what, self.touch)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
         self._refusals.close()
-        await super().close()
+        await super().close(grace)
 
     async def _sync(self, occurrence_id: int) -> None:
         """Post missing messages and edit changed ones, in every chat of the occurrence."""

@@ -13,19 +13,20 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.outbox import DeliveryError
+from bot.outbox_parts import PartsDelivery
 from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.errors import Refusal
 from bot.services.orgs import CHILD_LOST_BOT
 from handlers.coalesce import seconds
-from handlers.digest import send_digest
+from handlers.digest import digest_parts, send_part
 from handlers.digest_render import DigestRenderer
 from handlers.escalation_render import EscalationRenderer
 from handlers.refused import gone_status
 from handlers.threads import in_thread
 from handlers.topic_render import TopicRenderer
 from locales import Html, Translator
-from storage.records import OutboxMessage, Topic
+from storage.records import OutboxMessage, OutboxPart, Topic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,6 +78,10 @@ async def delivered(sending: Awaitable[T]) -> T:
         raise DeliveryError(str(error)) from error
 
 
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
 class TelegramAnnouncer:
     """Renders outbox announcements in the chat's language and sends them."""
 
@@ -95,6 +100,7 @@ class TelegramAnnouncer:
         self._escalation_renderer = escalation_renderer
         self._digest_renderer = digest_renderer
         self._t = translator
+        self._parts = PartsDelivery(services.database, services.clock, services.outbox)
 
     async def deliver(self, message: OutboxMessage) -> int:
         # What the bot tells on its own goes after the answers people are waiting for.
@@ -104,7 +110,7 @@ class TelegramAnnouncer:
     async def _deliver(self, message: OutboxMessage) -> int:
         locale = await self._services.people.chat_locale(message.chat_id)
         if message.kind == "digest":
-            return await delivered(self._deliver_digest(message, locale))
+            return await self._deliver_digest(message, locale)
         rendered = await self._render(locale, message)
         if rendered is None:
             return 0
@@ -130,16 +136,29 @@ class TelegramAnnouncer:
         return sent.message_id
 
     async def _deliver_digest(self, message: OutboxMessage, locale: str) -> int:
+        """Each of the digest's messages, its CSV and its chart a part of its own: a restart
+        between them sends only what was not sent (bot/outbox_parts.py)."""
         payload = message.payload
-        digest = await self._services.digest.compose(
-            int(payload["node_id"]),
-            datetime.fromisoformat(str(payload["since"])),
-            datetime.fromisoformat(str(payload["until"])),
-            weekly=bool(payload.get("weekly")),
-        )
-        return await send_digest(
-            self._bot, message.chat_id, locale, digest, self._digest_renderer, self._t
-        )
+
+        async def render() -> list[OutboxPart]:
+            digest = await self._services.digest.compose(
+                int(payload["node_id"]),
+                datetime.fromisoformat(str(payload["since"])),
+                datetime.fromisoformat(str(payload["until"])),
+                weekly=bool(payload.get("weekly")),
+                late_since=_moment(payload.get("late_since")),
+            )
+            return await digest_parts(locale, digest, self._digest_renderer, self._t)
+
+        async def send(part: OutboxPart) -> int:
+            return await delivered(
+                in_thread(
+                    lambda thread: send_part(self._bot, message.chat_id, part, thread),
+                    message.thread_id,
+                )
+            )
+
+        return await self._parts.deliver(message, render, send)
 
     async def _render(
         self, locale: str, message: OutboxMessage
@@ -159,6 +178,7 @@ class TelegramAnnouncer:
                 return None
             topic, hop = view.topic, view.hop
             if message.kind == "escalation.sent_up":
+                late = _moment(payload.get("late_since"))
                 text = t(
                     locale,
                     "escalation.sent_up",
@@ -168,6 +188,9 @@ class TelegramAnnouncer:
                     level=t(locale, f"levels.{hop.to_node.level}"),
                     name=hop.to_node.name,
                 )
+                if late is not None:  # the SLA ran out while the bot was down
+                    when = self._escalation_renderer.when(locale, late)
+                    text = Html(text + "\n" + t(locale, "escalation.sent_up_late", due=when))
                 return text, None
             due = hop.escalation.sla_due_at
             level = view.parent.level if view.parent else hop.to_node.level

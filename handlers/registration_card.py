@@ -56,9 +56,9 @@ class RegistrationCards(CoalescedRefresh):
         self._t = translator
         self._refusals = RefusedShows(services, self.what, self.touch)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
         self._refusals.close()
-        await super().close()
+        await super().close(grace)
 
     def render(self, locale: str, view: PendingCard) -> tuple[Html, InlineKeyboardMarkup | None]:
         t = self._t

@@ -33,6 +33,8 @@ from locales import Translator
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE = 10.0  # seconds a graceful stop lets the sends in flight finish
+
 
 class Runtime:
     def __init__(
@@ -72,6 +74,7 @@ class Runtime:
         services.outbox.attach(MeetingAnnouncer(bot, services, self.meeting_renderer, announcer))
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
+        self._stopped = False
         # Questions the bot asked by a reply (a decision, a reason), keyed by (chat, message).
         self.prompts: dict[tuple[int, int], Prompt] = {}
 
@@ -89,11 +92,26 @@ class Runtime:
         self.services.timers.start()
 
     async def stop(self) -> None:
+        """A graceful stop (SIGTERM, SIGINT): nothing new is sent; the sends in flight finish
+        and are recorded, for at most ``STOP_GRACE`` seconds in all, and what is left waits
+        for the next start (docs/RELIABILITY.md). Called again, it does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.services.timers.stop()
-        await self.live.close()
-        await self.cards.close()
-        await self.reminders.close()
-        await self.registration_cards.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE
+        log.info("stopping: finishing the sends in flight (at most %.0f s)", STOP_GRACE)
+        if not await self.services.outbox.drain(STOP_GRACE):
+            log.warning("stopping with outbox messages still being sent; the next start sends them")
+
+        left = max(deadline - loop.time(), 0.0)
+        await asyncio.gather(
+            self.cards.close(left),
+            self.reminders.close(left),
+            self.live.close(left),
+            self.registration_cards.close(left),
+        )
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

@@ -222,6 +222,22 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxPart:
+    """One Telegram message of a multi-part outbox row: ``kind`` is text, document or photo;
+    ``text`` the message or the file's caption; the file is ``data`` (uploaded, named
+    ``filename``) or ``file_id`` (one Telegram has, e.g. a photo sent with minutes)."""
+
+    seq: int
+    kind: str
+    text: str | None = None
+    filename: str | None = None
+    data: bytes | None = None
+    file_id: str | None = None
+    message_id: int | None = None
+    sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Escalation:
     id: int
     topic_id: int

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -370,6 +371,23 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("message_thread_id", BigInteger, nullable=True),  # the forum topic to post in
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+)
+
+# The Telegram messages of one outbox row that takes several (a digest's text parts, its CSV,
+# its chart): rendered once, at the row's first delivery, and each marked sent on its own, so
+# a restart sends only the parts not yet sent (docs/RELIABILITY.md). Files are kept whole.
+outbox_parts = Table(
+    "outbox_parts",
+    metadata,
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # text | document | photo
+    Column("text", Text, nullable=True),  # the message, or the file's caption
+    Column("filename", String(255), nullable=True),
+    Column("data", LargeBinary, nullable=True),
+    Column("file_id", String(255), nullable=True),  # a file Telegram has already (minutes)
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("message_id", BigInteger, nullable=True),
 )
 
 # --- Escalation (上报), resolution and feedback, digests -------------------------------------

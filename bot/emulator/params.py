@@ -104,6 +104,7 @@ class Params:
             for key, item in form.items():
                 if isinstance(item, web.FileField):
                     data = item.file.read()
+                    item.file.close()  # (aiohttp would not, for a call cancelled while held)
                     files[key] = UploadedFile(key, item.filename, item.content_type, data)
                 elif isinstance(item, str):
                     values[key] = _decode(key, item)

@@ -73,7 +73,8 @@ class BotApiEmulator(Driver, Observer):
         self.latency = 0.0
         self.flood_limits: FloodLimits | None = None  # Telegram's 429s when set (floods.py)
         self._faults: dict[str, list[Fault]] = {}  # per method, one per call, in order
-        self._holds: dict[str, asyncio.Event] = {}
+        # (method, chat id or None for every chat, after: hold the answer of a call done)
+        self._holds: dict[tuple[str, str | None, bool], asyncio.Event] = {}
         self.held_calls: list[ApiCall] = []  # calls waiting at a hold, oldest first
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
@@ -226,26 +227,34 @@ class BotApiEmulator(Driver, Observer):
             raise ValueError(f"unknown Bot API method {method!r}")
         return entry[0]
 
-    def hold(self, method: str) -> None:
-        """Makes calls of ``method`` wait, in flight, until :meth:`release`.
+    def hold(self, method: str, *, chat_id: int | None = None, after: bool = False) -> None:
+        """Makes calls of ``method`` (to ``chat_id`` only, if given) wait, in flight, until
+        :meth:`release`.
 
         A held call whose client goes away meanwhile (a killed bot) is cancelled and never
-        happens: crash tests kill the bot while, say, the card it posts is held.
+        happens: crash tests kill the bot while, say, the card it posts is held. With
+        ``after`` the call is done first (the message sent) and only its answer waits: a bot
+        killed then never learns that Telegram did it.
         """
         entry = METHODS.get(method.lower())
         if entry is None:
             raise ValueError(f"unknown Bot API method {method!r}")
-        self._holds.setdefault(entry[0], asyncio.Event())
+        chat = None if chat_id is None else str(chat_id)
+        self._holds.setdefault((entry[0], chat, after), asyncio.Event())
 
-    def release(self, method: str) -> None:
+    def release(self, method: str, *, chat_id: int | None = None, after: bool = False) -> None:
         """Lets the held calls of ``method`` (and later ones) go on."""
         entry = METHODS.get(method.lower())
-        gate = self._holds.pop(entry[0], None) if entry else None
+        chat = None if chat_id is None else str(chat_id)
+        gate = self._holds.pop((entry[0], chat, after), None) if entry else None
         if gate is not None:
             gate.set()
 
-    async def _pass_hold(self, call: ApiCall) -> None:
-        gate = self._holds.get(call.method)
+    async def _pass_hold(self, call: ApiCall, *, after: bool = False) -> None:
+        chat = call.params.get("chat_id")
+        gate = self._holds.get((call.method, None, after)) or self._holds.get(
+            (call.method, None if chat is None else str(chat), after)
+        )
         if gate is None:
             return
         self.held_calls.append(call)
@@ -312,6 +321,7 @@ class BotApiEmulator(Driver, Observer):
                 raise fault
             result = await func(world, params)
             call.ok, call.result = True, result
+            await self._pass_hold(call, after=True)
             if reset is not None:
                 await self._reset(request, call)
             body: dict[str, Any] = {"ok": True, "result": result}
@@ -320,7 +330,7 @@ class BotApiEmulator(Driver, Observer):
             call.ok, call.error_code, call.description = False, exc.error_code, exc.description
             body, status = exc.to_json(), exc.error_code
         except asyncio.CancelledError:
-            if reset is None:
+            if reset is None and not call.ok:  # (a call done, its answer held, stays done)
                 call.ok, call.error_code, call.description = False, 499, "client closed request"
             raise
         except Exception as exc:  # a bug in the emulator: make it visible

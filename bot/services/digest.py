@@ -18,6 +18,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.permissions import Rank, rank_at
+from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic
 from storage.repositories import Repositories
@@ -79,6 +80,7 @@ class Digest:
     participation: list[GridParticipation]
     categories: list[tuple[str, int]]
     weekly: WeeklySeries | None = None
+    late_since: datetime | None = None  # when it was due, if the bot was down then
 
     @property
     def empty(self) -> bool:
@@ -181,6 +183,7 @@ class DigestService:
         local = timer.due_at.astimezone(self._zone)
         period = local.date().isoformat()
         queued = False
+        late = late_since(timer, now)
         for subscription in await repos.digests.subscriptions():
             since = await repos.digests.last_until(subscription.chat_id) or now - timedelta(days=1)
             if await repos.digests.claim_period(
@@ -195,6 +198,7 @@ class DigestService:
                         "since": since.isoformat(),
                         "until": now.isoformat(),
                         "weekly": local.weekday() == 0,
+                        "late_since": late.isoformat() if late else None,
                     },
                 )
                 queued = True
@@ -214,12 +218,19 @@ class DigestService:
         return await self.compose(node.id, since, now, weekly=False)
 
     async def compose(
-        self, node_id: int, since: datetime, until: datetime, *, weekly: bool
+        self,
+        node_id: int,
+        since: datetime,
+        until: datetime,
+        *,
+        weekly: bool,
+        late_since: datetime | None = None,
     ) -> Digest:
         async with self._db.transaction() as repos:
             community = await repos.orgs.node(node_id)
             assert community is not None
-            return await compose_digest(repos, community, since, until, weekly=weekly)
+            digest = await compose_digest(repos, community, since, until, weekly=weekly)
+        return replace(digest, late_since=late_since)
 
 
 async def compose_digest(

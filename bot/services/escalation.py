@@ -20,6 +20,7 @@ from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.matters import CardView, History, card_view, history
 from bot.services.permissions import Rank, is_officer, rank_at
 from bot.services.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
+from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic
 from storage.repositories import Repositories
@@ -52,9 +53,11 @@ async def escalate(
     by: int | None,
     now: datetime,
     sla_default: timedelta,
+    late_since: datetime | None = None,
 ) -> Sequence[object]:
     """Send the matter one level up from where it is now; [] at the top of the tree."""
-    return await send_up(repos, [SendUp(topic, reason, note, by)], now=now, sla_default=sla_default)
+    matter = SendUp(topic, reason, note, by, late_since)
+    return await send_up(repos, [matter], now=now, sla_default=sla_default)
 
 
 async def _cancel_timers(repos: Repositories, escalation_id: int, now: datetime) -> None:
@@ -385,6 +388,8 @@ class EscalationService:
         hop = await repos.escalations.get(int(timer.ref))
         if hop is None or not hop.is_active or hop.card_chat_id is None:
             return []
+        if hop.sla_due_at is not None and hop.sla_due_at <= now:
+            return []  # the bot was down past the SLA too: the send-up says it all
         await repos.outbox.add(
             chat_id=hop.card_chat_id,
             kind="escalation.reminder",
@@ -414,5 +419,6 @@ class EscalationService:
             by=None,
             now=now,
             sla_default=self.sla_default,
+            late_since=late_since(timer, now),
         )
         return [*events, EscalationChanged(hop.id)]

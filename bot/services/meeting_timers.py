@@ -28,12 +28,10 @@ from bot.services.meeting_plan import (
     target_chats,
     tell_chats,
 )
-from bot.timers import TimerEngine
+from bot.timers import LATE_AFTER, TimerEngine
 from storage.records import DueTimer, Meeting, MeetingOccurrence
 from storage.repositories import Repositories
 
-# A reminder this much after its time counts as late: the bot was down, not merely busy.
-LATE_AFTER = timedelta(minutes=10)
 # After an outage, the dates of a series missed within this time are caught up on (each
 # gets its note); older ones are passed over.
 CATCH_UP = timedelta(days=31)

@@ -30,6 +30,7 @@ class SendUp:
     reason: str
     note: str | None = None
     by: int | None = None
+    late_since: datetime | None = None  # an SLA that ran out while the bot was down
 
 
 def community_in(nodes: dict[int, Node], node_id: int) -> Node:
@@ -131,6 +132,7 @@ async def send_up(
         now=now,
     )
     notices = []
+    late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
     # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
     posts = await repos.topics.posts_of(hop.topic_id for hop in hops) if tell_origin else {}
     for hop in hops if tell_origin else []:
@@ -148,7 +150,12 @@ async def send_up(
                 {
                     "chat_id": origin.chat_id,
                     "kind": "escalation.sent_up",
-                    "payload": {"escalation_id": hop.id},
+                    "payload": {"escalation_id": hop.id}
+                    | (
+                        {"late_since": late[hop.topic_id].isoformat()}
+                        if hop.topic_id in late
+                        else {}
+                    ),
                     "thread_id": thread,
                 }
             )

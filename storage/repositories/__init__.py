@@ -15,6 +15,7 @@ from storage.repositories.leases import LeaseRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.outbox_parts import OutboxPartRepository
 from storage.repositories.proposals import ProposalRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.stats import StatsRepository
@@ -39,6 +40,7 @@ class Repositories:
         self.proposals = ProposalRepository(connection)
         self.timers = TimerRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.outbox_parts = OutboxPartRepository(connection)
         self.escalations = EscalationRepository(connection)
         self.digests = DigestRepository(connection)
         self.meetings = MeetingRepository(connection)

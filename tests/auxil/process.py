@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from tests.auxil.harness import SUPERADMIN, Harness
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_TTL = "2s"
+# What the bot logs when a graceful stop begins to finish its sends in flight (bot.runtime).
+STOPPING = "stopping: finishing the sends in flight"
 START_TIMEOUT = 60.0  # a cold start imports a lot; the machine may be busy
 
 
@@ -151,6 +154,23 @@ class ProcessHarness(Harness):
             status = await self.process.stop()
             self.process = None
             assert status == 0, f"the bot exited with {status}"
+
+    async def stop_bot_holding(self, release: Callable[[], None]) -> None:
+        """SIGTERM while the emulator holds some of the bot's calls: once the bot says it is
+        finishing its sends in flight, ``release`` them; it must then exit with status 0."""
+        process = self.process
+        assert process is not None
+        process.popen.send_signal(signal.SIGTERM)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30.0
+        while STOPPING not in process.output():
+            if loop.time() > deadline or not process.running:
+                raise AssertionError(f"the bot did not begin a graceful stop:\n{process.output()}")
+            await asyncio.sleep(0.05)
+        release()
+        status = await process.wait()
+        self.process = None
+        assert status == 0, f"the bot exited with {status}\n{process.output()}"
 
     async def stop(self) -> None:
         for process in self.processes:

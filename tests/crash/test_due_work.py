@@ -133,6 +133,7 @@ async def test_a_digest_and_a_reminder_due_while_down_are_sent_once(ph: ProcessH
     assert digests(h) == []
     await h.start_bot()
     await h.emu.wait_until(lambda: len(digests(h)) == 1, timeout=15)
+    assert "这份汇总迟发了" in digests(h)[0]  # due at 08:30, sent at 09:00: the bot was down
     await h.emu.wait_until(lambda: len(reminders(h, BUILDING_CHAT)) == 1, timeout=15)
     (late,) = reminders(h, BUILDING_CHAT)
     assert "这条提醒迟发了" in (late.text or "")

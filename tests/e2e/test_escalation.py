@@ -136,6 +136,7 @@ async def test_the_sla_reminds_at_half_and_escalates_to_the_community(h: Harness
     assert "上报社区" not in staff_card.button_texts()  # nowhere higher to go
     grid_told = [m for m in h.emu.bot_messages(GRID_CHAT) if "已上报社区" in (m.text or "")]
     assert grid_told
+    assert "机器人不在线" not in (grid_told[0].text or "")  # on time: nothing about an outage
     assert "已上报上级" in ((await h.say(GRID_CHAT, GRID_WORKER, f"/result {number}")).text or "")
     await h.restart()
     await h.pass_time(timedelta(days=10))
