@@ -6,6 +6,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -32,7 +33,19 @@ _EXPECTED: dict[str, str] = {
     "YISHI_NUDGE_BEFORE": "a duration before the deadline such as 24h",
     "YISHI_LEASE_TTL": "a duration such as 20s or 1m",
     "YISHI_HTTP_CLIENT": "aiohttp or httpx",
+    "YISHI_WEBHOOK_URL": "the public https URL Telegram posts updates to (port 443, 80, 88 or "
+    "8443; your TLS reverse proxy's), e.g. https://bot.example.org/telegram",
+    "YISHI_WEBHOOK_LISTEN": "the address the webhook server binds, e.g. 127.0.0.1",
+    "YISHI_WEBHOOK_PORT": "a port number from 1 to 65535",
+    "YISHI_WEBHOOK_SECRET": "16 to 256 characters of A-Z, a-z, 0-9, _ and -",
 }
+
+# Refused values not repeated in the error (they may be nearly right).
+_HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET"})
+
+# Telegram posts webhooks to these ports only (setWebhook refuses others).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -63,6 +76,13 @@ class Settings(BaseSettings):
     # How long a killed instance keeps others from starting on the same database (bot/lease.py).
     lease_ttl: timedelta = Field(default=timedelta(seconds=20), alias="YISHI_LEASE_TTL")
     http_client: Literal["aiohttp", "httpx"] = Field(default="aiohttp", alias="YISHI_HTTP_CLIENT")
+    # Webhook mode (bot/webhook.py) when a URL is set; long polling otherwise. The server
+    # speaks plain HTTP on listen:port behind a TLS reverse proxy on the same host.
+    webhook_url: str | None = Field(default=None, alias="YISHI_WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1", alias="YISHI_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="YISHI_WEBHOOK_PORT")
+    # Unset: generated on the first start in webhook mode and kept in the database.
+    webhook_secret: SecretStr | None = Field(default=None, alias="YISHI_WEBHOOK_SECRET")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -82,6 +102,40 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://\S+/bot", text):
             raise ValueError("not an http(s) URL ending in /bot")
         return text
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        text = str(value).strip()
+        try:
+            url = urlsplit(text)
+            port = url.port or 443
+        except ValueError as error:
+            raise ValueError("not a URL") from error
+        if url.scheme != "https" or not url.hostname or url.query or url.fragment:
+            raise ValueError("not an https URL without query")
+        if port not in WEBHOOK_PORTS:
+            raise ValueError("a port Telegram does not post to")
+        return text
+
+    @field_validator("webhook_listen", mode="before")
+    @classmethod
+    def _webhook_listen(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not re.fullmatch(r"[A-Za-z0-9.:_-]+", text):
+            raise ValueError("not an address")
+        return text
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not WEBHOOK_SECRET.fullmatch(str(value).strip()):
+            raise ValueError("not 16 to 256 of A-Z a-z 0-9 _ -")
+        return str(value).strip()
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -165,7 +219,7 @@ def load_settings(**overrides: Any) -> Settings:
             name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
             field = Settings.model_fields.get(name.lower())
             variable = field.alias if field and field.alias else name
-            given = problem.get("input")
+            given = "<hidden>" if variable in _HIDDEN else problem.get("input")
             expected = _EXPECTED.get(str(variable), problem["msg"])
             lines.append(f"{variable}={given!r} is not valid: expected {expected}.")
         raise SettingsError("\n".join(lines)) from None
