@@ -111,15 +111,25 @@ async def test_forged_and_replayed_posts_change_nothing(wh: WebhookProcessHarnes
     # right secret (as a retrying Telegram, or someone who captured it, would).
     newgrid = next(d.update for d in deliveries if "/newgrid" in str(d.update))
     assert await h.post(newgrid, secret=secret) == 200
+    # With the secret, an update the library cannot read (a press without chat_instance) is
+    # taken (200: Telegram would post it again and again) and skipped; one with no id is not.
+    unreadable = {
+        "update_id": 90_002,
+        "callback_query": {"id": "q", "from": {"id": RESIDENT, "is_bot": False}, "data": "x"},
+    }
+    assert await h.post(unreadable, secret=secret) == 200
+    assert await h.post({"not": "an update"}, secret=secret) == 400
     await h.settle()
 
     assert await h.count(rows(bind_codes)) == codes  # no grid bind code made, none twice
-    assert await h.count(rows(inbox)) == stored  # the forged update was not even stored
+    assert await h.count(rows(inbox)) == stored + 1  # the unreadable one, not the forged one
+    assert await h.rows(select(inbox).where(inbox.c.update_id == 90_002))
     assert not await h.rows(select(inbox).where(inbox.c.update_id == 90_001))
     assert len(h.emu.bot_messages(STAFF_CHAT)) == staff_messages  # nothing said
     log = h.logs()
     assert log.count(REFUSED) == 3  # one warning per refused request
     assert "伪造网格" not in log and "newgrid" not in log  # and never the body
+    assert "update 90002 could not be read" in log
 
 
 async def test_an_update_answered_200_is_handled_after_a_kill(wh: WebhookProcessHarness) -> None:
