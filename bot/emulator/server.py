@@ -317,6 +317,8 @@ class BotApiEmulator(Driver, Observer):
                 raise fault
             result = await func(world, params)
             call.ok, call.result = True, result
+            if name == "setWebhook":
+                self.webhook.notice()
             if reset is not None:
                 await self._reset(request, call)
             body: dict[str, Any] = {"ok": True, "result": result}

@@ -63,6 +63,7 @@ class WebhookSender:
     _failures: dict[Any, int] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _session: aiohttp.ClientSession | None = None
+    _armed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def route(self, public_prefix: str, local_prefix: str) -> None:
         """Deliver what is addressed to ``https://public...`` to ``http://local...`` (the TLS
@@ -92,9 +93,18 @@ class WebhookSender:
         if session is not None:
             await session.close()
 
+    def notice(self) -> None:
+        """setWebhook was called: start watching (idle without a webhook, so polling tests
+        do not pay for a wake-up at every change of the world)."""
+        self._armed.set()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while self._session is not None:  # (3.11's wait_for could swallow the cancellation)
+            if not self.world.webhook.url:
+                self._armed.clear()
+                await self._armed.wait()
+                continue
             changed = self.world.change_event()
             wake = self._start_deliveries(loop.time())
             with contextlib.suppress(TimeoutError):
