@@ -95,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.inbox import InboxQueue
     from bot.lease import InstanceRunning
     from bot.token_guard import SAME_TOKEN, TokenConflictGuard
+    from bot.webhook import WebhookRefused
 
     webhook = args.webhook or settings.webhook_url is not None
     if webhook and settings.webhook_url is None:
@@ -130,6 +131,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except InvalidToken:
         print(TOKEN_REJECTED, file=sys.stderr)
+        return EXIT_USAGE
+    except WebhookRefused as refused:
+        print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0
 

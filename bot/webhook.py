@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram._utils.defaultvalue import DEFAULT_80, DEFAULT_IP, DefaultValue
 from telegram._utils.types import DVType
+from telegram.error import BadRequest
 from telegram.ext import Updater
 
 from bot.clock import Clock
@@ -110,6 +111,10 @@ class WebhookEndpoint:
         return web.Response(status=200)
 
 
+class WebhookRefused(Exception):
+    """Webhook mode cannot start: the address is taken, or Telegram refused the URL."""
+
+
 class WebhookServer:
     def __init__(self, endpoint: WebhookEndpoint) -> None:
         self.app = web.Application()
@@ -121,6 +126,12 @@ class WebhookServer:
         await runner.setup()
         try:
             await web.TCPSite(runner, listen, port).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise WebhookRefused(
+                f"Cannot serve webhooks on {listen}:{port} ({error.strerror or error}). "
+                "Choose another YISHI_WEBHOOK_LISTEN / YISHI_WEBHOOK_PORT (--listen, --port)."
+            ) from None
         except BaseException:
             await runner.cleanup()
             raise
@@ -178,13 +189,20 @@ class WebhookUpdater(Updater):
         await server.start(address, number)
         self._server = server
         self._running = True  # from here on, stop() takes the server down
-        await self.bot.set_webhook(
-            url=registered_url(webhook_url, path),
-            allowed_updates=allowed_updates,
-            drop_pending_updates=drop_pending_updates,
-            max_connections=max_connections,
-            secret_token=secret,
-        )
+        try:
+            await self.bot.set_webhook(
+                url=registered_url(webhook_url, path),
+                allowed_updates=allowed_updates,
+                drop_pending_updates=drop_pending_updates,
+                max_connections=max_connections,
+                secret_token=secret,
+            )
+        except BadRequest as refused:  # e.g. "bad webhook: Failed to resolve host"
+            raise WebhookRefused(
+                f"Telegram refused the webhook URL {webhook_url}: {refused.message}. "
+                "Check YISHI_WEBHOOK_URL (--webhook-url): a public https address Telegram "
+                "can reach, on port 443, 80, 88 or 8443."
+            ) from None
         log.info(
             "webhook set: Telegram posts to %s (a secret path under it), served on %s:%s",
             webhook_url,

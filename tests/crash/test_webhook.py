@@ -8,6 +8,7 @@ run; a repeated update is handled once; an update answered 200 survives a SIGKIL
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -223,5 +224,28 @@ async def test_bad_webhook_settings_are_refused_with_a_reason(
         assert "short" not in process.output()  # a refused secret is not repeated
         assert "Traceback" not in process.output()
         assert not h.emu.calls  # it stopped before talking to Telegram
+    finally:
+        await h.stop()
+
+
+async def test_a_taken_port_or_a_refused_url_stops_with_a_reason(tmp_path: Path) -> None:
+    h = WebhookProcessHarness(tmp_path)
+    await h.emu.start()
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", h.port))
+            taken.listen()
+            process = h.spawn()
+            assert await process.wait(timeout=60) == 2
+        assert f"Cannot serve webhooks on 127.0.0.1:{h.port}" in process.output()
+        assert not [c for c in h.emu.calls if c.method == "setWebhook"]
+        h.emu.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host")
+        process = h.spawn()
+        assert await process.wait(timeout=60) == 2
+        said = process.output()
+        assert f"Telegram refused the webhook URL {PUBLIC_URL}: " in said
+        assert "failed to resolve host" in said.lower()  # Telegram's reason
+        for output in (said, h.logs()):
+            assert "Traceback" not in output
     finally:
         await h.stop()
