@@ -17,6 +17,7 @@ from bot.ratelimit import SendRateLimiter
 from bot.services import Services
 from bot.settings import Settings
 from bot.transport import build_requests
+from bot.webhook import WebhookUpdater, stored_secret
 from handlers import register_handlers
 from handlers.command_menu import publish_command_menus
 from handlers.context import AppContext, BotData
@@ -128,11 +129,19 @@ def build_application(
         rate_limiter=rate_limiter or SendRateLimiter(max_retries=3),
         fetched=inbox.fetched,
     )
+
+    async def webhook_secret() -> str:
+        """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
+        if settings.webhook_secret is not None:
+            return settings.webhook_secret.get_secret_value()
+        return await stored_secret(application.bot_data.services.database, the_clock)
+
+    # The updater polls as python-telegram-bot's does, and serves webhooks itself (bot/webhook.py).
+    updater = WebhookUpdater(bot, inbox, secret=webhook_secret)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
-        .bot(bot)
+        .updater(updater)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
-        .update_queue(inbox.queue)
         .concurrent_updates(inbox.processor)
         .post_init(post_init)
         .post_stop(post_stop)

@@ -9,6 +9,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from bot.clock import FileClock
 from bot.environment_help import environment_help
@@ -30,6 +31,12 @@ To see the bot work without a token or network, run `yishi demo`.
 """
 
 
+NO_WEBHOOK_URL = """\
+Webhook mode needs the public https URL Telegram posts updates to: --webhook-url or
+YISHI_WEBHOOK_URL (e.g. https://bot.example.org/telegram, served by a TLS reverse proxy that
+forwards to YISHI_WEBHOOK_LISTEN:YISHI_WEBHOOK_PORT; see README.md)."""
+
+
 TOKEN_REJECTED = """\
 Telegram did not accept TELEGRAM_BOT_TOKEN (401 Unauthorized or 404 Not Found). Check the
 token @BotFather gave you, and that TELEGRAM_BASE_URL (if set) points to a Bot API server."""
@@ -45,10 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
-    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
-    run.add_argument("--webhook-url", help="public URL Telegram posts updates to")
-    run.add_argument("--listen", default="0.0.0.0", help="address the webhook server binds")
-    run.add_argument("--port", type=int, default=8443, help="port the webhook server binds")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook (the default when YISHI_WEBHOOK_URL is set)",
+    )
+    run.add_argument(
+        "--webhook-url", help="public https URL Telegram posts updates to (YISHI_WEBHOOK_URL)"
+    )
+    run.add_argument(
+        "--listen", help="address the webhook server binds (YISHI_WEBHOOK_LISTEN, 127.0.0.1)"
+    )
+    run.add_argument(
+        "--port", type=int, help="port the webhook server binds (YISHI_WEBHOOK_PORT, 8443)"
+    )
     demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
     demo.add_argument("--db", help="keep the demo's SQLite database at this path")
@@ -65,16 +82,22 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except SettingsError as error:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _settings()
+    # The command line's webhook options override the environment's.
+    flags = {
+        "webhook_url": args.webhook_url,
+        "webhook_listen": args.listen,
+        "webhook_port": args.port,
+    }
+    settings = _settings(**{name: value for name, value in flags.items() if value is not None})
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
@@ -86,9 +109,11 @@ def _run(args: argparse.Namespace) -> int:
     from bot.inbox import InboxQueue
     from bot.lease import InstanceRunning
     from bot.token_guard import SAME_TOKEN, TokenConflictGuard
+    from bot.webhook import WebhookRefused
 
-    if args.webhook and not args.webhook_url:
-        print("--webhook needs --webhook-url (the public https URL).", file=sys.stderr)
+    webhook = args.webhook or settings.webhook_url is not None
+    if webhook and settings.webhook_url is None:
+        print(NO_WEBHOOK_URL, file=sys.stderr)
         return EXIT_USAGE
     try:
         application = build_application(settings, clock=_test_clock(), tune_gc=True)
@@ -96,11 +121,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.webhook:
+        if webhook:
+            # bot/webhook.py: the secret (YISHI_WEBHOOK_SECRET or the stored one), the path.
             application.run_webhook(
-                listen=args.listen,
-                port=args.port,
-                webhook_url=args.webhook_url,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                webhook_url=settings.webhook_url,
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
@@ -119,6 +145,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except InvalidToken:
         print(TOKEN_REJECTED, file=sys.stderr)
+        return EXIT_USAGE
+    except WebhookRefused as refused:
+        print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0
 

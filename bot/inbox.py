@@ -305,12 +305,14 @@ class PollingBot(ExtBot[Any]):
             pool_timeout=pool_timeout,
             api_kwargs=api_kwargs,
         )
-        updates = tuple(update for update in (self._read_update(item) for item in result) if update)
+        updates = tuple(update for update in (self.read_update(item) for item in result) if update)
         for update in updates:
             self.insert_callback_data(update)
         return updates
 
-    def _read_update(self, data: Any) -> Update | None:
+    def read_update(self, data: Any) -> Update | None:
+        """One update as fetched or posted to the webhook; an empty update with its id if it
+        cannot be read, None if it has no id either."""
         try:
             update = Update.de_json(data, self)
         except Exception as error:

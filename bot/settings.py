@@ -6,6 +6,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -34,8 +35,20 @@ _EXPECTED: dict[str, str] = {
     "YISHI_HTTP_CLIENT": "aiohttp or httpx",
     "YISHI_LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "YISHI_LOG_FORMAT": "text or json",
+    "YISHI_WEBHOOK_URL": "the public https URL Telegram posts updates to (port 443, 80, 88 or "
+    "8443; your TLS reverse proxy's), e.g. https://bot.example.org/telegram",
+    "YISHI_WEBHOOK_LISTEN": "the address the webhook server binds, e.g. 127.0.0.1",
+    "YISHI_WEBHOOK_PORT": "a port number from 1 to 65535",
+    "YISHI_WEBHOOK_SECRET": "16 to 256 characters of A-Z, a-z, 0-9, _ and -",
 }
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# Refused values not repeated in the error (they may be nearly right).
+_HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET"})
+
+# Telegram posts webhooks to these ports only (setWebhook refuses others).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -133,6 +146,32 @@ class Settings(LoggingSettings):
         alias="YISHI_HTTP_CLIENT",
         description="HTTP library for the Bot API: aiohttp or httpx",
     )
+    # Webhook mode (bot/webhook.py) when a URL is set; long polling otherwise. The server
+    # speaks plain HTTP on listen:port behind a TLS reverse proxy on the same host.
+    webhook_url: str | None = Field(
+        default=None,
+        alias="YISHI_WEBHOOK_URL",
+        description="public https URL Telegram posts updates to (webhook mode); "
+        "unset: long polling",
+    )
+    webhook_listen: str = Field(
+        default="127.0.0.1",
+        alias="YISHI_WEBHOOK_LISTEN",
+        description="address the webhook server binds (behind a TLS reverse proxy)",
+    )
+    webhook_port: int = Field(
+        default=8443,
+        ge=1,
+        le=65535,
+        alias="YISHI_WEBHOOK_PORT",
+        description="port the webhook server binds",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        alias="YISHI_WEBHOOK_SECRET",
+        description="secret token Telegram sends with each webhook post; "
+        "unset: generated at the first start and kept in the database",
+    )
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -152,6 +191,40 @@ class Settings(LoggingSettings):
         if not re.fullmatch(r"https?://\S+/bot", text):
             raise ValueError("not an http(s) URL ending in /bot")
         return text
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        text = str(value).strip()
+        try:
+            url = urlsplit(text)
+            port = url.port or 443
+        except ValueError as error:
+            raise ValueError("not a URL") from error
+        if url.scheme != "https" or not url.hostname or url.query or url.fragment:
+            raise ValueError("not an https URL without query")
+        if port not in WEBHOOK_PORTS:
+            raise ValueError("a port Telegram does not post to")
+        return text
+
+    @field_validator("webhook_listen", mode="before")
+    @classmethod
+    def _webhook_listen(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not re.fullmatch(r"[A-Za-z0-9.:_-]+", text):
+            raise ValueError("not an address")
+        return text
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not WEBHOOK_SECRET.fullmatch(str(value).strip()):
+            raise ValueError("not 16 to 256 of A-Z a-z 0-9 _ -")
+        return str(value).strip()
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -247,7 +320,7 @@ def _load(model: type[_Model], overrides: dict[str, Any]) -> _Model:
             name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
             field = model.model_fields.get(name.lower())
             variable = field.alias if field and field.alias else name
-            given = problem.get("input")
+            given = "<hidden>" if variable in _HIDDEN else problem.get("input")
             expected = _EXPECTED.get(str(variable), problem["msg"])
             lines.append(f"{variable}={given!r} is not valid: expected {expected}.")
         raise SettingsError("\n".join(lines)) from None

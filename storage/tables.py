@@ -622,3 +622,13 @@ instance_lease = Table(
     Column("heartbeat_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+# Values the deployment makes for itself once and keeps across restarts, by name: the webhook
+# secret generated on the first `yishi run --webhook` when YISHI_WEBHOOK_SECRET is not set.
+app_settings = Table(
+    "app_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)

@@ -11,6 +11,7 @@ from bot.emulator.errors import ApiError, bad_request
 from bot.emulator.forums import ICON_COLOR, open_topic
 from bot.emulator.methods import Method, resolve_chat
 from bot.emulator.params import Params
+from bot.emulator.webhook import SECRET_TOKEN, WebhookSettings
 from bot.emulator.world import PRESENT_STATUSES, World, admin_rights
 
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -46,7 +47,7 @@ async def ok(world: World, p: Params) -> Any:
 
 
 async def get_updates(world: World, p: Params) -> Any:
-    if world.webhook_url:
+    if world.webhook.url:
         raise ApiError(409, E.WEBHOOK_ACTIVE)
     limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
     allowed = p.get_list("allowed_updates")
@@ -62,12 +63,18 @@ async def set_webhook(world: World, p: Params) -> Any:
     url = p.get_str("url") or ""
     if url and not url.startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = p.get_str("secret_token")
+    if secret is not None and not SECRET_TOKEN.fullmatch(secret):
+        raise bad_request("secret token contains unallowed characters")
+    connections = p.get_int("max_connections", 40) or 40
+    if not 1 <= connections <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
     if p.get_bool("drop_pending_updates"):
         world.updates.drop_pending()
     allowed = p.get_list("allowed_updates")
     if allowed is not None:
         world.updates.allowed_updates = [str(a) for a in allowed]
-    world.webhook_url = url
+    world.webhook = WebhookSettings(url, secret or None, connections) if url else WebhookSettings()
     world.changed()
     return True
 
@@ -75,17 +82,22 @@ async def set_webhook(world: World, p: Params) -> Any:
 async def delete_webhook(world: World, p: Params) -> Any:
     if p.get_bool("drop_pending_updates"):
         world.updates.drop_pending()
-    world.webhook_url = ""
+    world.webhook = WebhookSettings()
     world.changed()
     return True
 
 
 async def get_webhook_info(world: World, p: Params) -> Any:
     info: dict[str, Any] = {
-        "url": world.webhook_url,
+        "url": world.webhook.url,
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates.pending),
     }
+    if world.webhook.url:
+        info["max_connections"] = world.webhook.max_connections
+    if world.webhook.last_error_date is not None:
+        info["last_error_date"] = world.webhook.last_error_date
+        info["last_error_message"] = world.webhook.last_error_message
     if world.updates.allowed_updates:
         info["allowed_updates"] = world.updates.allowed_updates
     return info

@@ -18,6 +18,7 @@ from bot.emulator.floods import FloodLimits
 from bot.emulator.methods import Method
 from bot.emulator.observe import Observer
 from bot.emulator.params import Params
+from bot.emulator.webhook import WebhookSender
 from bot.emulator.world import ApiCall, EmuUser, World
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class BotApiEmulator(Driver, Observer):
         # (method, chat id or None for every chat, after: hold the answer of a call done)
         self._holds: dict[tuple[str, str | None, bool], asyncio.Event] = {}
         self.held_calls: list[ApiCall] = []  # calls waiting at a hold, oldest first
+        # Posts the pending updates while a webhook is set (emu.webhook.route: the TLS proxy).
+        self.webhook = WebhookSender(self.world)
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None
@@ -158,10 +161,12 @@ class BotApiEmulator(Driver, Observer):
         self._port = int(sockets[0].getsockname()[1]) if sockets else port
         self._host = host if host not in ("0.0.0.0", "", "::") else "127.0.0.1"
         self._runner = runner
+        self.webhook.start()
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         self.world.updates.close()  # releases waiting long polls
+        await self.webhook.stop()
         if runner is not None:
             await runner.cleanup()
 
@@ -322,6 +327,8 @@ class BotApiEmulator(Driver, Observer):
             result = await func(world, params)
             call.ok, call.result = True, result
             await self._pass_hold(call, after=True)
+            if name == "setWebhook":
+                self.webhook.notice()
             if reset is not None:
                 await self._reset(request, call)
             body: dict[str, Any] = {"ok": True, "result": result}

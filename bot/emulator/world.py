@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from bot.emulator.errors import CHAT_NOT_FOUND, USER_NOT_FOUND, bad_request
 from bot.emulator.updates import UpdateQueue
+from bot.emulator.webhook import WebhookSettings
 
 ChatType = Literal["private", "group", "supergroup"]
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
@@ -167,7 +168,7 @@ class World:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.calls: list[ApiCall] = []
         self.updates = UpdateQueue(self.changed)
-        self.webhook_url = ""
+        self.webhook = WebhookSettings()  # setWebhook's; the emulator's WebhookSender posts
         self.privacy_mode = True
         self.strict_html = True  # reject a bare "&" in HTML (real Telegram keeps it)
         self.callback_ttl: float | None = None

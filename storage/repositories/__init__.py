@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.repositories.app_settings import AppSettingsRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.chat_moves import ChatMoveRepository
 from storage.repositories.chats import ChatRepository
@@ -47,9 +48,11 @@ class Repositories:
         self.stats = StatsRepository(connection)
         self.inbox = InboxRepository(connection)
         self.leases = LeaseRepository(connection)
+        self.app_settings = AppSettingsRepository(connection)
 
 
 __all__ = [
+    "AppSettingsRepository",
     "AuditRepository",
     "ChatMoveRepository",
     "ChatRepository",

@@ -97,12 +97,12 @@ class ProcessHarness(Harness):
             "PYTHONPATH": str(ROOT),
         }
 
-    def spawn(self, **environment: str) -> BotProcess:
-        """Start ``python -m bot run`` (``environment`` overriding) without waiting for it."""
+    def spawn(self, *args: str, **environment: str) -> BotProcess:
+        """Start ``python -m bot run [args]`` (``environment`` overriding) without waiting."""
         log = self.tmp_path / f"bot-{len(self.processes) + 1}.log"
         with log.open("wb") as handle:  # the child writes to its own copy of the descriptor
             popen = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [sys.executable, "-m", "bot", "run", *args],
                 cwd=self.tmp_path,  # no .env of the developer's
                 env={**self.environment(), **environment},
                 stdin=subprocess.DEVNULL,

@@ -127,7 +127,7 @@ async def test_a_polled_update_is_stored_as_it_came(database: Database) -> None:
             "a_field_of_a_newer_api": {"kept": True},
         },
     }
-    polled = bot._read_update(came)
+    polled = bot.read_update(came)
     assert polled is not None
     await inbox.queue.put(polled)
     await inbox.queue.put(update(10))  # from a webhook: serialised from the parsed update
