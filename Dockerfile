@@ -43,8 +43,8 @@ RUN apt-get update \
         tini \
     && rm -rf /var/lib/apt/lists/*
 
-# A dedicated user without a login shell; the data directory (the SQLite database, the
-# digest's files) is a volume owned by it.
+# A dedicated user without a login shell; the data directory (the working directory: the
+# SQLite database, a .env if one is put there) is a volume owned by it.
 RUN groupadd --system --gid 10001 yishi \
     && useradd --system --uid 10001 --gid yishi --create-home --home-dir /home/yishi \
         --shell /usr/sbin/nologin yishi \
