@@ -150,6 +150,54 @@ def test_compose_passes_review() -> None:
     assert _review_compose(_compose()) == []
 
 
+def _compose_plugin_missing() -> str | None:
+    docker = shutil.which("docker")
+    if docker is None:
+        return "there is no docker command on this machine"
+    version = subprocess.run(
+        [docker, "compose", "version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    if version.returncode != 0:
+        said = (version.stderr.strip().splitlines() or ["no answer"])[0]
+        return f"docker has no compose plugin here ({said})"
+    return None
+
+
+COMPOSE_MISSING = _compose_plugin_missing()
+
+
+@pytest.mark.skipif(
+    COMPOSE_MISSING is not None,
+    reason=f"compose.yaml is not validated by Docker Compose: {COMPOSE_MISSING}; "
+    "the review rules above still check it",
+)
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    """`docker compose config` (no daemon needed) with the .env README.md describes."""
+    shutil.copy(ROOT / "compose.yaml", tmp_path / "compose.yaml")
+    (tmp_path / ".env").write_text(
+        "TELEGRAM_BOT_TOKEN=123456789:AAtest\nYISHI_ADMIN_IDS=1\nPOSTGRES_PASSWORD=abc123\n"
+    )
+    checked = subprocess.run(
+        ["docker", "compose", "config", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=123456789:AAtest\n")
+    unset = subprocess.run(
+        ["docker", "compose", "config", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unset.returncode != 0 and "set POSTGRES_PASSWORD in .env" in unset.stderr
+
+
 def _set(path: str, value: Any) -> Any:
     def change(compose: dict[str, Any]) -> None:
         *parents, last = path.split(".")
