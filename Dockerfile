@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Yishi (议事) as a container: `docker compose up -d` (compose.yaml), or
 #   docker build -t yishi . && docker run --env-file .env -v yishi-data:/var/lib/yishi yishi
 # README.md, "Operating Yishi", says how to run and upgrade it.
