@@ -40,7 +40,10 @@ def copy_online(source: Path, destination: Path) -> None:
         closing(sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)) as reading,
         closing(sqlite3.connect(destination)) as written,
     ):
-        reading.backup(written, pages=-1)
+        try:
+            reading.backup(written, pages=-1)
+        except sqlite3.Error as error:  # not a database; locked beyond the busy timeout
+            raise BackupRefused(f"SQLite could not read {source}: {error}.") from None
         written.execute("PRAGMA journal_mode=DELETE")
         _check_integrity(written, destination)
 

@@ -171,3 +171,18 @@ async def test_without_pg_dump_the_backup_says_what_to_install(
     assert "pg_dump is not installed (or not on PATH)" in refused.err
     assert "postgresql-client" in refused.err
     assert not (tmp_path / "b.dump").exists()
+
+
+async def test_a_backup_of_a_missing_or_broken_sqlite_file_says_so(tmp_path: Path) -> None:
+    missing = f"sqlite+aiosqlite:///{tmp_path / 'nowhere.db'}"
+    refused = await yishi("db", "backup", "b.db", database_url=missing, cwd=tmp_path)
+    assert refused.status == 1
+    assert f"There is no SQLite database at {tmp_path / 'nowhere.db'}" in refused.err
+    (tmp_path / "notes.db").write_text("这不是数据库\n" * 100, encoding="utf-8")
+    broken = f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}"
+    refused = await yishi("db", "backup", "b.db", database_url=broken, cwd=tmp_path)
+    assert refused.status == 1
+    assert "SQLite could not read" in refused.err
+    assert "Traceback" not in refused.err
+    assert not (tmp_path / "b.db").exists()
+    assert not (tmp_path / "b.db.partial").exists()
