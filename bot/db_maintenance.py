@@ -48,7 +48,10 @@ def add_commands(db_commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from storage.backup import BackupRefused
+    from storage.backup.facts import shown
 
     try:
         if args.db_command == "backup":
@@ -58,6 +61,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_downgrade(settings.database_url, args.revision))
     except BackupRefused as refused:
         print(refused, file=sys.stderr)
+        return EXIT_REFUSED
+    except (OSError, SQLAlchemyError) as error:  # the server is down, a wrong password, ...
+        where = shown(settings.database_url)
+        print(f"Could not use {where}: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_REFUSED
 
 

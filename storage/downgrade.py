@@ -17,7 +17,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import migrate
-from storage.backup.facts import BackupRefused, running_instance, script_directory, shown
+from storage.backup.facts import (
+    BackupRefused,
+    capitalised,
+    is_known,
+    running_instance,
+    script_directory,
+    shown,
+)
 from storage.database import Database
 
 BASE = "base"
@@ -144,7 +151,15 @@ def _refusals(connection: Connection, undone: list[str]) -> list[str]:
 async def downgrade(database: Database, target: str | None = None) -> Downgraded:
     current = await migrate.current_revision(database)
     if current is None:
-        raise BackupRefused(f"{shown(database.url)} has no schema yet: nothing to downgrade.")
+        raise BackupRefused(
+            f"{capitalised(shown(database.url))} has no schema yet: nothing to downgrade."
+        )
+    if not is_known(current):
+        raise BackupRefused(
+            f"{capitalised(shown(database.url))} is at revision {current}, which this Yishi "
+            "does not know: a newer release upgraded it. Downgrade it with that release's "
+            "`yishi db downgrade`."
+        )
     target, undone = _steps(current, target)
 
     def checked_downgrade(sync: Connection) -> list[str]:

@@ -21,6 +21,7 @@ from storage import migrate
 from storage.backup import postgres_dump, sqlite_file
 from storage.backup.facts import (
     BackupRefused,
+    capitalised,
     check_restorable,
     code_head,
     forget_lease,
@@ -83,14 +84,18 @@ async def backup(url: str, path: Path) -> BackupMade:
     return made
 
 
+def _never_migrated(url: str) -> BackupRefused:
+    return BackupRefused(
+        f"{capitalised(shown(url))} has no schema revision: it is not a Yishi database, or "
+        "was never migrated (`yishi db upgrade`). No backup was written."
+    )
+
+
 async def _backup_sqlite(url: str, partial: Path, destination: Path) -> BackupMade:
     await asyncio.to_thread(sqlite_file.copy_online, sqlite_file.database_path(url), partial)
     revision = await asyncio.to_thread(sqlite_file.revision_of, partial)
     if revision is None:
-        raise BackupRefused(
-            f"{shown(url)} has no schema revision: it is not a Yishi database, or was never "
-            "migrated (`yishi db upgrade`). No backup was written."
-        )
+        raise _never_migrated(url)
     secret = await asyncio.to_thread(sqlite_file.open_secret_topics_in, partial)
     return BackupMade(destination, revision, secret)
 
@@ -106,10 +111,7 @@ async def _backup_postgres(url: str, partial: Path, destination: Path) -> Backup
     await postgres_dump.dump(url, partial, int(version) // 10000)
     revision = await postgres_dump.revision_in(partial)
     if revision is None:
-        raise BackupRefused(
-            f"{shown(url)} has no schema revision: it is not a Yishi database, or was never "
-            "migrated (`yishi db upgrade`). No backup was written."
-        )
+        raise _never_migrated(url)
     return BackupMade(destination, revision, secret)
 
 

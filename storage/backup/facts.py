@@ -46,6 +46,11 @@ def shown(url: str) -> str:
     return f"the PostgreSQL database {parsed.render_as_string(hide_password=True)}"
 
 
+def capitalised(phrase: str) -> str:
+    """A phrase (the database, as shown) at the start of a sentence."""
+    return phrase[:1].upper() + phrase[1:]
+
+
 def check_restorable(revision: str | None, source: str) -> None:
     """A backup this code can run: it has a revision, and one this code knows."""
     if revision is None:

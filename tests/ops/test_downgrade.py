@@ -15,7 +15,7 @@ from tests.auxil.meetings import schedule
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community
 from tests.ops.conftest import yishi
-from tests.ops.test_restore_refusals import revision
+from tests.ops.test_restore_refusals import migrated, revision, set_revision
 
 
 def test_every_migration_says_whether_it_can_go_back() -> None:
@@ -75,3 +75,15 @@ async def test_downgrade_goes_back_where_nothing_is_lost_and_says_why_not_furthe
         counted = select(func.count()).select_from(ballots)
         counted = counted.where(ballots.c.topic_id == topic_id(ballot))
         assert (await repos.connection.execute(counted)).scalar_one() == 2
+
+
+async def test_a_schema_from_a_newer_yishi_is_left_to_that_release(
+    empty_url: str, tmp_path: Path
+) -> None:
+    await migrated(empty_url)
+    await set_revision(empty_url, "0999")
+    refused = await yishi("db", "downgrade", database_url=empty_url, cwd=tmp_path)
+    assert refused.status == 1
+    assert "is at revision 0999, which this Yishi does not know" in refused.err
+    assert "Downgrade it with that release's `yishi db downgrade`" in refused.err
+    assert await revision(empty_url) == "0999"

@@ -61,6 +61,17 @@ async def migrated(url: str, to: str = "head") -> None:
         await database.close()
 
 
+async def set_revision(url: str, to: str) -> None:
+    database = Database(url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = :to"), {"to": to}
+            )
+    finally:
+        await database.close()
+
+
 def shown(url: str) -> str:
     """How the messages name a database."""
     return url.removeprefix("sqlite+aiosqlite:///")
@@ -98,12 +109,7 @@ async def test_a_database_with_data_is_replaced_only_with_force(
 async def test_a_backup_from_a_newer_yishi_is_refused(empty_url: str, tmp_path: Path) -> None:
     source, backup_file = empty_url, tmp_path / "yishi.backup"
     await migrated(source)
-    database = Database(source)
-    try:  # as a later release would have left it: a revision this code does not have
-        async with database.engine.begin() as connection:
-            await connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
-    finally:
-        await database.close()
+    await set_revision(source, "0999")  # as a later release would have left it
     made = await yishi("db", "backup", str(backup_file), database_url=source, cwd=tmp_path)
     assert made.status == 0, made.err
     assert "schema revision 0999" in made.out
@@ -186,3 +192,31 @@ async def test_a_backup_of_a_missing_or_broken_sqlite_file_says_so(tmp_path: Pat
     assert "Traceback" not in refused.err
     assert not (tmp_path / "b.db").exists()
     assert not (tmp_path / "b.db.partial").exists()
+
+
+@pytest.mark.parametrize("empty_url", ["postgresql"], indirect=True)
+async def test_a_pg_dump_older_than_the_server_is_not_used(empty_url: str, tmp_path: Path) -> None:
+    await migrated(empty_url)
+    # An old client first on PATH, as on a machine with two PostgreSQL versions installed:
+    # it would refuse the server (pg_dump cannot dump a newer server); we say so first.
+    old = tmp_path / "old-client"
+    old.mkdir()
+    (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    (old / "pg_dump").chmod(0o755)
+    refused = await yishi(
+        "db", "backup", "b.dump", database_url=empty_url, cwd=tmp_path, path=str(old)
+    )
+    assert refused.status == 1
+    assert "is version 9, older than the PostgreSQL server" in refused.err
+    assert not (tmp_path / "b.dump").exists()
+
+
+async def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:
+    nowhere = "postgresql+asyncpg://yishi:s3cret-pw@127.0.0.1:1/yishi"  # nothing listens on 1
+    for command in (("backup", "b.dump"), ("downgrade",)):
+        failed = await yishi("db", *command, database_url=nowhere, cwd=tmp_path)
+        assert failed.status == 1
+        assert "Could not use the PostgreSQL database" in failed.err, failed.err
+        assert "yishi:***@127.0.0.1:1/yishi" in failed.err
+        assert "s3cret-pw" not in failed.err + failed.out
+        assert "Traceback" not in failed.err
