@@ -1,4 +1,4 @@
-"""``yishi run | demo | db upgrade`` (``python -m bot`` is the same)."""
+"""``yishi run | demo | db upgrade|backup|restore|downgrade``; ``python -m bot`` is the same."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from bot import db_maintenance
 from bot.clock import FileClock
 from bot.environment_help import environment_help
 from bot.log_output import configure_logging
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply schema migrations")
+    db_maintenance.add_commands(db_commands)
     return parser
 
 
@@ -196,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "db":
+        if args.db_command != "upgrade":
+            return db_maintenance.run(args, _settings())
         return _db_upgrade()
     return _demo(args)
 
