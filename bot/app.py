@@ -14,6 +14,7 @@ from bot.clock import Clock, FileClock, SystemClock
 from bot.inbox import Inbox, InboxGate, PollingBot
 from bot.lease import InstanceLease
 from bot.ratelimit import SendRateLimiter
+from bot.redaction import SECRETS
 from bot.services import Services
 from bot.settings import Settings
 from bot.transport import build_requests
@@ -134,7 +135,9 @@ def build_application(
         """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
         if settings.webhook_secret is not None:
             return settings.webhook_secret.get_secret_value()
-        return await stored_secret(application.bot_data.services.database, the_clock)
+        secret = await stored_secret(application.bot_data.services.database, the_clock)
+        SECRETS.add(secret)  # generated, not configured: the logs learn it now
+        return secret
 
     # The updater polls as python-telegram-bot's does, and serves webhooks itself (bot/webhook.py).
     updater = WebhookUpdater(bot, inbox, secret=webhook_secret)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.clock import FileClock
 from bot.environment_help import environment_help
 from bot.log_output import configure_logging
-from bot.redaction import keep_token_out_of_output
+from bot.redaction import keep_secrets_out_of_output, register_settings
 from bot.settings import Settings, SettingsError, load_logging_settings, load_settings
 
 EXIT_USAGE = 2
@@ -84,10 +84,12 @@ def _version() -> str:
 
 def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except SettingsError as error:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    register_settings(settings)  # every secret it holds is cut out of the logs from now on
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -101,7 +103,6 @@ def _run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
-    keep_token_out_of_output(settings.telegram_bot_token.get_secret_value())
     from telegram.error import InvalidToken
 
     from bot.app import ALLOWED_UPDATES, build_application
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         return EXIT_USAGE
+    keep_secrets_out_of_output()
     if args.command == "run":
         return _run(args)
     if args.command == "db":
