@@ -117,7 +117,9 @@ def _run(args: argparse.Namespace) -> int:
         print(NO_WEBHOOK_URL, file=sys.stderr)
         return EXIT_USAGE
     try:
-        application = build_application(settings, clock=_test_clock(), tune_gc=True)
+        application = build_application(
+            settings, clock=_test_clock(), tune_gc=True, serve_health=True
+        )
     except CatalogueError as error:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE

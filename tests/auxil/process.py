@@ -93,6 +93,8 @@ class ProcessHarness(Harness):
             "YISHI_LOCALE": self.locale,
             "YISHI_LEASE_TTL": LEASE_TTL,
             "YISHI_CLOCK_FILE": str(self.clock_file),
+            # Not the shared default port: tests on one machine run bots side by side.
+            "YISHI_HEALTH_LISTEN": "off",
             "PTB_TIMEDELTA": "1",
             "PYTHONPATH": str(ROOT),
         }
