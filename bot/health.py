@@ -135,7 +135,8 @@ class Health:
         readiness = Readiness(checks, lease, facts, now)
         self.metrics.observe(
             Snapshot(
-                now=self._wall.now(),
+                now=now,
+                wall=self._wall.now(),
                 facts=facts,
                 lease=lease,
                 lease_ours=checks["lease"].ok,

@@ -45,7 +45,8 @@ def update_type(update: object) -> str:
 class Snapshot:
     """What the database and the process said at the last scrape."""
 
-    now: datetime
+    now: datetime  # the services' clock: due work, the outbox and updates are on its time
+    wall: datetime  # the lease's heartbeats are wall-clock times
     facts: OperationalFacts | None  # None: the database did not answer
     lease: Lease | None
     lease_ours: bool
@@ -170,14 +171,14 @@ class ScrapedFacts(Collector):
         holder = GaugeMetricFamily(
             "yishi_lease_holder", "The process holding the lease (1)", labels=["holder"]
         )
+        heartbeat = GaugeMetricFamily(
+            "yishi_lease_heartbeat_age_seconds", "Seconds since the lease holder's heartbeat"
+        )
         if s.lease is not None:
             holder.add_metric([s.lease.holder], 1)
-            yield _gauge(
-                "yishi_lease_heartbeat_age_seconds",
-                "Seconds since the lease holder's heartbeat",
-                max(0.0, (s.now - s.lease.heartbeat_at).total_seconds()),
-            )
+            heartbeat.add_metric([], _age(s.wall, s.lease.heartbeat_at))
         yield holder
+        yield heartbeat
         facts = s.facts
         if facts is None:
             return
@@ -210,12 +211,12 @@ class ScrapedFacts(Collector):
             overdue.add_metric([counts.level], counts.overdue)
         yield opened
         yield overdue
-        if facts.last_update_handled is not None:
-            yield _gauge(
-                "yishi_last_update_handled_age_seconds",
-                "Seconds since an update was last handled",
-                _age(s.now, facts.last_update_handled),
-            )
+        handled = GaugeMetricFamily(
+            "yishi_last_update_handled_age_seconds", "Seconds since an update was last handled"
+        )
+        if facts.last_update_handled is not None:  # none yet: the family without a sample
+            handled.add_metric([], _age(s.now, facts.last_update_handled))
+        yield handled
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
