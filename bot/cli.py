@@ -1,4 +1,4 @@
-"""``yishi run | demo | db upgrade`` (``python -m bot`` is the same)."""
+"""``yishi run | status | demo | db upgrade`` (``python -m bot`` is the same)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--port", type=int, help="port the webhook server binds (YISHI_WEBHOOK_PORT, 8443)"
+    )
+    commands.add_parser(
+        "status",
+        help="is the bot running and ready? (from the database; exit status 0 when ready)",
     )
     demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
@@ -183,6 +187,14 @@ def _db_upgrade() -> int:
     return 0
 
 
+def _status() -> int:
+    from bot.status import read_status
+
+    status = asyncio.run(read_status(_settings(), _test_clock()))
+    print(status.render())
+    return 0 if status.ready else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "db":
         return _db_upgrade()
+    if args.command == "status":
+        return _status()
     return _demo(args)
 
 

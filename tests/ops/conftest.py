@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,3 +63,16 @@ async def hs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Se
     else:
         async with fresh_postgres_database() as url, served(tmp_path, url) as harness:
             yield harness
+
+
+async def wait_for_readiness(hs: Served, ready: bool, timeout: float = 30.0) -> dict[str, Any]:  # noqa: ASYNC109
+    """The /readyz answer once it says ``ready`` (polling: the bot's state changes by itself)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status, body = await hs.get("/readyz")
+        if body["ready"] is ready:
+            assert status == (200 if ready else 503), (status, body)
+            return body
+        assert loop.time() < deadline, f"/readyz never became ready={ready}: {body}"
+        await asyncio.sleep(0.1)

@@ -3,7 +3,6 @@ which check failed, when due work lags, the lease expires or the database stops 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text, update
@@ -14,29 +13,16 @@ from storage.tables import instance_lease
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import BUILDING_CHAT, community
 from tests.conftest import POSTGRES_URL
-from tests.ops.conftest import Served
+from tests.ops.conftest import Served, wait_for_readiness
 
 CHECKS = {"database", "lease", "updates", "due_work"}
-
-
-async def _wait_for_readiness(hs: Served, ready: bool, timeout: float = 30.0) -> dict:  # noqa: ASYNC109
-    """The /readyz answer once it says ``ready`` (polling: the bot's state changes by itself)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        status, body = await hs.get("/readyz")
-        if body["ready"] is ready:
-            assert status == (200 if ready else 503), (status, body)
-            return body
-        assert loop.time() < deadline, f"/readyz never became ready={ready}: {body}"
-        await asyncio.sleep(0.1)
 
 
 async def test_alive_and_ready(hs: Served) -> None:
     status, body = await hs.get("/healthz")
     assert (status, body) == (200, {"alive": True})
     # Ready once a getUpdates has answered (the harness polls with a 1 s timeout).
-    body = await _wait_for_readiness(hs, True)
+    body = await wait_for_readiness(hs, True)
     assert set(body["checks"]) == CHECKS
     assert all(check["ok"] for check in body["checks"].values()), body
     assert body["checks"]["updates"]["detail"].startswith("polling: getUpdates answered")
@@ -49,7 +35,7 @@ async def test_due_work_running_late_makes_it_not_ready(hs: Served) -> None:
     await community(hs)
     ballot = await publish(hs, "更换电梯 期限=30m")
     hs.clock.advance(timedelta(minutes=33))  # 3 minutes late: within the bound
-    body = await _wait_for_readiness(hs, True)
+    body = await wait_for_readiness(hs, True)
     assert "1 due, the oldest 180 s late" in body["checks"]["due_work"]["detail"]
     hs.clock.advance(timedelta(minutes=10))
     status, body = await hs.get("/readyz")
@@ -60,14 +46,14 @@ async def test_due_work_running_late_makes_it_not_ready(hs: Served) -> None:
     await hs.services.timers.run_due()  # what the scheduler's wake-up does
     await hs.settle()
     assert f"#{topic_id(ballot)}" in (hs.last_bot_message(BUILDING_CHAT).text or "")  # outcome
-    body = await _wait_for_readiness(hs, True)
+    body = await wait_for_readiness(hs, True)
     assert body["checks"]["due_work"]["detail"] == "nothing is due"
 
 
 async def test_an_expired_lease_makes_it_not_ready_until_the_heartbeat(hs: Served) -> None:
     """The lease row says it expired (heartbeats stalled: another instance could take over):
     not ready; the next heartbeat renews it and the bot is ready again."""
-    await _wait_for_readiness(hs, True)
+    await wait_for_readiness(hs, True)
     database = hs.services.database
     past = datetime.now(UTC) - timedelta(minutes=1)
     body: dict = {}
@@ -80,13 +66,13 @@ async def test_an_expired_lease_makes_it_not_ready_until_the_heartbeat(hs: Serve
     assert body["ready"] is False and body["checks"]["lease"]["ok"] is False, body
     assert "expired" in body["checks"]["lease"]["detail"]
     # The heartbeat (every YISHI_LEASE_TTL / 5 = 4 s) renews it.
-    await _wait_for_readiness(hs, True, timeout=60)
+    await wait_for_readiness(hs, True, timeout=60)
 
 
 async def test_a_database_that_does_not_answer_makes_it_not_ready(hs: Served) -> None:
     """SQLite: a transaction holds the bot's one connection; PostgreSQL: the database refuses
     connections and the bot's are cut. Not ready, saying so; ready once it answers again."""
-    await _wait_for_readiness(hs, True)
+    await wait_for_readiness(hs, True)
     database = hs.services.database
     if database.dialect == "sqlite":
         async with database.transaction():
@@ -119,4 +105,4 @@ async def test_a_database_that_does_not_answer_makes_it_not_ready(hs: Served) ->
     assert expected in body["checks"]["database"]["detail"], body
     assert body["checks"]["lease"]["detail"].startswith("the lease cannot be read"), body
     assert body["checks"]["updates"]["ok"] is True  # Telegram is still answering
-    await _wait_for_readiness(hs, True, timeout=60)
+    await wait_for_readiness(hs, True, timeout=60)
