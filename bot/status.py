@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -60,7 +61,11 @@ class Status:
 async def read_status(settings: Settings, clock: Clock | None = None) -> Status:
     now = (clock or SystemClock()).now()
     wall = SystemClock().now()
-    status = Status(make_url(settings.database_url).render_as_string(hide_password=True))
+    url = make_url(settings.database_url)
+    status = Status(url.render_as_string(hide_password=True))
+    if _no_sqlite_file(settings.database_url):  # opening it would create an empty one
+        status.add("database", "cannot be reached (no such file)", "the database cannot be reached")
+        return status
     database = Database(settings.database_url)
     try:
         read = await asyncio.wait_for(_read(database, now), DATABASE_TIMEOUT + 7)
@@ -81,6 +86,13 @@ async def read_status(settings: Settings, clock: Clock | None = None) -> Status:
     assert facts is not None
     _describe_facts(status, facts, now)
     return status
+
+
+def _no_sqlite_file(database_url: str) -> bool:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    return not Path(str(url.database)).is_file()
 
 
 async def _read(

@@ -115,10 +115,10 @@ class ProcessHarness(Harness):
         self.processes.append(process)
         return process
 
-    async def start_bot(self) -> None:
-        """Start the bot and wait until it polls."""
+    async def start_bot(self, **environment: str) -> None:
+        """Start the bot (``environment`` overriding) and wait until it polls."""
         first_call = len(self.emu.calls)
-        process = self.spawn()
+        process = self.spawn(**environment)
         self.process = process
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.lease import LEASE_NAME
+from bot.settings import SettingsError, load_settings
 from storage import migrate
 from storage.database import Database
 from tests.auxil.process import ROOT
@@ -109,6 +110,11 @@ async def test_a_running_bot_is_ready(hs: Served, tmp_path: Path) -> None:
 
 
 async def test_a_database_that_cannot_be_reached(tmp_path: Path) -> None:
+    missing = tmp_path / "yishi.db"
+    code, out = await yishi_status(f"sqlite+aiosqlite:///{missing}")
+    assert code == 1, out
+    assert "database cannot be reached (no such file)" in out
+    assert not missing.exists()  # asking did not create an empty database
     for url in (
         f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'yishi.db'}",
         "postgresql+asyncpg://yishi:pg-secret-pass@127.0.0.1:1/yishi",
@@ -118,3 +124,21 @@ async def test_a_database_that_cannot_be_reached(tmp_path: Path) -> None:
         assert "database cannot be reached" in out
         assert "NOT ready: the database cannot be reached." in out
         assert "pg-secret-pass" not in out
+
+
+def test_the_health_listener_setting() -> None:
+    """YISHI_HEALTH_LISTEN: loopback by default, ``off``, any host:port; a bad value is
+    refused naming the variable."""
+    assert load_settings(_env_file=None).health_address == ("127.0.0.1", 9464)
+    assert load_settings(YISHI_HEALTH_LISTEN="off", _env_file=None).health_address is None
+    assert load_settings(YISHI_HEALTH_LISTEN="0.0.0.0:9100", _env_file=None).health_address == (
+        "0.0.0.0",
+        9100,
+    )
+    assert load_settings(YISHI_HEALTH_LISTEN="[::1]:9464", _env_file=None).health_address == (
+        "::1",
+        9464,
+    )
+    for bad in ("9464", "localhost:99999", "http://x:1"):
+        with pytest.raises(SettingsError, match="YISHI_HEALTH_LISTEN"):
+            load_settings(YISHI_HEALTH_LISTEN=bad, _env_file=None)
