@@ -11,9 +11,13 @@ from telegram.request import BaseRequest
 
 from bot.catalogue import load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
+from bot.health import Check, Health, PollWatch
+from bot.health_server import HealthServer
 from bot.inbox import Inbox, InboxGate, PollingBot
 from bot.lease import InstanceLease
+from bot.metrics import Metrics
 from bot.ratelimit import SendRateLimiter
+from bot.redaction import SECRETS
 from bot.services import Services
 from bot.settings import Settings
 from bot.transport import build_requests
@@ -57,8 +61,13 @@ def build_application(
     tally_interval: float = 3.0,
     tune_gc: bool = False,
     request: BaseRequest | None = None,
+    serve_health: bool = False,
 ) -> YishiApplication:
-    """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``."""
+    """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``.
+
+    ``serve_health``: serve /healthz, /readyz and /metrics on ``YISHI_HEALTH_LISTEN`` (``yishi
+    run`` does; tests and the demo ask for it when they want it).
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
     translator = Translator(settings.locale)
@@ -66,7 +75,8 @@ def build_application(
     the_clock = clock or SystemClock()
     # Updates are stored before getUpdates confirms them (bot/inbox.py) and handled
     # concurrently, in order per chat and per user (bot/ordering.py), so writes group-commit.
-    inbox = Inbox(concurrent_updates=CONCURRENT_UPDATES)
+    metrics = Metrics()  # this application's registry (bot/metrics.py)
+    inbox = Inbox(concurrent_updates=CONCURRENT_UPDATES, metrics=metrics)
     lease = InstanceLease(ttl=settings.lease_ttl)  # one instance per database (bot/lease.py)
 
     async def post_init(application: YishiApplication) -> None:
@@ -79,8 +89,16 @@ def build_application(
             await database.close()
             raise
         lease.keep(on_lost=application.stop_running)
+        health.database = database
+        address = settings.health_address
+        if serve_health and address is not None:
+            server = HealthServer(health)
+            if await server.start(*address):
+                application.bot_data.health_server = server
         inbox.open(database, the_clock)
-        services = Services.build(database, the_clock, settings, catalogue, realtime=clock is None)
+        services = Services.build(
+            database, the_clock, settings, catalogue, realtime=clock is None, metrics=metrics
+        )
         application.bot_data.services = services
         runtime = Runtime(application.bot, services, translator, tally_interval=tally_interval)
         application.bot_data.runtime = runtime
@@ -100,6 +118,10 @@ def build_application(
             await runtime.stop()
 
     async def post_shutdown(application: YishiApplication) -> None:
+        server, application.bot_data.health_server = application.bot_data.health_server, None
+        if server is not None:
+            await server.stop()
+        health.database = None
         if isinstance(the_clock, FileClock):
             await the_clock.stop_watching()
         runtime = application.bot_data._runtime
@@ -116,8 +138,11 @@ def build_application(
 
     # ``request`` (benchmarks, tests) replaces the HTTP transport for every call.
     request, get_updates_request = (
-        (request, request) if request is not None else build_requests(settings.http_client)
+        (request, request)
+        if request is not None
+        else build_requests(settings.http_client, metrics=metrics)
     )
+    polls = PollWatch(get_updates_request)  # when getUpdates last answered (readiness)
     base_url = settings.telegram_base_url or TELEGRAM_BASE_URL
     # PollingBot reads each fetched update alone: one it cannot parse does not stall polling.
     bot = PollingBot(
@@ -125,8 +150,8 @@ def build_application(
         base_url=base_url,
         base_file_url=file_url_for(base_url),
         request=request,
-        get_updates_request=InboxGate(get_updates_request, inbox),
-        rate_limiter=rate_limiter or SendRateLimiter(max_retries=3),
+        get_updates_request=InboxGate(polls, inbox),
+        rate_limiter=rate_limiter or SendRateLimiter(max_retries=3, metrics=metrics),
         fetched=inbox.fetched,
     )
 
@@ -134,10 +159,23 @@ def build_application(
         """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
         if settings.webhook_secret is not None:
             return settings.webhook_secret.get_secret_value()
-        return await stored_secret(application.bot_data.services.database, the_clock)
+        secret = await stored_secret(application.bot_data.services.database, the_clock)
+        SECRETS.add(secret)  # generated, not configured: the logs learn it now
+        return secret
 
     # The updater polls as python-telegram-bot's does, and serves webhooks itself (bot/webhook.py).
     updater = WebhookUpdater(bot, inbox, secret=webhook_secret)
+
+    def updates_check() -> Check:
+        if updater.webhook_set:
+            return Check(True, "webhook: set, Telegram posts to our server")
+        if updater.serving_webhook:
+            return Check(False, "webhook: Telegram has not accepted setWebhook yet")
+        if not updater.running:
+            return Check(False, "not receiving updates (starting or stopping)")
+        return polls.check()
+
+    health = Health(lease=lease, metrics=metrics, updates=updates_check, clock=the_clock)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .updater(updater)
@@ -149,6 +187,7 @@ def build_application(
     )
     application: YishiApplication = builder.build()
     application.bot_data.configure(settings, the_clock, translator)
+    application.bot_data.health = health
     register_handlers(application)
     return application
 

@@ -1,4 +1,5 @@
-"""``yishi run | demo | db upgrade|backup|restore|downgrade``; ``python -m bot`` is the same."""
+"""``yishi run | status | demo | db upgrade|backup|restore|downgrade`` (``python -m bot`` is the
+same)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot import db_maintenance
 from bot.clock import FileClock
 from bot.environment_help import environment_help
 from bot.log_output import configure_logging
-from bot.redaction import keep_token_out_of_output
+from bot.redaction import keep_secrets_out_of_output, register_settings
 from bot.settings import Settings, SettingsError, load_logging_settings, load_settings
 
 EXIT_USAGE = 2
@@ -67,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--port", type=int, help="port the webhook server binds (YISHI_WEBHOOK_PORT, 8443)"
     )
+    commands.add_parser(
+        "status",
+        help="is the bot running and ready? (from the database; exit status 0 when ready)",
+    )
     demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
     demo.add_argument("--db", help="keep the demo's SQLite database at this path")
@@ -86,10 +91,12 @@ def _version() -> str:
 
 def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except SettingsError as error:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    register_settings(settings)  # every secret it holds is cut out of the logs from now on
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -103,7 +110,6 @@ def _run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
-    keep_token_out_of_output(settings.telegram_bot_token.get_secret_value())
     from telegram.error import InvalidToken
 
     from bot.app import ALLOWED_UPDATES, build_application
@@ -118,7 +124,9 @@ def _run(args: argparse.Namespace) -> int:
         print(NO_WEBHOOK_URL, file=sys.stderr)
         return EXIT_USAGE
     try:
-        application = build_application(settings, clock=_test_clock(), tune_gc=True)
+        application = build_application(
+            settings, clock=_test_clock(), tune_gc=True, serve_health=True
+        )
     except CatalogueError as error:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
@@ -182,6 +190,14 @@ def _db_upgrade() -> int:
     return 0
 
 
+def _status() -> int:
+    from bot.status import read_status
+
+    status = asyncio.run(read_status(_settings(), _test_clock()))
+    print(status.render())
+    return 0 if status.ready else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -195,12 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         return EXIT_USAGE
+    keep_secrets_out_of_output()
     if args.command == "run":
         return _run(args)
     if args.command == "db":
         if args.db_command != "upgrade":
             return db_maintenance.run(args, _settings())
         return _db_upgrade()
+    if args.command == "status":
+        return _status()
     return _demo(args)
 
 

@@ -22,6 +22,7 @@ import asyncio
 import inspect
 import json
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
+from bot.metrics import Metrics
 from bot.ordering import UpdateOrder
 from bot.transport import Call, WrappedRequest
 from storage.batched_write import BatchedWrite
@@ -52,7 +54,8 @@ class Inbox:
     """The inbox's two ends, for ``ApplicationBuilder.update_queue`` and
     ``.concurrent_updates``; storage opens in ``post_init`` (:meth:`open`)."""
 
-    def __init__(self, *, concurrent_updates: int = 1) -> None:
+    def __init__(self, *, concurrent_updates: int = 1, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics or Metrics()
         self.queue = InboxQueue(self)
         self.processor = InboxProcessor(self, concurrent_updates)
         self._db: Database | None = None
@@ -195,6 +198,7 @@ class InboxQueue(asyncio.Queue[object]):
                 log.info("update %s was received before: not handled again", item.update_id)
                 return
             self.received += 1
+            self._inbox.metrics.received(item)
         self._inbox.in_hand += 1
         await super().put(item)
 
@@ -225,8 +229,10 @@ class InboxProcessor(BaseUpdateProcessor):
                 if inspect.iscoroutine(coroutine):
                     coroutine.close()
                 return
+            started = time.perf_counter()
             await coroutine
         if isinstance(update, Update):
+            self._inbox.metrics.handled(update, time.perf_counter() - started)
             await self._inbox.handled(update.update_id)
 
     async def initialize(self) -> None:

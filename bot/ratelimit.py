@@ -52,11 +52,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +293,9 @@ class Window:
 class SendRateLimiter(BaseRateLimiter[int]):
     """Sliding-window budgets for sends and edits; ``rate_limit_args``: retries after a 429."""
 
-    def __init__(self, max_retries: int = 0) -> None:
+    def __init__(self, max_retries: int = 0, metrics: Metrics | None = None) -> None:
         self._max_retries = max_retries
+        self._metrics = metrics  # retries after a 429, by method
         self._overall = Window(*OVERALL)
         self._chats: dict[int | str, Window] = {}
         self._prune_at = 1024
@@ -372,8 +376,9 @@ class SendRateLimiter(BaseRateLimiter[int]):
                 attempt += 1
                 await asyncio.sleep(self._retry_delay(endpoint, error))
 
-    @staticmethod
-    def _retry_delay(endpoint: str, error: RetryAfter) -> float:
+    def _retry_delay(self, endpoint: str, error: RetryAfter) -> float:
+        if self._metrics is not None:
+            self._metrics.retried(endpoint, "429")
         delay = error.retry_after
         seconds = delay if isinstance(delay, int) else delay.total_seconds()
         log.info("Telegram asked to wait %s s (%s); retrying after that", seconds, endpoint)

@@ -40,6 +40,8 @@ _EXPECTED: dict[str, str] = {
     "YISHI_WEBHOOK_LISTEN": "the address the webhook server binds, e.g. 127.0.0.1",
     "YISHI_WEBHOOK_PORT": "a port number from 1 to 65535",
     "YISHI_WEBHOOK_SECRET": "16 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "YISHI_HEALTH_LISTEN": "host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464 (port 0: any free "
+    "port), or off",
 }
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -49,6 +51,8 @@ _HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET"})
 # Telegram posts webhooks to these ports only (setWebhook refuses others).
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+DEFAULT_HEALTH_LISTEN = "127.0.0.1:9464"
+HEALTH_LISTEN = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
 
 
 class SettingsError(Exception):
@@ -172,6 +176,33 @@ class Settings(LoggingSettings):
         description="secret token Telegram sends with each webhook post; "
         "unset: generated at the first start and kept in the database",
     )
+
+    # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
+    health_listen: str | None = Field(
+        default=DEFAULT_HEALTH_LISTEN,
+        alias="YISHI_HEALTH_LISTEN",
+        description="host:port of /healthz, /readyz and /metrics (until the web pages serve "
+        "them); 0.0.0.0:9464 to let another host scrape; off: not served",
+    )
+
+    @field_validator("health_listen", mode="before")
+    @classmethod
+    def _health_listen(cls, value: Any) -> Any:
+        text = "" if value is None else str(value).strip()
+        if text.lower() in ("", "off", "no", "none", "false", "0"):
+            return None
+        match = HEALTH_LISTEN.fullmatch(text)
+        if match is None or int(match.group("port")) > 65535:
+            raise ValueError("not host:port")
+        return text
+
+    @property
+    def health_address(self) -> tuple[str, int] | None:
+        """(host, port) of the health listener, or None when it is off."""
+        if self.health_listen is None:
+            return None
+        host, port = self.health_listen.rsplit(":", 1)
+        return host.strip("[]"), int(port)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

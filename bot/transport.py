@@ -40,7 +40,7 @@ import json
 import logging
 import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 import aiohttp
@@ -48,6 +48,9 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -253,11 +256,18 @@ class RetryingRequest(WrappedRequest):
     """Another transport's calls, retried through broken connections and 5xx answers, and
     an edit that changed nothing taken for success (the module's docstring says why)."""
 
-    __slots__ = ("_delays",)
+    __slots__ = ("_delays", "_metrics")
 
-    def __init__(self, inner: BaseRequest, *, delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+    def __init__(
+        self,
+        inner: BaseRequest,
+        *,
+        delays: tuple[float, ...] = RETRY_DELAYS,
+        metrics: Metrics | None = None,
+    ) -> None:
         super().__init__(inner)
         self._delays = delays
+        self._metrics = metrics  # retries and 429s by method
 
     async def around(self, endpoint: str, call: Call) -> tuple[int, bytes]:
         delays = () if endpoint.lower() == "getupdates" else self._delays
@@ -269,11 +279,15 @@ class RetryingRequest(WrappedRequest):
             except NetworkError as error:
                 if attempt == len(delays):
                     raise
-                why = error.message
+                why, cause = error.message, "network"
             else:
+                if status == 429 and self._metrics is not None:
+                    self._metrics.too_many_requests(endpoint)  # retried by the rate limiter
                 if status < 500 or attempt == len(delays):
                     return _not_modified_is_success(endpoint, status, payload)
-                why = f"HTTP {status}"
+                why, cause = f"HTTP {status}", "5xx"
+            if self._metrics is not None:
+                self._metrics.retried(endpoint, cause)
             log.info("%s failed (%s); trying again in %s s", endpoint, why, delays[attempt])
             await asyncio.sleep(delays[attempt])
         raise AssertionError("unreachable")  # the last attempt returns or raises
@@ -289,15 +303,21 @@ def _not_modified_is_success(endpoint: str, status: int, payload: bytes) -> tupl
     return status, payload
 
 
-def build_requests(client: HttpClient) -> tuple[BaseRequest, BaseRequest]:
+def build_requests(
+    client: HttpClient, *, metrics: Metrics | None = None
+) -> tuple[BaseRequest, BaseRequest]:
     """(request, get_updates_request): pools of 256 and 1 as PTB's defaults; the bot's calls
     wait up to ``READ_TIMEOUT`` for an answer and are retried (``RetryingRequest``)."""
     if client == "httpx":
         return (
-            RetryingRequest(HTTPXRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT)),
+            RetryingRequest(
+                HTTPXRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT), metrics=metrics
+            ),
             HTTPXRequest(connection_pool_size=1),
         )
     return (
-        RetryingRequest(AiohttpRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT)),
+        RetryingRequest(
+            AiohttpRequest(connection_pool_size=256, read_timeout=READ_TIMEOUT), metrics=metrics
+        ),
         AiohttpRequest(connection_pool_size=1),
     )

@@ -161,6 +161,11 @@ class WebhookUpdater(Updater):
         self._inbox = inbox
         self._secret = secret
         self._server: WebhookServer | None = None
+        self.webhook_set = False  # Telegram accepted setWebhook (readiness, bot/health.py)
+
+    @property
+    def serving_webhook(self) -> bool:
+        return self._server is not None
 
     async def start_webhook(
         self,
@@ -203,6 +208,7 @@ class WebhookUpdater(Updater):
                 "Check YISHI_WEBHOOK_URL (--webhook-url): a public https address Telegram "
                 "can reach, on port 443, 80, 88 or 8443."
             ) from None
+        self.webhook_set = True
         log.info(
             "webhook set: Telegram posts to %s (a secret path under it), served on %s:%s",
             webhook_url,
@@ -213,6 +219,7 @@ class WebhookUpdater(Updater):
 
     async def stop(self) -> None:
         server, self._server = self._server, None
+        self.webhook_set = False
         if server is not None:
             await server.stop()
         await super().stop()

@@ -15,6 +15,8 @@ from bot.settings import Settings
 from locales import Html, Translator
 
 if TYPE_CHECKING:
+    from bot.health import Health
+    from bot.health_server import HealthServer
     from handlers.runtime import Runtime
 
 
@@ -27,6 +29,8 @@ class BotData:
         self._translator: Translator | None = None
         self._clock: Clock | None = None
         self._runtime: Runtime | None = None
+        self.health: Health | None = None  # readiness and metrics (bot/health.py)
+        self.health_server: HealthServer | None = None  # serving them, when it does
 
     def configure(self, settings: Settings, clock: Clock, translator: Translator) -> None:
         self._settings = settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.bus import EventBus
 from bot.catalogue import Catalogue
@@ -27,6 +28,9 @@ from bot.services.topics import TopicService
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class Services:
         catalogue: Catalogue,
         *,
         realtime: bool = True,
+        metrics: Metrics | None = None,
     ) -> Services:
         bus = EventBus()
         timers = TimerEngine(database, clock, bus, realtime=realtime)
@@ -89,6 +94,7 @@ class Services:
             clock,
             nudge_before=settings.nudge_before,
             sla_default=settings.escalation_sla,
+            on_ballot=None if metrics is None else metrics.button_ballot,
         )
         return cls(
             database=database,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,11 +56,13 @@ class TopicService:
         *,
         nudge_before: timedelta,
         sla_default: timedelta,
+        on_ballot: Callable[[VoteReceipt], None] | None = None,
     ) -> None:
         self._db = database
         self._clock = clock
         self._nudge_before = nudge_before
         self._sla_default = sla_default
+        self._on_ballot = on_ballot  # a metric's counter (bot/metrics.py): no I/O
         # The presses made meanwhile, counted together: one read and one write for them all.
         self._presses: BatchedWrite[Press, Cast] = BatchedWrite(database, cast_ballots)
 
@@ -172,6 +174,8 @@ class TopicService:
             if isinstance(outcome, Refusal):
                 raise outcome
             if isinstance(outcome, VoteReceipt):
+                if self._on_ballot is not None and not outcome.unchanged:
+                    self._on_ballot(outcome)
                 return outcome
             answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
                 outcome.chat_id, outcome.user_id

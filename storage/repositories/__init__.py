@@ -14,6 +14,7 @@ from storage.repositories.households import HouseholdRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.leases import LeaseRepository
 from storage.repositories.meetings import MeetingRepository
+from storage.repositories.operations import OperationsRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.outbox_parts import OutboxPartRepository
@@ -49,6 +50,7 @@ class Repositories:
         self.inbox = InboxRepository(connection)
         self.leases = LeaseRepository(connection)
         self.app_settings = AppSettingsRepository(connection)
+        self.operations = OperationsRepository(connection)
 
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "InboxRepository",
     "LeaseRepository",
     "MeetingRepository",
+    "OperationsRepository",
     "OrgRepository",
     "OutboxRepository",
     "ProposalRepository",

@@ -30,10 +30,14 @@ class Harness:
         tally_interval: float = 0.05,
         database_url: str | None = None,
         production_limits: bool = False,
+        settings: dict[str, str] | None = None,
+        serve_health: bool = False,
     ) -> None:
         self.tally_interval = tally_interval
         # True: the flood limits `yishi run` keeps (bot/ratelimit.py) instead of none.
         self.production_limits = production_limits
+        self.extra_settings = settings or {}  # more variables, e.g. YISHI_HEALTH_LISTEN
+        self.serve_health = serve_health  # /healthz, /readyz, /metrics as `yishi run` serves
         self.emu = BotApiEmulator()
         self.clock = ManualClock(START)
         self.database_url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'yishi.db'}"
@@ -52,6 +56,7 @@ class Harness:
             YISHI_ADMIN_IDS=str(SUPERADMIN),
             YISHI_LOCALE=self.locale,
             _env_file=None,
+            **self.extra_settings,
         )
         # Telegram's flood limits are not what most tests are about: lift them.
         limiter = (
@@ -60,7 +65,11 @@ class Harness:
             else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
         )
         self.app = build_application(
-            settings, clock=self.clock, rate_limiter=limiter, tally_interval=self.tally_interval
+            settings,
+            clock=self.clock,
+            rate_limiter=limiter,
+            tally_interval=self.tally_interval,
+            serve_health=self.serve_health,
         )
         await start_polling(self.app, poll_timeout=1)
 

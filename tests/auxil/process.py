@@ -93,6 +93,8 @@ class ProcessHarness(Harness):
             "YISHI_LOCALE": self.locale,
             "YISHI_LEASE_TTL": LEASE_TTL,
             "YISHI_CLOCK_FILE": str(self.clock_file),
+            # Not the shared default port: tests on one machine run bots side by side.
+            "YISHI_HEALTH_LISTEN": "off",
             "PTB_TIMEDELTA": "1",
             "PYTHONPATH": str(ROOT),
         }
@@ -113,10 +115,10 @@ class ProcessHarness(Harness):
         self.processes.append(process)
         return process
 
-    async def start_bot(self) -> None:
-        """Start the bot and wait until it polls."""
+    async def start_bot(self, **environment: str) -> None:
+        """Start the bot (``environment`` overriding) and wait until it polls."""
         first_call = len(self.emu.calls)
-        process = self.spawn()
+        process = self.spawn(**environment)
         self.process = process
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT
