@@ -23,7 +23,7 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import Priority, sending_as
 from bot.services import Services
-from bot.services.matters import CardView
+from bot.services.escalation.views import CardView
 from handlers.escalation_render import EscalationRenderer
 from handlers.refused import RefusedShows
 from handlers.topic_render import fingerprint

@@ -8,8 +8,8 @@ from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
-from bot.services.digest import Digest, WeeklySeries
-from bot.services.digest_chart import ChartLabels, chart_pages, render_chart
+from bot.services.reports.digest import Digest, WeeklySeries
+from bot.services.reports.digest_chart import ChartLabels, chart_pages, render_chart
 from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
 from handlers.digest_render import DigestRenderer

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.catalogue import Catalogue
-from bot.services.digest import Digest, DigestItem
+from bot.services.reports.digest import Digest, DigestItem
 from handlers.escalation_render import RATING_KEYS, EscalationRenderer
 from handlers.topic_render import percent
 from locales import Html, Translator

@@ -8,9 +8,9 @@ from datetime import timedelta
 from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 
-from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from bot.services.topic_syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
+from bot.services.topics.eligibility import parse_topic_id
+from bot.services.topics.syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
 from handlers.callbacks import CardAction, RatingChoice
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
 from handlers.context import AppContext

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.matters import CardView, History
-from bot.services.topics import TopicSnapshot
+from bot.services.escalation.views import CardView, History
+from bot.services.topics.service import TopicSnapshot
 from handlers.callbacks import CardAction, RatingChoice
 from locales import Html, Translator
 

@@ -14,9 +14,9 @@ from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from bot.services.export import BOM, ExportLabels, render_csv, render_markdown
+from bot.services.reports.export import BOM, ExportLabels, render_csv, render_markdown
+from bot.services.topics.eligibility import parse_topic_id
 from handlers.common import actor_of, answers_refusals, command_text, place_of, thread_of
 from handlers.context import AppContext
 

@@ -21,7 +21,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
-from bot.services.meeting_plan import latest_posts
+from bot.services.meetings.plan import latest_posts
 from handlers.coalesce import CoalescedRefresh
 from handlers.meeting_render import MeetingRenderer
 from handlers.refused import RefusedShows

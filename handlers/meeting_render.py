@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.meeting_minutes import MinutesView
-from bot.services.meeting_plan import ANNOUNCEMENT
-from bot.services.meeting_views import AgendaLine, Detail, OccurrenceView
+from bot.services.meetings.minutes import MinutesView
+from bot.services.meetings.plan import ANNOUNCEMENT
+from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
 from handlers.meeting_callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
 from storage.records import Meeting, MeetingPost

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from bot.services.errors import Refusal
-from bot.services.meeting_syntax import (
+from bot.services.meetings.syntax import (
     check_link,
     check_place,
     check_title,

@@ -13,9 +13,9 @@ from typing import ClassVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.meeting_syntax import MeetingDraft
-from bot.services.recurrence import Recurrence
-from bot.services.topic_syntax import Scope
+from bot.services.meetings.recurrence import Recurrence
+from bot.services.meetings.syntax import MeetingDraft
+from bot.services.topics.syntax import Scope
 from handlers.meeting_render import MeetingRenderer
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator

@@ -10,11 +10,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from bot.services.meeting_minutes import Attachment
-from bot.services.meeting_syntax import MeetingDraft, parse_meeting
-from bot.services.meetings import Scheduled
+from bot.services.meetings.minutes import Attachment
+from bot.services.meetings.service import Scheduled
+from bot.services.meetings.syntax import MeetingDraft, parse_meeting
+from bot.services.topics.eligibility import parse_topic_id
 from handlers.common import (
     actor_of,
     answers_refusals,

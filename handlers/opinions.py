@@ -6,8 +6,8 @@ import re
 
 from telegram import Update
 
-from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
+from bot.services.topics.eligibility import parse_topic_id
 from handlers.common import (
     actor_of,
     answers_refusals,

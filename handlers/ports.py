@@ -17,7 +17,7 @@ from bot.outbox_parts import PartsDelivery
 from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.errors import Refusal
-from bot.services.orgs import CHILD_LOST_BOT
+from bot.services.organisation.service import CHILD_LOST_BOT
 from handlers.coalesce import seconds
 from handlers.digest import digest_parts, send_part
 from handlers.digest_render import DigestRenderer

@@ -7,7 +7,7 @@ from decimal import Decimal
 from telegram import Update
 
 from bot.services.errors import Refusal
-from bot.services.registration import is_area_unit
+from bot.services.registration.service import is_area_unit
 from handlers.callbacks import RegistrationVerdict
 from handlers.common import (
     actor_of,

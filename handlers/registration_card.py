@@ -24,7 +24,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
-from bot.services.registration import PendingCard
+from bot.services.registration.service import PendingCard
 from handlers.callbacks import RegistrationVerdict
 from handlers.coalesce import CoalescedRefresh
 from handlers.refused import RefusedShows

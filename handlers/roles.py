@@ -7,9 +7,9 @@ import re
 from telegram import Update
 
 from bot.services.errors import Refusal
-from bot.services.people import SeenUser
-from bot.services.permissions import GRANTABLE
-from bot.services.roles import role_of
+from bot.services.organisation.people import SeenUser
+from bot.services.organisation.permissions import GRANTABLE
+from bot.services.organisation.roles import role_of
 from handlers.common import (
     actor_of,
     answers_refusals,

@@ -17,7 +17,7 @@ from bot.services.events import (
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meeting_plan import MeetingChanged
+from bot.services.meetings.plan import MeetingChanged
 from handlers.cards import EscalationCards
 from handlers.digest_render import DigestRenderer
 from handlers.escalation import Prompt

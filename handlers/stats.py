@@ -8,7 +8,13 @@ from typing import Any
 
 from telegram import Update
 
-from bot.services.stats import BALLOT_DETAILS, WINDOW, AuditLine, NodeStats, parse_audit_filters
+from bot.services.reports.stats import (
+    BALLOT_DETAILS,
+    WINDOW,
+    AuditLine,
+    NodeStats,
+    parse_audit_filters,
+)
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply_long
 from handlers.context import AppContext
 from locales import Html, escape

@@ -10,8 +10,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue
-from bot.services.closing import fraction_of
-from bot.services.topics import TopicSnapshot, TopicView
+from bot.services.topics.closing import fraction_of
+from bot.services.topics.service import TopicSnapshot, TopicView
 from handlers.callbacks import VoteChoice
 from locales import Html, Translator, escape
 from storage.records import Topic

@@ -20,8 +20,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from bot.services.errors import Refusal
-from bot.services.topic_syntax import TopicDraft
-from bot.services.topics import Published
+from bot.services.topics.service import Published
+from bot.services.topics.syntax import TopicDraft
 from handlers.common import actor_of, place_of, render_refusal, reply
 from handlers.context import AppContext
 from handlers.topic_wizard_steps import (

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue, lookup_form
-from bot.services.command_syntax import checked_title, clean
 from bot.services.errors import Refusal
-from bot.services.topic_syntax import (
+from bot.services.syntax.command_line import checked_title, clean
+from bot.services.topics.syntax import (
     DEFAULT_OPTIONS,
     HOUSEHOLD_RULES,
     MAX_DEADLINE,

@@ -6,9 +6,9 @@ import re
 
 from telegram import Update
 
-from bot.services.eligibility import parse_topic_id
 from bot.services.errors import Refusal
-from bot.services.topic_syntax import parse_topic
+from bot.services.topics.eligibility import parse_topic_id
+from bot.services.topics.syntax import parse_topic
 from handlers.callbacks import VoteChoice
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, reply_long
 from handlers.context import AppContext

@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer
+from bot.services.organisation.permissions import is_officer
 from handlers.callbacks import CallbackData
 from handlers.common import Handler, actor_of, answers_refusals, render_refusal, reply
 from handlers.context import AppContext

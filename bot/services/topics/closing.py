@@ -8,10 +8,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from bot.services.eligibility import household_roll
+from bot.services.escalation.sending_up import SendUp, send_up
 from bot.services.events import OutboxQueued, TopicChanged
-from bot.services.outcome import HouseholdBallot, Outcome, TallyInput, decide
-from bot.services.sending_up import SendUp, send_up
+from bot.services.topics.eligibility import household_roll
+from bot.services.topics.outcome import HouseholdBallot, Outcome, TallyInput, decide
 from storage.records import DueTimer, Topic, TopicPost
 from storage.repositories import Repositories
 from storage.repositories.audit import AuditRow

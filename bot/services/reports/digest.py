@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
-from bot.services.permissions import Rank, rank_at
+from bot.services.organisation.permissions import Rank, rank_at
 from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.eligibility import household_roll, secret_key
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
-from bot.services.permissions import is_officer, rank_at
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.eligibility import household_roll, secret_key
 from storage.database import Database
 from storage.records import DueTimer, Topic
 from storage.repositories import Repositories

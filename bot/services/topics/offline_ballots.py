@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.eligibility import ballot_key
 from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
-from bot.services.permissions import is_officer, rank_at
-from bot.services.registration import parse_unit
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.registration.service import parse_unit
+from bot.services.topics.eligibility import ballot_key
 from storage.database import Database
 from storage.records import Topic
 

@@ -3,7 +3,7 @@
 ``<when>`` is a local date-time (``2026-12-15 19:00``) or a recurrence with its time:
 ``每月15日 19:00`` / ``monthly 15 19:00``, ``每月第一个周三 19:00`` / ``monthly first-wed 19:00``,
 ``每周五 19:30`` / ``weekly fri 19:30``. The words after it, up to the first ``key=value``,
-are the title. Tokens are read as ``/topic`` reads them (``command_syntax``'s tokenizer: quotes
+are the title. Tokens are read as ``/topic`` reads them (``syntax.command_line``'s tokenizer: quotes
 hold spaces, zero-width and control characters are dropped). ``parse_meeting`` returns a
 :class:`MeetingDraft` or raises :class:`Refusal` ``meeting_syntax.<name>``, nothing else.
 """
@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.durations import DurationError, parse_duration
-from bot.services.command_syntax import (
+from bot.services.errors import Refusal
+from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.syntax.command_line import (
     Key,
     KeyTable,
     Pair,
@@ -31,10 +33,8 @@ from bot.services.command_syntax import (
     tokenize,
     value_of,
 )
-from bot.services.errors import Refusal
-from bot.services.recurrence import Recurrence, Repeat
-from bot.services.spoken_time import Problem, SpokenTimeError, read_clock, read_spoken
-from bot.services.topic_syntax import Scope
+from bot.services.syntax.spoken_time import Problem, SpokenTimeError, read_clock, read_spoken
+from bot.services.topics.syntax import Scope
 
 MAX_TITLE, MAX_NOTE, MAX_PLACE, MAX_LINK = 100, 1000, 100, 500
 MAX_REMINDERS, MAX_TOPICS = 5, 10

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.permissions import GRANTABLE, Rank, rank_at
+from bot.services.organisation.permissions import GRANTABLE, Rank, rank_at
 from storage.database import Database
 from storage.records import Node, User
 from storage.repositories import Repositories

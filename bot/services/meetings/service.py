@@ -3,7 +3,7 @@
 ``/meeting`` stores the meeting, plans its first occurrence with its reminder timers, and
 posts the announcement (a living message with 参加 / 请假 buttons) in every chat it is for,
 all in one transaction: a refused meeting leaves nothing behind. Reminders, the start and
-the minutes reminder are timers (``meeting_timers``); minutes are in ``meeting_minutes``.
+the minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
-from bot.services.meeting_minutes import MinutesService
-from bot.services.meeting_plan import (
+from bot.services.meetings.minutes import MinutesService
+from bot.services.meetings.plan import (
     ANNOUNCEMENT,
     MeetingChanged,
     cancel_timers,
@@ -26,9 +26,9 @@ from bot.services.meeting_plan import (
     target_chats,
     tell_chats,
 )
-from bot.services.meeting_syntax import MeetingDraft
-from bot.services.meeting_timers import MeetingTimers
-from bot.services.meeting_views import (
+from bot.services.meetings.syntax import MeetingDraft
+from bot.services.meetings.timers import MeetingTimers
+from bot.services.meetings.views import (
     Detail,
     OccurrenceView,
     group_node,
@@ -37,8 +37,8 @@ from bot.services.meeting_views import (
     occurrence_view,
     visible_here,
 )
-from bot.services.permissions import is_officer, rank_at
-from bot.services.topic_syntax import Scope
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.syntax import Scope
 from bot.timers import TimerEngine
 from storage.database import Database
 from storage.records import Meeting, MeetingOccurrence, Node

@@ -10,16 +10,16 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
-from bot.services.ballots import Cast, KnownAnswers, Press, VoteReceipt, cast_ballots
-from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
-from bot.services.eligibility import (
+from bot.services.errors import Refusal
+from bot.services.events import TopicChanged
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.ballots import Cast, KnownAnswers, Press, VoteReceipt, cast_ballots
+from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
+from bot.services.topics.eligibility import (
     MembershipProbe,
     household_roll,
 )
-from bot.services.errors import Refusal
-from bot.services.events import TopicChanged
-from bot.services.permissions import is_officer, rank_at
-from bot.services.topic_syntax import Scope, TopicDraft
+from bot.services.topics.syntax import Scope, TopicDraft
 from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.records import Node, Topic, TopicPost

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.recurrence import Recurrence, Repeat, next_start
+from bot.services.meetings.recurrence import Recurrence, Repeat, next_start
 from storage.records import Meeting, MeetingOccurrence, MeetingPost
 from storage.repositories import Repositories
 

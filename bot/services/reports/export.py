@@ -28,11 +28,11 @@ from typing import Any
 from bot.catalogue import Catalogue, CatalogueEntry
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.closing import fraction_of, outcome_record, tally
 from bot.services.errors import Refusal
-from bot.services.outcome import HOUSEHOLD_RULES, decide
-from bot.services.permissions import is_officer, rank_at
-from bot.services.topics import TopicService, snapshot
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.closing import fraction_of, outcome_record, tally
+from bot.services.topics.outcome import HOUSEHOLD_RULES, decide
+from bot.services.topics.service import TopicService, snapshot
 from storage.database import Database
 from storage.records import Ballot, Node, Topic
 from storage.repositories import Repositories

@@ -12,8 +12,8 @@ from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
-from bot.services.meeting_plan import tell_chats
-from bot.services.meeting_views import group_node, meeting_here
+from bot.services.meetings.plan import tell_chats
+from bot.services.meetings.views import group_node, meeting_here
 from storage.database import Database
 from storage.records import Meeting, MeetingMinutes, MeetingOccurrence
 from storage.repositories import Repositories

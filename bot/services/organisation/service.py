@@ -15,9 +15,9 @@ from bot.services.events import (
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meeting_plan import MeetingChanged
-from bot.services.naming import clean_name
-from bot.services.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
+from bot.services.meetings.plan import MeetingChanged
+from bot.services.organisation.node_names import clean_name
+from bot.services.organisation.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
 from storage.database import Database
 from storage.records import Node
 from storage.repositories import Repositories

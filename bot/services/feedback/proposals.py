@@ -8,10 +8,11 @@ from datetime import timedelta
 from bot.catalogue import Catalogue, CatalogueEntry
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.eligibility import MembershipProbe
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer, rank_at
-from bot.services.topic_syntax import (
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.eligibility import MembershipProbe
+from bot.services.topics.service import Published, TopicService
+from bot.services.topics.syntax import (
     DEFAULT_OPTIONS,
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -19,7 +20,6 @@ from bot.services.topic_syntax import (
     Scope,
     TopicDraft,
 )
-from bot.services.topics import Published, TopicService
 from storage.database import Database
 from storage.records import Proposal
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer, rank_at
-from bot.services.recurrence import holiday_data_covers
+from bot.services.meetings.recurrence import holiday_data_covers
+from bot.services.organisation.permissions import is_officer, rank_at
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
 from storage.repositories import Repositories
 

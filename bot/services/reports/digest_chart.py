@@ -18,7 +18,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from bot.services.digest import WeeklySeries
+from bot.services.reports.digest import WeeklySeries
 
 log = logging.getLogger(__name__)
 

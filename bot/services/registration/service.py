@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer, rank_at
+from bot.services.organisation.permissions import is_officer, rank_at
 from storage.database import Database
 from storage.records import Household, Node, Registration, RegistrationCard, User
 from storage.repositories import Repositories

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.events import OutboxQueued
-from bot.services.meeting_plan import (
+from bot.services.meetings.plan import (
     MINUTES_AFTER,
     MINUTES_TIMER,
     REMIND_TIMER,

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.actors import Actor
-from bot.services.eligibility import (
+from bot.services.errors import Refusal
+from bot.services.topics.eligibility import (
     Voter,
     ballot_key,
     household_voter,
     plain_person_key,
 )
-from bot.services.errors import Refusal
 from storage.group_commit import WroteNothing
 from storage.records import Topic
 from storage.repositories import Repositories

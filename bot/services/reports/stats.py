@@ -29,7 +29,7 @@ from bot.catalogue import lookup_form
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.permissions import Rank, is_officer, rank_at
+from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from storage.database import Database
 from storage.records import Node
 from storage.repositories import Repositories

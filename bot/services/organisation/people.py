@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer, rank_at
+from bot.services.organisation.permissions import is_officer, rank_at
 from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.records import SeenUser, User

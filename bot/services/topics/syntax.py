@@ -9,7 +9,7 @@ the title; values may be quoted ("..." or “...”) to hold spaces; after the f
 a Chinese and an English name (see ``_KEYS``); each key's value has its own parser. Zero-width,
 bidi and control characters are dropped first. Structural errors (quotes, unknown or repeated
 keys, stray words) are reported before the title's, then each value's in line order. The
-tokenizer and the key table are ``command_syntax``'s, shared with ``/meeting``.
+tokenizer and the key table are ``syntax.command_line``'s, shared with ``/meeting``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bot.catalogue import Catalogue
 from bot.durations import DurationError, parse_duration
-from bot.services.command_syntax import (
+from bot.services.errors import Refusal
+from bot.services.syntax.command_line import (
     Key,
     KeyTable,
     Pair,
@@ -37,8 +38,7 @@ from bot.services.command_syntax import (
     tokenize,
     value_of,
 )
-from bot.services.errors import Refusal
-from bot.services.spoken_time import Problem, SpokenTimeError, is_spoken_day, read_spoken
+from bot.services.syntax.spoken_time import Problem, SpokenTimeError, is_spoken_day, read_spoken
 
 MAX_TITLE = 100
 MAX_DESCRIPTION = 2000

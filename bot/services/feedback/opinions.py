@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.eligibility import MembershipProbe
 from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
+from bot.services.topics.eligibility import MembershipProbe
 from storage.database import Database
 from storage.records import Topic
 

@@ -16,10 +16,10 @@ from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
+from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
+from bot.services.escalation.views import CardView, History, card_view, history
 from bot.services.events import EscalationChanged, OutboxQueued
-from bot.services.matters import CardView, History, card_view, history
-from bot.services.permissions import Rank, is_officer, rank_at
-from bot.services.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
+from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic

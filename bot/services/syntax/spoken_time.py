@@ -29,7 +29,7 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 
 from bot.numerals import NUMERAL, NotANumber, number
-from bot.services.recurrence import Recurrence, Repeat
+from bot.services.meetings.recurrence import Recurrence, Repeat
 
 
 class Problem(StrEnum):
