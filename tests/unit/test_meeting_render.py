@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
-from handlers.meeting_render import MeetingRenderer
+from handlers.meetings.render import MeetingRenderer
 from locales import Translator
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
 

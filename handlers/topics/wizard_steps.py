@@ -1,6 +1,6 @@
 """The guided ``/topic``: the wizard's state, how each step looks, and checks on typed answers.
 
-No handlers here (they are in ``handlers/topic_wizard.py``). A wizard lives in memory only, so
+No handlers here (they are in ``handlers/topics/wizard.py``). A wizard lives in memory only, so
 a restart drops unfinished wizards; nothing is stored until the officer presses "publish".
 """
 

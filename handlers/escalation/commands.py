@@ -14,7 +14,7 @@ from bot.services.topics.syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
 from handlers.callbacks import CardAction, RatingChoice
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
 from handlers.context import AppContext
-from handlers.escalation_render import RATING_KEYS
+from handlers.escalation.render import RATING_KEYS
 
 VOTE_DEADLINE = timedelta(days=3)
 

@@ -9,8 +9,8 @@ from datetime import tzinfo
 
 from bot.catalogue import Catalogue
 from bot.services.reports.digest import Digest, DigestItem
-from handlers.escalation_render import RATING_KEYS, EscalationRenderer
-from handlers.topic_render import percent
+from handlers.escalation.render import RATING_KEYS, EscalationRenderer
+from handlers.topics.render import percent
 from locales import Html, Translator
 
 TELEGRAM_LIMIT = 4096

@@ -19,8 +19,8 @@ from handlers.common import (
     user_label,
 )
 from handlers.context import AppContext
-from handlers.privately import tell_privately
-from handlers.registration_card import area_text
+from handlers.delivery.privately import tell_privately
+from handlers.registration.pending_card import area_text
 from locales import Html
 
 

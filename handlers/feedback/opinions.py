@@ -17,7 +17,7 @@ from handlers.common import (
     reply,
 )
 from handlers.context import AppContext
-from handlers.escalation import answer_prompt
+from handlers.escalation.commands import answer_prompt
 
 DEEP_LINK = re.compile(r"^op_(\d{1,9})$")
 PENDING_OPINION = "opinion_topic"

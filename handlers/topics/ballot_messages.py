@@ -10,7 +10,7 @@ every open topic is synced once.
 A ballot message an admin deleted is posted again at the next sync while the topic is open
 (voting goes on; the new message is the one kept up to date) and stays deleted once it is
 closed (the outcome is announced anyway). Failures Telegram may get over are retried later,
-a chat that removed the bot is noted (``handlers.refused``).
+a chat that removed the bot is noted (``handlers.delivery.refused``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
-from handlers.coalesce import CoalescedRefresh
-from handlers.refused import RefusedShows
-from handlers.threads import in_thread
-from handlers.topic_render import TopicRenderer, fingerprint
+from handlers.delivery.coalesce import CoalescedRefresh
+from handlers.delivery.refused import RefusedShows
+from handlers.delivery.threads import in_thread
+from handlers.topics.render import TopicRenderer, fingerprint
 from locales import Html
 from storage.records import TopicPost
 

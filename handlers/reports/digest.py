@@ -12,7 +12,7 @@ from bot.services.reports.digest import Digest, WeeklySeries
 from bot.services.reports.digest_chart import ChartLabels, chart_pages, render_chart
 from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
-from handlers.digest_render import DigestRenderer
+from handlers.reports.digest_render import DigestRenderer
 from locales import Translator
 from storage.records import OutboxPart
 

@@ -8,7 +8,7 @@ message not yet posted, is synced once.
 
 A reminder an admin deleted stays deleted (the next reminder is posted anyway, and /meetings
 shows the meeting); failures Telegram may get over are retried later, a chat that removed the
-bot is noted (``handlers.refused``).
+bot is noted (``handlers.delivery.refused``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.meetings.plan import latest_posts
-from handlers.coalesce import CoalescedRefresh
-from handlers.meeting_render import MeetingRenderer
-from handlers.refused import RefusedShows
-from handlers.threads import in_thread
-from handlers.topic_render import fingerprint
+from handlers.delivery.coalesce import CoalescedRefresh
+from handlers.delivery.refused import RefusedShows
+from handlers.delivery.threads import in_thread
+from handlers.meetings.render import MeetingRenderer
+from handlers.topics.render import fingerprint
 from storage.records import MeetingPost
 
 log = logging.getLogger(__name__)

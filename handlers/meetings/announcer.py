@@ -16,9 +16,9 @@ from telegram.ext import ExtBot
 from bot.outbox import Announcer
 from bot.outbox_parts import PartsDelivery
 from bot.services import Services
-from handlers.meeting_render import MeetingRenderer
-from handlers.ports import delivered
-from handlers.threads import in_thread
+from handlers.delivery.ports import delivered
+from handlers.delivery.threads import in_thread
+from handlers.meetings.render import MeetingRenderer
 from locales import Html, escape
 from storage.records import OutboxMessage, OutboxPart
 

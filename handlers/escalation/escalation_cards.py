@@ -8,7 +8,7 @@ interrupted is posted then.
 A card an admin deleted is posted again at the next change while its matter is still the
 node's to act on (its buttons are how officers take it on), and stays deleted once the hop is
 over. Failures Telegram may get over are retried later, a chat that removed the bot is noted
-(``handlers.refused``).
+(``handlers.delivery.refused``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from telegram.ext import ExtBot
 from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.escalation.views import CardView
-from handlers.escalation_render import EscalationRenderer
-from handlers.refused import RefusedShows
-from handlers.topic_render import fingerprint
+from handlers.delivery.refused import RefusedShows
+from handlers.escalation.render import EscalationRenderer
+from handlers.topics.render import fingerprint
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Every ``/register`` that needs approval and every decision changes the building'
 title with the number pending, the first few pending households with approve/reject buttons
 each (an inline keyboard stays small however many wait; the rest are counted and move up as
 those are decided), and the latest decisions, which is how a resident who never started the
-bot learns theirs (one who did is told privately, ``handlers.registration``). The card is
+bot learns theirs (one who did is told privately, ``handlers.registration.commands``). The card is
 kept in step like ballot messages (``CoalescedRefresh``: a burst of requests is one edit, and
 its edits give way to the group's replies and announcements); its message id and a
 fingerprint of what it shows are stored (``registration_cards``), so it survives a restart and
@@ -26,9 +26,9 @@ from telegram.ext import ExtBot
 from bot.services import Services
 from bot.services.registration.service import PendingCard
 from handlers.callbacks import RegistrationVerdict
-from handlers.coalesce import CoalescedRefresh
-from handlers.refused import RefusedShows
-from handlers.topic_render import fingerprint
+from handlers.delivery.coalesce import CoalescedRefresh
+from handlers.delivery.refused import RefusedShows
+from handlers.topics.render import fingerprint
 from locales import Html, Translator, escape
 from storage.records import RegistrationCard, User
 

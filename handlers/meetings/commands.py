@@ -25,7 +25,7 @@ from handlers.common import (
     reply_long,
 )
 from handlers.context import AppContext
-from handlers.meeting_callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
+from handlers.meetings.callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
 from locales import Html
 
 MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)

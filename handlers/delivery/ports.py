@@ -18,13 +18,13 @@ from bot.ratelimit import Priority, sending_as
 from bot.services import Services
 from bot.services.errors import Refusal
 from bot.services.organisation.service import CHILD_LOST_BOT
-from handlers.coalesce import seconds
-from handlers.digest import digest_parts, send_part
-from handlers.digest_render import DigestRenderer
-from handlers.escalation_render import EscalationRenderer
-from handlers.refused import gone_status
-from handlers.threads import in_thread
-from handlers.topic_render import TopicRenderer
+from handlers.delivery.coalesce import seconds
+from handlers.delivery.refused import gone_status
+from handlers.delivery.threads import in_thread
+from handlers.escalation.render import EscalationRenderer
+from handlers.reports.digest import digest_parts, send_part
+from handlers.reports.digest_render import DigestRenderer
+from handlers.topics.render import TopicRenderer
 from locales import Html, Translator
 from storage.records import OutboxMessage, OutboxPart, Topic
 

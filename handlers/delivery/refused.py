@@ -34,7 +34,7 @@ from telegram.error import (
 
 from bot.services import Services
 from bot.services.events import OutboxQueued
-from handlers.coalesce import seconds
+from handlers.delivery.coalesce import seconds
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.meetings.minutes import MinutesView
 from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
-from handlers.meeting_callbacks import MeetingAnswer, MeetingWho
+from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
 from storage.records import Meeting, MeetingPost
 

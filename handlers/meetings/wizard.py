@@ -25,14 +25,14 @@ from bot.services.meetings.syntax import (
 )
 from handlers.common import render_refusal
 from handlers.context import AppContext
-from handlers.meeting_wizard_steps import (
+from handlers.meetings.commands import schedule_draft
+from handlers.meetings.wizard_steps import (
     MeetingWizardButton,
     Step,
     Wizard,
     choose,
     view,
 )
-from handlers.meetings import schedule_draft
 from handlers.wizard import WizardPress, Wizards
 from locales import Html
 

@@ -24,7 +24,7 @@ from bot.services.topics.service import Published
 from bot.services.topics.syntax import TopicDraft
 from handlers.common import actor_of, place_of, render_refusal, reply
 from handlers.context import AppContext
-from handlers.topic_wizard_steps import (
+from handlers.topics.wizard_steps import (
     ACTIONS_AT,
     Action,
     Look,

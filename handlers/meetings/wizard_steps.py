@@ -1,6 +1,6 @@
 """The guided ``/meeting``: the wizard's state, how each step looks, what a button does.
 
-No handlers here (they are in ``handlers/meeting_wizard.py``). A wizard lives in memory only;
+No handlers here (they are in ``handlers/meetings/wizard.py``). A wizard lives in memory only;
 nothing is stored until the officer presses "schedule".
 """
 
@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.meetings.recurrence import Recurrence
 from bot.services.meetings.syntax import MeetingDraft
 from bot.services.topics.syntax import Scope
-from handlers.meeting_render import MeetingRenderer
+from handlers.meetings.render import MeetingRenderer
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
 
