@@ -66,7 +66,7 @@ WORKDIR /var/lib/yishi
 
 # Fail the build, not the first Monday digest, when the font is missing; and build
 # matplotlib's font list now (scanning the CJK font takes seconds) in the user's cache.
-RUN python -c "from bot.services.digest_chart import cjk_font; assert cjk_font(), 'no CJK font'" \
+RUN python -c "from bot.services.reports.digest_chart import cjk_font; assert cjk_font(), 'no CJK font'" \
     && yishi --version
 
 VOLUME ["/var/lib/yishi"]

@@ -24,7 +24,7 @@ from storage.records import Lease
 from storage.repositories.operations import OperationalFacts
 
 if TYPE_CHECKING:
-    from bot.services.ballots import VoteReceipt
+    from bot.services.topics.ballots import VoteReceipt
 
 # The update types the bot asks for (bot.app.ALLOWED_UPDATES), in the order they are looked for.
 UPDATE_TYPES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")

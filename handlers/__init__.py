@@ -15,22 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import (
-    digest,
-    escalation,
-    export,
-    general,
-    meeting_wizard,
-    meetings,
-    opinions,
-    orgs,
-    proposals,
-    registration,
-    roles,
-    stats,
-    topic_wizard,
-    topics,
-)
+from handlers import general
 from handlers.callbacks import (
     CardAction,
     ProposalStep,
@@ -40,7 +25,17 @@ from handlers.callbacks import (
 )
 from handlers.context import AppContext
 from handlers.errors import on_error
+from handlers.escalation import commands as escalation
+from handlers.feedback import opinions, proposals
+from handlers.meetings import commands as meetings
+from handlers.meetings import wizard as meeting_wizard
 from handlers.middleware import know_the_update
+from handlers.organisation import commands as orgs
+from handlers.organisation import roles
+from handlers.registration import commands as registration
+from handlers.reports import digest, export, stats
+from handlers.topics import commands as topics
+from handlers.topics import wizard as topic_wizard
 
 MIDDLEWARE_GROUP = -1
 

@@ -13,7 +13,7 @@ from telegram import (
 )
 from telegram.ext import ExtBot
 
-from bot.services.permissions import Rank
+from bot.services.organisation.permissions import Rank
 from locales import Translator
 
 # Where a command is used: a private chat, a group not yet bound, or a group bound to a level.

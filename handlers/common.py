@@ -22,8 +22,8 @@ from telegram.error import Forbidden, TelegramError
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
 from handlers.context import AppContext
-from handlers.privately import tell_privately
-from handlers.refused import chat_refused
+from handlers.delivery.privately import tell_privately
+from handlers.delivery.refused import chat_refused
 from locales import Html, escape
 
 log = logging.getLogger(__name__)

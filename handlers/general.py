@@ -7,7 +7,7 @@ from telegram import Update
 from handlers.command_menu import PRIVATE, UNBOUND, commands_for
 from handlers.common import actor_of, answers_refusals, command_text, is_chat_admin, place_of, reply
 from handlers.context import AppContext
-from handlers.opinions import start_private_opinion
+from handlers.feedback.opinions import start_private_opinion
 from locales import Html
 
 

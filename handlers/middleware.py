@@ -20,7 +20,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.services.people import PeopleService, SeenUser
+from bot.services.organisation.people import PeopleService, SeenUser
 from handlers.callbacks import is_vote
 from handlers.context import AppContext
 from storage.repositories.seen import SeenEntry, SeenMemo, seen_memo
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
 # person keeps writing in the same chat. Nothing reads them to decide anything (they say
 # roughly when someone was last around), and a coarse ``last_seen`` tells less about when a
-# secret ballot was cast (see bot/services/closing.py).
+# secret ballot was cast (see bot/services/topics/closing.py).
 REFRESH = timedelta(minutes=10)
 
 

@@ -17,18 +17,18 @@ from bot.services.events import (
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meeting_plan import MeetingChanged
-from handlers.cards import EscalationCards
-from handlers.digest_render import DigestRenderer
-from handlers.escalation import Prompt
-from handlers.escalation_render import EscalationRenderer
-from handlers.live import LiveMessages
-from handlers.meeting_delivery import MeetingAnnouncer
-from handlers.meeting_live import LiveReminders
-from handlers.meeting_render import MeetingRenderer
-from handlers.ports import TelegramAnnouncer, TelegramMembership
-from handlers.registration_card import RegistrationCards
-from handlers.topic_render import TopicRenderer
+from bot.services.meetings.plan import MeetingChanged
+from handlers.delivery.ports import TelegramAnnouncer, TelegramMembership
+from handlers.escalation.commands import Prompt
+from handlers.escalation.escalation_cards import EscalationCards
+from handlers.escalation.render import EscalationRenderer
+from handlers.meetings.announcer import MeetingAnnouncer
+from handlers.meetings.meeting_messages import LiveReminders
+from handlers.meetings.render import MeetingRenderer
+from handlers.registration.pending_card import RegistrationCards
+from handlers.reports.digest_render import DigestRenderer
+from handlers.topics.ballot_messages import LiveMessages
+from handlers.topics.render import TopicRenderer
 from locales import Translator
 
 log = logging.getLogger(__name__)

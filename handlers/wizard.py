@@ -6,7 +6,7 @@ before its last button), keyed by (chat, officer), and ends on that last button,
 after a time limit without an answer. :class:`Wizards` holds the open ones and does the
 plumbing: who may start one, whose press counts, stale buttons, the time limit, editing the
 wizard's message. Each wizard's steps, views and answers stay in its own modules
-(``topic_wizard*``, ``meeting_wizard*``).
+(``handlers.topics.wizard*``, ``handlers.meetings.wizard*``).
 
 The handlers sit in group 0 ahead of the command table (``register`` is called first), so the
 command with arguments and every other message go on to their usual handlers.
@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 
 from bot.services.errors import Refusal
-from bot.services.permissions import is_officer
+from bot.services.organisation.permissions import is_officer
 from handlers.callbacks import CallbackData
 from handlers.common import Handler, actor_of, answers_refusals, render_refusal, reply
 from handlers.context import AppContext

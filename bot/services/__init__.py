@@ -9,22 +9,22 @@ from bot.bus import EventBus
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.outbox import OutboxSender
-from bot.services.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
-from bot.services.digest import DIGEST_TIMER, DigestService
-from bot.services.escalation import EscalationService
-from bot.services.export import ExportService
-from bot.services.meetings import MeetingService
-from bot.services.nudges import NudgeService, on_nudge_due
-from bot.services.offline_ballots import OfflineBallots
-from bot.services.opinions import OpinionService
-from bot.services.orgs import OrgService
-from bot.services.people import PeopleService
-from bot.services.proposals import ProposalService
-from bot.services.registration import RegistrationService
-from bot.services.roles import RoleService
-from bot.services.sending_up import REMINDER_TIMER, SLA_TIMER
-from bot.services.stats import StatsService
-from bot.services.topics import TopicService
+from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER
+from bot.services.escalation.service import EscalationService
+from bot.services.feedback.opinions import OpinionService
+from bot.services.feedback.proposals import ProposalService
+from bot.services.meetings.service import MeetingService
+from bot.services.organisation.people import PeopleService
+from bot.services.organisation.roles import RoleService
+from bot.services.organisation.service import OrgService
+from bot.services.registration.service import RegistrationService
+from bot.services.reports.digest import DIGEST_TIMER, DigestService
+from bot.services.reports.export import ExportService
+from bot.services.reports.stats import StatsService
+from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
+from bot.services.topics.nudges import NudgeService, on_nudge_due
+from bot.services.topics.offline_ballots import OfflineBallots
+from bot.services.topics.service import TopicService
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database

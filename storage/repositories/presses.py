@@ -1,4 +1,4 @@
-"""What button presses read, in one statement for a whole batch (bot/services/ballots.py).
+"""What button presses read, in one statement for a whole batch (bot/services/topics/ballots.py).
 
 For each press: the topic (locked as by ``TopicRepository.get_locked(shared=True)``), its
 post in the chat, the presser's cached membership of the chat and their ballot under a given

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.emulator import EmuMessage
-from handlers import meeting_wizard
+from handlers.meetings import wizard as meeting_wizard
 from storage.tables import meetings
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import answers, reminders, schedule, texts

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services import orgs
+from bot.services.organisation import service as orgs
 from storage.tables import audit_log, bind_codes, chat_bindings, nodes
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.world import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import EmuMessage
-from handlers import topic_wizard
+from handlers.topics import wizard as topic_wizard
 from storage.tables import topics
 from tests.auxil.harness import Harness
 from tests.auxil.world import (

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.services.permissions import Rank
+from bot.services.organisation.permissions import Rank
 from storage.tables import metadata
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.world import code_in

@@ -20,7 +20,9 @@ from sqlalchemy import Select, Table, Text, cast, inspect, literal, null, select
 
 from bot.emulator import ApiCall
 from bot.services.errors import Refusal
-from handlers import common, meeting_wizard, topic_wizard
+from handlers import common
+from handlers.meetings import wizard as meeting_wizard
+from handlers.topics import wizard as topic_wizard
 from locales import Html
 from storage.tables import metadata
 from tests.auxil.harness import Harness

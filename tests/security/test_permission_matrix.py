@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.services.permissions import Rank
+from bot.services.organisation.permissions import Rank
 from handlers import COMMAND_CALLBACKS
 from handlers.command_menu import COMMANDS
 from tests.auxil.harness import Harness

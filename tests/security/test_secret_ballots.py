@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.services.eligibility import secret_key
+from bot.services.topics.eligibility import secret_key
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish, register_household, topic_id
 from tests.auxil.world import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.meeting_plan import REMIND_TIMER, START_TIMER, plan_next
+from bot.services.meetings.plan import REMIND_TIMER, START_TIMER, plan_next
 from storage.database import Database
 from storage.records import Meeting
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.services.people import PeopleService, SeenUser
+from bot.services.organisation.people import PeopleService, SeenUser
 from storage.database import Database
 from storage.tables import chats, users
 

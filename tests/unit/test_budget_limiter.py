@@ -110,7 +110,7 @@ async def test_coalesced_edits_give_way_to_other_sends_in_the_chat() -> None:
     limiter = SendRateLimiter()
     await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(5)))  # full
 
-    async def refresh_loop() -> None:  # what handlers/coalesce.py marks its tasks with
+    async def refresh_loop() -> None:  # what handlers/delivery/coalesce.py marks its tasks with
         yield_to_other_sends()
         await asyncio.gather(*(request(limiter, api, "editMessageText") for _ in range(3)))
 

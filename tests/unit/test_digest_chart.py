@@ -15,8 +15,8 @@ from matplotlib import pyplot as plt
 from matplotlib.image import imread
 from matplotlib.patches import Rectangle
 
-from bot.services.digest import WeeklySeries
-from bot.services.digest_chart import (
+from bot.services.reports.digest import WeeklySeries
+from bot.services.reports.digest_chart import (
     DPI,
     GRIDS_PER_PAGE,
     ROW_INCHES,
@@ -133,7 +133,7 @@ def test_without_a_page_the_first_six_grids_are_drawn() -> None:
 def test_without_a_cjk_font_grids_are_numbered_across_pages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bot.services import digest_chart
+    from bot.services.reports import digest_chart
 
     monkeypatch.setattr(digest_chart, "cjk_font", lambda: None)  # a machine without the font
     many = series(30)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.catalogue import load_catalogue
-from bot.services.digest import Digest, DigestItem, GridParticipation, WeeklySeries
-from bot.services.digest_chart import ChartLabels, cjk_font, covers, render_chart
-from handlers.digest_render import MAX_LISTED, TELEGRAM_LIMIT, DigestRenderer, split_blocks
+from bot.services.reports.digest import Digest, DigestItem, GridParticipation, WeeklySeries
+from bot.services.reports.digest_chart import ChartLabels, cjk_font, covers, render_chart
+from handlers.reports.digest_render import MAX_LISTED, TELEGRAM_LIMIT, DigestRenderer, split_blocks
 from locales import Translator
 from storage.records import Node
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services.export import (
+from bot.services.reports.export import (
     ExportLabels,
     OpinionRow,
     TopicRecord,

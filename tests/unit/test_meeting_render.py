@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.services.meeting_views import AgendaLine, Detail, OccurrenceView
-from handlers.meeting_render import MeetingRenderer
+from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
+from handlers.meetings.render import MeetingRenderer
 from locales import Translator
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
 

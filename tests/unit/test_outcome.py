@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.outcome import (
+from bot.services.topics.outcome import (
     HOUSEHOLD_RULES,
     RULES,
     HouseholdBallot,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.recurrence import (
+from bot.services.meetings.recurrence import (
     Recurrence,
     Repeat,
     holiday_data_covers,

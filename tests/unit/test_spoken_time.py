@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.services.errors import Refusal
-from bot.services.meeting_syntax import parse_meeting
-from bot.services.recurrence import Recurrence, Repeat
-from bot.services.spoken_time import Problem, SpokenTimeError, read_spoken
-from bot.services.topic_syntax import parse_topic
+from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.meetings.syntax import parse_meeting
+from bot.services.syntax.spoken_time import Problem, SpokenTimeError, read_spoken
+from bot.services.topics.syntax import parse_topic
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.services.errors import Refusal
-from bot.services.topic_syntax import Rule, Scope, TopicDraft, parse_topic
+from bot.services.topics.syntax import Rule, Scope, TopicDraft, parse_topic
 from locales import Translator, placeholders
 from locales import load_catalogue as load_messages
 

@@ -1,0 +1,164 @@
+"""Button presses becoming ballots: the checks, the voter's key, the upsert.
+
+The presses made meanwhile are counted together, in one unit of a group-committed
+transaction (``TopicService.vote``), so this only touches the database; a membership Telegram
+must be asked about stops a press first (:class:`AskFirst`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.services.actors import Actor
+from bot.services.errors import Refusal
+from bot.services.topics.eligibility import (
+    Voter,
+    ballot_key,
+    household_voter,
+    plain_person_key,
+)
+from storage.group_commit import WroteNothing
+from storage.records import Topic
+from storage.repositories import Repositories
+from storage.repositories.presses import PressFacts, read_presses
+
+
+@dataclass(frozen=True, slots=True)
+class VoteReceipt:
+    topic: Topic
+    option: str
+    changed: bool
+    unchanged: bool
+
+
+class AskFirst(Exception, WroteNothing):
+    """A vote needs Telegram's word on a membership first (asked outside the transaction).
+
+    Raised before anything is written, and returned by the unit: its caller goes on at once,
+    not after the commit of the transaction it ran in."""
+
+    def __init__(self, chat_id: int, user_id: int) -> None:
+        super().__init__(chat_id, user_id)
+        self.chat_id, self.user_id = chat_id, user_id
+
+
+class KnownAnswers:
+    """A MembershipProbe that knows only what Telegram already said during this vote."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[int, int], bool] = {}
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        answer = self.known.get((chat_id, user_id))
+        if answer is None:
+            raise AskFirst(chat_id, user_id)
+        return answer
+
+    async def member_count(self, chat_id: int) -> int | None:
+        raise NotImplementedError("votes never count members")
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press to count: who pressed which option of which topic, in which chat."""
+
+    actor: Actor
+    chat_id: int
+    topic_id: int
+    option: int
+    answers: KnownAnswers  # what Telegram said about memberships during this vote
+    now: datetime
+
+
+Cast = VoteReceipt | AskFirst | Refusal
+
+
+async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
+    """Check each press and upsert its voter's ballot, keyed by (topic, voter); each press's
+    receipt, or why it stopped, in order.
+
+    One statement reads every press's topic (locked, shared, until the ballots commit: a
+    close counts them or they find the topic closed), its post in the chat, the presser's
+    cached membership and their per-person ballot; one writes the memberships Telegram told,
+    one the ballots. Secret and household topics key the ballot otherwise and read it alone.
+    """
+    keys = [plain_person_key(press.actor.user_id) for press in presses]
+    facts = await read_presses(
+        repos.connection,
+        [
+            (press.topic_id, press.chat_id, press.actor.user_id, key)
+            for press, key in zip(presses, keys, strict=True)
+        ],
+    )
+    batch = _Batch()
+    outcomes: list[Cast] = []
+    for press, key, fact in zip(presses, keys, facts, strict=True):
+        try:
+            outcomes.append(await _cast(repos, press, key, fact, batch))
+        except (Refusal, AskFirst) as stop:
+            outcomes.append(stop)
+    if batch.memberships:
+        await repos.chats.set_memberships(batch.memberships, presses[0].now)
+    await repos.topics.put_ballots(batch.ballots)
+    return outcomes
+
+
+class _Batch:
+    """What a batch of presses writes, and the ballots it put so far by (topic, key)."""
+
+    def __init__(self) -> None:
+        self.memberships: list[tuple[int, int, bool]] = []
+        self.ballots: list[dict[str, object]] = []
+        self.put: dict[tuple[int, str], tuple[int, str]] = {}
+
+
+async def _cast(
+    repos: Repositories, press: Press, plain: str, facts: PressFacts | None, batch: _Batch
+) -> VoteReceipt:
+    if facts is None or not facts.post.voting:
+        raise Refusal("topics.not_here")
+    topic, post, option, user_id = facts.topic, facts.post, press.option, press.actor.user_id
+    if not topic.is_open or topic.deadline <= press.now:
+        raise Refusal("topics.closed", id=topic.id)
+    if topic.is_opinion or not 0 <= option < len(topic.options):
+        raise Refusal("topics.bad_option")
+    if topic.household:
+        voter = await household_voter(repos, topic, post, user_id)
+    else:
+        member = facts.member
+        if member is None:  # asked once, then cached
+            member = await press.answers.is_member(post.chat_id, user_id)
+            batch.memberships.append((post.chat_id, user_id, member))
+        if not member:
+            raise Refusal("topics.not_member")
+        voter = Voter(key=ballot_key(topic, plain), user_id=user_id, household_id=None)
+    previous = batch.put.get((topic.id, voter.key))
+    if previous is None and voter.key == plain:
+        previous = facts.previous
+    elif previous is None:
+        found = await repos.topics.ballot(topic.id, voter.key)
+        previous = (found.option, found.channel) if found is not None else None
+    if previous == (option, "button"):
+        return VoteReceipt(topic, topic.options[option], changed=False, unchanged=True)
+    area = None
+    if voter.household_id is not None:
+        household = await repos.households.household_by_id(voter.household_id)
+        area = household.area if household else None
+    batch.ballots.append(
+        {
+            "topic_id": topic.id,
+            "voter_key": voter.key,
+            "option": option,
+            "user_id": None if topic.secret else user_id,
+            "household_id": None if topic.secret else voter.household_id,
+            "area": area,
+            "node_id": post.node_id,
+            "channel": "button",
+            "recorded_by": None,
+            "updated_at": press.now,
+        }
+    )
+    batch.put[(topic.id, voter.key)] = (option, "button")
+    return VoteReceipt(topic, topic.options[option], changed=previous is not None, unchanged=False)

@@ -1,0 +1,399 @@
+"""Topics (议题): publishing, voting, extending, cancelling, closing and reading the record."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.durations import DurationError, parse_duration
+from bot.services.actors import Actor, Place
+from bot.services.errors import Refusal
+from bot.services.events import TopicChanged
+from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.ballots import Cast, KnownAnswers, Press, VoteReceipt, cast_ballots
+from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
+from bot.services.topics.eligibility import (
+    MembershipProbe,
+    household_roll,
+)
+from bot.services.topics.syntax import Scope, TopicDraft
+from storage.batched_write import BatchedWrite
+from storage.database import Database
+from storage.records import Node, Topic, TopicPost
+from storage.repositories import Repositories
+
+MAX_EXTENSION = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    topic: Topic
+    posts: list[TopicPost]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicView:
+    """Everything ``/result`` shows."""
+
+    topic: Topic
+    counts: tuple[int, ...]
+    cast: int
+    opinions_public: int
+    opinions_private: int
+    channels: dict[str, int]
+    private_opinions: list[str]
+    node: Node
+
+
+class TopicService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        nudge_before: timedelta,
+        sla_default: timedelta,
+        on_ballot: Callable[[VoteReceipt], None] | None = None,
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._nudge_before = nudge_before
+        self._sla_default = sla_default
+        self._on_ballot = on_ballot  # a metric's counter (bot/metrics.py): no I/O
+        # The presses made meanwhile, counted together: one read and one write for them all.
+        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(database, cast_ballots)
+
+    # Publishing ---------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        actor: Actor,
+        place: Place,
+        draft: TopicDraft,
+        probe: MembershipProbe,
+        *,
+        proposal_id: int | None = None,
+    ) -> Published:
+        now = self._clock.now()
+        async with self._db.transaction() as repos:
+            node = await self._node_of(repos, place)
+            if not is_officer(await rank_at(repos, actor, node), node):
+                raise Refusal("topics.publish_needs_officer")
+            targets = await self._targets(repos, node, place.chat_id, draft.scope)
+        members = {chat_id: await self._human_members(probe, chat_id) for chat_id, _, _ in targets}
+        async with self._db.transaction() as repos:
+            topic = await repos.topics.create(
+                node_id=node.id,
+                title=draft.title,
+                description=draft.description,
+                options=list(draft.options),
+                rule=draft.rule.value,
+                category=draft.category,
+                quorum_percent=draft.quorum_percent,
+                secret=draft.secret,
+                household=draft.household,
+                hide_results=draft.hide_results,
+                scope=draft.scope.value,
+                status="open",
+                deadline=draft.deadline,
+                created_by=actor.user_id,
+                created_at=now,
+                ballot_salt=secrets.token_hex(16) if draft.secret else None,
+            )
+            for chat_id, node_id, voting in targets:
+                await repos.topics.add_post(
+                    topic_id=topic.id,
+                    chat_id=chat_id,
+                    node_id=node_id,
+                    voting=voting,
+                    members=members[chat_id],
+                    # Posted where it was asked for; in the other chats (scope=all), in General.
+                    thread_id=place.thread_id if chat_id == place.chat_id else None,
+                )
+            await repos.timers.schedule(CLOSE_TIMER, str(topic.id), draft.deadline)
+            nudge_at = draft.deadline - self._nudge_before
+            if nudge_at > now and not topic.is_opinion:
+                await repos.timers.schedule(NUDGE_TIMER, str(topic.id), nudge_at)
+            await repos.audit.record(
+                action="topic.published",
+                actor_id=actor.user_id,
+                now=now,
+                node_id=node.id,
+                chat_id=place.chat_id,
+                topic_id=topic.id,
+                title=draft.title,
+                rule=topic.rule,
+                scope=topic.scope,
+                proposal_id=proposal_id,
+            )
+            posts = await repos.topics.posts(topic.id)
+        return Published(topic=topic, posts=posts)
+
+    async def _targets(
+        self, repos: Repositories, node: Node, chat_id: int, scope: Scope
+    ) -> list[tuple[int, int, bool]]:
+        """(chat, node, voting) for every chat the ballot goes to."""
+        if scope is Scope.HERE:
+            return [(chat_id, node.id, True)]
+        if node.level == "building":
+            raise Refusal("topics.scope_all_needs_parent")
+        targets = [(chat_id, node.id, False)]
+        for below in await repos.orgs.descendants(node.id):
+            binding = await repos.orgs.binding_of_node(below.id)
+            if below.level == "building" and binding is not None and binding.active:
+                targets.append((binding.chat_id, below.id, True))
+        if len(targets) == 1:
+            raise Refusal("topics.scope_all_no_buildings")
+        return targets
+
+    @staticmethod
+    async def _human_members(probe: MembershipProbe, chat_id: int) -> int | None:
+        count = await probe.member_count(chat_id)
+        return max(count - 1, 0) if count is not None else None  # the bot is a member too
+
+    # Voting -------------------------------------------------------------------------------
+
+    async def vote(
+        self, actor: Actor, chat_id: int, topic_id: int, option: int, probe: MembershipProbe
+    ) -> VoteReceipt:
+        """Cast or change the actor's ballot; returns once it is durable.
+
+        The presses made meanwhile are counted together (one read, one write: a
+        ``BatchedWrite``), and the ballot commits with them. Telegram is never asked inside
+        the transaction: a voter whose membership is not known yet stops before anything is
+        written for them; they are asked about, and the press is submitted again.
+        """
+        now = self._clock.now()
+        answers = KnownAnswers()
+        while True:
+            press = Press(actor, chat_id, topic_id, option, answers, now)
+            outcome = await self._presses.submit(press)
+            if isinstance(outcome, Refusal):
+                raise outcome
+            if isinstance(outcome, VoteReceipt):
+                if self._on_ballot is not None and not outcome.unchanged:
+                    self._on_ballot(outcome)
+                return outcome
+            answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
+                outcome.chat_id, outcome.user_id
+            )
+
+    # Officers' commands -------------------------------------------------------------------
+
+    async def close(
+        self, actor: Actor, place: Place, topic_id: int
+    ) -> tuple[Topic, Sequence[object]]:
+        now = self._clock.now()
+        async with self._db.transaction() as repos:
+            topic = await self._officer_topic(repos, actor, place, topic_id)
+            events = await close_topic(
+                repos, topic, now, by=actor.user_id, sla_default=self._sla_default
+            )
+            closed = await repos.topics.get(topic_id)
+        assert closed is not None
+        return closed, events
+
+    async def cancel(
+        self, actor: Actor, place: Place, topic_id: int
+    ) -> tuple[Topic, Sequence[object]]:
+        now = self._clock.now()
+        async with self._db.transaction() as repos:
+            topic = await self._officer_topic(repos, actor, place, topic_id)
+            events = await close_topic(repos, topic, now, by=actor.user_id, cancelled=True)
+            cancelled = await repos.topics.get(topic_id)
+        assert cancelled is not None
+        return cancelled, events
+
+    async def extend(
+        self, actor: Actor, place: Place, topic_id: int, duration_text: str
+    ) -> tuple[Topic, Sequence[object]]:
+        try:
+            extension = parse_duration(duration_text)
+        except DurationError:
+            raise Refusal("topics.bad_extension", given=duration_text[:20]) from None
+        now = self._clock.now()
+        async with self._db.transaction() as repos:
+            # The deadline's timer before the topic, as run_due takes them: a deadline being
+            # handled right now closes the topic first, and the extension finds it closed.
+            await repos.timers.lock(CLOSE_TIMER, str(topic_id))
+            topic = await self._officer_topic(repos, actor, place, topic_id)
+            deadline = max(topic.deadline, now) + extension
+            if deadline - now > MAX_EXTENSION:
+                raise Refusal("topics.extension_too_long")
+            await repos.topics.set_deadline(topic.id, deadline)
+            await repos.timers.schedule(CLOSE_TIMER, str(topic.id), deadline)
+            await repos.audit.record(
+                action="topic.extended",
+                actor_id=actor.user_id,
+                now=now,
+                node_id=topic.node_id,
+                chat_id=place.chat_id,
+                topic_id=topic.id,
+                deadline=deadline.isoformat(),
+            )
+            extended = await repos.topics.get(topic.id)
+        assert extended is not None
+        return extended, [TopicChanged(topic.id)]
+
+    async def _officer_topic(
+        self, repos: Repositories, actor: Actor, place: Place, topic_id: int
+    ) -> Topic:
+        """An open topic this chat can see, for an officer of the topic's node (or above);
+        locked until the transaction ends, so two officers' changes go one after the other."""
+        topic = await self._visible_topic(repos, place, topic_id, lock=True)
+        node = await repos.orgs.node(topic.node_id)
+        assert node is not None
+        if not is_officer(await rank_at(repos, actor, node), node):
+            raise Refusal("topics.needs_officer", id=topic.id)
+        if not topic.is_open:
+            raise Refusal("topics.closed", id=topic.id)
+        return topic
+
+    # Reading ------------------------------------------------------------------------------
+
+    async def view(self, actor: Actor, place: Place, topic_id: int) -> TopicView:
+        """``/result``: in a group, for a topic posted there (or below); privately, officers only.
+
+        Private opinion texts are only ever shown in a private chat, to officers.
+        """
+        async with self._db.transaction() as repos:
+            if place.is_group:
+                topic = await self._visible_topic(repos, place, topic_id)
+            else:
+                found = await repos.topics.get(topic_id)
+                if found is None:
+                    raise Refusal("topics.unknown", id=topic_id)
+                topic = found
+            node = await repos.orgs.node(topic.node_id)
+            assert node is not None
+            officer = is_officer(await rank_at(repos, actor, node), node)
+            if not place.is_group and not officer:
+                raise Refusal("topics.needs_officer", id=topic_id)
+            counted = await repos.topics.counts(topic.id)
+            counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
+            public, private = await repos.topics.opinion_counts(topic.id)
+            channels: dict[str, int] = {}
+            for ballot in await repos.topics.ballots(topic.id):
+                channels[ballot.channel] = channels.get(ballot.channel, 0) + 1
+            private_texts = []
+            if officer and not place.is_group:
+                private_texts = [
+                    opinion.text
+                    for opinion in await repos.topics.opinions(topic.id)
+                    if not opinion.public
+                ]
+        return TopicView(
+            topic=topic,
+            counts=counts,
+            cast=sum(counts),
+            opinions_public=public,
+            opinions_private=private,
+            channels=channels,
+            private_opinions=private_texts,
+            node=node,
+        )
+
+    async def snapshot(self, topic_id: int) -> TopicSnapshot | None:
+        async with self._db.transaction() as repos:
+            return await snapshot(repos, topic_id)
+
+    async def record_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
+        """The ballot message for this chat was posted as ``message_id``."""
+        async with self._db.transaction() as repos:
+            await repos.topics.set_post_message(topic_id, chat_id, message_id)
+
+    async def record_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
+        # Group-committed with the ballots: a tally refresh costs no commit of its own.
+        async def unit(repos: Repositories) -> None:
+            await repos.topics.set_rendered(topic_id, chat_id, rendered_hash)
+
+        await self._db.batched(unit)
+
+    async def level_of(self, node_id: int) -> str | None:
+        async with self._db.transaction() as repos:
+            node = await repos.orgs.node(node_id)
+        return node.level if node else None
+
+    async def open_topic_ids(self) -> list[int]:
+        """Topics whose messages may need a refresh after a restart."""
+        async with self._db.transaction() as repos:
+            return await repos.topics.ids_needing_refresh()
+
+    async def listing(self, place: Place) -> tuple[list[Topic], list[Topic]]:
+        """Open topics and the ten most recently closed, of this chat's node and above."""
+        async with self._db.transaction() as repos:
+            node = await self._node_of(repos, place)
+            ids = [member.id for member in await repos.orgs.ancestry(node.id)]
+            open_topics = await repos.topics.at_nodes(ids, statuses=("open",), limit=50)
+            closed = await repos.topics.at_nodes(ids, statuses=("closed", "cancelled"), limit=10)
+            visible_open = [t for t in open_topics if await self._posted_here(repos, t, place)]
+            visible_closed = [t for t in closed if await self._posted_here(repos, t, place)]
+        return visible_open, visible_closed
+
+    async def _visible_topic(
+        self, repos: Repositories, place: Place, topic_id: int, *, lock: bool = False
+    ) -> Topic:
+        topic = await (repos.topics.get_locked(topic_id) if lock else repos.topics.get(topic_id))
+        if topic is None or not await self._posted_here(repos, topic, place):
+            raise Refusal("topics.unknown", id=topic_id)
+        return topic
+
+    @staticmethod
+    async def _posted_here(repos: Repositories, topic: Topic, place: Place) -> bool:
+        """A chat sees a topic posted in it, or any topic of its node's descendants' nodes."""
+        if await repos.topics.post_in(topic.id, place.chat_id) is not None:
+            return True
+        node = await repos.orgs.node_of_chat(place.chat_id)
+        if node is None:
+            return False
+        chain = await repos.orgs.ancestry(topic.node_id)
+        return any(member.id == node.id for member in chain)
+
+    @staticmethod
+    async def _node_of(repos: Repositories, place: Place) -> Node:
+        if not place.is_group:
+            raise Refusal("topics.needs_group")
+        node = await repos.orgs.node_of_chat(place.chat_id)
+        if node is None:
+            raise Refusal("orgs.chat_not_bound")
+        return node
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSnapshot:
+    """A topic as its messages show it: tally, turnout, opinion count, where it is posted."""
+
+    topic: Topic
+    posts: list[TopicPost]
+    counts: tuple[int, ...]
+    cast: int
+    eligible: int
+    opinions: int
+
+
+async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
+    topic = await repos.topics.get(topic_id)
+    if topic is None:
+        return None
+    posts = await repos.topics.posts(topic_id)
+    counted = await repos.topics.counts(topic_id)
+    counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
+    public, private = await repos.topics.opinion_counts(topic_id)
+    if topic.outcome is not None:
+        eligible = int(topic.outcome.get("eligible", 0))
+    elif topic.household:
+        roll = await household_roll(repos, [post.node_id for post in posts if post.voting])
+        eligible = len(roll.areas)
+    else:
+        eligible = sum(post.members or 0 for post in posts if post.voting)
+    return TopicSnapshot(
+        topic=topic,
+        posts=posts,
+        counts=counts,
+        cast=sum(counts),
+        eligible=max(eligible, sum(counts)),
+        opinions=public + private,
+    )

@@ -1,0 +1,203 @@
+"""How escalations look: the card in the parent's chat, and the history in /result."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.services.escalation.views import CardView, History
+from bot.services.topics.service import TopicSnapshot
+from handlers.callbacks import CardAction, RatingChoice
+from locales import Html, Translator
+
+RATING_KEYS = ("satisfied", "basically", "unsatisfied")
+
+
+class EscalationRenderer:
+    def __init__(self, translator: Translator, zone: tzinfo) -> None:
+        self.t = translator
+        self.zone = zone
+
+    def when(self, locale: str, moment: datetime) -> str:
+        return self.t.datetime(locale, moment, self.zone)
+
+    def age(self, locale: str, delta: timedelta) -> str:
+        hours = int(delta.total_seconds() // 3600)
+        if hours >= 48:
+            return f"{hours // 24}天" if locale == "zh_CN" else f"{hours // 24} days"
+        if hours >= 1:
+            return f"{hours}小时" if locale == "zh_CN" else f"{hours} h"
+        minutes = max(int(delta.total_seconds() // 60), 0)
+        return f"{minutes}分钟" if locale == "zh_CN" else f"{minutes} min"
+
+    def card(
+        self,
+        locale: str,
+        view: CardView,
+        snap: TopicSnapshot | None,
+        now: datetime,
+        officer_name: str | None,
+    ) -> tuple[Html, InlineKeyboardMarkup | None]:
+        t, hop = self.t, view.hop
+        escalation = hop.escalation
+        lines: list[str] = [
+            t(locale, "escalation.card_title", id=view.topic.id, title=view.topic.title),
+            t(
+                locale,
+                "escalation.card_from",
+                level=t(locale, f"levels.{hop.from_node.level}"),
+                name=hop.from_node.name,
+            ),
+        ]
+        reason = t(locale, f"reasons.{escalation.reason}")
+        if escalation.note:
+            lines.append(
+                t(locale, "escalation.card_reason_note", reason=reason, note=escalation.note)
+            )
+        else:
+            lines.append(t(locale, "escalation.card_reason", reason=reason))
+        if snap is not None and not snap.topic.is_opinion:
+            counts = " · ".join(
+                t(locale, "topics.tally_line", option=option, count=count)
+                for option, count in zip(snap.topic.options, snap.counts, strict=True)
+            )
+            lines.append(
+                t(
+                    locale,
+                    "escalation.card_tally",
+                    counts=Html(counts),
+                    cast=snap.cast,
+                    eligible=snap.eligible,
+                )
+            )
+        recent = ""
+        if view.recent_opinions:
+            recent = (
+                t(locale, "escalation.card_recent_title")
+                + "\n"
+                + "\n".join(
+                    t(locale, "escalation.card_opinion", author=author, text=text[:200])
+                    for author, text in view.recent_opinions
+                )
+            )
+        lines.append(
+            t(locale, "escalation.card_opinions", count=view.opinions, recent=Html(recent))
+        )
+        if escalation.sla_due_at is not None:
+            lines.append(
+                t(
+                    locale,
+                    "escalation.card_age",
+                    age=self.age(locale, now - escalation.created_at),
+                    due=self.when(locale, escalation.sla_due_at),
+                )
+            )
+        lines.append(self.state_line(locale, view, officer_name))
+        return Html("\n".join(lines)), self.buttons(locale, view)
+
+    def state_line(self, locale: str, view: CardView, officer_name: str | None) -> Html:
+        state = view.hop.escalation.state
+        if state == "accepted":
+            return self.t(locale, "escalation.card_state_accepted", officer=officer_name or "")
+        if state == "escalated":
+            level = view.parent.level if view.parent else "community"
+            return self.t(
+                locale, "escalation.card_state_escalated", level=self.t(locale, f"levels.{level}")
+            )
+        return self.t(locale, f"escalation.card_state_{state}")
+
+    def buttons(
+        self, locale: str, view: CardView, *, choosing_scope: bool = False
+    ) -> InlineKeyboardMarkup | None:
+        escalation = view.hop.escalation
+        if not escalation.is_active:
+            return None
+
+        def button(key: str, action: str, **params: str) -> InlineKeyboardButton:
+            return InlineKeyboardButton(
+                self.t.plain(locale, f"escalation.{key}", **params),
+                callback_data=CardAction(escalation.id, action).encode(),
+            )
+
+        if choosing_scope:
+            return InlineKeyboardMarkup(
+                [
+                    [button("vote_here_button", "h"), button("vote_all_button", "l")],
+                    [button("back_button", "b")],
+                ]
+            )
+        level = self.t.plain(locale, f"levels.{view.hop.to_node.level}")
+        first = [button("vote_button", "v", level=level)]
+        if escalation.state == "open":
+            first.insert(0, button("accept_button", "a"))
+        second = [button("resolve_button", "r")]
+        if view.parent is not None:
+            second.append(
+                button(
+                    "escalate_button",
+                    "u",
+                    level=self.t.plain(locale, f"levels.{view.parent.level}"),
+                )
+            )
+        return InlineKeyboardMarkup([first, second])
+
+    def rating_buttons(self, locale: str, topic_id: int) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        self.t.plain(locale, f"escalation.rate_{key}"),
+                        callback_data=RatingChoice(topic_id, index).encode(),
+                    )
+                    for index, key in enumerate(RATING_KEYS)
+                ]
+            ]
+        )
+
+    def history(self, locale: str, record: History, resolver: str | None) -> list[str]:
+        t = self.t
+        if not record.hops:
+            return []
+        lines: list[str] = [t(locale, "escalation.history_title")]
+        for hop in record.hops:
+            lines.append(
+                t(
+                    locale,
+                    "escalation.history_hop",
+                    created=self.when(locale, hop.escalation.created_at),
+                    from_level=t(locale, f"levels.{hop.from_node.level}"),
+                    from_name=hop.from_node.name,
+                    to_level=t(locale, f"levels.{hop.to_node.level}"),
+                    to_name=hop.to_node.name,
+                    reason=t(locale, f"reasons.{hop.escalation.reason}"),
+                    state=t(locale, f"states.{hop.escalation.state}"),
+                )
+            )
+        if record.resolution is not None:
+            lines.append(
+                t(
+                    locale,
+                    "escalation.history_resolution",
+                    resolved=self.when(locale, record.resolution.resolved_at),
+                    name=resolver or "",
+                    decision=record.resolution.decision,
+                )
+            )
+            lines.extend(
+                t(
+                    locale,
+                    "escalation.history_progress",
+                    posted=self.when(locale, p.posted_at),
+                    text=p.text,
+                )
+                for p in record.progress
+            )
+            lines.append(
+                t(
+                    locale,
+                    "escalation.history_ratings",
+                    **{key: record.ratings.get(key, 0) for key in RATING_KEYS},
+                )
+            )
+        return lines

@@ -1,0 +1,263 @@
+"""How meetings look in Telegram: the announcement and reminders (living messages with
+参加 / 请假 buttons and counts), /meetings, and the outbox announcements about them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.services.meetings.minutes import MinutesView
+from bot.services.meetings.plan import ANNOUNCEMENT
+from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
+from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
+from locales import Html, Translator
+from storage.records import Meeting, MeetingPost
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NTH_KEYS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# What the agenda and the name lists may take of a message (Telegram's limit is 4096).
+AGENDA_BUDGET, MAX_NAMES = 1500, 40
+
+
+class MeetingRenderer:
+    def __init__(self, translator: Translator, zone: ZoneInfo) -> None:
+        self.t = translator
+        self.zone = zone
+
+    # Pieces -------------------------------------------------------------------------------
+
+    def when(self, locale: str, moment: datetime) -> str:
+        """``2026-12-15 19:00（周二）`` / ``2026-12-15 19:00 (Tue)``."""
+        day = format_date(
+            moment.astimezone(self.zone).date(),
+            "EEE",
+            locale="zh_CN" if locale == "zh_CN" else "en_GB",
+        )
+        return self.t.plain(
+            locale, "meetings.when", at=self.t.datetime(locale, moment, self.zone), day=day
+        )
+
+    def span(self, locale: str, delta: timedelta) -> str:
+        """A time ahead, to the minute: ``1天2小时`` / ``1 d 2 h``."""
+        return self.t.duration(locale, delta)
+
+    def offset(self, locale: str, seconds: int) -> str:
+        return self.span(locale, timedelta(seconds=seconds))
+
+    def repeat(self, locale: str, meeting: Meeting) -> str:
+        return self.repeat_of(
+            locale, meeting.repeat, meeting.repeat_day, meeting.repeat_nth, meeting.local_time
+        )
+
+    def repeat_of(self, locale: str, repeat: str, day: int | None, nth: int | None, at: str) -> str:
+        """``每月15日 19:00`` / ``monthly on the first Wednesday at 19:00``."""
+        t = self.t
+        match repeat:
+            case "weekly":
+                weekday = t.plain(locale, f"meetings.weekday_{WEEKDAY_KEYS[day or 0]}")
+                return t.plain(locale, "meetings.repeat_weekly", day=weekday, at=at)
+            case "monthly_nth":
+                weekday = t.plain(locale, f"meetings.weekday_{WEEKDAY_KEYS[day or 0]}")
+                which = t.plain(locale, f"meetings.nth_{NTH_KEYS[nth or 1]}")
+                return t.plain(locale, "meetings.repeat_monthly_nth", nth=which, day=weekday, at=at)
+            case "monthly_day":
+                key = "repeat_month_end" if (day or 0) > 28 else "repeat_monthly"
+                return t.plain(locale, f"meetings.{key}", day=day, at=at)
+        return t.plain(locale, "meetings.repeat_once")
+
+    def _agenda(self, locale: str, lines: list[AgendaLine]) -> list[str]:
+        if not lines:
+            return []
+        out: list[str] = [self.t(locale, "meetings.agenda_title")]
+        used = 0
+        for number, line in enumerate(lines, 1):
+            key = f"meetings.agenda_{line.kind}"
+            shown = self.t(
+                locale,
+                key,
+                n=number,
+                id=line.topic_id or "",
+                text=line.text,
+                origin=line.origin or "",
+            )
+            used += len(shown) + 1
+            if used > AGENDA_BUDGET:  # the message must stay within Telegram's 4096
+                out.append(self.t(locale, "meetings.agenda_more", count=len(lines) - number + 1))
+                break
+            out.append(shown)
+        return out
+
+    def facts(self, locale: str, view: OccurrenceView) -> list[str]:
+        """Time, repetition, place, link, note and agenda of an occurrence."""
+        t, meeting, occurrence = self.t, view.meeting, view.occurrence
+        lines: list[str] = [
+            t(locale, "meetings.time", when=self.when(locale, occurrence.starts_at))
+        ]
+        if occurrence.starts_at != occurrence.planned_at:
+            planned = occurrence.planned_at.astimezone(self.zone)
+            lines.append(t(locale, "meetings.shifted", date=f"{planned:%m-%d}"))
+        if meeting.recurring:
+            lines.append(t(locale, "meetings.repeats", rule=self.repeat(locale, meeting)))
+        if meeting.place:
+            lines.append(t(locale, "meetings.place", place=meeting.place))
+        if meeting.link:
+            lines.append(t(locale, "meetings.link", link=meeting.link))
+        if meeting.note:
+            lines.append(t(locale, "meetings.note", note=meeting.note))
+        lines.extend(self._agenda(locale, view.agenda))
+        return lines
+
+    def counts(self, locale: str, view: OccurrenceView) -> Html:
+        return self.t(locale, "meetings.counts", yes=view.attending, no=view.absent)
+
+    # The living message --------------------------------------------------------------------
+
+    def post(
+        self, locale: str, view: OccurrenceView, post: MeetingPost, *, live: bool
+    ) -> tuple[Html, InlineKeyboardMarkup | None]:
+        """One announcement or reminder. Only the newest in a chat (``live``) has buttons and
+        counts; an older one stays as it was, so answering edits one message per chat."""
+        t, meeting, occurrence = self.t, view.meeting, view.occurrence
+        if post.slot == ANNOUNCEMENT:
+            head = t(locale, "meetings.announce_title", id=meeting.id, title=meeting.title)
+        else:
+            head = t(locale, "meetings.reminder_title", id=meeting.id, title=meeting.title)
+        parts: list[str] = [head]
+        if post.late:
+            parts.append(t(locale, "meetings.late", when=self.when(locale, occurrence.starts_at)))
+        elif post.slot != ANNOUNCEMENT:
+            ahead = occurrence.starts_at - post.created_at
+            parts.append(t(locale, "meetings.starts_in", span=self.span(locale, ahead)))
+        body = "\n".join(self.facts(locale, view))
+        parts.append(body)
+        status = self._status(locale, view)
+        if status is not None:
+            parts.append(status)
+        markup = None
+        if live or status is not None:
+            parts.append(self.counts(locale, view))
+        if live and status is None:
+            markup = self.buttons(locale, occurrence.id)
+        return Html("\n\n".join(parts)), markup
+
+    def _status(self, locale: str, view: OccurrenceView) -> Html | None:
+        if view.occurrence.status == "cancelled":
+            key = (
+                "meetings.status_series_cancelled"
+                if view.meeting.status == "cancelled"
+                else ("meetings.status_cancelled")
+            )
+            return self.t(locale, key)
+        if view.occurrence.status == "held":
+            return self.t(locale, "meetings.status_held")
+        return None
+
+    def buttons(self, locale: str, occurrence_id: int) -> InlineKeyboardMarkup:
+        def button(key: str, data: str) -> InlineKeyboardButton:
+            return InlineKeyboardButton(self.t.plain(locale, f"meetings.{key}"), callback_data=data)
+
+        return InlineKeyboardMarkup(
+            [
+                [
+                    button("button_yes", MeetingAnswer(occurrence_id, "y").encode()),
+                    button("button_no", MeetingAnswer(occurrence_id, "n").encode()),
+                ],
+                [button("button_who", MeetingWho(occurrence_id).encode())],
+            ]
+        )
+
+    # Lists and details ---------------------------------------------------------------------
+
+    def listing_line(self, locale: str, view: OccurrenceView) -> Html:
+        meeting = view.meeting
+        rule = self.repeat(locale, meeting) if meeting.recurring else ""
+        line = self.t(
+            locale,
+            "meetings.list_item",
+            id=meeting.id,
+            title=meeting.title,
+            when=self.when(locale, view.occurrence.starts_at),
+            rule=self.t.plain(locale, "meetings.list_rule", rule=rule) if rule else "",
+            yes=view.attending,
+            no=view.absent,
+        )
+        if view.holiday_gap is not None:
+            line = Html(line + "\n" + self.t(locale, "meetings.holiday_gap", year=view.holiday_gap))
+        return line
+
+    def detail(self, locale: str, detail: Detail) -> Html:
+        view = detail.view
+        parts = [
+            self.t(locale, "meetings.detail_title", id=view.meeting.id, title=view.meeting.title),
+            "\n".join(self.facts(locale, view)),
+        ]
+        reminders = [self.offset(locale, seconds) for seconds in view.meeting.reminders]
+        if reminders:
+            parts.append(self.t(locale, "meetings.reminders", offsets=", ".join(reminders)))
+        status = self._status(locale, view)
+        if status is not None:
+            parts.append(status)
+        if view.holiday_gap is not None:
+            parts.append(self.t(locale, "meetings.holiday_gap", year=view.holiday_gap))
+        parts.append(self.counts(locale, view))
+        if detail.answers is not None:
+            parts.append(self.answers(locale, detail.answers))
+        return Html("\n\n".join(parts))
+
+    def answers(self, locale: str, answers: list[tuple[str, str]]) -> Html:
+        lines: list[str] = []
+        for answer in ("yes", "no"):
+            names = [name[:40] for name, given in answers if given == answer]
+            separator = "、" if locale == "zh_CN" else ", "
+            shown = separator.join(names[:MAX_NAMES]) or "—"
+            if len(names) > MAX_NAMES:
+                more = self.t.plain(locale, "meetings.who_more", count=len(names) - MAX_NAMES)
+                shown = f"{shown}{separator}{more}"
+            lines.append(self.t(locale, f"meetings.who_{answer}", count=len(names), names=shown))
+        return Html("\n".join(lines))
+
+    # Announcements (outbox) ----------------------------------------------------------------
+
+    def cancelled(self, locale: str, view: OccurrenceView, whole: bool) -> Html:
+        key = "meetings.told_series_cancelled" if whole else "meetings.told_cancelled"
+        when = self.when(locale, view.occurrence.starts_at)
+        return self.t(locale, key, id=view.meeting.id, title=view.meeting.title, when=when)
+
+    def missed(self, locale: str, view: OccurrenceView) -> Html:
+        when = self.when(locale, view.occurrence.starts_at)
+        return self.t(
+            locale, "meetings.missed", id=view.meeting.id, title=view.meeting.title, when=when
+        )
+
+    def minutes_due(self, locale: str, view: OccurrenceView) -> Html:
+        when = self.when(locale, view.occurrence.starts_at)
+        return self.t(
+            locale, "meetings.minutes_due", id=view.meeting.id, title=view.meeting.title, when=when
+        )
+
+    def minutes_head(self, locale: str, entry: MinutesView) -> Html:
+        when = self.when(locale, entry.occurrence.starts_at)
+        return self.t(
+            locale,
+            "meetings.minutes_title",
+            id=entry.meeting.id,
+            title=entry.meeting.title,
+            when=when,
+        )
+
+    def minutes_topic(self, locale: str, entry: MinutesView, topic_id: int) -> Html:
+        when = self.when(locale, entry.occurrence.starts_at)
+        text = entry.minutes.text
+        excerpt = text if len(text) <= 300 else text[:300] + "…"
+        return self.t(
+            locale,
+            "meetings.minutes_topic",
+            topic=topic_id,
+            id=entry.meeting.id,
+            title=entry.meeting.title,
+            when=when,
+            excerpt=excerpt or self.t.plain(locale, "meetings.minutes_attachment"),
+        )

@@ -1,0 +1,183 @@
+"""A building group's pending registrations (待审核登记) as one card, edited, not one message each.
+
+Every ``/register`` that needs approval and every decision changes the building's card: a
+title with the number pending, the first few pending households with approve/reject buttons
+each (an inline keyboard stays small however many wait; the rest are counted and move up as
+those are decided), and the latest decisions, which is how a resident who never started the
+bot learns theirs (one who did is told privately, ``handlers.registration.commands``). The card is
+kept in step like ballot messages (``CoalescedRefresh``: a burst of requests is one edit, and
+its edits give way to the group's replies and announcements); its message id and a
+fingerprint of what it shows are stored (``registration_cards``), so it survives a restart and
+is never edited with what it already shows. A card that shows nothing pending stays as the
+record of what was decided; the next request posts a new card below. A card an admin deleted
+is posted again at the next change while something is pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
+
+from bot.services import Services
+from bot.services.registration.service import PendingCard
+from handlers.callbacks import RegistrationVerdict
+from handlers.delivery.coalesce import CoalescedRefresh
+from handlers.delivery.refused import RefusedShows
+from handlers.topics.render import fingerprint
+from locales import Html, Translator, escape
+from storage.records import RegistrationCard, User
+
+log = logging.getLogger(__name__)
+
+WITH_BUTTONS = 5  # pending households shown with their buttons; the rest are counted
+
+
+def area_text(translator: Translator, locale: str, area: Decimal | None) -> str:
+    """``89.5㎡``, or "面积未填" when the resident gave none."""
+    if area is None:
+        return translator.plain(locale, "registration.area_unknown")
+    return translator.plain(locale, "registration.area", area=translator.number(locale, area))
+
+
+class RegistrationCards(CoalescedRefresh):
+    what = "registration card of building"
+
+    def __init__(
+        self, bot: ExtBot[None], services: Services, translator: Translator, *, interval: float
+    ) -> None:
+        super().__init__(interval=interval)
+        self._bot = bot
+        self._services = services
+        self._t = translator
+        self._refusals = RefusedShows(services, self.what, self.touch)
+
+    async def close(self, grace: float = 0.0) -> None:
+        self._refusals.close()
+        await super().close(grace)
+
+    def render(self, locale: str, view: PendingCard) -> tuple[Html, InlineKeyboardMarkup | None]:
+        t = self._t
+        lines = [t(locale, "registration.card_title", count=len(view.pending))]
+        shown = view.pending[:WITH_BUTTONS]
+        for registration, user in shown:
+            lines.append(
+                t(
+                    locale,
+                    "registration.card_line",
+                    unit=registration.unit,
+                    area=self._area(locale, registration.area),
+                    user=self._name(user, registration.user_id),
+                )
+            )
+        if len(view.pending) > len(shown):
+            lines.append(t(locale, "registration.card_more", count=len(view.pending) - len(shown)))
+        if not view.pending:
+            lines.append(t(locale, "registration.card_none"))
+        if view.decided:
+            lines.append(t(locale, "registration.card_decided_title"))
+            for registration, user in view.decided:
+                key = (
+                    "registration.card_approved_line"
+                    if registration.status == "approved"
+                    else "registration.card_rejected_line"
+                )
+                lines.append(
+                    t(
+                        locale,
+                        key,
+                        unit=registration.unit,
+                        user=self._name(user, registration.user_id),
+                    )
+                )
+        rows = [
+            [
+                InlineKeyboardButton(
+                    t.plain(locale, "registration.card_approve_button", unit=registration.unit),
+                    callback_data=RegistrationVerdict(registration.id, True).encode(),
+                ),
+                InlineKeyboardButton(
+                    t.plain(locale, "registration.card_reject_button", unit=registration.unit),
+                    callback_data=RegistrationVerdict(registration.id, False).encode(),
+                ),
+            ]
+            for registration, _ in shown
+        ]
+        return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
+
+    def _area(self, locale: str, area: Decimal | None) -> str:
+        return area_text(self._t, locale, area)
+
+    @staticmethod
+    def _name(user: User | None, user_id: int) -> Html:
+        # Plain names, not mentions: a card edited a dozen times should not notify anyone.
+        if user is None:
+            return escape(str(user_id))
+        return escape(" ".join(part for part in (user.first_name, user.last_name) if part))
+
+    async def _sync(self, node_id: int) -> None:
+        view = await self._services.registration.pending_card(node_id)
+        if view is None:
+            return
+        locale = await self._services.people.chat_locale(view.chat_id)
+        text, markup = self.render(locale, view)
+        digest = fingerprint(text, markup)
+        card = view.card
+        showing = card is not None and card.message_id is not None and card.chat_id == view.chat_id
+        if showing and card is not None and card.rendered_hash == digest:
+            return
+        anew = not showing or (card is not None and card.pending_shown == 0)
+        if anew and not view.pending:
+            return  # nothing waits: no card to post
+        message_id = card.message_id if card is not None and not anew else None
+        try:
+            message_id = await self._show(view, message_id, text, markup)
+        except TelegramError as error:
+            if not await self._refusals.absorb(node_id, view.chat_id, error):
+                raise
+            return
+        self._refusals.succeeded(node_id)
+        await self._services.registration.record_card(
+            RegistrationCard(
+                node_id=node_id,
+                chat_id=view.chat_id,
+                message_id=message_id,
+                rendered_hash=digest,
+                pending_shown=len(view.pending),
+            )
+        )
+
+    async def _show(
+        self,
+        view: PendingCard,
+        message_id: int | None,
+        text: Html,
+        markup: InlineKeyboardMarkup | None,
+    ) -> int:
+        """Edit the card, or post it (again, if it was deleted while something is pending)."""
+        if message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=view.chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+                return message_id
+            except BadRequest as error:
+                description = str(error).lower()
+                if "not modified" in description:
+                    return message_id
+                if "message to edit not found" not in description:
+                    raise
+                if not view.pending:
+                    return message_id  # a deleted card with nothing pending stays deleted
+        sent = await self._bot.send_message(
+            view.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return sent.message_id

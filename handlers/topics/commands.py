@@ -1,0 +1,198 @@
+"""/topic, the vote buttons, /topics, /close, /extend, /cancel, /result, /nudge, /ballot."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot.services.errors import Refusal
+from bot.services.topics.eligibility import parse_topic_id
+from bot.services.topics.syntax import parse_topic
+from handlers.callbacks import VoteChoice
+from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, reply_long
+from handlers.context import AppContext
+from locales import Html
+
+
+def _args(update: Update, usage: str, *, at_least: int, at_most: int) -> list[str]:
+    args = command_text(update).split()
+    if not at_least <= len(args) <= at_most:
+        raise UsageError(usage)
+    return args
+
+
+class UsageError(Refusal):
+    """A command used with the wrong arguments: answered with its usage line."""
+
+    def __init__(self, usage_key: str) -> None:
+        super().__init__(usage_key)
+
+
+@answers_refusals
+async def topic(update: Update, context: AppContext) -> None:
+    text = command_text(update)
+    if not text:
+        await reply(update, context, context.t("topics.topic_usage"))
+        return
+    services = context.services
+    draft = parse_topic(
+        text,
+        now=services.clock.now(),
+        zone=context.settings.zone,
+        catalogue=services.catalogue,
+        locale=context.locale or context.settings.locale,
+    )
+    published = await services.topics.publish(
+        actor_of(update, context), place_of(update), draft, context.runtime.membership
+    )
+    await context.runtime.live.sync(published.topic.id)
+    if draft.scope.value == "all":
+        voting = sum(1 for post in published.posts if post.voting)
+        await reply(
+            update, context, context.t("topics.published_all", id=published.topic.id, count=voting)
+        )
+
+
+@answers_refusals
+async def vote(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    data = VoteChoice.decode(query.data)
+    chat = update.effective_chat
+    if data is None or chat is None:
+        await context.language_known()
+        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
+        return
+    try:
+        receipt = await context.services.topics.vote(
+            actor_of(update, context),
+            chat.id,
+            data.topic_id,
+            data.option,
+            context.runtime.membership,
+        )
+    finally:
+        await context.language_known()  # found out while the ballot was written (middleware)
+    if receipt.unchanged:
+        key = "topics.vote_same"
+    else:
+        key = "topics.vote_changed" if receipt.changed else "topics.vote_recorded"
+        context.runtime.live.touch(receipt.topic.id)
+    await query.answer(context.plain(key, option=receipt.option))
+
+
+@answers_refusals
+async def topics(update: Update, context: AppContext) -> None:
+    open_topics, closed = await context.services.topics.listing(place_of(update))
+    renderer = context.runtime.renderer
+    locale = context.locale or context.settings.locale
+    lines: list[Html] = []
+    if open_topics:
+        lines.append(context.t("topics.list_open"))
+        lines.extend(
+            context.t(
+                "topics.list_open_item", id=t.id, title=t.title, deadline=renderer.when(locale, t)
+            )
+            for t in open_topics
+        )
+    if closed:
+        lines.append(context.t("topics.list_closed"))
+        lines.extend(
+            context.t(
+                "topics.list_closed_item",
+                id=t.id,
+                title=t.title,
+                verdict=renderer.verdict(locale, t),
+            )
+            for t in closed
+        )
+    await reply_long(update, context, lines or [context.t("topics.list_none")])
+
+
+@answers_refusals
+async def close(update: Update, context: AppContext) -> None:
+    (raw_id,) = _args(update, "topics.usage_close", at_least=1, at_most=1)
+    _, events = await context.services.topics.close(
+        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
+    )
+    await context.publish(events)
+
+
+@answers_refusals
+async def cancel(update: Update, context: AppContext) -> None:
+    (raw_id,) = _args(update, "topics.usage_cancel", at_least=1, at_most=1)
+    _, events = await context.services.topics.cancel(
+        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
+    )
+    await context.publish(events)
+
+
+@answers_refusals
+async def extend(update: Update, context: AppContext) -> None:
+    raw_id, duration = _args(update, "topics.usage_extend", at_least=2, at_most=2)
+    topic, events = await context.services.topics.extend(
+        actor_of(update, context), place_of(update), parse_topic_id(raw_id), duration
+    )
+    deadline = context.runtime.renderer.when(context.locale or "zh_CN", topic)
+    await reply(update, context, context.t("topics.extended", id=topic.id, deadline=deadline))
+    await context.publish(events)
+
+
+@answers_refusals
+async def result(update: Update, context: AppContext) -> None:
+    (raw_id,) = _args(update, "topics.usage_result", at_least=1, at_most=1)
+    view = await context.services.topics.view(
+        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
+    )
+    locale = context.locale or context.settings.locale
+    lines: list[str] = [context.runtime.renderer.result(locale, view)]
+    record = await context.services.escalation.history(view.topic.id)
+    resolver = None
+    if record.resolution is not None:
+        node = next(
+            (hop.to_node for hop in record.hops if hop.to_node.id == record.resolution.node_id),
+            None,
+        )
+        resolver = node.name if node else None
+    lines.extend(context.runtime.escalation_renderer.history(locale, record, resolver))
+    await reply_long(update, context, [Html(line) for line in lines])
+
+
+@answers_refusals
+async def nudge(update: Update, context: AppContext) -> None:
+    (raw_id,) = _args(update, "topics.usage_nudge", at_least=1, at_most=1)
+    events = await context.services.nudges.nudge(
+        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
+    )
+    await context.publish(events)
+
+
+_CHANNEL_KEY = re.compile(r"^(方式|channel)[=＝](.+)$", re.IGNORECASE)
+
+
+@answers_refusals
+async def ballot(update: Update, context: AppContext) -> None:
+    args = _args(update, "topics.usage_ballot", at_least=3, at_most=4)
+    channel = None
+    if len(args) == 4:
+        match = _CHANNEL_KEY.match(args[3])
+        if match is None:
+            raise UsageError("topics.usage_ballot")
+        channel = match.group(2)
+    recorded, events = await context.services.offline_ballots.record(
+        actor_of(update, context),
+        place_of(update),
+        parse_topic_id(args[0]),
+        args[1],
+        args[2],
+        channel,
+    )
+    channel_label = context.t(f"channels.{recorded.channel}")
+    key = "topics.offline_recorded_secret" if recorded.topic.secret else "topics.offline_recorded"
+    await reply(
+        update,
+        context,
+        context.t(key, unit=recorded.unit, channel=channel_label, option=recorded.option),
+    )
+    await context.publish(events)
