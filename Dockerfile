@@ -75,11 +75,11 @@ VOLUME ["/var/lib/yishi"]
 # for at most 10 s; give it 30 s (compose.yaml: stop_grace_period) before SIGKILL.
 STOPSIGNAL SIGTERM
 
-# Alive: tini's child (yishi) exists and is neither a zombie nor stopped; a `docker exec`'d
-# probe is not tini's child, so it never finds itself. Readiness (the database, the lease,
-# Telegram) is for a probe that asks the bot itself.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import sys; kids = open('/proc/1/task/1/children').read().split(); sys.exit(0 if any(open(f'/proc/{kid}/stat').read().rsplit(')', 1)[1].split()[0] not in 'ZTt' for kid in kids) else 1)"]
+# Alive: the bot's own /healthz answers (its event loop runs; a hung process is unhealthy) on
+# the health listener (YISHI_HEALTH_LISTEN, 127.0.0.1:9464 by default; keep it on in the
+# container). Readiness (the database, the lease, Telegram) is /readyz, for an orchestrator.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('YISHI_HEALTH_LISTEN', '127.0.0.1:9464').rsplit(':', 1)[1]; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
 
 ENTRYPOINT ["tini", "--", "yishi"]
 CMD ["run"]
