@@ -13,6 +13,7 @@ from bot.catalogue import load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
 from bot.health import Check, Health, PollWatch
 from bot.health_server import HealthServer
+from bot.holiday_calendar import warn_if_holiday_calendar_is_stale
 from bot.inbox import Inbox, InboxGate, PollingBot
 from bot.lease import InstanceLease
 from bot.metrics import Metrics
@@ -80,6 +81,7 @@ def build_application(
     lease = InstanceLease(ttl=settings.lease_ttl)  # one instance per database (bot/lease.py)
 
     async def post_init(application: YishiApplication) -> None:
+        warn_if_holiday_calendar_is_stale(the_clock.now(), settings.zone)
         database = Database(settings.database_url)
         if migrate_on_start:
             await migrate.upgrade(database)

@@ -176,6 +176,12 @@ def working_day_from(day: date) -> date:
     return candidate
 
 
+def last_holiday_year() -> int:
+    """The last year whose statutory holidays the installed ``chinese-calendar`` knows."""
+    known: dict[date, object] = chinese_calendar.constants.holidays
+    return max(known).year
+
+
 def holiday_data_covers(year: int) -> bool:
     try:
         chinese_calendar.get_holiday_detail(date(year, 6, 1))
