@@ -158,17 +158,6 @@ class TimerEngine:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
 
-    async def wake_at(self, moment: datetime) -> None:
-        """Make sure the process wakes up at ``moment`` (called after scheduling a timer)."""
-        if self._scheduler is None:
-            return
-        job = self._scheduler.get_job("next")
-        if job is not None and job.next_run_time is not None and job.next_run_time <= moment:
-            return
-        self._scheduler.add_job(
-            self.run_due, "date", run_date=moment, id="next", replace_existing=True
-        )
-
     async def _schedule_next_wakeup(self) -> None:
         if self._scheduler is None:
             return

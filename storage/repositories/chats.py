@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Chat
@@ -126,11 +126,3 @@ class ChatRepository:
             conflict=["chat_id", "user_id"],
             update=["member", "checked_at"],
         )
-
-    async def count_members(self, chat_id: int) -> int:
-        result = await self._db.execute(
-            select(func.count())
-            .select_from(chat_members)
-            .where(chat_members.c.chat_id == chat_id, chat_members.c.member.is_(True))
-        )
-        return int(result.scalar_one())

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Ballot, Opinion, Topic, TopicPost
@@ -384,9 +384,6 @@ class TopicRepository:
             found.setdefault(int(topic_id), {})[bool(public)] = int(count)
         return {key: (value.get(True, 0), value.get(False, 0)) for key, value in found.items()}
 
-    async def delete_ballots(self, topic_id: int) -> None:
-        await self._db.execute(delete(ballots).where(ballots.c.topic_id == topic_id))
-
     async def ids_needing_refresh(self) -> list[int]:
         """Open topics, and any topic with a post never sent or never rendered."""
         rows = await self._db.execute(
@@ -432,15 +429,3 @@ class TopicRepository:
         )
         ranked = sorted(rows, key=lambda row: (-int(row[1]), int(row[2])))
         return [(str(category), int(count)) for category, count, _ in ranked]
-
-    async def created_between(
-        self, node_ids: list[int], start: datetime, end: datetime
-    ) -> list[Topic]:
-        rows = await self._db.execute(
-            select(topics).where(
-                topics.c.node_id.in_(node_ids),
-                topics.c.created_at > start,
-                topics.c.created_at <= end,
-            )
-        )
-        return [_topic(row) for row in rows]
