@@ -209,7 +209,7 @@ def _sqlite_foreign_keys(connection: Connection, enforced: bool) -> None:
     SQLite's documentation of ALTER TABLE prescribes."""
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    raw.cursor().execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    raw.cursor().execute("PRAGMA foreign_keys=ON" if enforced else "PRAGMA foreign_keys=OFF")
 
 
 def _check_references(connection: Connection) -> None:

@@ -29,6 +29,15 @@ ALLOWED = {
     ("storage/migrations/versions/0005_inbox_and_lease.py", "INSERT INTO processed_updates "): (
         "its downgrade"
     ),
+    # A backup file read or finished through the standard library's sqlite3 (no engine there):
+    # constant statements, no value from outside.
+    ("storage/backup/sqlite_file.py", "PRAGMA journal_mode=DELETE"): "a constant pragma",
+    ("storage/backup/sqlite_file.py", "SELECT version_num FROM alembic_version"): (
+        "a constant read of the file's schema revision"
+    ),
+    ("storage/backup/sqlite_file.py", "SELECT id FROM topics WHERE ballot_salt IS NOT NULL"): (
+        "a constant read of the open secret ballots"
+    ),
 }
 
 
