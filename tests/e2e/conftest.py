@@ -37,6 +37,22 @@ async def running(
     _no_handler_errors(caplog)
 
 
+@asynccontextmanager
+async def running_on(
+    database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: Any
+) -> AsyncIterator[Harness]:
+    """``running`` on ``database``: "sqlite", or "postgresql" (a fresh database of its own)."""
+    if database == "sqlite":
+        async with running(tmp_path, caplog, **options) as harness:
+            yield harness
+    else:
+        async with (
+            fresh_postgres_database() as url,
+            running(tmp_path, caplog, database_url=url, **options) as harness,
+        ):
+            yield harness
+
+
 @pytest.fixture
 async def h(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
     async with running(tmp_path, caplog) as harness:

@@ -20,8 +20,7 @@ from bot.emulator.world import ApiCall
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community
-from tests.conftest import fresh_postgres_database
-from tests.e2e.conftest import running
+from tests.e2e.conftest import running_on
 
 RETRY_AFTER = 1  # s, as Telegram asked
 # The limiter waits retry_after + 0.1 s; the rest is room for a loaded machine. Before the fix
@@ -34,15 +33,8 @@ async def limited(
     request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Harness]:
     """The bot with the production limiter (bot/ratelimit.py), on either database."""
-    if request.param == "sqlite":
-        async with running(tmp_path, caplog, production_limits=True) as harness:
-            yield harness
-    else:
-        async with (
-            fresh_postgres_database() as url,
-            running(tmp_path, caplog, database_url=url, production_limits=True) as harness,
-        ):
-            yield harness
+    async with running_on(request.param, tmp_path, caplog, production_limits=True) as harness:
+        yield harness
 
 
 def messages_to(calls: list[ApiCall], chat: int) -> list[ApiCall]:

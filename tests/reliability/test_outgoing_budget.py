@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -39,38 +38,11 @@ from tests.auxil.world import (
     RESIDENT,
     community,
 )
-from tests.conftest import fresh_postgres_database
-from tests.e2e.conftest import running
 
 OPTIONS = ("同意", "反对", "弃权")
 VOTERS = range(100, 140)
 CHANGERS = frozenset(VOTERS[::4])
 PATIENCE = 150.0  # s: a reply may wait a minute for its place, the machine may be busy
-
-
-@pytest.fixture
-async def busy_sqlite(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
-    (tmp_path / "sqlite").mkdir()
-    async with running(
-        tmp_path / "sqlite", caplog, production_limits=True, tally_interval=3.0
-    ) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def busy_postgres(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
-    (tmp_path / "postgres").mkdir()
-    async with (
-        fresh_postgres_database() as url,
-        running(
-            tmp_path / "postgres",
-            caplog,
-            database_url=url,
-            production_limits=True,
-            tally_interval=3.0,
-        ) as harness,
-    ):
-        yield harness
 
 
 async def reply_to(h: Harness, command: EmuMessage) -> EmuMessage:
@@ -180,10 +152,10 @@ async def busy_minute(h: Harness, database: str) -> None:
 
 
 async def test_a_busy_building_stays_within_telegrams_limits(
-    busy_sqlite: Harness, busy_postgres: Harness
+    paced_sqlite: Harness, paced_postgres: Harness
 ) -> None:
     await asyncio.gather(
-        busy_minute(busy_sqlite, "sqlite"), busy_minute(busy_postgres, "postgresql")
+        busy_minute(paced_sqlite, "sqlite"), busy_minute(paced_postgres, "postgresql")
     )
 
 

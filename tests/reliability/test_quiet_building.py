@@ -14,10 +14,6 @@ The limiter and the tally interval are production's; SQLite and PostgreSQL side 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.emulator import EmuMessage
 from bot.emulator.floods import FloodLimits, is_message
@@ -25,41 +21,12 @@ from tests.auxil.budget import chat_of, measure
 from tests.auxil.harness import Harness
 from tests.auxil.topics import pending_card, topic_id
 from tests.auxil.world import BUILDING_CHAT, BUILDING_HEAD, community
-from tests.conftest import fresh_postgres_database
-from tests.e2e.conftest import running
 
 RESIDENTS = range(200, 206)
 STARTED = frozenset(RESIDENTS[:4])  # two never started the bot
 MISTYPERS = (RESIDENTS[1], RESIDENTS[2], RESIDENTS[4])  # the last one never started it
 ANSWER_WITHIN = 3.0  # s, what the issue asks of /close
 PATIENCE = 30.0
-
-
-@pytest.fixture
-async def quiet_sqlite(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
-    (tmp_path / "sqlite").mkdir()
-    async with running(
-        tmp_path / "sqlite", caplog, production_limits=True, tally_interval=3.0
-    ) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def quiet_postgres(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[Harness]:
-    (tmp_path / "postgres").mkdir()
-    async with (
-        fresh_postgres_database() as url,
-        running(
-            tmp_path / "postgres",
-            caplog,
-            database_url=url,
-            production_limits=True,
-            tally_interval=3.0,
-        ) as harness,
-    ):
-        yield harness
 
 
 def unit_of(resident: int) -> str:
@@ -155,8 +122,8 @@ async def crowded_seconds(h: Harness, database: str) -> None:
 
 
 async def test_close_is_answered_at_once_after_a_crowded_minute(
-    quiet_sqlite: Harness, quiet_postgres: Harness
+    paced_sqlite: Harness, paced_postgres: Harness
 ) -> None:
     await asyncio.gather(
-        crowded_seconds(quiet_sqlite, "sqlite"), crowded_seconds(quiet_postgres, "postgresql")
+        crowded_seconds(paced_sqlite, "sqlite"), crowded_seconds(paced_postgres, "postgresql")
     )

@@ -9,9 +9,7 @@ first served). Runs with the limiter `yishi run` uses, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,25 +20,8 @@ from bot.ratelimit import SendRateLimiter
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community
-from tests.conftest import fresh_postgres_database
-from tests.e2e.conftest import running
 
 PATIENCE = 30.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def harness(
-    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[Harness]:
-    if request.param == "sqlite":
-        async with running(tmp_path, caplog) as h:
-            yield h
-    else:
-        async with (
-            fresh_postgres_database() as url,
-            running(tmp_path, caplog, database_url=url) as h,
-        ):
-            yield h
 
 
 async def reply_to(h: Harness, command: EmuMessage) -> EmuMessage:
@@ -53,9 +34,9 @@ async def reply_to(h: Harness, command: EmuMessage) -> EmuMessage:
 
 
 async def test_a_reply_goes_before_the_notices_and_edits_queued_ahead_of_it(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    both: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = harness
+    h = both
     await community(h)
     await publish(h, "东门加装快递柜 期限=1h")
     await publish(h, "楼道堆物清理 期限=1h")
