@@ -12,8 +12,9 @@ can be run again: see below) and keep to its own rows' logic, as a transaction o
 * A unit that raises gets its exception, and nothing it wrote is kept: the batch is rolled
   back and the other units are run again, now each within a savepoint, so a second failure
   only undoes itself.
-* If the transaction itself fails (the commit, a lost connection), each unit is run again in a
-  transaction of its own, so one bad unit cannot take its neighbours down with it.
+* If the transaction itself fails (the commit, a lost connection, PostgreSQL choosing it as a
+  deadlock's victim), each unit is run again in a transaction of its own, so one bad unit
+  cannot take its neighbours down with it and a transient failure is no unit's answer.
 
 A unit that stops before writing anything (a vote that must ask Telegram about a membership
 first) returns a :class:`WroteNothing`: its caller is answered as soon as it ran, without
@@ -134,6 +135,8 @@ class GroupCommit:
                 try:
                     pending.result = await pending.work(repos)
                 except Exception as error:
+                    if _transient(error):
+                        raise  # not this unit's fault: each runs again alone (_commit)
                     pending.error = error
                     raise _UnitFailed(pending) from error
                 if isinstance(pending.result, WroteNothing):
@@ -157,3 +160,18 @@ class GroupCommit:
             pending.future.set_exception(pending.error)
         else:
             pending.future.set_result(pending.result)
+
+
+# PostgreSQL's "deadlock detected" and "could not serialize": the transaction, not the unit, failed.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _transient(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(4):  # SQLAlchemy's error -> the adapter's -> asyncpg's
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
