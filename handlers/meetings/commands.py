@@ -49,9 +49,11 @@ async def meeting(update: Update, context: AppContext) -> None:
 
 
 async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraft) -> Scheduled:
-    """Schedule a checked draft here and post its announcement(s); then say what was skipped."""
+    """Schedule a checked draft here and post its announcement(s); then say what was skipped.
+    The update is marked handled with the meeting: a restart amid the posts posts the rest
+    and does not schedule it again."""
     scheduled, events = await context.services.meetings.schedule(
-        actor_of(update, context), place_of(update), draft
+        actor_of(update, context), place_of(update), draft, update_id=update.update_id
     )
     await context.runtime.reminders.sync(scheduled.occurrence.id)
     await context.publish(events)

@@ -1,7 +1,8 @@
 """Work that sends one message per chat, stopped midway by SIGTERM or SIGKILL: a decision
 published down the three chats its matter passed through, and a community meeting's
-reminders in its five chats. After the restart each chat has each message once; a SIGKILL
-between a message's delivery and its record repeats that one message (docs/RELIABILITY.md).
+announcement and reminders in its five chats. After the restart each chat has each message
+once; a SIGKILL between a message's delivery and its record repeats that one message
+(docs/RELIABILITY.md).
 
 One bot process per scenario and database, stopped and restarted at each point in turn.
 """
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.emulator import EmuMessage
 from storage.tables import outbox
 from tests.auxil.meetings import reminders
-from tests.auxil.process import ProcessHarness, rows
+from tests.auxil.process import HANDLERS_STOPPING, STOPPING, ProcessHarness, rows
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
@@ -43,8 +44,11 @@ class Stop:
     after: bool = False
 
 
-async def stop_holding(h: ProcessHarness, stop: Stop, chats: Sequence[int]) -> None:
-    """Wait until the first held chat's send waits at the emulator, then stop the bot."""
+async def stop_holding(
+    h: ProcessHarness, stop: Stop, chats: Sequence[int], *, stopping: str = STOPPING
+) -> None:
+    """Wait until the first held chat's send waits at the emulator, then stop the bot (a
+    graceful stop releases the sends once the bot logs ``stopping``)."""
     held = [chats[index] for index in stop.held]
 
     def release() -> None:
@@ -53,7 +57,7 @@ async def stop_holding(h: ProcessHarness, stop: Stop, chats: Sequence[int]) -> N
 
     await h.held("sendMessage", held[0])
     if stop.graceful:
-        await h.stop_bot_holding(release)
+        await h.stop_bot_holding(release, stopping=stopping)
     else:
         await h.kill_bot()
         release()
@@ -221,3 +225,92 @@ async def test_a_meeting_reminded_in_five_chats_stopped_at_each_point(
         got = {chat: count_reminders(h, chat, before) for chat in chats}
         assert got == expected, stop.name
         assert all(title in (reminders(h, chat)[-1].text or "") for chat in chats)
+
+
+# A community meeting announced in five chats ------------------------------------------------
+
+# /meeting posts the announcements itself (the handler), one chat after another, each
+# message's id recorded as it is posted. A graceful stop waits for the running handler, so the
+# stopping bot posts them all; a kill leaves the rest to the restarted bot, which posts only
+# the chats without a recorded message. Indexes are into the posting order.
+ANNOUNCEMENT_STOPS = [
+    Stop("SIGTERM before the first chat", True, (0,)),
+    *(Stop(f"SIGTERM after {n} of 5 chats", True, (n,)) for n in range(1, 5)),
+    Stop("SIGTERM after the fifth chat", True, (4,), after=True),
+    Stop("SIGKILL after 2 of 5 chats", False, (2,)),
+    Stop("SIGKILL after the fifth chat", False, (4,), after=True),
+]
+
+
+def schedule_in_ten_days(h: ProcessHarness, title: str) -> None:
+    """The community's staff schedule a meeting for its five chats (no reminders)."""
+    day = h.clock.now() + timedelta(days=10)
+    h.emu.send_message(STAFF_CHAT, STAFF, f"/meeting {day:%Y-%m-%d} 19:00 {title} 范围=all 提醒=无")
+
+
+async def announcement_stopped(h: ProcessHarness, stop: Stop, chats: list[int], title: str) -> None:
+    hold(h, stop, chats)
+    schedule_in_ten_days(h, title)
+    await stop_holding(h, stop, chats, stopping=HANDLERS_STOPPING)
+
+
+async def note_held_then_killed(h: ProcessHarness, chats: list[int], title: str) -> None:
+    """Every chat's announcement posted and recorded; killed while the handler's last reply
+    (📣 announced in 5 chats) is on its way: the /meeting update is not handled to the end."""
+    h.emu.hold("sendMessage", chat_id=STAFF_CHAT)
+    schedule_in_ten_days(h, title)
+
+    def note_held() -> bool:
+        return any(str(call.params.get("text", "")).startswith("📣") for call in h.emu.held_calls)
+
+    # The staff chat's announcement comes first: let it through, and hold what follows.
+    await h.held("sendMessage", STAFF_CHAT)
+    assert not note_held()
+    h.emu.release("sendMessage", chat_id=STAFF_CHAT)
+    h.emu.hold("sendMessage", chat_id=STAFF_CHAT)  # a new gate: the note waits at it
+    await h.emu.wait_until(note_held, timeout=20)
+    assert {chat: announced(h, chat, title) for chat in chats} == dict.fromkeys(chats, 1)
+    await h.kill_bot()
+    h.emu.release("sendMessage", chat_id=STAFF_CHAT)
+
+
+def announced(h: ProcessHarness, chat: int, title: str) -> int:
+    return sum(
+        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith("📅") and title in m.text
+    )
+
+
+async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
+    ph_both: ProcessHarness,
+) -> None:
+    h = ph_both
+    await five_chats(h)
+    await h.say(STAFF_CHAT, STAFF, "/meeting 2026-12-20 19:00 协商议事日 范围=all 提醒=无")
+    chats = posting_order(h, "协商议事日")
+    assert set(chats) == {STAFF_CHAT, GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
+    await fresh_process(h)
+    cases: list[Stop | None] = [*ANNOUNCEMENT_STOPS, None]  # None: the reply held, then SIGKILL
+    for step, stop in enumerate(cases):
+        title = f"第{step + 1}次议事会"
+        if stop is None:
+            await note_held_then_killed(h, chats, title)
+        else:
+            await announcement_stopped(h, stop, chats, title)
+        posted = {chat: announced(h, chat, title) for chat in chats}
+        if stop is not None and stop.graceful:
+            assert posted == dict.fromkeys(chats, 1), stop.name  # the stopping bot posted all
+        elif stop is not None:
+            first_held = stop.held[0] + (1 if stop.after else 0)
+            assert posted == {c: int(i < first_held) for i, c in enumerate(chats)}, stop.name
+        await h.start_bot()
+        expected = dict.fromkeys(chats, 1)
+        if stop is not None and not stop.graceful and stop.after:
+            expected[chats[4]] = 2  # posted, killed before its id was recorded: posted again
+
+        def arrived(title: str = title, expected: dict[int, int] = expected) -> bool:
+            return all(announced(h, chat, title) >= n for chat, n in expected.items())
+
+        await h.emu.wait_until(arrived, timeout=20)
+        await h.settle()
+        got = {chat: announced(h, chat, title) for chat in chats}
+        assert got == expected, stop.name if stop else "SIGKILL with the reply held"

@@ -2,8 +2,11 @@
 
 ``/meeting`` stores the meeting, plans its first occurrence with its reminder timers, and
 posts the announcement (a living message with 参加 / 请假 buttons) in every chat it is for,
-all in one transaction: a refused meeting leaves nothing behind. Reminders, the start and
-the minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
+all in one transaction: a refused meeting leaves nothing behind. That transaction also marks
+the request handled (the inbox, ``bot/inbox.py``): the announcements take one send per chat
+after the commit, and a crash among them must not replay ``/meeting`` and schedule it twice;
+the restarted bot posts only the chats without a message. Reminders, the start and the
+minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
 """
 
 from __future__ import annotations
@@ -88,8 +91,9 @@ class MeetingService:
     # Scheduling ---------------------------------------------------------------------------
 
     async def schedule(
-        self, actor: Actor, place: Place, draft: MeetingDraft
+        self, actor: Actor, place: Place, draft: MeetingDraft, *, update_id: int | None = None
     ) -> tuple[Scheduled, Sequence[object]]:
+        """``update_id``: the inbox's id of the request, marked handled with the meeting."""
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await group_node(repos, place)
@@ -144,6 +148,8 @@ class MeetingService:
                 repeat=meeting.repeat,
                 starts_at=planned.occurrence.starts_at.isoformat(),
             )
+            if update_id is not None:
+                await repos.inbox.handled(update_id, now)
         scheduled = Scheduled(
             meeting, planned.occurrence, planned.skipped, len(targets), planned.holiday_unknown
         )
