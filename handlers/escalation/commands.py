@@ -169,7 +169,11 @@ async def _open_vote(
         scope=scope,
     )
     published = await context.services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
+        actor_of(update, context),
+        place_of(update),
+        draft,
+        context.runtime.membership,
+        update_id=update.update_id,
     )
     actor = actor_of(update, context)
     await context.services.escalation.accept_if_open(actor, escalation_id)

@@ -44,7 +44,11 @@ async def topic(update: Update, context: AppContext) -> None:
         locale=context.locale or context.settings.locale,
     )
     published = await services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
+        actor_of(update, context),
+        place_of(update),
+        draft,
+        context.runtime.membership,
+        update_id=update.update_id,
     )
     await context.runtime.live.sync(published.topic.id)
     if draft.scope.value == "all":

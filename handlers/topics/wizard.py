@@ -47,7 +47,11 @@ TIMEOUT_SECONDS = 600.0  # ten minutes without an answer; tests shorten it
 async def publish_draft(update: Update, context: AppContext, draft: TopicDraft) -> Published:
     """Publish a checked draft here and post its ballot(s): what one-line ``/topic`` does too."""
     published = await context.services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
+        actor_of(update, context),
+        place_of(update),
+        draft,
+        context.runtime.membership,
+        update_id=update.update_id,
     )
     await context.runtime.live.sync(published.topic.id)
     if draft.scope.value == "all":

@@ -314,3 +314,55 @@ async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
         await h.settle()
         got = {chat: announced(h, chat, title) for chat in chats}
         assert got == expected, stop.name if stop else "SIGKILL with the reply held"
+
+
+# A topic for every building (范围=all) -----------------------------------------------------
+
+# The grid's notice and the three buildings' ballots, posted one by one after /topic commits.
+TOPIC_STOPS = [
+    Stop("SIGTERM after 2 of 4 chats", True, (2,)),
+    Stop("SIGKILL after 2 of 4 chats", False, (2,)),
+    Stop("SIGKILL after the last chat", False, (3,), after=True),
+]
+
+
+def ballots(h: ProcessHarness, chat: int, title: str) -> int:
+    return sum(
+        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith("📋 #") and title in m.text
+    )
+
+
+async def test_a_topic_for_every_building_stopped_midway_is_one_topic_posted_once(
+    ph_both: ProcessHarness,
+) -> None:
+    h = ph_both
+    await five_chats(h)
+    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换路灯 范围=all 期限=3d")
+    await h.settle()
+    chats = posting_order(h, "统一更换路灯")
+    assert set(chats) == {GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
+    await fresh_process(h)
+    for step, stop in enumerate(TOPIC_STOPS):
+        title = f"第{step + 1}批路灯"
+        hold(h, stop, chats)
+        h.emu.send_message(GRID_CHAT, GRID_WORKER, f"/topic {title} 范围=all 期限=3d")
+        await stop_holding(h, stop, chats, stopping=HANDLERS_STOPPING)
+        await h.start_bot()
+        expected = dict.fromkeys(chats, 1)
+        if not stop.graceful and stop.after:
+            expected[chats[3]] = 2  # posted, killed before its id was recorded: posted again
+
+        def arrived(title: str = title, expected: dict[int, int] = expected) -> bool:
+            return all(ballots(h, chat, title) >= n for chat, n in expected.items())
+
+        await h.emu.wait_until(arrived, timeout=20)
+        await h.settle()
+        # One topic (the request was not run again), its ballot once in every chat.
+        assert {chat: ballots(h, chat, title) for chat in chats} == expected, stop.name
+        numbers = {
+            m.text.split()[1]
+            for chat in chats
+            for m in h.emu.bot_messages(chat)
+            if (m.text or "").startswith("📋 #") and title in m.text
+        }
+        assert len(numbers) == 1, (stop.name, numbers)

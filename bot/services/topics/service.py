@@ -76,7 +76,14 @@ class TopicService:
         probe: MembershipProbe,
         *,
         proposal_id: int | None = None,
+        update_id: int | None = None,
     ) -> Published:
+        """Store the topic and a post row per chat it goes to, in one transaction; the ballot
+        messages are posted after it (the ballot messages' sync, also at every start).
+
+        ``update_id``: the inbox's id of the request, marked handled with the topic, so that a
+        crash among the posts does not replay the request and publish the topic twice: the
+        restarted bot posts only the chats without a message (docs/RELIABILITY.md)."""
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await self._node_of(repos, place)
@@ -129,6 +136,8 @@ class TopicService:
                 scope=topic.scope,
                 proposal_id=proposal_id,
             )
+            if update_id is not None:
+                await repos.inbox.handled(update_id, now)
             posts = await repos.topics.posts(topic.id)
         return Published(topic=topic, posts=posts)
 
