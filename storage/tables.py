@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,9 +23,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
+
+from storage.records import Platform
 
 # Stable constraint names so Alembic migrations are portable between SQLite and PostgreSQL.
 metadata = MetaData(
@@ -59,6 +64,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def one_of(name: str, values: type[StrEnum]) -> ColumnElement[bool]:
+    """A CHECK that the column holds one of an enum's values (the enum is the one list)."""
+    return column(name).in_([member.value for member in values])
+
+
 NODE_LEVELS = ("community", "grid", "building")
 
 # The organisation tree (楼栋 → 网格 → 社区). Levels are data: a parent link and a level name.
@@ -79,12 +89,21 @@ nodes = Table(
 chats = Table(
     "chats",
     metadata,
+    # Yishi's own id of the chat. A Telegram chat keeps Telegram's id (every row before 0010
+    # is one); a chat of another platform gets one of its own at or above FIRST_FOREIGN_ID,
+    # where no Telegram id can be, so ``chat_id`` alone names a chat on any platform.
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    # Where the chat lives and the platform's own name for it (Telegram: its id in decimal;
+    # WeCom: the ``chatid``): unique per platform.
+    Column("platform", String(16), nullable=False, server_default=Platform.TELEGRAM.value),
+    Column("address", String(128), nullable=False),
     Column("type", String(16), nullable=False),
     Column("title", String(255), nullable=True),
     Column("locale", String(8), nullable=True),
     Column("bot_status", String(16), nullable=False, default="member"),
     Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("platform", "address", name="uq_chats_platform_address"),
+    CheckConstraint(one_of("platform", Platform), name="platform"),
 )
 
 # Each node is bound to at most one chat and each chat to at most one node.
@@ -124,7 +143,11 @@ bind_codes = Table(
 users = Table(
     "users",
     metadata,
+    # As chats: a Telegram user keeps Telegram's id; a person on another platform (a WeCom
+    # ``userid`` in its corp) gets one at or above FIRST_FOREIGN_ID.
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("platform", String(16), nullable=False, server_default=Platform.TELEGRAM.value),
+    Column("address", String(128), nullable=False),
     Column("first_name", String(255), nullable=False),
     Column("last_name", String(255), nullable=True),
     Column("username", String(64), nullable=True),
@@ -133,6 +156,8 @@ users = Table(
     Column("started", Boolean, nullable=False, default=False),
     Column("first_seen", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
+    UniqueConstraint("platform", "address", name="uq_users_platform_address"),
+    CheckConstraint(one_of("platform", Platform), name="platform"),
 )
 
 ROLE_NAMES = (
