@@ -274,10 +274,15 @@ async def note_held_then_killed(h: ProcessHarness, chats: list[int], title: str)
     h.emu.release("sendMessage", chat_id=STAFF_CHAT)
 
 
-def announced(h: ProcessHarness, chat: int, title: str) -> int:
+def posts_of(h: ProcessHarness, chat: int, title: str, *, mark: str) -> int:
+    """How many of the bot's messages in the chat start with ``mark`` and name ``title``."""
     return sum(
-        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith("📅") and title in m.text
+        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith(mark) and title in m.text
     )
+
+
+def announced(h: ProcessHarness, chat: int, title: str) -> int:
+    return posts_of(h, chat, title, mark="📅")
 
 
 async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
@@ -327,9 +332,7 @@ TOPIC_STOPS = [
 
 
 def ballots(h: ProcessHarness, chat: int, title: str) -> int:
-    return sum(
-        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith("📋 #") and title in m.text
-    )
+    return posts_of(h, chat, title, mark="📋 #")
 
 
 async def test_a_topic_for_every_building_stopped_midway_is_one_topic_posted_once(
