@@ -10,9 +10,10 @@ One bot process per scenario and database, stopped and restarted at each point i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bot.emulator import EmuMessage
 from storage.tables import outbox
@@ -97,6 +98,23 @@ async def marked_sent(h: ProcessHarness, chats: list[int]) -> None:
         await asyncio.sleep(0.05)
 
 
+async def restarted(
+    h: ProcessHarness, chats: Sequence[int], count: Callable[[int], int], *, twice: int | None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Start the bot again and let it catch up: what ``count`` finds in each chat, and what it
+    should find: one each, two in ``twice`` (posted, then killed before its id was recorded:
+    posted again)."""
+    await h.start_bot()
+    expected = dict.fromkeys(chats, 1)
+    if twice is not None:
+        expected[twice] = 2
+    await h.emu.wait_until(
+        lambda: all(count(chat) >= n for chat, n in expected.items()), timeout=20
+    )
+    await h.settle()
+    return {chat: count(chat) for chat in chats}, expected
+
+
 async def fresh_process(h: ProcessHarness) -> None:
     """Restart (SIGTERM) after building the world: the new process's budget of 20 sends a
     minute per group (bot/ratelimit.py) is not taken by the set-up's messages."""
@@ -169,6 +187,19 @@ async def five_chats(h: ProcessHarness) -> None:
         await h.say(chat, GRID_WORKER, f"/bind {code_in(issued.text)}")
 
 
+async def five_chats_in_order(
+    h: ProcessHarness, chat: int, by: int, command: str, title: str
+) -> list[int]:
+    """The five chats built, ``command`` (posting ``title``) said once to learn the order the
+    bot posts in, then a fresh process: the chats in that order."""
+    await five_chats(h)
+    await h.say(chat, by, command)
+    await h.settle()
+    chats = posting_order(h, title)
+    await fresh_process(h)
+    return chats
+
+
 def posting_order(h: ProcessHarness, announcement: str) -> list[int]:
     order: list[int] = []
     for call in h.emu.calls:
@@ -212,17 +243,12 @@ async def test_a_meeting_reminded_in_five_chats_stopped_at_each_point(
         hold(h, stop, chats)
         h.set_time(when - timedelta(days=3 - step % 3) + timedelta(minutes=1))
         await stop_holding(h, stop, chats)
-        await h.start_bot()
-        expected = dict.fromkeys(chats, 1)
-        if not stop.graceful and stop.after:
-            expected[chats[4]] = 2  # posted, killed before its record: posted again
+        twice = chats[4] if not stop.graceful and stop.after else None
 
-        def arrived(before: dict[int, int] = before, expected: dict[int, int] = expected) -> bool:
-            return all(count_reminders(h, chat, before) >= n for chat, n in expected.items())
+        def counted(chat: int, before: dict[int, int] = before) -> int:
+            return count_reminders(h, chat, before)
 
-        await h.emu.wait_until(arrived, timeout=20)
-        await h.settle()
-        got = {chat: count_reminders(h, chat, before) for chat in chats}
+        got, expected = await restarted(h, chats, counted, twice=twice)
         assert got == expected, stop.name
         assert all(title in (reminders(h, chat)[-1].text or "") for chat in chats)
 
@@ -289,11 +315,9 @@ async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
     ph_both: ProcessHarness,
 ) -> None:
     h = ph_both
-    await five_chats(h)
-    await h.say(STAFF_CHAT, STAFF, "/meeting 2026-12-20 19:00 协商议事日 范围=all 提醒=无")
-    chats = posting_order(h, "协商议事日")
+    meeting = "/meeting 2026-12-20 19:00 协商议事日 范围=all 提醒=无"
+    chats = await five_chats_in_order(h, STAFF_CHAT, STAFF, meeting, "协商议事日")
     assert set(chats) == {STAFF_CHAT, GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
-    await fresh_process(h)
     cases: list[Stop | None] = [*ANNOUNCEMENT_STOPS, None]  # None: the reply held, then SIGKILL
     for step, stop in enumerate(cases):
         title = f"第{step + 1}次议事会"
@@ -307,17 +331,8 @@ async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
         elif stop is not None:
             first_held = stop.held[0] + (1 if stop.after else 0)
             assert posted == {c: int(i < first_held) for i, c in enumerate(chats)}, stop.name
-        await h.start_bot()
-        expected = dict.fromkeys(chats, 1)
-        if stop is not None and not stop.graceful and stop.after:
-            expected[chats[4]] = 2  # posted, killed before its id was recorded: posted again
-
-        def arrived(title: str = title, expected: dict[int, int] = expected) -> bool:
-            return all(announced(h, chat, title) >= n for chat, n in expected.items())
-
-        await h.emu.wait_until(arrived, timeout=20)
-        await h.settle()
-        got = {chat: announced(h, chat, title) for chat in chats}
+        twice = chats[4] if stop is not None and not stop.graceful and stop.after else None
+        got, expected = await restarted(h, chats, partial(announced, h, title=title), twice=twice)
         assert got == expected, stop.name if stop else "SIGKILL with the reply held"
 
 
@@ -339,29 +354,18 @@ async def test_a_topic_for_every_building_stopped_midway_is_one_topic_posted_onc
     ph_both: ProcessHarness,
 ) -> None:
     h = ph_both
-    await five_chats(h)
-    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换路灯 范围=all 期限=3d")
-    await h.settle()
-    chats = posting_order(h, "统一更换路灯")
+    topic = "/topic 统一更换路灯 范围=all 期限=3d"
+    chats = await five_chats_in_order(h, GRID_CHAT, GRID_WORKER, topic, "统一更换路灯")
     assert set(chats) == {GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
-    await fresh_process(h)
     for step, stop in enumerate(TOPIC_STOPS):
         title = f"第{step + 1}批路灯"
         hold(h, stop, chats)
         h.emu.send_message(GRID_CHAT, GRID_WORKER, f"/topic {title} 范围=all 期限=3d")
         await stop_holding(h, stop, chats, stopping=HANDLERS_STOPPING)
-        await h.start_bot()
-        expected = dict.fromkeys(chats, 1)
-        if not stop.graceful and stop.after:
-            expected[chats[3]] = 2  # posted, killed before its id was recorded: posted again
-
-        def arrived(title: str = title, expected: dict[int, int] = expected) -> bool:
-            return all(ballots(h, chat, title) >= n for chat, n in expected.items())
-
-        await h.emu.wait_until(arrived, timeout=20)
-        await h.settle()
+        twice = chats[3] if not stop.graceful and stop.after else None
+        got, expected = await restarted(h, chats, partial(ballots, h, title=title), twice=twice)
         # One topic (the request was not run again), its ballot once in every chat.
-        assert {chat: ballots(h, chat, title) for chat in chats} == expected, stop.name
+        assert got == expected, stop.name
         numbers = {
             m.text.split()[1]
             for chat in chats
