@@ -12,12 +12,14 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.events import (
+    DomainEvent,
     EscalationChanged,
+    MeetingChanged,
     OutboxQueued,
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meetings.plan import MeetingChanged
+from handlers.common import after_the_answer
 from handlers.delivery.ports import TelegramAnnouncer, TelegramMembership
 from handlers.escalation.commands import Prompt
 from handlers.escalation.escalation_cards import EscalationCards
@@ -116,7 +118,17 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def on_events(self, events: Sequence[object]) -> None:
+    async def on_events(self, events: Sequence[DomainEvent]) -> None:
+        """The domain's events, published after their commit: during an update, once its
+        handler answered; else at once."""
+
+        async def act() -> None:
+            self._act_on(events)
+
+        if not after_the_answer(act):
+            self._act_on(events)
+
+    def _act_on(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.live.touch(event.topic_id)
