@@ -6,7 +6,7 @@ import functools
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
 
@@ -30,7 +30,7 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
-Effect = Callable[[], Awaitable[None]]
+Effect = Callable[[], None]
 
 
 class _Answering:
@@ -200,7 +200,10 @@ def answers_refusals(handler: Handler) -> Handler:
             _answering.reset(token)
             answering.open = False  # tasks it started see it closed: theirs run at once
             for effect in answering.later:
-                await effect()
+                try:
+                    effect()
+                except Exception:
+                    log.exception("acting on what a change caused failed")
 
     return wrapper
 

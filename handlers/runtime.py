@@ -4,6 +4,7 @@ membership questions and outbox delivery, subscribed to the domain's events."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -119,13 +120,9 @@ class Runtime:
         await asyncio.gather(*self._background, return_exceptions=True)
 
     async def on_events(self, events: Sequence[DomainEvent]) -> None:
-        """The domain's events, published after their commit: during an update, once its
-        handler answered; else at once."""
-
-        async def act() -> None:
-            self._act_on(events)
-
-        if not after_the_answer(act):
+        """The domain's events, published after their commit: during an update, acted on once
+        its handler answered; else at once."""
+        if not after_the_answer(functools.partial(self._act_on, events)):
             self._act_on(events)
 
     def _act_on(self, events: Sequence[DomainEvent]) -> None:
