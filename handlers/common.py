@@ -7,6 +7,7 @@ import html
 import logging
 import re
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import (
@@ -29,6 +30,32 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+Effect = Callable[[], None]
+
+
+class _Answering:
+    """A handler answering: what its changes caused waits until it answered."""
+
+    __slots__ = ("later", "open")
+
+    def __init__(self) -> None:
+        self.open = True
+        self.later: list[Effect] = []
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("answering", default=None)
+
+
+def after_the_answer(effect: Effect) -> bool:
+    """Run ``effect`` once the handler running in this context answered (the confirmation
+    first, then the notices and cards its change caused); False if no handler is answering
+    here, and ``effect`` is the caller's to run now (a timer, the outbox, a background task)."""
+    answering = _answering.get()
+    if answering is None or not answering.open:
+        return False
+    answering.later.append(effect)
+    return True
+
 
 # Parameters whose values are names of things that have their own localised label.
 _LABELLED_PARAMS = {
@@ -152,10 +179,14 @@ def _clip(text: str) -> str:
 
 
 def answers_refusals(handler: Handler) -> Handler:
-    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes."""
+    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes.
+    What the handler's change caused (the domain's events: notices, cards, refreshes) is acted
+    on after it answered, so its own confirmation goes first (:func:`after_the_answer`)."""
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: AppContext) -> None:
+        answering = _Answering()
+        token = _answering.set(answering)
         try:
             await handler(update, context)
         except Refusal as refusal:
@@ -165,6 +196,14 @@ def answers_refusals(handler: Handler) -> Handler:
                 await query.answer(text=_strip_markup(text)[:200], show_alert=True)
             elif not await _refused_privately(update, context, refusal):
                 await reply(update, context, render_refusal(context, refusal))
+        finally:
+            _answering.reset(token)
+            answering.open = False  # tasks it started see it closed: theirs run at once
+            for effect in answering.later:
+                try:
+                    effect()
+                except Exception:
+                    log.exception("acting on what a change caused failed")
 
     return wrapper
 

@@ -4,6 +4,7 @@ membership questions and outbox delivery, subscribed to the domain's events."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -12,12 +13,14 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.events import (
+    DomainEvent,
     EscalationChanged,
+    MeetingChanged,
     OutboxQueued,
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meetings.plan import MeetingChanged
+from handlers.common import after_the_answer
 from handlers.delivery.ports import TelegramAnnouncer, TelegramMembership
 from handlers.escalation.commands import Prompt
 from handlers.escalation.escalation_cards import EscalationCards
@@ -116,7 +119,13 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def on_events(self, events: Sequence[object]) -> None:
+    async def on_events(self, events: Sequence[DomainEvent]) -> None:
+        """The domain's events, published after their commit: during an update, acted on once
+        its handler answered; else at once."""
+        if not after_the_answer(functools.partial(self._act_on, events)):
+            self._act_on(events)
+
+    def _act_on(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.live.touch(event.topic_id)

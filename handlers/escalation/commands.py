@@ -38,11 +38,10 @@ def _two_parts(update: Update, usage: str) -> tuple[int, str]:
 @answers_refusals
 async def escalate_command(update: Update, context: AppContext) -> None:
     topic_id, reason = _two_parts(update, "escalation.usage_escalate")
-    events = await context.services.escalation.escalate_by_hand(
+    await context.services.escalation.escalate_by_hand(
         actor_of(update, context), place_of(update), topic_id, reason
     )
     await _confirm_escalated(update, context, topic_id)
-    await context.publish(events)
 
 
 async def _confirm_escalated(update: Update, context: AppContext, topic_id: int) -> None:
@@ -58,23 +57,21 @@ async def _confirm_escalated(update: Update, context: AppContext, topic_id: int)
 @answers_refusals
 async def resolve_command(update: Update, context: AppContext) -> None:
     topic_id, decision = _two_parts(update, "escalation.usage_resolve")
-    events = await context.services.escalation.resolve(
+    await context.services.escalation.resolve(
         actor_of(update, context), place_of(update), topic_id, decision
     )
     await reply(update, context, context.t("escalation.resolved_reply", id=topic_id))
-    await context.publish(events)
 
 
 @answers_refusals
 async def progress_command(update: Update, context: AppContext) -> None:
     topic_id, text = _two_parts(update, "escalation.usage_progress")
-    events = await context.services.escalation.progress(
+    await context.services.escalation.progress(
         actor_of(update, context), place_of(update), topic_id, text
     )
     done = text.strip().lower() in ("办结", "已办结", "完成", "done", "finished")
     key = "escalation.done_reply" if done else "escalation.progress_reply"
     await reply(update, context, context.t(key, id=topic_id))
-    await context.publish(events)
 
 
 @answers_refusals
@@ -105,7 +102,7 @@ async def card_button(update: Update, context: AppContext) -> None:
     services, actor, place = context.services, actor_of(update, context), place_of(update)
     cards = context.runtime.cards
     if data.action == "a":
-        await context.publish(await services.escalation.accept(actor, place, data.escalation_id))
+        await services.escalation.accept(actor, place, data.escalation_id)
         await query.answer(context.plain("escalation.accepted_toast"))
         return
     hop = await services.escalation.check_card(actor, place, data.escalation_id)
@@ -199,15 +196,11 @@ async def answer_prompt(update: Update, context: AppContext, message: Message) -
     actor, place = actor_of(update, context), place_of(update)
     text = message.text or ""
     if prompt.action == "resolve":
-        events = await context.services.escalation.resolve(actor, place, prompt.topic_id, text)
+        await context.services.escalation.resolve(actor, place, prompt.topic_id, text)
         await reply(update, context, context.t("escalation.resolved_reply", id=prompt.topic_id))
-        await context.publish(events)
     else:
-        events = await context.services.escalation.escalate_by_hand(
-            actor, place, prompt.topic_id, text
-        )
+        await context.services.escalation.escalate_by_hand(actor, place, prompt.topic_id, text)
         await _confirm_escalated(update, context, prompt.topic_id)
-        await context.publish(events)
     return True
 
 

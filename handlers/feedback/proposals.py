@@ -6,7 +6,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.catalogue import CatalogueEntry
-from bot.services.events import OutboxQueued
 from handlers.callbacks import ProposalStep
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
 from handlers.context import AppContext
@@ -132,6 +131,5 @@ async def step(update: Update, context: AppContext) -> None:
             reason=declined.reason.reason(locale),
         )
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-        await context.publish([OutboxQueued()])
         return
     await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)

@@ -52,11 +52,10 @@ async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraf
     """Schedule a checked draft here and post its announcement(s); then say what was skipped.
     The update is marked handled with the meeting: a restart amid the posts posts the rest
     and does not schedule it again."""
-    scheduled, events = await context.services.meetings.schedule(
+    scheduled = await context.services.meetings.schedule(
         actor_of(update, context), place_of(update), draft, update_id=update.update_id
     )
     await context.runtime.reminders.sync(scheduled.occurrence.id)
-    await context.publish(events)
     notes: list[Html] = []
     renderer, locale = context.runtime.meeting_renderer, _locale(context)
     if scheduled.skipped:
@@ -128,7 +127,7 @@ async def cancel_meeting(update: Update, context: AppContext) -> None:
 async def _cancel(
     update: Update, context: AppContext, meeting_id: int, occurrence_id: int, *, whole: bool
 ) -> None:
-    done, events = await context.services.meetings.cancel(
+    done = await context.services.meetings.cancel(
         actor_of(update, context), place_of(update), meeting_id, occurrence_id, whole=whole
     )
     renderer, locale = context.runtime.meeting_renderer, _locale(context)
@@ -145,7 +144,6 @@ async def _cancel(
         await reply(update, context, text)
     else:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-    await context.publish(events)  # the confirmation first, then what it caused
 
 
 @answers_refusals
@@ -174,14 +172,13 @@ async def agenda(update: Update, context: AppContext) -> None:
     parts = command_text(update).split(maxsplit=1)
     if len(parts) != 2:
         raise Refusal("meetings.usage_agenda")
-    occurrence, events = await context.services.meetings.add_agenda_item(
+    occurrence = await context.services.meetings.add_agenda_item(
         actor_of(update, context), place_of(update), parse_topic_id(parts[0]), parts[1]
     )
     view = await context.services.meetings.view(occurrence.id)
     assert view is not None
     added = context.t("meetings.agenda_added", id=view.meeting.id, count=len(view.agenda))
     await reply(update, context, added)
-    await context.publish(events)
 
 
 @answers_refusals
@@ -199,7 +196,7 @@ async def minutes(update: Update, context: AppContext) -> None:
         meeting_id, text = int(number.group(1)), text[number.end() :]
     elif replied is None:
         raise Refusal("meetings.usage_minutes")
-    recorded, events = await context.services.meetings.minutes.record(
+    recorded = await context.services.meetings.minutes.record(
         actor_of(update, context),
         place_of(update),
         meeting_id=meeting_id,
@@ -209,7 +206,6 @@ async def minutes(update: Update, context: AppContext) -> None:
     )
     done = context.t("meetings.minutes_recorded", id=recorded.meeting.id, count=recorded.chats)
     await reply(update, context, done)
-    await context.publish(events)
 
 
 def _attachment(message: Message) -> Attachment | None:

@@ -117,30 +117,27 @@ async def topics(update: Update, context: AppContext) -> None:
 @answers_refusals
 async def close(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_close", at_least=1, at_most=1)
-    _, events = await context.services.topics.close(
+    await context.services.topics.close(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 @answers_refusals
 async def cancel(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_cancel", at_least=1, at_most=1)
-    _, events = await context.services.topics.cancel(
+    await context.services.topics.cancel(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 @answers_refusals
 async def extend(update: Update, context: AppContext) -> None:
     raw_id, duration = _args(update, "topics.usage_extend", at_least=2, at_most=2)
-    topic, events = await context.services.topics.extend(
+    topic = await context.services.topics.extend(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id), duration
     )
     deadline = context.runtime.renderer.when(context.locale or "zh_CN", topic)
     await reply(update, context, context.t("topics.extended", id=topic.id, deadline=deadline))
-    await context.publish(events)
 
 
 @answers_refusals
@@ -166,10 +163,9 @@ async def result(update: Update, context: AppContext) -> None:
 @answers_refusals
 async def nudge(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_nudge", at_least=1, at_most=1)
-    events = await context.services.nudges.nudge(
+    await context.services.nudges.nudge(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 _CHANNEL_KEY = re.compile(r"^(方式|channel)[=＝](.+)$", re.IGNORECASE)
@@ -184,7 +180,7 @@ async def ballot(update: Update, context: AppContext) -> None:
         if match is None:
             raise UsageError("topics.usage_ballot")
         channel = match.group(2)
-    recorded, events = await context.services.offline_ballots.record(
+    recorded = await context.services.offline_ballots.record(
         actor_of(update, context),
         place_of(update),
         parse_topic_id(args[0]),
@@ -199,4 +195,3 @@ async def ballot(update: Update, context: AppContext) -> None:
         context,
         context.t(key, unit=recorded.unit, channel=channel_label, option=recorded.option),
     )
-    await context.publish(events)

@@ -4,7 +4,6 @@ minutes of an occurrence are linked from the topics it discussed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.meetings.plan import tell_chats
 from bot.services.meetings.views import group_node, meeting_here
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import Meeting, MeetingMinutes, MeetingOccurrence
 from storage.repositories import Repositories
 
@@ -45,8 +44,8 @@ class MinutesView:
 
 
 class MinutesService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def record(
@@ -58,7 +57,7 @@ class MinutesService:
         replied_to: int | None,
         text: str,
         attachment: Attachment | None = None,
-    ) -> tuple[Recorded, Sequence[object]]:
+    ) -> Recorded:
         """``/minutes <id> <内容>``, or ``/minutes <内容>`` replying to a meeting's message."""
         body = text.strip()
         if not body and attachment is None:
@@ -68,7 +67,7 @@ class MinutesService:
         if attachment is not None and attachment.kind not in FILE_KINDS:
             raise Refusal("meetings.usage_minutes")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await self._replied_occurrence(repos, place, replied_to)
             if meeting_id is None and occurrence is None:
                 raise Refusal("meetings.usage_minutes")
@@ -104,7 +103,8 @@ class MinutesService:
                 meeting_id=meeting.id,
                 minutes_id=entry.id,
             )
-        return Recorded(meeting, occurrence, entry, chats), [OutboxQueued()]
+            repos.record(OutboxQueued())
+        return Recorded(meeting, occurrence, entry, chats)
 
     @staticmethod
     async def _replied_occurrence(
@@ -146,7 +146,7 @@ class MinutesService:
                 )
 
     async def entry(self, minutes_id: int) -> MinutesView | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             minutes = await repos.meetings.minutes_entry(minutes_id)
             if minutes is None:
                 return None

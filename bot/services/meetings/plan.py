@@ -25,13 +25,6 @@ ANNOUNCEMENT = 0  # the slot of the message posted when a meeting is scheduled
 
 
 @dataclass(frozen=True, slots=True)
-class MeetingChanged:
-    """An occurrence's answers, agenda or state changed: its messages may need refreshing."""
-
-    occurrence_id: int
-
-
-@dataclass(frozen=True, slots=True)
 class Planned:
     occurrence: MeetingOccurrence
     skipped: tuple[int, ...]  # reminder offsets (seconds) already past when it was planned

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.events import OutboxQueued
+from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.minutes import MinutesService
 from bot.services.meetings.plan import (
     ANNOUNCEMENT,
-    MeetingChanged,
     cancel_timers,
     meeting_thread,
     plan_next,
@@ -42,8 +41,8 @@ from bot.services.meetings.views import (
 )
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.topics.syntax import Scope
+from bot.services.unit_of_work import UnitOfWork
 from bot.timers import TimerEngine
-from storage.database import Database
 from storage.records import Meeting, MeetingOccurrence, Node
 from storage.repositories import Repositories
 
@@ -78,12 +77,12 @@ class Cancelled:
 
 
 class MeetingService:
-    def __init__(self, database: Database, clock: Clock, *, zone: ZoneInfo) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock, *, zone: ZoneInfo) -> None:
+        self._uow = uow
         self._clock = clock
         self._zone = zone
         self.timers = MeetingTimers(zone)
-        self.minutes = MinutesService(database, clock)
+        self.minutes = MinutesService(uow, clock)
 
     def register_timers(self, engine: TimerEngine) -> None:
         self.timers.register(engine)
@@ -92,10 +91,10 @@ class MeetingService:
 
     async def schedule(
         self, actor: Actor, place: Place, draft: MeetingDraft, *, update_id: int | None = None
-    ) -> tuple[Scheduled, Sequence[object]]:
+    ) -> Scheduled:
         """``update_id``: the inbox's id of the request, marked handled with the meeting."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await group_node(repos, place)
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("meetings.schedule_needs_officer", level=node.level)
@@ -150,10 +149,10 @@ class MeetingService:
             )
             if update_id is not None:
                 await repos.inbox.handled(update_id, now)
-        scheduled = Scheduled(
+            repos.record(MeetingChanged(planned.occurrence.id))
+        return Scheduled(
             meeting, planned.occurrence, planned.skipped, len(targets), planned.holiday_unknown
         )
-        return scheduled, [MeetingChanged(planned.occurrence.id)]
 
     @staticmethod
     async def _check_topics(repos: Repositories, node: Node, topic_ids: Sequence[int]) -> None:
@@ -174,7 +173,7 @@ class MeetingService:
         if answer not in ANSWERS:
             raise Refusal("general.stale_button")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await repos.meetings.occurrence(occurrence_id)
             posts = await repos.meetings.posts(occurrence_id) if occurrence else []
             if occurrence is None or all(post.chat_id != chat_id for post in posts):
@@ -203,7 +202,7 @@ class MeetingService:
         self, actor: Actor, place: Place, meeting_id: int
     ) -> tuple[Meeting, MeetingOccurrence]:
         """The meeting and its next occurrence, which an officer here may cancel."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, _ = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.scheduled(meeting.id)
             if not meeting.is_active or occurrence is None:
@@ -212,11 +211,11 @@ class MeetingService:
 
     async def cancel(
         self, actor: Actor, place: Place, meeting_id: int, occurrence_id: int, *, whole: bool
-    ) -> tuple[Cancelled, Sequence[object]]:
+    ) -> Cancelled:
         """Cancel this occurrence (a series goes on with its next one) or the whole series,
         and tell every chat that had a message about the occurrence."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, _ = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.occurrence(occurrence_id)
             if occurrence is None or occurrence.meeting_id != meeting.id:
@@ -247,21 +246,22 @@ class MeetingService:
                 occurrence=occurrence.starts_at.isoformat(),
                 whole=whole,
             )
-        done = Cancelled(meeting, occurrence, whole, following, told)
-        return done, [MeetingChanged(occurrence.id), OutboxQueued()]
+            repos.record(MeetingChanged(occurrence.id))
+            repos.record(OutboxQueued())
+        return Cancelled(meeting, occurrence, whole, following, told)
 
     # Agenda -------------------------------------------------------------------------------
 
     async def add_agenda_item(
         self, actor: Actor, place: Place, meeting_id: int, text: str
-    ) -> tuple[MeetingOccurrence, Sequence[object]]:
+    ) -> MeetingOccurrence:
         item = " ".join(text.split())
         if not item:
             raise Refusal("meetings.usage_agenda")
         if len(item) > MAX_AGENDA_ITEM:
             raise Refusal("meetings.agenda_too_long", length=len(item), limit=MAX_AGENDA_ITEM)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, node = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.scheduled(meeting.id)
             if not meeting.is_active or occurrence is None:
@@ -279,14 +279,15 @@ class MeetingService:
                 chat_id=place.chat_id,
                 meeting_id=meeting.id,
             )
-        return occurrence, [MeetingChanged(occurrence.id)]
+            repos.record(MeetingChanged(occurrence.id))
+        return occurrence
 
     # Reading ------------------------------------------------------------------------------
 
     async def listing(self, place: Place) -> list[OccurrenceView]:
         """Upcoming occurrences of this chat's node's meetings, and of those above it that
         are announced everywhere (``scope=all``), soonest first."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await group_node(repos, place)
             above = [n.id for n in (await repos.orgs.ancestry(node.id))[1:]]
             found = await repos.meetings.at_nodes([node.id], statuses=("active",))
@@ -307,7 +308,7 @@ class MeetingService:
 
     async def detail(self, actor: Actor, place: Place, meeting_id: int) -> Detail:
         """One meeting; officers of its node asking in private also see who answered what."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting = await repos.meetings.get(meeting_id)
             if meeting is None:
                 raise Refusal("meetings.unknown", id=meeting_id)
@@ -322,7 +323,7 @@ class MeetingService:
 
     async def who_answered(self, actor: Actor, occurrence_id: int) -> Detail:
         """The 👥 button: an officer of the meeting's node gets the names, privately."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await repos.meetings.occurrence(occurrence_id)
             meeting = await repos.meetings.get(occurrence.meeting_id) if occurrence else None
             if meeting is None:
@@ -349,21 +350,21 @@ class MeetingService:
     # The living messages -------------------------------------------------------------------
 
     async def view(self, occurrence_id: int) -> OccurrenceView | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await occurrence_view(repos, occurrence_id, self._zone)
 
     async def record_message(
         self, occurrence_id: int, slot: int, chat_id: int, message_id: int
     ) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.meetings.set_post_message(occurrence_id, slot, chat_id, message_id)
 
     async def record_rendered(
         self, occurrence_id: int, slot: int, chat_id: int, rendered_hash: str
     ) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.meetings.set_post_rendered(occurrence_id, slot, chat_id, rendered_hash)
 
     async def occurrences_to_refresh(self) -> list[int]:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.meetings.ids_needing_refresh()

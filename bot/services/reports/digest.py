@@ -18,6 +18,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import Rank, rank_at
+from bot.services.unit_of_work import Work
 from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, Node, Topic
@@ -176,13 +177,10 @@ class DigestService:
                 DIGEST_TIMER, "daily", next_digest_time(now, self._at, self._zone)
             )
 
-    async def on_digest_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_digest_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         """The daily digest: queue one per subscribed chat for this period, then the next."""
         local = timer.due_at.astimezone(self._zone)
         period = local.date().isoformat()
-        queued = False
         late = late_since(timer, now)
         for subscription in await repos.digests.subscriptions():
             since = await repos.digests.last_until(subscription.chat_id) or now - timedelta(days=1)
@@ -201,11 +199,10 @@ class DigestService:
                         "late_since": late.isoformat() if late else None,
                     },
                 )
-                queued = True
+                repos.record(OutboxQueued())
         await repos.timers.schedule(
             DIGEST_TIMER, "daily", next_digest_time(now, self._at, self._zone)
         )
-        return [OutboxQueued()] if queued else []
 
     # Composing ----------------------------------------------------------------------------
 
