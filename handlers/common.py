@@ -7,9 +7,10 @@ import html
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
     Message,
@@ -21,6 +22,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
+from handlers.callbacks import CallbackData
 from handlers.context import AppContext
 from handlers.delivery.privately import tell_privately
 from handlers.delivery.refused import chat_refused
@@ -29,6 +31,9 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+D = TypeVar("D", bound=CallbackData)
+# A button handler's body: the press and its decoded data.
+PressBody = Callable[[Update, AppContext, CallbackQuery, D], Coroutine[Any, Any, None]]
 
 # Parameters whose values are names of things that have their own localised label.
 _LABELLED_PARAMS = {
@@ -161,12 +166,49 @@ def answers_refusals(handler: Handler) -> Handler:
         except Refusal as refusal:
             query = update.callback_query
             if query is not None:
-                text = render_refusal(context, refusal)
-                await query.answer(text=_strip_markup(text)[:200], show_alert=True)
+                await _alert(query, context, refusal)
             elif not await _refused_privately(update, context, refusal):
                 await reply(update, context, render_refusal(context, refusal))
 
     return wrapper
+
+
+def stale_button() -> Refusal:
+    """A press on a button whose message, item or step is gone or never was ours: raised, it
+    is answered with the "stale button" alert and nothing changes."""
+    return Refusal("general.stale_button")
+
+
+def button(codec: type[D]) -> Callable[[PressBody[D]], Handler]:
+    """A button handler's opening, written once: the callback data decoded with ``codec``; a
+    press whose data does not decode, or whose body raises :func:`stale_button`, answered with
+    the "stale button" alert, and any other refusal as an alert, in the presser's language;
+    the body not run for a press that does not decode. Nothing is awaited before the body
+    (the vote's path, docs/PERFORMANCE.md)."""
+
+    def decorate(body: PressBody[D]) -> Handler:
+        @functools.wraps(body)
+        async def pressed(update: Update, context: AppContext) -> None:
+            query = update.callback_query
+            assert query is not None
+            try:
+                data = codec.decode(query.data)
+                if data is None:
+                    raise stale_button()
+                await body(update, context, query, data)
+            except Refusal as refusal:
+                await _alert(query, context, refusal)
+
+        return pressed
+
+    return decorate
+
+
+async def _alert(query: CallbackQuery, context: AppContext, refusal: Refusal) -> None:
+    # A vote's language may still be being found out (middleware): the alert waits for it.
+    await context.language_known()
+    text = render_refusal(context, refusal)
+    await query.answer(text=_strip_markup(text)[:200], show_alert=True)
 
 
 async def _refused_privately(update: Update, context: AppContext, refusal: Refusal) -> bool:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
 from bot.services.topics.syntax import parse_topic
 from handlers.callbacks import VoteChoice
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, reply_long
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    reply_long,
+    stale_button,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -54,16 +63,11 @@ async def topic(update: Update, context: AppContext) -> None:
         )
 
 
-@answers_refusals
-async def vote(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = VoteChoice.decode(query.data)
+@button(VoteChoice)
+async def vote(update: Update, context: AppContext, query: CallbackQuery, data: VoteChoice) -> None:
     chat = update.effective_chat
-    if data is None or chat is None:
-        await context.language_known()
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None:
+        raise stale_button()
     try:
         receipt = await context.services.topics.vote(
             actor_of(update, context),
