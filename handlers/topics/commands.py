@@ -8,7 +8,8 @@ from telegram import CallbackQuery, Update
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.syntax import parse_topic
+from bot.services.topics.service import Published
+from bot.services.topics.syntax import TopicDraft, parse_topic
 from handlers.callbacks import VoteChoice
 from handlers.common import (
     actor_of,
@@ -52,7 +53,13 @@ async def topic(update: Update, context: AppContext) -> None:
         catalogue=services.catalogue,
         locale=context.locale or context.settings.locale,
     )
-    published = await services.topics.publish(
+    await publish_draft(update, context, draft)
+
+
+async def publish_draft(update: Update, context: AppContext, draft: TopicDraft) -> Published:
+    """Publish a checked draft here and post its ballot(s): the one-line and the guided
+    ``/topic`` both end here."""
+    published = await context.services.topics.publish(
         actor_of(update, context), place_of(update), draft, context.runtime.membership
     )
     await context.runtime.live.sync(published.topic.id)
@@ -61,6 +68,7 @@ async def topic(update: Update, context: AppContext) -> None:
         await reply(
             update, context, context.t("topics.published_all", id=published.topic.id, count=voting)
         )
+    return published
 
 
 @button(VoteChoice)
