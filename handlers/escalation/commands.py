@@ -5,14 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import ForceReply, Message, ReplyParameters, Update
+from telegram import CallbackQuery, ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
 from bot.services.topics.syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
 from handlers.callbacks import CardAction, RatingChoice
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    stale_button,
+)
 from handlers.context import AppContext
 from handlers.escalation.render import RATING_KEYS
 
@@ -91,14 +99,12 @@ async def sla_command(update: Update, context: AppContext) -> None:
     )
 
 
-@answers_refusals
-async def card_button(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = CardAction.decode(query.data)
-    if data is None or query.message is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+@button(CardAction)
+async def card_button(
+    update: Update, context: AppContext, query: CallbackQuery, data: CardAction
+) -> None:
+    if query.message is None:
+        raise stale_button()
     services, actor, place = context.services, actor_of(update, context), place_of(update)
     cards = context.runtime.cards
     if data.action == "a":
@@ -141,7 +147,7 @@ async def card_button(update: Update, context: AppContext) -> None:
             action, view.topic.id, actor.user_id
         )
         return
-    await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
+    raise stale_button()
 
 
 async def _open_vote(
@@ -204,15 +210,13 @@ async def answer_prompt(update: Update, context: AppContext, message: Message) -
     return True
 
 
-@answers_refusals
-async def rate(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = RatingChoice.decode(query.data)
+@button(RatingChoice)
+async def rate(
+    update: Update, context: AppContext, query: CallbackQuery, data: RatingChoice
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or not 0 <= data.rating < len(RATING_KEYS):
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or not 0 <= data.rating < len(RATING_KEYS):
+        raise stale_button()
     rating = RATING_KEYS[data.rating]
     changed = await context.services.escalation.rate(
         actor_of(update, context), chat.id, data.topic_id, rating

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
@@ -18,11 +18,13 @@ from bot.services.topics.eligibility import parse_topic_id
 from handlers.common import (
     actor_of,
     answers_refusals,
+    button,
     command_text,
     place_of,
     replied_message,
     reply,
     reply_long,
+    stale_button,
 )
 from handlers.context import AppContext
 from handlers.meetings.callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
@@ -146,14 +148,12 @@ async def _cancel(
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
 
-@answers_refusals
-async def cancel_choice(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = MeetingCancel.decode(query.data)
-    if data is None or data.choice not in ("o", "s", "k"):
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+@button(MeetingCancel)
+async def cancel_choice(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingCancel
+) -> None:
+    if data.choice not in ("o", "s", "k"):
+        raise stale_button()
     if data.choice == "k":
         # Only someone who may cancel may dismiss the question.
         await context.services.meetings.cancellable(
@@ -216,15 +216,13 @@ def _attachment(message: Message) -> Attachment | None:
     return None
 
 
-@answers_refusals
-async def answer(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = MeetingAnswer.decode(query.data)
+@button(MeetingAnswer)
+async def answer(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingAnswer
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or data.answer not in ANSWER_CODES:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or data.answer not in ANSWER_CODES:
+        raise stale_button()
     answered = await context.services.meetings.answer(
         actor_of(update, context), chat.id, data.occurrence_id, ANSWER_CODES[data.answer]
     )
@@ -237,15 +235,11 @@ async def answer(update: Update, context: AppContext) -> None:
     await query.answer(context.plain(key, answer=label))
 
 
-@answers_refusals
-async def who_answered(update: Update, context: AppContext) -> None:
+@button(MeetingWho)
+async def who_answered(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingWho
+) -> None:
     """👥: the names go to the officer's private chat, never into the group."""
-    query = update.callback_query
-    assert query is not None
-    data = MeetingWho.decode(query.data)
-    if data is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
     actor = actor_of(update, context)
     detail = await context.services.meetings.who_answered(actor, data.occurrence_id)
     locale = await context.services.people.chat_locale(actor.user_id)

@@ -5,7 +5,7 @@ title with the number pending, the first few pending households with approve/rej
 each (an inline keyboard stays small however many wait; the rest are counted and move up as
 those are decided), and the latest decisions, which is how a resident who never started the
 bot learns theirs (one who did is told privately, ``handlers.registration.commands``). The card is
-kept in step like ballot messages (``CoalescedRefresh``: a burst of requests is one edit, and
+kept in step like ballot messages (``KeptCurrent``: a burst of requests is one edit, and
 its edits give way to the group's replies and announcements); its message id and a
 fingerprint of what it shows are stored (``registration_cards``), so it survives a restart and
 is never edited with what it already shows. A card that shows nothing pending stays as the
@@ -19,15 +19,12 @@ import logging
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.registration.service import PendingCard
 from handlers.callbacks import RegistrationVerdict
-from handlers.delivery.coalesce import CoalescedRefresh
-from handlers.delivery.refused import RefusedShows
+from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.topics.render import fingerprint
 from locales import Html, Translator, escape
 from storage.records import RegistrationCard, User
@@ -44,21 +41,14 @@ def area_text(translator: Translator, locale: str, area: Decimal | None) -> str:
     return translator.plain(locale, "registration.area", area=translator.number(locale, area))
 
 
-class RegistrationCards(CoalescedRefresh):
+class RegistrationCards(KeptCurrent[PendingCard]):
     what = "registration card of building"
 
     def __init__(
         self, bot: ExtBot[None], services: Services, translator: Translator, *, interval: float
     ) -> None:
-        super().__init__(interval=interval)
-        self._bot = bot
-        self._services = services
+        super().__init__(bot, services, interval=interval)
         self._t = translator
-        self._refusals = RefusedShows(services, self.what, self.touch)
-
-    async def close(self, grace: float = 0.0) -> None:
-        self._refusals.close()
-        await super().close(grace)
 
     def render(self, locale: str, view: PendingCard) -> tuple[Html, InlineKeyboardMarkup | None]:
         t = self._t
@@ -119,65 +109,38 @@ class RegistrationCards(CoalescedRefresh):
             return escape(str(user_id))
         return escape(" ".join(part for part in (user.first_name, user.last_name) if part))
 
-    async def _sync(self, node_id: int) -> None:
+    async def _read(self, node_id: int) -> list[Shown[PendingCard]]:
         view = await self._services.registration.pending_card(node_id)
         if view is None:
-            return
+            return []
         locale = await self._services.people.chat_locale(view.chat_id)
         text, markup = self.render(locale, view)
-        digest = fingerprint(text, markup)
         card = view.card
         showing = card is not None and card.message_id is not None and card.chat_id == view.chat_id
-        if showing and card is not None and card.rendered_hash == digest:
-            return
+        # A card that showed nothing pending stays as the record: the next request posts anew.
         anew = not showing or (card is not None and card.pending_shown == 0)
         if anew and not view.pending:
-            return  # nothing waits: no card to post
-        message_id = card.message_id if card is not None and not anew else None
-        try:
-            message_id = await self._show(view, message_id, text, markup)
-        except TelegramError as error:
-            if not await self._refusals.absorb(node_id, view.chat_id, error):
-                raise
-            return
-        self._refusals.succeeded(node_id)
+            return []  # nothing waits: no card to post
+        return [
+            Shown(
+                post=view,
+                chat_id=view.chat_id,
+                message_id=card.message_id if card is not None and not anew else None,
+                shows=card.rendered_hash if card is not None else None,
+                text=text,
+                markup=markup,
+                fingerprint=fingerprint(text, markup),
+                repost=bool(view.pending),  # a deleted card with nothing pending stays deleted
+            )
+        ]
+
+    async def _record(self, node_id: int, shown: Shown[PendingCard], message_id: int) -> None:
         await self._services.registration.record_card(
             RegistrationCard(
                 node_id=node_id,
-                chat_id=view.chat_id,
+                chat_id=shown.chat_id,
                 message_id=message_id,
-                rendered_hash=digest,
-                pending_shown=len(view.pending),
+                rendered_hash=shown.fingerprint,
+                pending_shown=len(shown.post.pending),
             )
         )
-
-    async def _show(
-        self,
-        view: PendingCard,
-        message_id: int | None,
-        text: Html,
-        markup: InlineKeyboardMarkup | None,
-    ) -> int:
-        """Edit the card, or post it (again, if it was deleted while something is pending)."""
-        if message_id is not None:
-            try:
-                await self._bot.edit_message_text(
-                    text,
-                    chat_id=view.chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-                return message_id
-            except BadRequest as error:
-                description = str(error).lower()
-                if "not modified" in description:
-                    return message_id
-                if "message to edit not found" not in description:
-                    raise
-                if not view.pending:
-                    return message_id  # a deleted card with nothing pending stays deleted
-        sent = await self._bot.send_message(
-            view.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-        return sent.message_id

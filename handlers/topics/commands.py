@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.syntax import parse_topic
+from bot.services.topics.service import Published
+from bot.services.topics.syntax import TopicDraft, parse_topic
 from handlers.callbacks import VoteChoice
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, reply_long
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    reply_long,
+    stale_button,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -43,7 +53,14 @@ async def topic(update: Update, context: AppContext) -> None:
         catalogue=services.catalogue,
         locale=context.locale or context.settings.locale,
     )
-    published = await services.topics.publish(
+    await publish_draft(update, context, draft)
+
+
+async def publish_draft(update: Update, context: AppContext, draft: TopicDraft) -> Published:
+    """Publish a checked draft here and post its ballot(s): the one-line and the guided
+    ``/topic`` both end here. The update is marked handled with the topic: a restart amid
+    the posts posts the rest and does not publish it again."""
+    published = await context.services.topics.publish(
         actor_of(update, context),
         place_of(update),
         draft,
@@ -56,18 +73,14 @@ async def topic(update: Update, context: AppContext) -> None:
         await reply(
             update, context, context.t("topics.published_all", id=published.topic.id, count=voting)
         )
+    return published
 
 
-@answers_refusals
-async def vote(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = VoteChoice.decode(query.data)
+@button(VoteChoice)
+async def vote(update: Update, context: AppContext, query: CallbackQuery, data: VoteChoice) -> None:
     chat = update.effective_chat
-    if data is None or chat is None:
-        await context.language_known()
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None:
+        raise stale_button()
     try:
         receipt = await context.services.topics.vote(
             actor_of(update, context),
