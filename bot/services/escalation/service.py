@@ -15,6 +15,12 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
+from bot.services.announcements import (
+    DecisionPublished,
+    EscalationReminder,
+    MatterDone,
+    MatterProgress,
+)
 from bot.services.errors import Refusal
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
 from bot.services.escalation.views import CardView, History, card_view, history
@@ -284,10 +290,9 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.resolved",
+                    announcement=DecisionPublished(topic_id=topic_id, rate=chat.origin),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "rate": chat.origin},
                     thread_id=chat.thread_id,
                 )
         return [EscalationChanged(current.id), OutboxQueued()]
@@ -326,10 +331,13 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.done" if done else "matter.progress",
+                    announcement=(
+                        MatterDone(topic_id=topic_id, text=body)
+                        if done
+                        else MatterProgress(topic_id=topic_id, text=body)
+                    ),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "text": body},
                     thread_id=chat.thread_id,
                 )
         return [OutboxQueued()]
@@ -392,9 +400,8 @@ class EscalationService:
             return []  # the bot was down past the SLA too: the send-up says it all
         await repos.outbox.add(
             chat_id=hop.card_chat_id,
-            kind="escalation.reminder",
+            announcement=EscalationReminder(escalation_id=hop.id),
             reply_to=hop.card_message_id,
-            payload={"escalation_id": hop.id},
             now=now,
         )
         return [OutboxQueued()]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services.announcements import MeetingMissed, MinutesDue
 from bot.services.events import OutboxQueued
 from bot.services.meetings.plan import (
     MINUTES_AFTER,
@@ -70,8 +71,8 @@ class MeetingTimers:
         targets = await target_chats(repos, meeting)
         if now >= occurrence.starts_at:
             also = [chat for chat, _ in targets]
-            payload: dict[str, object] = {"occurrence_id": occurrence.id}
-            await tell_chats(repos, occurrence.id, "meeting.missed", payload, now, also=also)
+            missed = MeetingMissed(occurrence_id=occurrence.id)
+            await tell_chats(repos, occurrence.id, missed, now, also=also)
             return [OutboxQueued()]
         late = now - timer.due_at > LATE_AFTER
         for chat_id, node_id in targets:
@@ -128,8 +129,7 @@ class MeetingTimers:
         latest = latest_posts(await repos.meetings.posts(occurrence.id)).get(binding.chat_id)
         await repos.outbox.add(
             chat_id=binding.chat_id,
-            kind="meeting.minutes_due",
-            payload={"occurrence_id": occurrence.id},
+            announcement=MinutesDue(occurrence_id=occurrence.id),
             now=now,
             reply_to=latest.message_id if latest else None,
             thread_id=latest.thread_id if latest else meeting_thread(meeting, binding.chat_id),

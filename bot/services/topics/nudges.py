@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import GroupNudge, PrivateNudge
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
@@ -50,8 +51,7 @@ async def nudge_topic(
                 if user is not None and user.started:
                     await repos.outbox.add(
                         chat_id=user.user_id,
-                        kind="topic.nudge_private",
-                        payload={"topic_id": topic.id},
+                        announcement=PrivateNudge(topic_id=topic.id),
                         now=now,
                     )
                     reminded += 1
@@ -63,8 +63,7 @@ async def nudge_topic(
     for post in posts:
         await repos.outbox.add(
             chat_id=post.chat_id,
-            kind="topic.nudge_group",
-            payload={"topic_id": topic.id, "missing": count},
+            announcement=GroupNudge(topic_id=topic.id, missing=count),
             reply_to=post.message_id,
             thread_id=post.thread_id,
             now=now,
