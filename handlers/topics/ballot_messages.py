@@ -23,6 +23,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
+from bot.services.topics.views import ballot_view
 from handlers.delivery.coalesce import CoalescedRefresh
 from handlers.delivery.refused import RefusedShows
 from handlers.delivery.threads import in_thread
@@ -72,7 +73,8 @@ class LiveMessages(CoalescedRefresh):
             locale = await self._services.people.chat_locale(post.chat_id)
             look = rendered.get((locale, post.voting))
             if look is None:
-                text, markup = self._renderer.ballot(locale, snap, voting=post.voting, level=level)
+                view = ballot_view(snap, voting=post.voting, level=level)
+                text, markup = self._renderer.ballot(locale, view)
                 look = rendered[(locale, post.voting)] = (text, markup, fingerprint(text, markup))
             text, markup, digest = look
             if post.message_id is not None and digest == post.rendered_hash:

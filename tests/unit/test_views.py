@@ -1,0 +1,95 @@
+"""What a ballot message says is a view built in the core; Telegram turns its actions into
+buttons whose callback data its own codecs read back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.catalogue import load_catalogue
+from bot.services.topics.service import TopicSnapshot
+from bot.services.topics.views import (
+    BallotState,
+    OpinionAction,
+    PrivateOpinionAction,
+    Verdict,
+    VoteAction,
+    ballot_view,
+)
+from handlers.callbacks import VoteChoice
+from handlers.topics.render import TopicRenderer
+from locales import Translator
+from storage.records import Topic, TopicPost
+
+NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+TOPIC = Topic(
+    id=12,
+    node_id=3,
+    title="换电梯",
+    description="",
+    options=("同意", "反对"),
+    rule="majority",
+    category=None,
+    quorum_percent=None,
+    secret=False,
+    household=False,
+    hide_results=False,
+    scope="here",
+    status="open",
+    deadline=NOW,
+    created_by=1,
+    created_at=NOW,
+    closed_at=None,
+    outcome=None,
+    ballot_salt=None,
+    last_nudge_at=None,
+)
+
+
+def snap(topic: Topic = TOPIC, counts: tuple[int, ...] = (3, 1)) -> TopicSnapshot:
+    post = TopicPost(topic.id, -1, 3, 9, True, 10, None)
+    return TopicSnapshot(topic, [post], counts, sum(counts), 10, 2)
+
+
+def renderer() -> TopicRenderer:
+    return TopicRenderer(Translator(), load_catalogue(), ZoneInfo("Asia/Shanghai"), "yishi_bot")
+
+
+def test_a_voting_chat_may_vote_for_each_option_and_give_opinions() -> None:
+    view = ballot_view(snap(), voting=True, level=None)
+    assert view.state is BallotState.OPEN and view.verdict is None
+    assert view.tally == (("同意", 3), ("反对", 1)) and not view.tally_hidden
+    assert (view.cast, view.eligible, view.opinions) == (4, 10, 2)
+    assert view.actions == (
+        VoteAction(12, 0, "同意"),
+        VoteAction(12, 1, "反对"),
+        OpinionAction(12),
+        PrivateOpinionAction(12),
+    )
+    text, markup = renderer().ballot("zh_CN", view)
+    assert markup is not None
+    votes, link = markup.inline_keyboard[:2], markup.inline_keyboard[2][0]
+    assert [VoteChoice.decode(row[0].callback_data) for row in votes] == [  # type: ignore[arg-type]
+        VoteChoice(12, 0),
+        VoteChoice(12, 1),
+    ]
+    assert link.url == "https://t.me/yishi_bot?start=op_12"
+    assert "同意：3" in text
+
+
+def test_elsewhere_only_a_private_opinion_and_hidden_counts_stay_hidden() -> None:
+    hidden = replace(TOPIC, hide_results=True)
+    view = ballot_view(snap(hidden), voting=False, level=None)
+    assert view.actions == (PrivateOpinionAction(12),) and view.tally_hidden
+    text, markup = renderer().ballot("en", view)
+    assert markup is not None and len(markup.inline_keyboard) == 1
+    assert "The tally will be shown after the deadline." in text and "同意: 3" not in text
+
+
+def test_a_closed_ballot_offers_nothing_and_says_its_verdict() -> None:
+    closed = replace(TOPIC, status="closed", outcome={"verdict": "unresolved", "reason": "tie"})
+    view = ballot_view(snap(closed), voting=True, level=None)
+    assert view.actions == () and view.state is BallotState.CLOSED
+    assert view.verdict == Verdict("unresolved", reason="tie")
+    assert renderer().ballot("zh_CN", view)[1] is None
