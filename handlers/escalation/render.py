@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.escalation.views import CardView, History
+from bot.services.escalation.views import CardMove, CardView, History, card_actions
 from bot.services.topics.service import TopicSnapshot
-from handlers.callbacks import CardAction, RatingChoice
+from handlers.callbacks import CardAction as CardActionData
+from handlers.callbacks import RatingChoice
 from locales import Html, Translator
 
 RATING_KEYS = ("satisfied", "basically", "unsatisfied")
+_FIRST_ROW = {CardMove.ACCEPT, CardMove.VOTE, CardMove.VOTE_HERE, CardMove.VOTE_ALL}
 
 
 class EscalationRenderer:
@@ -110,37 +113,22 @@ class EscalationRenderer:
     def buttons(
         self, locale: str, view: CardView, *, choosing_scope: bool = False
     ) -> InlineKeyboardMarkup | None:
-        escalation = view.hop.escalation
-        if not escalation.is_active:
+        """The card's actions as buttons: taking on and voting first, then deciding."""
+        actions = card_actions(view, choosing_scope=choosing_scope)
+        if not actions:
             return None
-
-        def button(key: str, action: str, **params: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(
+        rows: list[list[InlineKeyboardButton]] = [[], []]
+        for action in actions:
+            key, letter = card_button(action.move)
+            params = (
+                {"level": self.t.plain(locale, f"levels.{action.level}")} if action.level else {}
+            )
+            button = InlineKeyboardButton(
                 self.t.plain(locale, f"escalation.{key}", **params),
-                callback_data=CardAction(escalation.id, action).encode(),
+                callback_data=CardActionData(action.escalation_id, letter).encode(),
             )
-
-        if choosing_scope:
-            return InlineKeyboardMarkup(
-                [
-                    [button("vote_here_button", "h"), button("vote_all_button", "l")],
-                    [button("back_button", "b")],
-                ]
-            )
-        level = self.t.plain(locale, f"levels.{view.hop.to_node.level}")
-        first = [button("vote_button", "v", level=level)]
-        if escalation.state == "open":
-            first.insert(0, button("accept_button", "a"))
-        second = [button("resolve_button", "r")]
-        if view.parent is not None:
-            second.append(
-                button(
-                    "escalate_button",
-                    "u",
-                    level=self.t.plain(locale, f"levels.{view.parent.level}"),
-                )
-            )
-        return InlineKeyboardMarkup([first, second])
+            rows[0 if action.move in _FIRST_ROW else 1].append(button)
+        return InlineKeyboardMarkup([row for row in rows if row])
 
     def rating_buttons(self, locale: str, topic_id: int) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(
@@ -201,3 +189,25 @@ class EscalationRenderer:
                 )
             )
         return lines
+
+
+def card_button(move: CardMove) -> tuple[str, str]:
+    """A card action's label key, and its letter in the callback data (handlers/callbacks.py
+    ``CardAction``); mypy checks that every move has one."""
+    match move:
+        case CardMove.ACCEPT:
+            return "accept_button", "a"
+        case CardMove.VOTE:
+            return "vote_button", "v"
+        case CardMove.RESOLVE:
+            return "resolve_button", "r"
+        case CardMove.SEND_UP:
+            return "escalate_button", "u"
+        case CardMove.VOTE_HERE:
+            return "vote_here_button", "h"
+        case CardMove.VOTE_ALL:
+            return "vote_all_button", "l"
+        case CardMove.BACK:
+            return "back_button", "b"
+        case _:
+            assert_never(move)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -11,7 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.meetings.minutes import MinutesView
 from bot.services.meetings.plan import ANNOUNCEMENT
-from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
+from bot.services.meetings.views import (
+    AgendaLine,
+    Detail,
+    MeetingAction,
+    MeetingMove,
+    OccurrenceView,
+    meeting_actions,
+)
 from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
 from storage.records import Meeting, MeetingPost
@@ -139,8 +147,9 @@ class MeetingRenderer:
         markup = None
         if live or status is not None:
             parts.append(self.counts(locale, view))
-        if live and status is None:
-            markup = self.buttons(locale, occurrence.id)
+        actions = meeting_actions(view, live=live)
+        if actions:
+            markup = self.buttons(locale, actions)
         return Html("\n\n".join(parts)), markup
 
     def _status(self, locale: str, view: OccurrenceView) -> Html | None:
@@ -155,19 +164,27 @@ class MeetingRenderer:
             return self.t(locale, "meetings.status_held")
         return None
 
-    def buttons(self, locale: str, occurrence_id: int) -> InlineKeyboardMarkup:
-        def button(key: str, data: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(self.t.plain(locale, f"meetings.{key}"), callback_data=data)
+    def buttons(self, locale: str, actions: tuple[MeetingAction, ...]) -> InlineKeyboardMarkup:
+        """The answers on one row, who answered on the next."""
+        answers: list[InlineKeyboardButton] = []
+        rest: list[InlineKeyboardButton] = []
+        for action in actions:
+            occurrence = action.occurrence_id
+            match action.move:
+                case MeetingMove.ATTEND:
+                    data = MeetingAnswer(occurrence, "y").encode()
+                    answers.append(self._button(locale, "button_yes", data))
+                case MeetingMove.EXCUSE:
+                    data = MeetingAnswer(occurrence, "n").encode()
+                    answers.append(self._button(locale, "button_no", data))
+                case MeetingMove.WHO:
+                    rest.append(self._button(locale, "button_who", MeetingWho(occurrence).encode()))
+                case _:
+                    assert_never(action.move)
+        return InlineKeyboardMarkup([row for row in (answers, rest) if row])
 
-        return InlineKeyboardMarkup(
-            [
-                [
-                    button("button_yes", MeetingAnswer(occurrence_id, "y").encode()),
-                    button("button_no", MeetingAnswer(occurrence_id, "n").encode()),
-                ],
-                [button("button_who", MeetingWho(occurrence_id).encode())],
-            ]
-        )
+    def _button(self, locale: str, key: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(self.t.plain(locale, f"meetings.{key}"), callback_data=data)
 
     # Lists and details ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.registration.service import PendingCard
+from bot.services.registration.views import decide_actions
 from handlers.callbacks import RegistrationVerdict
 from handlers.delivery.coalesce import CoalescedRefresh
 from handlers.delivery.refused import RefusedShows
@@ -94,20 +95,16 @@ class RegistrationCards(CoalescedRefresh):
                         user=self._name(user, registration.user_id),
                     )
                 )
-        rows = [
-            [
+        rows: dict[int, list[InlineKeyboardButton]] = {}  # a unit's approve and reject
+        for action in decide_actions(view, first=WITH_BUTTONS):
+            key = "card_approve_button" if action.approve else "card_reject_button"
+            data = RegistrationVerdict(action.registration_id, action.approve).encode()
+            rows.setdefault(action.registration_id, []).append(
                 InlineKeyboardButton(
-                    t.plain(locale, "registration.card_approve_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, True).encode(),
-                ),
-                InlineKeyboardButton(
-                    t.plain(locale, "registration.card_reject_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, False).encode(),
-                ),
-            ]
-            for registration, _ in shown
-        ]
-        return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
+                    t.plain(locale, f"registration.{key}", unit=action.unit), callback_data=data
+                )
+            )
+        return Html("\n".join(lines)), InlineKeyboardMarkup(list(rows.values())) if rows else None
 
     def _area(self, locale: str, area: Decimal | None) -> str:
         return area_text(self._t, locale, area)

@@ -7,7 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.catalogue import load_catalogue
+from bot.services.escalation.views import CardMove
+from bot.services.meetings.views import MeetingMove, meeting_actions
+from bot.services.registration.service import PendingCard
+from bot.services.registration.views import decide_actions
 from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.views import (
     BallotState,
@@ -18,9 +24,14 @@ from bot.services.topics.views import (
     ballot_view,
 )
 from handlers.callbacks import VoteChoice
+from handlers.escalation.render import card_button
+from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
+from handlers.meetings.render import MeetingRenderer
 from handlers.topics.render import TopicRenderer
 from locales import Translator
-from storage.records import Topic, TopicPost
+from locales import load_catalogue as load_locale
+from storage.records import Registration, Topic, TopicPost
+from tests.unit.test_meeting_render import view as meeting_view
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 TOPIC = Topic(
@@ -93,3 +104,42 @@ def test_a_closed_ballot_offers_nothing_and_says_its_verdict() -> None:
     assert view.actions == () and view.state is BallotState.CLOSED
     assert view.verdict == Verdict("unresolved", reason="tie")
     assert renderer().ballot("zh_CN", view)[1] is None
+
+
+@pytest.mark.parametrize("move", list(CardMove), ids=lambda move: move.name)
+def test_every_card_action_has_a_labelled_telegram_button(move: CardMove) -> None:
+    key, letter = card_button(move)
+    for locale in ("zh_CN", "en"):
+        assert f"escalation.{key}" in load_locale(locale), (locale, key)
+    assert len({card_button(other)[1] for other in CardMove}) == len(CardMove)
+    assert len(letter) == 1
+
+
+def test_a_live_meeting_message_offers_its_answers_and_a_held_one_nothing() -> None:
+    shown = meeting_view()
+    assert [a.move for a in meeting_actions(shown, live=True)] == list(MeetingMove)
+    assert meeting_actions(shown, live=False) == ()
+    held = replace(shown, occurrence=replace(shown.occurrence, status="held"))
+    assert meeting_actions(held, live=True) == ()
+    markup = MeetingRenderer(Translator(), ZoneInfo("Asia/Shanghai")).buttons(
+        "zh_CN", meeting_actions(shown, live=True)
+    )
+    answers, who = markup.inline_keyboard
+    assert [MeetingAnswer.decode(b.callback_data) for b in answers] == [  # type: ignore[arg-type]
+        MeetingAnswer(7, "y"),
+        MeetingAnswer(7, "n"),
+    ]
+    assert MeetingWho.decode(who[0].callback_data) == MeetingWho(7)  # type: ignore[arg-type]
+
+
+def test_a_registration_card_offers_a_decision_on_the_first_few_pending() -> None:
+    def registration(number: int) -> Registration:
+        return Registration(
+            number, 100 + number, 3, number, f"2-{number}", None, "pending", NOW, None
+        )
+
+    node = meeting_view().node
+    card = PendingCard(node, -1, [(registration(n), None) for n in range(1, 8)], [], None)
+    actions = decide_actions(card, first=5)
+    assert [(a.unit, a.approve) for a in actions[:2]] == [("2-1", True), ("2-1", False)]
+    assert len(actions) == 10 and actions[-1].unit == "2-5"

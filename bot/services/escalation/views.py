@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from storage.records import Escalation, Node, ProgressUpdate, Resolution, Topic
 from storage.repositories import Repositories
@@ -24,6 +25,46 @@ class CardView:
     parent: Node | None
     recent_opinions: list[tuple[str, str]]
     opinions: int
+
+
+class CardMove(Enum):
+    """What an officer may do from an escalation card (``VOTE_HERE``, ``VOTE_ALL`` and
+    ``BACK`` once they chose to put the matter to a vote)."""
+
+    ACCEPT = "accept"
+    VOTE = "vote"
+    RESOLVE = "resolve"
+    SEND_UP = "send_up"
+    VOTE_HERE = "vote_here"
+    VOTE_ALL = "vote_all"
+    BACK = "back"
+
+
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """One action on a card; ``level`` is the level it names (the vote's, the one above)."""
+
+    escalation_id: int
+    move: CardMove
+    level: str | None = None
+
+
+def card_actions(view: CardView, *, choosing_scope: bool = False) -> tuple[CardAction, ...]:
+    """The actions a card offers: none once its hop is over; where to vote while choosing."""
+    escalation = view.hop.escalation
+    if not escalation.is_active:
+        return ()
+    if choosing_scope:
+        moves = (CardMove.VOTE_HERE, CardMove.VOTE_ALL, CardMove.BACK)
+        return tuple(CardAction(escalation.id, move) for move in moves)
+    actions = []
+    if escalation.state == "open":
+        actions.append(CardAction(escalation.id, CardMove.ACCEPT))
+    actions.append(CardAction(escalation.id, CardMove.VOTE, view.hop.to_node.level))
+    actions.append(CardAction(escalation.id, CardMove.RESOLVE))
+    if view.parent is not None:
+        actions.append(CardAction(escalation.id, CardMove.SEND_UP, view.parent.level))
+    return tuple(actions)
 
 
 @dataclass(frozen=True, slots=True)

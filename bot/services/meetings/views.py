@@ -8,6 +8,7 @@ whose meeting it is; a chat of another tree is told the number is unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from bot.services.actors import Actor, Place
@@ -45,6 +46,26 @@ class OccurrenceView:
     @property
     def absent(self) -> int:
         return self.counts.get("no", 0)
+
+
+class MeetingMove(Enum):
+    ATTEND = "attend"  # 参加
+    EXCUSE = "excuse"  # 请假
+    WHO = "who"  # who answered what (told to an officer privately)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingAction:
+    occurrence_id: int
+    move: MeetingMove
+
+
+def meeting_actions(view: OccurrenceView, *, live: bool) -> tuple[MeetingAction, ...]:
+    """What people may do from a meeting message: answer, or ask who answered; only on the
+    newest in a chat (``live``), and only while the occurrence is ahead."""
+    if not live or view.occurrence.status in ("cancelled", "held"):
+        return ()
+    return tuple(MeetingAction(view.occurrence.id, move) for move in MeetingMove)
 
 
 @dataclass(frozen=True, slots=True)
