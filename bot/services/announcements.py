@@ -218,7 +218,8 @@ ANNOUNCEMENT_TYPES: tuple[type[Announcement], ...] = get_args(Announcement)
 
 
 class UnknownAnnouncement(Exception):
-    """A stored row whose kind this release does not know (written by a newer one)."""
+    """A stored row this release cannot read: a kind it does not know (written by a newer
+    release before a downgrade), or fields not of their type."""
 
 
 def _converter(hint: Any) -> Callable[[Any], Any]:
@@ -253,10 +254,12 @@ def decode(kind: str, payload: dict[str, Any]) -> Announcement:
     if found is None:
         raise UnknownAnnouncement(kind)
     cls, decoders = found
-    values = {name: convert(payload[name]) for name, convert in decoders.items() if name in payload}
     try:
+        values = {
+            name: convert(payload[name]) for name, convert in decoders.items() if name in payload
+        }
         return cls(**values)
-    except TypeError as error:  # a required field is missing
+    except (TypeError, ValueError) as error:  # a required field missing, or not of its type
         raise UnknownAnnouncement(f"{kind}: {error}") from error
 
 

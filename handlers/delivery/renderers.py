@@ -1,4 +1,5 @@
-"""Telegram's renderers of the core's announcements (bot/services/announcements.py): one
+"""Telegram's renderers of the core's announcements (bot/services/announcements.py) and of
+its living messages' views (bot/services/views.py, ``TelegramViews``). Announcements: one
 method per type, each reading what it shows at send time and rendering it in the chat's
 language of that moment. ``TelegramAnnouncements`` is assigned to ``AnnouncementRenderer``
 below, so mypy fails when a type has no renderer here. What a renderer returns, the
@@ -33,6 +34,11 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
+from bot.services.escalation.views import EscalationCardView
+from bot.services.meetings.views import MeetingMessageView
+from bot.services.registration.views import RegistrationCardView
+from bot.services.topics.views import BallotView
+from bot.services.views import ViewRenderer
 from handlers.escalation.render import EscalationRenderer
 from handlers.reports.digest import digest_parts
 from handlers.reports.digest_render import DigestRenderer
@@ -42,6 +48,8 @@ from storage.records import OutboxMessage, OutboxPart, Topic
 
 if TYPE_CHECKING:  # it renders with these types
     from handlers.meetings.announcer import MeetingAnnouncements
+    from handlers.meetings.render import MeetingRenderer
+    from handlers.registration.pending_card import RegistrationCards
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,3 +306,42 @@ class TelegramAnnouncements:
 def _complete(renderers: TelegramAnnouncements) -> AnnouncementRenderer[Target, Rendered]:
     """Never called: mypy checks here that Telegram renders every announcement type."""
     return renderers
+
+
+Drawn = tuple[Html, InlineKeyboardMarkup | None]
+
+
+class TelegramViews:
+    """Telegram's drawing of each living message's view (bot/services/views.py), in the
+    chat's language: HTML and inline buttons, by the feature's renderer. The messages kept
+    current (ballot_messages.py, escalation_cards.py, meeting_messages.py, pending_card.py)
+    call those renderers; this class is the list a channel must complete."""
+
+    def __init__(
+        self,
+        topics: TopicRenderer,
+        escalation: EscalationRenderer,
+        meetings: MeetingRenderer,
+        registration: RegistrationCards,
+    ) -> None:
+        self._topics = topics
+        self._escalation = escalation
+        self._meetings = meetings
+        self._registration = registration
+
+    def ballot(self, view: BallotView, locale: str) -> Drawn:
+        return self._topics.ballot(locale, view)
+
+    def escalation_card(self, view: EscalationCardView, locale: str) -> Drawn:
+        return self._escalation.card(locale, view)
+
+    def meeting_message(self, view: MeetingMessageView, locale: str) -> Drawn:
+        return self._meetings.post(locale, view)
+
+    def registration_card(self, view: RegistrationCardView, locale: str) -> Drawn:
+        return self._registration.render(locale, view)
+
+
+def _views_complete(views: TelegramViews) -> ViewRenderer[str, Drawn]:
+    """Never called: mypy checks here that Telegram draws every view."""
+    return views

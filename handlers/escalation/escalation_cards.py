@@ -23,7 +23,7 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import Priority, sending_as
 from bot.services import Services
-from bot.services.escalation.views import CardView
+from bot.services.escalation.views import CardView, escalation_card_view
 from handlers.delivery.refused import RefusedShows
 from handlers.escalation.render import EscalationRenderer
 from handlers.topics.render import fingerprint
@@ -75,10 +75,14 @@ class EscalationCards:
         if view.hop.escalation.accepted_by is not None:
             user = await self._services.people.user(view.hop.escalation.accepted_by)
             officer = user.display_name if user else str(view.hop.escalation.accepted_by)
-        text, markup = self._renderer.card(locale, view, snap, self._services.clock.now(), officer)
-        if choosing_scope:
-            markup = self._renderer.buttons(locale, view, choosing_scope=True)
-        return text, markup
+        card = escalation_card_view(
+            view,
+            snap,
+            officer=officer,
+            now=self._services.clock.now(),
+            choosing_scope=choosing_scope,
+        )
+        return self._renderer.card(locale, card)
 
     async def sync(self, escalation_id: int) -> None:
         async with self._locks.setdefault(escalation_id, asyncio.Lock()):

@@ -7,8 +7,7 @@ from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.escalation.views import CardMove, CardView, History, card_actions
-from bot.services.topics.service import TopicSnapshot
+from bot.services.escalation.views import CardAction, CardMove, EscalationCardView, History
 from handlers.callbacks import CardAction as CardActionData
 from handlers.callbacks import RatingChoice
 from locales import Html, Translator
@@ -35,43 +34,35 @@ class EscalationRenderer:
         return f"{minutes}分钟" if locale == "zh_CN" else f"{minutes} min"
 
     def card(
-        self,
-        locale: str,
-        view: CardView,
-        snap: TopicSnapshot | None,
-        now: datetime,
-        officer_name: str | None,
+        self, locale: str, view: EscalationCardView
     ) -> tuple[Html, InlineKeyboardMarkup | None]:
-        t, hop = self.t, view.hop
-        escalation = hop.escalation
+        t = self.t
         lines: list[str] = [
-            t(locale, "escalation.card_title", id=view.topic.id, title=view.topic.title),
+            t(locale, "escalation.card_title", id=view.topic_id, title=view.title),
             t(
                 locale,
                 "escalation.card_from",
-                level=t(locale, f"levels.{hop.from_node.level}"),
-                name=hop.from_node.name,
+                level=t(locale, f"levels.{view.from_level}"),
+                name=view.from_name,
             ),
         ]
-        reason = t(locale, f"reasons.{escalation.reason}")
-        if escalation.note:
-            lines.append(
-                t(locale, "escalation.card_reason_note", reason=reason, note=escalation.note)
-            )
+        reason = t(locale, f"reasons.{view.reason}")
+        if view.note:
+            lines.append(t(locale, "escalation.card_reason_note", reason=reason, note=view.note))
         else:
             lines.append(t(locale, "escalation.card_reason", reason=reason))
-        if snap is not None and not snap.topic.is_opinion:
+        if view.tally is not None:
             counts = " · ".join(
                 t(locale, "topics.tally_line", option=option, count=count)
-                for option, count in zip(snap.topic.options, snap.counts, strict=True)
+                for option, count in view.tally
             )
             lines.append(
                 t(
                     locale,
                     "escalation.card_tally",
                     counts=Html(counts),
-                    cast=snap.cast,
-                    eligible=snap.eligible,
+                    cast=view.cast,
+                    eligible=view.eligible,
                 )
             )
         recent = ""
@@ -87,42 +78,36 @@ class EscalationRenderer:
         lines.append(
             t(locale, "escalation.card_opinions", count=view.opinions, recent=Html(recent))
         )
-        if escalation.sla_due_at is not None:
+        if view.sla_due_at is not None:
             lines.append(
                 t(
                     locale,
                     "escalation.card_age",
-                    age=self.age(locale, now - escalation.created_at),
-                    due=self.when(locale, escalation.sla_due_at),
+                    age=self.age(locale, view.age),
+                    due=self.when(locale, view.sla_due_at),
                 )
             )
-        lines.append(self.state_line(locale, view, officer_name))
-        return Html("\n".join(lines)), self.buttons(locale, view)
+        lines.append(self.state_line(locale, view))
+        return Html("\n".join(lines)), self.buttons(locale, view.actions)
 
-    def state_line(self, locale: str, view: CardView, officer_name: str | None) -> Html:
-        state = view.hop.escalation.state
-        if state == "accepted":
-            return self.t(locale, "escalation.card_state_accepted", officer=officer_name or "")
-        if state == "escalated":
-            level = view.parent.level if view.parent else "community"
-            return self.t(
-                locale, "escalation.card_state_escalated", level=self.t(locale, f"levels.{level}")
-            )
-        return self.t(locale, f"escalation.card_state_{state}")
+    def state_line(self, locale: str, view: EscalationCardView) -> Html:
+        if view.state == "accepted":
+            return self.t(locale, "escalation.card_state_accepted", officer=view.officer or "")
+        if view.state == "escalated":
+            level = self.t(locale, f"levels.{view.above_level}")
+            return self.t(locale, "escalation.card_state_escalated", level=level)
+        return self.t(locale, f"escalation.card_state_{view.state}")
 
-    def buttons(
-        self, locale: str, view: CardView, *, choosing_scope: bool = False
-    ) -> InlineKeyboardMarkup | None:
+    def buttons(self, locale: str, actions: tuple[CardAction, ...]) -> InlineKeyboardMarkup | None:
         """The card's actions as buttons: taking on and voting first, then deciding."""
-        actions = card_actions(view, choosing_scope=choosing_scope)
         if not actions:
             return None
         rows: list[list[InlineKeyboardButton]] = [[], []]
         for action in actions:
             key, letter = card_button(action.move)
-            params = (
-                {"level": self.t.plain(locale, f"levels.{action.level}")} if action.level else {}
-            )
+            params = {}
+            if action.level is not None:
+                params["level"] = self.t.plain(locale, f"levels.{action.level}")
             button = InlineKeyboardButton(
                 self.t.plain(locale, f"escalation.{key}", **params),
                 callback_data=CardActionData(action.escalation_id, letter).encode(),

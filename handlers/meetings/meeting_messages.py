@@ -22,6 +22,7 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.meetings.plan import latest_posts
+from bot.services.meetings.views import meeting_message_view
 from handlers.delivery.coalesce import CoalescedRefresh
 from handlers.delivery.refused import RefusedShows
 from handlers.delivery.threads import in_thread
@@ -63,7 +64,8 @@ class LiveReminders(CoalescedRefresh):
         for post in view.posts:
             locale = await self._services.people.chat_locale(post.chat_id)
             live = latest[post.chat_id] == post
-            text, markup = self._renderer.post(locale, view, post, live=live)
+            message = meeting_message_view(view, post, live=live)
+            text, markup = self._renderer.post(locale, message)
             digest = fingerprint(text, markup)
             if post.message_id is not None and digest == post.rendered_hash:
                 continue

@@ -1,4 +1,5 @@
-"""Every announcement type has a renderer on every channel, and survives the outbox."""
+"""Every announcement type and every view has a renderer on every channel, and an
+announcement survives the outbox."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ from bot.services.announcements import (
     render,
     renderer_method,
 )
-from handlers.delivery.renderers import TelegramAnnouncements
+from bot.services.views import VIEW_METHODS, VIEW_TYPES, ViewRenderer
+from handlers.delivery.renderers import TelegramAnnouncements, TelegramViews
 
-# Each channel's registry: its class of renderers (a new channel adds itself here).
+# Each channel's registries: its classes of renderers (a new channel adds itself here).
 CHANNELS: dict[str, type] = {"telegram": TelegramAnnouncements}
+VIEW_CHANNELS: dict[str, type] = {"telegram": TelegramViews}
 MOMENT = datetime(2026, 12, 6, 8, 30, tzinfo=UTC)
 
 
@@ -49,6 +52,18 @@ def sample(kind: type[Announcement]) -> Announcement:
 def test_every_channel_renders_every_announcement(channel: str, kind: type) -> None:
     method = getattr(CHANNELS[channel], renderer_method(kind), None)
     assert callable(method), f"{channel} has no renderer for {kind.__name__}"
+
+
+@pytest.mark.parametrize("channel", sorted(VIEW_CHANNELS))
+@pytest.mark.parametrize("kind", VIEW_TYPES, ids=lambda kind: kind.__name__)
+def test_every_channel_draws_every_view(channel: str, kind: type) -> None:
+    method = getattr(VIEW_CHANNELS[channel], VIEW_METHODS.get(kind, "?"), None)
+    assert callable(method), f"{channel} has no renderer for {kind.__name__}"
+
+
+def test_the_view_renderer_has_one_method_per_view() -> None:
+    listed = {name for name in vars(ViewRenderer) if not name.startswith("_")}
+    assert set(VIEW_METHODS) == set(VIEW_TYPES) and set(VIEW_METHODS.values()) == listed
 
 
 async def test_dispatch_reaches_the_renderer_named_for_each_type() -> None:
@@ -122,3 +137,5 @@ def test_a_kind_this_release_does_not_know_is_refused() -> None:
         decode("poll.from_the_future", {"poll_id": 1})
     with pytest.raises(UnknownAnnouncement):  # a required field missing
         decode("topic.closed", {})
+    with pytest.raises(UnknownAnnouncement):  # not of its type
+        decode("digest", {"node_id": 1, "since": "yesterday", "until": MOMENT.isoformat()})

@@ -13,7 +13,7 @@ from bot.catalogue import load_catalogue
 from bot.services.escalation.views import CardMove
 from bot.services.meetings.views import MeetingMove, meeting_actions
 from bot.services.registration.service import PendingCard
-from bot.services.registration.views import decide_actions
+from bot.services.registration.views import registration_card_view
 from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.views import (
     BallotState,
@@ -140,6 +140,8 @@ def test_a_registration_card_offers_a_decision_on_the_first_few_pending() -> Non
 
     node = meeting_view().node
     card = PendingCard(node, -1, [(registration(n), None) for n in range(1, 8)], [], None)
-    actions = decide_actions(card, first=5)
+    shown = registration_card_view(card, first=5)
+    assert (shown.pending, len(shown.shown), shown.more) == (7, 5, 2)
+    actions = shown.actions
     assert [(a.unit, a.approve) for a in actions[:2]] == [("2-1", True), ("2-1", False)]
     assert len(actions) == 10 and actions[-1].unit == "2-5"
