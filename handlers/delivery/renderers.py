@@ -34,7 +34,7 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
-from bot.services.escalation.views import EscalationCardView
+from bot.services.escalation.views import EscalationCardView, rating_actions
 from bot.services.meetings.views import MeetingMessageView
 from bot.services.registration.views import RegistrationCardView
 from bot.services.topics.views import BallotView
@@ -250,7 +250,7 @@ class TelegramAnnouncements:
             return Text(text)
         return Text(
             Html(text + "\n\n" + self._t(to.locale, "escalation.resolved_rate")),
-            self._escalation.rating_buttons(to.locale, matter.topic.id),
+            self._escalation.rating_buttons(to.locale, rating_actions(matter.topic.id)),
         )
 
     async def matter_progress(self, item: MatterProgress, to: Target) -> Rendered:

@@ -7,12 +7,19 @@ from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.escalation.views import CardAction, CardMove, EscalationCardView, History
+from bot.services.escalation.views import (
+    RATINGS,
+    CardAction,
+    CardMove,
+    EscalationCardView,
+    History,
+    RateAction,
+)
 from handlers.callbacks import CardAction as CardActionData
 from handlers.callbacks import RatingChoice
 from locales import Html, Translator
 
-RATING_KEYS = ("satisfied", "basically", "unsatisfied")
+RATING_KEYS = RATINGS  # a rating's index is its callback data (handlers/callbacks.py)
 _FIRST_ROW = {CardMove.ACCEPT, CardMove.VOTE, CardMove.VOTE_HERE, CardMove.VOTE_ALL}
 
 
@@ -115,15 +122,18 @@ class EscalationRenderer:
             rows[0 if action.move in _FIRST_ROW else 1].append(button)
         return InlineKeyboardMarkup([row for row in rows if row])
 
-    def rating_buttons(self, locale: str, topic_id: int) -> InlineKeyboardMarkup:
+    def rating_buttons(self, locale: str, actions: tuple[RateAction, ...]) -> InlineKeyboardMarkup:
+        """The ratings on one row; the callback data carries a rating's place in RATINGS."""
         return InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        self.t.plain(locale, f"escalation.rate_{key}"),
-                        callback_data=RatingChoice(topic_id, index).encode(),
+                        self.t.plain(locale, f"escalation.rate_{action.rating}"),
+                        callback_data=RatingChoice(
+                            action.topic_id, RATING_KEYS.index(action.rating)
+                        ).encode(),
                     )
-                    for index, key in enumerate(RATING_KEYS)
+                    for action in actions
                 ]
             ]
         )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.catalogue import load_catalogue
-from bot.services.escalation.views import CardMove
+from bot.services.escalation.views import CardMove, rating_actions
 from bot.services.meetings.views import MeetingMove, meeting_actions
 from bot.services.registration.service import PendingCard
 from bot.services.registration.views import registration_card_view
@@ -23,8 +23,8 @@ from bot.services.topics.views import (
     VoteAction,
     ballot_view,
 )
-from handlers.callbacks import VoteChoice
-from handlers.escalation.render import card_button
+from handlers.callbacks import RatingChoice, VoteChoice
+from handlers.escalation.render import RATING_KEYS, EscalationRenderer, card_button
 from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
 from handlers.meetings.render import MeetingRenderer
 from handlers.topics.render import TopicRenderer
@@ -145,3 +145,15 @@ def test_a_registration_card_offers_a_decision_on_the_first_few_pending() -> Non
     actions = shown.actions
     assert [(a.unit, a.approve) for a in actions[:2]] == [("2-1", True), ("2-1", False)]
     assert len(actions) == 10 and actions[-1].unit == "2-5"
+
+
+def test_a_rating_request_offers_each_rating_and_telegram_reads_it_back() -> None:
+    actions = rating_actions(12)
+    assert [action.rating for action in actions] == ["satisfied", "basically", "unsatisfied"]
+    markup = EscalationRenderer(Translator(), UTC).rating_buttons("en", actions)
+    decoded = [RatingChoice.decode(b.callback_data) for b in markup.inline_keyboard[0]]  # type: ignore[arg-type]
+    assert [(d.topic_id, RATING_KEYS[d.rating]) for d in decoded if d] == [
+        (12, "satisfied"),
+        (12, "basically"),
+        (12, "unsatisfied"),
+    ]

@@ -23,7 +23,7 @@ from bot.services.announcements import (
 )
 from bot.services.errors import Refusal
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
-from bot.services.escalation.views import CardView, History, card_view, history
+from bot.services.escalation.views import RATINGS, CardView, History, card_view, history
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from bot.timers import late_since
@@ -34,7 +34,6 @@ from storage.repositories import Repositories
 MAX_REASON = 500
 MAX_DECISION = 2000
 DONE_WORDS = frozenset({"办结", "已办结", "完成", "done", "finished"})
-RATINGS = ("satisfied", "basically", "unsatisfied")
 
 
 @dataclass(frozen=True, slots=True)

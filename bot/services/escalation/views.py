@@ -32,6 +32,22 @@ class CardView:
     opinions: int
 
 
+RATINGS = ("satisfied", "basically", "unsatisfied")  # 满意 / 基本满意 / 不满意
+
+
+@dataclass(frozen=True, slots=True)
+class RateAction:
+    """A resident of the origin rates the decision on their matter."""
+
+    topic_id: int
+    rating: str  # one of RATINGS
+
+
+def rating_actions(topic_id: int) -> tuple[RateAction, ...]:
+    """What a rating request offers: each rating, best first."""
+    return tuple(RateAction(topic_id, rating) for rating in RATINGS)
+
+
 class CardMove(Enum):
     """What an officer may do from an escalation card (``VOTE_HERE``, ``VOTE_ALL`` and
     ``BACK`` once they chose to put the matter to a vote)."""
