@@ -22,10 +22,11 @@ from bot.services.events import (
 )
 from handlers.common import after_the_answer
 from handlers.delivery.ports import TelegramAnnouncer, TelegramMembership
+from handlers.delivery.renderers import TelegramAnnouncements
 from handlers.escalation.commands import Prompt
 from handlers.escalation.escalation_cards import EscalationCards
 from handlers.escalation.render import EscalationRenderer
-from handlers.meetings.announcer import MeetingAnnouncer
+from handlers.meetings.announcer import MeetingAnnouncements
 from handlers.meetings.meeting_messages import LiveReminders
 from handlers.meetings.render import MeetingRenderer
 from handlers.registration.pending_card import RegistrationCards
@@ -59,22 +60,22 @@ class Runtime:
         self.digest_renderer = DigestRenderer(
             translator, services.catalogue, services.settings.zone
         )
-        announcer = TelegramAnnouncer(
-            bot,
+        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
+        announcements = TelegramAnnouncements(
             services,
+            translator,
             self.renderer,
             self.escalation_renderer,
             self.digest_renderer,
-            translator,
+            MeetingAnnouncements(services, self.meeting_renderer),
         )
-        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
         self.reminders = LiveReminders(
             bot, services, self.meeting_renderer, interval=tally_interval
         )
         self.registration_cards = RegistrationCards(
             bot, services, translator, interval=tally_interval
         )
-        services.outbox.attach(MeetingAnnouncer(bot, services, self.meeting_renderer, announcer))
+        services.outbox.attach(TelegramAnnouncer(bot, services, announcements))
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
         self._stopped = False

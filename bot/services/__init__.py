@@ -9,6 +9,7 @@ from bot.bus import EventBus
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.outbox import OutboxSender
+from bot.services.announcements import DigestDue
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER
 from bot.services.escalation.service import EscalationService
 from bot.services.feedback.opinions import OpinionService
@@ -83,7 +84,7 @@ class Services:
         digest = DigestService(database, clock, at=settings.digest_time, zone=settings.zone)
         timers.on(DIGEST_TIMER, digest.on_digest_due)
         outbox = OutboxSender(database, clock)
-        outbox.when_gone("digest", digest.chat_gone)
+        outbox.when_gone(DigestDue.kind, digest.chat_gone)
         orgs = OrgService(work, clock)
         outbox.on_chat_gone(orgs.chat_gone)  # a bound group that refused: paused, parent told
         outbox.on_chat_migrated(orgs.chat_migrated)  # rows and living messages follow the chat

@@ -18,7 +18,7 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import Priority
 from bot.services import Services
-from bot.services.escalation.views import CardView
+from bot.services.escalation.views import CardView, escalation_card_view
 from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.escalation.render import EscalationRenderer
 from handlers.topics.render import fingerprint
@@ -40,10 +40,14 @@ class EscalationCards(KeptCurrent[CardView]):
         if view.hop.escalation.accepted_by is not None:
             user = await self._services.people.user(view.hop.escalation.accepted_by)
             officer = user.display_name if user else str(view.hop.escalation.accepted_by)
-        text, markup = self._renderer.card(locale, view, snap, self._services.clock.now(), officer)
-        if choosing_scope:
-            markup = self._renderer.buttons(locale, view, choosing_scope=True)
-        return text, markup
+        card = escalation_card_view(
+            view,
+            snap,
+            officer=officer,
+            now=self._services.clock.now(),
+            choosing_scope=choosing_scope,
+        )
+        return self._renderer.card(locale, card)
 
     async def _read(self, escalation_id: int) -> list[Shown[CardView]]:
         view = await self._services.escalation.card(escalation_id)

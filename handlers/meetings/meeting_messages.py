@@ -16,6 +16,7 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.meetings.plan import latest_posts
+from bot.services.meetings.views import meeting_message_view
 from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.meetings.render import MeetingRenderer
 from handlers.topics.render import fingerprint
@@ -48,7 +49,8 @@ class LiveReminders(KeptCurrent[MeetingPost]):
             if post.message_id is None and not live:
                 continue  # never posted and already superseded: the newer one says it all
             locale = await self._services.people.chat_locale(post.chat_id)
-            text, markup = self._renderer.post(locale, view, post, live=live)
+            message = meeting_message_view(view, post, live=live)
+            text, markup = self._renderer.post(locale, message)
             shown.append(
                 Shown(
                     post=post,

@@ -23,11 +23,12 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.registration.service import PendingCard
+from bot.services.registration.views import RegistrationCardView, registration_card_view
 from handlers.callbacks import RegistrationVerdict
 from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.topics.render import fingerprint
-from locales import Html, Translator, escape
-from storage.records import RegistrationCard, User
+from locales import Html, Translator
+from storage.records import RegistrationCard
 
 log = logging.getLogger(__name__)
 
@@ -50,71 +51,43 @@ class RegistrationCards(KeptCurrent[PendingCard]):
         super().__init__(bot, services, interval=interval)
         self._t = translator
 
-    def render(self, locale: str, view: PendingCard) -> tuple[Html, InlineKeyboardMarkup | None]:
+    def render(
+        self, locale: str, view: RegistrationCardView
+    ) -> tuple[Html, InlineKeyboardMarkup | None]:
         t = self._t
-        lines = [t(locale, "registration.card_title", count=len(view.pending))]
-        shown = view.pending[:WITH_BUTTONS]
-        for registration, user in shown:
+        lines = [t(locale, "registration.card_title", count=view.pending)]
+        for line in view.shown:
+            area = area_text(t, locale, line.area)
+            # Plain names, not mentions: a card edited a dozen times should not notify anyone.
             lines.append(
-                t(
-                    locale,
-                    "registration.card_line",
-                    unit=registration.unit,
-                    area=self._area(locale, registration.area),
-                    user=self._name(user, registration.user_id),
-                )
+                t(locale, "registration.card_line", unit=line.unit, area=area, user=line.name)
             )
-        if len(view.pending) > len(shown):
-            lines.append(t(locale, "registration.card_more", count=len(view.pending) - len(shown)))
+        if view.more:
+            lines.append(t(locale, "registration.card_more", count=view.more))
         if not view.pending:
             lines.append(t(locale, "registration.card_none"))
         if view.decided:
             lines.append(t(locale, "registration.card_decided_title"))
-            for registration, user in view.decided:
-                key = (
-                    "registration.card_approved_line"
-                    if registration.status == "approved"
-                    else "registration.card_rejected_line"
-                )
-                lines.append(
-                    t(
-                        locale,
-                        key,
-                        unit=registration.unit,
-                        user=self._name(user, registration.user_id),
-                    )
-                )
-        rows = [
-            [
+            for decided in view.decided:
+                key = "card_approved_line" if decided.approved else "card_rejected_line"
+                lines.append(t(locale, f"registration.{key}", unit=decided.unit, user=decided.name))
+        rows: dict[int, list[InlineKeyboardButton]] = {}  # a unit's approve and reject
+        for action in view.actions:
+            key = "card_approve_button" if action.approve else "card_reject_button"
+            data = RegistrationVerdict(action.registration_id, action.approve).encode()
+            rows.setdefault(action.registration_id, []).append(
                 InlineKeyboardButton(
-                    t.plain(locale, "registration.card_approve_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, True).encode(),
-                ),
-                InlineKeyboardButton(
-                    t.plain(locale, "registration.card_reject_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, False).encode(),
-                ),
-            ]
-            for registration, _ in shown
-        ]
-        return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
-
-    def _area(self, locale: str, area: Decimal | None) -> str:
-        return area_text(self._t, locale, area)
-
-    @staticmethod
-    def _name(user: User | None, user_id: int) -> Html:
-        # Plain names, not mentions: a card edited a dozen times should not notify anyone.
-        if user is None:
-            return escape(str(user_id))
-        return escape(" ".join(part for part in (user.first_name, user.last_name) if part))
+                    t.plain(locale, f"registration.{key}", unit=action.unit), callback_data=data
+                )
+            )
+        return Html("\n".join(lines)), InlineKeyboardMarkup(list(rows.values())) if rows else None
 
     async def _read(self, node_id: int) -> list[Shown[PendingCard]]:
         view = await self._services.registration.pending_card(node_id)
         if view is None:
             return []
         locale = await self._services.people.chat_locale(view.chat_id)
-        text, markup = self.render(locale, view)
+        text, markup = self.render(locale, registration_card_view(view, first=WITH_BUTTONS))
         card = view.card
         showing = card is not None and card.message_id is not None and card.chat_id == view.chat_id
         # A card that showed nothing pending stays as the record: the next request posts anew.

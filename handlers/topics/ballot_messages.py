@@ -18,6 +18,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import ExtBot
 
 from bot.services import Services
+from bot.services.topics.views import ballot_view
 from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.topics.render import TopicRenderer, fingerprint
 from locales import Html
@@ -56,7 +57,8 @@ class LiveMessages(KeptCurrent[TopicPost]):
             locale = await self._services.people.chat_locale(post.chat_id)
             look = rendered.get((locale, post.voting))
             if look is None:
-                text, markup = self._renderer.ballot(locale, snap, voting=post.voting, level=level)
+                view = ballot_view(snap, voting=post.voting, level=level)
+                text, markup = self._renderer.ballot(locale, view)
                 look = rendered[(locale, post.voting)] = (text, markup, fingerprint(text, markup))
             text, markup, digest = look
             shown.append(

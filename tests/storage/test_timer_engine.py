@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.bus import EventBus
 from bot.clock import ManualClock
 from bot.outbox import DeliveryError, OutboxSender
+from bot.services.announcements import TopicClosed
 from bot.services.events import DomainEvent, TopicChanged
 from bot.services.unit_of_work import UnitOfWork, Work
 from bot.timers import TimerEngine
@@ -151,8 +152,8 @@ async def test_the_outbox_retries_with_backoff_and_gives_up_on_gone_chats(
     )
     sender.attach(announcer)
     async with database.transaction() as repos:
-        first = await repos.outbox.add(chat_id=-1, kind="k", payload={}, now=NOW)
-        second = await repos.outbox.add(chat_id=-2, kind="k", payload={}, now=NOW)
+        first = await repos.outbox.add(chat_id=-1, announcement=TopicClosed(topic_id=1), now=NOW)
+        second = await repos.outbox.add(chat_id=-2, announcement=TopicClosed(topic_id=1), now=NOW)
     assert await sender.flush() == 0  # 429 on the first, 502 on the second
     clock.advance(timedelta(seconds=1))
     assert await sender.flush() == 0  # the first waits out its retry_after; the second, 403

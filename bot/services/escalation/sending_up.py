@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.services.announcements import SentUp
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.unit_of_work import Work
 from storage.records import Node, Topic
 from storage.repositories.audit import AuditRow
+from storage.repositories.outbox import Queued
 
 SLA_TIMER = "escalation.sla"
 REMINDER_TIMER = "escalation.reminder"
@@ -132,7 +134,7 @@ async def send_up(
         ],
         now=now,
     )
-    notices = []
+    notices: list[Queued] = []
     late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
     # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
     posts = await repos.topics.posts_of(hop.topic_id for hop in hops) if tell_origin else {}
@@ -148,17 +150,11 @@ async def send_up(
                 None,
             )
             notices.append(
-                {
-                    "chat_id": origin.chat_id,
-                    "kind": "escalation.sent_up",
-                    "payload": {"escalation_id": hop.id}
-                    | (
-                        {"late_since": late[hop.topic_id].isoformat()}
-                        if hop.topic_id in late
-                        else {}
-                    ),
-                    "thread_id": thread,
-                }
+                Queued(
+                    chat_id=origin.chat_id,
+                    announcement=SentUp(escalation_id=hop.id, late_since=late.get(hop.topic_id)),
+                    thread_id=thread,
+                )
             )
     await repos.outbox.add_many(notices, now=now)
     repos.record_all(EscalationChanged(hop.id) for hop in hops)

@@ -14,9 +14,15 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
+from bot.services.announcements import (
+    DecisionPublished,
+    EscalationReminder,
+    MatterDone,
+    MatterProgress,
+)
 from bot.services.errors import Refusal
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
-from bot.services.escalation.views import CardView, History, card_view, history
+from bot.services.escalation.views import RATINGS, CardView, History, card_view, history
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from bot.services.unit_of_work import UnitOfWork, Work
@@ -27,7 +33,6 @@ from storage.repositories import Repositories
 MAX_REASON = 500
 MAX_DECISION = 2000
 DONE_WORDS = frozenset({"办结", "已办结", "完成", "done", "finished"})
-RATINGS = ("satisfied", "basically", "unsatisfied")
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,10 +284,9 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.resolved",
+                    announcement=DecisionPublished(topic_id=topic_id, rate=chat.origin),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "rate": chat.origin},
                     thread_id=chat.thread_id,
                 )
             repos.record(EscalationChanged(current.id))
@@ -320,10 +324,13 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.done" if done else "matter.progress",
+                    announcement=(
+                        MatterDone(topic_id=topic_id, text=body)
+                        if done
+                        else MatterProgress(topic_id=topic_id, text=body)
+                    ),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "text": body},
                     thread_id=chat.thread_id,
                 )
             repos.record(OutboxQueued())
@@ -384,9 +391,8 @@ class EscalationService:
             return  # the bot was down past the SLA too: the send-up says it all
         await repos.outbox.add(
             chat_id=hop.card_chat_id,
-            kind="escalation.reminder",
+            announcement=EscalationReminder(escalation_id=hop.id),
             reply_to=hop.card_message_id,
-            payload={"escalation_id": hop.id},
             now=now,
         )
         repos.record(OutboxQueued())

@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.catalogue import Catalogue, CatalogueEntry
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import ProposalDeclined
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
@@ -170,8 +171,7 @@ class ProposalService:
             if proposer is not None and proposer.started:
                 await repos.outbox.add(
                     chat_id=proposer.user_id,
-                    kind="proposal.declined",
-                    payload={"proposal_id": proposal.id},
+                    announcement=ProposalDeclined(proposal_id=proposal.id),
                     now=now,
                 )
                 repos.record(OutboxQueued())

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import MinutesOfTopic, MinutesPublished
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.meetings.plan import tell_chats
@@ -88,9 +89,12 @@ class MinutesService:
                 recorded_by=actor.user_id,
                 recorded_at=now,
             )
-            payload: dict[str, object] = {"minutes_id": entry.id}
             chats = await tell_chats(
-                repos, occurrence.id, "meeting.minutes", payload, now, also=[place.chat_id]
+                repos,
+                occurrence.id,
+                MinutesPublished(minutes_id=entry.id),
+                now,
+                also=[place.chat_id],
             )
             if first:
                 await self._link_topics(repos, meeting, entry, now)
@@ -138,8 +142,7 @@ class MinutesService:
             for post in await repos.topics.posts(topic_id):
                 await repos.outbox.add(
                     chat_id=post.chat_id,
-                    kind="meeting.minutes_topic",
-                    payload={"minutes_id": entry.id, "topic_id": topic_id},
+                    announcement=MinutesOfTopic(minutes_id=entry.id, topic_id=topic_id),
                     now=now,
                     reply_to=post.message_id,
                     thread_id=post.thread_id,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import MeetingCancelled
 from bot.services.errors import Refusal
 from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.minutes import MinutesService
@@ -226,8 +227,8 @@ class MeetingService:
             ):
                 raise Refusal("meetings.not_active", id=meeting.id, status=occurrence.status)
             await cancel_timers(repos, meeting, occurrence.id, now)
-            payload: dict[str, object] = {"occurrence_id": occurrence.id, "whole": whole}
-            told = await tell_chats(repos, occurrence.id, "meeting.cancelled", payload, now)
+            cancelled = MeetingCancelled(occurrence_id=occurrence.id, whole=whole)
+            told = await tell_chats(repos, occurrence.id, cancelled, now)
             following = None
             if whole:
                 await repos.meetings.set_status(meeting.id, "cancelled", cancelled_at=now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services.announcements import MeetingMissed, MinutesDue
 from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.plan import (
     MINUTES_AFTER,
@@ -67,8 +68,8 @@ class MeetingTimers:
         targets = await target_chats(repos, meeting)
         if now >= occurrence.starts_at:
             also = [chat for chat, _ in targets]
-            payload: dict[str, object] = {"occurrence_id": occurrence.id}
-            await tell_chats(repos, occurrence.id, "meeting.missed", payload, now, also=also)
+            missed = MeetingMissed(occurrence_id=occurrence.id)
+            await tell_chats(repos, occurrence.id, missed, now, also=also)
             repos.record(OutboxQueued())
             return
         late = now - timer.due_at > LATE_AFTER
@@ -122,8 +123,7 @@ class MeetingTimers:
         latest = latest_posts(await repos.meetings.posts(occurrence.id)).get(binding.chat_id)
         await repos.outbox.add(
             chat_id=binding.chat_id,
-            kind="meeting.minutes_due",
-            payload={"occurrence_id": occurrence.id},
+            announcement=MinutesDue(occurrence_id=occurrence.id),
             now=now,
             reply_to=latest.message_id if latest else None,
             thread_id=latest.thread_id if latest else meeting_thread(meeting, binding.chat_id),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import ChildLostBot
 from bot.services.errors import Refusal
 from bot.services.events import (
     EscalationChanged,
@@ -27,7 +28,6 @@ BIND_CODE_TTL = timedelta(hours=24)
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LENGTH = 10
 CHILD_LEVEL = {"community": "grid", "grid": "building"}
-CHILD_LOST_BOT = "orgs.child_lost_bot"  # outbox kind: the parent is told a child lost the bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +274,7 @@ class OrgService:
                 if not active and parent_chat_id is not None:
                     await repos.outbox.add(
                         chat_id=parent_chat_id,
-                        kind=CHILD_LOST_BOT,
-                        payload={"node_id": node.id},
+                        announcement=ChildLostBot(node_id=node.id),
                         now=now,
                     )
                     repos.record(OutboxQueued())

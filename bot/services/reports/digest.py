@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import DigestDue
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import Rank, rank_at
@@ -189,15 +190,14 @@ class DigestService:
             ):
                 await repos.outbox.add(
                     chat_id=subscription.chat_id,
-                    kind="digest",
                     now=now,
-                    payload={
-                        "node_id": subscription.node_id,
-                        "since": since.isoformat(),
-                        "until": now.isoformat(),
-                        "weekly": local.weekday() == 0,
-                        "late_since": late.isoformat() if late else None,
-                    },
+                    announcement=DigestDue(
+                        node_id=subscription.node_id,
+                        since=since,
+                        until=now,
+                        weekly=local.weekday() == 0,
+                        late_since=late,
+                    ),
                 )
                 repos.record(OutboxQueued())
         await repos.timers.schedule(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from bot.services.announcements import TopicCancelled, TopicClosed
 from bot.services.escalation.sending_up import SendUp, send_up
 from bot.services.events import OutboxQueued, TopicChanged
 from bot.services.topics.eligibility import household_roll
@@ -16,6 +17,7 @@ from bot.services.unit_of_work import Work
 from storage.records import DueTimer, Topic, TopicPost
 from storage.repositories import Repositories
 from storage.repositories.audit import AuditRow
+from storage.repositories.outbox import Queued
 
 if TYPE_CHECKING:
     from bot.timers import BatchTimerHandler
@@ -168,13 +170,16 @@ async def close_topics(
     )
     await repos.outbox.add_many(
         [
-            {
-                "chat_id": post.chat_id,
-                "kind": f"topic.{status}",
-                "payload": {"topic_id": topic.id},
-                "reply_to": post.message_id,
-                "thread_id": post.thread_id,
-            }
+            Queued(
+                chat_id=post.chat_id,
+                announcement=(
+                    TopicCancelled(topic_id=topic.id)
+                    if cancelled
+                    else TopicClosed(topic_id=topic.id)
+                ),
+                reply_to=post.message_id,
+                thread_id=post.thread_id,
+            )
             for topic in closing
             for post in posts.get(topic.id, [])
         ],

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import GroupNudge, PrivateNudge
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
@@ -47,8 +48,7 @@ async def nudge_topic(repos: Work, topic: Topic, now: datetime, *, by: int | Non
                 if user is not None and user.started:
                     await repos.outbox.add(
                         chat_id=user.user_id,
-                        kind="topic.nudge_private",
-                        payload={"topic_id": topic.id},
+                        announcement=PrivateNudge(topic_id=topic.id),
                         now=now,
                     )
                     reminded += 1
@@ -60,8 +60,7 @@ async def nudge_topic(repos: Work, topic: Topic, now: datetime, *, by: int | Non
     for post in posts:
         await repos.outbox.add(
             chat_id=post.chat_id,
-            kind="topic.nudge_group",
-            payload={"topic_id": topic.id, "missing": count},
+            announcement=GroupNudge(topic_id=topic.id, missing=count),
             reply_to=post.message_id,
             thread_id=post.thread_id,
             now=now,
