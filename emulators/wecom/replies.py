@@ -61,6 +61,8 @@ class Replies:
 
     # -- dispatch --------------------------------------------------------------------------
     def apply(self, bot: BotAccount, cmd: str, req_id: str, body: dict[str, Any]) -> None:
+        if cmd not in (RESPOND, WELCOME, UPDATE, SEND):  # media uploads are not emulated yet
+            raise WeComError(errors.UNKNOWN_CMD, f"unknown cmd {cmd}")
         if cmd == SEND:
             self._send(bot, body)
             return
@@ -71,10 +73,8 @@ class Replies:
             self._respond(bot, issued, body)
         elif cmd == WELCOME:
             self._welcome(bot, issued, body)
-        elif cmd == UPDATE:
-            self._update(bot, issued, body)
         else:
-            raise WeComError(errors.UNKNOWN_CMD, f"unknown cmd {cmd}")
+            self._update(bot, issued, body)
         issued.answered = True
 
     def passive(self, bot: BotAccount, issued: Issued, body: dict[str, Any]) -> str:
@@ -222,6 +222,7 @@ class Replies:
             )
             bubble.finished = finish
             issued.streams[stream_id] = bubble
+            self._msg_item(bubble, stream)
             issued.stream_started[stream_id] = now
             return
         if now - issued.stream_started[stream_id] > self.behaviour.stream_window:
@@ -229,6 +230,13 @@ class Replies:
         if not bubble.finished:  # a finished stream is frozen: later frames change nothing
             bubble.text = content
             bubble.finished = finish
+            self._msg_item(bubble, stream)
+
+    def _msg_item(self, bubble: Bubble, stream: dict[str, Any]) -> None:
+        """A finishing frame's images, kept only if the long connection is set to take them."""
+        items = stream.get("msg_item")
+        if items and bubble.finished and self.behaviour.keep_stream_msg_item:
+            bubble.body["msg_item"] = copy.deepcopy(items)
 
     def _content(self, body: dict[str, Any], msgtype: str) -> str:
         part = body.get(msgtype)

@@ -329,8 +329,12 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
             if after is None:
                 continue
             now = self.clock()
+            dropped = 0
             for issued in self.replies.issued.values():
                 waiting = issued.kind == "event" and not issued.answered and not issued.dropped
                 if waiting and now - issued.at > after:
                     issued.dropped = True
                     self.dropped_events.append(issued)
+                    dropped += 1
+            if dropped:
+                await self._notify()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from emulators.wecom.behaviour import Behaviour
 from emulators.wecom.server import WeComEmulator
 from emulators.wecom.world import Place
@@ -142,3 +144,21 @@ async def test_markdown_over_20480_bytes_is_refused(emu: WeComEmulator, bot: Bot
     assert (await bot.call("aibot_respond_msg", over, issued.req_id))["errcode"] == 40058
     assert (await bot.call("aibot_respond_msg", exact, issued.req_id))["errcode"] == 0
     assert len(emu.world.seen_by("lisi")) == 2  # the mention, and the one that fit
+
+
+async def test_a_response_url_posts_one_new_message_within_the_hour(
+    emu: WeComEmulator, bot: BotClient
+):
+    issued = await emu.mention("zhangsan", GROUP, "/digest")
+    url = issued.body["response_url"]
+    body = {"msgtype": "markdown", "markdown": {"content": "**本周汇总**"}}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=body) as response:
+            assert (await response.json())["errcode"] == 0
+        async with session.post(url, json=body) as response:
+            assert (await response.json())["errcode"] != 0  # one use only
+    assert [s.text for s in emu.world.seen_by("wangwu")] == ["@议事 /digest", "**本周汇总**"]
+
+
+async def test_an_unknown_cmd_is_refused(bot: BotClient):
+    assert (await bot.call("aibot_upload_media_init", {"type": "file"}))["errcode"] != 0
