@@ -6,7 +6,8 @@
 - ``POST /cgi-bin/aibot/response?response_code=...``: a callback's response_url, once, for an
   hour, posting a new markdown or card in its chat.
 - Callback mode: a bot with a :class:`CallbackClient` attached gets its callbacks POSTed,
-  encrypted, to its URL; the passive reply is applied as the frame it stands for.
+  encrypted, to its URL; the passive reply is applied as the frame it stands for, and an
+  unfinished stream is refreshed by :meth:`HttpEndpoints.refresh_streams`.
 """
 
 from __future__ import annotations
@@ -190,12 +191,40 @@ class HttpEndpoints:
         self.callback_clients[bot_id] = client
 
     async def post_callback(self, client: CallbackClient, issued: Issued) -> None:
-        from emulators.wecom.server import Frame
-
         reply = await client.post(issued.body)
         issued.delivered = True
-        if reply is None:
-            return
+        if reply is not None:
+            await self._apply_passive(issued, reply)
+
+    async def refresh_streams(self) -> int:
+        """Callback mode: one refresh callback for each unfinished stream; how many were sent.
+
+        WeCom repeats these until the stream finishes, for at most 6 minutes from the person's
+        message; its pace is not documented, so a test calls this as often as it likes.
+        """
+        posted = 0
+        for issued in list(self.replies.issued.values()):
+            client = self.callback_clients.get(issued.bot_id)
+            if client is None or issued.kind != "message":
+                continue
+            if self.clock() - issued.at > self.replies.behaviour.stream_window:
+                continue
+            for stream_id, bubble in list(issued.streams.items()):
+                if bubble.finished:
+                    continue
+                keys = ("msgid", "aibotid", "chatid", "chattype", "from")
+                body = {key: issued.body[key] for key in keys if key in issued.body}
+                body["msgtype"] = "stream"
+                body["stream"] = {"id": stream_id}
+                reply = await client.post(body)
+                posted += 1
+                if reply is not None:
+                    await self._apply_passive(issued, reply)
+        return posted
+
+    async def _apply_passive(self, issued: Issued, reply: dict[str, Any]) -> None:
+        from emulators.wecom.server import Frame
+
         bot = self.world.bot(issued.bot_id)
         try:
             cmd = self.replies.passive(bot, issued, reply)

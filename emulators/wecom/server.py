@@ -59,10 +59,16 @@ class Connection:
         self.received: list[dict[str, Any]] = []  # every frame WeCom pushed to it
         self._lock = asyncio.Lock()
 
-    async def send(self, frame: dict[str, Any]) -> None:
+    async def send(self, frame: dict[str, Any]) -> bool:
+        """Sends a frame; False if the connection is gone (closed, or dropped by a fault)."""
         async with self._lock:
-            if not self.ws.closed:
+            if self.ws.closed:
+                return False
+            try:
                 await self.ws.send_str(json.dumps(frame, ensure_ascii=False))
+            except ConnectionResetError:
+                return False
+            return True
 
     def abort(self) -> None:
         """Drops the connection as a network would: no close frame."""
@@ -127,8 +133,10 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         self._spawn(self._sweep_events())
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for connection in list(self.connections):
             await connection.ws.close()
         runner, self._runner = self._runner, None
@@ -316,8 +324,10 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
             self.undelivered.append(issued)
             return issued
         frame = {"cmd": cmd, "headers": {"req_id": issued.req_id}, "body": issued.body}
+        if not await connection.send(frame):
+            self.undelivered.append(issued)
+            return issued
         connection.received.append(frame)
-        await connection.send(frame)
         issued.delivered = True
         return issued
 

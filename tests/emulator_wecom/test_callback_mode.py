@@ -161,3 +161,24 @@ async def test_a_passive_reply_under_another_nonce_is_refused(emu: WeComEmulator
     with pytest.raises(CallbackRefused, match="nonce"):
         await emu.mention("zhangsan", GROUP, "/help")
     assert [s.text for s in emu.world.seen_by("lisi")] == ["@议事 /help"]
+
+
+async def test_an_unfinished_stream_is_refreshed_until_it_finishes(emu: WeComEmulator, serve):
+    crypto = WeComCrypto(TOKEN, AES_KEY)
+
+    def answer(message: dict[str, Any]) -> dict[str, Any] | None:
+        if message["msgtype"] == "text":
+            return {"msgtype": "stream", "stream": {"id": "S9", "finish": False, "content": "1"}}
+        assert message["stream"] == {"id": "S9"}  # a refresh names the stream only
+        done = {"id": "S9", "finish": True, "content": "已发布：加装电梯"}
+        return {"msgtype": "stream", "stream": done}
+
+    tiny = TinyBot(crypto, answer)
+    emu.attach_callback(BOT_ID, CallbackClient(await serve(tiny), crypto, clock=emu.clock))
+    await emu.mention("zhangsan", GROUP, "/topic 加装电梯")
+    assert emu.world.seen_by("lisi")[-1].text == "1"
+    assert await emu.refresh_streams() == 1
+    assert tiny.received[-1]["msgtype"] == "stream"
+    assert tiny.received[-1]["chatid"] == GROUP
+    assert emu.world.seen_by("lisi")[-1].text == "已发布：加装电梯"
+    assert await emu.refresh_streams() == 0  # finished: no more refreshes

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
+import ssl
+from pathlib import Path
 
 import aiohttp
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from emulators.wecom.behaviour import Behaviour
 from emulators.wecom.server import WeComEmulator
@@ -162,3 +170,62 @@ async def test_a_response_url_posts_one_new_message_within_the_hour(
 
 async def test_an_unknown_cmd_is_refused(bot: BotClient):
     assert (await bot.call("aibot_upload_media_init", {"type": "file"}))["errcode"] != 0
+
+
+def self_signed(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context for 127.0.0.1 and a client context that trusts only it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openws.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_the_long_connection_over_tls(tmp_path: Path, clock):
+    """The Python SDK only speaks wss:// (it always passes ssl=): the fake can serve TLS."""
+    server_context, client_context = self_signed(tmp_path)
+    emulator = WeComEmulator(clock=clock)
+    emulator.add_bot(BOT_ID, SECRET)
+    await emulator.start(ssl_context=server_context)
+    try:
+        assert emulator.ws_url.startswith("wss://127.0.0.1:")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(emulator.ws_url, ssl=client_context) as ws,
+        ):
+            await ws.send_json(
+                {
+                    "cmd": "aibot_subscribe",
+                    "headers": {"req_id": "sub"},
+                    "body": {"bot_id": BOT_ID, "secret": SECRET},
+                }
+            )
+            ack = await ws.receive_json(timeout=3)
+            assert ack == {"headers": {"req_id": "sub"}, "errcode": 0, "errmsg": "ok"}
+    finally:
+        await emulator.stop()
