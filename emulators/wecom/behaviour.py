@@ -36,6 +36,11 @@ class Behaviour:
     accept_stream_with_template_card: bool = False  # 101463 contradicts itself; SDKs send it
     keep_stream_msg_item: bool = False  # WS: "目前暂不支持 msg_item 字段": ignored by default
     require_card_action: bool = True  # text_notice's card_action (SDK READMEs omit it)
+    # "用户跟同一个智能机器人最多同时有三条消息交互中": a person's further message is not sent
+    # (the driver raises TooManyInFlight) while this many are unanswered; what WeCom really
+    # does with a 4th is unknown. A message is answered by a finished stream, a markdown or a
+    # card, or given up after the stream window. None: no limit.
+    max_in_flight_per_person: int | None = 3
     # Proactive sends
     proactive_refused_errcode: int = errors.INVALID_CHATID  # chat never wrote (not observed)
     validate_chat_type: bool = True  # aibot_send_msg's optional chat_type must be 1 or 2

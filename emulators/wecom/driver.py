@@ -13,10 +13,14 @@ from typing import Any
 
 from emulators.wecom.behaviour import Behaviour, EventSpelling
 from emulators.wecom.cards import button_keys, vote_selection
-from emulators.wecom.replies import Issued
+from emulators.wecom.replies import Issued, Replies
 from emulators.wecom.world import BotAccount, Bubble, Group, Person, Place, World
 
 DEFAULT_CORP = "wwcorp0001"
+
+
+class TooManyInFlight(Exception):
+    """The person already has the most messages WeCom lets be answered at once (3)."""
 
 
 class Driver:
@@ -24,6 +28,7 @@ class Driver:
 
     world: World
     behaviour: Behaviour
+    replies: Replies
     clock: Callable[[], float]
     _counter: Iterator[int]  # req_ids and msgids, one sequence per emulator
 
@@ -99,6 +104,7 @@ class Driver:
             raise ValueError(f"bot {bot.bot_id} is not in {chatid}")
         content = f"@{bot.name} {text}"
         place = Place("group", chatid)
+        self._check_in_flight(bot, userid)
         self.world.post(place, userid, "text", self.clock(), text=content)
         bot.wrote.add(chatid)
         return await self._message(bot, place, userid, content, quote)
@@ -111,6 +117,7 @@ class Driver:
         if self.world.person(userid).corp_id != bot.corp_id:
             raise ValueError(f"{userid} is not in the bot's corp")
         place = Place("single", userid, bot.bot_id)
+        self._check_in_flight(bot, userid)
         self.world.post(place, userid, "text", self.clock(), text=text)
         bot.wrote.add(userid)
         return await self._message(bot, place, userid, text, quote)
@@ -124,6 +131,11 @@ class Driver:
                 userid, bubble.place.chatid, text, bot_id=bot_id, quote=bubble
             )
         return await self.write(userid, text, bot_id=bot_id, quote=bubble)
+
+    def _check_in_flight(self, bot: BotAccount, userid: str) -> None:
+        limit = self.behaviour.max_in_flight_per_person
+        if limit is not None and self.replies.in_flight(bot.bot_id, userid) >= limit:
+            raise TooManyInFlight(f"{userid} already has {limit} messages being answered")
 
     async def _message(
         self, bot: BotAccount, place: Place, userid: str, content: str, quote: Bubble | None

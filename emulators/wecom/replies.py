@@ -44,6 +44,7 @@ class Issued:
     card: Bubble | None = None  # the card a template_card_event is about
     delivered: bool = False
     answered: bool = False
+    settled: bool = False  # a message answered in full: no longer "交互中" for its sender
     dropped: bool = False  # WeCom gave up on it (a fault): no answer is taken any more
     streams: dict[str, Bubble] = field(default_factory=dict)
     stream_started: dict[str, float] = field(default_factory=dict)
@@ -99,6 +100,8 @@ class Replies:
         if self.clock() - issued.at > self.behaviour.reply_window:
             raise WeComError(self.behaviour.late_answer_errcode, "reply window expired")
         msgtype = body.get("msgtype")
+        stream = body.get("stream")
+        finishing = isinstance(stream, dict) and bool(stream.get("finish"))
         if msgtype == "stream":
             self._stream(bot, issued, body)
         elif msgtype == "stream_with_template_card":
@@ -109,6 +112,22 @@ class Replies:
             self._card(bot, issued.place, body.get("template_card"))
         else:
             self._message(bot, issued.place, body, allowed=("markdown", "template_card"))
+            finishing = True
+        if finishing:
+            issued.settled = True
+
+    def in_flight(self, bot_id: str, userid: str) -> int:
+        """How many of ``userid``'s messages to the bot are still being answered."""
+        now = self.clock()
+        return sum(
+            1
+            for issued in self.issued.values()
+            if issued.kind == "message"
+            and issued.bot_id == bot_id
+            and issued.userid == userid
+            and not issued.settled
+            and now - issued.at < self.behaviour.stream_window
+        )
 
     def _welcome(self, bot: BotAccount, issued: Issued, body: dict[str, Any]) -> None:
         if issued.eventtype != "enter_chat":

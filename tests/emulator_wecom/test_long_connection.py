@@ -9,12 +9,14 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulators.wecom.behaviour import Behaviour
+from emulators.wecom.driver import TooManyInFlight
 from emulators.wecom.server import WeComEmulator
 from emulators.wecom.world import Place
 from tests.emulator_wecom.conftest import BOT_ID, GROUP, SECRET, BotClient
@@ -229,3 +231,21 @@ async def test_the_long_connection_over_tls(tmp_path: Path, clock):
             assert ack == {"headers": {"req_id": "sub"}, "errcode": 0, "errmsg": "ok"}
     finally:
         await emulator.stop()
+
+
+async def test_a_person_has_at_most_three_messages_being_answered(
+    emu: WeComEmulator, bot: BotClient, clock
+):
+    asked = [await emu.mention("lisi", GROUP, f"/result {i}") for i in range(3)]
+    with pytest.raises(TooManyInFlight):
+        await emu.mention("lisi", GROUP, "/result 4")
+    await emu.write("wangwu", "你好")  # others are not held up
+    unfinished = {"msgtype": "stream", "stream": {"id": "a", "finish": False, "content": "…"}}
+    await bot.call("aibot_respond_msg", unfinished, asked[0].req_id)
+    with pytest.raises(TooManyInFlight):
+        await emu.write("lisi", "还在等")
+    finished = {"msgtype": "stream", "stream": {"id": "a", "finish": True, "content": "结果"}}
+    await bot.call("aibot_respond_msg", finished, asked[0].req_id)
+    await emu.mention("lisi", GROUP, "/result 4")
+    clock.advance(6 * 60)  # unanswered ones are given up with the stream window
+    await emu.mention("lisi", GROUP, "/result 5")
