@@ -29,6 +29,7 @@ class Driver:
     world: World
     behaviour: Behaviour
     replies: Replies
+    callback_clients: dict[str, Any]
     clock: Callable[[], float]
     _counter: Iterator[int]  # req_ids and msgids, one sequence per emulator
 
@@ -94,8 +95,12 @@ class Driver:
         *,
         bot_id: str | None = None,
         quote: Bubble | None = None,
+        images: list[str] | None = None,
     ) -> Issued:
-        """``userid`` writes ``@<bot> text`` in group ``chatid`` (the mention stays in content)."""
+        """``userid`` writes ``@<bot> text`` in group ``chatid`` (the mention stays in content).
+
+        With ``images`` (their URLs) it is a ``mixed`` message: the text, then the images.
+        """
         bot = self._bot(bot_id)
         group = self.world.group(chatid)
         if userid not in group.members:
@@ -107,7 +112,7 @@ class Driver:
         self._check_in_flight(bot, userid)
         self.world.post(place, userid, "text", self.clock(), text=content)
         bot.wrote.add(chatid)
-        return await self._message(bot, place, userid, content, quote)
+        return await self._message(bot, place, userid, content, quote, images)
 
     async def write(
         self, userid: str, text: str, *, bot_id: str | None = None, quote: Bubble | None = None
@@ -138,10 +143,26 @@ class Driver:
             raise TooManyInFlight(f"{userid} already has {limit} messages being answered")
 
     async def _message(
-        self, bot: BotAccount, place: Place, userid: str, content: str, quote: Bubble | None
+        self,
+        bot: BotAccount,
+        place: Place,
+        userid: str,
+        content: str,
+        quote: Bubble | None,
+        images: list[str] | None = None,
     ) -> Issued:
-        body = self._envelope(bot, place, userid, "text")
-        body["text"] = {"content": content}
+        if images:
+            body = self._envelope(bot, place, userid, "mixed")
+            items: list[dict[str, Any]] = [{"msgtype": "text", "text": {"content": content}}]
+            for url in images:
+                image = {"url": url}
+                if bot.bot_id not in self.callback_clients:  # only the long connection's
+                    image["aeskey"] = f"AESKEY{next(self._counter):010d}"
+                items.append({"msgtype": "image", "image": image})
+            body["mixed"] = {"msg_item": items}
+        else:
+            body = self._envelope(bot, place, userid, "text")
+            body["text"] = {"content": content}
         if quote is not None:
             body["quote"] = self._quoted(quote, userid)
         issued = Issued(

@@ -249,3 +249,13 @@ async def test_a_person_has_at_most_three_messages_being_answered(
     await emu.mention("lisi", GROUP, "/result 4")
     clock.advance(6 * 60)  # unanswered ones are given up with the stream window
     await emu.mention("lisi", GROUP, "/result 5")
+
+
+async def test_text_with_images_arrives_as_a_mixed_message(emu: WeComEmulator, bot: BotClient):
+    await emu.mention("zhangsan", GROUP, "楼道堆物，见图", images=["https://img.test/1.jpg"])
+    body = (await bot.next_push())["body"]
+    assert body["msgtype"] == "mixed"
+    text, image = body["mixed"]["msg_item"]
+    assert text == {"msgtype": "text", "text": {"content": "@议事 楼道堆物，见图"}}
+    assert image["msgtype"] == "image"
+    assert image["image"]["url"] == "https://img.test/1.jpg" and image["image"]["aeskey"]
