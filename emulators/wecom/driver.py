@@ -249,6 +249,31 @@ class Driver:
         }
         return await self._event(bot, bubble.place, userid, "template_card_event", payload, bubble)
 
+    async def give_feedback(
+        self,
+        userid: str,
+        feedback_id: str,
+        kind: int = 1,
+        *,
+        content: str = "",
+        reasons: list[int] | None = None,
+        bot_id: str | None = None,
+    ) -> Issued:
+        """``userid`` rates the bot's message carrying ``feedback_id`` (1: 👍, 2: inaccurate).
+
+        A feedback_event takes no answer: any reply on its req_id is refused.
+        """
+        bot = self._bot(bot_id)
+        bubble = bot.feedback_ids.get(feedback_id)
+        if bubble is None or userid not in self.world.viewers(bubble.place):
+            raise ValueError(f"{userid} sees no message with feedback id {feedback_id!r}")
+        payload: dict[str, Any] = {"id": feedback_id, "type": kind}
+        if content:
+            payload["content"] = content
+        if reasons:
+            payload["inaccurate_reason_list"] = reasons
+        return await self._event(bot, bubble.place, userid, "feedback_event", payload, None)
+
     def _visible_card(self, bot: BotAccount, task_id: str, userid: str) -> Bubble:
         bubble = self.world.card(bot, task_id)
         if userid not in self.world.viewers(bubble.place):
@@ -284,7 +309,7 @@ class Driver:
         body["event"] = {"eventtype": eventtype}
         if payload is not None:
             body["event"][eventtype] = self._spelled(payload)
-        if eventtype == "enter_chat":
+        if eventtype in ("enter_chat", "feedback_event"):
             del body["response_url"]
         issued = Issued(
             self.next_req_id("aibot_event_callback"),

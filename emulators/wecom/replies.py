@@ -192,7 +192,8 @@ class Replies:
             content = self._content(body, "markdown")
             self._feedback(body["markdown"])
             self._count(bot, place)
-            self.world.post(place, sender, "markdown", self.clock(), text=content)
+            bubble = self.world.post(place, sender, "markdown", self.clock(), text=content)
+            self._remember_feedback(bot, body["markdown"], bubble)
         elif msgtype == "template_card" and msgtype in allowed:
             self._card(bot, place, body.get("template_card"))
         elif msgtype in MEDIA_TYPES and "markdown" in allowed:  # not in a welcome
@@ -220,6 +221,7 @@ class Replies:
         )
         if task_id is not None:
             bot.task_ids[str(task_id)] = bubble
+        self._remember_feedback(bot, card, bubble)
         return bubble
 
     def _stream(self, bot: BotAccount, issued: Issued, body: dict[str, Any]) -> None:
@@ -241,6 +243,7 @@ class Replies:
             )
             bubble.finished = finish
             issued.streams[stream_id] = bubble
+            self._remember_feedback(bot, stream, bubble)  # the first frame's only
             self._msg_item(bubble, stream)
             issued.stream_started[stream_id] = now
             return
@@ -271,6 +274,13 @@ class Replies:
         feedback = part.get("feedback")
         if isinstance(feedback, dict) and utf8_len(str(feedback.get("id", ""))) > 256:
             raise invalid_parameter("feedback.id exceed max length 256")
+
+    @staticmethod
+    def _remember_feedback(bot: BotAccount, part: dict[str, Any], bubble: Bubble) -> None:
+        """A message with ``feedback.id`` gets 👍/👎 buttons; a press names that id."""
+        feedback = part.get("feedback")
+        if isinstance(feedback, dict) and feedback.get("id"):
+            bot.feedback_ids[str(feedback["id"])] = bubble
 
     def _count(self, bot: BotAccount, place: Place) -> None:
         """WeCom's per-conversation rate (replies and proactive sends together)."""

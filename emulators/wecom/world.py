@@ -37,6 +37,7 @@ class BotAccount:
     corp_id: str
     task_ids: dict[str, Bubble] = field(default_factory=dict)  # every card it sent, by task_id
     wrote: set[str] = field(default_factory=set)  # chatids / userids that messaged it
+    feedback_ids: dict[str, Bubble] = field(default_factory=dict)  # messages people can rate
 
 
 @dataclass

@@ -259,3 +259,25 @@ async def test_text_with_images_arrives_as_a_mixed_message(emu: WeComEmulator, b
     assert text == {"msgtype": "text", "text": {"content": "@议事 楼道堆物，见图"}}
     assert image["msgtype"] == "image"
     assert image["image"]["url"] == "https://img.test/1.jpg" and image["image"]["aeskey"]
+
+
+async def test_feedback_on_a_message_arrives_as_an_event_that_takes_no_answer(
+    emu: WeComEmulator, bot: BotClient
+):
+    issued = await emu.mention("zhangsan", GROUP, "/result 3")
+    await bot.next_push()
+    first = {"id": "S", "finish": True, "content": "通过", "feedback": {"id": "FB-3"}}
+    await bot.call("aibot_respond_msg", {"msgtype": "stream", "stream": first}, issued.req_id)
+    rated = await emu.give_feedback("lisi", "FB-3", 2, content="能再详细一些么", reasons=[2])
+    event = (await bot.next_push())["body"]["event"]
+    assert event == {
+        "eventtype": "feedback_event",
+        "feedback_event": {
+            "id": "FB-3",
+            "type": 2,
+            "content": "能再详细一些么",
+            "inaccurate_reason_list": [2],
+        },
+    }
+    markdown = {"msgtype": "markdown", "markdown": {"content": "谢谢"}}
+    assert (await bot.call("aibot_respond_msg", markdown, rated.req_id))["errcode"] == 846605
