@@ -48,15 +48,15 @@ async def test_ping_is_answered_by_a_plain_ack(bot: BotClient):
 
 
 async def test_without_pings_the_server_disconnects(clock):
-    emulator = WeComEmulator(behaviour=Behaviour(heartbeat_timeout=0.4), clock=clock)
+    emulator = WeComEmulator(behaviour=Behaviour(heartbeat_timeout=1.0), clock=clock)
     emulator.add_bot(BOT_ID, SECRET)
     async with emulator:
         client = await BotClient.connect(emulator.ws_url)
         await client.subscribe()
-        for _ in range(4):  # pinging keeps it open past the timeout
-            await asyncio.sleep(0.2)
+        for _ in range(6):  # pinging keeps it open past the timeout
+            await asyncio.sleep(0.25)
             assert (await client.call("ping"))["errcode"] == 0
-        await asyncio.wait_for(client.closed.wait(), 2.0)
+        await asyncio.wait_for(client.closed.wait(), 3.0)
         assert BOT_ID not in emulator.live
         await client.close()
 
