@@ -193,13 +193,20 @@ def last_update_id(h: Harness) -> int:
 
 
 async def handled(h: Harness, update_id: int, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    """Wait until the bot has run every handler of this update (the inbox marks it)."""
+    """Wait until the bot has run every handler of this update: the inbox marks it, and no
+    update is being processed (a command that posts after its commit, /topic or /meeting,
+    marks its update handled in that commit, before its handler is done)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     query = text("SELECT handled_at FROM inbox WHERE update_id = :update_id")
     while True:
         rows = await read(h, query, {"update_id": update_id})
-        if rows and rows[0][0] is not None:
+        assert h.app is not None
+        if (
+            rows
+            and rows[0][0] is not None
+            and not h.app.update_processor.current_concurrent_updates
+        ):
             return
         if loop.time() > deadline:
             raise TimeoutError(f"update {update_id} not handled within {timeout}s")
