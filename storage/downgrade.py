@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
         "app_settings holds the generated webhook secret, which the older release does not "
         "use; a new one is generated after the next upgrade"
     ),
+    "0010": GoesBack("it only drops the CHECK constraints on the state columns; no row changes"),
 }
 
 

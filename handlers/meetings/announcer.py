@@ -20,7 +20,7 @@ from handlers.delivery.ports import delivered
 from handlers.delivery.threads import in_thread
 from handlers.meetings.render import MeetingRenderer
 from locales import Html, escape
-from storage.records import OutboxMessage, OutboxPart
+from storage.records import OutboxMessage, OutboxPart, PartKind
 
 CAPTION_LIMIT = 1000  # Telegram's is 1024 characters after parsing; keep clear of it
 
@@ -87,9 +87,12 @@ class MeetingAnnouncer:
             if _plain_length(text) > CAPTION_LIMIT:  # the text, then the file under its head
                 return Parts(
                     [
-                        OutboxPart(seq=0, kind="text", text=text),
+                        OutboxPart(seq=0, kind=PartKind.TEXT, text=text),
                         OutboxPart(
-                            seq=1, kind=minutes.file_kind, text=head, file_id=minutes.file_id
+                            seq=1,
+                            kind=PartKind(minutes.file_kind),
+                            text=head,
+                            file_id=minutes.file_id,
                         ),
                     ]
                 )

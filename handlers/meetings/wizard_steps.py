@@ -15,10 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.meetings.recurrence import Recurrence
 from bot.services.meetings.syntax import MeetingDraft
-from bot.services.topics.syntax import Scope
 from handlers.meetings.render import MeetingRenderer
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
+from storage.records import Scope
 
 REMINDER_CHOICES = (
     (timedelta(hours=24), timedelta(hours=1)),

@@ -27,13 +27,12 @@ from bot.services.topics.syntax import (
     MAX_OPTIONS,
     MAX_TITLE,
     MIN_OPTIONS,
-    Rule,
-    Scope,
     TopicDraft,
     parse_topic,
 )
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
+from storage.records import Rule, Scope
 
 
 class Step(StrEnum):

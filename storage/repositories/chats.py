@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Chat
+from storage.records import BotStatus, Chat, ChatType
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
 from storage.upsert import upsert, upsert_many, upsert_many_returning
@@ -18,10 +18,10 @@ from storage.upsert import upsert, upsert_many, upsert_many_returning
 def _chat(row: Any) -> Chat:
     return Chat(
         chat_id=row.chat_id,
-        type=row.type,
+        type=ChatType(row.type),
         title=row.title,
         locale=row.locale,
-        bot_status=row.bot_status,
+        bot_status=BotStatus(row.bot_status),
     )
 
 
@@ -72,7 +72,7 @@ class ChatRepository:
         # Once the row is ours (locked until commit): see storage/repositories/seen.py.
         seen_memo(self._db.sync_engine).locale_written()
 
-    async def set_bot_status(self, chat_id: int, status: str, now: datetime) -> None:
+    async def set_bot_status(self, chat_id: int, status: BotStatus, now: datetime) -> None:
         await self._db.execute(
             update(chats)
             .where(chats.c.chat_id == chat_id)
@@ -82,14 +82,14 @@ class ChatRepository:
     async def move(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
         """A group became a supergroup: carry its settings over to the new id."""
         old = await self.get(old_chat_id)
-        if old is None or old.bot_status == "migrated":
+        if old is None or old.bot_status == BotStatus.MIGRATED:
             return  # moved already (the service message and a refused send both tell)
         await upsert(
             self._db,
             chats,
             {
                 "chat_id": new_chat_id,
-                "type": "supergroup",
+                "type": ChatType.SUPERGROUP,
                 "title": old.title,
                 "locale": old.locale,
                 "bot_status": old.bot_status,
@@ -100,7 +100,9 @@ class ChatRepository:
         )
         seen_memo(self._db.sync_engine).locale_written()  # the new id reads the old one's
         await self._db.execute(
-            update(chats).where(chats.c.chat_id == old_chat_id).values(bot_status="migrated")
+            update(chats)
+            .where(chats.c.chat_id == old_chat_id)
+            .values(bot_status=BotStatus.MIGRATED)
         )
 
     async def membership(self, chat_id: int, user_id: int) -> bool | None:

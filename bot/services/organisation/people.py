@@ -11,7 +11,7 @@ from bot.services.errors import Refusal
 from bot.services.organisation.permissions import is_officer, rank_at
 from storage.batched_write import BatchedWrite
 from storage.database import Database
-from storage.records import SeenUser, User
+from storage.records import ChatType, SeenUser, User
 from storage.repositories import Repositories
 from storage.repositories.seen import seen_memo
 
@@ -76,7 +76,7 @@ class PeopleService:
         if chat is None:
             return user_locale or self.default_locale
         chat_id, chat_type, _ = chat
-        if chat_type == "private" and user is not None:
+        if chat_type == ChatType.PRIVATE and user is not None:
             return (
                 user_locale or locale_from_language_code(user.language_code) or self.default_locale
             )
@@ -125,7 +125,7 @@ class PeopleService:
             chat = await repos.chats.get(chat_id)
             if chat is not None and chat.locale:
                 return chat.locale
-            if chat is not None and chat.type == "private":
+            if chat is not None and chat.type == ChatType.PRIVATE:
                 user = await repos.users.get(chat_id)
                 if user is not None:
                     return (

@@ -19,14 +19,15 @@ from bot.services.meetings.plan import MeetingChanged
 from bot.services.organisation.node_names import clean_name
 from bot.services.organisation.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
 from storage.database import Database
-from storage.records import Node
+from storage.records import BotStatus, Level, Node
 from storage.repositories import Repositories
 
 BIND_CODE_TTL = timedelta(hours=24)
 # 32 symbols without look-alikes (0/o, 1/l/i): 10 of them carry 50 bits.
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LENGTH = 10
-CHILD_LEVEL = {"community": "grid", "grid": "building"}
+CHILD_LEVEL = {Level.COMMUNITY: Level.GRID, Level.GRID: Level.BUILDING}
+_PRESENT = (BotStatus.MEMBER, BotStatus.ADMINISTRATOR, BotStatus.CREATOR, BotStatus.RESTRICTED)
 CHILD_LOST_BOT = "orgs.child_lost_bot"  # outbox kind: the parent is told a child lost the bot
 
 
@@ -93,7 +94,7 @@ class OrgService:
         async with self._db.transaction() as repos:
             await self._refuse_if_bound(repos, place.chat_id)
             node = await repos.orgs.create_node(
-                level="community",
+                level=Level.COMMUNITY,
                 name=community_name,
                 parent_id=None,
                 created_by=actor.user_id,
@@ -112,7 +113,7 @@ class OrgService:
             )
         return node
 
-    async def issue_code(self, actor: Actor, place: Place, name: str, level: str) -> IssuedCode:
+    async def issue_code(self, actor: Actor, place: Place, name: str, level: Level) -> IssuedCode:
         """``/newgrid`` or ``/newbuilding``: a single-use code that binds a child node's chat."""
         if not place.is_group:
             raise Refusal("orgs.new_child_needs_group", level=level)
@@ -255,9 +256,10 @@ class OrgService:
         times the removal is noticed (``my_chat_member``, a refused send or edit).
         """
         now = self._clock.now()
-        active = status in ("member", "administrator", "creator", "restricted")
+        bot_status = BotStatus(status)
+        active = bot_status in _PRESENT
         async with self._db.transaction() as repos:
-            await repos.chats.set_bot_status(chat_id, status, now)
+            await repos.chats.set_bot_status(chat_id, bot_status, now)
             node = await repos.orgs.node_of_chat(chat_id)
             if node is None:
                 return BotMembership(node=None, active=active, changed=False, parent_chat_id=None)
