@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import BindCode, Binding, Level, Node
@@ -128,12 +128,6 @@ class OrgRepository:
             found.extend(level)
             frontier = [node.id for node in level]
         return found
-
-    async def count_communities(self) -> int:
-        result = await self._db.execute(
-            select(func.count()).select_from(nodes).where(nodes.c.parent_id.is_(None))
-        )
-        return int(result.scalar_one())
 
     # Bindings -----------------------------------------------------------------------------
 

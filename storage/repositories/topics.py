@@ -298,13 +298,6 @@ class TopicRepository:
         params = {"b_topic_id": topic_id, "b_chat_id": chat_id, "b_hash": rendered_hash}
         await self._db.execute(_SET_RENDERED, params)
 
-    async def move_posts(self, old_chat_id: int, new_chat_id: int) -> None:
-        await self._db.execute(
-            update(topic_posts)
-            .where(topic_posts.c.chat_id == old_chat_id)
-            .values(chat_id=new_chat_id)
-        )
-
     # Ballots ------------------------------------------------------------------------------
 
     async def ballot(self, topic_id: int, voter_key: str) -> Ballot | None:

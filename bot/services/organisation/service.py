@@ -34,11 +34,10 @@ CHILD_LOST_BOT = "orgs.child_lost_bot"  # outbox kind: the parent is told a chil
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
     code: str
-    level: str
+    level: Level
     name: str
     parent: Node
     expires_at: datetime
-    rebinds_existing: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +160,6 @@ class OrgService:
             name=child_name,
             parent=parent,
             expires_at=expires_at,
-            rebinds_existing=existing is not None,
         )
 
     async def bind(
