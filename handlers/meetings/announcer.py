@@ -20,7 +20,7 @@ from handlers.delivery.ports import delivered
 from handlers.delivery.threads import in_thread
 from handlers.meetings.render import MeetingRenderer
 from locales import Html, escape
-from storage.records import OutboxMessage, OutboxPart, PartKind
+from storage.records import FileKind, OutboxMessage, OutboxPart, PartKind
 
 CAPTION_LIMIT = 1000  # Telegram's is 1024 characters after parsing; keep clear of it
 
@@ -61,10 +61,10 @@ class MeetingAnnouncer:
 
         async def send(part: OutboxPart) -> int:
             text = Html(part.text or "")
-            if part.kind == "text":
+            if part.kind == PartKind.TEXT:
                 sending = self._send(message, text)
             else:
-                sending = self._send_file(message, part.kind, part.file_id or "", text)
+                sending = self._send_file(message, FileKind(part.kind), part.file_id or "", text)
             return (await delivered(sending)).message_id
 
         return await self._parts.deliver(message, render, send)
@@ -124,9 +124,9 @@ class MeetingAnnouncer:
         )
 
     async def _send_file(
-        self, message: OutboxMessage, kind: str, file_id: str, caption: Html
+        self, message: OutboxMessage, kind: FileKind, file_id: str, caption: Html
     ) -> Message:
-        send = self._bot.send_photo if kind == "photo" else self._bot.send_document
+        send = self._bot.send_photo if kind == FileKind.PHOTO else self._bot.send_document
         return await in_thread(
             lambda thread: send(
                 message.chat_id,

@@ -27,7 +27,7 @@ from handlers.common import (
 from handlers.context import AppContext
 from handlers.meetings.callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
 from locales import Html
-from storage.records import FileKind
+from storage.records import FileKind, Scope
 
 MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)
 MEETING_NUMBER = re.compile(r"[#＃]?(\d{1,9})(?:\s+|$)")
@@ -61,7 +61,7 @@ async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraf
     if scheduled.skipped:
         offsets = ", ".join(renderer.offset(locale, seconds) for seconds in scheduled.skipped)
         notes.append(context.t("meetings.reminders_skipped", offsets=offsets))
-    if scheduled.meeting.scope == "all":
+    if scheduled.meeting.scope == Scope.ALL:
         notes.append(
             context.t("meetings.announced_all", id=scheduled.meeting.id, count=scheduled.chats)
         )

@@ -32,7 +32,7 @@ from bot.services.topics.syntax import (
 )
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
-from storage.records import Rule, Scope
+from storage.records import Level, Rule, Scope
 
 
 class Step(StrEnum):
@@ -139,7 +139,7 @@ class Wizard(WizardSession):
             self.household = True  # Art. 278 counts households; not a choice
 
     def flags_offered(self) -> list[str]:
-        return [name for name in FLAGS if name != "scope_all" or self.level != "building"]
+        return [name for name in FLAGS if name != "scope_all" or self.level != Level.BUILDING]
 
     def draft(self, deadline: datetime) -> TopicDraft:
         return TopicDraft(
