@@ -18,9 +18,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.catalogue import Catalogue, lookup_form
 from bot.services.errors import Refusal
 from bot.services.syntax.command_line import checked_title, clean
+from bot.services.topics.outcome import HOUSEHOLD_RULES
 from bot.services.topics.syntax import (
     DEFAULT_OPTIONS,
-    HOUSEHOLD_RULES,
     MAX_DEADLINE,
     MAX_DESCRIPTION,
     MAX_OPTION,
