@@ -17,6 +17,8 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
+COPY channels ./channels
+COPY emulators ./emulators
 # A regular (not editable) install: the runtime stage gets the built package (its bytecode
 # compiled here, as root can write it), not the source.
 RUN /opt/yishi/bin/pip install --no-cache-dir .

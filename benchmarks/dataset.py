@@ -103,7 +103,13 @@ async def make_tree(database: Database, grids: int, buildings: int) -> Tree:
         database,
         chats,
         (
-            {"chat_id": c, "type": "supergroup", "title": str(n), "updated_at": NOW}
+            {
+                "chat_id": c,
+                "address": str(c),
+                "type": "supergroup",
+                "title": str(n),
+                "updated_at": NOW,
+            }
             for n, c in bound
         ),
     )

@@ -1,13 +1,21 @@
-"""Events published after their transaction commits, to whoever subscribed (the adapter)."""
+"""Events published after their transaction commits, to whoever subscribed (the adapter).
+
+Only the unit of work publishes (bot/services/unit_of_work.py), once its transaction
+committed; nothing else calls :meth:`EventBus.publish`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[Sequence[object]], Awaitable[None]]
+# Quoted: bot.services imports this module, so the events are only imported for the checker.
+EventSink = Callable[[Sequence["DomainEvent"]], Awaitable[None]]
 
 
 class EventBus:
@@ -17,7 +25,7 @@ class EventBus:
     def subscribe(self, sink: EventSink) -> None:
         self._sinks.append(sink)
 
-    async def publish(self, events: Sequence[object]) -> None:
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
         if not events:
             return
         for sink in self._sinks:

@@ -17,7 +17,7 @@ place, so Telegram, which sees it arrive earlier, never sees more than the limit
 
 **Coalesced edits give way.** A ballot message under a flood of presses would be edited every
 3 s (the tally interval), which alone is a group's whole budget. An edit made by a coalesced
-refresh (handlers/delivery/coalesce.py marks its tasks with :func:`yield_to_other_sends`) goes
+refresh (handlers/delivery/coalesce.py runs its tasks ``sending_as(Priority.REFRESH)``) goes
 only when no other send to that chat waits, at least 5 s after the chat's previous such edit,
 and while fewer than 16 of the chat's 20 places are taken (for the whole bot: 20 of 25). So a
 ballot under a flood is refreshed every 5 s (12 a minute), at least 8 of a group's 20 a minute

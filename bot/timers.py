@@ -13,25 +13,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.bus import EventBus
 from bot.clock import Clock
-from storage.database import Database
 from storage.records import DueTimer
-from storage.repositories import Repositories
+
+if TYPE_CHECKING:  # bot.services imports this module
+    from bot.services.unit_of_work import UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
-# A handler does the timer's effect inside the claiming transaction and returns events that
-# are published after the commit (e.g. "topic 12 changed": refresh its messages).
-TimerHandler = Callable[[Repositories, DueTimer, datetime], Awaitable[Sequence[object]]]
+# A handler does the timer's effect inside the claiming transaction and records its events on
+# that transaction's work; they are published once it committed (e.g. "topic 12 changed":
+# refresh its messages), and never when it rolled back.
+TimerHandler = Callable[["Work", DueTimer, datetime], Awaitable[None]]
 # A batch handler does the effect of several due timers of one kind in one transaction (closing
 # hundreds of topics with a few set-based statements instead of a few statements each).
-BatchTimerHandler = Callable[
-    [Repositories, Sequence[DueTimer], datetime], Awaitable[Sequence[object]]
-]
+BatchTimerHandler = Callable[["Work", Sequence[DueTimer], datetime], Awaitable[None]]
 
 SAFETY_INTERVAL = timedelta(seconds=30)
 # Due work done this much after its time is late: the bot was down, not merely busy. What is
@@ -47,12 +47,10 @@ def late_since(timer: DueTimer, now: datetime) -> datetime | None:
 
 
 class TimerEngine:
-    def __init__(
-        self, database: Database, clock: Clock, bus: EventBus, *, realtime: bool = True
-    ) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock, *, realtime: bool = True) -> None:
+        self._uow = uow
+        self._db = uow.database
         self._clock = clock
-        self._bus = bus
         self._realtime = realtime
         self._handlers: dict[str, TimerHandler] = {}
         self._batch_handlers: dict[str, BatchTimerHandler] = {}
@@ -66,8 +64,8 @@ class TimerEngine:
         """Handle the due timers of ``kind`` together; one at a time if a batch fails."""
         self._batch_handlers[kind] = handler
 
-        async def one(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
-            return await handler(repos, [timer], now)
+        async def one(work: Work, timer: DueTimer, now: datetime) -> None:
+            await handler(work, [timer], now)
 
         self._handlers[kind] = one
 
@@ -75,7 +73,6 @@ class TimerEngine:
         """Carry out every timer due by now; returns how many ran."""
         async with self._lock:
             ran = 0
-            events: list[object] = []
             while True:
                 now = self._clock.now()
                 async with self._db.transaction() as repos:
@@ -94,52 +91,49 @@ class TimerEngine:
                     *(self._run_batch(kind, timers, now) for kind, timers in batches.items()),
                     *(self._run_one(timer, now) for timer in singles),
                 )
-                for count, outcome in outcomes:
-                    ran += count
-                    events.extend(outcome)
-        await self._bus.publish(events)
+                ran += sum(outcomes)
         await self._schedule_next_wakeup()
         return ran
 
-    async def _run_batch(
-        self, kind: str, due: list[DueTimer], now: datetime
-    ) -> tuple[int, Sequence[object]]:
-        """Claim and carry out ``due`` in one transaction; if that fails, one by one."""
+    async def _run_batch(self, kind: str, due: list[DueTimer], now: datetime) -> int:
+        """Claim and carry out ``due`` in one transaction; if that fails, one by one (the
+        failed transaction's events were dropped with it: each is published once)."""
         handler = self._batch_handlers[kind]
 
-        async def claim_and_run(repos: Repositories) -> tuple[int, Sequence[object]]:
-            claimed = await repos.timers.claim_many([timer.id for timer in due], now)
+        async def claim_and_run(work: Work) -> int:
+            claimed = await work.timers.claim_many([timer.id for timer in due], now)
             mine = [timer for timer in due if timer.id in claimed]
-            return len(mine), (await handler(repos, mine, now) if mine else [])
+            if mine:
+                await handler(work, mine, now)
+            return len(mine)
 
         try:
-            return await self._db.batched(claim_and_run)
+            return await self._uow.batched(claim_and_run)
         except Exception:
             log.warning("%d %s timers failed together; running them one by one", len(due), kind)
-        outcomes = await asyncio.gather(*(self._run_one(timer, now) for timer in due))
-        ran = sum(count for count, _ in outcomes)
-        return ran, [event for _, events in outcomes for event in events]
+        return sum(await asyncio.gather(*(self._run_one(timer, now) for timer in due)))
 
-    async def _run_one(self, timer: DueTimer, now: datetime) -> tuple[int, Sequence[object]]:
+    async def _run_one(self, timer: DueTimer, now: datetime) -> int:
         handler = self._handlers.get(timer.kind)
 
-        async def claim_and_run(repos: Repositories) -> tuple[int, Sequence[object]]:
-            if not await repos.timers.claim(timer.id, now):
-                return 0, []
+        async def claim_and_run(work: Work) -> int:
+            if not await work.timers.claim(timer.id, now):
+                return 0
             if handler is None:
                 log.error("no handler for timer kind %r (%s): dropped", timer.kind, timer.ref)
-                return 1, []
-            return 1, await handler(repos, timer, now)
+                return 1
+            await handler(work, timer, now)
+            return 1
 
         try:
             # The claim and the effect still share one transaction (with other timers').
-            return await self._db.batched(claim_and_run)
+            return await self._uow.batched(claim_and_run)
         except Exception as error:
             backoff = min(timedelta(seconds=5 * 2**timer.attempts), MAX_BACKOFF)
             log.exception("timer %s %s failed; retrying in %s", timer.kind, timer.ref, backoff)
             async with self._db.transaction() as repos:
                 await repos.timers.postpone(timer.id, now + backoff, repr(error))
-            return 0, []
+            return 0
 
     # Waking up ---------------------------------------------------------------------------
 

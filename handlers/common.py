@@ -7,9 +7,11 @@ import html
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
     Message,
@@ -21,6 +23,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
+from handlers.callbacks import CallbackData
 from handlers.context import AppContext
 from handlers.delivery.privately import tell_privately
 from handlers.delivery.refused import chat_refused
@@ -29,6 +32,36 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+Effect = Callable[[], None]
+
+
+class _Answering:
+    """A handler answering: what its changes caused waits until it answered."""
+
+    __slots__ = ("later", "open")
+
+    def __init__(self) -> None:
+        self.open = True
+        self.later: list[Effect] = []
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("answering", default=None)
+
+
+def after_the_answer(effect: Effect) -> bool:
+    """Run ``effect`` once the handler running in this context answered (the confirmation
+    first, then the notices and cards its change caused); False if no handler is answering
+    here, and ``effect`` is the caller's to run now (a timer, the outbox, a background task)."""
+    answering = _answering.get()
+    if answering is None or not answering.open:
+        return False
+    answering.later.append(effect)
+    return True
+
+
+D = TypeVar("D", bound=CallbackData)
+# A button handler's body: the press and its decoded data.
+PressBody = Callable[[Update, AppContext, CallbackQuery, D], Coroutine[Any, Any, None]]
 
 # Parameters whose values are names of things that have their own localised label.
 _LABELLED_PARAMS = {
@@ -152,21 +185,86 @@ def _clip(text: str) -> str:
 
 
 def answers_refusals(handler: Handler) -> Handler:
-    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes."""
+    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes.
+    What the handler's change caused (the domain's events: notices, cards, refreshes) is acted
+    on after it answered, so its own confirmation goes first (:func:`after_the_answer`)."""
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: AppContext) -> None:
+        answering = _AnsweringFirst()
         try:
             await handler(update, context)
         except Refusal as refusal:
             query = update.callback_query
             if query is not None:
-                text = render_refusal(context, refusal)
-                await query.answer(text=_strip_markup(text)[:200], show_alert=True)
+                await _alert(query, context, refusal)
             elif not await _refused_privately(update, context, refusal):
                 await reply(update, context, render_refusal(context, refusal))
+        finally:
+            answering.answered()
 
     return wrapper
+
+
+class _AnsweringFirst:
+    """The scope of one handler's answer: effects wait in it until the handler is done."""
+
+    __slots__ = ("_answering", "_token")
+
+    def __init__(self) -> None:
+        self._answering = _Answering()
+        self._token = _answering.set(self._answering)
+
+    def answered(self) -> None:
+        _answering.reset(self._token)
+        self._answering.open = False  # tasks it started see it closed: theirs run at once
+        for effect in self._answering.later:
+            try:
+                effect()
+            except Exception:
+                log.exception("acting on what a change caused failed")
+
+
+def stale_button() -> Refusal:
+    """A press on a button whose message, item or step is gone or never was ours: raised, it
+    is answered with the "stale button" alert and nothing changes."""
+    return Refusal("general.stale_button")
+
+
+def button(codec: type[D]) -> Callable[[PressBody[D]], Handler]:
+    """A button handler's opening, written once: the callback data decoded with ``codec``; a
+    press whose data does not decode, or whose body raises :func:`stale_button`, answered with
+    the "stale button" alert, and any other refusal as an alert, in the presser's language;
+    the body not run for a press that does not decode; what the press caused acted on after
+    its answer, as :func:`answers_refusals` does. Nothing is awaited before the body (the
+    vote's path, docs/PERFORMANCE.md)."""
+
+    def decorate(body: PressBody[D]) -> Handler:
+        @functools.wraps(body)
+        async def pressed(update: Update, context: AppContext) -> None:
+            query = update.callback_query
+            assert query is not None
+            answering = _AnsweringFirst()
+            try:
+                data = codec.decode(query.data)
+                if data is None:
+                    raise stale_button()
+                await body(update, context, query, data)
+            except Refusal as refusal:
+                await _alert(query, context, refusal)
+            finally:
+                answering.answered()
+
+        return pressed
+
+    return decorate
+
+
+async def _alert(query: CallbackQuery, context: AppContext, refusal: Refusal) -> None:
+    # A vote's language may still be being found out (middleware): the alert waits for it.
+    await context.language_known()
+    text = render_refusal(context, refusal)
+    await query.answer(text=_strip_markup(text)[:200], show_alert=True)
 
 
 async def _refused_privately(update: Update, context: AppContext, refusal: Refusal) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -113,10 +112,6 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     @property
     def runtime(self) -> Runtime:
         return self.bot_data.runtime
-
-    async def publish(self, events: Sequence[object]) -> None:
-        """Hand the domain's events (refresh these messages, deliver the outbox) to the runtime."""
-        await self.services.bus.publish(events)
 
     def actor(self, user_id: int) -> Actor:
         return Actor(user_id=user_id, is_superadmin=self.settings.is_superadmin(user_id))

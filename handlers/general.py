@@ -5,7 +5,15 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.command_menu import PRIVATE, UNBOUND, commands_for
-from handlers.common import actor_of, answers_refusals, command_text, is_chat_admin, place_of, reply
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    command_text,
+    is_chat_admin,
+    place_of,
+    reply,
+    stale_button,
+)
 from handlers.context import AppContext
 from handlers.feedback.opinions import start_private_opinion
 from locales import Html
@@ -84,8 +92,8 @@ async def lang(update: Update, context: AppContext) -> None:
     await reply(update, context, context.t(key))
 
 
+@answers_refusals
 async def unknown_button(update: Update, context: AppContext) -> None:
     """A button whose data no handler recognises (garbage, tampered or from an old version)."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
+    if update.callback_query is not None:
+        raise stale_button()

@@ -4,6 +4,7 @@ membership questions and outbox delivery, subscribed to the domain's events."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -12,17 +13,20 @@ from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.events import (
+    DomainEvent,
     EscalationChanged,
+    MeetingChanged,
     OutboxQueued,
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meetings.plan import MeetingChanged
+from handlers.common import after_the_answer
 from handlers.delivery.ports import TelegramAnnouncer, TelegramMembership
+from handlers.delivery.renderers import TelegramAnnouncements
 from handlers.escalation.commands import Prompt
 from handlers.escalation.escalation_cards import EscalationCards
 from handlers.escalation.render import EscalationRenderer
-from handlers.meetings.announcer import MeetingAnnouncer
+from handlers.meetings.announcer import MeetingAnnouncements
 from handlers.meetings.meeting_messages import LiveReminders
 from handlers.meetings.render import MeetingRenderer
 from handlers.registration.pending_card import RegistrationCards
@@ -56,22 +60,22 @@ class Runtime:
         self.digest_renderer = DigestRenderer(
             translator, services.catalogue, services.settings.zone
         )
-        announcer = TelegramAnnouncer(
-            bot,
+        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
+        announcements = TelegramAnnouncements(
             services,
+            translator,
             self.renderer,
             self.escalation_renderer,
             self.digest_renderer,
-            translator,
+            MeetingAnnouncements(services, self.meeting_renderer),
         )
-        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
         self.reminders = LiveReminders(
             bot, services, self.meeting_renderer, interval=tally_interval
         )
         self.registration_cards = RegistrationCards(
             bot, services, translator, interval=tally_interval
         )
-        services.outbox.attach(MeetingAnnouncer(bot, services, self.meeting_renderer, announcer))
+        services.outbox.attach(TelegramAnnouncer(bot, services, announcements))
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
         self._stopped = False
@@ -116,7 +120,13 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def on_events(self, events: Sequence[object]) -> None:
+    async def on_events(self, events: Sequence[DomainEvent]) -> None:
+        """The domain's events, published after their commit: during an update, acted on once
+        its handler answered; else at once."""
+        if not after_the_answer(functools.partial(self._act_on, events)):
+            self._act_on(events)
+
+    def _act_on(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.live.touch(event.topic_id)

@@ -39,7 +39,15 @@ from telegram.ext import (
 from bot.services.errors import Refusal
 from bot.services.organisation.permissions import is_officer
 from handlers.callbacks import CallbackData
-from handlers.common import Handler, actor_of, answers_refusals, render_refusal, reply
+from handlers.common import (
+    Handler,
+    actor_of,
+    answers_refusals,
+    button,
+    render_refusal,
+    reply,
+    stale_button,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -94,10 +102,14 @@ W = TypeVar("W", bound=WizardSession)
 
 def _final(handler: Handler) -> Handler:
     """Refusals answered, and no later handler group sees an update the wizard consumed."""
-    answered = answers_refusals(handler)
+    return _consumed(answers_refusals(handler))
+
+
+def _consumed(handler: Handler) -> Handler:
+    """No later handler group sees an update the wizard consumed."""
 
     async def run(update: Update, context: AppContext) -> None:
-        await answered(update, context)
+        await handler(update, context)
         raise ApplicationHandlerStop
 
     return run
@@ -248,21 +260,19 @@ class Wizards(ABC, Generic[W]):
         await self._quiet(wizard)
         await reply(update, context, context.t(f"{self.TEXTS}.cancelled"))
 
-    async def button(self, update: Update, context: AppContext) -> None:
-        query, chat = update.callback_query, update.effective_chat
-        assert query is not None
-        data = self.PRESS.decode(query.data)
-        wizard = self._open.get((chat.id, data.owner)) if data and chat else None
+    async def button(
+        self, update: Update, context: AppContext, query: CallbackQuery, data: WizardPress
+    ) -> None:
+        chat = update.effective_chat
+        wizard = self._open.get((chat.id, data.owner)) if chat else None
         on_message = query.message.message_id if query.message else None
         if (
-            data is None
-            or wizard is None
+            wizard is None
             or wizard.serial != data.serial
             or wizard.message_id != on_message
             or not self.offers(wizard, data.action)
         ):
-            await self._stale(query, context)
-            return
+            raise stale_button()
         if query.from_user.id != wizard.owner:
             raise Refusal(f"{self.TEXTS}.not_yours")
         self._arm(wizard)
@@ -276,13 +286,8 @@ class Wizards(ABC, Generic[W]):
             await self.complete(update, context, wizard)
             return
         if not self.apply(context, wizard, data):
-            await self._stale(query, context)
-            return
+            raise stale_button()
         await self.show(query, context, wizard)
-
-    @staticmethod
-    async def _stale(query: CallbackQuery, context: AppContext) -> None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
 
     async def show(
         self, query: CallbackQuery, context: AppContext, wizard: W, error: Html | None = None
@@ -379,7 +384,9 @@ class Wizards(ABC, Generic[W]):
             filters=in_groups & self.open_here,
             has_args=False,
         )
-        press = CallbackQueryHandler(_final(self.button), pattern=self.PRESS.pattern())
+        press = CallbackQueryHandler(
+            _consumed(button(self.PRESS)(self.button)), pattern=self.PRESS.pattern()
+        )
         typed = in_groups & filters.TEXT & ~filters.COMMAND & self.waiting_for_text
         text = MessageHandler(typed, _final(self.text))
         for handler in (

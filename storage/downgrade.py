@@ -91,7 +91,12 @@ RULES: dict[str, Rule] = {
         "app_settings holds the generated webhook secret, which the older release does not "
         "use; a new one is generated after the next upgrade"
     ),
-    "0010": GoesBack("it only drops the CHECK constraints on the state columns; no row changes"),
+    "0010": LosesRows(
+        "chats or people on a platform other than Telegram would be lost",
+        "SELECT (SELECT count(*) FROM chats WHERE platform <> 'telegram')"
+        " + (SELECT count(*) FROM users WHERE platform <> 'telegram')",
+    ),
+    "0011": GoesBack("it only drops the CHECK constraints on the state columns; no row changes"),
 }
 
 
@@ -175,14 +180,14 @@ async def downgrade(database: Database, target: str | None = None) -> Downgraded
     sqlite = database.dialect == "sqlite"
     async with database.engine.connect() as connection:
         if sqlite:
-            await connection.run_sync(_sqlite_foreign_keys, False)
+            await connection.run_sync(migrate.sqlite_foreign_keys, False)
         try:
             async with connection.begin():
                 await _refuse_while_running(connection, database.url)
                 refusals = await connection.run_sync(checked_downgrade)
         finally:
             if sqlite:
-                await connection.run_sync(_sqlite_foreign_keys, True)
+                await connection.run_sync(migrate.sqlite_foreign_keys, True)
     if refusals:
         raise BackupRefused(
             f"Cannot downgrade {shown(database.url)} from {current} to {target}:\n  "
@@ -202,21 +207,8 @@ async def _refuse_while_running(connection: AsyncConnection, url: str) -> None:
         )
 
 
-def _sqlite_foreign_keys(connection: Connection, enforced: bool) -> None:
-    """SQLite's way to change a table's columns is to build it again and drop the old one
-    (Alembic's batch mode), which fails with foreign keys enforced while rows refer to it.
-    So enforcement is off for the downgrade's transaction (it can only change between
-    transactions) and the references are checked before it commits (_check_references), as
-    SQLite's documentation of ALTER TABLE prescribes."""
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    raw.cursor().execute("PRAGMA foreign_keys=ON" if enforced else "PRAGMA foreign_keys=OFF")
-
-
 def _check_references(connection: Connection) -> None:
-    if connection.dialect.name != "sqlite":
-        return  # PostgreSQL enforced them all along
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    broken = migrate.broken_references(connection)
     if broken:
         raise BackupRefused(
             f"The downgrade would leave rows referring to missing rows ({broken[:3]}); it was "

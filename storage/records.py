@@ -174,6 +174,18 @@ class PartKind(StrEnum):
 # --- The rows ---------------------------------------------------------------------------------
 
 
+class Platform(StrEnum):
+    """Where a chat or a person lives: the channel Yishi reaches them through."""
+
+    TELEGRAM = "telegram"
+    WECOM = "wecom"
+
+
+# Yishi's own ids of chats and people on platforms other than Telegram start here: Telegram's
+# ids have at most 52 significant bits (its Bot API says so), so none reaches 2**53.
+FIRST_FOREIGN_ID = 2**53
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     id: int
@@ -195,6 +207,8 @@ class Binding:
 @dataclass(frozen=True, slots=True)
 class Chat:
     chat_id: int
+    platform: Platform
+    address: str  # the platform's own name of the chat (Telegram: the id in decimal)
     type: ChatType
     title: str | None
     locale: str | None
@@ -217,6 +231,8 @@ class BindCode:
 @dataclass(frozen=True, slots=True)
 class User:
     user_id: int
+    platform: Platform
+    address: str  # the platform's own name of the person (Telegram: the id in decimal)
     first_name: str
     last_name: str | None
     username: str | None

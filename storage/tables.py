@@ -23,9 +23,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
 )
-from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from storage.records import (
@@ -40,6 +41,7 @@ from storage.records import (
     MeetingStatus,
     OccurrenceStatus,
     PartKind,
+    Platform,
     ProposalStatus,
     Rating,
     RegistrationStatus,
@@ -83,11 +85,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def one_of(name: str, values: type[StrEnum]) -> CheckConstraint:
-    """A CHECK that column ``name`` holds one of the enum's values (a NULL passes, so a
-    nullable column stays nullable): the database refuses a state the code does not know.
-    Named ``ck_<table>_<column>``; migration 0010 added them to the existing tables."""
-    return CheckConstraint(sql_column(name).in_([member.value for member in values]), name=name)
+def one_of(name: str, values: type[StrEnum]) -> ColumnElement[bool]:
+    """A CHECK that the column holds one of an enum's values (the enum is the one list)."""
+    return column(name).in_([member.value for member in values])
+
+
+def state_check(name: str, values: type[StrEnum]) -> CheckConstraint:
+    """The CHECK of a state column: it holds one of the enum's values (a NULL passes, so a
+    nullable column stays nullable), so the database refuses a state the code does not know.
+    Named ``ck_<table>_<column>``; migration 0011 added them to the existing tables."""
+    return CheckConstraint(one_of(name, values), name=name)
 
 
 # The organisation tree (楼栋 → 网格 → 社区). Levels are data: a parent link and a level name.
@@ -102,21 +109,30 @@ nodes = Table(
     Column("created_by", BigInteger, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_nodes_parent_id", "parent_id"),
-    one_of("level", Level),
+    state_check("level", Level),
 )
 
 # Everything the bot knows about a chat it has seen: its kind, title and language.
 chats = Table(
     "chats",
     metadata,
+    # Yishi's own id of the chat. A Telegram chat keeps Telegram's id (every row before 0010
+    # is one); a chat of another platform gets one of its own at or above FIRST_FOREIGN_ID,
+    # where no Telegram id can be, so ``chat_id`` alone names a chat on any platform.
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    # Where the chat lives and the platform's own name for it (Telegram: its id in decimal;
+    # WeCom: the ``chatid``): unique per platform.
+    Column("platform", String(16), nullable=False, server_default=Platform.TELEGRAM.value),
+    Column("address", String(128), nullable=False),
     Column("type", String(16), nullable=False),
     Column("title", String(255), nullable=True),
     Column("locale", String(8), nullable=True),
     Column("bot_status", String(16), nullable=False, default=BotStatus.MEMBER.value),
     Column("updated_at", UtcDateTime(), nullable=False),
-    one_of("type", ChatType),
-    one_of("bot_status", BotStatus),
+    UniqueConstraint("platform", "address", name="uq_chats_platform_address"),
+    CheckConstraint(one_of("platform", Platform), name="platform"),
+    state_check("type", ChatType),
+    state_check("bot_status", BotStatus),
 )
 
 # Each node is bound to at most one chat and each chat to at most one node.
@@ -151,13 +167,17 @@ bind_codes = Table(
     Column("used_at", UtcDateTime(), nullable=True),
     Column("used_by", BigInteger, nullable=True),
     Column("used_chat_id", BigInteger, nullable=True),
-    one_of("level", Level),
+    state_check("level", Level),
 )
 
 users = Table(
     "users",
     metadata,
+    # As chats: a Telegram user keeps Telegram's id; a person on another platform (a WeCom
+    # ``userid`` in its corp) gets one at or above FIRST_FOREIGN_ID.
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("platform", String(16), nullable=False, server_default=Platform.TELEGRAM.value),
+    Column("address", String(128), nullable=False),
     Column("first_name", String(255), nullable=False),
     Column("last_name", String(255), nullable=True),
     Column("username", String(64), nullable=True),
@@ -166,6 +186,8 @@ users = Table(
     Column("started", Boolean, nullable=False, default=False),
     Column("first_seen", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
+    UniqueConstraint("platform", "address", name="uq_users_platform_address"),
+    CheckConstraint(one_of("platform", Platform), name="platform"),
 )
 
 role_grants = Table(
@@ -179,7 +201,7 @@ role_grants = Table(
     Column("granted_at", UtcDateTime(), nullable=False),
     UniqueConstraint("user_id", "node_id", name="uq_role_grants_user_node"),
     Index("ix_role_grants_node_id", "node_id"),
-    one_of("role", RoleName),
+    state_check("role", RoleName),
 )
 
 # A household (户) of a building, identified by its unit and room (单元-房号).
@@ -210,7 +232,7 @@ registrations = Table(
     Column("decided_at", UtcDateTime(), nullable=True),
     UniqueConstraint("user_id", "node_id", name="uq_registrations_user_node"),
     Index("ix_registrations_household_id", "household_id"),
-    one_of("status", RegistrationStatus),
+    state_check("status", RegistrationStatus),
 )
 
 # The one message per building group that lists its pending registrations (待审核登记), edited
@@ -273,9 +295,9 @@ topics = Table(
     Column("ballot_salt", String(64), nullable=True),
     Column("last_nudge_at", UtcDateTime(), nullable=True),
     Index("ix_topics_node_status", "node_id", "status"),
-    one_of("rule", Rule),
-    one_of("scope", Scope),
-    one_of("status", TopicStatus),
+    state_check("rule", Rule),
+    state_check("scope", Scope),
+    state_check("status", TopicStatus),
 )
 
 # Where a topic's ballot message lives: one row per chat it was posted in.
@@ -311,7 +333,7 @@ ballots = Table(
     Column("channel", String(8), nullable=False, default=BallotChannel.BUTTON.value),
     Column("recorded_by", BigInteger, nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
-    one_of("channel", BallotChannel),
+    state_check("channel", BallotChannel),
 )
 
 opinions = Table(
@@ -355,7 +377,7 @@ proposals = Table(
     Column("reason", String(32), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("decided_at", UtcDateTime(), nullable=True),
-    one_of("status", ProposalStatus),
+    state_check("status", ProposalStatus),
 )
 
 # --- Due work and delivery ---------------------------------------------------------------
@@ -413,7 +435,7 @@ outbox_parts = Table(
     Column("file_id", String(255), nullable=True),  # a file Telegram has already (minutes)
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("message_id", BigInteger, nullable=True),
-    one_of("kind", PartKind),
+    state_check("kind", PartKind),
 )
 
 # --- Escalation (上报), resolution and feedback, digests -------------------------------------
@@ -440,8 +462,8 @@ escalations = Table(
     Column("card_hash", String(64), nullable=True),
     Index("ix_escalations_topic_id", "topic_id"),
     Index("ix_escalations_to_node_state", "to_node_id", "state"),
-    one_of("reason", EscalationReason),
-    one_of("state", EscalationState),
+    state_check("reason", EscalationReason),
+    state_check("state", EscalationState),
 )
 
 # The decision on a matter, published back down every chat it passed through.
@@ -475,7 +497,7 @@ ratings = Table(
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("rating", String(16), nullable=False),
     Column("rated_at", UtcDateTime(), nullable=False),
-    one_of("rating", Rating),
+    state_check("rating", Rating),
 )
 
 # Community-level chats that receive the digest (汇总).
@@ -537,9 +559,9 @@ meetings = Table(
     # The forum topic it was scheduled in: its messages in ``chat_id`` go there.
     Column("message_thread_id", BigInteger, nullable=True),
     Index("ix_meetings_node_status", "node_id", "status"),
-    one_of("repeat", Repeat),
-    one_of("scope", Scope),
-    one_of("status", MeetingStatus),
+    state_check("repeat", Repeat),
+    state_check("scope", Scope),
+    state_check("status", MeetingStatus),
 )
 
 # One date of a meeting. A series has one scheduled occurrence at a time: the next is made
@@ -559,7 +581,7 @@ meeting_occurrences = Table(
     Column("cancelled_at", UtcDateTime(), nullable=True),
     UniqueConstraint("meeting_id", "planned_at", name="uq_meeting_occurrences_meeting_planned"),
     Index("ix_meeting_occurrences_status_starts", "status", "starts_at"),
-    one_of("status", OccurrenceStatus),
+    state_check("status", OccurrenceStatus),
 )
 
 # The messages about an occurrence, one per chat and slot (0: the announcement; else the
@@ -587,7 +609,7 @@ meeting_rsvps = Table(
     Column("answer", String(8), nullable=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
-    one_of("answer", Answer),
+    state_check("answer", Answer),
 )
 
 # Items an officer added to an occurrence's agenda (/agenda); escalations and linked topics
@@ -617,7 +639,7 @@ meeting_minutes = Table(
     Column("recorded_by", BigInteger, nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Index("ix_meeting_minutes_occurrence_id", "occurrence_id"),
-    one_of("file_kind", FileKind),
+    state_check("file_kind", FileKind),
 )
 
 # --- Reliability: the durable inbox of updates, the one-instance lease ----------------------

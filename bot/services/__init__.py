@@ -9,6 +9,7 @@ from bot.bus import EventBus
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.outbox import OutboxSender
+from bot.services.announcements import DigestDue
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER
 from bot.services.escalation.service import EscalationService
 from bot.services.feedback.opinions import OpinionService
@@ -25,6 +26,7 @@ from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
 from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
+from bot.services.unit_of_work import UnitOfWork
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database
@@ -40,6 +42,7 @@ class Services:
     settings: Settings
     catalogue: Catalogue
     bus: EventBus
+    work: UnitOfWork
     timers: TimerEngine
     outbox: OutboxSender
     orgs: OrgService
@@ -69,28 +72,24 @@ class Services:
         metrics: Metrics | None = None,
     ) -> Services:
         bus = EventBus()
-        timers = TimerEngine(database, clock, bus, realtime=realtime)
-        escalation = EscalationService(database, clock, sla_default=settings.escalation_sla)
+        work = UnitOfWork(database, bus)  # publishes what a transaction recorded, once committed
+        timers = TimerEngine(work, clock, realtime=realtime)
+        escalation = EscalationService(work, clock, sla_default=settings.escalation_sla)
         timers.on_batch(CLOSE_TIMER, close_when_due(settings.escalation_sla))
         timers.on(NUDGE_TIMER, on_nudge_due)
         timers.on(REMINDER_TIMER, escalation.on_reminder_due)
         timers.on(SLA_TIMER, escalation.on_sla_due)
-        meetings = MeetingService(database, clock, zone=settings.zone)
+        meetings = MeetingService(work, clock, zone=settings.zone)
         meetings.register_timers(timers)
         digest = DigestService(database, clock, at=settings.digest_time, zone=settings.zone)
         timers.on(DIGEST_TIMER, digest.on_digest_due)
         outbox = OutboxSender(database, clock)
-        outbox.when_gone("digest", digest.chat_gone)
-        orgs = OrgService(database, clock)
+        outbox.when_gone(DigestDue.kind, digest.chat_gone)
+        orgs = OrgService(work, clock)
         outbox.on_chat_gone(orgs.chat_gone)  # a bound group that refused: paused, parent told
-
-        async def chat_migrated(old_chat_id: int, new_chat_id: int) -> None:
-            migration = await orgs.chat_migrated(old_chat_id, new_chat_id)
-            await bus.publish(migration.events)  # its living messages, posted again there
-
-        outbox.on_chat_migrated(chat_migrated)
+        outbox.on_chat_migrated(orgs.chat_migrated)  # rows and living messages follow the chat
         topics = TopicService(
-            database,
+            work,
             clock,
             nudge_before=settings.nudge_before,
             sla_default=settings.escalation_sla,
@@ -102,6 +101,7 @@ class Services:
             settings=settings,
             catalogue=catalogue,
             bus=bus,
+            work=work,
             timers=timers,
             outbox=outbox,
             orgs=orgs,
@@ -109,10 +109,10 @@ class Services:
             registration=RegistrationService(database, clock),
             people=PeopleService(database, clock, settings.locale),
             topics=topics,
-            opinions=OpinionService(database, clock),
-            proposals=ProposalService(database, clock, catalogue, topics),
-            offline_ballots=OfflineBallots(database, clock),
-            nudges=NudgeService(database, clock),
+            opinions=OpinionService(work, clock),
+            proposals=ProposalService(work, clock, catalogue, topics),
+            offline_ballots=OfflineBallots(work, clock),
+            nudges=NudgeService(work, clock),
             escalation=escalation,
             digest=digest,
             export=ExportService(database, clock, catalogue),

@@ -1,4 +1,5 @@
-"""Things that happened, published after their transaction commits."""
+"""Things that happened: recorded on the unit of work inside the transaction, published after
+it commits (bot/services/unit_of_work.py); one typed union, :data:`DomainEvent`."""
 
 from __future__ import annotations
 
@@ -25,8 +26,20 @@ class EscalationChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingChanged:
+    """An occurrence's answers, agenda or state changed: its messages may need refreshing."""
+
+    occurrence_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationCardChanged:
     """A building's pending registrations changed or its card moved: the card may need
     posting or editing."""
 
     node_id: int
+
+
+DomainEvent = (
+    TopicChanged | OutboxQueued | EscalationChanged | MeetingChanged | RegistrationCardChanged
+)

@@ -6,10 +6,11 @@ message records its id before the next one reads it, or the next would post it a
 Subclasses say how to sync one item; every sync reads the current state, so a lost edit
 heals on the next one.
 
-The edits these background refreshes make give way to the chat's other sends
-(``bot.ratelimit.yield_to_other_sends``): under Telegram's 20 a minute per group, a ballot
-message edited every ``interval`` would otherwise take a flooded group's whole budget and hold
-back the replies to its commands. A skipped edit costs nothing; the next one shows it all.
+The edits these background refreshes make give way to the chat's other sends (``priority``
+is ``Priority.REFRESH`` unless a kind says otherwise: escalation cards go as announcements):
+under Telegram's 20 a minute per group, a ballot message edited every ``interval`` would
+otherwise take a flooded group's whole budget and hold back the replies to its commands. A
+skipped edit costs nothing; the next one shows it all.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-from bot.ratelimit import yield_to_other_sends
+from bot.ratelimit import Priority, sending_as
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ def seconds(value: timedelta | int) -> float:
 class CoalescedRefresh:
     what = "item"
 
-    def __init__(self, *, interval: float) -> None:
+    def __init__(self, *, interval: float, priority: Priority = Priority.REFRESH) -> None:
         self._interval = interval
+        self._priority = priority
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._last_sync: dict[int, float] = {}
@@ -65,7 +67,10 @@ class CoalescedRefresh:
             self._backlog_task = asyncio.create_task(self._drain_backlog())
 
     async def _drain_backlog(self) -> None:
-        yield_to_other_sends()
+        with sending_as(self._priority):
+            await self._drain()
+
+    async def _drain(self) -> None:
         while self._backlog:
             key = self._backlog.popleft()
             if key in self._tasks:
@@ -107,6 +112,8 @@ class CoalescedRefresh:
         interval, spread evenly over consecutive keys (golden-ratio steps). Items changed
         together (a burst of votes on every topic) are then refreshed one after another
         across the interval rather than all at once, which would stall everything else."""
+        if self._interval <= 0:
+            return due
         phase = (key * GOLDEN) % 1.0 * self._interval
         return due + (phase - due) % self._interval
 
@@ -128,7 +135,10 @@ class CoalescedRefresh:
         raise NotImplementedError
 
     async def _refresh_loop(self, key: int) -> None:
-        yield_to_other_sends()
+        with sending_as(self._priority):
+            await self._refresh(key)
+
+    async def _refresh(self, key: int) -> None:
         loop = asyncio.get_running_loop()
         try:
             while key in self._dirty:

@@ -33,7 +33,6 @@ from telegram.error import (
 )
 
 from bot.services import Services
-from bot.services.events import OutboxQueued
 from handlers.delivery.coalesce import seconds
 
 log = logging.getLogger(__name__)
@@ -60,17 +59,14 @@ async def chat_refused(services: Services, chat_id: int, error: TelegramError) -
     status = gone_status(error)
     if status is None:
         return
-    membership = await services.orgs.chat_gone(chat_id, status)
-    if membership is not None and membership.queued:
-        await services.bus.publish([OutboxQueued()])
+    await services.orgs.chat_gone(chat_id, status)
 
 
 async def chat_moved(services: Services, chat_id: int, error: ChatMigrated) -> None:
     """Telegram says the group is now a supergroup: move its rows to the new id, as the
     migration's service message does, and have the moved messages posted there."""
     log.info("chat %s is now the supergroup %s", chat_id, error.new_chat_id)
-    migration = await services.orgs.chat_migrated(chat_id, error.new_chat_id)
-    await services.bus.publish(migration.events)
+    await services.orgs.chat_migrated(chat_id, error.new_chat_id)
 
 
 def passing(error: TelegramError) -> bool:

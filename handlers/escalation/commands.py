@@ -5,14 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import ForceReply, Message, ReplyParameters, Update
+from telegram import CallbackQuery, ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
 from bot.services.topics.syntax import DEFAULT_OPTIONS, TopicDraft
 from handlers.callbacks import CardAction, RatingChoice
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    stale_button,
+)
 from handlers.context import AppContext
 from handlers.escalation.render import RATING_KEYS
 from storage.records import Rule, Scope
@@ -39,11 +47,10 @@ def _two_parts(update: Update, usage: str) -> tuple[int, str]:
 @answers_refusals
 async def escalate_command(update: Update, context: AppContext) -> None:
     topic_id, reason = _two_parts(update, "escalation.usage_escalate")
-    events = await context.services.escalation.escalate_by_hand(
+    await context.services.escalation.escalate_by_hand(
         actor_of(update, context), place_of(update), topic_id, reason
     )
     await _confirm_escalated(update, context, topic_id)
-    await context.publish(events)
 
 
 async def _confirm_escalated(update: Update, context: AppContext, topic_id: int) -> None:
@@ -59,23 +66,21 @@ async def _confirm_escalated(update: Update, context: AppContext, topic_id: int)
 @answers_refusals
 async def resolve_command(update: Update, context: AppContext) -> None:
     topic_id, decision = _two_parts(update, "escalation.usage_resolve")
-    events = await context.services.escalation.resolve(
+    await context.services.escalation.resolve(
         actor_of(update, context), place_of(update), topic_id, decision
     )
     await reply(update, context, context.t("escalation.resolved_reply", id=topic_id))
-    await context.publish(events)
 
 
 @answers_refusals
 async def progress_command(update: Update, context: AppContext) -> None:
     topic_id, text = _two_parts(update, "escalation.usage_progress")
-    events = await context.services.escalation.progress(
+    await context.services.escalation.progress(
         actor_of(update, context), place_of(update), topic_id, text
     )
     done = text.strip().lower() in ("办结", "已办结", "完成", "done", "finished")
     key = "escalation.done_reply" if done else "escalation.progress_reply"
     await reply(update, context, context.t(key, id=topic_id))
-    await context.publish(events)
 
 
 @answers_refusals
@@ -95,18 +100,16 @@ async def sla_command(update: Update, context: AppContext) -> None:
     )
 
 
-@answers_refusals
-async def card_button(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = CardAction.decode(query.data)
-    if data is None or query.message is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+@button(CardAction)
+async def card_button(
+    update: Update, context: AppContext, query: CallbackQuery, data: CardAction
+) -> None:
+    if query.message is None:
+        raise stale_button()
     services, actor, place = context.services, actor_of(update, context), place_of(update)
     cards = context.runtime.cards
     if data.action == "a":
-        await context.publish(await services.escalation.accept(actor, place, data.escalation_id))
+        await services.escalation.accept(actor, place, data.escalation_id)
         await query.answer(context.plain("escalation.accepted_toast"))
         return
     hop = await services.escalation.check_card(actor, place, data.escalation_id)
@@ -145,7 +148,7 @@ async def card_button(update: Update, context: AppContext) -> None:
             action, view.topic.id, actor.user_id
         )
         return
-    await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
+    raise stale_button()
 
 
 async def _open_vote(
@@ -170,7 +173,11 @@ async def _open_vote(
         scope=scope,
     )
     published = await context.services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
+        actor_of(update, context),
+        place_of(update),
+        draft,
+        context.runtime.membership,
+        update_id=update.update_id,
     )
     actor = actor_of(update, context)
     await context.services.escalation.accept_if_open(actor, escalation_id)
@@ -196,27 +203,21 @@ async def answer_prompt(update: Update, context: AppContext, message: Message) -
     actor, place = actor_of(update, context), place_of(update)
     text = message.text or ""
     if prompt.action == "resolve":
-        events = await context.services.escalation.resolve(actor, place, prompt.topic_id, text)
+        await context.services.escalation.resolve(actor, place, prompt.topic_id, text)
         await reply(update, context, context.t("escalation.resolved_reply", id=prompt.topic_id))
-        await context.publish(events)
     else:
-        events = await context.services.escalation.escalate_by_hand(
-            actor, place, prompt.topic_id, text
-        )
+        await context.services.escalation.escalate_by_hand(actor, place, prompt.topic_id, text)
         await _confirm_escalated(update, context, prompt.topic_id)
-        await context.publish(events)
     return True
 
 
-@answers_refusals
-async def rate(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = RatingChoice.decode(query.data)
+@button(RatingChoice)
+async def rate(
+    update: Update, context: AppContext, query: CallbackQuery, data: RatingChoice
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or not 0 <= data.rating < len(RATING_KEYS):
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or not 0 <= data.rating < len(RATING_KEYS):
+        raise stale_button()
     rating = RATING_KEYS[data.rating]
     changed = await context.services.escalation.rate(
         actor_of(update, context), chat.id, data.topic_id, rating

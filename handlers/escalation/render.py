@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.escalation.views import CardView, History
-from bot.services.topics.service import TopicSnapshot
-from handlers.callbacks import CardAction, RatingChoice
+from bot.services.escalation.views import (
+    RATINGS,
+    CardAction,
+    CardMove,
+    EscalationCardView,
+    History,
+    RateAction,
+)
+from handlers.callbacks import CardAction as CardActionData
+from handlers.callbacks import RatingChoice
 from locales import Html, Translator
 
-RATING_KEYS = ("satisfied", "basically", "unsatisfied")
+RATING_KEYS = RATINGS  # a rating's index is its callback data (handlers/callbacks.py)
+_FIRST_ROW = {CardMove.ACCEPT, CardMove.VOTE, CardMove.VOTE_HERE, CardMove.VOTE_ALL}
 
 
 class EscalationRenderer:
@@ -32,43 +41,35 @@ class EscalationRenderer:
         return f"{minutes}分钟" if locale == "zh_CN" else f"{minutes} min"
 
     def card(
-        self,
-        locale: str,
-        view: CardView,
-        snap: TopicSnapshot | None,
-        now: datetime,
-        officer_name: str | None,
+        self, locale: str, view: EscalationCardView
     ) -> tuple[Html, InlineKeyboardMarkup | None]:
-        t, hop = self.t, view.hop
-        escalation = hop.escalation
+        t = self.t
         lines: list[str] = [
-            t(locale, "escalation.card_title", id=view.topic.id, title=view.topic.title),
+            t(locale, "escalation.card_title", id=view.topic_id, title=view.title),
             t(
                 locale,
                 "escalation.card_from",
-                level=t(locale, f"levels.{hop.from_node.level}"),
-                name=hop.from_node.name,
+                level=t(locale, f"levels.{view.from_level}"),
+                name=view.from_name,
             ),
         ]
-        reason = t(locale, f"reasons.{escalation.reason}")
-        if escalation.note:
-            lines.append(
-                t(locale, "escalation.card_reason_note", reason=reason, note=escalation.note)
-            )
+        reason = t(locale, f"reasons.{view.reason}")
+        if view.note:
+            lines.append(t(locale, "escalation.card_reason_note", reason=reason, note=view.note))
         else:
             lines.append(t(locale, "escalation.card_reason", reason=reason))
-        if snap is not None and not snap.topic.is_opinion:
+        if view.tally is not None:
             counts = " · ".join(
                 t(locale, "topics.tally_line", option=option, count=count)
-                for option, count in zip(snap.topic.options, snap.counts, strict=True)
+                for option, count in view.tally
             )
             lines.append(
                 t(
                     locale,
                     "escalation.card_tally",
                     counts=Html(counts),
-                    cast=snap.cast,
-                    eligible=snap.eligible,
+                    cast=view.cast,
+                    eligible=view.eligible,
                 )
             )
         recent = ""
@@ -84,73 +85,55 @@ class EscalationRenderer:
         lines.append(
             t(locale, "escalation.card_opinions", count=view.opinions, recent=Html(recent))
         )
-        if escalation.sla_due_at is not None:
+        if view.sla_due_at is not None:
             lines.append(
                 t(
                     locale,
                     "escalation.card_age",
-                    age=self.age(locale, now - escalation.created_at),
-                    due=self.when(locale, escalation.sla_due_at),
+                    age=self.age(locale, view.age),
+                    due=self.when(locale, view.sla_due_at),
                 )
             )
-        lines.append(self.state_line(locale, view, officer_name))
-        return Html("\n".join(lines)), self.buttons(locale, view)
+        lines.append(self.state_line(locale, view))
+        return Html("\n".join(lines)), self.buttons(locale, view.actions)
 
-    def state_line(self, locale: str, view: CardView, officer_name: str | None) -> Html:
-        state = view.hop.escalation.state
-        if state == "accepted":
-            return self.t(locale, "escalation.card_state_accepted", officer=officer_name or "")
-        if state == "escalated":
-            level = view.parent.level if view.parent else "community"
-            return self.t(
-                locale, "escalation.card_state_escalated", level=self.t(locale, f"levels.{level}")
-            )
-        return self.t(locale, f"escalation.card_state_{state}")
+    def state_line(self, locale: str, view: EscalationCardView) -> Html:
+        if view.state == "accepted":
+            return self.t(locale, "escalation.card_state_accepted", officer=view.officer or "")
+        if view.state == "escalated":
+            level = self.t(locale, f"levels.{view.above_level}")
+            return self.t(locale, "escalation.card_state_escalated", level=level)
+        return self.t(locale, f"escalation.card_state_{view.state}")
 
-    def buttons(
-        self, locale: str, view: CardView, *, choosing_scope: bool = False
-    ) -> InlineKeyboardMarkup | None:
-        escalation = view.hop.escalation
-        if not escalation.is_active:
+    def buttons(self, locale: str, actions: tuple[CardAction, ...]) -> InlineKeyboardMarkup | None:
+        """The card's actions as buttons: taking on and voting first, then deciding."""
+        if not actions:
             return None
-
-        def button(key: str, action: str, **params: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(
+        rows: list[list[InlineKeyboardButton]] = [[], []]
+        for action in actions:
+            key, letter = card_button(action.move)
+            params = {}
+            if action.level is not None:
+                params["level"] = self.t.plain(locale, f"levels.{action.level}")
+            button = InlineKeyboardButton(
                 self.t.plain(locale, f"escalation.{key}", **params),
-                callback_data=CardAction(escalation.id, action).encode(),
+                callback_data=CardActionData(action.escalation_id, letter).encode(),
             )
+            rows[0 if action.move in _FIRST_ROW else 1].append(button)
+        return InlineKeyboardMarkup([row for row in rows if row])
 
-        if choosing_scope:
-            return InlineKeyboardMarkup(
-                [
-                    [button("vote_here_button", "h"), button("vote_all_button", "l")],
-                    [button("back_button", "b")],
-                ]
-            )
-        level = self.t.plain(locale, f"levels.{view.hop.to_node.level}")
-        first = [button("vote_button", "v", level=level)]
-        if escalation.state == "open":
-            first.insert(0, button("accept_button", "a"))
-        second = [button("resolve_button", "r")]
-        if view.parent is not None:
-            second.append(
-                button(
-                    "escalate_button",
-                    "u",
-                    level=self.t.plain(locale, f"levels.{view.parent.level}"),
-                )
-            )
-        return InlineKeyboardMarkup([first, second])
-
-    def rating_buttons(self, locale: str, topic_id: int) -> InlineKeyboardMarkup:
+    def rating_buttons(self, locale: str, actions: tuple[RateAction, ...]) -> InlineKeyboardMarkup:
+        """The ratings on one row; the callback data carries a rating's place in RATINGS."""
         return InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        self.t.plain(locale, f"escalation.rate_{key}"),
-                        callback_data=RatingChoice(topic_id, index).encode(),
+                        self.t.plain(locale, f"escalation.rate_{action.rating}"),
+                        callback_data=RatingChoice(
+                            action.topic_id, RATING_KEYS.index(action.rating)
+                        ).encode(),
                     )
-                    for index, key in enumerate(RATING_KEYS)
+                    for action in actions
                 ]
             ]
         )
@@ -201,3 +184,25 @@ class EscalationRenderer:
                 )
             )
         return lines
+
+
+def card_button(move: CardMove) -> tuple[str, str]:
+    """A card action's label key, and its letter in the callback data (handlers/callbacks.py
+    ``CardAction``); mypy checks that every move has one."""
+    match move:
+        case CardMove.ACCEPT:
+            return "accept_button", "a"
+        case CardMove.VOTE:
+            return "vote_button", "v"
+        case CardMove.RESOLVE:
+            return "resolve_button", "r"
+        case CardMove.SEND_UP:
+            return "escalate_button", "u"
+        case CardMove.VOTE_HERE:
+            return "vote_here_button", "h"
+        case CardMove.VOTE_ALL:
+            return "vote_all_button", "l"
+        case CardMove.BACK:
+            return "back_button", "b"
+        case _:
+            assert_never(move)

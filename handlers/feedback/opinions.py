@@ -32,15 +32,13 @@ async def reply_in_group(update: Update, context: AppContext) -> None:
         return
     if await answer_prompt(update, context, message):
         return
-    recorded = await context.services.opinions.reply(
+    await context.services.opinions.reply(
         actor_of(update, context),
         message.chat.id,
         replied.message_id,
         message.message_id,
         message.text,
     )
-    if recorded is not None:
-        await context.publish(recorded.events)
 
 
 async def edited(update: Update, context: AppContext) -> None:
@@ -69,7 +67,6 @@ async def opinion(update: Update, context: AppContext) -> None:
     )
     key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
     await reply(update, context, context.t(key, id=recorded.topic.id))
-    await context.publish(recorded.events)
 
 
 async def start_private_opinion(update: Update, context: AppContext, payload: str) -> bool:
@@ -102,4 +99,3 @@ async def private_text(update: Update, context: AppContext) -> None:
         context.runtime.membership,
     )
     await reply(update, context, context.t("opinions.recorded_private", id=recorded.topic.id))
-    await context.publish(recorded.events)

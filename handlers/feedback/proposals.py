@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.catalogue import CatalogueEntry
-from bot.services.events import OutboxQueued
 from handlers.callbacks import ProposalStep
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, user_label
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    stale_button,
+    user_label,
+)
 from handlers.context import AppContext
 from locales import Html
 from storage.records import Proposal
@@ -61,15 +69,13 @@ async def propose(update: Update, context: AppContext) -> None:
     )
 
 
-@answers_refusals
-async def step(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = ProposalStep.decode(query.data)
+@button(ProposalStep)
+async def step(
+    update: Update, context: AppContext, query: CallbackQuery, data: ProposalStep
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or query.message is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or query.message is None:
+        raise stale_button()
     services, actor = context.services, actor_of(update, context)
     catalogue = services.catalogue
     locale = context.locale or context.settings.locale
@@ -92,8 +98,7 @@ async def step(update: Update, context: AppContext) -> None:
     if data.step == "c":
         entries = catalogue.discussable()
         if not 0 <= data.choice < len(entries):
-            await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-            return
+            raise stale_button()
         published = await services.proposals.accept(
             actor,
             place_of(update),
@@ -117,8 +122,7 @@ async def step(update: Update, context: AppContext) -> None:
     if data.step == "r":
         entries = catalogue.not_discussable()
         if not 0 <= data.choice < len(entries):
-            await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-            return
+            raise stale_button()
         declined = await services.proposals.decline(
             actor, chat.id, data.proposal_id, entries[data.choice].key
         )
@@ -132,6 +136,5 @@ async def step(update: Update, context: AppContext) -> None:
             reason=declined.reason.reason(locale),
         )
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-        await context.publish([OutboxQueued()])
         return
-    await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
+    raise stale_button()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
@@ -18,11 +18,13 @@ from bot.services.topics.eligibility import parse_topic_id
 from handlers.common import (
     actor_of,
     answers_refusals,
+    button,
     command_text,
     place_of,
     replied_message,
     reply,
     reply_long,
+    stale_button,
 )
 from handlers.context import AppContext
 from handlers.meetings.callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
@@ -50,12 +52,13 @@ async def meeting(update: Update, context: AppContext) -> None:
 
 
 async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraft) -> Scheduled:
-    """Schedule a checked draft here and post its announcement(s); then say what was skipped."""
-    scheduled, events = await context.services.meetings.schedule(
-        actor_of(update, context), place_of(update), draft
+    """Schedule a checked draft here and post its announcement(s); then say what was skipped.
+    The update is marked handled with the meeting: a restart amid the posts posts the rest
+    and does not schedule it again."""
+    scheduled = await context.services.meetings.schedule(
+        actor_of(update, context), place_of(update), draft, update_id=update.update_id
     )
     await context.runtime.reminders.sync(scheduled.occurrence.id)
-    await context.publish(events)
     notes: list[Html] = []
     renderer, locale = context.runtime.meeting_renderer, _locale(context)
     if scheduled.skipped:
@@ -127,7 +130,7 @@ async def cancel_meeting(update: Update, context: AppContext) -> None:
 async def _cancel(
     update: Update, context: AppContext, meeting_id: int, occurrence_id: int, *, whole: bool
 ) -> None:
-    done, events = await context.services.meetings.cancel(
+    done = await context.services.meetings.cancel(
         actor_of(update, context), place_of(update), meeting_id, occurrence_id, whole=whole
     )
     renderer, locale = context.runtime.meeting_renderer, _locale(context)
@@ -144,17 +147,14 @@ async def _cancel(
         await reply(update, context, text)
     else:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-    await context.publish(events)  # the confirmation first, then what it caused
 
 
-@answers_refusals
-async def cancel_choice(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = MeetingCancel.decode(query.data)
-    if data is None or data.choice not in ("o", "s", "k"):
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+@button(MeetingCancel)
+async def cancel_choice(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingCancel
+) -> None:
+    if data.choice not in ("o", "s", "k"):
+        raise stale_button()
     if data.choice == "k":
         # Only someone who may cancel may dismiss the question.
         await context.services.meetings.cancellable(
@@ -173,14 +173,13 @@ async def agenda(update: Update, context: AppContext) -> None:
     parts = command_text(update).split(maxsplit=1)
     if len(parts) != 2:
         raise Refusal("meetings.usage_agenda")
-    occurrence, events = await context.services.meetings.add_agenda_item(
+    occurrence = await context.services.meetings.add_agenda_item(
         actor_of(update, context), place_of(update), parse_topic_id(parts[0]), parts[1]
     )
     view = await context.services.meetings.view(occurrence.id)
     assert view is not None
     added = context.t("meetings.agenda_added", id=view.meeting.id, count=len(view.agenda))
     await reply(update, context, added)
-    await context.publish(events)
 
 
 @answers_refusals
@@ -198,7 +197,7 @@ async def minutes(update: Update, context: AppContext) -> None:
         meeting_id, text = int(number.group(1)), text[number.end() :]
     elif replied is None:
         raise Refusal("meetings.usage_minutes")
-    recorded, events = await context.services.meetings.minutes.record(
+    recorded = await context.services.meetings.minutes.record(
         actor_of(update, context),
         place_of(update),
         meeting_id=meeting_id,
@@ -208,7 +207,6 @@ async def minutes(update: Update, context: AppContext) -> None:
     )
     done = context.t("meetings.minutes_recorded", id=recorded.meeting.id, count=recorded.chats)
     await reply(update, context, done)
-    await context.publish(events)
 
 
 def _attachment(message: Message) -> Attachment | None:
@@ -219,15 +217,13 @@ def _attachment(message: Message) -> Attachment | None:
     return None
 
 
-@answers_refusals
-async def answer(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = MeetingAnswer.decode(query.data)
+@button(MeetingAnswer)
+async def answer(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingAnswer
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or data.answer not in ANSWER_CODES:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or data.answer not in ANSWER_CODES:
+        raise stale_button()
     answered = await context.services.meetings.answer(
         actor_of(update, context), chat.id, data.occurrence_id, ANSWER_CODES[data.answer]
     )
@@ -240,15 +236,11 @@ async def answer(update: Update, context: AppContext) -> None:
     await query.answer(context.plain(key, answer=label))
 
 
-@answers_refusals
-async def who_answered(update: Update, context: AppContext) -> None:
+@button(MeetingWho)
+async def who_answered(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingWho
+) -> None:
     """👥: the names go to the officer's private chat, never into the group."""
-    query = update.callback_query
-    assert query is not None
-    data = MeetingWho.decode(query.data)
-    if data is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
     actor = actor_of(update, context)
     detail = await context.services.meetings.who_answered(actor, data.occurrence_id)
     locale = await context.services.people.chat_locale(actor.user_id)

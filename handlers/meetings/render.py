@@ -4,17 +4,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.meetings.minutes import MinutesView
-from bot.services.meetings.plan import ANNOUNCEMENT
-from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
+from bot.services.meetings.views import (
+    AgendaLine,
+    Detail,
+    MeetingAction,
+    MeetingMessageView,
+    MeetingMove,
+    MeetingStatus,
+    OccurrenceView,
+)
 from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
-from storage.records import Meeting, MeetingPost
+from storage.records import Meeting
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NTH_KEYS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
@@ -116,31 +124,24 @@ class MeetingRenderer:
     # The living message --------------------------------------------------------------------
 
     def post(
-        self, locale: str, view: OccurrenceView, post: MeetingPost, *, live: bool
+        self, locale: str, message: MeetingMessageView
     ) -> tuple[Html, InlineKeyboardMarkup | None]:
-        """One announcement or reminder. Only the newest in a chat (``live``) has buttons and
-        counts; an older one stays as it was, so answering edits one message per chat."""
-        t, meeting, occurrence = self.t, view.meeting, view.occurrence
-        if post.slot == ANNOUNCEMENT:
-            head = t(locale, "meetings.announce_title", id=meeting.id, title=meeting.title)
-        else:
-            head = t(locale, "meetings.reminder_title", id=meeting.id, title=meeting.title)
-        parts: list[str] = [head]
-        if post.late:
+        """One announcement or reminder: the facts, its status, the answers so far (on the
+        live one, or once it was held or cancelled) and the buttons (on the live one)."""
+        t, view = self.t, message.occurrence
+        meeting, occurrence = view.meeting, view.occurrence
+        key = "meetings.reminder_title" if message.reminder else "meetings.announce_title"
+        parts: list[str] = [t(locale, key, id=meeting.id, title=meeting.title)]
+        if message.late:
             parts.append(t(locale, "meetings.late", when=self.when(locale, occurrence.starts_at)))
-        elif post.slot != ANNOUNCEMENT:
-            ahead = occurrence.starts_at - post.created_at
-            parts.append(t(locale, "meetings.starts_in", span=self.span(locale, ahead)))
-        body = "\n".join(self.facts(locale, view))
-        parts.append(body)
-        status = self._status(locale, view)
-        if status is not None:
-            parts.append(status)
-        markup = None
-        if live or status is not None:
+        elif message.starts_in is not None:
+            parts.append(t(locale, "meetings.starts_in", span=self.span(locale, message.starts_in)))
+        parts.append("\n".join(self.facts(locale, view)))
+        if message.status is not MeetingStatus.AHEAD:
+            parts.append(t(locale, f"meetings.status_{message.status.value}"))
+        if message.shows_counts:
             parts.append(self.counts(locale, view))
-        if live and status is None:
-            markup = self.buttons(locale, occurrence.id)
+        markup = self.buttons(locale, message.actions) if message.actions else None
         return Html("\n\n".join(parts)), markup
 
     def _status(self, locale: str, view: OccurrenceView) -> Html | None:
@@ -155,19 +156,27 @@ class MeetingRenderer:
             return self.t(locale, "meetings.status_held")
         return None
 
-    def buttons(self, locale: str, occurrence_id: int) -> InlineKeyboardMarkup:
-        def button(key: str, data: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(self.t.plain(locale, f"meetings.{key}"), callback_data=data)
+    def buttons(self, locale: str, actions: tuple[MeetingAction, ...]) -> InlineKeyboardMarkup:
+        """The answers on one row, who answered on the next."""
+        answers: list[InlineKeyboardButton] = []
+        rest: list[InlineKeyboardButton] = []
+        for action in actions:
+            occurrence = action.occurrence_id
+            match action.move:
+                case MeetingMove.ATTEND:
+                    data = MeetingAnswer(occurrence, "y").encode()
+                    answers.append(self._button(locale, "button_yes", data))
+                case MeetingMove.EXCUSE:
+                    data = MeetingAnswer(occurrence, "n").encode()
+                    answers.append(self._button(locale, "button_no", data))
+                case MeetingMove.WHO:
+                    rest.append(self._button(locale, "button_who", MeetingWho(occurrence).encode()))
+                case _:
+                    assert_never(action.move)
+        return InlineKeyboardMarkup([row for row in (answers, rest) if row])
 
-        return InlineKeyboardMarkup(
-            [
-                [
-                    button("button_yes", MeetingAnswer(occurrence_id, "y").encode()),
-                    button("button_no", MeetingAnswer(occurrence_id, "n").encode()),
-                ],
-                [button("button_who", MeetingWho(occurrence_id).encode())],
-            ]
-        )
+    def _button(self, locale: str, key: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(self.t.plain(locale, f"meetings.{key}"), callback_data=data)
 
     # Lists and details ---------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
-from bot.services.events import OutboxQueued
 from handlers.common import (
     actor_of,
     answers_refusals,
@@ -100,9 +99,7 @@ async def bot_membership(update: Update, context: AppContext) -> None:
     result = await context.services.orgs.bot_membership_changed(
         change.chat.id, str(status), by_user_id=by
     )
-    if not result.active:
-        if result.queued:  # the parent node's chat is told through the outbox
-            await context.publish([OutboxQueued()])
+    if not result.active:  # the parent node's chat is told through the outbox
         return
     old = change.old_chat_member.status
     if old in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
@@ -125,7 +122,6 @@ async def chat_migrated(update: Update, context: AppContext) -> None:
     else:
         return
     migration = await context.services.orgs.chat_migrated(old, new)
-    await context.publish(migration.events)
     node = migration.node
     log.info("chat %s migrated to %s (node %s)", old, new, node.id if node else None)
     if node is not None and message.migrate_from_chat_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.services.errors import Refusal
 from bot.services.registration.service import is_area_unit
@@ -12,10 +12,12 @@ from handlers.callbacks import RegistrationVerdict
 from handlers.common import (
     actor_of,
     answers_refusals,
+    button,
     command_text,
     place_of,
     reply,
     reply_long,
+    stale_button,
     user_label,
 )
 from handlers.context import AppContext
@@ -58,15 +60,13 @@ async def register(update: Update, context: AppContext) -> None:
     context.runtime.registration_cards.touch(outcome.node.id)
 
 
-@answers_refusals
-async def verdict(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = RegistrationVerdict.decode(query.data)
+@button(RegistrationVerdict)
+async def verdict(
+    update: Update, context: AppContext, query: CallbackQuery, data: RegistrationVerdict
+) -> None:
     chat = update.effective_chat
-    if data is None or chat is None or query.message is None:
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None or query.message is None:
+        raise stale_button()
     decision = await context.services.registration.decide(
         actor_of(update, context), chat.id, data.registration_id, approve=data.approve
     )

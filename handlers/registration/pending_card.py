@@ -5,7 +5,7 @@ title with the number pending, the first few pending households with approve/rej
 each (an inline keyboard stays small however many wait; the rest are counted and move up as
 those are decided), and the latest decisions, which is how a resident who never started the
 bot learns theirs (one who did is told privately, ``handlers.registration.commands``). The card is
-kept in step like ballot messages (``CoalescedRefresh``: a burst of requests is one edit, and
+kept in step like ballot messages (``KeptCurrent``: a burst of requests is one edit, and
 its edits give way to the group's replies and announcements); its message id and a
 fingerprint of what it shows are stored (``registration_cards``), so it survives a restart and
 is never edited with what it already shows. A card that shows nothing pending stays as the
@@ -19,18 +19,16 @@ import logging
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.services.registration.service import PendingCard
+from bot.services.registration.views import RegistrationCardView, registration_card_view
 from handlers.callbacks import RegistrationVerdict
-from handlers.delivery.coalesce import CoalescedRefresh
-from handlers.delivery.refused import RefusedShows
+from handlers.delivery.kept_current import KeptCurrent, Shown
 from handlers.topics.render import fingerprint
-from locales import Html, Translator, escape
-from storage.records import RegistrationCard, User
+from locales import Html, Translator
+from storage.records import RegistrationCard
 
 log = logging.getLogger(__name__)
 
@@ -44,140 +42,78 @@ def area_text(translator: Translator, locale: str, area: Decimal | None) -> str:
     return translator.plain(locale, "registration.area", area=translator.number(locale, area))
 
 
-class RegistrationCards(CoalescedRefresh):
+class RegistrationCards(KeptCurrent[PendingCard]):
     what = "registration card of building"
 
     def __init__(
         self, bot: ExtBot[None], services: Services, translator: Translator, *, interval: float
     ) -> None:
-        super().__init__(interval=interval)
-        self._bot = bot
-        self._services = services
+        super().__init__(bot, services, interval=interval)
         self._t = translator
-        self._refusals = RefusedShows(services, self.what, self.touch)
 
-    async def close(self, grace: float = 0.0) -> None:
-        self._refusals.close()
-        await super().close(grace)
-
-    def render(self, locale: str, view: PendingCard) -> tuple[Html, InlineKeyboardMarkup | None]:
+    def render(
+        self, locale: str, view: RegistrationCardView
+    ) -> tuple[Html, InlineKeyboardMarkup | None]:
         t = self._t
-        lines = [t(locale, "registration.card_title", count=len(view.pending))]
-        shown = view.pending[:WITH_BUTTONS]
-        for registration, user in shown:
+        lines = [t(locale, "registration.card_title", count=view.pending)]
+        for line in view.shown:
+            area = area_text(t, locale, line.area)
+            # Plain names, not mentions: a card edited a dozen times should not notify anyone.
             lines.append(
-                t(
-                    locale,
-                    "registration.card_line",
-                    unit=registration.unit,
-                    area=self._area(locale, registration.area),
-                    user=self._name(user, registration.user_id),
-                )
+                t(locale, "registration.card_line", unit=line.unit, area=area, user=line.name)
             )
-        if len(view.pending) > len(shown):
-            lines.append(t(locale, "registration.card_more", count=len(view.pending) - len(shown)))
+        if view.more:
+            lines.append(t(locale, "registration.card_more", count=view.more))
         if not view.pending:
             lines.append(t(locale, "registration.card_none"))
         if view.decided:
             lines.append(t(locale, "registration.card_decided_title"))
-            for registration, user in view.decided:
-                key = (
-                    "registration.card_approved_line"
-                    if registration.status == "approved"
-                    else "registration.card_rejected_line"
-                )
-                lines.append(
-                    t(
-                        locale,
-                        key,
-                        unit=registration.unit,
-                        user=self._name(user, registration.user_id),
-                    )
-                )
-        rows = [
-            [
+            for decided in view.decided:
+                key = "card_approved_line" if decided.approved else "card_rejected_line"
+                lines.append(t(locale, f"registration.{key}", unit=decided.unit, user=decided.name))
+        rows: dict[int, list[InlineKeyboardButton]] = {}  # a unit's approve and reject
+        for action in view.actions:
+            key = "card_approve_button" if action.approve else "card_reject_button"
+            data = RegistrationVerdict(action.registration_id, action.approve).encode()
+            rows.setdefault(action.registration_id, []).append(
                 InlineKeyboardButton(
-                    t.plain(locale, "registration.card_approve_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, True).encode(),
-                ),
-                InlineKeyboardButton(
-                    t.plain(locale, "registration.card_reject_button", unit=registration.unit),
-                    callback_data=RegistrationVerdict(registration.id, False).encode(),
-                ),
-            ]
-            for registration, _ in shown
-        ]
-        return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
+                    t.plain(locale, f"registration.{key}", unit=action.unit), callback_data=data
+                )
+            )
+        return Html("\n".join(lines)), InlineKeyboardMarkup(list(rows.values())) if rows else None
 
-    def _area(self, locale: str, area: Decimal | None) -> str:
-        return area_text(self._t, locale, area)
-
-    @staticmethod
-    def _name(user: User | None, user_id: int) -> Html:
-        # Plain names, not mentions: a card edited a dozen times should not notify anyone.
-        if user is None:
-            return escape(str(user_id))
-        return escape(" ".join(part for part in (user.first_name, user.last_name) if part))
-
-    async def _sync(self, node_id: int) -> None:
+    async def _read(self, node_id: int) -> list[Shown[PendingCard]]:
         view = await self._services.registration.pending_card(node_id)
         if view is None:
-            return
+            return []
         locale = await self._services.people.chat_locale(view.chat_id)
-        text, markup = self.render(locale, view)
-        digest = fingerprint(text, markup)
+        text, markup = self.render(locale, registration_card_view(view, first=WITH_BUTTONS))
         card = view.card
         showing = card is not None and card.message_id is not None and card.chat_id == view.chat_id
-        if showing and card is not None and card.rendered_hash == digest:
-            return
+        # A card that showed nothing pending stays as the record: the next request posts anew.
         anew = not showing or (card is not None and card.pending_shown == 0)
         if anew and not view.pending:
-            return  # nothing waits: no card to post
-        message_id = card.message_id if card is not None and not anew else None
-        try:
-            message_id = await self._show(view, message_id, text, markup)
-        except TelegramError as error:
-            if not await self._refusals.absorb(node_id, view.chat_id, error):
-                raise
-            return
-        self._refusals.succeeded(node_id)
+            return []  # nothing waits: no card to post
+        return [
+            Shown(
+                post=view,
+                chat_id=view.chat_id,
+                message_id=card.message_id if card is not None and not anew else None,
+                shows=card.rendered_hash if card is not None else None,
+                text=text,
+                markup=markup,
+                fingerprint=fingerprint(text, markup),
+                repost=bool(view.pending),  # a deleted card with nothing pending stays deleted
+            )
+        ]
+
+    async def _record(self, node_id: int, shown: Shown[PendingCard], message_id: int) -> None:
         await self._services.registration.record_card(
             RegistrationCard(
                 node_id=node_id,
-                chat_id=view.chat_id,
+                chat_id=shown.chat_id,
                 message_id=message_id,
-                rendered_hash=digest,
-                pending_shown=len(view.pending),
+                rendered_hash=shown.fingerprint,
+                pending_shown=len(shown.post.pending),
             )
         )
-
-    async def _show(
-        self,
-        view: PendingCard,
-        message_id: int | None,
-        text: Html,
-        markup: InlineKeyboardMarkup | None,
-    ) -> int:
-        """Edit the card, or post it (again, if it was deleted while something is pending)."""
-        if message_id is not None:
-            try:
-                await self._bot.edit_message_text(
-                    text,
-                    chat_id=view.chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-                return message_id
-            except BadRequest as error:
-                description = str(error).lower()
-                if "not modified" in description:
-                    return message_id
-                if "message to edit not found" not in description:
-                    raise
-                if not view.pending:
-                    return message_id  # a deleted card with nothing pending stays deleted
-        sent = await self._bot.send_message(
-            view.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-        return sent.message_id

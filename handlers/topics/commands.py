@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.syntax import parse_topic
+from bot.services.topics.service import Published
+from bot.services.topics.syntax import TopicDraft, parse_topic
 from handlers.callbacks import VoteChoice
-from handlers.common import actor_of, answers_refusals, command_text, place_of, reply, reply_long
+from handlers.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    reply,
+    reply_long,
+    stale_button,
+)
 from handlers.context import AppContext
 from locales import Html
 
@@ -43,8 +53,19 @@ async def topic(update: Update, context: AppContext) -> None:
         catalogue=services.catalogue,
         locale=context.locale or context.settings.locale,
     )
-    published = await services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
+    await publish_draft(update, context, draft)
+
+
+async def publish_draft(update: Update, context: AppContext, draft: TopicDraft) -> Published:
+    """Publish a checked draft here and post its ballot(s): the one-line and the guided
+    ``/topic`` both end here. The update is marked handled with the topic: a restart amid
+    the posts posts the rest and does not publish it again."""
+    published = await context.services.topics.publish(
+        actor_of(update, context),
+        place_of(update),
+        draft,
+        context.runtime.membership,
+        update_id=update.update_id,
     )
     await context.runtime.live.sync(published.topic.id)
     if draft.scope.value == "all":
@@ -52,18 +73,14 @@ async def topic(update: Update, context: AppContext) -> None:
         await reply(
             update, context, context.t("topics.published_all", id=published.topic.id, count=voting)
         )
+    return published
 
 
-@answers_refusals
-async def vote(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = VoteChoice.decode(query.data)
+@button(VoteChoice)
+async def vote(update: Update, context: AppContext, query: CallbackQuery, data: VoteChoice) -> None:
     chat = update.effective_chat
-    if data is None or chat is None:
-        await context.language_known()
-        await query.answer(context.plain("refusals.general.stale_button"), show_alert=True)
-        return
+    if chat is None:
+        raise stale_button()
     try:
         receipt = await context.services.topics.vote(
             actor_of(update, context),
@@ -113,30 +130,27 @@ async def topics(update: Update, context: AppContext) -> None:
 @answers_refusals
 async def close(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_close", at_least=1, at_most=1)
-    _, events = await context.services.topics.close(
+    await context.services.topics.close(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 @answers_refusals
 async def cancel(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_cancel", at_least=1, at_most=1)
-    _, events = await context.services.topics.cancel(
+    await context.services.topics.cancel(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 @answers_refusals
 async def extend(update: Update, context: AppContext) -> None:
     raw_id, duration = _args(update, "topics.usage_extend", at_least=2, at_most=2)
-    topic, events = await context.services.topics.extend(
+    topic = await context.services.topics.extend(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id), duration
     )
     deadline = context.runtime.renderer.when(context.locale or "zh_CN", topic)
     await reply(update, context, context.t("topics.extended", id=topic.id, deadline=deadline))
-    await context.publish(events)
 
 
 @answers_refusals
@@ -162,10 +176,9 @@ async def result(update: Update, context: AppContext) -> None:
 @answers_refusals
 async def nudge(update: Update, context: AppContext) -> None:
     (raw_id,) = _args(update, "topics.usage_nudge", at_least=1, at_most=1)
-    events = await context.services.nudges.nudge(
+    await context.services.nudges.nudge(
         actor_of(update, context), place_of(update), parse_topic_id(raw_id)
     )
-    await context.publish(events)
 
 
 _CHANNEL_KEY = re.compile(r"^(方式|channel)[=＝](.+)$", re.IGNORECASE)
@@ -180,7 +193,7 @@ async def ballot(update: Update, context: AppContext) -> None:
         if match is None:
             raise UsageError("topics.usage_ballot")
         channel = match.group(2)
-    recorded, events = await context.services.offline_ballots.record(
+    recorded = await context.services.offline_ballots.record(
         actor_of(update, context),
         place_of(update),
         parse_topic_id(args[0]),
@@ -195,4 +208,3 @@ async def ballot(update: Update, context: AppContext) -> None:
         context,
         context.t(key, unit=recorded.unit, channel=channel_label, option=recorded.option),
     )
-    await context.publish(events)

@@ -11,7 +11,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue
 from bot.services.topics.closing import fraction_of
-from bot.services.topics.service import TopicSnapshot, TopicView
+from bot.services.topics.service import TopicView
+from bot.services.topics.views import (
+    BallotState,
+    BallotView,
+    OpinionAction,
+    PrivateOpinionAction,
+    Verdict,
+    VoteAction,
+    verdict_of,
+)
 from handlers.callbacks import VoteChoice
 from locales import Html, Translator, escape
 from storage.records import Topic
@@ -30,37 +39,35 @@ class TopicRenderer:
         return self.t.datetime(locale, topic.deadline, self.zone)
 
     def verdict(self, locale: str, topic: Topic) -> Html:
-        if topic.status == "cancelled":
-            return self.t(locale, "verdicts.cancelled")
-        outcome = topic.outcome or {}
-        verdict = str(outcome.get("verdict", "opinion"))
-        winner = outcome.get("winner")
-        default = topic.options[:1] and topic.options[0] in ("同意", "Agree")
-        if verdict == "passed" and winner is not None and not default:
-            return self.t(locale, "verdicts.winner", option=topic.options[int(winner)])
-        if verdict == "unresolved":
-            reason = self.t(locale, f"verdicts.{outcome.get('reason') or 'no_votes'}")
-            return self.t(locale, "verdicts.unresolved", reason=reason)
-        return self.t(locale, f"verdicts.{verdict}")
+        return self.verdict_text(locale, verdict_of(topic))
 
-    def _facts(self, locale: str, topic: Topic, level: str | None) -> list[str]:
+    def verdict_text(self, locale: str, verdict: Verdict) -> Html:
+        if verdict.key == "winner":
+            return self.t(locale, "verdicts.winner", option=verdict.option or "")
+        if verdict.key == "unresolved":
+            reason = self.t(locale, f"verdicts.{verdict.reason or 'no_votes'}")
+            return self.t(locale, "verdicts.unresolved", reason=reason)
+        return self.t(locale, f"verdicts.{verdict.key}")
+
+    def _facts(self, locale: str, view: BallotView) -> list[str]:
         lines: list[str] = []
-        entry = self.catalogue.find(topic.category) if topic.category else None
+        entry = self.catalogue.find(view.category) if view.category else None
         if entry is not None:
             lines.append(self.t(locale, "topics.category", category=entry.name(locale)))
-        lines.append(self.t(locale, "topics.rule", rule=self.t(locale, f"rules.{topic.rule}")))
-        if topic.quorum_percent:
-            lines.append(self.t(locale, "topics.quorum", percent=topic.quorum_percent))
-        for flag in ("household", "secret"):
-            if getattr(topic, flag):
-                lines.append(self.t(locale, f"topics.{flag}"))
-        if topic.hide_results:
+        lines.append(self.t(locale, "topics.rule", rule=self.t(locale, f"rules.{view.rule}")))
+        if view.quorum_percent:
+            lines.append(self.t(locale, "topics.quorum", percent=view.quorum_percent))
+        if view.household:
+            lines.append(self.t(locale, "topics.household"))
+        if view.secret:
+            lines.append(self.t(locale, "topics.secret"))
+        if view.hides_results:
             lines.append(self.t(locale, "topics.hidden"))
-        if topic.scope == "all" and level is not None:
-            lines.append(
-                self.t(locale, "topics.scope_all", level=self.t(locale, f"levels.{level}"))
-            )
-        lines.append(self.t(locale, "topics.deadline", deadline=self.when(locale, topic)))
+        if view.scope_level is not None:
+            level = self.t(locale, f"levels.{view.scope_level}")
+            lines.append(self.t(locale, "topics.scope_all", level=level))
+        deadline = self.t.datetime(locale, view.deadline, self.zone)
+        lines.append(self.t(locale, "topics.deadline", deadline=deadline))
         return lines
 
     def tally_lines(self, locale: str, topic: Topic, counts: tuple[int, ...]) -> list[str]:
@@ -70,53 +77,62 @@ class TopicRenderer:
         ]
         return lines
 
-    def ballot(
-        self, locale: str, snap: TopicSnapshot, *, voting: bool, level: str | None
-    ) -> tuple[Html, InlineKeyboardMarkup | None]:
+    def ballot(self, locale: str, view: BallotView) -> tuple[Html, InlineKeyboardMarkup | None]:
         """The ballot message of one chat: text and buttons (none once closed)."""
-        topic = snap.topic
-        parts: list[str] = [self.t(locale, "topics.header", id=topic.id, title=topic.title)]
-        if topic.description:
-            parts.append(escape(topic.description))
-        parts.append("\n".join(self._facts(locale, topic, level)))
-        if not topic.is_opinion:
-            if topic.hide_results and topic.is_open:
+        parts: list[str] = [self.t(locale, "topics.header", id=view.topic_id, title=view.title)]
+        if view.description:
+            parts.append(escape(view.description))
+        parts.append("\n".join(self._facts(locale, view)))
+        if view.tally is not None:
+            if view.tally_hidden:
                 parts.append(self.t(locale, "topics.tally_hidden"))
             else:
                 tally = [
                     self.t(locale, "topics.tally_title"),
-                    *self.tally_lines(locale, topic, snap.counts),
+                    *(
+                        self.t(locale, "topics.tally_line", option=option, count=count)
+                        for option, count in view.tally
+                    ),
                 ]
                 parts.append("\n".join(tally))
         parts.append(
             self.t(
                 locale,
                 "topics.turnout",
-                cast=snap.cast,
-                eligible=snap.eligible,
-                opinions=snap.opinions,
+                cast=view.cast,
+                eligible=view.eligible,
+                opinions=view.opinions,
             )
         )
-        if topic.status == "cancelled":
+        if view.state is BallotState.CANCELLED:
             parts.append(self.t(locale, "topics.cancelled_footer"))
             return Html("\n\n".join(parts)), None
-        if not topic.is_open:
-            parts.append(
-                self.t(locale, "topics.closed_footer", verdict=self.verdict(locale, topic))
-            )
+        if view.state is BallotState.CLOSED:
+            verdict = self.verdict_text(locale, view.verdict or Verdict("opinion"))
+            parts.append(self.t(locale, "topics.closed_footer", verdict=verdict))
             return Html("\n\n".join(parts)), None
-        rows: list[list[InlineKeyboardButton]] = []
-        if voting and not topic.is_opinion:
+        votes = [action for action in view.actions if isinstance(action, VoteAction)]
+        if votes:
             parts.append(self.t(locale, "topics.how_to_vote"))
-            rows = [
-                [InlineKeyboardButton(option, callback_data=VoteChoice(topic.id, index).encode())]
-                for index, option in enumerate(topic.options)
-            ]
-        elif voting:
+        elif any(isinstance(action, OpinionAction) for action in view.actions):
             parts.append(self.t(locale, "topics.how_to_opine"))
-        link = f"https://t.me/{self.bot_username}?start=op_{topic.id}"
-        rows.append([InlineKeyboardButton(self.t.plain(locale, "topics.private_button"), url=link)])
+        rows = [[self.button(locale, action)] for action in votes]
+        rows.extend(
+            [self.button(locale, action)]
+            for action in view.actions
+            if isinstance(action, PrivateOpinionAction)
+        )
         return Html("\n\n".join(parts)), InlineKeyboardMarkup(rows)
+
+    def button(
+        self, locale: str, action: VoteAction | PrivateOpinionAction
+    ) -> InlineKeyboardButton:
+        """A ballot action as Telegram shows it: a button with callback data, or a link."""
+        if isinstance(action, VoteAction):
+            data = VoteChoice(action.topic_id, action.option).encode()
+            return InlineKeyboardButton(action.label, callback_data=data)
+        link = f"https://t.me/{self.bot_username}?start=op_{action.topic_id}"
+        return InlineKeyboardButton(self.t.plain(locale, "topics.private_button"), url=link)
 
     def outcome(self, locale: str, topic: Topic) -> Html:
         """The announcement posted when a topic closes or is cancelled."""

@@ -20,10 +20,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from bot.services.errors import Refusal
-from bot.services.topics.service import Published
-from bot.services.topics.syntax import TopicDraft
-from handlers.common import actor_of, place_of, render_refusal, reply
+from handlers.common import render_refusal
 from handlers.context import AppContext
+from handlers.topics.commands import publish_draft
 from handlers.topics.wizard_steps import (
     ACTIONS_AT,
     Action,
@@ -42,20 +41,6 @@ from handlers.wizard import WizardPress, Wizards
 from locales import Html
 
 TIMEOUT_SECONDS = 600.0  # ten minutes without an answer; tests shorten it
-
-
-async def publish_draft(update: Update, context: AppContext, draft: TopicDraft) -> Published:
-    """Publish a checked draft here and post its ballot(s): what one-line ``/topic`` does too."""
-    published = await context.services.topics.publish(
-        actor_of(update, context), place_of(update), draft, context.runtime.membership
-    )
-    await context.runtime.live.sync(published.topic.id)
-    if draft.scope.value == "all":
-        voting = sum(1 for post in published.posts if post.voting)
-        await reply(
-            update, context, context.t("topics.published_all", id=published.topic.id, count=voting)
-        )
-    return published
 
 
 class TopicWizards(Wizards[Wizard]):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import BotStatus, Chat, ChatType
+from storage.records import BotStatus, Chat, ChatType, Platform
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
 from storage.upsert import upsert, upsert_many, upsert_many_returning
@@ -18,6 +18,8 @@ from storage.upsert import upsert, upsert_many, upsert_many_returning
 def _chat(row: Any) -> Chat:
     return Chat(
         chat_id=row.chat_id,
+        platform=Platform(row.platform),
+        address=row.address,
         type=ChatType(row.type),
         title=row.title,
         locale=row.locale,
@@ -52,7 +54,14 @@ class ChatRepository:
             self._db,
             chats,
             [
-                {"chat_id": chat_id, "type": type_, "title": title, "updated_at": now}
+                {
+                    "chat_id": chat_id,
+                    "platform": Platform.TELEGRAM,
+                    "address": str(chat_id),
+                    "type": type_,
+                    "title": title,
+                    "updated_at": now,
+                }
                 for chat_id, (type_, title) in sorted(latest.items())
             ],
             conflict=["chat_id"],
@@ -89,6 +98,8 @@ class ChatRepository:
             chats,
             {
                 "chat_id": new_chat_id,
+                "platform": old.platform,
+                "address": str(new_chat_id),
                 "type": ChatType.SUPERGROUP,
                 "title": old.title,
                 "locale": old.locale,

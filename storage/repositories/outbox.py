@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +20,27 @@ _SENT = (
 )
 
 
+class Storable(Protocol):
+    """An announcement as the outbox stores it: its type's stable name and its fields
+    (JSON values). The domain's announcements (bot/services/announcements.py) are these."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def fields(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message of ``add_many``: the announcement, its chat, what it replies to and the
+    forum thread it goes in."""
+
+    chat_id: int
+    announcement: Storable
+    reply_to: int | None = None
+    thread_id: int | None = None
+
+
 class OutboxRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -27,8 +49,7 @@ class OutboxRepository:
         self,
         *,
         chat_id: int,
-        kind: str,
-        payload: dict[str, Any],
+        announcement: Storable,
         now: datetime,
         reply_to: int | None = None,
         thread_id: int | None = None,
@@ -37,8 +58,8 @@ class OutboxRepository:
             outbox.insert()
             .values(
                 chat_id=chat_id,
-                kind=kind,
-                payload=payload,
+                kind=announcement.kind,
+                payload=announcement.fields(),
                 reply_to=reply_to,
                 message_thread_id=thread_id,
                 created_at=now,
@@ -48,18 +69,18 @@ class OutboxRepository:
         )
         return int(result.scalar_one())
 
-    async def add_many(self, messages: list[dict[str, Any]], *, now: datetime) -> None:
-        """Several messages (``chat_id``, ``kind``, ``payload``, ``reply_to``) in one statement."""
+    async def add_many(self, messages: list[Queued], *, now: datetime) -> None:
+        """Several messages in one statement."""
         if messages:
             await self._db.execute(
                 outbox.insert(),
                 [
                     {
-                        "chat_id": message["chat_id"],
-                        "kind": message["kind"],
-                        "payload": message["payload"],
-                        "reply_to": message.get("reply_to"),
-                        "message_thread_id": message.get("thread_id"),
+                        "chat_id": message.chat_id,
+                        "kind": message.announcement.kind,
+                        "payload": message.announcement.fields(),
+                        "reply_to": message.reply_to,
+                        "message_thread_id": message.thread_id,
                         "created_at": now,
                         "next_attempt_at": now,
                     }

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import SeenUser, User
+from storage.records import Platform, SeenUser, User
 from storage.repositories.seen import seen_memo
 from storage.tables import users
 from storage.upsert import upsert_many_returning
@@ -18,6 +18,8 @@ from storage.upsert import upsert_many_returning
 def _user(row: Any) -> User:
     return User(
         user_id=row.user_id,
+        platform=Platform(row.platform),
+        address=row.address,
         first_name=row.first_name,
         last_name=row.last_name,
         username=row.username,
@@ -58,6 +60,8 @@ class UserRepository:
             [
                 {
                     "user_id": person.user_id,
+                    "platform": Platform.TELEGRAM,
+                    "address": str(person.user_id),
                     "first_name": person.first_name[:255],
                     "last_name": person.last_name[:255] if person.last_name else None,
                     "username": person.username,

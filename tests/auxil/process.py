@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LEASE_TTL = "2s"
 # What the bot logs when a graceful stop begins to finish its sends in flight (bot.runtime).
 STOPPING = "stopping: finishing the sends in flight"
+# What python-telegram-bot logs when it begins to stop: it then waits for the running handlers
+# (a /meeting posting its announcements), before the sends in flight (STOPPING).
+HANDLERS_STOPPING = "Application is stopping"
 START_TIMEOUT = 60.0  # a cold start imports a lot; the machine may be busy
 
 
@@ -157,15 +160,19 @@ class ProcessHarness(Harness):
             self.process = None
             assert status == 0, f"the bot exited with {status}"
 
-    async def stop_bot_holding(self, release: Callable[[], None]) -> None:
+    async def stop_bot_holding(
+        self, release: Callable[[], None], *, stopping: str = STOPPING
+    ) -> None:
         """SIGTERM while the emulator holds some of the bot's calls: once the bot says it is
-        finishing its sends in flight, ``release`` them; it must then exit with status 0."""
+        finishing its sends in flight (or logs ``stopping``: ``HANDLERS_STOPPING`` for calls a
+        handler makes, which the stop waits for), ``release`` them; it must then exit with
+        status 0."""
         process = self.process
         assert process is not None
         process.popen.send_signal(signal.SIGTERM)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30.0
-        while STOPPING not in process.output():
+        while stopping not in process.output():
             if loop.time() > deadline or not process.running:
                 raise AssertionError(f"the bot did not begin a graceful stop:\n{process.output()}")
             await asyncio.sleep(0.05)

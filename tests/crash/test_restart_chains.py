@@ -1,7 +1,8 @@
 """Work that sends one message per chat, stopped midway by SIGTERM or SIGKILL: a decision
 published down the three chats its matter passed through, and a community meeting's
-reminders in its five chats. After the restart each chat has each message once; a SIGKILL
-between a message's delivery and its record repeats that one message (docs/RELIABILITY.md).
+announcement and reminders in its five chats. After the restart each chat has each message
+once; a SIGKILL between a message's delivery and its record repeats that one message
+(docs/RELIABILITY.md).
 
 One bot process per scenario and database, stopped and restarted at each point in turn.
 """
@@ -9,14 +10,15 @@ One bot process per scenario and database, stopped and restarted at each point i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bot.emulator import EmuMessage
 from storage.tables import outbox
 from tests.auxil.meetings import reminders
-from tests.auxil.process import ProcessHarness, rows
+from tests.auxil.process import HANDLERS_STOPPING, STOPPING, ProcessHarness, rows
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
@@ -43,8 +45,11 @@ class Stop:
     after: bool = False
 
 
-async def stop_holding(h: ProcessHarness, stop: Stop, chats: Sequence[int]) -> None:
-    """Wait until the first held chat's send waits at the emulator, then stop the bot."""
+async def stop_holding(
+    h: ProcessHarness, stop: Stop, chats: Sequence[int], *, stopping: str = STOPPING
+) -> None:
+    """Wait until the first held chat's send waits at the emulator, then stop the bot (a
+    graceful stop releases the sends once the bot logs ``stopping``)."""
     held = [chats[index] for index in stop.held]
 
     def release() -> None:
@@ -53,7 +58,7 @@ async def stop_holding(h: ProcessHarness, stop: Stop, chats: Sequence[int]) -> N
 
     await h.held("sendMessage", held[0])
     if stop.graceful:
-        await h.stop_bot_holding(release)
+        await h.stop_bot_holding(release, stopping=stopping)
     else:
         await h.kill_bot()
         release()
@@ -91,6 +96,23 @@ async def marked_sent(h: ProcessHarness, chats: list[int]) -> None:
     while await h.count(unsent):
         assert loop.time() < deadline, "the chats not held did not get their messages"
         await asyncio.sleep(0.05)
+
+
+async def restarted(
+    h: ProcessHarness, chats: Sequence[int], count: Callable[[int], int], *, twice: int | None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Start the bot again and let it catch up: what ``count`` finds in each chat, and what it
+    should find: one each, two in ``twice`` (posted, then killed before its id was recorded:
+    posted again)."""
+    await h.start_bot()
+    expected = dict.fromkeys(chats, 1)
+    if twice is not None:
+        expected[twice] = 2
+    await h.emu.wait_until(
+        lambda: all(count(chat) >= n for chat, n in expected.items()), timeout=20
+    )
+    await h.settle()
+    return {chat: count(chat) for chat in chats}, expected
 
 
 async def fresh_process(h: ProcessHarness) -> None:
@@ -165,6 +187,19 @@ async def five_chats(h: ProcessHarness) -> None:
         await h.say(chat, GRID_WORKER, f"/bind {code_in(issued.text)}")
 
 
+async def five_chats_in_order(
+    h: ProcessHarness, chat: int, by: int, command: str, title: str
+) -> list[int]:
+    """The five chats built, ``command`` (posting ``title``) said once to learn the order the
+    bot posts in, then a fresh process: the chats in that order."""
+    await five_chats(h)
+    await h.say(chat, by, command)
+    await h.settle()
+    chats = posting_order(h, title)
+    await fresh_process(h)
+    return chats
+
+
 def posting_order(h: ProcessHarness, announcement: str) -> list[int]:
     order: list[int] = []
     for call in h.emu.calls:
@@ -208,16 +243,133 @@ async def test_a_meeting_reminded_in_five_chats_stopped_at_each_point(
         hold(h, stop, chats)
         h.set_time(when - timedelta(days=3 - step % 3) + timedelta(minutes=1))
         await stop_holding(h, stop, chats)
-        await h.start_bot()
-        expected = dict.fromkeys(chats, 1)
-        if not stop.graceful and stop.after:
-            expected[chats[4]] = 2  # posted, killed before its record: posted again
+        twice = chats[4] if not stop.graceful and stop.after else None
 
-        def arrived(before: dict[int, int] = before, expected: dict[int, int] = expected) -> bool:
-            return all(count_reminders(h, chat, before) >= n for chat, n in expected.items())
+        def counted(chat: int, before: dict[int, int] = before) -> int:
+            return count_reminders(h, chat, before)
 
-        await h.emu.wait_until(arrived, timeout=20)
-        await h.settle()
-        got = {chat: count_reminders(h, chat, before) for chat in chats}
+        got, expected = await restarted(h, chats, counted, twice=twice)
         assert got == expected, stop.name
         assert all(title in (reminders(h, chat)[-1].text or "") for chat in chats)
+
+
+# A community meeting announced in five chats ------------------------------------------------
+
+# /meeting posts the announcements itself (the handler), one chat after another, each
+# message's id recorded as it is posted. A graceful stop waits for the running handler, so the
+# stopping bot posts them all; a kill leaves the rest to the restarted bot, which posts only
+# the chats without a recorded message. Indexes are into the posting order.
+ANNOUNCEMENT_STOPS = [
+    Stop("SIGTERM before the first chat", True, (0,)),
+    *(Stop(f"SIGTERM after {n} of 5 chats", True, (n,)) for n in range(1, 5)),
+    Stop("SIGTERM after the fifth chat", True, (4,), after=True),
+    Stop("SIGKILL after 2 of 5 chats", False, (2,)),
+    Stop("SIGKILL after the fifth chat", False, (4,), after=True),
+]
+
+
+def schedule_in_ten_days(h: ProcessHarness, title: str) -> None:
+    """The community's staff schedule a meeting for its five chats (no reminders)."""
+    day = h.clock.now() + timedelta(days=10)
+    h.emu.send_message(STAFF_CHAT, STAFF, f"/meeting {day:%Y-%m-%d} 19:00 {title} 范围=all 提醒=无")
+
+
+async def announcement_stopped(h: ProcessHarness, stop: Stop, chats: list[int], title: str) -> None:
+    hold(h, stop, chats)
+    schedule_in_ten_days(h, title)
+    await stop_holding(h, stop, chats, stopping=HANDLERS_STOPPING)
+
+
+async def note_held_then_killed(h: ProcessHarness, chats: list[int], title: str) -> None:
+    """Every chat's announcement posted and recorded; killed while the handler's last reply
+    (📣 announced in 5 chats) is on its way: the /meeting update is not handled to the end."""
+    h.emu.hold("sendMessage", chat_id=STAFF_CHAT)
+    schedule_in_ten_days(h, title)
+
+    def note_held() -> bool:
+        return any(str(call.params.get("text", "")).startswith("📣") for call in h.emu.held_calls)
+
+    # The staff chat's announcement comes first: let it through, and hold what follows.
+    await h.held("sendMessage", STAFF_CHAT)
+    assert not note_held()
+    h.emu.release("sendMessage", chat_id=STAFF_CHAT)
+    h.emu.hold("sendMessage", chat_id=STAFF_CHAT)  # a new gate: the note waits at it
+    await h.emu.wait_until(note_held, timeout=20)
+    assert {chat: announced(h, chat, title) for chat in chats} == dict.fromkeys(chats, 1)
+    await h.kill_bot()
+    h.emu.release("sendMessage", chat_id=STAFF_CHAT)
+
+
+def posts_of(h: ProcessHarness, chat: int, title: str, *, mark: str) -> int:
+    """How many of the bot's messages in the chat start with ``mark`` and name ``title``."""
+    return sum(
+        1 for m in h.emu.bot_messages(chat) if (m.text or "").startswith(mark) and title in m.text
+    )
+
+
+def announced(h: ProcessHarness, chat: int, title: str) -> int:
+    return posts_of(h, chat, title, mark="📅")
+
+
+async def test_a_meeting_announced_in_five_chats_stopped_at_each_point(
+    ph_both: ProcessHarness,
+) -> None:
+    h = ph_both
+    meeting = "/meeting 2026-12-20 19:00 协商议事日 范围=all 提醒=无"
+    chats = await five_chats_in_order(h, STAFF_CHAT, STAFF, meeting, "协商议事日")
+    assert set(chats) == {STAFF_CHAT, GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
+    cases: list[Stop | None] = [*ANNOUNCEMENT_STOPS, None]  # None: the reply held, then SIGKILL
+    for step, stop in enumerate(cases):
+        title = f"第{step + 1}次议事会"
+        if stop is None:
+            await note_held_then_killed(h, chats, title)
+        else:
+            await announcement_stopped(h, stop, chats, title)
+        posted = {chat: announced(h, chat, title) for chat in chats}
+        if stop is not None and stop.graceful:
+            assert posted == dict.fromkeys(chats, 1), stop.name  # the stopping bot posted all
+        elif stop is not None:
+            first_held = stop.held[0] + (1 if stop.after else 0)
+            assert posted == {c: int(i < first_held) for i, c in enumerate(chats)}, stop.name
+        twice = chats[4] if stop is not None and not stop.graceful and stop.after else None
+        got, expected = await restarted(h, chats, partial(announced, h, title=title), twice=twice)
+        assert got == expected, stop.name if stop else "SIGKILL with the reply held"
+
+
+# A topic for every building (范围=all) -----------------------------------------------------
+
+# The grid's notice and the three buildings' ballots, posted one by one after /topic commits.
+TOPIC_STOPS = [
+    Stop("SIGTERM after 2 of 4 chats", True, (2,)),
+    Stop("SIGKILL after 2 of 4 chats", False, (2,)),
+    Stop("SIGKILL after the last chat", False, (3,), after=True),
+]
+
+
+def ballots(h: ProcessHarness, chat: int, title: str) -> int:
+    return posts_of(h, chat, title, mark="📋 #")
+
+
+async def test_a_topic_for_every_building_stopped_midway_is_one_topic_posted_once(
+    ph_both: ProcessHarness,
+) -> None:
+    h = ph_both
+    topic = "/topic 统一更换路灯 范围=all 期限=3d"
+    chats = await five_chats_in_order(h, GRID_CHAT, GRID_WORKER, topic, "统一更换路灯")
+    assert set(chats) == {GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
+    for step, stop in enumerate(TOPIC_STOPS):
+        title = f"第{step + 1}批路灯"
+        hold(h, stop, chats)
+        h.emu.send_message(GRID_CHAT, GRID_WORKER, f"/topic {title} 范围=all 期限=3d")
+        await stop_holding(h, stop, chats, stopping=HANDLERS_STOPPING)
+        twice = chats[3] if not stop.graceful and stop.after else None
+        got, expected = await restarted(h, chats, partial(ballots, h, title=title), twice=twice)
+        # One topic (the request was not run again), its ballot once in every chat.
+        assert got == expected, stop.name
+        numbers = {
+            m.text.split()[1]
+            for chat in chats
+            for m in h.emu.bot_messages(chat)
+            if (m.text or "").startswith("📋 #") and title in m.text
+        }
+        assert len(numbers) == 1, (stop.name, numbers)

@@ -44,7 +44,8 @@ async def test_downgrade_goes_back_where_nothing_is_lost_and_says_why_not_furthe
     await h.stop_bot()
     one_step = await yishi("db", "downgrade", database_url=url, cwd=tmp_path)
     assert one_step.status == 0, one_step.err
-    assert one_step.out == f"Downgraded from revision {code_head()} to 0009.\n"
+    before_head = script_directory().get_revision(code_head()).down_revision
+    assert one_step.out == f"Downgraded from revision {code_head()} to {before_head}.\n"
     further = await yishi("db", "downgrade", "0004", database_url=url, cwd=tmp_path)
     assert further.status == 0, further.err
     assert await revision(url) == "0004"

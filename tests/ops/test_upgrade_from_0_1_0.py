@@ -220,6 +220,21 @@ async def test_the_upgrade_keeps_everything_0_1_0_recorded(upgraded: Upgraded) -
     assert upgraded.before.decisions and upgraded.before.ratings and upgraded.before.rsvps
 
 
+async def test_every_chat_and_person_of_0_1_0_is_on_telegram_under_its_own_id(
+    upgraded: Upgraded,
+) -> None:
+    database = Database(upgraded.url)
+    try:
+        async with database.connection() as connection:
+            chats = (await connection.execute(select(tables.chats))).all()
+            users = (await connection.execute(select(tables.users))).all()
+    finally:
+        await database.close()
+    assert {(c.platform, c.address) for c in chats} == {("telegram", str(c)) for c in GROUPS}
+    assert {(u.platform, u.address) for u in users} == {("telegram", str(u.user_id)) for u in users}
+    assert len(users) == len(range(DIRECTOR, ZHENG + 1))
+
+
 async def test_people_see_their_record_on_the_upgraded_database(
     upgraded: Upgraded, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

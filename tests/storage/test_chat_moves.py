@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.services.announcements import TopicClosed
 from storage.database import Database
 from storage.tables import (
     chat_members,
@@ -75,10 +76,12 @@ async def test_live_rows_move_and_the_record_stays(database: Database) -> None:
         )
         await repos.chats.set_memberships([(OLD, 5, True), (OLD, 6, True), (NEW, 6, False)], NOW)
         await repos.digests.subscribe(chat_id=OLD, node_id=grid.id, by=1, now=NOW)
-        await repos.outbox.add(chat_id=OLD, kind="topic.closed", payload={}, now=NOW, reply_to=42)
-        sent = await repos.outbox.add(chat_id=OLD, kind="topic.closed", payload={}, now=NOW)
+        await repos.outbox.add(
+            chat_id=OLD, announcement=TopicClosed(topic_id=1), now=NOW, reply_to=42
+        )
+        sent = await repos.outbox.add(chat_id=OLD, announcement=TopicClosed(topic_id=1), now=NOW)
         await repos.outbox.sent(sent, telegram_id=43, now=NOW)
-        await repos.outbox.add(chat_id=OTHER, kind="topic.closed", payload={}, now=NOW)
+        await repos.outbox.add(chat_id=OTHER, announcement=TopicClosed(topic_id=1), now=NOW)
         for status in ("open", "declined"):
             await repos.connection.execute(
                 proposals.insert().values(

@@ -1,5 +1,5 @@
 """The state columns hold only the values the code knows (storage/records.py): the database
-refuses any other, on SQLite and PostgreSQL, whether it was made new or upgraded by 0010."""
+refuses any other, on SQLite and PostgreSQL, whether it was made new or upgraded by 0011."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ async def test_a_state_the_code_does_not_know_is_refused(database: Database) -> 
     assert "ck_nodes_level" in await _refused(
         database, update(nodes).where(nodes.c.id == node_id).values(level="district")
     )
-    chat = {"chat_id": -100, "type": "group", "updated_at": NOW, "bot_status": "banned"}
+    chat = {"chat_id": -100, "address": "-100", "type": "group", "updated_at": NOW}
+    chat |= {"bot_status": "banned"}
     assert "ck_chats_bot_status" in await _refused(database, insert(chats).values(**chat))
 
     async with database.transaction() as repos:  # the known values are taken, as before
@@ -120,12 +121,12 @@ async def test_a_state_the_code_does_not_know_is_refused(database: Database) -> 
 
 
 @asynccontextmanager
-async def _at_0009(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A database migrated as far as 0009, the revision before the checks."""
+async def _at_0010(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database migrated as far as 0010, the revision before the checks."""
     if kind == "sqlite":
         database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
         try:
-            await migrate.upgrade(database, "0009")
+            await migrate.upgrade(database, "0010")
             yield database
         finally:
             await database.close()
@@ -137,7 +138,7 @@ async def _at_0009(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     database = Database(POSTGRES_URL, schema=schema)
     try:
-        await migrate.upgrade(database, "0009")
+        await migrate.upgrade(database, "0010")
         yield database
     finally:
         await database.close()
@@ -150,7 +151,7 @@ async def _at_0009(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
 async def test_the_upgrade_names_the_rows_it_cannot_take_and_changes_nothing(
     kind: str, tmp_path: Path
 ) -> None:
-    async with _at_0009(kind, tmp_path) as database:
+    async with _at_0010(kind, tmp_path) as database:
         node_id = await _node(database)
         async with database.transaction() as repos:
             await repos.connection.execute(
@@ -159,15 +160,15 @@ async def test_the_upgrade_names_the_rows_it_cannot_take_and_changes_nothing(
         with pytest.raises(RuntimeError) as refused:
             await migrate.upgrade(database)
         message = str(refused.value)
-        assert "Migration 0010" in message
+        assert "Migration 0011" in message
         assert "nodes.level: 'district' (1 rows)" in message
         assert "Nothing was changed" in message
-        assert await migrate.current_revision(database) == "0009"
+        assert await migrate.current_revision(database) == "0010"
 
         async with database.transaction() as repos:
             await repos.connection.execute(delete(nodes).where(nodes.c.level == "district"))
         await migrate.upgrade(database)
-        assert await migrate.current_revision(database) == "0010"
+        assert await migrate.current_revision(database) == "0011"
         assert "ck_nodes_level" in await _refused(
             database, update(nodes).where(nodes.c.id == node_id).values(level="district")
         )

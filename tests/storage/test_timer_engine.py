@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from bot.bus import EventBus
 from bot.clock import ManualClock
 from bot.outbox import DeliveryError, OutboxSender
+from bot.services.announcements import TopicClosed
+from bot.services.events import DomainEvent, TopicChanged
+from bot.services.unit_of_work import UnitOfWork, Work
 from bot.timers import TimerEngine
 from storage.database import Database
 from storage.records import DueTimer, OutboxMessage
-from storage.repositories import Repositories
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -20,20 +22,20 @@ NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 async def test_every_due_timer_runs_once_even_with_two_workers(database: Database) -> None:
     clock = ManualClock(NOW)
     ran: list[str] = []
-    published: list[object] = []
+    published: list[DomainEvent] = []
     bus = EventBus()
 
-    async def sink(events: Sequence[object]) -> None:
+    async def sink(events: Sequence[DomainEvent]) -> None:
         published.extend(events)
 
     bus.subscribe(sink)
 
-    async def handler(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+    async def handler(work: Work, timer: DueTimer, now: datetime) -> None:
         ran.append(timer.ref)
-        await repos.audit.record(action="timer.ran", actor_id=None, now=now, ref=timer.ref)
-        return [timer.ref]
+        await work.audit.record(action="timer.ran", actor_id=None, now=now, ref=timer.ref)
+        work.record(TopicChanged(int(timer.ref)))
 
-    engines = [TimerEngine(database, clock, bus, realtime=False) for _ in range(2)]
+    engines = [TimerEngine(UnitOfWork(database, bus), clock, realtime=False) for _ in range(2)]
     for engine in engines:
         engine.on("test", handler)
     async with database.transaction() as repos:
@@ -43,7 +45,7 @@ async def test_every_due_timer_runs_once_even_with_two_workers(database: Databas
     clock.advance(timedelta(hours=1))
     await asyncio.gather(engines[0].run_due(), engines[1].run_due())
     assert sorted(ran, key=int) == [str(i) for i in range(20)]
-    assert sorted(published, key=int) == [str(i) for i in range(20)]
+    assert sorted(published, key=str) == sorted((TopicChanged(i) for i in range(20)), key=str)
     async with database.transaction() as repos:
         audit = await repos.audit.recent(limit=100)
     assert len(audit) == 20
@@ -53,14 +55,13 @@ async def test_a_failing_timer_rolls_back_and_is_retried_later(database: Databas
     clock = ManualClock(NOW)
     attempts: list[int] = []
 
-    async def flaky(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+    async def flaky(work: Work, timer: DueTimer, now: datetime) -> None:
         attempts.append(timer.attempts)
-        await repos.audit.record(action="half.done", actor_id=None, now=now)
+        await work.audit.record(action="half.done", actor_id=None, now=now)
         if len(attempts) == 1:
             raise RuntimeError("the network blinked")
-        return []
 
-    engine = TimerEngine(database, clock, EventBus(), realtime=False)
+    engine = TimerEngine(UnitOfWork(database, EventBus()), clock, realtime=False)
     engine.on("flaky", flaky)
     async with database.transaction() as repos:
         await repos.timers.schedule("flaky", "x", NOW)
@@ -78,15 +79,14 @@ async def test_a_batch_kind_runs_its_due_timers_together_once(database: Database
     clock = ManualClock(NOW)
     batches: list[list[str]] = []
 
-    async def together(
-        repos: Repositories, due: Sequence[DueTimer], now: datetime
-    ) -> Sequence[object]:
+    async def together(work: Work, due: Sequence[DueTimer], now: datetime) -> None:
         batches.append([timer.ref for timer in due])
         for timer in due:
-            await repos.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
-        return [timer.ref for timer in due]
+            await work.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
 
-    engines = [TimerEngine(database, clock, EventBus(), realtime=False) for _ in range(2)]
+    engines = [
+        TimerEngine(UnitOfWork(database, EventBus()), clock, realtime=False) for _ in range(2)
+    ]
     for engine in engines:
         engine.on_batch("batch", together)
     async with database.transaction() as repos:
@@ -105,17 +105,14 @@ async def test_a_failing_batch_falls_back_to_one_at_a_time(database: Database) -
     clock = ManualClock(NOW)
     seen: list[list[str]] = []
 
-    async def picky(
-        repos: Repositories, due: Sequence[DueTimer], now: datetime
-    ) -> Sequence[object]:
+    async def picky(work: Work, due: Sequence[DueTimer], now: datetime) -> None:
         seen.append([timer.ref for timer in due])
         for timer in due:
-            await repos.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
+            await work.audit.record(action="batch.ran", actor_id=None, now=now, ref=timer.ref)
         if any(timer.ref == "bad" for timer in due):
             raise RuntimeError("one bad row")
-        return []
 
-    engine = TimerEngine(database, clock, EventBus(), realtime=False)
+    engine = TimerEngine(UnitOfWork(database, EventBus()), clock, realtime=False)
     engine.on_batch("batch", picky)
     async with database.transaction() as repos:
         for ref in ("a", "bad", "c"):
@@ -155,8 +152,8 @@ async def test_the_outbox_retries_with_backoff_and_gives_up_on_gone_chats(
     )
     sender.attach(announcer)
     async with database.transaction() as repos:
-        first = await repos.outbox.add(chat_id=-1, kind="k", payload={}, now=NOW)
-        second = await repos.outbox.add(chat_id=-2, kind="k", payload={}, now=NOW)
+        first = await repos.outbox.add(chat_id=-1, announcement=TopicClosed(topic_id=1), now=NOW)
+        second = await repos.outbox.add(chat_id=-2, announcement=TopicClosed(topic_id=1), now=NOW)
     assert await sender.flush() == 0  # 429 on the first, 502 on the second
     clock.advance(timedelta(seconds=1))
     assert await sender.flush() == 0  # the first waits out its retry_after; the second, 403

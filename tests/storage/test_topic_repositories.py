@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from bot.services.announcements import TopicClosed
 from storage.database import Database
 from storage.records import Topic
 
@@ -173,12 +174,13 @@ async def test_timers_are_moved_claimed_once_and_cancelled(database: Database) -
 async def test_outbox_retries_and_marks_sent(database: Database) -> None:
     async with database.transaction() as repos:
         first = await repos.outbox.add(
-            chat_id=-100, kind="topic.closed", payload={"topic_id": 1}, now=NOW, reply_to=9
+            chat_id=-100, announcement=TopicClosed(topic_id=1), now=NOW, reply_to=9
         )
-        await repos.outbox.add(chat_id=-200, kind="topic.closed", payload={"topic_id": 1}, now=NOW)
+        await repos.outbox.add(chat_id=-200, announcement=TopicClosed(topic_id=1), now=NOW)
         await repos.outbox.retry_later(first, at=NOW + timedelta(seconds=30), error="429")
         pending = await repos.outbox.pending(NOW)
         assert [m.chat_id for m in pending] == [-200]
+        assert (pending[0].kind, pending[0].payload) == ("topic.closed", {"topic_id": 1})
         later = await repos.outbox.pending(NOW + timedelta(minutes=1))
         assert [m.chat_id for m in later] == [-100, -200] and later[0].attempts == 1
         await repos.outbox.sent(first, telegram_id=77, now=NOW)

@@ -120,7 +120,8 @@ def test_a_page_of_thirty_grids_is_a_png_of_the_expected_size() -> None:
         pixels = imread(io.BytesIO(chart.png), format="png")
         assert pixels.shape[:2] == (height, width)
         assert pixels.std() > 0.05  # something is drawn, not a blank picture
-        assert all(grid in chart.labels for grid in page)
+        if chart.font is not None:  # without one, grids are numbered (the test below)
+            assert all(grid in chart.labels for grid in page)
 
 
 def test_without_a_page_the_first_six_grids_are_drawn() -> None:

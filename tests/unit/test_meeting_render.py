@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView
+from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView, meeting_message_view
 from handlers.meetings.render import MeetingRenderer
 from locales import Translator
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
@@ -63,7 +63,7 @@ def test_a_long_agenda_is_cut_with_a_count() -> None:
     renderer = MeetingRenderer(Translator(), ZoneInfo("Asia/Shanghai"))
     shown = view()
     for locale in ("zh_CN", "en"):
-        text, markup = renderer.post(locale, shown, shown.posts[0], live=True)
+        text, markup = renderer.post(locale, meeting_message_view(shown, shown.posts[0], live=True))
         assert len(text) < 4096 and markup is not None
         assert "还有" in text or "more" in text
         names = [(f"居民{n:04d}", "yes") for n in range(500)]

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.services.announcements import SentUp
 from bot.services.events import EscalationChanged, OutboxQueued
+from bot.services.unit_of_work import Work
 from storage.records import WAITING_STATES, EscalationReason, EscalationState, Node, Topic
-from storage.repositories import Repositories
 from storage.repositories.audit import AuditRow
+from storage.repositories.outbox import Queued
 
 SLA_TIMER = "escalation.sla"
 REMINDER_TIMER = "escalation.reminder"
@@ -42,19 +44,20 @@ def community_in(nodes: dict[int, Node], node_id: int) -> Node:
 
 
 async def send_up(
-    repos: Repositories,
+    repos: Work,
     matters: Sequence[SendUp],
     *,
     now: datetime,
     sla_default: timedelta,
     tell_origin: bool = True,
-) -> list[object]:
-    """Send each matter one level up from where it is now (not those at the top).
+) -> int:
+    """Send each matter one level up from where it is now (not those at the top); returns
+    how many moved.
 
     ``tell_origin``: post a "sent up" notice in the chat it leaves; a close that sends its
     unresolved topics up says so in the outcome instead (one group message, not two)."""
     if not matters:
-        return []
+        return 0
     currents = await repos.escalations.current_of([matter.topic.id for matter in matters])
     from_ids = {
         matter.topic.id: (
@@ -72,7 +75,7 @@ async def send_up(
         and nodes[from_ids[matter.topic.id]].parent_id is not None
     ]
     if not moving:
-        return []
+        return 0
     for matter in moving:  # the hop it leaves is over (a matter already held above)
         current = currents.get(matter.topic.id)
         if current is not None and current.is_active:
@@ -134,7 +137,7 @@ async def send_up(
         ],
         now=now,
     )
-    notices = []
+    notices: list[Queued] = []
     late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
     # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
     posts = await repos.topics.posts_of(hop.topic_id for hop in hops) if tell_origin else {}
@@ -150,22 +153,16 @@ async def send_up(
                 None,
             )
             notices.append(
-                {
-                    "chat_id": origin.chat_id,
-                    "kind": "escalation.sent_up",
-                    "payload": {"escalation_id": hop.id}
-                    | (
-                        {"late_since": late[hop.topic_id].isoformat()}
-                        if hop.topic_id in late
-                        else {}
-                    ),
-                    "thread_id": thread,
-                }
+                Queued(
+                    chat_id=origin.chat_id,
+                    announcement=SentUp(escalation_id=hop.id, late_since=late.get(hop.topic_id)),
+                    thread_id=thread,
+                )
             )
     await repos.outbox.add_many(notices, now=now)
-    events: list[object] = [EscalationChanged(hop.id) for hop in hops]
-    events.append(OutboxQueued())
-    return events
+    repos.record_all(EscalationChanged(hop.id) for hop in hops)
+    repos.record(OutboxQueued())
+    return len(hops)
 
 
 def _parent(nodes: dict[int, Node], from_ids: dict[int, int], matter: SendUp) -> int:

@@ -8,20 +8,25 @@ node that does not act within the SLA has the matter escalated for it (``sla_exp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.durations import DurationError, parse_duration
 from bot.services.actors import Actor, Place
+from bot.services.announcements import (
+    DecisionPublished,
+    EscalationReminder,
+    MatterDone,
+    MatterProgress,
+)
 from bot.services.errors import Refusal
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
 from bot.services.escalation.views import CardView, History, card_view, history
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.organisation.permissions import Rank, is_officer, rank_at
+from bot.services.unit_of_work import UnitOfWork, Work
 from bot.timers import late_since
-from storage.database import Database
 from storage.records import (
     WAITING_STATES,
     DueTimer,
@@ -55,7 +60,7 @@ class Matter:
 
 
 async def escalate(
-    repos: Repositories,
+    repos: Work,
     topic: Topic,
     *,
     reason: EscalationReason,
@@ -64,10 +69,10 @@ async def escalate(
     now: datetime,
     sla_default: timedelta,
     late_since: datetime | None = None,
-) -> Sequence[object]:
-    """Send the matter one level up from where it is now; [] at the top of the tree."""
+) -> bool:
+    """Send the matter one level up from where it is now; False at the top of the tree."""
     matter = SendUp(topic, reason, note, by, late_since)
-    return await send_up(repos, [matter], now=now, sla_default=sla_default)
+    return await send_up(repos, [matter], now=now, sla_default=sla_default) > 0
 
 
 async def _cancel_timers(repos: Repositories, escalation_id: int, now: datetime) -> None:
@@ -99,35 +104,35 @@ async def chats_of_matter(repos: Repositories, topic: Topic) -> list[MatterChat]
 
 
 class EscalationService:
-    def __init__(self, database: Database, clock: Clock, *, sla_default: timedelta) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock, *, sla_default: timedelta) -> None:
+        self._uow = uow
         self._clock = clock
         self.sla_default = sla_default
 
     async def card(self, escalation_id: int) -> CardView | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await card_view(repos, escalation_id)
 
     async def history(self, topic_id: int) -> History:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await history(repos, topic_id)
 
     async def record_card(
         self, escalation_id: int, chat_id: int, message_id: int | None, card_hash: str
     ) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.escalations.set_card(
                 escalation_id, chat_id=chat_id, message_id=message_id, card_hash=card_hash
             )
 
     async def cards_to_refresh(self) -> list[int]:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.escalations.ids_needing_cards()
 
     async def accept_if_open(self, actor: Actor, escalation_id: int) -> None:
         """Opening a vote on a matter takes it on, if nobody had yet."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.escalations.transition(
                 escalation_id,
                 from_states=(EscalationState.OPEN,),
@@ -137,7 +142,7 @@ class EscalationService:
             )
 
     async def matter(self, topic_id: int) -> Matter | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await self._matter(repos, topic_id)
 
     @staticmethod
@@ -179,7 +184,7 @@ class EscalationService:
 
     async def escalate_by_hand(
         self, actor: Actor, place: Place, topic_id: int, reason: str
-    ) -> Sequence[object]:
+    ) -> None:
         """``/escalate <id> <原因>`` (or the card's 上报 button): up one level, reason required."""
         note = reason.strip()
         if not note:
@@ -187,10 +192,10 @@ class EscalationService:
         if len(note) > MAX_REASON:
             raise Refusal("escalation.reason_too_long", limit=MAX_REASON, length=len(note))
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             matter = await self._officer_matter(repos, actor, place, topic_id)
             self._refuse_unless_escalatable(matter)
-            events = await escalate(
+            if not await escalate(
                 repos,
                 matter.topic,
                 reason=EscalationReason.MANUAL,
@@ -198,10 +203,8 @@ class EscalationService:
                 by=actor.user_id,
                 now=now,
                 sla_default=self.sla_default,
-            )
-            if not events:
+            ):
                 raise Refusal("escalation.at_the_top", id=topic_id)
-        return events
 
     @staticmethod
     def _refuse_unless_escalatable(matter: Matter) -> None:
@@ -213,10 +216,10 @@ class EscalationService:
         if current is not None and current.state == EscalationState.RESOLVED:
             raise Refusal("escalation.already_resolved", id=matter.topic.id)
 
-    async def accept(self, actor: Actor, place: Place, escalation_id: int) -> Sequence[object]:
+    async def accept(self, actor: Actor, place: Place, escalation_id: int) -> None:
         """受理: the receiving node takes the matter on (stops nothing; the SLA still runs)."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             hop = await self._card_hop(repos, actor, place, escalation_id)
             if not await repos.escalations.transition(
                 hop.id,
@@ -234,7 +237,7 @@ class EscalationService:
                 topic_id=hop.topic_id,
                 escalation_id=hop.id,
             )
-        return [EscalationChanged(hop.id)]
+            repos.record(EscalationChanged(hop.id))
 
     async def _card_hop(
         self, repos: Repositories, actor: Actor, place: Place, escalation_id: int
@@ -253,12 +256,10 @@ class EscalationService:
 
     async def check_card(self, actor: Actor, place: Place, escalation_id: int) -> Escalation:
         """May this actor use this card's buttons now? (before asking for text)"""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await self._card_hop(repos, actor, place, escalation_id)
 
-    async def resolve(
-        self, actor: Actor, place: Place, topic_id: int, decision: str
-    ) -> Sequence[object]:
+    async def resolve(self, actor: Actor, place: Place, topic_id: int, decision: str) -> None:
         """``/resolve <id> <决定>``: record the decision and publish it down every chat."""
         text = decision.strip()
         if not text:
@@ -266,7 +267,7 @@ class EscalationService:
         if len(text) > MAX_DECISION:
             raise Refusal("escalation.decision_too_long", limit=MAX_DECISION, length=len(text))
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             matter = await self._officer_matter(repos, actor, place, topic_id)
             current = matter.current
             if current is None:
@@ -297,17 +298,15 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.resolved",
+                    announcement=DecisionPublished(topic_id=topic_id, rate=chat.origin),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "rate": chat.origin},
                     thread_id=chat.thread_id,
                 )
-        return [EscalationChanged(current.id), OutboxQueued()]
+            repos.record(EscalationChanged(current.id))
+            repos.record(OutboxQueued())
 
-    async def progress(
-        self, actor: Actor, place: Place, topic_id: int, text: str
-    ) -> Sequence[object]:
+    async def progress(self, actor: Actor, place: Place, topic_id: int, text: str) -> None:
         """``/progress <id> <进展>``: news down the same chats; ``办结``/``done`` ends it."""
         body = text.strip()
         if not body:
@@ -315,7 +314,7 @@ class EscalationService:
         if len(body) > MAX_DECISION:
             raise Refusal("escalation.decision_too_long", limit=MAX_DECISION, length=len(body))
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             matter = await self._officer_matter(repos, actor, place, topic_id)
             resolution = await repos.escalations.resolution(topic_id)
             if resolution is None:
@@ -339,13 +338,16 @@ class EscalationService:
             for chat in await chats_of_matter(repos, matter.topic):
                 await repos.outbox.add(
                     chat_id=chat.chat_id,
-                    kind="matter.done" if done else "matter.progress",
+                    announcement=(
+                        MatterDone(topic_id=topic_id, text=body)
+                        if done
+                        else MatterProgress(topic_id=topic_id, text=body)
+                    ),
                     reply_to=chat.reply_to,
                     now=now,
-                    payload={"topic_id": topic_id, "text": body},
                     thread_id=chat.thread_id,
                 )
-        return [OutboxQueued()]
+            repos.record(OutboxQueued())
 
     async def rate(self, actor: Actor, chat_id: int, topic_id: int, rating: str) -> bool:
         """满意 / 基本满意 / 不满意 from a resident of the origin building; True if changed."""
@@ -354,7 +356,7 @@ class EscalationService:
         except ValueError:
             raise Refusal("escalation.bad_rating") from None
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             post = await repos.topics.post_in(topic_id, chat_id)
             if post is None or not post.voting:
                 raise Refusal("escalation.rate_in_origin", id=topic_id)
@@ -378,7 +380,7 @@ class EscalationService:
         if sla < timedelta(hours=1) or sla > timedelta(days=90):
             raise Refusal("escalation.sla_out_of_range")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await repos.orgs.node_of_chat(place.chat_id) if place.is_group else None
             if node is None or node.level != Level.COMMUNITY:
                 raise Refusal("escalation.sla_in_community")
@@ -397,36 +399,31 @@ class EscalationService:
 
     # Timers -------------------------------------------------------------------------------
 
-    async def on_reminder_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_reminder_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         hop = await repos.escalations.get(int(timer.ref))
         if hop is None or not hop.is_active or hop.card_chat_id is None:
-            return []
+            return
         if hop.sla_due_at is not None and hop.sla_due_at <= now:
-            return []  # the bot was down past the SLA too: the send-up says it all
+            return  # the bot was down past the SLA too: the send-up says it all
         await repos.outbox.add(
             chat_id=hop.card_chat_id,
-            kind="escalation.reminder",
+            announcement=EscalationReminder(escalation_id=hop.id),
             reply_to=hop.card_message_id,
-            payload={"escalation_id": hop.id},
             now=now,
         )
-        return [OutboxQueued()]
+        repos.record(OutboxQueued())
 
-    async def on_sla_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_sla_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         hop = await repos.escalations.get(int(timer.ref))
         if hop is None:
-            return []
+            return
         # Lock the matter, then look again: an officer who resolved or sent it up meanwhile
         # has committed by now (PostgreSQL; SQLite runs one transaction at a time).
         topic = await repos.topics.get_locked(hop.topic_id)
         hop = await repos.escalations.get(hop.id)
         if topic is None or hop is None or not hop.is_active:
-            return []
-        events = await escalate(
+            return
+        await escalate(
             repos,
             topic,
             reason=EscalationReason.SLA_EXPIRED,
@@ -436,4 +433,4 @@ class EscalationService:
             sla_default=self.sla_default,
             late_since=late_since(timer, now),
         )
-        return [*events, EscalationChanged(hop.id)]
+        repos.record(EscalationChanged(hop.id))

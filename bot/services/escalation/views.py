@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import TYPE_CHECKING
 
 from storage.records import Escalation, Node, ProgressUpdate, Resolution, Topic
 from storage.repositories import Repositories
+
+if TYPE_CHECKING:  # topics import escalation (a close sends a tie up): names only
+    from bot.services.topics.service import TopicSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +30,120 @@ class CardView:
     parent: Node | None
     recent_opinions: list[tuple[str, str]]
     opinions: int
+
+
+RATINGS = ("satisfied", "basically", "unsatisfied")  # 满意 / 基本满意 / 不满意
+
+
+@dataclass(frozen=True, slots=True)
+class RateAction:
+    """A resident of the origin rates the decision on their matter."""
+
+    topic_id: int
+    rating: str  # one of RATINGS
+
+
+def rating_actions(topic_id: int) -> tuple[RateAction, ...]:
+    """What a rating request offers: each rating, best first."""
+    return tuple(RateAction(topic_id, rating) for rating in RATINGS)
+
+
+class CardMove(Enum):
+    """What an officer may do from an escalation card (``VOTE_HERE``, ``VOTE_ALL`` and
+    ``BACK`` once they chose to put the matter to a vote)."""
+
+    ACCEPT = "accept"
+    VOTE = "vote"
+    RESOLVE = "resolve"
+    SEND_UP = "send_up"
+    VOTE_HERE = "vote_here"
+    VOTE_ALL = "vote_all"
+    BACK = "back"
+
+
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """One action on a card; ``level`` is the level it names (the vote's, the one above)."""
+
+    escalation_id: int
+    move: CardMove
+    level: str | None = None
+
+
+def card_actions(view: CardView, *, choosing_scope: bool = False) -> tuple[CardAction, ...]:
+    """The actions a card offers: none once its hop is over; where to vote while choosing."""
+    escalation = view.hop.escalation
+    if not escalation.is_active:
+        return ()
+    if choosing_scope:
+        moves = (CardMove.VOTE_HERE, CardMove.VOTE_ALL, CardMove.BACK)
+        return tuple(CardAction(escalation.id, move) for move in moves)
+    actions = []
+    if escalation.state == "open":
+        actions.append(CardAction(escalation.id, CardMove.ACCEPT))
+    actions.append(CardAction(escalation.id, CardMove.VOTE, view.hop.to_node.level))
+    actions.append(CardAction(escalation.id, CardMove.RESOLVE))
+    if view.parent is not None:
+        actions.append(CardAction(escalation.id, CardMove.SEND_UP, view.parent.level))
+    return tuple(actions)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationCardView:
+    """What an escalation card says in the receiving node's chat, and what officers may do
+    from it; each channel draws it (Telegram: handlers/escalation/render.py)."""
+
+    topic_id: int
+    title: str
+    from_level: str
+    from_name: str
+    reason: str  # a reasons.* key
+    note: str | None
+    tally: tuple[tuple[str, int], ...] | None  # None: an opinion topic, or no snapshot
+    cast: int
+    eligible: int
+    opinions: int
+    recent_opinions: tuple[tuple[str, str], ...]  # (author, text), the latest public ones
+    age: timedelta  # since the matter arrived
+    sla_due_at: datetime | None
+    state: str  # open, accepted, escalated, resolved, ...
+    officer: str | None  # who took it on
+    above_level: str  # where it went when escalated
+    actions: tuple[CardAction, ...]
+
+
+def escalation_card_view(
+    view: CardView,
+    snap: TopicSnapshot | None,
+    *,
+    officer: str | None,
+    now: datetime,
+    choosing_scope: bool = False,
+) -> EscalationCardView:
+    """The card from what was read (``officer``: the display name of who took it on)."""
+    escalation = view.hop.escalation
+    counted = snap is not None and not snap.topic.is_opinion
+    return EscalationCardView(
+        topic_id=view.topic.id,
+        title=view.topic.title,
+        from_level=view.hop.from_node.level,
+        from_name=view.hop.from_node.name,
+        reason=escalation.reason,
+        note=escalation.note or None,
+        tally=tuple(zip(snap.topic.options, snap.counts, strict=True))
+        if snap is not None and counted
+        else None,
+        cast=snap.cast if snap is not None else 0,
+        eligible=snap.eligible if snap is not None else 0,
+        opinions=view.opinions,
+        recent_opinions=tuple(view.recent_opinions),
+        age=now - escalation.created_at,
+        sla_due_at=escalation.sla_due_at,
+        state=escalation.state,
+        officer=officer,
+        above_level=view.parent.level if view.parent else "community",
+        actions=card_actions(view, choosing_scope=choosing_scope),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
 from bot.services.topics.eligibility import MembershipProbe
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import Topic
 
 MAX_OPINION_LENGTH = 2000
@@ -19,7 +19,6 @@ MAX_OPINION_LENGTH = 2000
 class Recorded:
     topic: Topic
     public: bool
-    events: list[object]
 
 
 def _clean(text: str) -> str:
@@ -32,8 +31,8 @@ def _clean(text: str) -> str:
 
 
 class OpinionService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def reply(
@@ -41,7 +40,7 @@ class OpinionService:
     ) -> Recorded | None:
         """A reply to a ballot message is a public opinion; None if it replies to anything else."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             post = await repos.topics.post_at_message(chat_id, replied_message_id)
             if post is None:
                 return None
@@ -60,11 +59,12 @@ class OpinionService:
                 created_at=now,
                 updated_at=now,
             )
-        return Recorded(topic=topic, public=True, events=[TopicChanged(topic.id)])
+            repos.record(TopicChanged(topic.id))
+        return Recorded(topic=topic, public=True)
 
     async def edited(self, chat_id: int, message_id: int, text: str) -> bool:
         """An edited reply updates its opinion (True if the message was one)."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.topics.update_opinion_at(
                 chat_id, message_id, _clean(text), self._clock.now()
             )
@@ -82,7 +82,7 @@ class OpinionService:
         """``/opinion <id> <内容>``: private when sent to the bot, public in a group."""
         now = self._clock.now()
         body = _clean(text)
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await repos.topics.get(topic_id)
             if topic is None:
                 raise Refusal("topics.unknown", id=topic_id)
@@ -94,7 +94,7 @@ class OpinionService:
             chats = [post.chat_id for post in await repos.topics.posts(topic.id)]
         if not public and not await self._may_speak(actor, chats, probe):
             raise Refusal("opinions.not_member", id=topic_id)
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             # Telegram was asked meanwhile: the topic may have closed since.
             still = await repos.topics.get_locked(topic.id, shared=True)
             if still is None or not still.is_open:
@@ -109,10 +109,11 @@ class OpinionService:
                 created_at=now,
                 updated_at=now,
             )
-        return Recorded(topic=topic, public=public, events=[TopicChanged(topic.id)])
+            repos.record(TopicChanged(topic.id))
+        return Recorded(topic=topic, public=public)
 
     async def topic_for_private_opinion(self, topic_id: int) -> Topic:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await repos.topics.get(topic_id)
         if topic is None:
             raise Refusal("topics.unknown", id=topic_id)
@@ -123,11 +124,11 @@ class OpinionService:
     async def _may_speak(self, actor: Actor, chats: list[int], probe: MembershipProbe) -> bool:
         """Private opinions come from members of a chat the topic was posted in."""
         for chat_id in chats:
-            async with self._db.transaction() as repos:
+            async with self._uow.transaction() as repos:
                 member = await repos.chats.membership(chat_id, actor.user_id)
             if member is None:
                 member = await probe.is_member(chat_id, actor.user_id)
-                async with self._db.transaction() as repos:
+                async with self._uow.transaction() as repos:
                     await repos.chats.set_membership(
                         chat_id, actor.user_id, member, self._clock.now()
                     )

@@ -8,7 +8,9 @@ from datetime import timedelta
 from bot.catalogue import Catalogue, CatalogueEntry
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import ProposalDeclined
 from bot.services.errors import Refusal
+from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.topics.eligibility import MembershipProbe
 from bot.services.topics.service import Published, TopicService
@@ -18,7 +20,7 @@ from bot.services.topics.syntax import (
     MAX_TITLE,
     TopicDraft,
 )
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import Proposal, ProposalStatus, Rule, Scope
 
 MAX_PROPOSAL = 1000
@@ -33,9 +35,9 @@ class Declined:
 
 class ProposalService:
     def __init__(
-        self, database: Database, clock: Clock, catalogue: Catalogue, topics: TopicService
+        self, uow: UnitOfWork, clock: Clock, catalogue: Catalogue, topics: TopicService
     ) -> None:
-        self._db = database
+        self._uow = uow
         self._clock = clock
         self._catalogue = catalogue
         self._topics = topics
@@ -49,7 +51,7 @@ class ProposalService:
         if not place.is_group:
             raise Refusal("proposals.needs_group")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await repos.orgs.node_of_chat(place.chat_id)
             if node is None:
                 raise Refusal("orgs.chat_not_bound")
@@ -69,7 +71,7 @@ class ProposalService:
     async def _open_proposal_for_officer(
         self, actor: Actor, chat_id: int, proposal_id: int
     ) -> Proposal:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             proposal = await repos.proposals.get(proposal_id)
             if proposal is None or proposal.chat_id != chat_id:
                 raise Refusal("proposals.not_found")
@@ -116,7 +118,7 @@ class ProposalService:
             scope=Scope.HERE,
         )
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             if not await repos.proposals.decide(
                 proposal.id, status=ProposalStatus.ACCEPTED, decided_by=actor.user_id, now=now
             ):
@@ -126,10 +128,10 @@ class ProposalService:
                 actor, place, draft, probe, proposal_id=proposal.id
             )
         except Exception:
-            async with self._db.transaction() as repos:
+            async with self._uow.transaction() as repos:
                 await repos.proposals.reopen(proposal.id)
             raise
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.proposals.link_topic(proposal.id, published.topic.id)
             await repos.audit.record(
                 action="proposal.accepted",
@@ -149,7 +151,7 @@ class ProposalService:
         if entry is None or entry.discussable:
             raise Refusal("proposals.bad_reason")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             if not await repos.proposals.decide(
                 proposal.id,
                 status=ProposalStatus.DECLINED,
@@ -171,14 +173,14 @@ class ProposalService:
             if proposer is not None and proposer.started:
                 await repos.outbox.add(
                     chat_id=proposer.user_id,
-                    kind="proposal.declined",
-                    payload={"proposal_id": proposal.id},
+                    announcement=ProposalDeclined(proposal_id=proposal.id),
                     now=now,
                 )
+                repos.record(OutboxQueued())
             declined = await repos.proposals.get(proposal.id)
         assert declined is not None
         return Declined(proposal=declined, reason=entry)
 
     async def get(self, proposal_id: int) -> Proposal | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.proposals.get(proposal_id)

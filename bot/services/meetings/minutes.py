@@ -4,17 +4,17 @@ minutes of an occurrence are linked from the topics it discussed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import MinutesOfTopic, MinutesPublished
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.meetings.plan import tell_chats
 from bot.services.meetings.views import group_node, meeting_here
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import FileKind, Meeting, MeetingMinutes, MeetingOccurrence, OccurrenceStatus
 from storage.repositories import Repositories
 
@@ -44,8 +44,8 @@ class MinutesView:
 
 
 class MinutesService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def record(
@@ -57,7 +57,7 @@ class MinutesService:
         replied_to: int | None,
         text: str,
         attachment: Attachment | None = None,
-    ) -> tuple[Recorded, Sequence[object]]:
+    ) -> Recorded:
         """``/minutes <id> <内容>``, or ``/minutes <内容>`` replying to a meeting's message."""
         body = text.strip()
         if not body and attachment is None:
@@ -65,7 +65,7 @@ class MinutesService:
         if len(body) > MAX_MINUTES:
             raise Refusal("meetings.minutes_too_long", length=len(body), limit=MAX_MINUTES)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await self._replied_occurrence(repos, place, replied_to)
             if meeting_id is None and occurrence is None:
                 raise Refusal("meetings.usage_minutes")
@@ -86,9 +86,12 @@ class MinutesService:
                 recorded_by=actor.user_id,
                 recorded_at=now,
             )
-            payload: dict[str, object] = {"minutes_id": entry.id}
             chats = await tell_chats(
-                repos, occurrence.id, "meeting.minutes", payload, now, also=[place.chat_id]
+                repos,
+                occurrence.id,
+                MinutesPublished(minutes_id=entry.id),
+                now,
+                also=[place.chat_id],
             )
             if first:
                 await self._link_topics(repos, meeting, entry, now)
@@ -101,7 +104,8 @@ class MinutesService:
                 meeting_id=meeting.id,
                 minutes_id=entry.id,
             )
-        return Recorded(meeting, occurrence, entry, chats), [OutboxQueued()]
+            repos.record(OutboxQueued())
+        return Recorded(meeting, occurrence, entry, chats)
 
     @staticmethod
     async def _replied_occurrence(
@@ -135,15 +139,14 @@ class MinutesService:
             for post in await repos.topics.posts(topic_id):
                 await repos.outbox.add(
                     chat_id=post.chat_id,
-                    kind="meeting.minutes_topic",
-                    payload={"minutes_id": entry.id, "topic_id": topic_id},
+                    announcement=MinutesOfTopic(minutes_id=entry.id, topic_id=topic_id),
                     now=now,
                     reply_to=post.message_id,
                     thread_id=post.thread_id,
                 )
 
     async def entry(self, minutes_id: int) -> MinutesView | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             minutes = await repos.meetings.minutes_entry(minutes_id)
             if minutes is None:
                 return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services.announcements import Announcement
 from bot.services.meetings.recurrence import Recurrence, next_start
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Repeat, Scope
 from storage.repositories import Repositories
@@ -22,13 +23,6 @@ START_TIMER = "meeting.start"
 MINUTES_TIMER = "meeting.minutes"
 MINUTES_AFTER = timedelta(hours=24)
 ANNOUNCEMENT = 0  # the slot of the message posted when a meeting is scheduled
-
-
-@dataclass(frozen=True, slots=True)
-class MeetingChanged:
-    """An occurrence's answers, agenda or state changed: its messages may need refreshing."""
-
-    occurrence_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +137,7 @@ def latest_posts(posts: list[MeetingPost]) -> dict[int, MeetingPost]:
 async def tell_chats(
     repos: Repositories,
     occurrence_id: int,
-    kind: str,
-    payload: dict[str, object],
+    announcement: Announcement,
     now: datetime,
     *,
     also: list[int] | None = None,
@@ -161,6 +154,10 @@ async def tell_chats(
             chats.setdefault(chat, (None, thread))
     for chat, (reply_to, thread) in chats.items():
         await repos.outbox.add(
-            chat_id=chat, kind=kind, payload=payload, now=now, reply_to=reply_to, thread_id=thread
+            chat_id=chat,
+            announcement=announcement,
+            now=now,
+            reply_to=reply_to,
+            thread_id=thread,
         )
     return len(chats)

@@ -2,8 +2,11 @@
 
 ``/meeting`` stores the meeting, plans its first occurrence with its reminder timers, and
 posts the announcement (a living message with 参加 / 请假 buttons) in every chat it is for,
-all in one transaction: a refused meeting leaves nothing behind. Reminders, the start and
-the minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
+all in one transaction: a refused meeting leaves nothing behind. That transaction also marks
+the request handled (the inbox, ``bot/inbox.py``): the announcements take one send per chat
+after the commit, and a crash among them must not replay ``/meeting`` and schedule it twice;
+the restarted bot posts only the chats without a message. Reminders, the start and the
+minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import MeetingCancelled
 from bot.services.errors import Refusal
-from bot.services.events import OutboxQueued
+from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.minutes import MinutesService
 from bot.services.meetings.plan import (
     ANNOUNCEMENT,
-    MeetingChanged,
     cancel_timers,
     meeting_thread,
     plan_next,
@@ -38,8 +41,8 @@ from bot.services.meetings.views import (
     visible_here,
 )
 from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.unit_of_work import UnitOfWork
 from bot.timers import TimerEngine
-from storage.database import Database
 from storage.records import (
     Answer,
     Level,
@@ -82,12 +85,12 @@ class Cancelled:
 
 
 class MeetingService:
-    def __init__(self, database: Database, clock: Clock, *, zone: ZoneInfo) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock, *, zone: ZoneInfo) -> None:
+        self._uow = uow
         self._clock = clock
         self._zone = zone
         self.timers = MeetingTimers(zone)
-        self.minutes = MinutesService(database, clock)
+        self.minutes = MinutesService(uow, clock)
 
     def register_timers(self, engine: TimerEngine) -> None:
         self.timers.register(engine)
@@ -95,10 +98,11 @@ class MeetingService:
     # Scheduling ---------------------------------------------------------------------------
 
     async def schedule(
-        self, actor: Actor, place: Place, draft: MeetingDraft
-    ) -> tuple[Scheduled, Sequence[object]]:
+        self, actor: Actor, place: Place, draft: MeetingDraft, *, update_id: int | None = None
+    ) -> Scheduled:
+        """``update_id``: the inbox's id of the request, marked handled with the meeting."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await group_node(repos, place)
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("meetings.schedule_needs_officer", level=node.level)
@@ -151,10 +155,12 @@ class MeetingService:
                 repeat=meeting.repeat,
                 starts_at=planned.occurrence.starts_at.isoformat(),
             )
-        scheduled = Scheduled(
+            if update_id is not None:
+                await repos.inbox.handled(update_id, now)
+            repos.record(MeetingChanged(planned.occurrence.id))
+        return Scheduled(
             meeting, planned.occurrence, planned.skipped, len(targets), planned.holiday_unknown
         )
-        return scheduled, [MeetingChanged(planned.occurrence.id)]
 
     @staticmethod
     async def _check_topics(repos: Repositories, node: Node, topic_ids: Sequence[int]) -> None:
@@ -177,7 +183,7 @@ class MeetingService:
         except ValueError:
             raise Refusal("general.stale_button") from None
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await repos.meetings.occurrence(occurrence_id)
             posts = await repos.meetings.posts(occurrence_id) if occurrence else []
             if occurrence is None or all(post.chat_id != chat_id for post in posts):
@@ -206,7 +212,7 @@ class MeetingService:
         self, actor: Actor, place: Place, meeting_id: int
     ) -> tuple[Meeting, MeetingOccurrence]:
         """The meeting and its next occurrence, which an officer here may cancel."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, _ = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.scheduled(meeting.id)
             if not meeting.is_active or occurrence is None:
@@ -215,11 +221,11 @@ class MeetingService:
 
     async def cancel(
         self, actor: Actor, place: Place, meeting_id: int, occurrence_id: int, *, whole: bool
-    ) -> tuple[Cancelled, Sequence[object]]:
+    ) -> Cancelled:
         """Cancel this occurrence (a series goes on with its next one) or the whole series,
         and tell every chat that had a message about the occurrence."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, _ = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.occurrence(occurrence_id)
             if occurrence is None or occurrence.meeting_id != meeting.id:
@@ -233,8 +239,8 @@ class MeetingService:
             ):
                 raise Refusal("meetings.not_active", id=meeting.id, status=occurrence.status)
             await cancel_timers(repos, meeting, occurrence.id, now)
-            payload: dict[str, object] = {"occurrence_id": occurrence.id, "whole": whole}
-            told = await tell_chats(repos, occurrence.id, "meeting.cancelled", payload, now)
+            cancelled = MeetingCancelled(occurrence_id=occurrence.id, whole=whole)
+            told = await tell_chats(repos, occurrence.id, cancelled, now)
             following = None
             if whole:
                 await repos.meetings.set_status(
@@ -255,21 +261,22 @@ class MeetingService:
                 occurrence=occurrence.starts_at.isoformat(),
                 whole=whole,
             )
-        done = Cancelled(meeting, occurrence, whole, following, told)
-        return done, [MeetingChanged(occurrence.id), OutboxQueued()]
+            repos.record(MeetingChanged(occurrence.id))
+            repos.record(OutboxQueued())
+        return Cancelled(meeting, occurrence, whole, following, told)
 
     # Agenda -------------------------------------------------------------------------------
 
     async def add_agenda_item(
         self, actor: Actor, place: Place, meeting_id: int, text: str
-    ) -> tuple[MeetingOccurrence, Sequence[object]]:
+    ) -> MeetingOccurrence:
         item = " ".join(text.split())
         if not item:
             raise Refusal("meetings.usage_agenda")
         if len(item) > MAX_AGENDA_ITEM:
             raise Refusal("meetings.agenda_too_long", length=len(item), limit=MAX_AGENDA_ITEM)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting, node = await meeting_here(repos, actor, place, meeting_id)
             occurrence = await repos.meetings.scheduled(meeting.id)
             if not meeting.is_active or occurrence is None:
@@ -287,14 +294,15 @@ class MeetingService:
                 chat_id=place.chat_id,
                 meeting_id=meeting.id,
             )
-        return occurrence, [MeetingChanged(occurrence.id)]
+            repos.record(MeetingChanged(occurrence.id))
+        return occurrence
 
     # Reading ------------------------------------------------------------------------------
 
     async def listing(self, place: Place) -> list[OccurrenceView]:
         """Upcoming occurrences of this chat's node's meetings, and of those above it that
         are announced everywhere (``scope=all``), soonest first."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await group_node(repos, place)
             above = [n.id for n in (await repos.orgs.ancestry(node.id))[1:]]
             found = await repos.meetings.at_nodes([node.id], statuses=(MeetingStatus.ACTIVE,))
@@ -317,7 +325,7 @@ class MeetingService:
 
     async def detail(self, actor: Actor, place: Place, meeting_id: int) -> Detail:
         """One meeting; officers of its node asking in private also see who answered what."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             meeting = await repos.meetings.get(meeting_id)
             if meeting is None:
                 raise Refusal("meetings.unknown", id=meeting_id)
@@ -332,7 +340,7 @@ class MeetingService:
 
     async def who_answered(self, actor: Actor, occurrence_id: int) -> Detail:
         """The 👥 button: an officer of the meeting's node gets the names, privately."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             occurrence = await repos.meetings.occurrence(occurrence_id)
             meeting = await repos.meetings.get(occurrence.meeting_id) if occurrence else None
             if meeting is None:
@@ -359,21 +367,21 @@ class MeetingService:
     # The living messages -------------------------------------------------------------------
 
     async def view(self, occurrence_id: int) -> OccurrenceView | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await occurrence_view(repos, occurrence_id, self._zone)
 
     async def record_message(
         self, occurrence_id: int, slot: int, chat_id: int, message_id: int
     ) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.meetings.set_post_message(occurrence_id, slot, chat_id, message_id)
 
     async def record_rendered(
         self, occurrence_id: int, slot: int, chat_id: int, rendered_hash: str
     ) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.meetings.set_post_rendered(occurrence_id, slot, chat_id, rendered_hash)
 
     async def occurrences_to_refresh(self) -> list[int]:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.meetings.ids_needing_refresh()

@@ -10,17 +10,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.events import OutboxQueued
+from bot.services.announcements import MeetingMissed, MinutesDue
+from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.plan import (
     MINUTES_AFTER,
     MINUTES_TIMER,
     REMIND_TIMER,
     START_TIMER,
-    MeetingChanged,
     latest_posts,
     meeting_thread,
     parse_reminder_ref,
@@ -28,6 +27,7 @@ from bot.services.meetings.plan import (
     target_chats,
     tell_chats,
 )
+from bot.services.unit_of_work import Work
 from bot.timers import LATE_AFTER, TimerEngine
 from storage.records import DueTimer, Meeting, MeetingOccurrence, MeetingStatus, OccurrenceStatus
 from storage.repositories import Repositories
@@ -57,22 +57,21 @@ class MeetingTimers:
         assert meeting is not None
         return meeting, occurrence
 
-    async def on_reminder_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_reminder_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         occurrence_id, seconds = parse_reminder_ref(timer.ref)
         found = await self._scheduled(repos, occurrence_id)
         if found is None:
-            return []
+            return
         meeting, occurrence = found
         if _superseded(meeting, occurrence, seconds, now):
-            return []
+            return
         targets = await target_chats(repos, meeting)
         if now >= occurrence.starts_at:
             also = [chat for chat, _ in targets]
-            payload: dict[str, object] = {"occurrence_id": occurrence.id}
-            await tell_chats(repos, occurrence.id, "meeting.missed", payload, now, also=also)
-            return [OutboxQueued()]
+            missed = MeetingMissed(occurrence_id=occurrence.id)
+            await tell_chats(repos, occurrence.id, missed, now, also=also)
+            repos.record(OutboxQueued())
+            return
         late = now - timer.due_at > LATE_AFTER
         for chat_id, node_id in targets:
             await repos.meetings.add_post(
@@ -84,14 +83,12 @@ class MeetingTimers:
                 late=late,
                 message_thread_id=meeting_thread(meeting, chat_id),
             )
-        return [MeetingChanged(occurrence.id)]
+        repos.record(MeetingChanged(occurrence.id))
 
-    async def on_start_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_start_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         found = await self._scheduled(repos, int(timer.ref))
         if found is None:
-            return []
+            return
         meeting, occurrence = found
         await repos.meetings.transition(
             occurrence.id, from_status=OccurrenceStatus.SCHEDULED, to_status=OccurrenceStatus.HELD
@@ -112,31 +109,28 @@ class MeetingTimers:
             )
         elif not meeting.recurring:
             await repos.meetings.set_status(meeting.id, MeetingStatus.ENDED)
-        return [MeetingChanged(occurrence.id)]
+        repos.record(MeetingChanged(occurrence.id))
 
-    async def on_minutes_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_minutes_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         occurrence = await repos.meetings.occurrence(int(timer.ref))
         if occurrence is None or occurrence.status != OccurrenceStatus.HELD:
-            return []
+            return
         if await repos.meetings.minutes(occurrence.id):
-            return []
+            return
         meeting = await repos.meetings.get(occurrence.meeting_id)
         assert meeting is not None
         binding = await repos.orgs.binding_of_node(meeting.node_id)
         if binding is None or not binding.active:
-            return []
+            return
         latest = latest_posts(await repos.meetings.posts(occurrence.id)).get(binding.chat_id)
         await repos.outbox.add(
             chat_id=binding.chat_id,
-            kind="meeting.minutes_due",
-            payload={"occurrence_id": occurrence.id},
+            announcement=MinutesDue(occurrence_id=occurrence.id),
             now=now,
             reply_to=latest.message_id if latest else None,
             thread_id=latest.thread_id if latest else meeting_thread(meeting, binding.chat_id),
         )
-        return [OutboxQueued()]
+        repos.record(OutboxQueued())
 
 
 def _superseded(

@@ -8,10 +8,13 @@ whose meeting it is; a chat of another tree is told the number is unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
+from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.meetings.recurrence import holiday_data_covers
 from bot.services.organisation.permissions import is_officer, rank_at
 from storage.records import (
@@ -53,6 +56,70 @@ class OccurrenceView:
     @property
     def absent(self) -> int:
         return self.counts.get(Answer.NO, 0)
+
+
+class MeetingMove(Enum):
+    ATTEND = "attend"  # 参加
+    EXCUSE = "excuse"  # 请假
+    WHO = "who"  # who answered what (told to an officer privately)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingAction:
+    occurrence_id: int
+    move: MeetingMove
+
+
+def meeting_actions(view: OccurrenceView, *, live: bool) -> tuple[MeetingAction, ...]:
+    """What people may do from a meeting message: answer, or ask who answered; only on the
+    newest in a chat (``live``), and only while the occurrence is ahead."""
+    if not live or view.occurrence.status in ("cancelled", "held"):
+        return ()
+    return tuple(MeetingAction(view.occurrence.id, move) for move in MeetingMove)
+
+
+class MeetingStatus(Enum):
+    AHEAD = "ahead"
+    CANCELLED = "cancelled"
+    SERIES_CANCELLED = "series_cancelled"
+    HELD = "held"
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingMessageView:
+    """One announcement or reminder of an occurrence. Only the newest in a chat is live:
+    it shows the answers so far and takes new ones; an older one stays as it was."""
+
+    occurrence: OccurrenceView  # the facts: when, where, the agenda
+    reminder: bool  # else the announcement made when it was scheduled
+    late: bool  # posted once it had begun (the bot was down)
+    starts_in: timedelta | None  # a reminder's lead
+    status: MeetingStatus
+    shows_counts: bool
+    actions: tuple[MeetingAction, ...]
+
+
+def meeting_message_view(
+    view: OccurrenceView, post: MeetingPost, *, live: bool
+) -> MeetingMessageView:
+    occurrence = view.occurrence
+    if occurrence.status == "cancelled":
+        cancelled_series = view.meeting.status == "cancelled"
+        status = MeetingStatus.SERIES_CANCELLED if cancelled_series else MeetingStatus.CANCELLED
+    elif occurrence.status == "held":
+        status = MeetingStatus.HELD
+    else:
+        status = MeetingStatus.AHEAD
+    reminder = post.slot != ANNOUNCEMENT
+    return MeetingMessageView(
+        occurrence=view,
+        reminder=reminder,
+        late=post.late,
+        starts_in=occurrence.starts_at - post.created_at if reminder and not post.late else None,
+        status=status,
+        shows_counts=live or status is not MeetingStatus.AHEAD,
+        actions=meeting_actions(view, live=live),
+    )
 
 
 @dataclass(frozen=True, slots=True)

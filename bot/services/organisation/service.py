@@ -8,17 +8,18 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import ChildLostBot
 from bot.services.errors import Refusal
 from bot.services.events import (
     EscalationChanged,
+    MeetingChanged,
     OutboxQueued,
     RegistrationCardChanged,
     TopicChanged,
 )
-from bot.services.meetings.plan import MeetingChanged
 from bot.services.organisation.node_names import clean_name
 from bot.services.organisation.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import BotStatus, Level, Node
 from storage.repositories import Repositories
 
@@ -28,7 +29,6 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LENGTH = 10
 CHILD_LEVEL = {Level.COMMUNITY: Level.GRID, Level.GRID: Level.BUILDING}
 _PRESENT = (BotStatus.MEMBER, BotStatus.ADMINISTRATOR, BotStatus.CREATOR, BotStatus.RESTRICTED)
-CHILD_LOST_BOT = "orgs.child_lost_bot"  # outbox kind: the parent is told a child lost the bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +49,19 @@ class BoundNode:
 @dataclass(frozen=True, slots=True)
 class ChatMigration:
     """A group's move to its supergroup id: ``node`` is the node now bound to the new id, if
-    any; ``events`` to publish (messages to post again in the new chat, mail to deliver)."""
+    any (the messages to post again in the new chat and the mail to deliver are events)."""
 
     node: Node | None
-    events: list[object]
 
 
 @dataclass(frozen=True, slots=True)
 class BotMembership:
-    """What changed when the bot was added to or removed from a chat.
-
-    ``queued``: the parent node's chat is told in the outbox (publish ``OutboxQueued``).
-    """
+    """What changed when the bot was added to or removed from a chat."""
 
     node: Node | None
     active: bool
     changed: bool
     parent_chat_id: int | None
-    queued: bool = False
 
 
 def new_bind_code() -> str:
@@ -74,12 +69,12 @@ def new_bind_code() -> str:
 
 
 class OrgService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def node_of_chat(self, chat_id: int) -> Node | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.orgs.node_of_chat(chat_id)
 
     async def setup(self, actor: Actor, place: Place, name: str) -> Node:
@@ -90,7 +85,7 @@ class OrgService:
             raise Refusal("orgs.setup_needs_superadmin")
         community_name = clean_name(name)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await self._refuse_if_bound(repos, place.chat_id)
             node = await repos.orgs.create_node(
                 level=Level.COMMUNITY,
@@ -118,7 +113,7 @@ class OrgService:
             raise Refusal("orgs.new_child_needs_group", level=level)
         child_name = clean_name(name)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             parent = await repos.orgs.node_of_chat(place.chat_id)
             if parent is None or CHILD_LEVEL.get(parent.level) != level:
                 raise Refusal(
@@ -172,7 +167,7 @@ class OrgService:
         if not code_value:
             raise Refusal("orgs.bind_needs_code")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await self._refuse_if_bound(repos, place.chat_id)
             code = await repos.orgs.code(code_value)
             if code is None:
@@ -223,7 +218,7 @@ class OrgService:
         if not place.is_group:
             raise Refusal("orgs.unbind_needs_group")
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await repos.orgs.node_of_chat(place.chat_id)
             if node is None:
                 raise Refusal("orgs.chat_not_bound")
@@ -241,7 +236,7 @@ class OrgService:
         return node
 
     async def node(self, node_id: int) -> Node | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.orgs.node(node_id)
 
     async def bot_membership_changed(
@@ -256,7 +251,7 @@ class OrgService:
         now = self._clock.now()
         bot_status = BotStatus(status)
         active = bot_status in _PRESENT
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.chats.set_bot_status(chat_id, bot_status, now)
             node = await repos.orgs.node_of_chat(chat_id)
             if node is None:
@@ -267,7 +262,6 @@ class OrgService:
                 parent_binding = await repos.orgs.binding_of_node(node.parent_id)
                 if parent_binding is not None and parent_binding.active:
                     parent_chat_id = parent_binding.chat_id
-            queued = False
             if changed:
                 await repos.audit.record(
                     action="chat.bot_active" if active else "chat.bot_removed",
@@ -280,17 +274,15 @@ class OrgService:
                 if not active and parent_chat_id is not None:
                     await repos.outbox.add(
                         chat_id=parent_chat_id,
-                        kind=CHILD_LOST_BOT,
-                        payload={"node_id": node.id},
+                        announcement=ChildLostBot(node_id=node.id),
                         now=now,
                     )
-                    queued = True
+                    repos.record(OutboxQueued())
         return BotMembership(
             node=node,
             active=active,
             changed=changed,
             parent_chat_id=parent_chat_id,
-            queued=queued,
         )
 
     async def chat_gone(self, chat_id: int, status: str) -> BotMembership | None:
@@ -306,7 +298,7 @@ class OrgService:
         chat follows it (the binding, queued mail, living messages: ``ChatMoveRepository``).
         Told twice (the service message and a send refused with the new id), once done."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.chats.move(old_chat_id, new_chat_id, now)
             bound_already = await repos.orgs.binding_of_chat(new_chat_id) is not None
             moved = not bound_already and await repos.orgs.move_binding(old_chat_id, new_chat_id)
@@ -321,13 +313,16 @@ class OrgService:
                     chat_id=new_chat_id,
                     old_chat_id=old_chat_id,
                 )
-        events: list[object] = [TopicChanged(topic_id) for topic_id in rows.topic_ids]
-        events += [EscalationChanged(escalation_id) for escalation_id in rows.escalation_ids]
-        events += [MeetingChanged(occurrence_id) for occurrence_id in rows.occurrence_ids]
-        events += [RegistrationCardChanged(node_id) for node_id in rows.registration_nodes]
-        if rows.queued:
-            events.append(OutboxQueued())
-        return ChatMigration(node=node, events=events)
+            # Its living messages, posted again there; its mail, delivered there.
+            repos.record_all(TopicChanged(topic_id) for topic_id in rows.topic_ids)
+            repos.record_all(EscalationChanged(hop_id) for hop_id in rows.escalation_ids)
+            repos.record_all(MeetingChanged(occurrence) for occurrence in rows.occurrence_ids)
+            repos.record_all(
+                RegistrationCardChanged(node_id) for node_id in rows.registration_nodes
+            )
+            if rows.queued:
+                repos.record(OutboxQueued())
+        return ChatMigration(node=node)
 
     @staticmethod
     async def _refuse_if_bound(repos: Repositories, chat_id: int) -> None:

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import DigestDue
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import Rank, rank_at
+from bot.services.unit_of_work import Work
 from bot.timers import late_since
 from storage.database import Database
 from storage.records import DueTimer, Escalation, EscalationState, Level, Node, Topic
@@ -176,13 +178,10 @@ class DigestService:
                 DIGEST_TIMER, "daily", next_digest_time(now, self._at, self._zone)
             )
 
-    async def on_digest_due(
-        self, repos: Repositories, timer: DueTimer, now: datetime
-    ) -> Sequence[object]:
+    async def on_digest_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         """The daily digest: queue one per subscribed chat for this period, then the next."""
         local = timer.due_at.astimezone(self._zone)
         period = local.date().isoformat()
-        queued = False
         late = late_since(timer, now)
         for subscription in await repos.digests.subscriptions():
             since = await repos.digests.last_until(subscription.chat_id) or now - timedelta(days=1)
@@ -191,21 +190,19 @@ class DigestService:
             ):
                 await repos.outbox.add(
                     chat_id=subscription.chat_id,
-                    kind="digest",
                     now=now,
-                    payload={
-                        "node_id": subscription.node_id,
-                        "since": since.isoformat(),
-                        "until": now.isoformat(),
-                        "weekly": local.weekday() == 0,
-                        "late_since": late.isoformat() if late else None,
-                    },
+                    announcement=DigestDue(
+                        node_id=subscription.node_id,
+                        since=since,
+                        until=now,
+                        weekly=local.weekday() == 0,
+                        late_since=late,
+                    ),
                 )
-                queued = True
+                repos.record(OutboxQueued())
         await repos.timers.schedule(
             DIGEST_TIMER, "daily", next_digest_time(now, self._at, self._zone)
         )
-        return [OutboxQueued()] if queued else []
 
     # Composing ----------------------------------------------------------------------------
 

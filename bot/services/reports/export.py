@@ -423,6 +423,21 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
     if record.interim:
         out += [f"> {md(t('export.interim_note', time=local_time(labels, record.exported_at)))}"]
         out.append("")
+    separator = t("export.separator")
+    out += [f"- **{md(label)}**{separator}{md(value)}" for label, value in _facts(record, labels)]
+    if topic.description:
+        out += ["", f"## {md(t('export.description'))}", ""]
+        out += [f"> {md(line)}" if line.strip() else ">" for line in topic.description.splitlines()]
+    out += _md_tally(record, labels)
+    out += _md_opinions(record, labels)
+    if not topic.is_opinion:
+        out += _md_ballots(record, labels)
+    return "\n".join(out) + "\n"
+
+
+def _facts(record: TopicRecord, labels: ExportLabels) -> list[tuple[str, str]]:
+    """Where, what kind, under which rule, by whom and when: the record's first list."""
+    t, topic = labels.t, record.topic
     facts: list[tuple[str, str]] = [
         (
             t("export.node"),
@@ -453,12 +468,13 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
         (t("export.closed_at"), local_time(labels, topic.closed_at) or t("export.not_closed")),
         (t("export.exported_at"), local_time(labels, record.exported_at)),
     ]
-    separator = t("export.separator")
-    out += [f"- **{md(label)}**{separator}{md(value)}" for label, value in facts]
-    if topic.description:
-        out += ["", f"## {md(t('export.description'))}", ""]
-        out += [f"> {md(line)}" if line.strip() else ">" for line in topic.description.splitlines()]
-    out += ["", f"## {md(t('export.tally'))}", ""]
+    return facts
+
+
+def _md_tally(record: TopicRecord, labels: ExportLabels) -> list[str]:
+    """The counts per option (unless it asked for opinions only), the summary, the channels."""
+    t, topic = labels.t, record.topic
+    out = ["", f"## {md(t('export.tally'))}", ""]
     if not topic.is_opinion:
         header = [t("export.col_option"), t("export.col_count"), t("export.col_share")]
         body: list[list[str]] = []
@@ -471,6 +487,7 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
             body.append([option, str(count), percent(share)])
         out += _table(header, body)
         out.append("")
+    separator = t("export.separator")
     out += [
         f"- **{md(label)}**{separator}{md(value)}"
         for label, value in _summary_pairs(record, labels)
@@ -480,16 +497,16 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
         out += ["", f"## {md(t('export.channels'))}", ""]
         header = [t("export.col_channel"), t("export.col_count")]
         out += _table(header, [[channel, str(count)] for channel, count in channels])
-    out += ["", f"## {md(t('export.opinions'))}", ""]
-    out.append(
-        md(
-            t(
-                "export.opinions_count",
-                public=len(record.public_opinions),
-                private=record.private_count,
-            )
-        )
+    return out
+
+
+def _md_opinions(record: TopicRecord, labels: ExportLabels) -> list[str]:
+    t = labels.t
+    out = ["", f"## {md(t('export.opinions'))}", ""]
+    counted = t(
+        "export.opinions_count", public=len(record.public_opinions), private=record.private_count
     )
+    out.append(md(counted))
     if record.public_opinions:
         out += ["", f"### {md(t('export.public_opinions'))}", ""]
         out += [
@@ -505,15 +522,20 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
     if record.private_opinions:
         out += ["", f"### {md(t('export.private_opinions'))}", ""]
         out += [f"- {md(text)}" for text in record.private_opinions]
-    if not topic.is_opinion:
-        out += ["", f"## {md(t('export.ballots'))}", ""]
-        if record.secret:
-            out.append(md(t("export.secret_note")))
-        elif record.ballots:
-            out += _table(
-                _ballot_header(record, labels),
-                (_ballot_cells(record, labels, row, seconds=False) for row in record.ballots),
-            )
-        else:
-            out.append(md(t("export.no_ballots")))
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _md_ballots(record: TopicRecord, labels: ExportLabels) -> list[str]:
+    """Who chose what, unless the ballot was secret."""
+    t = labels.t
+    out = ["", f"## {md(t('export.ballots'))}", ""]
+    if record.secret:
+        out.append(md(t("export.secret_note")))
+    elif record.ballots:
+        out += _table(
+            _ballot_header(record, labels),
+            (_ballot_cells(record, labels, row, seconds=False) for row in record.ballots),
+        )
+    else:
+        out.append(md(t("export.no_ballots")))
+    return out

@@ -8,13 +8,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from bot.services.announcements import TopicCancelled, TopicClosed
 from bot.services.escalation.sending_up import SendUp, send_up
 from bot.services.events import OutboxQueued, TopicChanged
 from bot.services.topics.eligibility import household_roll
 from bot.services.topics.outcome import HouseholdBallot, Outcome, TallyInput, decide
+from bot.services.unit_of_work import Work
 from storage.records import DueTimer, EscalationReason, Topic, TopicPost, TopicStatus
 from storage.repositories import Repositories
 from storage.repositories.audit import AuditRow
+from storage.repositories.outbox import Queued
 
 if TYPE_CHECKING:
     from bot.timers import BatchTimerHandler
@@ -100,29 +103,27 @@ def outcome_record(
 
 
 async def close_topic(
-    repos: Repositories,
+    repos: Work,
     topic: Topic,
     now: datetime,
     *,
     by: int | None,
     cancelled: bool = False,
     sla_default: timedelta | None = None,
-) -> Sequence[object]:
+) -> None:
     """Close (or cancel) an open topic once; announce it in every chat it was posted in."""
-    return await close_topics(
-        repos, [topic], now, by=by, cancelled=cancelled, sla_default=sla_default
-    )
+    await close_topics(repos, [topic], now, by=by, cancelled=cancelled, sla_default=sla_default)
 
 
 async def close_topics(
-    repos: Repositories,
+    repos: Work,
     candidates: Sequence[Topic],
     now: datetime,
     *,
     by: int | None,
     cancelled: bool = False,
     sla_default: timedelta | None = None,
-) -> list[object]:
+) -> None:
     """Close (or cancel) each open topic once; announce each in every chat it was posted in.
 
     Set-based: a handful of statements for the whole batch (the due-work sweep closes
@@ -133,7 +134,7 @@ async def close_topics(
     )
     closing = [topic for topic in candidates if topic.id in closed_ids]
     if not closing:
-        return []
+        return
     ids = [topic.id for topic in closing]
     posts = await repos.topics.posts_of(ids)
     records: dict[int, dict[str, Any]] = {}
@@ -169,20 +170,23 @@ async def close_topics(
     )
     await repos.outbox.add_many(
         [
-            {
-                "chat_id": post.chat_id,
-                "kind": f"topic.{status}",
-                "payload": {"topic_id": topic.id},
-                "reply_to": post.message_id,
-                "thread_id": post.thread_id,
-            }
+            Queued(
+                chat_id=post.chat_id,
+                announcement=(
+                    TopicCancelled(topic_id=topic.id)
+                    if cancelled
+                    else TopicClosed(topic_id=topic.id)
+                ),
+                reply_to=post.message_id,
+                thread_id=post.thread_id,
+            )
             for topic in closing
             for post in posts.get(topic.id, [])
         ],
         now=now,
     )
-    events: list[object] = [TopicChanged(topic_id) for topic_id in ids]
-    events.append(OutboxQueued())
+    repos.record_all(TopicChanged(topic_id) for topic_id in ids)
+    repos.record(OutboxQueued())
     if sla_default is not None:
         # 小事不出网格: what a building cannot settle goes up to its grid, at once.
         unresolved = [
@@ -190,20 +194,15 @@ async def close_topics(
             for topic in closing
             if topic.id in records and records[topic.id]["verdict"] == "unresolved"
         ]
-        events.extend(
-            await send_up(repos, unresolved, now=now, sla_default=sla_default, tell_origin=False)
-        )
-    return events
+        await send_up(repos, unresolved, now=now, sla_default=sla_default, tell_origin=False)
 
 
 def close_when_due(sla_default: timedelta) -> BatchTimerHandler:
     """The deadline timers: close each topic still open (exactly once), a batch at a time."""
 
-    async def on_close_due(
-        repos: Repositories, due: Sequence[DueTimer], now: datetime
-    ) -> Sequence[object]:
+    async def on_close_due(repos: Work, due: Sequence[DueTimer], now: datetime) -> None:
         found = await repos.topics.many(int(timer.ref) for timer in due)
         still_open = [topic for topic in found.values() if topic.is_open]
-        return await close_topics(repos, still_open, now, by=None, sla_default=sla_default)
+        await close_topics(repos, still_open, now, by=None, sla_default=sla_default)
 
     return on_close_due

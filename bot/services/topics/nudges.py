@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
+from bot.services.announcements import GroupNudge, PrivateNudge
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.topics.eligibility import household_roll, secret_key
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork, Work
 from storage.records import DueTimer, Topic
 from storage.repositories import Repositories
 
@@ -30,14 +30,12 @@ async def _missing_households(repos: Repositories, topic: Topic, node_ids: list[
     return missing
 
 
-async def nudge_topic(
-    repos: Repositories, topic: Topic, now: datetime, *, by: int | None
-) -> Sequence[object] | None:
-    """Queue the reminders; None if a nudge went out within the last 12 hours."""
+async def nudge_topic(repos: Work, topic: Topic, now: datetime, *, by: int | None) -> bool:
+    """Queue the reminders; False if a nudge went out within the last 12 hours."""
     if not topic.is_open or topic.is_opinion:
-        return []
+        return True
     if not await repos.topics.claim_nudge(topic.id, now=now, not_after=now - NUDGE_SPACING):
-        return None
+        return False
     posts = [post for post in await repos.topics.posts(topic.id) if post.voting]
     if topic.household:
         missing = await _missing_households(repos, topic, [post.node_id for post in posts])
@@ -50,8 +48,7 @@ async def nudge_topic(
                 if user is not None and user.started:
                     await repos.outbox.add(
                         chat_id=user.user_id,
-                        kind="topic.nudge_private",
-                        payload={"topic_id": topic.id},
+                        announcement=PrivateNudge(topic_id=topic.id),
                         now=now,
                     )
                     reminded += 1
@@ -63,8 +60,7 @@ async def nudge_topic(
     for post in posts:
         await repos.outbox.add(
             chat_id=post.chat_id,
-            kind="topic.nudge_group",
-            payload={"topic_id": topic.id, "missing": count},
+            announcement=GroupNudge(topic_id=topic.id, missing=count),
             reply_to=post.message_id,
             thread_id=post.thread_id,
             now=now,
@@ -78,24 +74,24 @@ async def nudge_topic(
         missing=count,
         reminded=reminded,
     )
-    return [OutboxQueued()]
+    repos.record(OutboxQueued())
+    return True
 
 
-async def on_nudge_due(repos: Repositories, timer: DueTimer, now: datetime) -> Sequence[object]:
+async def on_nudge_due(repos: Work, timer: DueTimer, now: datetime) -> None:
     topic = await repos.topics.get(int(timer.ref))
-    if topic is None:
-        return []
-    return await nudge_topic(repos, topic, now, by=None) or []
+    if topic is not None:
+        await nudge_topic(repos, topic, now, by=None)
 
 
 class NudgeService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
-    async def nudge(self, actor: Actor, place: Place, topic_id: int) -> Sequence[object]:
+    async def nudge(self, actor: Actor, place: Place, topic_id: int) -> None:
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await repos.topics.get(topic_id)
             if topic is None or await repos.topics.post_in(topic_id, place.chat_id) is None:
                 raise Refusal("topics.unknown", id=topic_id)
@@ -107,7 +103,5 @@ class NudgeService:
                 raise Refusal("topics.closed", id=topic_id)
             if topic.is_opinion:
                 raise Refusal("topics.nudge_opinion", id=topic_id)
-            events = await nudge_topic(repos, topic, now, by=actor.user_id)
-            if events is None:
+            if not await nudge_topic(repos, topic, now, by=actor.user_id):
                 raise Refusal("topics.nudged_recently", id=topic_id)
-        return events

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -12,7 +11,7 @@ from bot.services.events import TopicChanged
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.registration.service import parse_unit
 from bot.services.topics.eligibility import ballot_key
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import BallotChannel, RegistrationStatus, Topic
 
 CHANNELS = {
@@ -57,8 +56,8 @@ class OfflineBallot:
 class OfflineBallots:
     """``/ballot <id> <单元-房号> <选项> [方式=...]``; the household's own ballot overrides it."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def record(
@@ -69,11 +68,11 @@ class OfflineBallots:
         unit: str,
         option_text: str,
         channel_text: str | None,
-    ) -> tuple[OfflineBallot, Sequence[object]]:
+    ) -> OfflineBallot:
         channel = parse_channel(channel_text)
         unit = parse_unit(unit)
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await repos.topics.get_locked(topic_id, shared=True)  # see cast_ballots
             post = await repos.topics.post_in(topic_id, place.chat_id) if topic else None
             if topic is None or post is None:
@@ -122,7 +121,5 @@ class OfflineBallots:
                 channel=channel,
                 option=None if topic.secret else topic.options[option],
             )
-        recorded = OfflineBallot(
-            topic=topic, unit=unit, option=topic.options[option], channel=channel
-        )
-        return recorded, [TopicChanged(topic.id)]
+            repos.record(TopicChanged(topic.id))
+        return OfflineBallot(topic=topic, unit=unit, option=topic.options[option], channel=channel)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,8 +20,8 @@ from bot.services.topics.eligibility import (
     household_roll,
 )
 from bot.services.topics.syntax import TopicDraft
+from bot.services.unit_of_work import UnitOfWork
 from storage.batched_write import BatchedWrite
-from storage.database import Database
 from storage.records import Level, Node, Scope, Topic, TopicPost, TopicStatus
 from storage.repositories import Repositories
 
@@ -51,20 +51,20 @@ class TopicView:
 class TopicService:
     def __init__(
         self,
-        database: Database,
+        uow: UnitOfWork,
         clock: Clock,
         *,
         nudge_before: timedelta,
         sla_default: timedelta,
         on_ballot: Callable[[VoteReceipt], None] | None = None,
     ) -> None:
-        self._db = database
+        self._uow = uow
         self._clock = clock
         self._nudge_before = nudge_before
         self._sla_default = sla_default
         self._on_ballot = on_ballot  # a metric's counter (bot/metrics.py): no I/O
         # The presses made meanwhile, counted together: one read and one write for them all.
-        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(database, cast_ballots)
+        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(uow.database, cast_ballots)
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -76,15 +76,22 @@ class TopicService:
         probe: MembershipProbe,
         *,
         proposal_id: int | None = None,
+        update_id: int | None = None,
     ) -> Published:
+        """Store the topic and a post row per chat it goes to, in one transaction; the ballot
+        messages are posted after it (the ballot messages' sync, also at every start).
+
+        ``update_id``: the inbox's id of the request, marked handled with the topic, so that a
+        crash among the posts does not replay the request and publish the topic twice: the
+        restarted bot posts only the chats without a message (docs/RELIABILITY.md)."""
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await self._node_of(repos, place)
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("topics.publish_needs_officer")
             targets = await self._targets(repos, node, place.chat_id, draft.scope)
         members = {chat_id: await self._human_members(probe, chat_id) for chat_id, _, _ in targets}
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await repos.topics.create(
                 node_id=node.id,
                 title=draft.title,
@@ -129,6 +136,8 @@ class TopicService:
                 scope=topic.scope,
                 proposal_id=proposal_id,
             )
+            if update_id is not None:
+                await repos.inbox.handled(update_id, now)
             posts = await repos.topics.posts(topic.id)
         return Published(topic=topic, posts=posts)
 
@@ -183,39 +192,31 @@ class TopicService:
 
     # Officers' commands -------------------------------------------------------------------
 
-    async def close(
-        self, actor: Actor, place: Place, topic_id: int
-    ) -> tuple[Topic, Sequence[object]]:
+    async def close(self, actor: Actor, place: Place, topic_id: int) -> Topic:
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await self._officer_topic(repos, actor, place, topic_id)
-            events = await close_topic(
-                repos, topic, now, by=actor.user_id, sla_default=self._sla_default
-            )
+            await close_topic(repos, topic, now, by=actor.user_id, sla_default=self._sla_default)
             closed = await repos.topics.get(topic_id)
         assert closed is not None
-        return closed, events
+        return closed
 
-    async def cancel(
-        self, actor: Actor, place: Place, topic_id: int
-    ) -> tuple[Topic, Sequence[object]]:
+    async def cancel(self, actor: Actor, place: Place, topic_id: int) -> Topic:
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             topic = await self._officer_topic(repos, actor, place, topic_id)
-            events = await close_topic(repos, topic, now, by=actor.user_id, cancelled=True)
+            await close_topic(repos, topic, now, by=actor.user_id, cancelled=True)
             cancelled = await repos.topics.get(topic_id)
         assert cancelled is not None
-        return cancelled, events
+        return cancelled
 
-    async def extend(
-        self, actor: Actor, place: Place, topic_id: int, duration_text: str
-    ) -> tuple[Topic, Sequence[object]]:
+    async def extend(self, actor: Actor, place: Place, topic_id: int, duration_text: str) -> Topic:
         try:
             extension = parse_duration(duration_text)
         except DurationError:
             raise Refusal("topics.bad_extension", given=duration_text[:20]) from None
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             # The deadline's timer before the topic, as run_due takes them: a deadline being
             # handled right now closes the topic first, and the extension finds it closed.
             await repos.timers.lock(CLOSE_TIMER, str(topic_id))
@@ -235,8 +236,9 @@ class TopicService:
                 deadline=deadline.isoformat(),
             )
             extended = await repos.topics.get(topic.id)
+            repos.record(TopicChanged(topic.id))
         assert extended is not None
-        return extended, [TopicChanged(topic.id)]
+        return extended
 
     async def _officer_topic(
         self, repos: Repositories, actor: Actor, place: Place, topic_id: int
@@ -259,7 +261,7 @@ class TopicService:
 
         Private opinion texts are only ever shown in a private chat, to officers.
         """
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             if place.is_group:
                 topic = await self._visible_topic(repos, place, topic_id)
             else:
@@ -297,12 +299,12 @@ class TopicService:
         )
 
     async def snapshot(self, topic_id: int) -> TopicSnapshot | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await snapshot(repos, topic_id)
 
     async def record_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
         """The ballot message for this chat was posted as ``message_id``."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.topics.set_post_message(topic_id, chat_id, message_id)
 
     async def record_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
@@ -310,21 +312,21 @@ class TopicService:
         async def unit(repos: Repositories) -> None:
             await repos.topics.set_rendered(topic_id, chat_id, rendered_hash)
 
-        await self._db.batched(unit)
+        await self._uow.batched(unit)
 
     async def level_of(self, node_id: int) -> str | None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await repos.orgs.node(node_id)
         return node.level if node else None
 
     async def open_topic_ids(self) -> list[int]:
         """Topics whose messages may need a refresh after a restart."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.topics.ids_needing_refresh()
 
     async def listing(self, place: Place) -> tuple[list[Topic], list[Topic]]:
         """Open topics and the ten most recently closed, of this chat's node and above."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await self._node_of(repos, place)
             ids = [member.id for member in await repos.orgs.ancestry(node.id)]
             open_topics = await repos.topics.at_nodes(ids, statuses=(TopicStatus.OPEN,), limit=50)

@@ -1,7 +1,7 @@
 """state checks: each state column refuses a value the code does not know
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 08:00:00.000000
 
 The values are written out here, as they are at this revision; ``storage/tables.py`` builds
@@ -9,23 +9,19 @@ the same constraints from the enums of ``storage/records.py`` (a test compares t
 database holding a value outside them is refused before anything changes, naming the table,
 the column and the values found.
 
-On SQLite the constraints are written into the tables' stored schema in place (SQLite's own
-procedure for a change that leaves the rows as they are, in this migration's transaction).
-Batch mode would copy each table and drop the original, and with foreign keys on (they are,
-and cannot be turned off inside the one transaction of an upgrade) dropping ``topics`` or
-``nodes`` deletes, through ON DELETE CASCADE, the ballots and posts that refer to them. The
-rows were checked first, so every stored row satisfies the constraints it gains.
+On SQLite, batch mode builds each table again with its constraints and copies the rows
+(storage/migrate.py turns foreign keys off for the migration's transaction and checks the
+references before it commits).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -78,9 +74,6 @@ CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
     "meeting_minutes": {"file_kind": ("photo", "document")},
 }
 
-_TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"
-_SET_TABLE_SQL = "UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :name"
-
 
 def _name(table: str, column: str) -> str:
     return f"ck_{table}_{column}"  # the naming convention of storage/tables.py
@@ -111,67 +104,22 @@ def upgrade() -> None:
     violations = _violations(bind)
     if violations:
         raise RuntimeError(
-            "Migration 0010 adds CHECK constraints that state columns hold only the values "
+            "Migration 0011 adds CHECK constraints that state columns hold only the values "
             "Yishi knows, and this database holds others: "
             + "; ".join(violations)
             + ". Nothing was changed. Correct or remove those rows (or restore a backup made "
             "before they were written), then run `yishi db upgrade` again."
         )
-    if bind.dialect.name == "sqlite":
-        _add_sqlite_checks(bind)
-        return
     for table, columns in CHECKS.items():
-        for column, values in columns.items():
-            op.create_check_constraint(
-                op.f(_name(table, column)), table, _condition(column, values)
-            )
-
-
-def _add_sqlite_checks(bind: Connection) -> None:
-    dialect = sqlite.dialect()
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    for table, columns in CHECKS.items():
-        stored = bind.execute(sa.text(_TABLE_SQL), {"name": table}).scalar_one()
-        end = stored.rstrip().rindex(")")
-        checks = "".join(
-            f",\n\tCONSTRAINT {_name(table, column)} CHECK ("
-            + str(
-                _condition(column, values).compile(
-                    dialect=dialect, compile_kwargs={"literal_binds": True}
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column, values in columns.items():
+                batch_op.create_check_constraint(
+                    op.f(_name(table, column)), _condition(column, values)
                 )
-            )
-            + ")"
-            for column, values in columns.items()
-        )
-        bind.execute(
-            sa.text(_SET_TABLE_SQL), {"sql": stored[:end].rstrip() + checks + "\n)", "name": table}
-        )
-    # A new schema version makes every connection read the tables' definitions again.
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
-def _drop_sqlite_checks(bind: Connection) -> None:
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    for table, columns in CHECKS.items():
-        stored = bind.execute(sa.text(_TABLE_SQL), {"name": table}).scalar_one()
-        for column in columns:
-            start = stored.index(f",\n\tCONSTRAINT {_name(table, column)} CHECK (")
-            end = stored.index(")", stored.index(" IN (", start) + len(" IN (")) + 1  # IN (...)
-            end = stored.index(")", end) + 1  # CHECK (...)
-            stored = stored[:start] + stored[end:]
-        bind.execute(sa.text(_SET_TABLE_SQL), {"sql": stored, "name": table})
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        _drop_sqlite_checks(bind)
-        return
     for table, columns in reversed(CHECKS.items()):
-        for column in columns:
-            op.drop_constraint(op.f(_name(table, column)), table, type_="check")
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in columns:
+                batch_op.drop_constraint(op.f(_name(table, column)), type_="check")
