@@ -129,10 +129,6 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def own_peak_rss_mb() -> float:
-    return peak_rss_mb(os.getpid())
-
-
 # Figures -------------------------------------------------------------------------------------
 
 

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram._utils.types import JSONDict
 
 from benchmarks.bare_bot import build_bare_bot
 from benchmarks.common import (
@@ -50,6 +49,7 @@ from benchmarks.inprocess import WorldRequest
 from benchmarks.presses import Plan, make_plan
 from bot.emulator import BotApiEmulator
 from bot.ratelimit import SendRateLimiter
+from bot.transport import JSONDict
 
 IN_FLIGHT = 200
 Script = dict[int, list[tuple[str, dict[str, Any]]]]

@@ -7,12 +7,12 @@ import asyncio
 import json
 from typing import Any
 
-from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
 from bot.emulator import ApiError, BotApiEmulator
 from bot.emulator.params import Params, _decode
 from bot.emulator.server import METHODS
+from bot.transport import ODVInput
 
 # Answered without looking at anything while measuring (what a fast Bot API would say).
 INSTANT: dict[str, Any] = {"answerCallbackQuery": True, "editMessageText": True}

@@ -28,15 +28,21 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
-from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
-from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.metrics import Metrics
 from bot.ordering import UpdateOrder
-from bot.transport import Call, WrappedRequest
+from bot.transport import (
+    DEFAULT_NONE,
+    Call,
+    DefaultValue,
+    JSONDict,
+    ODVInput,
+    TimePeriod,
+    WrappedRequest,
+)
 from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.repositories import Repositories

@@ -54,9 +54,10 @@ from contextvars import ContextVar
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.transport import JSONDict
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics

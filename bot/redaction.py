@@ -112,16 +112,6 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class RedactToken(RedactSecrets):
-    """The filter for one bot token alone (its secret part)."""
-
-    def __init__(self, token: str) -> None:
-        registry = SecretRegistry()
-        registry.add(secret_part(token))
-        super().__init__(registry)
-        self.secret = secret_part(token)
-
-
 def keep_secrets_out_of_output(registry: SecretRegistry = SECRETS) -> None:
     """Filter every handler of the root logger, and the traceback of an uncaught error."""
     for handler in logging.getLogger().handlers:

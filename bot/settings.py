@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.durations import DurationError, parse_duration
 
 Locale = Literal["zh_CN", "en"]
-SUPPORTED_LOCALES: tuple[Locale, ...] = ("zh_CN", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./yishi.db"
 
 # What each variable expects, said to the operator when a value is refused.

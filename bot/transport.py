@@ -44,8 +44,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+
+# python-telegram-bot's private helpers, imported here and nowhere else (a unit test holds
+# it so): their names may change in any release, and the version is pinned in pyproject.toml.
+# The bot's other modules that override PTB's signatures take them from this module.
+from telegram._utils.defaultvalue import DEFAULT_80 as DEFAULT_80
+from telegram._utils.defaultvalue import DEFAULT_IP as DEFAULT_IP
+from telegram._utils.defaultvalue import DEFAULT_NONE as DEFAULT_NONE
+from telegram._utils.defaultvalue import DefaultValue as DefaultValue
+from telegram._utils.types import DVType as DVType
+from telegram._utils.types import JSONDict as JSONDict
+from telegram._utils.types import ODVInput as ODVInput
+from telegram._utils.types import TimePeriod as TimePeriod
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 

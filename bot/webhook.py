@@ -35,13 +35,12 @@ from socket import socket
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram._utils.defaultvalue import DEFAULT_80, DEFAULT_IP, DefaultValue
-from telegram._utils.types import DVType
 from telegram.error import BadRequest
 from telegram.ext import Updater
 
 from bot.clock import Clock
 from bot.inbox import Inbox, PollingBot
+from bot.transport import DEFAULT_80, DEFAULT_IP, DefaultValue, DVType
 from storage.database import Database
 
 log = logging.getLogger(__name__)

@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
         "SELECT (SELECT count(*) FROM chats WHERE platform <> 'telegram')"
         " + (SELECT count(*) FROM users WHERE platform <> 'telegram')",
     ),
+    "0011": GoesBack("it only drops the CHECK constraints on the state columns; no row changes"),
 }
 
 

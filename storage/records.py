@@ -1,4 +1,11 @@
-"""Plain, immutable rows as the repositories hand them to the services."""
+"""Plain, immutable rows as the repositories hand them to the services, and the closed sets
+of values their state columns hold.
+
+Each ``StrEnum`` here is the one source of truth for a column: ``storage/tables.py`` builds the
+column's CHECK constraint from it, the repositories turn what they read into its members, and
+the domain compares with its members (a member equals its string, so callers that still hold
+the string agree with it).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,164 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+# --- The closed sets of the state columns ---------------------------------------------------
+
+
+class Level(StrEnum):
+    """A node's level in the organisation tree (楼栋 → 网格 → 社区), top first."""
+
+    COMMUNITY = "community"
+    GRID = "grid"
+    BUILDING = "building"
+
+
+class RoleName(StrEnum):
+    """The roles that can be granted, lowest first (``Rank`` in the domain orders them)."""
+
+    BUILDING_OFFICER = "building_officer"
+    BUILDING_HEAD = "building_head"
+    GRID_WORKER = "grid_worker"
+    GRID_HEAD = "grid_head"
+    COMMUNITY_STAFF = "community_staff"
+    COMMUNITY_ADMIN = "community_admin"
+
+
+class ChatType(StrEnum):
+    """A chat's type as Telegram names it."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+class BotStatus(StrEnum):
+    """The bot's membership of a chat: Telegram's ChatMember statuses, and ``migrated`` for a
+    group that became a supergroup (its rows moved to the new id)."""
+
+    CREATOR = "creator"
+    ADMINISTRATOR = "administrator"
+    MEMBER = "member"
+    RESTRICTED = "restricted"
+    LEFT = "left"
+    KICKED = "kicked"
+    MIGRATED = "migrated"
+
+
+class RegistrationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class TopicStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Rule(StrEnum):
+    """How a topic is decided (``bot/services/topics/outcome.py``)."""
+
+    MAJORITY = "majority"
+    TWO_THIRDS = "2/3"
+    ART278 = "278"
+    ART278_MAJOR = "278-major"
+    OPINION = "opinion"
+
+
+class Scope(StrEnum):
+    """Where a topic or a meeting reaches: the node's own chat, or every chat below it too."""
+
+    HERE = "here"
+    ALL = "all"
+
+
+class BallotChannel(StrEnum):
+    """How a ballot was cast: a button press, or recorded by an officer (扫楼, paper, video)."""
+
+    BUTTON = "button"
+    PAPER = "paper"
+    VISIT = "visit"
+    VIDEO = "video"
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class EscalationReason(StrEnum):
+    """Why a matter went up: an unresolved outcome's reason, an officer, or a missed SLA."""
+
+    NO_QUORUM = "no_quorum"
+    TIE = "tie"
+    NO_VOTES = "no_votes"
+    MANUAL = "manual"
+    SLA_EXPIRED = "sla_expired"
+
+
+class EscalationState(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+
+#: A hop still waiting for its node: not yet resolved nor sent further up.
+WAITING_STATES = (EscalationState.OPEN, EscalationState.ACCEPTED)
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY = "basically"
+    UNSATISFIED = "unsatisfied"
+
+
+class Repeat(StrEnum):
+    ONCE = "once"
+    WEEKLY = "weekly"
+    MONTHLY_DAY = "monthly_day"
+    MONTHLY_NTH = "monthly_nth"
+
+
+class MeetingStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+class OccurrenceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class Answer(StrEnum):
+    """An answer to a meeting: 参加 (yes) or 请假 (no)."""
+
+    YES = "yes"
+    NO = "no"
+
+
+class FileKind(StrEnum):
+    """How a file is sent: as a photo or as a document."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class PartKind(StrEnum):
+    """One Telegram message of a multi-part outbox row."""
+
+    TEXT = "text"
+    DOCUMENT = "document"
+    PHOTO = "photo"
+
+
+# --- The rows ---------------------------------------------------------------------------------
 
 
 class Platform(StrEnum):
@@ -24,7 +189,7 @@ FIRST_FOREIGN_ID = 2**53
 @dataclass(frozen=True, slots=True)
 class Node:
     id: int
-    level: str
+    level: Level
     name: str
     parent_id: int | None
     requires_approval: bool
@@ -44,17 +209,17 @@ class Chat:
     chat_id: int
     platform: Platform
     address: str  # the platform's own name of the chat (Telegram: the id in decimal)
-    type: str
+    type: ChatType
     title: str | None
     locale: str | None
-    bot_status: str
+    bot_status: BotStatus
 
 
 @dataclass(frozen=True, slots=True)
 class BindCode:
     code: str
     parent_id: int
-    level: str
+    level: Level
     name: str
     node_id: int | None
     created_by: int
@@ -84,7 +249,7 @@ class User:
 class RoleGrant:
     user_id: int
     node_id: int
-    role: str
+    role: RoleName
     granted_by: int | None
     granted_at: datetime
 
@@ -105,7 +270,7 @@ class Registration:
     household_id: int
     unit: str
     area: Decimal | None
-    status: str
+    status: RegistrationStatus
     created_at: datetime
     decided_by: int | None
 
@@ -139,14 +304,14 @@ class Topic:
     title: str
     description: str
     options: tuple[str, ...]
-    rule: str
+    rule: Rule
     category: str | None
     quorum_percent: int | None
     secret: bool
     household: bool
     hide_results: bool
-    scope: str
-    status: str
+    scope: Scope
+    status: TopicStatus
     deadline: datetime
     created_by: int
     created_at: datetime
@@ -157,11 +322,11 @@ class Topic:
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == TopicStatus.OPEN
 
     @property
     def is_opinion(self) -> bool:
-        return self.rule == "opinion"
+        return self.rule == Rule.OPINION
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +350,7 @@ class Ballot:
     household_id: int | None
     area: Decimal | None
     node_id: int | None
-    channel: str
+    channel: BallotChannel
     recorded_by: int | None
     updated_at: datetime
 
@@ -210,7 +375,7 @@ class Proposal:
     chat_id: int
     user_id: int
     text: str
-    status: str
+    status: ProposalStatus
     topic_id: int | None
     decided_by: int | None
     reason: str | None
@@ -245,7 +410,7 @@ class OutboxPart:
     ``filename``) or ``file_id`` (one Telegram has, e.g. a photo sent with minutes)."""
 
     seq: int
-    kind: str
+    kind: PartKind
     text: str | None = None
     filename: str | None = None
     data: bytes | None = None
@@ -260,12 +425,12 @@ class Escalation:
     topic_id: int
     from_node_id: int
     to_node_id: int
-    reason: str
+    reason: EscalationReason
     note: str | None
     escalated_by: int | None
     created_at: datetime
     sla_due_at: datetime | None
-    state: str
+    state: EscalationState
     accepted_by: int | None
     closed_at: datetime | None
     card_chat_id: int | None
@@ -274,7 +439,7 @@ class Escalation:
 
     @property
     def is_active(self) -> bool:
-        return self.state in ("open", "accepted")
+        return self.state in WAITING_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,27 +470,27 @@ class Meeting:
     note: str
     place: str | None
     link: str | None
-    repeat: str
+    repeat: Repeat
     repeat_day: int | None
     repeat_nth: int | None
     local_time: str
     once_on: str | None
     reminders: tuple[int, ...]  # seconds before each start, longest first
     topic_ids: tuple[int, ...]
-    scope: str
+    scope: Scope
     holiday_shift: bool
-    status: str
+    status: MeetingStatus
     created_by: int
     created_at: datetime
     thread_id: int | None = None  # the forum topic it was scheduled in
 
     @property
     def is_active(self) -> bool:
-        return self.status == "active"
+        return self.status == MeetingStatus.ACTIVE
 
     @property
     def recurring(self) -> bool:
-        return self.repeat != "once"
+        return self.repeat != Repeat.ONCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +500,7 @@ class MeetingOccurrence:
     planned_at: datetime
     starts_at: datetime
     reminders_after: datetime
-    status: str
+    status: OccurrenceStatus
     created_at: datetime
     cancelled_at: datetime | None
 
@@ -367,7 +532,7 @@ class MeetingMinutes:
     id: int
     occurrence_id: int
     text: str
-    file_kind: str | None
+    file_kind: FileKind | None
     file_id: str | None
     file_name: str | None
     recorded_by: int

@@ -29,7 +29,28 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
-from storage.records import Platform
+from storage.records import (
+    Answer,
+    BallotChannel,
+    BotStatus,
+    ChatType,
+    EscalationReason,
+    EscalationState,
+    FileKind,
+    Level,
+    MeetingStatus,
+    OccurrenceStatus,
+    PartKind,
+    Platform,
+    ProposalStatus,
+    Rating,
+    RegistrationStatus,
+    Repeat,
+    RoleName,
+    Rule,
+    Scope,
+    TopicStatus,
+)
 
 # Stable constraint names so Alembic migrations are portable between SQLite and PostgreSQL.
 metadata = MetaData(
@@ -69,7 +90,12 @@ def one_of(name: str, values: type[StrEnum]) -> ColumnElement[bool]:
     return column(name).in_([member.value for member in values])
 
 
-NODE_LEVELS = ("community", "grid", "building")
+def state_check(name: str, values: type[StrEnum]) -> CheckConstraint:
+    """The CHECK of a state column: it holds one of the enum's values (a NULL passes, so a
+    nullable column stays nullable), so the database refuses a state the code does not know.
+    Named ``ck_<table>_<column>``; migration 0011 added them to the existing tables."""
+    return CheckConstraint(one_of(name, values), name=name)
+
 
 # The organisation tree (楼栋 → 网格 → 社区). Levels are data: a parent link and a level name.
 nodes = Table(
@@ -83,6 +109,7 @@ nodes = Table(
     Column("created_by", BigInteger, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_nodes_parent_id", "parent_id"),
+    state_check("level", Level),
 )
 
 # Everything the bot knows about a chat it has seen: its kind, title and language.
@@ -100,10 +127,12 @@ chats = Table(
     Column("type", String(16), nullable=False),
     Column("title", String(255), nullable=True),
     Column("locale", String(8), nullable=True),
-    Column("bot_status", String(16), nullable=False, default="member"),
+    Column("bot_status", String(16), nullable=False, default=BotStatus.MEMBER.value),
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("platform", "address", name="uq_chats_platform_address"),
     CheckConstraint(one_of("platform", Platform), name="platform"),
+    state_check("type", ChatType),
+    state_check("bot_status", BotStatus),
 )
 
 # Each node is bound to at most one chat and each chat to at most one node.
@@ -138,6 +167,7 @@ bind_codes = Table(
     Column("used_at", UtcDateTime(), nullable=True),
     Column("used_by", BigInteger, nullable=True),
     Column("used_chat_id", BigInteger, nullable=True),
+    state_check("level", Level),
 )
 
 users = Table(
@@ -160,15 +190,6 @@ users = Table(
     CheckConstraint(one_of("platform", Platform), name="platform"),
 )
 
-ROLE_NAMES = (
-    "building_officer",
-    "building_head",
-    "grid_worker",
-    "grid_head",
-    "community_staff",
-    "community_admin",
-)
-
 role_grants = Table(
     "role_grants",
     metadata,
@@ -180,6 +201,7 @@ role_grants = Table(
     Column("granted_at", UtcDateTime(), nullable=False),
     UniqueConstraint("user_id", "node_id", name="uq_role_grants_user_node"),
     Index("ix_role_grants_node_id", "node_id"),
+    state_check("role", RoleName),
 )
 
 # A household (户) of a building, identified by its unit and room (单元-房号).
@@ -194,8 +216,6 @@ households = Table(
     UniqueConstraint("node_id", "unit", name="uq_households_node_unit"),
     CheckConstraint("area IS NULL OR (area > 0 AND area <= 10000)", name="area_range"),
 )
-
-REGISTRATION_STATUSES = ("pending", "approved", "rejected")
 
 # A resident's registration in a household; one per user per building.
 registrations = Table(
@@ -212,6 +232,7 @@ registrations = Table(
     Column("decided_at", UtcDateTime(), nullable=True),
     UniqueConstraint("user_id", "node_id", name="uq_registrations_user_node"),
     Index("ix_registrations_household_id", "household_id"),
+    state_check("status", RegistrationStatus),
 )
 
 # The one message per building group that lists its pending registrations (待审核登记), edited
@@ -248,8 +269,6 @@ audit_log = Table(
 
 # --- Topics (议题), ballots and opinions -----------------------------------------------------
 
-TOPIC_STATUSES = ("open", "closed", "cancelled")
-
 topics = Table(
     "topics",
     metadata,
@@ -264,8 +283,8 @@ topics = Table(
     Column("secret", Boolean, nullable=False, default=False),
     Column("household", Boolean, nullable=False, default=False),
     Column("hide_results", Boolean, nullable=False, default=False),
-    Column("scope", String(8), nullable=False, default="here"),
-    Column("status", String(16), nullable=False, default="open"),
+    Column("scope", String(8), nullable=False, default=Scope.HERE.value),
+    Column("status", String(16), nullable=False, default=TopicStatus.OPEN.value),
     Column("deadline", UtcDateTime(), nullable=False),
     Column("created_by", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -276,6 +295,9 @@ topics = Table(
     Column("ballot_salt", String(64), nullable=True),
     Column("last_nudge_at", UtcDateTime(), nullable=True),
     Index("ix_topics_node_status", "node_id", "status"),
+    state_check("rule", Rule),
+    state_check("scope", Scope),
+    state_check("status", TopicStatus),
 )
 
 # Where a topic's ballot message lives: one row per chat it was posted in.
@@ -295,8 +317,6 @@ topic_posts = Table(
     Index("ix_topic_posts_chat_message", "chat_id", "message_id"),
 )
 
-BALLOT_CHANNELS = ("button", "paper", "visit", "video")
-
 ballots = Table(
     "ballots",
     metadata,
@@ -310,9 +330,10 @@ ballots = Table(
     # The household's registered floor area, for Art. 278 shares (kept for secret ballots too).
     Column("area", Numeric(10, 2), nullable=True),
     Column("node_id", Integer, ForeignKey("nodes.id"), nullable=True),
-    Column("channel", String(8), nullable=False, default="button"),
+    Column("channel", String(8), nullable=False, default=BallotChannel.BUTTON.value),
     Column("recorded_by", BigInteger, nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
+    state_check("channel", BallotChannel),
 )
 
 opinions = Table(
@@ -350,12 +371,13 @@ proposals = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("user_id", BigInteger, nullable=False),
     Column("text", Text, nullable=False),
-    Column("status", String(16), nullable=False, default="open"),
+    Column("status", String(16), nullable=False, default=ProposalStatus.OPEN.value),
     Column("topic_id", Integer, ForeignKey("topics.id"), nullable=True),
     Column("decided_by", BigInteger, nullable=True),
     Column("reason", String(32), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("decided_at", UtcDateTime(), nullable=True),
+    state_check("status", ProposalStatus),
 )
 
 # --- Due work and delivery ---------------------------------------------------------------
@@ -406,19 +428,17 @@ outbox_parts = Table(
     metadata,
     Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # text | document | photo
+    Column("kind", String(16), nullable=False),
     Column("text", Text, nullable=True),  # the message, or the file's caption
     Column("filename", String(255), nullable=True),
     Column("data", LargeBinary, nullable=True),
     Column("file_id", String(255), nullable=True),  # a file Telegram has already (minutes)
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("message_id", BigInteger, nullable=True),
+    state_check("kind", PartKind),
 )
 
 # --- Escalation (上报), resolution and feedback, digests -------------------------------------
-
-ESCALATION_REASONS = ("no_quorum", "tie", "no_votes", "manual", "sla_expired")
-ESCALATION_STATES = ("open", "accepted", "resolved", "escalated")
 
 # One row per hop up the tree: 楼栋 → 网格 → 社区.
 escalations = Table(
@@ -433,7 +453,7 @@ escalations = Table(
     Column("escalated_by", BigInteger, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sla_due_at", UtcDateTime(), nullable=True),
-    Column("state", String(16), nullable=False, default="open"),
+    Column("state", String(16), nullable=False, default=EscalationState.OPEN.value),
     Column("accepted_by", BigInteger, nullable=True),
     Column("accepted_at", UtcDateTime(), nullable=True),
     Column("closed_at", UtcDateTime(), nullable=True),
@@ -442,6 +462,8 @@ escalations = Table(
     Column("card_hash", String(64), nullable=True),
     Index("ix_escalations_topic_id", "topic_id"),
     Index("ix_escalations_to_node_state", "to_node_id", "state"),
+    state_check("reason", EscalationReason),
+    state_check("state", EscalationState),
 )
 
 # The decision on a matter, published back down every chat it passed through.
@@ -467,8 +489,6 @@ progress_updates = Table(
     Index("ix_progress_updates_topic_id", "topic_id"),
 )
 
-RATINGS = ("satisfied", "basically", "unsatisfied")
-
 # Residents of the origin building rate a resolution: one rating per person, changeable.
 ratings = Table(
     "ratings",
@@ -477,6 +497,7 @@ ratings = Table(
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("rating", String(16), nullable=False),
     Column("rated_at", UtcDateTime(), nullable=False),
+    state_check("rating", Rating),
 )
 
 # Community-level chats that receive the digest (汇总).
@@ -510,10 +531,6 @@ node_settings = Table(
 
 # --- Meetings (议事会): series, occurrences, reminders, RSVP, agenda and minutes --------------
 
-MEETING_REPEATS = ("once", "weekly", "monthly_day", "monthly_nth")
-MEETING_STATUSES = ("active", "cancelled", "ended")
-OCCURRENCE_STATUSES = ("scheduled", "held", "cancelled")
-
 # A node's meeting: one-off or a series whose rule (expanded with dateutil) is a local time
 # plus a weekday or day of the month. Reminder offsets are seconds before each start.
 meetings = Table(
@@ -533,15 +550,18 @@ meetings = Table(
     Column("once_on", String(10), nullable=True),
     Column("reminders", JSON, nullable=False),
     Column("topic_ids", JSON, nullable=False),
-    Column("scope", String(8), nullable=False, default="here"),
+    Column("scope", String(8), nullable=False, default=Scope.HERE.value),
     Column("holiday_shift", Boolean, nullable=False, default=False),
-    Column("status", String(16), nullable=False, default="active"),
+    Column("status", String(16), nullable=False, default=MeetingStatus.ACTIVE.value),
     Column("created_by", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("cancelled_at", UtcDateTime(), nullable=True),
     # The forum topic it was scheduled in: its messages in ``chat_id`` go there.
     Column("message_thread_id", BigInteger, nullable=True),
     Index("ix_meetings_node_status", "node_id", "status"),
+    state_check("repeat", Repeat),
+    state_check("scope", Scope),
+    state_check("status", MeetingStatus),
 )
 
 # One date of a meeting. A series has one scheduled occurrence at a time: the next is made
@@ -556,11 +576,12 @@ meeting_occurrences = Table(
     Column("planned_at", UtcDateTime(), nullable=False),
     Column("starts_at", UtcDateTime(), nullable=False),
     Column("reminders_after", UtcDateTime(), nullable=False),
-    Column("status", String(16), nullable=False, default="scheduled"),
+    Column("status", String(16), nullable=False, default=OccurrenceStatus.SCHEDULED.value),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("cancelled_at", UtcDateTime(), nullable=True),
     UniqueConstraint("meeting_id", "planned_at", name="uq_meeting_occurrences_meeting_planned"),
     Index("ix_meeting_occurrences_status_starts", "status", "starts_at"),
+    state_check("status", OccurrenceStatus),
 )
 
 # The messages about an occurrence, one per chat and slot (0: the announcement; else the
@@ -580,8 +601,6 @@ meeting_posts = Table(
     Index("ix_meeting_posts_chat_message", "chat_id", "message_id"),
 )
 
-MEETING_ANSWERS = ("yes", "no")  # 参加 / 请假
-
 meeting_rsvps = Table(
     "meeting_rsvps",
     metadata,
@@ -590,6 +609,7 @@ meeting_rsvps = Table(
     Column("answer", String(8), nullable=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    state_check("answer", Answer),
 )
 
 # Items an officer added to an occurrence's agenda (/agenda); escalations and linked topics
@@ -619,6 +639,7 @@ meeting_minutes = Table(
     Column("recorded_by", BigInteger, nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Index("ix_meeting_minutes_occurrence_id", "occurrence_id"),
+    state_check("file_kind", FileKind),
 )
 
 # --- Reliability: the durable inbox of updates, the one-instance lease ----------------------

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.syntax import DEFAULT_OPTIONS, Rule, Scope, TopicDraft
+from bot.services.topics.syntax import DEFAULT_OPTIONS, TopicDraft
 from handlers.callbacks import CardAction, RatingChoice
 from handlers.common import (
     actor_of,
@@ -23,6 +23,7 @@ from handlers.common import (
 )
 from handlers.context import AppContext
 from handlers.escalation.render import RATING_KEYS
+from storage.records import Rule, Scope
 
 VOTE_DEADLINE = timedelta(days=3)
 

@@ -20,7 +20,7 @@ from bot.services.meetings.views import OccurrenceView
 from handlers.delivery.renderers import File, Parts, Rendered, Target, Text
 from handlers.meetings.render import MeetingRenderer
 from locales import Html, escape
-from storage.records import OutboxPart
+from storage.records import OutboxPart, PartKind
 
 CAPTION_LIMIT = 1000  # Telegram's is 1024 characters after parsing; keep clear of it
 
@@ -63,8 +63,8 @@ class MeetingAnnouncements:
         if _plain_length(text) <= CAPTION_LIMIT:
             return File(minutes.file_kind, minutes.file_id, text)
         parts = [  # the text, then the file under its head
-            OutboxPart(seq=0, kind="text", text=text),
-            OutboxPart(seq=1, kind=minutes.file_kind, text=head, file_id=minutes.file_id),
+            OutboxPart(seq=0, kind=PartKind.TEXT, text=text),
+            OutboxPart(seq=1, kind=PartKind(minutes.file_kind), text=head, file_id=minutes.file_id),
         ]
 
         async def render() -> list[OutboxPart]:

@@ -29,6 +29,7 @@ from handlers.common import (
 from handlers.context import AppContext
 from handlers.meetings.callbacks import ANSWER_CODES, MeetingAnswer, MeetingCancel, MeetingWho
 from locales import Html
+from storage.records import FileKind, Scope
 
 MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)
 MEETING_NUMBER = re.compile(r"[#＃]?(\d{1,9})(?:\s+|$)")
@@ -63,7 +64,7 @@ async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraf
     if scheduled.skipped:
         offsets = ", ".join(renderer.offset(locale, seconds) for seconds in scheduled.skipped)
         notes.append(context.t("meetings.reminders_skipped", offsets=offsets))
-    if scheduled.meeting.scope == "all":
+    if scheduled.meeting.scope == Scope.ALL:
         notes.append(
             context.t("meetings.announced_all", id=scheduled.meeting.id, count=scheduled.chats)
         )
@@ -210,9 +211,9 @@ async def minutes(update: Update, context: AppContext) -> None:
 
 def _attachment(message: Message) -> Attachment | None:
     if message.photo:
-        return Attachment("photo", message.photo[-1].file_id)
+        return Attachment(FileKind.PHOTO, message.photo[-1].file_id)
     if message.document is not None:
-        return Attachment("document", message.document.file_id, message.document.file_name)
+        return Attachment(FileKind.DOCUMENT, message.document.file_id, message.document.file_name)
     return None
 
 

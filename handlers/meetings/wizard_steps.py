@@ -15,10 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.meetings.recurrence import Recurrence
 from bot.services.meetings.syntax import MeetingDraft
-from bot.services.topics.syntax import Scope
 from handlers.meetings.render import MeetingRenderer
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
+from storage.records import Level, Scope
 
 REMINDER_CHOICES = (
     (timedelta(hours=24), timedelta(hours=1)),
@@ -66,7 +66,7 @@ class Wizard(WizardSession):
 
     def flags(self) -> list[int]:
         """The options offered: 0 (scope) above buildings, 1 (holiday shift) for a series."""
-        offered = [0] if self.level != "building" else []
+        offered = [0] if self.level != Level.BUILDING else []
         if self.recurrence is not None and self.recurrence.recurring:
             offered.append(1)
         return offered

@@ -18,6 +18,7 @@ from handlers.common import (
     send_html,
 )
 from handlers.context import AppContext
+from storage.records import Level
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ async def setup(update: Update, context: AppContext) -> None:
     await reply(update, context, context.t("orgs.setup_done", name=node.name))
 
 
-async def _issue(update: Update, context: AppContext, level: str) -> None:
+async def _issue(update: Update, context: AppContext, level: Level) -> None:
     issued = await context.services.orgs.issue_code(
         actor_of(update, context), place_of(update), command_text(update), level
     )
@@ -50,12 +51,12 @@ async def _issue(update: Update, context: AppContext, level: str) -> None:
 
 @answers_refusals
 async def newgrid(update: Update, context: AppContext) -> None:
-    await _issue(update, context, "grid")
+    await _issue(update, context, Level.GRID)
 
 
 @answers_refusals
 async def newbuilding(update: Update, context: AppContext) -> None:
-    await _issue(update, context, "building")
+    await _issue(update, context, Level.BUILDING)
 
 
 @answers_refusals

@@ -24,6 +24,7 @@ from handlers.context import AppContext
 from handlers.delivery.privately import tell_privately
 from handlers.registration.pending_card import area_text
 from locales import Html
+from storage.records import RegistrationStatus
 
 
 def _area(context: AppContext, area: Decimal | None) -> str:
@@ -97,8 +98,8 @@ async def members(update: Update, context: AppContext) -> None:
             "registration.members_title",
             name=listing.node.name,
             households=len(listing.households),
-            approved=listing.counts.get("approved", 0),
-            pending=listing.counts.get("pending", 0),
+            approved=listing.counts.get(RegistrationStatus.APPROVED, 0),
+            pending=listing.counts.get(RegistrationStatus.PENDING, 0),
         )
     ]
     for entry in listing.households:

@@ -14,7 +14,7 @@ from handlers.common import actor_of, answers_refusals, place_of, reply
 from handlers.context import AppContext
 from handlers.reports.digest_render import DigestRenderer
 from locales import Translator
-from storage.records import OutboxPart
+from storage.records import OutboxPart, PartKind
 
 
 async def digest_parts(
@@ -24,12 +24,15 @@ async def digest_parts(
     page of grids, each saying which of how many), in order."""
     rendered = renderer.render(locale, digest)
     parts = [
-        OutboxPart(seq=seq, kind="text", text=text) for seq, text in enumerate(rendered.messages)
+        OutboxPart(seq=seq, kind=PartKind.TEXT, text=text)
+        for seq, text in enumerate(rendered.messages)
     ]
     period = digest.until.astimezone(renderer.zone).date().isoformat()
     if rendered.csv is not None:
         name = translator.plain(locale, "digest.csv_file", period=period)
-        parts.append(OutboxPart(seq=len(parts), kind="document", filename=name, data=rendered.csv))
+        parts.append(
+            OutboxPart(seq=len(parts), kind=PartKind.DOCUMENT, filename=name, data=rendered.csv)
+        )
     if digest.weekly is not None and digest.weekly.grids:
         parts += await _chart_parts(locale, digest.weekly, translator, period, first=len(parts))
     return parts
@@ -57,7 +60,7 @@ async def _chart_parts(
         parts.append(
             OutboxPart(
                 seq=first + number - 1,
-                kind="photo",
+                kind=PartKind.PHOTO,
                 filename=name,
                 data=chart.png,
                 text=translator.plain(locale, "digest.chart_caption") + suffix,
@@ -70,11 +73,11 @@ async def send_part(
     bot: ExtBot[None], chat_id: int, part: OutboxPart, thread_id: int | None = None
 ) -> int:
     """Send one part of a digest (in forum topic ``thread_id`` if given); its Telegram id."""
-    if part.kind == "text":
+    if part.kind == PartKind.TEXT:
         sent = await bot.send_message(
             chat_id, part.text or "", parse_mode=ParseMode.HTML, message_thread_id=thread_id
         )
-    elif part.kind == "document":
+    elif part.kind == PartKind.DOCUMENT:
         sent = await bot.send_document(
             chat_id,
             InputFile(part.data or b"", filename=part.filename),

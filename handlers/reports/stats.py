@@ -18,7 +18,7 @@ from bot.services.reports.stats import (
 from handlers.common import actor_of, answers_refusals, command_text, place_of, reply_long
 from handlers.context import AppContext
 from locales import Html, escape
-from storage.tables import NODE_LEVELS
+from storage.records import Level
 
 OUTCOME_ORDER = ("passed", "rejected", "unresolved", "opinion", "cancelled")
 REASON_ORDER = ("no_quorum", "tie", "no_votes", "manual", "sla_expired")
@@ -93,7 +93,8 @@ def _reason(context: AppContext, reason: str) -> str:
 
 
 def _level_rank(level: str) -> int:
-    return NODE_LEVELS.index(level) if level in NODE_LEVELS else -1
+    levels = list(Level)
+    return levels.index(Level(level)) if level in levels else -1
 
 
 def stats_lines(context: AppContext, figures: NodeStats) -> list[Html]:

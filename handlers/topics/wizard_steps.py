@@ -18,22 +18,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.catalogue import Catalogue, lookup_form
 from bot.services.errors import Refusal
 from bot.services.syntax.command_line import checked_title, clean
+from bot.services.topics.outcome import HOUSEHOLD_RULES
 from bot.services.topics.syntax import (
     DEFAULT_OPTIONS,
-    HOUSEHOLD_RULES,
     MAX_DEADLINE,
     MAX_DESCRIPTION,
     MAX_OPTION,
     MAX_OPTIONS,
     MAX_TITLE,
     MIN_OPTIONS,
-    Rule,
-    Scope,
     TopicDraft,
     parse_topic,
 )
 from handlers.wizard import WizardPress, WizardSession
 from locales import Html, Translator
+from storage.records import Level, Rule, Scope
 
 
 class Step(StrEnum):
@@ -140,7 +139,7 @@ class Wizard(WizardSession):
             self.household = True  # Art. 278 counts households; not a choice
 
     def flags_offered(self) -> list[str]:
-        return [name for name in FLAGS if name != "scope_all" or self.level != "building"]
+        return [name for name in FLAGS if name != "scope_all" or self.level != Level.BUILDING]
 
     def draft(self, deadline: datetime) -> TopicDraft:
         return TopicDraft(

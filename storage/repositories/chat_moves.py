@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 
+from storage.records import WAITING_STATES, OccurrenceStatus, ProposalStatus, TopicStatus
 from storage.tables import (
     chat_members,
     digests_sent,
@@ -54,7 +55,7 @@ class ChatMoveRepository:
         """Move every live row of ``old_chat_id`` to ``new_chat_id`` (chats and bindings:
         ``ChatRepository.move`` and ``OrgRepository.move_binding``). Idempotent."""
         moved = MovedChat()
-        open_topics = select(topics.c.id).where(topics.c.status == "open")
+        open_topics = select(topics.c.id).where(topics.c.status == TopicStatus.OPEN)
         moved.topic_ids = await self._move_keyed(
             topic_posts,
             "topic_id",
@@ -63,7 +64,9 @@ class ChatMoveRepository:
             topic_posts.c.topic_id.in_(open_topics),
             {"message_id": None, "rendered_hash": None},
         )
-        coming = select(meeting_occurrences.c.id).where(meeting_occurrences.c.status == "scheduled")
+        coming = select(meeting_occurrences.c.id).where(
+            meeting_occurrences.c.status == OccurrenceStatus.SCHEDULED
+        )
         moved.occurrence_ids = sorted(
             set(
                 await self._move_keyed(
@@ -85,7 +88,7 @@ class ChatMoveRepository:
             update(escalations)
             .where(
                 escalations.c.card_chat_id == old_chat_id,
-                escalations.c.state.in_(("open", "accepted")),
+                escalations.c.state.in_(WAITING_STATES),
             )
             .values(card_chat_id=new_chat_id, card_message_id=None, card_hash=None)
             .returning(escalations.c.id)
@@ -114,7 +117,7 @@ class ChatMoveRepository:
             )
         await self._db.execute(
             update(proposals)
-            .where(proposals.c.chat_id == old_chat_id, proposals.c.status == "open")
+            .where(proposals.c.chat_id == old_chat_id, proposals.c.status == ProposalStatus.OPEN)
             .values(chat_id=new_chat_id)
         )
         return moved

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Chat, Platform
+from storage.records import BotStatus, Chat, ChatType, Platform
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
 from storage.upsert import upsert, upsert_many, upsert_many_returning
@@ -20,10 +20,10 @@ def _chat(row: Any) -> Chat:
         chat_id=row.chat_id,
         platform=Platform(row.platform),
         address=row.address,
-        type=row.type,
+        type=ChatType(row.type),
         title=row.title,
         locale=row.locale,
-        bot_status=row.bot_status,
+        bot_status=BotStatus(row.bot_status),
     )
 
 
@@ -81,7 +81,7 @@ class ChatRepository:
         # Once the row is ours (locked until commit): see storage/repositories/seen.py.
         seen_memo(self._db.sync_engine).locale_written()
 
-    async def set_bot_status(self, chat_id: int, status: str, now: datetime) -> None:
+    async def set_bot_status(self, chat_id: int, status: BotStatus, now: datetime) -> None:
         await self._db.execute(
             update(chats)
             .where(chats.c.chat_id == chat_id)
@@ -91,7 +91,7 @@ class ChatRepository:
     async def move(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
         """A group became a supergroup: carry its settings over to the new id."""
         old = await self.get(old_chat_id)
-        if old is None or old.bot_status == "migrated":
+        if old is None or old.bot_status == BotStatus.MIGRATED:
             return  # moved already (the service message and a refused send both tell)
         await upsert(
             self._db,
@@ -100,7 +100,7 @@ class ChatRepository:
                 "chat_id": new_chat_id,
                 "platform": old.platform,
                 "address": str(new_chat_id),
-                "type": "supergroup",
+                "type": ChatType.SUPERGROUP,
                 "title": old.title,
                 "locale": old.locale,
                 "bot_status": old.bot_status,
@@ -111,7 +111,9 @@ class ChatRepository:
         )
         seen_memo(self._db.sync_engine).locale_written()  # the new id reads the old one's
         await self._db.execute(
-            update(chats).where(chats.c.chat_id == old_chat_id).values(bot_status="migrated")
+            update(chats)
+            .where(chats.c.chat_id == old_chat_id)
+            .values(bot_status=BotStatus.MIGRATED)
         )
 
     async def membership(self, chat_id: int, user_id: int) -> bool | None:

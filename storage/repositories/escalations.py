@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Escalation, ProgressUpdate, Resolution
+from storage.records import (
+    WAITING_STATES,
+    Escalation,
+    EscalationReason,
+    EscalationState,
+    ProgressUpdate,
+    Rating,
+    Resolution,
+)
 from storage.tables import escalations, progress_updates, ratings, resolutions
 from storage.upsert import upsert
 
@@ -29,12 +37,12 @@ def _escalation(row: Any) -> Escalation:
         topic_id=row.topic_id,
         from_node_id=row.from_node_id,
         to_node_id=row.to_node_id,
-        reason=row.reason,
+        reason=EscalationReason(row.reason),
         note=row.note,
         escalated_by=row.escalated_by,
         created_at=row.created_at,
         sla_due_at=row.sla_due_at,
-        state=row.state,
+        state=EscalationState(row.state),
         accepted_by=row.accepted_by,
         closed_at=row.closed_at,
         card_chat_id=row.card_chat_id,
@@ -59,7 +67,7 @@ class EscalationRepository:
         self._db = connection
 
     async def add(self, **values: Any) -> Escalation:
-        result = await self._db.execute(_ADD, {"state": "open", **values})
+        result = await self._db.execute(_ADD, {"state": EscalationState.OPEN, **values})
         return _escalation(result.one())
 
     async def get(self, escalation_id: int) -> Escalation | None:
@@ -91,11 +99,18 @@ class EscalationRepository:
         """New open hops, in one statement; returned in the order given."""
         if not rows:
             return []
-        result = await self._db.execute(_ADD_MANY, [{"state": "open", **row} for row in rows])
+        result = await self._db.execute(
+            _ADD_MANY, [{"state": EscalationState.OPEN, **row} for row in rows]
+        )
         return [_escalation(row) for row in result]
 
     async def transition(
-        self, escalation_id: int, *, from_states: tuple[str, ...], to_state: str, **values: Any
+        self,
+        escalation_id: int,
+        *,
+        from_states: tuple[EscalationState, ...],
+        to_state: EscalationState,
+        **values: Any,
     ) -> bool:
         """Move the hop to ``to_state`` if it is in one of ``from_states``: one winner only.
 
@@ -120,7 +135,7 @@ class EscalationRepository:
         )
 
     async def at_nodes(
-        self, node_ids: list[int], *, states: tuple[str, ...] | None = None
+        self, node_ids: list[int], *, states: tuple[EscalationState, ...] | None = None
     ) -> list[Escalation]:
         query = select(escalations).where(escalations.c.to_node_id.in_(node_ids))
         if states is not None:
@@ -133,7 +148,7 @@ class EscalationRepository:
             select(escalations.c.id).where(
                 escalations.c.card_message_id.is_(None)
                 | escalations.c.card_hash.is_(None)
-                | escalations.c.state.in_(("open", "accepted"))
+                | escalations.c.state.in_(WAITING_STATES)
             )
         )
         return [int(row[0]) for row in rows]
@@ -196,7 +211,7 @@ class EscalationRepository:
             for row in rows
         ]
 
-    async def rate(self, *, topic_id: int, user_id: int, rating: str, now: datetime) -> None:
+    async def rate(self, *, topic_id: int, user_id: int, rating: Rating, now: datetime) -> None:
         await upsert(
             self._db,
             ratings,

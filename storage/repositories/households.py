@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Household, Registration, RegistrationCard
+from storage.records import Household, Registration, RegistrationCard, RegistrationStatus
 from storage.tables import households, registration_cards, registrations
 from storage.upsert import insert_ignore
 
@@ -38,7 +38,7 @@ def _registration(row: Any) -> Registration:
         household_id=row.household_id,
         unit=row.unit,
         area=row.area,
-        status=row.status,
+        status=RegistrationStatus(row.status),
         created_at=row.created_at,
         decided_by=row.decided_by,
     )
@@ -114,7 +114,7 @@ class HouseholdRepository:
         node_id: int,
         household_id: int,
         area: Decimal | None,
-        status: str,
+        status: RegistrationStatus,
         now: datetime,
     ) -> int:
         """Create or replace the user's registration in this building; returns its id."""
@@ -140,12 +140,15 @@ class HouseholdRepository:
         return int(result.scalar_one())
 
     async def decide(
-        self, registration_id: int, *, status: str, decided_by: int, now: datetime
+        self, registration_id: int, *, status: RegistrationStatus, decided_by: int, now: datetime
     ) -> bool:
         """Approve or reject a pending registration; False if it was no longer pending."""
         result = await self._db.execute(
             update(registrations)
-            .where(registrations.c.id == registration_id, registrations.c.status == "pending")
+            .where(
+                registrations.c.id == registration_id,
+                registrations.c.status == RegistrationStatus.PENDING,
+            )
             .values(status=status, decided_by=decided_by, decided_at=now)
         )
         return bool(result.rowcount)
@@ -212,7 +215,9 @@ class HouseholdRepository:
 
     async def nodes_with_cards_to_refresh(self) -> list[int]:
         """Buildings with a card or a pending registration (synced once after a restart)."""
-        pending = select(registrations.c.node_id).where(registrations.c.status == "pending")
+        pending = select(registrations.c.node_id).where(
+            registrations.c.status == RegistrationStatus.PENDING
+        )
         carded = select(registration_cards.c.node_id)
         rows = await self._db.execute(pending.union(carded))
         return sorted(int(node_id) for (node_id,) in rows)

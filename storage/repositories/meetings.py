@@ -8,7 +8,19 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import AgendaItem, Meeting, MeetingMinutes, MeetingOccurrence, MeetingPost
+from storage.records import (
+    AgendaItem,
+    Answer,
+    FileKind,
+    Meeting,
+    MeetingMinutes,
+    MeetingOccurrence,
+    MeetingPost,
+    MeetingStatus,
+    OccurrenceStatus,
+    Repeat,
+    Scope,
+)
 from storage.tables import (
     meeting_agenda,
     meeting_minutes,
@@ -29,16 +41,16 @@ def _meeting(row: Any) -> Meeting:
         note=row.note,
         place=row.place,
         link=row.link,
-        repeat=row.repeat,
+        repeat=Repeat(row.repeat),
         repeat_day=row.repeat_day,
         repeat_nth=row.repeat_nth,
         local_time=row.local_time,
         once_on=row.once_on,
         reminders=tuple(int(seconds) for seconds in row.reminders),
         topic_ids=tuple(int(topic) for topic in row.topic_ids),
-        scope=row.scope,
+        scope=Scope(row.scope),
         holiday_shift=row.holiday_shift,
-        status=row.status,
+        status=MeetingStatus(row.status),
         created_by=row.created_by,
         created_at=row.created_at,
         thread_id=row.message_thread_id,
@@ -52,7 +64,7 @@ def _occurrence(row: Any) -> MeetingOccurrence:
         planned_at=row.planned_at,
         starts_at=row.starts_at,
         reminders_after=row.reminders_after,
-        status=row.status,
+        status=OccurrenceStatus(row.status),
         created_at=row.created_at,
         cancelled_at=row.cancelled_at,
     )
@@ -80,7 +92,7 @@ class MeetingRepository:
 
     async def create(self, **values: Any) -> Meeting:
         result = await self._db.execute(
-            meetings.insert().values(status="active", **values).returning(*meetings.c)
+            meetings.insert().values(status=MeetingStatus.ACTIVE, **values).returning(*meetings.c)
         )
         return _meeting(result.one())
 
@@ -89,17 +101,19 @@ class MeetingRepository:
         return _meeting(row) if row else None
 
     async def set_status(
-        self, meeting_id: int, status: str, *, cancelled_at: datetime | None = None
+        self, meeting_id: int, status: MeetingStatus, *, cancelled_at: datetime | None = None
     ) -> bool:
         """Move an active meeting to ``status``; False if it was not active any more."""
         result = await self._db.execute(
             update(meetings)
-            .where(meetings.c.id == meeting_id, meetings.c.status == "active")
+            .where(meetings.c.id == meeting_id, meetings.c.status == MeetingStatus.ACTIVE)
             .values(status=status, cancelled_at=cancelled_at)
         )
         return bool(result.rowcount)
 
-    async def at_nodes(self, node_ids: list[int], *, statuses: tuple[str, ...]) -> list[Meeting]:
+    async def at_nodes(
+        self, node_ids: list[int], *, statuses: tuple[MeetingStatus, ...]
+    ) -> list[Meeting]:
         rows = await self._db.execute(
             select(meetings)
             .where(meetings.c.node_id.in_(node_ids), meetings.c.status.in_(statuses))
@@ -127,7 +141,7 @@ class MeetingRepository:
                 "planned_at": planned_at,
                 "starts_at": starts_at,
                 "reminders_after": reminders_after,
-                "status": "scheduled",
+                "status": OccurrenceStatus.SCHEDULED,
                 "created_at": now,
             },
             conflict=["meeting_id", "planned_at"],
@@ -162,15 +176,22 @@ class MeetingRepository:
 
     async def scheduled(self, meeting_id: int) -> MeetingOccurrence | None:
         """The series' next occurrence (at most one is scheduled at a time)."""
-        found = [o for o in await self.occurrences(meeting_id) if o.status == "scheduled"]
+        found = [
+            o for o in await self.occurrences(meeting_id) if o.status == OccurrenceStatus.SCHEDULED
+        ]
         return found[0] if found else None
 
     async def last_held(self, meeting_id: int) -> MeetingOccurrence | None:
-        held = [o for o in await self.occurrences(meeting_id) if o.status == "held"]
+        held = [o for o in await self.occurrences(meeting_id) if o.status == OccurrenceStatus.HELD]
         return held[-1] if held else None
 
     async def transition(
-        self, occurrence_id: int, *, from_status: str, to_status: str, **values: Any
+        self,
+        occurrence_id: int,
+        *,
+        from_status: OccurrenceStatus,
+        to_status: OccurrenceStatus,
+        **values: Any,
     ) -> bool:
         result = await self._db.execute(
             update(meeting_occurrences)
@@ -232,7 +253,8 @@ class MeetingRepository:
             select(meeting_posts.c.occurrence_id)
             .join(meeting_occurrences, meeting_occurrences.c.id == meeting_posts.c.occurrence_id)
             .where(
-                meeting_posts.c.message_id.is_(None) | (meeting_occurrences.c.status == "scheduled")
+                meeting_posts.c.message_id.is_(None)
+                | (meeting_occurrences.c.status == OccurrenceStatus.SCHEDULED)
             )
             .distinct()
         )
@@ -241,7 +263,7 @@ class MeetingRepository:
     # Answers -----------------------------------------------------------------------------
 
     async def answer(
-        self, *, occurrence_id: int, user_id: int, answer: str, chat_id: int, now: datetime
+        self, *, occurrence_id: int, user_id: int, answer: Answer, chat_id: int, now: datetime
     ) -> None:
         await upsert(
             self._db,
@@ -340,7 +362,7 @@ class MeetingRepository:
             id=row.id,
             occurrence_id=row.occurrence_id,
             text=row.text,
-            file_kind=row.file_kind,
+            file_kind=None if row.file_kind is None else FileKind(row.file_kind),
             file_id=row.file_id,
             file_name=row.file_name,
             recorded_by=row.recorded_by,

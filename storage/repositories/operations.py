@@ -12,10 +12,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.records import WAITING_STATES
 from storage.tables import escalations, inbox, nodes, outbox, timers
-
-# An escalation still waiting for its node to act (escalated/resolved ones are done there).
-WAITING = ("open", "accepted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class OperationsRepository:
         waiting = await self._db.execute(
             select(nodes.c.level, func.count(), func.sum(overdue))
             .select_from(escalations.join(nodes, nodes.c.id == escalations.c.to_node_id))
-            .where(escalations.c.state.in_(WAITING))
+            .where(escalations.c.state.in_(WAITING_STATES))
             .group_by(nodes.c.level)
             .order_by(nodes.c.level)
         )

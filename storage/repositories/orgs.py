@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import BindCode, Binding, Node
+from storage.records import BindCode, Binding, Level, Node
 from storage.tables import bind_codes, chat_bindings, nodes
 
 # Read on every escalation and many commands: built once (see storage/upsert.py for why).
@@ -20,7 +20,7 @@ _BINDING_OF_NODE = select(chat_bindings).where(chat_bindings.c.node_id == bindpa
 def _node(row: Any) -> Node:
     return Node(
         id=row.id,
-        level=row.level,
+        level=Level(row.level),
         name=row.name,
         parent_id=row.parent_id,
         requires_approval=row.requires_approval,
@@ -38,7 +38,7 @@ def _code(row: Any) -> BindCode:
     return BindCode(
         code=row.code,
         parent_id=row.parent_id,
-        level=row.level,
+        level=Level(row.level),
         name=row.name,
         node_id=row.node_id,
         created_by=row.created_by,
@@ -55,7 +55,7 @@ class OrgRepository:
     async def create_node(
         self,
         *,
-        level: str,
+        level: Level,
         name: str,
         parent_id: int | None,
         created_by: int | None,
@@ -86,7 +86,7 @@ class OrgRepository:
         )
         return [_node(row) for row in rows]
 
-    async def child_named(self, parent_id: int, level: str, name: str) -> Node | None:
+    async def child_named(self, parent_id: int, level: Level, name: str) -> Node | None:
         row = (
             await self._db.execute(
                 select(nodes).where(
@@ -128,12 +128,6 @@ class OrgRepository:
             found.extend(level)
             frontier = [node.id for node in level]
         return found
-
-    async def count_communities(self) -> int:
-        result = await self._db.execute(
-            select(func.count()).select_from(nodes).where(nodes.c.parent_id.is_(None))
-        )
-        return int(result.scalar_one())
 
     # Bindings -----------------------------------------------------------------------------
 
@@ -198,7 +192,7 @@ class OrgRepository:
         *,
         code: str,
         parent_id: int,
-        level: str,
+        level: Level,
         name: str,
         node_id: int | None,
         created_by: int,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import OutboxPart
+from storage.records import OutboxPart, PartKind
 from storage.tables import outbox_parts
 
 
@@ -26,7 +26,7 @@ class OutboxPartRepository:
         return [
             OutboxPart(
                 seq=row.seq,
-                kind=row.kind,
+                kind=PartKind(row.kind),
                 text=row.text,
                 filename=row.filename,
                 data=row.data,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Proposal
+from storage.records import Proposal, ProposalStatus
 from storage.tables import proposals
 
 
@@ -19,7 +19,7 @@ def _proposal(row: Any) -> Proposal:
         chat_id=row.chat_id,
         user_id=row.user_id,
         text=row.text,
-        status=row.status,
+        status=ProposalStatus(row.status),
         topic_id=row.topic_id,
         decided_by=row.decided_by,
         reason=row.reason,
@@ -41,7 +41,7 @@ class ProposalRepository:
                 chat_id=chat_id,
                 user_id=user_id,
                 text=text,
-                status="open",
+                status=ProposalStatus.OPEN,
                 created_at=now,
             )
             .returning(*proposals.c)
@@ -58,7 +58,7 @@ class ProposalRepository:
         self,
         proposal_id: int,
         *,
-        status: str,
+        status: ProposalStatus,
         decided_by: int,
         now: datetime,
         topic_id: int | None = None,
@@ -67,7 +67,7 @@ class ProposalRepository:
         """Open -> accepted/declined, once."""
         result = await self._db.execute(
             update(proposals)
-            .where(proposals.c.id == proposal_id, proposals.c.status == "open")
+            .where(proposals.c.id == proposal_id, proposals.c.status == ProposalStatus.OPEN)
             .values(
                 status=status,
                 decided_by=decided_by,
@@ -82,7 +82,7 @@ class ProposalRepository:
         await self._db.execute(
             update(proposals)
             .where(proposals.c.id == proposal_id)
-            .values(status="open", decided_by=None, decided_at=None)
+            .values(status=ProposalStatus.OPEN, decided_by=None, decided_at=None)
         )
 
     async def link_topic(self, proposal_id: int, topic_id: int) -> None:

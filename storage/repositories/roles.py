@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import RoleGrant
+from storage.records import RoleGrant, RoleName
 from storage.tables import role_grants
 from storage.upsert import upsert
 
@@ -17,7 +17,7 @@ def _grant(row: Any) -> RoleGrant:
     return RoleGrant(
         user_id=row.user_id,
         node_id=row.node_id,
-        role=row.role,
+        role=RoleName(row.role),
         granted_by=row.granted_by,
         granted_at=row.granted_at,
     )
@@ -28,7 +28,7 @@ class RoleRepository:
         self._db = connection
 
     async def grant(
-        self, *, user_id: int, node_id: int, role: str, granted_by: int | None, now: datetime
+        self, *, user_id: int, node_id: int, role: RoleName, granted_by: int | None, now: datetime
     ) -> None:
         await upsert(
             self._db,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import AuditEntry
+from storage.records import WAITING_STATES, AuditEntry, Level, RoleName, TopicStatus
 from storage.tables import (
     audit_log,
     chat_bindings,
@@ -66,7 +66,7 @@ class StatsRepository:
         result = await self._db.execute(
             select(func.count())
             .select_from(topics)
-            .where(topics.c.node_id.in_(node_ids), topics.c.status == "open")
+            .where(topics.c.node_id.in_(node_ids), topics.c.status == TopicStatus.OPEN)
         )
         return int(result.scalar_one())
 
@@ -80,7 +80,7 @@ class StatsRepository:
             select(topics.c.status, verdict, reason, func.count())
             .where(
                 topics.c.node_id.in_(node_ids),
-                topics.c.status.in_(("closed", "cancelled")),
+                topics.c.status.in_((TopicStatus.CLOSED, TopicStatus.CANCELLED)),
                 _in_window(topics.c.closed_at, since, until),
             )
             .group_by(topics.c.status, verdict, reason)
@@ -88,7 +88,9 @@ class StatsRepository:
         found: dict[tuple[str, str | None], int] = {}
         for status, verdict_value, reason_value, number in rows:
             key = (
-                ("cancelled", None) if status == "cancelled" else (str(verdict_value), reason_value)
+                ("cancelled", None)
+                if status == TopicStatus.CANCELLED
+                else (str(verdict_value), reason_value)
             )
             found[key] = found.get(key, 0) + int(number)
         return found
@@ -101,7 +103,7 @@ class StatsRepository:
             await self._db.execute(
                 select(func.count(), func.sum(cast_), func.sum(eligible)).where(
                     topics.c.node_id.in_(node_ids),
-                    topics.c.status == "closed",
+                    topics.c.status == TopicStatus.CLOSED,
                     topics.c.rule != "opinion",
                     _in_window(topics.c.closed_at, since, until),
                     eligible.is_not(None),
@@ -131,7 +133,7 @@ class StatsRepository:
             .select_from(escalations)
             .where(
                 escalations.c.to_node_id.in_(node_ids),
-                escalations.c.state.in_(("open", "accepted")),
+                escalations.c.state.in_(WAITING_STATES),
             )
         )
         return int(result.scalar_one())
@@ -221,13 +223,13 @@ class StatsRepository:
         )
         return {int(chat_id): int(node_id) for chat_id, node_id in rows}
 
-    async def nodes_at_level(self, level: str) -> list[int]:
+    async def nodes_at_level(self, level: Level) -> list[int]:
         rows = await self._db.execute(
             select(nodes.c.id).where(nodes.c.level == level).order_by(nodes.c.id)
         )
         return [int(row[0]) for row in rows]
 
-    async def nodes_with_role(self, user_id: int, role: str) -> list[int]:
+    async def nodes_with_role(self, user_id: int, role: RoleName) -> list[int]:
         """The nodes where the user holds exactly this role."""
         rows = await self._db.execute(
             select(role_grants.c.node_id)

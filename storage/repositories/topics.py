@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Ballot, Opinion, Topic, TopicPost
+from storage.records import (
+    Ballot,
+    BallotChannel,
+    Opinion,
+    Rule,
+    Scope,
+    Topic,
+    TopicPost,
+    TopicStatus,
+)
 from storage.tables import ballots, opinions, topic_posts, topics
 from storage.upsert import upsert_many
 
@@ -21,14 +30,14 @@ def _topic(row: Any) -> Topic:
         title=row.title,
         description=row.description,
         options=tuple(row.options),
-        rule=row.rule,
+        rule=Rule(row.rule),
         category=row.category,
         quorum_percent=row.quorum_percent,
         secret=row.secret,
         household=row.household,
         hide_results=row.hide_results,
-        scope=row.scope,
-        status=row.status,
+        scope=Scope(row.scope),
+        status=TopicStatus(row.status),
         deadline=row.deadline,
         created_by=row.created_by,
         created_at=row.created_at,
@@ -61,7 +70,7 @@ def _ballot(row: Any) -> Ballot:
         household_id=row.household_id,
         area=row.area,
         node_id=row.node_id,
-        channel=row.channel,
+        channel=BallotChannel(row.channel),
         recorded_by=row.recorded_by,
         updated_at=row.updated_at,
     )
@@ -149,7 +158,7 @@ class TopicRepository:
         return {row.id: _topic(row) for row in rows}
 
     async def at_nodes(
-        self, node_ids: Iterable[int], *, statuses: tuple[str, ...], limit: int = 30
+        self, node_ids: Iterable[int], *, statuses: tuple[TopicStatus, ...], limit: int = 30
     ) -> list[Topic]:
         rows = await self._db.execute(
             select(topics)
@@ -160,7 +169,7 @@ class TopicRepository:
         return [_topic(row) for row in rows]
 
     async def close(
-        self, topic_id: int, *, status: str, now: datetime, outcome: dict[str, Any] | None
+        self, topic_id: int, *, status: TopicStatus, now: datetime, outcome: dict[str, Any] | None
     ) -> bool:
         """Open -> closed/cancelled, once: False if someone else already closed it."""
         if topic_id not in await self.close_many([topic_id], status=status, now=now):
@@ -169,7 +178,9 @@ class TopicRepository:
             await self.set_outcomes({topic_id: outcome})
         return True
 
-    async def close_many(self, topic_ids: Iterable[int], *, status: str, now: datetime) -> set[int]:
+    async def close_many(
+        self, topic_ids: Iterable[int], *, status: TopicStatus, now: datetime
+    ) -> set[int]:
         """Open -> closed/cancelled, once: the ids this call closed (not those already closed).
 
         The outcomes follow with :meth:`set_outcomes`, computed after this update took the
@@ -180,7 +191,7 @@ class TopicRepository:
             return set()
         result = await self._db.execute(
             update(topics)
-            .where(topics.c.id.in_(ids), topics.c.status == "open")
+            .where(topics.c.id.in_(ids), topics.c.status == TopicStatus.OPEN)
             .values(status=status, closed_at=now, ballot_salt=None)
             .returning(topics.c.id)
         )
@@ -287,13 +298,6 @@ class TopicRepository:
         params = {"b_topic_id": topic_id, "b_chat_id": chat_id, "b_hash": rendered_hash}
         await self._db.execute(_SET_RENDERED, params)
 
-    async def move_posts(self, old_chat_id: int, new_chat_id: int) -> None:
-        await self._db.execute(
-            update(topic_posts)
-            .where(topic_posts.c.chat_id == old_chat_id)
-            .values(chat_id=new_chat_id)
-        )
-
     # Ballots ------------------------------------------------------------------------------
 
     async def ballot(self, topic_id: int, voter_key: str) -> Ballot | None:
@@ -390,7 +394,7 @@ class TopicRepository:
             select(topics.c.id)
             .outerjoin(topic_posts, topic_posts.c.topic_id == topics.c.id)
             .where(
-                (topics.c.status == "open")
+                (topics.c.status == TopicStatus.OPEN)
                 | topic_posts.c.message_id.is_(None)
                 | topic_posts.c.rendered_hash.is_(None)
             )
@@ -404,7 +408,7 @@ class TopicRepository:
         rows = await self._db.execute(
             select(topics).where(
                 topics.c.node_id.in_(node_ids),
-                topics.c.status == "closed",
+                topics.c.status == TopicStatus.CLOSED,
                 topics.c.closed_at > start,
                 topics.c.closed_at <= end,
             )

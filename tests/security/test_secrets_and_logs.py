@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from bot.emulator import BotApiEmulator
-from bot.redaction import REDACTED, RedactToken
+from bot.redaction import REDACTED, RedactSecrets, SecretRegistry, secret_part
 from tests.auxil.process import ROOT
 
 TOKEN = "424242:AAE-secret-PART-that-must-never-be-shown"
@@ -116,7 +116,9 @@ def test_the_filter_redacts_messages_arguments_and_tracebacks() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    handler.addFilter(RedactToken(TOKEN))
+    registry = SecretRegistry()
+    registry.add(secret_part(TOKEN))
+    handler.addFilter(RedactSecrets(registry))
     log = logging.getLogger("tests.security.redaction")
     log.addHandler(handler)
     log.propagate = False

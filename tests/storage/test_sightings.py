@@ -49,3 +49,19 @@ async def test_concurrent_sightings_are_one_write_and_each_gets_its_language(
             for row in await repos.connection.execute(select(chats.c.chat_id, chats.c.title))
         }
         assert titles == {-100: "一号楼", -200: "二号楼", 2: None, 3: None}
+
+
+async def test_a_chat_of_a_type_telegram_may_add_does_not_spoil_the_others_sightings(
+    database: Database,
+) -> None:
+    people = PeopleService(database, ManualClock(NOW), "zh_CN")
+    answers = await asyncio.gather(
+        people.seen(person(1), -300, "future_kind", "新东西"),
+        people.seen(person(2), -100, "supergroup", "一号楼"),
+    )
+    assert answers == ["zh_CN", "zh_CN"]  # both answered, neither refused
+    async with database.transaction() as repos:
+        seen = (await repos.connection.execute(select(chats.c.chat_id))).scalars().all()
+        people_seen = (await repos.connection.execute(select(users.c.user_id))).scalars().all()
+    assert seen == [-100]  # the table takes only the types it knows (ck_chats_type)
+    assert sorted(people_seen) == [1, 2]

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from locales import load_catalogue
-from storage.tables import ROLE_NAMES
+from storage.records import RoleName
 
 ZH = load_catalogue("zh_CN")
 
@@ -20,7 +20,7 @@ WORD_REDUPLICATIONS = frozenset({"谢谢"})
 DOUBLED = re.compile(r"([\u3400-\u9fff])\1")  # a CJK ideograph written twice
 
 # Next to Chinese text too (授予building_head): \b would not see a boundary there.
-ROLE_CODE = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(ROLE_NAMES) + r")(?![A-Za-z_])")
+ROLE_CODE = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(RoleName) + r")(?![A-Za-z_])")
 
 
 def _keys_with_role_codes() -> set[str]:

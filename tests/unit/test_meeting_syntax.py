@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.services.errors import Refusal
-from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.meetings.recurrence import Recurrence
 from bot.services.meetings.syntax import DEFAULT_REMINDERS, parse_meeting, parse_when_text
-from bot.services.topics.syntax import Scope
+from storage.records import Repeat, Scope
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 ZONE = ZoneInfo("Asia/Shanghai")

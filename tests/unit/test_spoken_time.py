@@ -16,10 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.services.errors import Refusal
-from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.meetings.recurrence import Recurrence
 from bot.services.meetings.syntax import parse_meeting
 from bot.services.syntax.spoken_time import Problem, SpokenTimeError, read_spoken
 from bot.services.topics.syntax import parse_topic
+from storage.records import Repeat
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.services.errors import Refusal
-from bot.services.topics.syntax import Rule, Scope, TopicDraft, parse_topic
+from bot.services.topics.syntax import TopicDraft, parse_topic
 from locales import Translator, placeholders
 from locales import load_catalogue as load_messages
+from storage.records import Rule, Scope
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 ZONE = ZoneInfo("Asia/Shanghai")

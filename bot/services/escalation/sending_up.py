@@ -16,7 +16,7 @@ from typing import Any
 from bot.services.announcements import SentUp
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.unit_of_work import Work
-from storage.records import Node, Topic
+from storage.records import WAITING_STATES, EscalationReason, EscalationState, Node, Topic
 from storage.repositories.audit import AuditRow
 from storage.repositories.outbox import Queued
 
@@ -29,7 +29,7 @@ class SendUp:
     """One matter to send up: why, with what note, by whom (None: the system)."""
 
     topic: Topic
-    reason: str
+    reason: EscalationReason
     note: str | None = None
     by: int | None = None
     late_since: datetime | None = None  # an SLA that ran out while the bot was down
@@ -80,7 +80,10 @@ async def send_up(
         current = currents.get(matter.topic.id)
         if current is not None and current.is_active:
             await repos.escalations.transition(
-                current.id, from_states=("open", "accepted"), to_state="escalated", closed_at=now
+                current.id,
+                from_states=WAITING_STATES,
+                to_state=EscalationState.ESCALATED,
+                closed_at=now,
             )
             await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(current.id),), now)
     targets = {matter.topic.id: _parent(nodes, from_ids, matter) for matter in moving}

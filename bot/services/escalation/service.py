@@ -22,12 +22,23 @@ from bot.services.announcements import (
 )
 from bot.services.errors import Refusal
 from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER, SendUp, send_up
-from bot.services.escalation.views import RATINGS, CardView, History, card_view, history
+from bot.services.escalation.views import CardView, History, card_view, history
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from bot.services.unit_of_work import UnitOfWork, Work
 from bot.timers import late_since
-from storage.records import DueTimer, Escalation, Node, Topic
+from storage.records import (
+    WAITING_STATES,
+    DueTimer,
+    Escalation,
+    EscalationReason,
+    EscalationState,
+    Level,
+    Node,
+    Rating,
+    Topic,
+    TopicStatus,
+)
 from storage.repositories import Repositories
 
 MAX_REASON = 500
@@ -52,7 +63,7 @@ async def escalate(
     repos: Work,
     topic: Topic,
     *,
-    reason: str,
+    reason: EscalationReason,
     note: str | None,
     by: int | None,
     now: datetime,
@@ -124,8 +135,8 @@ class EscalationService:
         async with self._uow.transaction() as repos:
             await repos.escalations.transition(
                 escalation_id,
-                from_states=("open",),
-                to_state="accepted",
+                from_states=(EscalationState.OPEN,),
+                to_state=EscalationState.ACCEPTED,
                 accepted_by=actor.user_id,
                 accepted_at=now,
             )
@@ -187,7 +198,7 @@ class EscalationService:
             if not await escalate(
                 repos,
                 matter.topic,
-                reason="manual",
+                reason=EscalationReason.MANUAL,
                 note=note,
                 by=actor.user_id,
                 now=now,
@@ -197,12 +208,12 @@ class EscalationService:
 
     @staticmethod
     def _refuse_unless_escalatable(matter: Matter) -> None:
-        if matter.topic.status == "open":
+        if matter.topic.status == TopicStatus.OPEN:
             raise Refusal("escalation.still_open", id=matter.topic.id)
-        if matter.topic.status == "cancelled":
+        if matter.topic.status == TopicStatus.CANCELLED:
             raise Refusal("escalation.cancelled", id=matter.topic.id)
         current = matter.current
-        if current is not None and current.state == "resolved":
+        if current is not None and current.state == EscalationState.RESOLVED:
             raise Refusal("escalation.already_resolved", id=matter.topic.id)
 
     async def accept(self, actor: Actor, place: Place, escalation_id: int) -> None:
@@ -212,8 +223,8 @@ class EscalationService:
             hop = await self._card_hop(repos, actor, place, escalation_id)
             if not await repos.escalations.transition(
                 hop.id,
-                from_states=("open",),
-                to_state="accepted",
+                from_states=(EscalationState.OPEN,),
+                to_state=EscalationState.ACCEPTED,
                 accepted_by=actor.user_id,
                 accepted_at=now,
             ):
@@ -270,7 +281,10 @@ class EscalationService:
             ):
                 raise Refusal("escalation.already_resolved", id=topic_id)
             await repos.escalations.transition(
-                current.id, from_states=("open", "accepted"), to_state="resolved", closed_at=now
+                current.id,
+                from_states=WAITING_STATES,
+                to_state=EscalationState.RESOLVED,
+                closed_at=now,
             )
             await _cancel_timers(repos, current.id, now)
             await repos.audit.record(
@@ -337,8 +351,10 @@ class EscalationService:
 
     async def rate(self, actor: Actor, chat_id: int, topic_id: int, rating: str) -> bool:
         """满意 / 基本满意 / 不满意 from a resident of the origin building; True if changed."""
-        if rating not in RATINGS:
-            raise Refusal("escalation.bad_rating")
+        try:
+            chosen = Rating(rating)
+        except ValueError:
+            raise Refusal("escalation.bad_rating") from None
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             post = await repos.topics.post_in(topic_id, chat_id)
@@ -351,9 +367,9 @@ class EscalationService:
                 raise Refusal("topics.not_member")
             previous = await repos.escalations.rating_of(topic_id, actor.user_id)
             await repos.escalations.rate(
-                topic_id=topic_id, user_id=actor.user_id, rating=rating, now=now
+                topic_id=topic_id, user_id=actor.user_id, rating=chosen, now=now
             )
-        return previous != rating
+        return previous != chosen
 
     async def set_sla(self, actor: Actor, place: Place, text: str) -> timedelta:
         """``/sla <时长>`` in the community staff group: this community's escalation SLA."""
@@ -366,7 +382,7 @@ class EscalationService:
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             node = await repos.orgs.node_of_chat(place.chat_id) if place.is_group else None
-            if node is None or node.level != "community":
+            if node is None or node.level != Level.COMMUNITY:
                 raise Refusal("escalation.sla_in_community")
             if await rank_at(repos, actor, node) < Rank.COMMUNITY_STAFF:
                 raise Refusal("escalation.sla_needs_staff")
@@ -410,7 +426,7 @@ class EscalationService:
         await escalate(
             repos,
             topic,
-            reason="sla_expired",
+            reason=EscalationReason.SLA_EXPIRED,
             note=None,
             by=None,
             now=now,

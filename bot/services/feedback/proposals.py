@@ -18,12 +18,10 @@ from bot.services.topics.syntax import (
     DEFAULT_OPTIONS,
     MAX_DESCRIPTION,
     MAX_TITLE,
-    Rule,
-    Scope,
     TopicDraft,
 )
 from bot.services.unit_of_work import UnitOfWork
-from storage.records import Proposal
+from storage.records import Proposal, ProposalStatus, Rule, Scope
 
 MAX_PROPOSAL = 1000
 PROPOSAL_DEADLINE = timedelta(days=3)
@@ -81,7 +79,7 @@ class ProposalService:
             assert node is not None
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("proposals.needs_officer")
-            if proposal.status != "open":
+            if proposal.status != ProposalStatus.OPEN:
                 raise Refusal("proposals.already_decided")
         return proposal
 
@@ -122,7 +120,7 @@ class ProposalService:
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             if not await repos.proposals.decide(
-                proposal.id, status="accepted", decided_by=actor.user_id, now=now
+                proposal.id, status=ProposalStatus.ACCEPTED, decided_by=actor.user_id, now=now
             ):
                 raise Refusal("proposals.already_decided")
         try:
@@ -155,7 +153,11 @@ class ProposalService:
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             if not await repos.proposals.decide(
-                proposal.id, status="declined", decided_by=actor.user_id, now=now, reason=entry.key
+                proposal.id,
+                status=ProposalStatus.DECLINED,
+                decided_by=actor.user_id,
+                now=now,
+                reason=entry.key,
             ):
                 raise Refusal("proposals.already_decided")
             await repos.audit.record(

@@ -15,16 +15,15 @@ from bot.services.events import OutboxQueued
 from bot.services.meetings.plan import tell_chats
 from bot.services.meetings.views import group_node, meeting_here
 from bot.services.unit_of_work import UnitOfWork
-from storage.records import Meeting, MeetingMinutes, MeetingOccurrence
+from storage.records import FileKind, Meeting, MeetingMinutes, MeetingOccurrence, OccurrenceStatus
 from storage.repositories import Repositories
 
 MAX_MINUTES = 3000
-FILE_KINDS = ("photo", "document")
 
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    kind: str  # "photo" | "document"
+    kind: FileKind
     file_id: str
     file_name: str | None = None
 
@@ -65,8 +64,6 @@ class MinutesService:
             raise Refusal("meetings.usage_minutes")
         if len(body) > MAX_MINUTES:
             raise Refusal("meetings.minutes_too_long", length=len(body), limit=MAX_MINUTES)
-        if attachment is not None and attachment.kind not in FILE_KINDS:
-            raise Refusal("meetings.usage_minutes")
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             occurrence = await self._replied_occurrence(repos, place, replied_to)
@@ -124,9 +121,9 @@ class MinutesService:
     async def _refuse_unless_held(
         repos: Repositories, meeting: Meeting, occurrence: MeetingOccurrence | None
     ) -> None:
-        if occurrence is not None and occurrence.status == "held":
+        if occurrence is not None and occurrence.status == OccurrenceStatus.HELD:
             return
-        if occurrence is not None and occurrence.status == "cancelled":
+        if occurrence is not None and occurrence.status == OccurrenceStatus.CANCELLED:
             raise Refusal("meetings.minutes_cancelled", id=meeting.id)
         upcoming = occurrence or await repos.meetings.scheduled(meeting.id)
         if upcoming is None:

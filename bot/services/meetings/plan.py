@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.announcements import Announcement
-from bot.services.meetings.recurrence import Recurrence, Repeat, next_start
-from storage.records import Meeting, MeetingOccurrence, MeetingPost
+from bot.services.meetings.recurrence import Recurrence, next_start
+from storage.records import Meeting, MeetingOccurrence, MeetingPost, Repeat, Scope
 from storage.repositories import Repositories
 
 REMIND_TIMER = "meeting.remind"
@@ -108,7 +108,7 @@ async def target_chats(repos: Repositories, meeting: Meeting) -> list[tuple[int,
     """(chat, node) for every chat the meeting is announced in: its node's, and for scope
     ``all`` every bound chat below it."""
     nodes = [meeting.node_id]
-    if meeting.scope == "all":
+    if meeting.scope == Scope.ALL:
         nodes.extend(node.id for node in await repos.orgs.descendants(meeting.node_id))
     targets: list[tuple[int, int]] = []
     for node_id in nodes:

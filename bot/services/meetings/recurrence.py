@@ -12,21 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import chinese_calendar  # type: ignore[import-untyped]
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from dateutil.rrule import weekdays as rrule_weekdays
 
+from storage.records import Repeat
+
 MAX_HOLIDAY_RUN = 60  # no run of non-working days is longer than this
-
-
-class Repeat(StrEnum):
-    ONCE = "once"
-    WEEKLY = "weekly"
-    MONTHLY_DAY = "monthly_day"
-    MONTHLY_NTH = "monthly_nth"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,13 +41,20 @@ from bot.services.meetings.views import (
     visible_here,
 )
 from bot.services.organisation.permissions import is_officer, rank_at
-from bot.services.topics.syntax import Scope
 from bot.services.unit_of_work import UnitOfWork
 from bot.timers import TimerEngine
-from storage.records import Meeting, MeetingOccurrence, Node
+from storage.records import (
+    Answer,
+    Level,
+    Meeting,
+    MeetingOccurrence,
+    MeetingStatus,
+    Node,
+    OccurrenceStatus,
+    Scope,
+)
 from storage.repositories import Repositories
 
-ANSWERS = ("yes", "no")
 MAX_AGENDA_ITEM, MAX_AGENDA_ITEMS = 200, 20
 
 
@@ -63,7 +70,7 @@ class Scheduled:
 @dataclass(frozen=True, slots=True)
 class Answered:
     meeting: Meeting
-    answer: str
+    answer: Answer
     changed: bool
     same: bool
 
@@ -99,7 +106,7 @@ class MeetingService:
             node = await group_node(repos, place)
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("meetings.schedule_needs_officer", level=node.level)
-            if draft.scope is Scope.ALL and node.level == "building":
+            if draft.scope is Scope.ALL and node.level == Level.BUILDING:
                 raise Refusal("meetings.scope_all_building")
             await self._check_topics(repos, node, draft.topic_ids)
             recurrence = draft.recurrence
@@ -171,8 +178,10 @@ class MeetingService:
 
     async def answer(self, actor: Actor, chat_id: int, occurrence_id: int, answer: str) -> Answered:
         """参加 / 请假 on a meeting message; the last answer counts."""
-        if answer not in ANSWERS:
-            raise Refusal("general.stale_button")
+        try:
+            chosen = Answer(answer)
+        except ValueError:
+            raise Refusal("general.stale_button") from None
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             occurrence = await repos.meetings.occurrence(occurrence_id)
@@ -181,21 +190,21 @@ class MeetingService:
                 raise Refusal("meetings.not_here")
             meeting = await repos.meetings.get(occurrence.meeting_id)
             assert meeting is not None
-            if occurrence.status == "cancelled":
+            if occurrence.status == OccurrenceStatus.CANCELLED:
                 raise Refusal("meetings.answer_cancelled", id=meeting.id)
-            if occurrence.status != "scheduled" or occurrence.starts_at <= now:
+            if occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.starts_at <= now:
                 raise Refusal("meetings.answer_closed", id=meeting.id)
             previous = await repos.meetings.answer_of(occurrence.id, actor.user_id)
-            if previous == answer:
-                return Answered(meeting, answer, changed=False, same=True)
+            if previous == chosen:
+                return Answered(meeting, chosen, changed=False, same=True)
             await repos.meetings.answer(
                 occurrence_id=occurrence.id,
                 user_id=actor.user_id,
-                answer=answer,
+                answer=chosen,
                 chat_id=chat_id,
                 now=now,
             )
-        return Answered(meeting, answer, changed=previous is not None, same=False)
+        return Answered(meeting, chosen, changed=previous is not None, same=False)
 
     # Cancelling ---------------------------------------------------------------------------
 
@@ -223,7 +232,10 @@ class MeetingService:
                 raise Refusal("general.stale_button")
             whole = whole or not meeting.recurring
             if not await repos.meetings.transition(
-                occurrence.id, from_status="scheduled", to_status="cancelled", cancelled_at=now
+                occurrence.id,
+                from_status=OccurrenceStatus.SCHEDULED,
+                to_status=OccurrenceStatus.CANCELLED,
+                cancelled_at=now,
             ):
                 raise Refusal("meetings.not_active", id=meeting.id, status=occurrence.status)
             await cancel_timers(repos, meeting, occurrence.id, now)
@@ -231,7 +243,9 @@ class MeetingService:
             told = await tell_chats(repos, occurrence.id, cancelled, now)
             following = None
             if whole:
-                await repos.meetings.set_status(meeting.id, "cancelled", cancelled_at=now)
+                await repos.meetings.set_status(
+                    meeting.id, MeetingStatus.CANCELLED, cancelled_at=now
+                )
             else:
                 planned = await plan_next(
                     repos, meeting, after=occurrence.planned_at, now=now, zone=self._zone
@@ -291,11 +305,13 @@ class MeetingService:
         async with self._uow.transaction() as repos:
             node = await group_node(repos, place)
             above = [n.id for n in (await repos.orgs.ancestry(node.id))[1:]]
-            found = await repos.meetings.at_nodes([node.id], statuses=("active",))
+            found = await repos.meetings.at_nodes([node.id], statuses=(MeetingStatus.ACTIVE,))
             found += [
                 meeting
-                for meeting in await repos.meetings.at_nodes(above, statuses=("active",))
-                if meeting.scope == "all"
+                for meeting in await repos.meetings.at_nodes(
+                    above, statuses=(MeetingStatus.ACTIVE,)
+                )
+                if meeting.scope == Scope.ALL
             ]
             views: list[OccurrenceView] = []
             for meeting in found:

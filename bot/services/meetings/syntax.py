@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.durations import DurationError, parse_duration
 from bot.services.errors import Refusal
-from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.meetings.recurrence import Recurrence
 from bot.services.syntax.command_line import (
     Key,
     KeyTable,
@@ -34,7 +34,7 @@ from bot.services.syntax.command_line import (
     value_of,
 )
 from bot.services.syntax.spoken_time import Problem, SpokenTimeError, read_clock, read_spoken
-from bot.services.topics.syntax import Scope
+from storage.records import Repeat, Scope
 
 MAX_TITLE, MAX_NOTE, MAX_PLACE, MAX_LINK = 100, 1000, 100, 500
 MAX_REMINDERS, MAX_TOPICS = 5, 10

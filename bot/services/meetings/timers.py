@@ -29,7 +29,7 @@ from bot.services.meetings.plan import (
 )
 from bot.services.unit_of_work import Work
 from bot.timers import LATE_AFTER, TimerEngine
-from storage.records import DueTimer, Meeting, MeetingOccurrence
+from storage.records import DueTimer, Meeting, MeetingOccurrence, MeetingStatus, OccurrenceStatus
 from storage.repositories import Repositories
 
 # After an outage, the dates of a series missed within this time are caught up on (each
@@ -51,7 +51,7 @@ class MeetingTimers:
         repos: Repositories, occurrence_id: int
     ) -> tuple[Meeting, MeetingOccurrence] | None:
         occurrence = await repos.meetings.occurrence(occurrence_id)
-        if occurrence is None or occurrence.status != "scheduled":
+        if occurrence is None or occurrence.status != OccurrenceStatus.SCHEDULED:
             return None
         meeting = await repos.meetings.get(occurrence.meeting_id)
         assert meeting is not None
@@ -90,7 +90,9 @@ class MeetingTimers:
         if found is None:
             return
         meeting, occurrence = found
-        await repos.meetings.transition(occurrence.id, from_status="scheduled", to_status="held")
+        await repos.meetings.transition(
+            occurrence.id, from_status=OccurrenceStatus.SCHEDULED, to_status=OccurrenceStatus.HELD
+        )
         await repos.timers.schedule(
             MINUTES_TIMER, str(occurrence.id), occurrence.starts_at + MINUTES_AFTER
         )
@@ -106,12 +108,12 @@ class MeetingTimers:
                 since=occurrence.starts_at,
             )
         elif not meeting.recurring:
-            await repos.meetings.set_status(meeting.id, "ended")
+            await repos.meetings.set_status(meeting.id, MeetingStatus.ENDED)
         repos.record(MeetingChanged(occurrence.id))
 
     async def on_minutes_due(self, repos: Work, timer: DueTimer, now: datetime) -> None:
         occurrence = await repos.meetings.occurrence(int(timer.ref))
-        if occurrence is None or occurrence.status != "held":
+        if occurrence is None or occurrence.status != OccurrenceStatus.HELD:
             return
         if await repos.meetings.minutes(occurrence.id):
             return

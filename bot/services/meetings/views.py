@@ -17,7 +17,15 @@ from bot.services.errors import Refusal
 from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.meetings.recurrence import holiday_data_covers
 from bot.services.organisation.permissions import is_officer, rank_at
-from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
+from storage.records import (
+    WAITING_STATES,
+    Answer,
+    Meeting,
+    MeetingOccurrence,
+    MeetingPost,
+    Node,
+    Scope,
+)
 from storage.repositories import Repositories
 
 
@@ -43,11 +51,11 @@ class OccurrenceView:
 
     @property
     def attending(self) -> int:
-        return self.counts.get("yes", 0)
+        return self.counts.get(Answer.YES, 0)
 
     @property
     def absent(self) -> int:
-        return self.counts.get("no", 0)
+        return self.counts.get(Answer.NO, 0)
 
 
 class MeetingMove(Enum):
@@ -148,7 +156,7 @@ async def agenda_lines(
     """The node's open escalations, the linked topics, then the items officers added."""
     lines: list[AgendaLine] = []
     seen: set[int] = set()
-    for hop in await repos.escalations.at_nodes([meeting.node_id], states=("open", "accepted")):
+    for hop in await repos.escalations.at_nodes([meeting.node_id], states=WAITING_STATES):
         topic = await repos.topics.get(hop.topic_id)
         origin = await repos.orgs.node(hop.from_node_id)
         if topic is not None and topic.id not in seen:
@@ -220,4 +228,4 @@ async def visible_here(repos: Repositories, place: Place, meeting: Meeting) -> b
     if any(node.id == chat_node.id for node in await repos.orgs.ancestry(meeting.node_id)):
         return True
     above = [node.id for node in await repos.orgs.ancestry(chat_node.id)]
-    return meeting.scope == "all" and meeting.node_id in above
+    return meeting.scope == Scope.ALL and meeting.node_id in above

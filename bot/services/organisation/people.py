@@ -11,13 +11,14 @@ from bot.services.errors import Refusal
 from bot.services.organisation.permissions import is_officer, rank_at
 from storage.batched_write import BatchedWrite
 from storage.database import Database
-from storage.records import SeenUser, User
+from storage.records import ChatType, SeenUser, User
 from storage.repositories import Repositories
 from storage.repositories.seen import seen_memo
 
 __all__ = ["LOCALE_CHOICES", "PeopleService", "SeenUser", "locale_from_language_code"]
 
 LOCALE_CHOICES = {"zh": "zh_CN", "zh_cn": "zh_CN", "cn": "zh_CN", "中文": "zh_CN", "en": "en"}
+_CHAT_TYPES = frozenset(ChatType)
 
 
 def locale_from_language_code(code: str | None) -> str | None:
@@ -50,8 +51,14 @@ class PeopleService:
     async def seen(
         self, user: SeenUser | None, chat_id: int | None, chat_type: str | None, title: str | None
     ) -> str:
-        """Record who wrote where; returns the locale to answer in, once committed."""
-        chat = (chat_id, chat_type, title) if chat_id is not None and chat_type else None
+        """Record who wrote where; returns the locale to answer in, once committed.
+
+        A chat of a type Telegram may add one day is not recorded: the table refuses a type
+        it does not know (storage/records.py), and the sightings of other updates are written
+        in the same statement."""
+        chat = None
+        if chat_id is not None and chat_type is not None and chat_type in _CHAT_TYPES:
+            chat = (chat_id, chat_type, title)
         return await self._sightings.submit(_Sighting(user, chat))
 
     async def _record(self, repos: Repositories, sightings: Sequence[_Sighting]) -> list[str]:
@@ -76,7 +83,7 @@ class PeopleService:
         if chat is None:
             return user_locale or self.default_locale
         chat_id, chat_type, _ = chat
-        if chat_type == "private" and user is not None:
+        if chat_type == ChatType.PRIVATE and user is not None:
             return (
                 user_locale or locale_from_language_code(user.language_code) or self.default_locale
             )
@@ -125,7 +132,7 @@ class PeopleService:
             chat = await repos.chats.get(chat_id)
             if chat is not None and chat.locale:
                 return chat.locale
-            if chat is not None and chat.type == "private":
+            if chat is not None and chat.type == ChatType.PRIVATE:
                 user = await repos.users.get(chat_id)
                 if user is not None:
                     return (

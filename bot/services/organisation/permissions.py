@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from bot.services.actors import Actor
-from storage.records import Node
+from storage.records import Level, Node, RoleName
 from storage.repositories import Repositories
 
 
@@ -33,27 +33,27 @@ class Rank(IntEnum):
 
 
 # Roles that can be granted, and the level of node each one belongs to.
-GRANTABLE: dict[str, str] = {
-    "building_officer": "building",
-    "building_head": "building",
-    "grid_worker": "grid",
-    "grid_head": "grid",
-    "community_staff": "community",
-    "community_admin": "community",
+GRANTABLE: dict[RoleName, Level] = {
+    RoleName.BUILDING_OFFICER: Level.BUILDING,
+    RoleName.BUILDING_HEAD: Level.BUILDING,
+    RoleName.GRID_WORKER: Level.GRID,
+    RoleName.GRID_HEAD: Level.GRID,
+    RoleName.COMMUNITY_STAFF: Level.COMMUNITY,
+    RoleName.COMMUNITY_ADMIN: Level.COMMUNITY,
 }
 
 # The lowest rank that counts as an officer of a node at each level.
-OFFICER_RANK: dict[str, Rank] = {
-    "building": Rank.BUILDING_OFFICER,
-    "grid": Rank.GRID_WORKER,
-    "community": Rank.COMMUNITY_STAFF,
+OFFICER_RANK: dict[Level, Rank] = {
+    Level.BUILDING: Rank.BUILDING_OFFICER,
+    Level.GRID: Rank.GRID_WORKER,
+    Level.COMMUNITY: Rank.COMMUNITY_STAFF,
 }
 
 # The rank needed to manage a node's binding: an officer of its parent's level.
-PARENT_OFFICER_RANK: dict[str, Rank] = {
-    "building": Rank.GRID_WORKER,
-    "grid": Rank.COMMUNITY_STAFF,
-    "community": Rank.SUPERADMIN,
+PARENT_OFFICER_RANK: dict[Level, Rank] = {
+    Level.BUILDING: Rank.GRID_WORKER,
+    Level.GRID: Rank.COMMUNITY_STAFF,
+    Level.COMMUNITY: Rank.SUPERADMIN,
 }
 
 

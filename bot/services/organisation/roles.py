@@ -10,18 +10,18 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.organisation.permissions import GRANTABLE, Rank, rank_at
 from storage.database import Database
-from storage.records import Node, User
+from storage.records import Node, RoleName, User
 from storage.repositories import Repositories
 
 # What officers type for each role besides its code: the Chinese names, with the officers of
 # 一长多员 (楼栋事务管理员, 卫生管理员, 治安调解员) as building officers.
-ROLE_WORDS: dict[str, tuple[str, ...]] = {
-    "building_officer": ("楼栋管理员", "楼栋事务管理员", "卫生管理员", "治安调解员"),
-    "building_head": ("楼栋长", "楼长"),
-    "grid_worker": ("网格员",),
-    "grid_head": ("网格长",),
-    "community_staff": ("社区工作人员", "社区工作者"),
-    "community_admin": ("社区管理员",),
+ROLE_WORDS: dict[RoleName, tuple[str, ...]] = {
+    RoleName.BUILDING_OFFICER: ("楼栋管理员", "楼栋事务管理员", "卫生管理员", "治安调解员"),
+    RoleName.BUILDING_HEAD: ("楼栋长", "楼长"),
+    RoleName.GRID_WORKER: ("网格员",),
+    RoleName.GRID_HEAD: ("网格长",),
+    RoleName.COMMUNITY_STAFF: ("社区工作人员", "社区工作者"),
+    RoleName.COMMUNITY_ADMIN: ("社区管理员",),
 }
 _RESIDENT_WORDS = frozenset(("resident", "居民", "住户"))
 
@@ -37,7 +37,7 @@ _ROLE_BY_WORD = {_folded(code): code for code in GRANTABLE} | {
 }
 
 
-def role_of(text: str) -> str:
+def role_of(text: str) -> RoleName:
     """The role code ``text`` names, by its code or its Chinese name; else a Refusal."""
     folded = _folded(text)
     if folded in _RESIDENT_WORDS:
@@ -92,8 +92,8 @@ class RoleService:
             chain = await repos.orgs.ancestry(node.id)
             return Standing(node=node, path=chain[::-1], rank=await rank_at(repos, actor, node))
 
-    async def grant(self, actor: Actor, place: Place, target_id: int, role: str) -> RoleChange:
-        role = role_of(role)
+    async def grant(self, actor: Actor, place: Place, target_id: int, text: str) -> RoleChange:
+        role = role_of(text)
         now = self._clock.now()
         async with self._db.transaction() as repos:
             node = await self._bound_node(repos, place)

@@ -20,24 +20,24 @@ from bot.services.events import (
 from bot.services.organisation.node_names import clean_name
 from bot.services.organisation.permissions import OFFICER_RANK, PARENT_OFFICER_RANK, rank_at
 from bot.services.unit_of_work import UnitOfWork
-from storage.records import Node
+from storage.records import BotStatus, Level, Node
 from storage.repositories import Repositories
 
 BIND_CODE_TTL = timedelta(hours=24)
 # 32 symbols without look-alikes (0/o, 1/l/i): 10 of them carry 50 bits.
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LENGTH = 10
-CHILD_LEVEL = {"community": "grid", "grid": "building"}
+CHILD_LEVEL = {Level.COMMUNITY: Level.GRID, Level.GRID: Level.BUILDING}
+_PRESENT = (BotStatus.MEMBER, BotStatus.ADMINISTRATOR, BotStatus.CREATOR, BotStatus.RESTRICTED)
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
     code: str
-    level: str
+    level: Level
     name: str
     parent: Node
     expires_at: datetime
-    rebinds_existing: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class OrgService:
         async with self._uow.transaction() as repos:
             await self._refuse_if_bound(repos, place.chat_id)
             node = await repos.orgs.create_node(
-                level="community",
+                level=Level.COMMUNITY,
                 name=community_name,
                 parent_id=None,
                 created_by=actor.user_id,
@@ -107,7 +107,7 @@ class OrgService:
             )
         return node
 
-    async def issue_code(self, actor: Actor, place: Place, name: str, level: str) -> IssuedCode:
+    async def issue_code(self, actor: Actor, place: Place, name: str, level: Level) -> IssuedCode:
         """``/newgrid`` or ``/newbuilding``: a single-use code that binds a child node's chat."""
         if not place.is_group:
             raise Refusal("orgs.new_child_needs_group", level=level)
@@ -155,7 +155,6 @@ class OrgService:
             name=child_name,
             parent=parent,
             expires_at=expires_at,
-            rebinds_existing=existing is not None,
         )
 
     async def bind(
@@ -250,9 +249,10 @@ class OrgService:
         times the removal is noticed (``my_chat_member``, a refused send or edit).
         """
         now = self._clock.now()
-        active = status in ("member", "administrator", "creator", "restricted")
+        bot_status = BotStatus(status)
+        active = bot_status in _PRESENT
         async with self._uow.transaction() as repos:
-            await repos.chats.set_bot_status(chat_id, status, now)
+            await repos.chats.set_bot_status(chat_id, bot_status, now)
             node = await repos.orgs.node_of_chat(chat_id)
             if node is None:
                 return BotMembership(node=None, active=active, changed=False, parent_chat_id=None)

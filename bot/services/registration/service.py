@@ -12,7 +12,15 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.organisation.permissions import is_officer, rank_at
 from storage.database import Database
-from storage.records import Household, Node, Registration, RegistrationCard, User
+from storage.records import (
+    Household,
+    Level,
+    Node,
+    Registration,
+    RegistrationCard,
+    RegistrationStatus,
+    User,
+)
 from storage.repositories import Repositories
 
 MAX_AREA = Decimal(10000)
@@ -109,13 +117,17 @@ class RegistrationService:
             previous = await repos.households.registration_of(actor.user_id, node.id)
             if (
                 previous is not None
-                and previous.status != "rejected"
+                and previous.status != RegistrationStatus.REJECTED
                 and previous.unit == unit
                 and (area is None or previous.area == area)
             ):
                 raise Refusal("registration.already_registered", unit=unit, status=previous.status)
             household = await repos.households.ensure_household(node.id, unit, now)
-            status = "pending" if node.requires_approval else "approved"
+            status = (
+                RegistrationStatus.PENDING
+                if node.requires_approval
+                else RegistrationStatus.APPROVED
+            )
             registration_id = await repos.households.register(
                 user_id=actor.user_id,
                 node_id=node.id,
@@ -124,7 +136,7 @@ class RegistrationService:
                 status=status,
                 now=now,
             )
-            if status == "approved" and area is not None:
+            if status == RegistrationStatus.APPROVED and area is not None:
                 await repos.households.set_area(household.id, area)
             await repos.audit.record(
                 action="registration.submitted",
@@ -141,7 +153,7 @@ class RegistrationService:
         return RegistrationOutcome(
             registration=registration,
             node=node,
-            needs_approval=status == "pending",
+            needs_approval=status == RegistrationStatus.PENDING,
             replaced=previous is not None,
         )
 
@@ -156,7 +168,7 @@ class RegistrationService:
                 raise Refusal("registration.not_found")
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("registration.decide_needs_officer")
-            status = "approved" if approve else "rejected"
+            status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
             if not await repos.households.decide(
                 registration_id, status=status, decided_by=actor.user_id, now=now
             ):
@@ -205,7 +217,9 @@ class RegistrationService:
             if node is None or binding is None or not binding.active:
                 return None
             pending = [
-                r for r in await repos.households.registrations_of(node_id) if r.status == "pending"
+                r
+                for r in await repos.households.registrations_of(node_id)
+                if r.status == RegistrationStatus.PENDING
             ]
             decided = await repos.households.decided_lately(node_id, DECIDED_SHOWN)
             people = await repos.users.many(sorted({r.user_id for r in pending + decided}))
@@ -233,6 +247,6 @@ class RegistrationService:
     @staticmethod
     async def _require_building(repos: Repositories, place: Place) -> Node:
         node = await repos.orgs.node_of_chat(place.chat_id) if place.is_group else None
-        if node is None or node.level != "building":
+        if node is None or node.level != Level.BUILDING:
             raise Refusal("registration.needs_building_chat")
         return node

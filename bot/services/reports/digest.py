@@ -22,7 +22,7 @@ from bot.services.organisation.permissions import Rank, rank_at
 from bot.services.unit_of_work import Work
 from bot.timers import late_since
 from storage.database import Database
-from storage.records import DueTimer, Escalation, Node, Topic
+from storage.records import DueTimer, Escalation, EscalationState, Level, Node, Topic
 from storage.repositories import Repositories
 
 DIGEST_TIMER = "digest.daily"
@@ -113,7 +113,7 @@ class DigestService:
 
     async def _staff_community(self, repos: Repositories, actor: Actor, place: Place) -> Node:
         node = await repos.orgs.node_of_chat(place.chat_id) if place.is_group else None
-        if node is None or node.level != "community":
+        if node is None or node.level != Level.COMMUNITY:
             raise Refusal("digest.community_only")
         if await rank_at(repos, actor, node) < Rank.COMMUNITY_STAFF:
             raise Refusal("digest.staff_only")
@@ -356,7 +356,9 @@ async def _weekly(
             done = [
                 h
                 for h in hops
-                if h.closed_at and start <= h.closed_at < end and h.state == "resolved"
+                if h.closed_at
+                and start <= h.closed_at < end
+                and h.state == EscalationState.RESOLVED
             ]
             resolved[grid.name].append(len(done))
             week_topics = [

@@ -34,12 +34,12 @@ from bot.services.topics.closing import fraction_of, outcome_record, tally
 from bot.services.topics.outcome import HOUSEHOLD_RULES, decide
 from bot.services.topics.service import TopicService, snapshot
 from storage.database import Database
-from storage.records import Ballot, Node, Topic
+from storage.records import Ballot, BallotChannel, Node, Scope, Topic, TopicStatus
 from storage.repositories import Repositories
 
 BOM = "\ufeff"
 #: How ballots arrive, in the order the files list them.
-CHANNELS = ("button", "paper", "visit", "video")
+CHANNELS = tuple(BallotChannel)
 #: Cells of people's text that a spreadsheet would run as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Characters that carry meaning in Markdown text.
@@ -259,7 +259,7 @@ def local_time(labels: ExportLabels, moment: datetime | None, *, seconds: bool =
 def verdict_text(record: TopicRecord, labels: ExportLabels) -> str:
     """The outcome in words (as ``/result`` says it), or why there is none yet."""
     t, topic = labels.t, record.topic
-    if topic.status == "cancelled":
+    if topic.status == TopicStatus.CANCELLED:
         return t("verdicts.cancelled")
     if record.hidden or record.outcome is None:
         return t("export.hidden")
@@ -293,7 +293,7 @@ def _summary_pairs(record: TopicRecord, labels: ExportLabels) -> list[tuple[str,
         pairs.append((t("export.turnout"), percent(turnout)))
     pairs.append((_outcome_label(record, labels), verdict_text(record, labels)))
     reason = outcome.get("reason")
-    if reason and not record.hidden and topic.status != "cancelled":
+    if reason and not record.hidden and topic.status != TopicStatus.CANCELLED:
         pairs.append((t("export.reason"), t(f"verdicts.{reason}")))
     if topic.rule in HOUSEHOLD_RULES and not record.hidden and outcome:
         if outcome.get("total_area") is not None:
@@ -455,7 +455,7 @@ def _facts(record: TopicRecord, labels: ExportLabels) -> list[tuple[str, str]]:
             ("household", topic.household),
             ("secret", topic.secret),
             ("hide", topic.hide_results),
-            ("scope_all", topic.scope == "all"),
+            ("scope_all", topic.scope == Scope.ALL),
         )
         if on
     ]

@@ -31,7 +31,7 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from storage.database import Database
-from storage.records import Node
+from storage.records import Level, Node, RoleName
 from storage.repositories import Repositories
 
 WINDOW = timedelta(days=30)
@@ -42,7 +42,7 @@ BALLOT_DETAILS = frozenset({"option", "options", "choice", "choices", "voter_key
 # For a secret topic, not even which household a ballot (an offline one) was recorded for:
 # with the time of the row and the live tally that could still link a household to a choice.
 SECRET_DETAILS = BALLOT_DETAILS | {"unit", "household_id", "area", "user_id"}
-AUDIT_ROLE = "community_admin"
+AUDIT_ROLE = RoleName.COMMUNITY_ADMIN
 
 
 # ``/audit`` filter keys, each with an English and a Chinese name.
@@ -277,13 +277,13 @@ class StatsService:
         """The communities whose record this actor may read from here."""
         if place.is_group:
             node = await repos.orgs.node_of_chat(place.chat_id)
-            if node is None or node.level != "community":
+            if node is None or node.level != Level.COMMUNITY:
                 raise Refusal("stats.audit_where")
             if await rank_at(repos, actor, node) < Rank.COMMUNITY_ADMIN:
                 raise Refusal("stats.audit_needs_admin")
             return [node]
         if actor.is_superadmin:
-            ids = await repos.stats.nodes_at_level("community")
+            ids = await repos.stats.nodes_at_level(Level.COMMUNITY)
         else:
             ids = await repos.stats.nodes_with_role(actor.user_id, AUDIT_ROLE)
         roots = [node for node_id in ids if (node := await repos.orgs.node(node_id)) is not None]

@@ -29,7 +29,8 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 
 from bot.numerals import NUMERAL, NotANumber, number
-from bot.services.meetings.recurrence import Recurrence, Repeat
+from bot.services.meetings.recurrence import Recurrence
+from storage.records import Repeat
 
 
 class Problem(StrEnum):

@@ -20,7 +20,7 @@ from bot.services.topics.eligibility import (
     plain_person_key,
 )
 from storage.group_commit import WroteNothing
-from storage.records import Topic
+from storage.records import BallotChannel, Topic
 from storage.repositories import Repositories
 from storage.repositories.presses import PressFacts, read_presses
 
@@ -140,7 +140,7 @@ async def _cast(
     elif previous is None:
         found = await repos.topics.ballot(topic.id, voter.key)
         previous = (found.option, found.channel) if found is not None else None
-    if previous == (option, "button"):
+    if previous == (option, BallotChannel.BUTTON):
         return VoteReceipt(topic, topic.options[option], changed=False, unchanged=True)
     area = None
     if voter.household_id is not None:
@@ -155,10 +155,10 @@ async def _cast(
             "household_id": None if topic.secret else voter.household_id,
             "area": area,
             "node_id": post.node_id,
-            "channel": "button",
+            "channel": BallotChannel.BUTTON,
             "recorded_by": None,
             "updated_at": press.now,
         }
     )
-    batch.put[(topic.id, voter.key)] = (option, "button")
+    batch.put[(topic.id, voter.key)] = (option, BallotChannel.BUTTON)
     return VoteReceipt(topic, topic.options[option], changed=previous is not None, unchanged=False)

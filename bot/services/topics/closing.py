@@ -14,7 +14,7 @@ from bot.services.events import OutboxQueued, TopicChanged
 from bot.services.topics.eligibility import household_roll
 from bot.services.topics.outcome import HouseholdBallot, Outcome, TallyInput, decide
 from bot.services.unit_of_work import Work
-from storage.records import DueTimer, Topic, TopicPost
+from storage.records import DueTimer, EscalationReason, Topic, TopicPost, TopicStatus
 from storage.repositories import Repositories
 from storage.repositories.audit import AuditRow
 from storage.repositories.outbox import Queued
@@ -128,7 +128,7 @@ async def close_topics(
 
     Set-based: a handful of statements for the whole batch (the due-work sweep closes
     hundreds at once), plus an escalation for each unresolved one."""
-    status = "cancelled" if cancelled else "closed"
+    status = TopicStatus.CANCELLED if cancelled else TopicStatus.CLOSED
     closed_ids = await repos.topics.close_many(
         [topic.id for topic in candidates], status=status, now=now
     )
@@ -190,7 +190,7 @@ async def close_topics(
     if sla_default is not None:
         # 小事不出网格: what a building cannot settle goes up to its grid, at once.
         unresolved = [
-            SendUp(topic, reason=str(records[topic.id]["reason"]))
+            SendUp(topic, reason=EscalationReason(records[topic.id]["reason"]))
             for topic in closing
             if topic.id in records and records[topic.id]["verdict"] == "unresolved"
         ]

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from bot.services.errors import Refusal
-from storage.records import Topic, TopicPost
+from storage.records import RegistrationStatus, Topic, TopicPost
 from storage.repositories import Repositories
 
 
@@ -75,9 +75,11 @@ async def household_voter(
     """The household a user votes for on a household topic, from their registration."""
     registration = await repos.households.registration_of(user_id, post.node_id)
     node = await repos.orgs.node(post.node_id)
-    if registration is None or registration.status == "rejected":
+    if registration is None or registration.status == RegistrationStatus.REJECTED:
         raise Refusal("topics.not_registered")
-    if registration.status != "approved" and (node is None or node.requires_approval):
+    if registration.status != RegistrationStatus.APPROVED and (
+        node is None or node.requires_approval
+    ):
         raise Refusal("topics.registration_pending")
     plain = f"h:{registration.household_id}"
     return Voter(
@@ -96,8 +98,8 @@ async def household_roll(repos: Repositories, node_ids: list[int]) -> HouseholdR
         node = await repos.orgs.node(node_id)
         requires_approval = node.requires_approval if node else True
         for registration in await repos.households.registrations_of(node_id):
-            counted = registration.status == "approved" or (
-                registration.status == "pending" and not requires_approval
+            counted = registration.status == RegistrationStatus.APPROVED or (
+                registration.status == RegistrationStatus.PENDING and not requires_approval
             )
             if counted:
                 areas[registration.household_id] = None

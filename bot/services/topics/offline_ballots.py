@@ -12,22 +12,22 @@ from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.registration.service import parse_unit
 from bot.services.topics.eligibility import ballot_key
 from bot.services.unit_of_work import UnitOfWork
-from storage.records import Topic
+from storage.records import BallotChannel, RegistrationStatus, Topic
 
 CHANNELS = {
-    "纸质": "paper",
-    "paper": "paper",
-    "上门": "visit",
-    "visit": "visit",
-    "door": "visit",
-    "视频": "video",
-    "video": "video",
+    "纸质": BallotChannel.PAPER,
+    "paper": BallotChannel.PAPER,
+    "上门": BallotChannel.VISIT,
+    "visit": BallotChannel.VISIT,
+    "door": BallotChannel.VISIT,
+    "视频": BallotChannel.VIDEO,
+    "video": BallotChannel.VIDEO,
 }
 
 
-def parse_channel(text: str | None) -> str:
+def parse_channel(text: str | None) -> BallotChannel:
     if text is None:
-        return "paper"
+        return BallotChannel.PAPER
     channel = CHANNELS.get(text.strip().lower())
     if channel is None:
         raise Refusal("topics.bad_channel", given=text[:20])
@@ -90,7 +90,8 @@ class OfflineBallots:
             option = parse_option(topic, option_text)
             household = await repos.households.household(post.node_id, unit)
             registered = household is not None and any(
-                registration.household_id == household.id and registration.status == "approved"
+                registration.household_id == household.id
+                and registration.status == RegistrationStatus.APPROVED
                 for registration in await repos.households.registrations_of(post.node_id)
             )
             if household is None or not registered:

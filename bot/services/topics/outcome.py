@@ -50,11 +50,13 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-MAJORITY = "majority"
-TWO_THIRDS = "2/3"
-ART_278 = "278"
-ART_278_MAJOR = "278-major"
-OPINION = "opinion"
+from storage.records import Rule
+
+MAJORITY = Rule.MAJORITY
+TWO_THIRDS = Rule.TWO_THIRDS
+ART_278 = Rule.ART278
+ART_278_MAJOR = Rule.ART278_MAJOR
+OPINION = Rule.OPINION
 
 #: Rules that decide by ballots (everything but ``opinion``).
 VOTING_RULES = frozenset({MAJORITY, TWO_THIRDS, ART_278, ART_278_MAJOR})
@@ -91,7 +93,7 @@ class HouseholdBallot:
 
 @dataclass(frozen=True, slots=True)
 class TallyInput:
-    rule: str  # one of RULES
+    rule: str  # one of RULES (a Rule, or its value)
     options: tuple[str, ...]  # option texts, in order
     counts: tuple[int, ...]  # ballots per option (per person or per household, as cast)
     eligible: int  # eligible voters (persons or households)

@@ -19,10 +19,10 @@ from bot.services.topics.eligibility import (
     MembershipProbe,
     household_roll,
 )
-from bot.services.topics.syntax import Scope, TopicDraft
+from bot.services.topics.syntax import TopicDraft
 from bot.services.unit_of_work import UnitOfWork
 from storage.batched_write import BatchedWrite
-from storage.records import Node, Topic, TopicPost
+from storage.records import Level, Node, Scope, Topic, TopicPost, TopicStatus
 from storage.repositories import Repositories
 
 MAX_EXTENSION = timedelta(days=365)
@@ -104,7 +104,7 @@ class TopicService:
                 household=draft.household,
                 hide_results=draft.hide_results,
                 scope=draft.scope.value,
-                status="open",
+                status=TopicStatus.OPEN,
                 deadline=draft.deadline,
                 created_by=actor.user_id,
                 created_at=now,
@@ -147,12 +147,12 @@ class TopicService:
         """(chat, node, voting) for every chat the ballot goes to."""
         if scope is Scope.HERE:
             return [(chat_id, node.id, True)]
-        if node.level == "building":
+        if node.level == Level.BUILDING:
             raise Refusal("topics.scope_all_needs_parent")
         targets = [(chat_id, node.id, False)]
         for below in await repos.orgs.descendants(node.id):
             binding = await repos.orgs.binding_of_node(below.id)
-            if below.level == "building" and binding is not None and binding.active:
+            if below.level == Level.BUILDING and binding is not None and binding.active:
                 targets.append((binding.chat_id, below.id, True))
         if len(targets) == 1:
             raise Refusal("topics.scope_all_no_buildings")
@@ -329,8 +329,10 @@ class TopicService:
         async with self._uow.transaction() as repos:
             node = await self._node_of(repos, place)
             ids = [member.id for member in await repos.orgs.ancestry(node.id)]
-            open_topics = await repos.topics.at_nodes(ids, statuses=("open",), limit=50)
-            closed = await repos.topics.at_nodes(ids, statuses=("closed", "cancelled"), limit=10)
+            open_topics = await repos.topics.at_nodes(ids, statuses=(TopicStatus.OPEN,), limit=50)
+            closed = await repos.topics.at_nodes(
+                ids, statuses=(TopicStatus.CLOSED, TopicStatus.CANCELLED), limit=10
+            )
             visible_open = [t for t in open_topics if await self._posted_here(repos, t, place)]
             visible_closed = [t for t in closed if await self._posted_here(repos, t, place)]
         return visible_open, visible_closed

@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -39,6 +38,8 @@ from bot.services.syntax.command_line import (
     value_of,
 )
 from bot.services.syntax.spoken_time import Problem, SpokenTimeError, is_spoken_day, read_spoken
+from bot.services.topics.outcome import HOUSEHOLD_RULES
+from storage.records import Rule, Scope
 
 MAX_TITLE = 100
 MAX_DESCRIPTION = 2000
@@ -46,22 +47,6 @@ MIN_OPTIONS, MAX_OPTIONS, MAX_OPTION = 2, 10, 40
 MIN_DEADLINE, MAX_DEADLINE = timedelta(minutes=1), timedelta(days=365)
 DEFAULT_DEADLINE = timedelta(days=3)
 DEFAULT_OPTIONS = {"zh_CN": ("同意", "反对", "弃权"), "en": ("Agree", "Against", "Abstain")}
-
-
-class Rule(StrEnum):
-    MAJORITY = "majority"
-    TWO_THIRDS = "2/3"
-    ART278 = "278"
-    ART278_MAJOR = "278-major"
-    OPINION = "opinion"
-
-
-class Scope(StrEnum):
-    HERE = "here"
-    ALL = "all"
-
-
-HOUSEHOLD_RULES = frozenset({Rule.ART278, Rule.ART278_MAJOR})
 
 
 class TopicDraft(BaseModel):
