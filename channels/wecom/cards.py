@@ -188,6 +188,25 @@ class WeComViews:
             },
         }
 
+    def stale_vote_card(self, said: str, locale: str, task_id: str) -> dict[str, Any]:
+        """What a press on a vote card Yishi cannot read is answered with: ``said``, and
+        nothing left to press."""
+        return {
+            "card_type": "vote_interaction",
+            "main_title": self._title(said, ""),
+            "checkbox": {
+                "question_key": QUESTION,
+                "mode": 0,
+                "disable": True,
+                "option_list": [{"id": "o0", "text": "—", "is_checked": False}],
+            },
+            "submit_button": {
+                "text": self._t.plain(locale, "wecom.vote_closed_button"),
+                "key": "stale",
+            },
+            "task_id": task_id,
+        }
+
     def _buttons(
         self, card: Card, title: str, desc: str, body: str, buttons: list[tuple[str, str]]
     ) -> dict[str, Any]:
