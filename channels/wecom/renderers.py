@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 
 from babel.dates import format_date
@@ -38,15 +37,13 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
-from bot.services.escalation.views import RATINGS, rating_actions
-from bot.services.reports.digest import Digest, DigestItem
+from bot.services.escalation.views import rating_actions
 from bot.services.topics.closing import fraction_of
 from bot.services.topics.views import Verdict, verdict_of
 from channels.wecom.cards import WeComViews
+from channels.wecom.digest import WeComDigest, percent
 from channels.wecom.text import DIGEST_BYTES, Markdown, WeComText, escape, message, split
 from storage.records import Topic
-
-MAX_LISTED = 50  # digest items listed; the rest counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +55,6 @@ class Target:
 
 # The bodies to send, in order; None: what it was about is gone (nothing to say).
 Rendered = list[dict[str, Any]] | None
-
-
-def percent(value: Fraction | None) -> str:
-    return "—" if value is None else f"{float(value) * 100:.1f}%"
 
 
 class WeComAnnouncements:
@@ -126,7 +119,7 @@ class WeComAnnouncements:
             lines.append(t(locale, "topics.unknown_area", count=outcome["unknown_area"]))
         public, private = outcome.get("opinions", [0, 0])
         lines.append(t(locale, "topics.opinions_line", public=public, private=private))
-        return Markdown("\n\n".join(lines))
+        return Markdown("\n".join(lines))
 
     async def _topic(self, topic_id: int) -> Topic | None:
         snap = await self._services.topics.snapshot(topic_id)
@@ -145,7 +138,7 @@ class WeComAnnouncements:
             return self._one(text)
         level = self._t(to.locale, f"levels.{above.level}")
         sent_up = self._t(to.locale, "escalation.sent_up_line", level=level, name=above.name)
-        return self._one(f"{text}\n\n{sent_up}")
+        return self._one(f"{text}\n{sent_up}")
 
     async def topic_cancelled(self, item: TopicCancelled, to: Target) -> Rendered:
         topic = await self._topic(item.topic_id)
@@ -287,94 +280,8 @@ class WeComAnnouncements:
         digest = await self._services.digest.compose(
             item.node_id, item.since, item.until, weekly=item.weekly, late_since=item.late_since
         )
-        return [message(part) for part in split(self.digest(to.locale, digest), DIGEST_BYTES)]
-
-    def digest(self, locale: str, digest: Digest) -> list[str]:
-        t = self._t
-        span = {
-            "name": digest.community.name,
-            "since": t.when(locale, digest.since),
-            "until": t.when(locale, digest.until),
-        }
-        late = []
-        if digest.late_since is not None:
-            late.append(t(locale, "digest.late", due=t.when(locale, digest.late_since)))
-        if digest.empty:
-            return ["\n".join([t(locale, "digest.empty", **span), *late])]
-        blocks: list[str] = [t(locale, "digest.title", **span), *late]
-        listed = 0
-        for key, items in (
-            ("new", digest.new),
-            ("open", digest.open),
-            ("resolved", digest.resolved),
-        ):
-            if not items:
-                continue
-            blocks.append("\n" + t(locale, f"digest.{key}_title", count=len(items)))
-            for entry in items:
-                if listed >= MAX_LISTED:
-                    break
-                blocks.append(self._digest_item(locale, key, entry, digest))
-                listed += 1
-        if digest.participation:
-            blocks.append("\n" + t(locale, "digest.participation_title"))
-            for grid in digest.participation:
-                if grid.turnout is None:
-                    blocks.append(t(locale, "digest.participation_none", name=grid.name))
-                else:
-                    blocks.append(
-                        t(
-                            locale,
-                            "digest.participation_item",
-                            name=grid.name,
-                            turnout=percent(grid.turnout),
-                            topics=grid.topics,
-                        )
-                    )
-        if digest.categories:
-            blocks.append("\n" + t(locale, "digest.categories_title"))
-            for key, count in digest.categories:
-                found = self._services.catalogue.find(key)
-                name = found.name(locale) if found else key
-                blocks.append(t(locale, "digest.category_item", name=name, count=count))
-        if digest.item_count > MAX_LISTED:
-            blocks.append("\n" + t(locale, "wecom.digest_more", count=digest.item_count))
-        return blocks
-
-    def _digest_item(self, locale: str, section: str, item: DigestItem, digest: Digest) -> str:
-        t = self._t
-        reason = t(locale, f"reasons.{item.reason}")
-        if section == "new":
-            return t(
-                locale,
-                "digest.new_item",
-                id=item.topic_id,
-                title=item.title,
-                from_name=item.from_name,
-                to_name=item.to_name,
-                reason=reason,
-            )
-        if section == "resolved":
-            ratings = {key: item.ratings.get(key, 0) for key in RATINGS}
-            return t(
-                locale,
-                "digest.resolved_item",
-                id=item.topic_id,
-                title=item.title,
-                decision=(item.decision or "")[:300].rstrip("。."),
-                **ratings,
-            )
-        key = "digest.overdue_item" if item.overdue else "digest.open_item"
-        return t(
-            locale,
-            key,
-            id=item.topic_id,
-            title=item.title,
-            to_name=item.to_name,
-            age=t.translator.duration(locale, digest.until - item.created_at),
-            due=t.when(locale, item.sla_due_at) if item.sla_due_at else "—",
-            state=t(locale, f"states.{item.state}"),
-        )
+        blocks = WeComDigest(self._t, self._services.catalogue).blocks(to.locale, digest)
+        return [message(part) for part in split(blocks, DIGEST_BYTES)]
 
     # Meetings -----------------------------------------------------------------------------
 

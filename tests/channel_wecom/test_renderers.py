@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +25,7 @@ from channels.wecom.cards import (
     parse_key,
     parse_option,
 )
-from channels.wecom.renderers import WeComAnnouncements
+from channels.wecom.digest import WeComDigest
 from channels.wecom.text import DIGEST_BYTES, MESSAGE_BYTES, WeComText, cut, escape, split, utf8_len
 from emulators.wecom.cards import check_card
 from locales import Translator
@@ -66,17 +65,16 @@ def test_a_message_is_cut_within_the_byte_limit_never_inside_a_character() -> No
 
 
 def test_a_digest_is_split_between_items_at_4096_bytes() -> None:
-    services = SimpleNamespace(catalogue=load_catalogue())  # all the digest's text reads
-    announcements = WeComAnnouncements(services, TEXT, VIEWS)  # type: ignore[arg-type]
+    digests = WeComDigest(TEXT, load_catalogue())
     digest = sample()
     many = replace(digest, new=[item(n, title="电梯加装与楼道整治" * 8) for n in range(1, 60)])
-    blocks = announcements.digest("zh_CN", many)
+    blocks = digests.blocks("zh_CN", many)
     parts = split(blocks, DIGEST_BYTES)
     assert len(parts) > 1
     assert all(utf8_len(part) <= DIGEST_BYTES for part in parts)
     assert "\n".join(parts) == "\n".join(blocks)  # nothing lost, nothing cut
     assert "共 63 项，以上列出前 50 项。" in parts[-1]
-    english = announcements.digest("en", digest)
+    english = digests.blocks("en", digest)
     assert english[0].startswith("📊 **幸福社区 consultation digest**")
 
 
