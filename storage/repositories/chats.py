@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import FIRST_FOREIGN_ID, Chat, Platform
+from storage.records import Chat, Platform, new_foreign_id
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
 from storage.upsert import insert_or_nothing, upsert, upsert_many, upsert_many_returning
@@ -34,8 +34,9 @@ _MEMBERSHIP = select(chat_members.c.member).where(
 )
 
 
-# Each attempt loses only to a concurrent transaction that committed a new row meanwhile.
-_ALLOCATION_ATTEMPTS = 10
+# An attempt fails only when a concurrent transaction recorded the same address first (the
+# next finds its row) or, once in 2**40 or so, when a random id is taken already.
+_ALLOCATION_ATTEMPTS = 5
 
 
 class ChatRepository:
@@ -92,10 +93,7 @@ class ChatRepository:
             row = known.first()
             if row is not None:
                 return row.chat_id, row.locale
-            highest = await self._db.execute(
-                select(func.max(chats.c.chat_id)).where(chats.c.chat_id >= FIRST_FOREIGN_ID)
-            )
-            candidate = (highest.scalar_one_or_none() or FIRST_FOREIGN_ID - 1) + 1
+            candidate = new_foreign_id()
             new = {"chat_id": candidate, "platform": platform.value, "address": address}
             if await insert_or_nothing(self._db, chats, new | changes, returning="chat_id"):
                 return candidate, None

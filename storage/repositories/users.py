@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import FIRST_FOREIGN_ID, Platform, SeenUser, User
+from storage.records import Platform, SeenUser, User, new_foreign_id
 from storage.repositories.seen import seen_memo
 from storage.tables import users
 from storage.upsert import insert_or_nothing, upsert_many_returning
@@ -30,8 +30,9 @@ def _user(row: Any) -> User:
 
 
 _USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once
-# Each attempt loses only to a concurrent transaction that committed a new row meanwhile.
-_ALLOCATION_ATTEMPTS = 10
+# An attempt fails only when a concurrent transaction recorded the same address first (the
+# next finds its row) or, once in 2**40 or so, when a random id is taken already.
+_ALLOCATION_ATTEMPTS = 5
 
 
 class UserRepository:
@@ -98,10 +99,7 @@ class UserRepository:
             row = known.first()
             if row is not None:
                 return row.user_id, row.locale
-            highest = await self._db.execute(
-                select(func.max(users.c.user_id)).where(users.c.user_id >= FIRST_FOREIGN_ID)
-            )
-            candidate = (highest.scalar_one_or_none() or FIRST_FOREIGN_ID - 1) + 1
+            candidate = new_foreign_id()
             new = {
                 "user_id": candidate,
                 "platform": platform.value,

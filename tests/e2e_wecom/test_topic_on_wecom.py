@@ -4,6 +4,7 @@ the deadline the outcome arrives in the group as a proactive message."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.services.actors import ChatKind, Place
@@ -95,3 +96,31 @@ async def test_a_refused_command_is_explained_with_telegrams_words(world: World)
     help_ = await world.emu.mention("lisi", BUILDING_GROUP, "/help")
     await answered(world, help_)
     assert "/topic" in (last_seen(world, "lisi").text or "")
+
+
+async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
+    world: World,
+) -> None:
+    await bound_with_a_building_head(world)
+    residents = [f"resident{n:02d}" for n in range(60)]
+    for userid in residents:
+        world.emu.add_person(userid, userid)
+        world.emu.world.group(BUILDING_GROUP).members.append(userid)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=3d")
+    await answered(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    presses = await asyncio.gather(
+        *(
+            world.emu.submit_vote(userid, card["task_id"], ["o0" if n % 3 else "o1"])
+            for n, userid in enumerate(residents)
+        )
+    )
+    frames = await asyncio.gather(
+        *(answered(world, press, "aibot_respond_update_msg") for press in presses)
+    )
+    assert all(frame.at - press.at < 5 for frame, press in zip(frames, presses, strict=True))
+    again = await world.emu.submit_vote("resident01", card["task_id"], ["o0"])  # a second press
+    await answered(world, again, "aibot_respond_update_msg")
+    shown = last_seen(world, "zhangsan").card
+    assert shown is not None and "同意：40 · 反对：20 · 弃权：0" in shown["main_title"]["desc"]

@@ -113,15 +113,20 @@ async def test_a_wecom_chat_and_person_get_ids_of_their_own_kept_on_every_sighti
     assert address == (Platform.WECOM, "wrkGroupB")
 
 
-async def test_a_wecom_chat_id_never_collides_with_a_telegram_one(database: Database) -> None:
+async def test_an_id_already_taken_is_drawn_again(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with database.transaction() as repos:
-        await repos.chats.seen(chat_id=-1001234, type="supergroup", title="3号楼", now=NOW)
         await repos.connection.execute(insert(chats), [a_chat(FIRST_FOREIGN_ID, "wecom", "old")])
+    drawn = iter([FIRST_FOREIGN_ID, FIRST_FOREIGN_ID + 7])  # the first is taken
+    monkeypatch.setattr("storage.repositories.chats.new_foreign_id", lambda: next(drawn))
     async with database.transaction() as repos:
         chat_id, _ = await repos.chats.seen_on(
             Platform.WECOM, "new", type="group", title=None, now=NOW
         )
-    assert chat_id == FIRST_FOREIGN_ID + 1
+        old = await repos.chats.get(FIRST_FOREIGN_ID)
+    assert chat_id == FIRST_FOREIGN_ID + 7
+    assert old is not None and old.address == "old"  # untouched
 
 
 async def test_people_seen_at_once_in_racing_transactions_each_get_one_id(
@@ -139,13 +144,13 @@ async def test_people_seen_at_once_in_racing_transactions_each_get_one_id(
             assert chat_id >= FIRST_FOREIGN_ID
             return user_id
 
-    addresses = [f"person{i % 6}" for i in range(24)]
+    addresses = [f"person{i % 30}" for i in range(90)]
     ids = await asyncio.gather(*(sighting(address) for address in addresses))
     by_address: dict[str, set[int]] = {}
     for address, user_id in zip(addresses, ids, strict=True):
         by_address.setdefault(address, set()).add(user_id)
     assert all(len(found) == 1 for found in by_address.values())
-    assert len({next(iter(found)) for found in by_address.values()}) == 6
+    assert len({next(iter(found)) for found in by_address.values()}) == 30
     async with database.transaction() as repos:
         count = (await repos.connection.execute(select(func.count()).select_from(users))).scalar()
-    assert count == 6
+    assert count == 30
