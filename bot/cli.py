@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
     run.add_argument(
+        "--channel",
+        choices=["telegram", "wecom"],
+        default="telegram",
+        help="where people use it: Telegram (the default), or WeCom on its long connection",
+    )
+    run.add_argument(
         "--webhook",
         action="store_true",
         help="receive updates by webhook (the default when YISHI_WEBHOOK_URL is set)",
@@ -100,6 +106,10 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.channel == "wecom":
+        from channels.wecom.run import run as run_wecom
+
+        return run_wecom(_settings(), clock=_test_clock())
     # The command line's webhook options override the environment's.
     flags = {
         "webhook_url": args.webhook_url,

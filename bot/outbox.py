@@ -31,7 +31,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from storage.database import Database
-from storage.records import OutboxMessage
+from storage.records import FIRST_FOREIGN_ID, OutboxMessage, Platform
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,41 @@ class Announcer(Protocol):
         ...
 
 
+# A row for a chat whose platform has no channel running in this process is tried again
+# this much later (the process that runs that channel, or the next start, delivers it).
+NO_CHANNEL_RETRY = 600.0
+
+
+class AnnouncersByPlatform:
+    """Each row to the announcer of its chat's platform (Telegram's ids are below
+    FIRST_FOREIGN_ID: no read for them; another platform's chat is looked up)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._announcers: dict[Platform, Announcer] = {}
+
+    def add(self, platform: Platform, announcer: Announcer) -> None:
+        self._announcers[platform] = announcer
+
+    async def deliver(self, message: OutboxMessage) -> int:
+        platform = Platform.TELEGRAM
+        if message.chat_id >= FIRST_FOREIGN_ID:
+            async with self._db.transaction() as repos:
+                found = await repos.chats.address_of(message.chat_id)
+            if found is None:
+                raise DeliveryError("the chat is unknown", permanent=True)
+            platform = found[0]
+        announcer = self._announcers.get(platform)
+        if announcer is None:
+            raise DeliveryError(f"no {platform} channel running", retry_after=NO_CHANNEL_RETRY)
+        return await announcer.deliver(message)
+
+
 class OutboxSender:
     def __init__(self, database: Database, clock: Clock) -> None:
         self._db = database
         self._clock = clock
-        self._announcer: Announcer | None = None
+        self._announcer: AnnouncersByPlatform | None = None
         self._lock = asyncio.Lock()
         self._again = False
         self._gone: dict[str, Callable[[int], Awaitable[None]]] = {}
@@ -87,8 +117,11 @@ class OutboxSender:
         self._wakings: set[asyncio.Task[None]] = set()
         self._stopping = False
 
-    def attach(self, announcer: Announcer) -> None:
-        self._announcer = announcer
+    def attach(self, announcer: Announcer, platform: Platform = Platform.TELEGRAM) -> None:
+        """Deliver the rows for ``platform``'s chats through ``announcer``."""
+        if self._announcer is None:
+            self._announcer = AnnouncersByPlatform(self._db)
+        self._announcer.add(platform, announcer)
 
     def when_gone(self, kind: str, callback: Callable[[int], Awaitable[None]]) -> None:
         """Call ``callback(chat_id)`` when a ``kind`` message finds its chat gone for good."""

@@ -176,6 +176,25 @@ class Settings(LoggingSettings):
         "unset: generated at the first start and kept in the database",
     )
 
+    # WeCom (企业微信): its AI bot in API mode on the long connection (channels/wecom/).
+    wecom_bot_id: str | None = Field(
+        default=None,
+        alias="YISHI_WECOM_BOT_ID",
+        description="the WeCom AI bot's BotID (admin console, API mode); "
+        "required for `yishi run --channel wecom`",
+    )
+    wecom_secret: SecretStr | None = Field(
+        default=None,
+        alias="YISHI_WECOM_SECRET",
+        description="the WeCom AI bot's long-connection Secret; "
+        "required for `yishi run --channel wecom`",
+    )
+    wecom_ws_url: str = Field(
+        default="wss://openws.work.weixin.qq.com",
+        alias="YISHI_WECOM_WS_URL",
+        description="WeCom's long-connection address (a ws:// or wss:// URL)",
+    )
+
     # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
     health_listen: str | None = Field(
         default=DEFAULT_HEALTH_LISTEN,
@@ -255,6 +274,21 @@ class Settings(LoggingSettings):
         if not WEBHOOK_SECRET.fullmatch(str(value).strip()):
             raise ValueError("not 16 to 256 of A-Z a-z 0-9 _ -")
         return str(value).strip()
+
+    @field_validator("wecom_bot_id", "wecom_secret", mode="before")
+    @classmethod
+    def _wecom_credential(cls, value: Any) -> Any:
+        if value is None or str(value).strip() == "":
+            return None
+        return str(value).strip()
+
+    @field_validator("wecom_ws_url", mode="before")
+    @classmethod
+    def _wecom_ws_url(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not re.fullmatch(r"wss?://[^\s/]+(/\S*)?", text):
+            raise ValueError("not a ws:// or wss:// URL")
+        return text
 
     @field_validator("database_url", mode="before")
     @classmethod

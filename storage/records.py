@@ -9,6 +9,7 @@ the string agree with it).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -184,6 +185,14 @@ class Platform(StrEnum):
 # Yishi's own ids of chats and people on platforms other than Telegram start here: Telegram's
 # ids have at most 52 significant bits (its Bot API says so), so none reaches 2**53.
 FIRST_FOREIGN_ID = 2**53
+# Yishi's own ids are drawn at random from [2**53, 2**53 + 2**62): concurrent first sightings
+# never contend for "the next number", and a BIGINT holds them all.
+FOREIGN_ID_SPAN = 2**62
+
+
+def new_foreign_id() -> int:
+    """A new id for another platform's chat or person (unique: the key refuses a taken one)."""
+    return FIRST_FOREIGN_ID + secrets.randbelow(FOREIGN_ID_SPAN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,10 @@ def _statement(
             index_elements=list(conflict),
             set_={name: statement.excluded[name] for name in update},
         )
-    else:
+    elif conflict:
         upserting = statement.on_conflict_do_nothing(index_elements=list(conflict))
+    else:  # any conflict, over whichever unique constraint
+        upserting = statement.on_conflict_do_nothing()
     return upserting.returning(*(table.c[name] for name in returning)) if returning else upserting
 
 
@@ -110,3 +112,13 @@ async def insert_ignore(
     statement = _statement(connection.dialect.name, table, tuple(conflict), None)
     result = await connection.execute(statement, dict(values))
     return bool(result.rowcount)
+
+
+async def insert_or_nothing(
+    connection: AsyncConnection, table: Table, values: Mapping[str, Any], *, returning: str
+) -> bool:
+    """Insert unless the row conflicts with any unique constraint (its key or another);
+    True if inserted."""
+    statement = _statement(connection.dialect.name, table, (), None, (returning,))
+    result = await connection.execute(statement, dict(values))
+    return result.first() is not None

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import BotStatus, Chat, ChatType, Platform
+from storage.records import BotStatus, Chat, ChatType, Platform, new_foreign_id
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats
-from storage.upsert import upsert, upsert_many, upsert_many_returning
+from storage.upsert import insert_or_nothing, upsert, upsert_many, upsert_many_returning
 
 
 def _chat(row: Any) -> Chat:
@@ -32,6 +32,11 @@ _CHAT = select(chats).where(chats.c.chat_id == bindparam("chat_id"))
 _MEMBERSHIP = select(chat_members.c.member).where(
     chat_members.c.chat_id == bindparam("chat_id"), chat_members.c.user_id == bindparam("user_id")
 )
+
+
+# An attempt fails only when a concurrent transaction recorded the same address first (the
+# next finds its row) or, once in 2**40 or so, when a random id is taken already.
+_ALLOCATION_ATTEMPTS = 5
 
 
 class ChatRepository:
@@ -69,6 +74,38 @@ class ChatRepository:
             returning=["chat_id", "locale"],
         )
         return {row.chat_id: row.locale for row in rows}
+
+    async def seen_on(
+        self, platform: Platform, address: str, *, type: ChatType, title: str | None, now: datetime
+    ) -> tuple[int, str | None]:
+        """Yishi's id of another platform's chat (WeCom's ``chatid``), recorded as seen now
+        (its type and title), and the language chosen for it; the first sighting allocates
+        an id at or above FIRST_FOREIGN_ID.
+        Two transactions seeing a new chat at once: one insert wins, the other sees its row."""
+        changes = {"type": type, "title": title, "updated_at": now}
+        for _ in range(_ALLOCATION_ATTEMPTS):
+            known = await self._db.execute(
+                update(chats)
+                .where(chats.c.platform == platform.value, chats.c.address == address)
+                .values(changes)
+                .returning(chats.c.chat_id, chats.c.locale)
+            )
+            row = known.first()
+            if row is not None:
+                return row.chat_id, row.locale
+            candidate = new_foreign_id()
+            new = {"chat_id": candidate, "platform": platform.value, "address": address}
+            if await insert_or_nothing(self._db, chats, new | changes, returning="chat_id"):
+                return candidate, None
+        raise RuntimeError(f"no id for the {platform} chat {address!r}")
+
+    async def address_of(self, chat_id: int) -> tuple[Platform, str] | None:
+        row = (
+            await self._db.execute(
+                select(chats.c.platform, chats.c.address).where(chats.c.chat_id == chat_id)
+            )
+        ).first()
+        return (Platform(row.platform), row.address) if row else None
 
     async def get(self, chat_id: int) -> Chat | None:
         row = (await self._db.execute(_CHAT, {"chat_id": chat_id})).first()

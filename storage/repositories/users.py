@@ -1,4 +1,4 @@
-"""Telegram users the bot has seen."""
+"""People the bot has seen, on Telegram or another platform."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Platform, SeenUser, User
+from storage.records import Platform, SeenUser, User, new_foreign_id
 from storage.repositories.seen import seen_memo
 from storage.tables import users
-from storage.upsert import upsert_many_returning
+from storage.upsert import insert_or_nothing, upsert_many_returning
 
 
 def _user(row: Any) -> User:
@@ -30,6 +30,9 @@ def _user(row: Any) -> User:
 
 
 _USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once
+# An attempt fails only when a concurrent transaction recorded the same address first (the
+# next finds its row) or, once in 2**40 or so, when a random id is taken already.
+_ALLOCATION_ATTEMPTS = 5
 
 
 class UserRepository:
@@ -77,6 +80,44 @@ class UserRepository:
             returning=["user_id", "locale"],
         )
         return {row.user_id: row.locale for row in rows}
+
+    async def seen_on(
+        self, platform: Platform, address: str, *, name: str, now: datetime
+    ) -> tuple[int, str | None]:
+        """Yishi's id of another platform's person (WeCom's ``userid``), recorded as seen now
+        under ``name``, and the language they chose; the first sighting allocates an id at
+        or above FIRST_FOREIGN_ID. Two transactions seeing a new person at once: one insert
+        wins, the other sees its row."""
+        changes = {"first_name": name[:255], "last_seen": now}
+        for _ in range(_ALLOCATION_ATTEMPTS):
+            known = await self._db.execute(
+                update(users)
+                .where(users.c.platform == platform.value, users.c.address == address)
+                .values(changes)
+                .returning(users.c.user_id, users.c.locale)
+            )
+            row = known.first()
+            if row is not None:
+                return row.user_id, row.locale
+            candidate = new_foreign_id()
+            new = {
+                "user_id": candidate,
+                "platform": platform.value,
+                "address": address,
+                "first_seen": now,
+                "started": False,
+            }
+            if await insert_or_nothing(self._db, users, new | changes, returning="user_id"):
+                return candidate, None
+        raise RuntimeError(f"no id for the {platform} person {address!r}")
+
+    async def address_of(self, user_id: int) -> tuple[Platform, str] | None:
+        row = (
+            await self._db.execute(
+                select(users.c.platform, users.c.address).where(users.c.user_id == user_id)
+            )
+        ).first()
+        return (Platform(row.platform), row.address) if row else None
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._db.execute(_USER, {"user_id": user_id})).first()

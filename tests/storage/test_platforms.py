@@ -3,15 +3,16 @@ database refuses a platform Yishi does not know."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
 from storage.records import FIRST_FOREIGN_ID, Platform
-from storage.tables import chats
+from storage.tables import chats, users
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -72,3 +73,84 @@ async def test_a_platform_yishi_does_not_know_is_refused(database: Database) -> 
             await repos.connection.execute(insert(chats), [a_chat(7, "whatsapp", "7")])
     async with database.transaction() as repos:
         assert await repos.chats.get(7) is None
+
+
+async def test_a_wecom_chat_and_person_get_ids_of_their_own_kept_on_every_sighting(
+    database: Database,
+) -> None:
+    async with database.transaction() as repos:
+        group, _ = await repos.chats.seen_on(
+            Platform.WECOM, "wrkGroupA", type="group", title=None, now=NOW
+        )
+        other, _ = await repos.chats.seen_on(
+            Platform.WECOM, "wrkGroupB", type="group", title="2号楼", now=NOW
+        )
+        person, _ = await repos.users.seen_on(Platform.WECOM, "zhangsan", name="张三", now=NOW)
+    async with database.transaction() as repos:
+        await repos.chats.set_locale(group, "en")
+        await repos.users.set_locale(person, "en")
+    async with database.transaction() as repos:
+        again = await repos.chats.seen_on(
+            Platform.WECOM, "wrkGroupA", type="group", title="3号楼", now=NOW
+        )
+        person_again = await repos.users.seen_on(Platform.WECOM, "zhangsan", name="张三丰", now=NOW)
+        chat = await repos.chats.get(group)
+        user = await repos.users.get(person)
+        address = await repos.chats.address_of(other)
+    assert group >= FIRST_FOREIGN_ID and other >= FIRST_FOREIGN_ID and group != other
+    assert person >= FIRST_FOREIGN_ID
+    assert again == (group, "en") and person_again == (person, "en")
+    assert chat is not None and (chat.platform, chat.address, chat.title) == (
+        Platform.WECOM,
+        "wrkGroupA",
+        "3号楼",
+    )
+    assert user is not None and (user.platform, user.address, user.first_name) == (
+        Platform.WECOM,
+        "zhangsan",
+        "张三丰",
+    )
+    assert address == (Platform.WECOM, "wrkGroupB")
+
+
+async def test_an_id_already_taken_is_drawn_again(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database.transaction() as repos:
+        await repos.connection.execute(insert(chats), [a_chat(FIRST_FOREIGN_ID, "wecom", "old")])
+    drawn = iter([FIRST_FOREIGN_ID, FIRST_FOREIGN_ID + 7])  # the first is taken
+    monkeypatch.setattr("storage.repositories.chats.new_foreign_id", lambda: next(drawn))
+    async with database.transaction() as repos:
+        chat_id, _ = await repos.chats.seen_on(
+            Platform.WECOM, "new", type="group", title=None, now=NOW
+        )
+        old = await repos.chats.get(FIRST_FOREIGN_ID)
+    assert chat_id == FIRST_FOREIGN_ID + 7
+    assert old is not None and old.address == "old"  # untouched
+
+
+async def test_people_seen_at_once_in_racing_transactions_each_get_one_id(
+    database: Database,
+) -> None:
+    """Many transactions meet the same new people at once: each person ends with one id,
+    every transaction is told that id, and no two people share one."""
+
+    async def sighting(address: str) -> int:
+        async with database.transaction() as repos:
+            user_id, _ = await repos.users.seen_on(Platform.WECOM, address, name=address, now=NOW)
+            chat_id, _ = await repos.chats.seen_on(
+                Platform.WECOM, f"g-{address}", type="group", title=None, now=NOW
+            )
+            assert chat_id >= FIRST_FOREIGN_ID
+            return user_id
+
+    addresses = [f"person{i % 30}" for i in range(90)]
+    ids = await asyncio.gather(*(sighting(address) for address in addresses))
+    by_address: dict[str, set[int]] = {}
+    for address, user_id in zip(addresses, ids, strict=True):
+        by_address.setdefault(address, set()).add(user_id)
+    assert all(len(found) == 1 for found in by_address.values())
+    assert len({next(iter(found)) for found in by_address.values()}) == 30
+    async with database.transaction() as repos:
+        count = (await repos.connection.execute(select(func.count()).select_from(users))).scalar()
+    assert count == 30

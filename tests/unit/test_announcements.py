@@ -27,11 +27,13 @@ from bot.services.announcements import (
     renderer_method,
 )
 from bot.services.views import VIEW_METHODS, VIEW_TYPES, ViewRenderer
+from channels.wecom.cards import WeComViews
+from channels.wecom.renderers import WeComAnnouncements
 from handlers.delivery.renderers import TelegramAnnouncements, TelegramViews
 
 # Each channel's registries: its classes of renderers (a new channel adds itself here).
-CHANNELS: dict[str, type] = {"telegram": TelegramAnnouncements}
-VIEW_CHANNELS: dict[str, type] = {"telegram": TelegramViews}
+CHANNELS: dict[str, type] = {"telegram": TelegramAnnouncements, "wecom": WeComAnnouncements}
+VIEW_CHANNELS: dict[str, type] = {"telegram": TelegramViews, "wecom": WeComViews}
 MOMENT = datetime(2026, 12, 6, 8, 30, tzinfo=UTC)
 
 

@@ -1,0 +1,374 @@
+"""WeCom's drawing of the living messages' views (bot/services/views.py) as template cards,
+and the codec of what a press on them sends back.
+
+- a ballot: a ``vote_interaction`` card, one option per ``VoteAction`` (WeCom allows 20), the
+  tally in the title's description unless it is hidden until the close; frozen (``disable``)
+  once closed. An opinion topic (nothing to vote) is a markdown message.
+- an escalation card, a meeting message, a registration card, a rating request: a
+  ``button_interaction`` card with at most six buttons, one per action.
+
+Cards take no markup: their texts are plain (``WeComText.plain``). A card's ``task_id`` must
+be new for every card the bot sends (WeCom refuses a reused one), so the caller gives it in
+the ``Card`` context. Each button's ``key`` (and the vote's ``submit_button.key``) is encoded
+here and parsed by :func:`parse_key`: a key that does not parse is a stale or foreign card.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+from bot.services.escalation.views import CardMove, EscalationCardView, RateAction
+from bot.services.meetings.views import MeetingMessageView, MeetingMove, MeetingStatus
+from bot.services.registration.views import RegistrationCardView
+from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction
+from bot.services.views import ViewRenderer
+from channels.wecom.text import WeComText, cut, message
+
+MAX_BUTTONS = 6
+MAX_OPTIONS = 20
+QUESTION = "ballot"
+TITLE_BYTES = 120  # WeCom shows about 26 characters of a title; the rest is cut there
+DESC_BYTES = 240
+SUBTITLE_BYTES = 1000
+
+
+def new_task_id(kind: str, item: int) -> str:
+    """A task_id no card of this bot had: WeCom refuses a reused one."""
+    return f"{kind}-{item}-{secrets.token_hex(6)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The context a card is drawn in: the chat's language and the card's task_id."""
+
+    locale: str
+    task_id: str
+
+
+# What a press sends back --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VotePress:
+    topic_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPress:
+    escalation_id: int
+    move: CardMove
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPress:
+    occurrence_id: int
+    move: MeetingMove
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationPress:
+    registration_id: int
+    approve: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RatingPress:
+    topic_id: int
+    rating: str
+
+
+Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress
+
+
+def vote_key(topic_id: int) -> str:
+    return f"vote:{topic_id}"
+
+
+def option_id(option: int) -> str:
+    return f"o{option}"
+
+
+def parse_option(value: str) -> int | None:
+    return int(value[1:]) if value.startswith("o") and value[1:].isdigit() else None
+
+
+def parse_key(key: str) -> Press | None:
+    """The press a card's key stands for; None for a key Yishi never made."""
+    parts = key.split(":")
+    try:
+        match parts:
+            case ["vote", topic]:
+                return VotePress(int(topic))
+            case ["esc", escalation, move]:
+                return EscalationPress(int(escalation), CardMove(move))
+            case ["meet", occurrence, move]:
+                return MeetingPress(int(occurrence), MeetingMove(move))
+            case ["reg", registration, approve]:
+                return RegistrationPress(int(registration), approve == "1")
+            case ["rate", topic, rating]:
+                return RatingPress(int(topic), rating)
+    except ValueError:
+        return None
+    return None
+
+
+# Drawing -------------------------------------------------------------------------------
+
+
+class WeComViews:
+    def __init__(self, text: WeComText) -> None:
+        self._t = text
+
+    def verdict(self, locale: str, verdict: Verdict) -> str:
+        t = self._t
+        if verdict.key == "winner":
+            return t.plain(locale, "verdicts.winner", option=verdict.option or "")
+        if verdict.key == "unresolved":
+            reason = t.plain(locale, f"verdicts.{verdict.reason or 'no_votes'}")
+            return t.plain(locale, "verdicts.unresolved", reason=reason)
+        return t.plain(locale, f"verdicts.{verdict.key}")
+
+    def _title(self, title: str, desc: str) -> dict[str, str]:
+        return {"title": cut(title, TITLE_BYTES), "desc": cut(desc, DESC_BYTES)}
+
+    def ballot(self, view: BallotView, card: Card) -> dict[str, Any]:
+        t, locale = self._t, card.locale
+        title = t.plain(locale, "wecom.ballot_title", id=view.topic_id, title=view.title)
+        deadline = t.plain(locale, "topics.deadline", deadline=t.when(locale, view.deadline))
+        turnout = t.plain(
+            locale, "topics.turnout", cast=view.cast, eligible=view.eligible, opinions=view.opinions
+        )
+        if view.tally is None:  # an opinion topic: nothing to vote on, a message
+            lines = [f"**{title}**", view.description or "", deadline, turnout]
+            return message("\n\n".join(line for line in lines if line))
+        if view.tally_hidden:
+            counts = t.plain(locale, "topics.tally_hidden")
+        else:
+            counts = " · ".join(
+                t.plain(locale, "topics.tally_line", option=option, count=count)
+                for option, count in view.tally
+            )
+        desc = f"{counts}\n{turnout}"
+        votes = [action for action in view.actions if isinstance(action, VoteAction)]
+        open_ = view.state is BallotState.OPEN and bool(votes)
+        if view.state is BallotState.CANCELLED:
+            desc = f"{t.plain(locale, 'topics.cancelled_footer')}\n{desc}"
+        elif view.state is BallotState.CLOSED:
+            verdict = self.verdict(locale, view.verdict or Verdict("opinion"))
+            desc = f"{t.plain(locale, 'topics.closed_footer', verdict=verdict)}\n{desc}"
+        else:
+            desc = f"{deadline}\n{desc}"
+        options = (
+            [(action.option, action.label) for action in votes]
+            if open_
+            else [(index, option) for index, (option, _) in enumerate(view.tally)]
+        )
+        submit = "wecom.vote_button" if open_ else "wecom.vote_closed_button"
+        return {
+            "msgtype": "template_card",
+            "template_card": {
+                "card_type": "vote_interaction",
+                "main_title": self._title(title, desc),
+                "checkbox": {
+                    "question_key": QUESTION,
+                    "mode": 0,
+                    "disable": not open_,
+                    "option_list": [
+                        {"id": option_id(index), "text": cut(label, 64), "is_checked": False}
+                        for index, label in options[:MAX_OPTIONS]
+                    ],
+                },
+                "submit_button": {
+                    "text": t.plain(locale, submit),
+                    "key": vote_key(view.topic_id),
+                },
+                "task_id": card.task_id,
+            },
+        }
+
+    def stale_vote_card(self, said: str, locale: str, task_id: str) -> dict[str, Any]:
+        """What a press on a vote card Yishi cannot read is answered with: ``said``, and
+        nothing left to press."""
+        return {
+            "card_type": "vote_interaction",
+            "main_title": self._title(said, ""),
+            "checkbox": {
+                "question_key": QUESTION,
+                "mode": 0,
+                "disable": True,
+                "option_list": [{"id": "o0", "text": "—", "is_checked": False}],
+            },
+            "submit_button": {
+                "text": self._t.plain(locale, "wecom.vote_closed_button"),
+                "key": "stale",
+            },
+            "task_id": task_id,
+        }
+
+    def _buttons(
+        self, card: Card, title: str, desc: str, body: str, buttons: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """A button card; with no buttons (nothing left to do) a markdown message."""
+        if not buttons:
+            return message("\n\n".join(part for part in (f"**{title}**", desc, body) if part))
+        return {
+            "msgtype": "template_card",
+            "template_card": {
+                "card_type": "button_interaction",
+                "main_title": self._title(title, desc),
+                "sub_title_text": cut(body, SUBTITLE_BYTES),
+                "button_list": [
+                    {"text": cut(text, 40), "style": 1, "key": key}
+                    for text, key in buttons[:MAX_BUTTONS]
+                ],
+                "task_id": card.task_id,
+            },
+        }
+
+    def escalation_card(self, view: EscalationCardView, card: Card) -> dict[str, Any]:
+        t, locale = self._t, card.locale
+        title = t.plain(locale, "escalation.card_title", id=view.topic_id, title=view.title)
+        state = self._escalation_state(view, locale)
+        lines = [
+            t.plain(
+                locale,
+                "escalation.card_from",
+                level=t.plain(locale, f"levels.{view.from_level}"),
+                name=view.from_name,
+            ),
+            t.plain(
+                locale,
+                "escalation.card_reason",
+                reason=t.plain(locale, f"reasons.{view.reason}"),
+            ),
+        ]
+        if view.note:
+            lines.append(view.note)
+        if view.tally is not None:
+            lines.append(
+                " · ".join(
+                    t.plain(locale, "topics.tally_line", option=option, count=count)
+                    for option, count in view.tally
+                )
+            )
+        if view.sla_due_at is not None:
+            lines.append(t.plain(locale, "wecom.due", due=t.when(locale, view.sla_due_at)))
+        buttons = []
+        for action in view.actions:
+            params = {}
+            if action.level is not None:
+                params["level"] = t.plain(locale, f"levels.{action.level}")
+            label = t.plain(locale, f"escalation.{_move_label(action.move)}", **params)
+            buttons.append((label, f"esc:{action.escalation_id}:{action.move.value}"))
+        return self._buttons(card, title, state, "\n".join(lines), buttons)
+
+    def _escalation_state(self, view: EscalationCardView, locale: str) -> str:
+        t = self._t
+        if view.state == "accepted":
+            return t.plain(locale, "escalation.card_state_accepted", officer=view.officer or "")
+        if view.state == "escalated":
+            level = t.plain(locale, f"levels.{view.above_level}")
+            return t.plain(locale, "escalation.card_state_escalated", level=level)
+        return t.plain(locale, f"escalation.card_state_{view.state}")
+
+    def meeting_message(self, view: MeetingMessageView, card: Card) -> dict[str, Any]:
+        t, locale = self._t, card.locale
+        meeting, occurrence = view.occurrence.meeting, view.occurrence.occurrence
+        key = "meetings.reminder_title" if view.reminder else "meetings.announce_title"
+        title = t.plain(locale, key, id=meeting.id, title=meeting.title)
+        lines = [t.plain(locale, "meetings.time", when=t.when(locale, occurrence.starts_at))]
+        if meeting.place:
+            lines.append(t.plain(locale, "meetings.place", place=meeting.place))
+        if meeting.link:
+            lines.append(t.plain(locale, "meetings.link", link=meeting.link))
+        if meeting.note:
+            lines.append(t.plain(locale, "meetings.note", note=meeting.note))
+        for number, line in enumerate(view.occurrence.agenda, 1):
+            lines.append(f"{number}. {line.text}")
+        status = ""
+        if view.status is not MeetingStatus.AHEAD:
+            status = t.plain(locale, f"meetings.status_{view.status.value}")
+        elif view.shows_counts:
+            counts = view.occurrence
+            status = t.plain(locale, "meetings.counts", yes=counts.attending, no=counts.absent)
+        labels = {
+            MeetingMove.ATTEND: "button_yes",
+            MeetingMove.EXCUSE: "button_no",
+            MeetingMove.WHO: "button_who",
+        }
+        buttons = [
+            (
+                t.plain(locale, f"meetings.{labels[action.move]}"),
+                f"meet:{action.occurrence_id}:{action.move.value}",
+            )
+            for action in view.actions
+        ]
+        return self._buttons(card, title, status, "\n".join(lines), buttons)
+
+    def registration_card(self, view: RegistrationCardView, card: Card) -> dict[str, Any]:
+        """The first three pending units, each with its approve and reject buttons (WeCom
+        allows six buttons); the rest are counted."""
+        t, locale = self._t, card.locale
+        title = t.plain(locale, "registration.card_title", count=view.pending)
+        lines = []
+        for line in view.shown:
+            area = (
+                t.plain(locale, "registration.area_unknown")
+                if line.area is None
+                else t.plain(locale, "registration.area", area=line.area)
+            )
+            lines.append(
+                t.plain(locale, "registration.card_line", unit=line.unit, area=area, user=line.name)
+            )
+        if not view.pending:
+            lines.append(t.plain(locale, "registration.card_none"))
+        buttons = []
+        for action in view.actions:
+            key = "card_approve_button" if action.approve else "card_reject_button"
+            label = t.plain(locale, f"registration.{key}", unit=action.unit)
+            buttons.append((label, f"reg:{action.registration_id}:{int(action.approve)}"))
+        return self._buttons(card, title, "", "\n".join(lines), buttons)
+
+    def rating_card(
+        self, actions: tuple[RateAction, ...], locale: str, task_id: str | None = None
+    ) -> dict[str, Any]:
+        """The request to rate a decision: one button per rating."""
+        topic = actions[0].topic_id if actions else 0
+        card = Card(locale, task_id or new_task_id("rate", topic))
+        buttons = [
+            (
+                self._t.plain(locale, f"escalation.rate_{action.rating}"),
+                f"rate:{action.topic_id}:{action.rating}",
+            )
+            for action in actions
+        ]
+        title = self._t.plain(locale, "wecom.rate_title", id=topic)
+        return self._buttons(card, title, "", "", buttons)
+
+
+def _move_label(move: CardMove) -> str:
+    """A card action's label key (mypy checks that every move has one)."""
+    match move:
+        case CardMove.ACCEPT:
+            return "accept_button"
+        case CardMove.VOTE:
+            return "vote_button"
+        case CardMove.RESOLVE:
+            return "resolve_button"
+        case CardMove.SEND_UP:
+            return "escalate_button"
+        case CardMove.VOTE_HERE:
+            return "vote_here_button"
+        case CardMove.VOTE_ALL:
+            return "vote_all_button"
+        case CardMove.BACK:
+            return "back_button"
+        case _:
+            assert_never(move)
+
+
+def _views_complete(views: WeComViews) -> ViewRenderer[Card, dict[str, Any]]:
+    """Never called: mypy checks here that WeCom draws every view."""
+    return views

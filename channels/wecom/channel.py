@@ -1,0 +1,97 @@
+"""WeCom's running parts, wired to the services: the long connection, the adapter that
+answers its callbacks, the outbox's announcer for WeCom chats, subscribed to the domain's
+events (mail in the outbox is sent at once).
+
+``keeps_time``: this channel runs the due work (catch-up at start, then APScheduler) — true
+when WeCom is the only channel of the process; with Telegram beside it, Telegram's runtime
+does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from bot.services import Services
+from bot.services.events import DomainEvent, OutboxQueued
+from channels.wecom.adapter import WeComAdapter
+from channels.wecom.announcer import WeComAnnouncer
+from channels.wecom.cards import WeComViews
+from channels.wecom.connection import LongConnection
+from channels.wecom.renderers import WeComAnnouncements
+from channels.wecom.text import WeComText
+from locales import Translator
+from storage.records import Platform
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 10.0
+
+
+class WeComChannel:
+    def __init__(
+        self,
+        services: Services,
+        translator: Translator,
+        *,
+        url: str,
+        bot_id: str,
+        secret: str,
+        keeps_time: bool = True,
+        ping_interval: float = 30.0,
+    ) -> None:
+        self.services = services
+        self.keeps_time = keeps_time
+        self.text = WeComText(translator, services.settings.zone)
+        self.views = WeComViews(self.text)
+        self.announcements = WeComAnnouncements(services, self.text, self.views)
+        self.connection = LongConnection(
+            url, bot_id, secret, self._on_callback, ping_interval=ping_interval
+        )
+        self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
+        services.outbox.attach(
+            WeComAnnouncer(services, self.connection, self.announcements), Platform.WECOM
+        )
+        services.bus.subscribe(self.on_events)
+        self._background: set[asyncio.Task[object]] = set()
+
+    async def _on_callback(self, frame: dict[str, Any]) -> None:
+        await self.adapter.on_callback(frame)
+
+    async def start(self, *, wait: float | None = 10.0) -> None:
+        """Connect (waiting up to ``wait`` seconds for the subscription), then catch up."""
+        await self.connection.start()
+        if wait is not None:
+            await self.connection.wait_subscribed(wait)
+        if self.keeps_time:
+            await self.services.digest.ensure_schedule()
+            await self.services.timers.run_due()
+            self.services.timers.start()
+        self.spawn(self.services.outbox.flush())
+
+    async def stop(self) -> None:
+        if self.keeps_time:
+            self.services.timers.stop()
+        if not await self.services.outbox.drain(STOP_GRACE):
+            log.warning("stopping with outbox messages still being sent; the next start sends them")
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.connection.stop()
+
+    async def on_events(self, events: Sequence[DomainEvent]) -> None:
+        if any(isinstance(event, OutboxQueued) for event in events):
+            self.spawn(self.services.outbox.flush())
+
+    async def settle(self) -> None:
+        """Wait for the deliveries under way (tests and the demo)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.services.outbox.flush()
+
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,113 @@
+"""Yishi's texts as WeCom shows them: markdown for messages, plain text for cards, within
+WeCom's byte limits in UTF-8.
+
+The catalogues (locales/) are written for Telegram's HTML: ``<b>`` and ``<code>`` are the only
+tags they use. Here a template's tags become markdown (``**``, backticks) before the values go
+in, each value escaped for markdown (a title of ``*1号楼*`` shows its stars), so what people
+typed can never format a message. Cards take no markup at all: :meth:`WeComText.plain`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from typing import Any
+
+from locales import Translator
+
+MESSAGE_BYTES = 20480  # a markdown reply or proactive message (aibot_respond/send_msg)
+DIGEST_BYTES = 4096  # a digest's messages: the group webhook's markdown limit, kept everywhere
+ELLIPSIS = "…"
+
+_TAGS = {"<b>": "**", "</b>": "**", "<code>": "`", "</code>": "`"}
+_TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS))
+_ANY_TAG = re.compile(r"</?(?:b|code)>")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#~|])")
+# A value's own lines must not start a list (its first line is mid-line in every template).
+_BULLET = re.compile(r"(\n\s*)([-+=])")
+_NUMBERED = re.compile(r"(\n\s*\d+)\.")
+
+
+class Markdown(str):
+    """Text already in WeCom markdown: inserted as it is."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> Markdown:
+    """``value`` as literal text in markdown."""
+    if isinstance(value, Markdown):
+        return value
+    escaped = _SPECIAL.sub(r"\\\1", str(value))
+    escaped = _BULLET.sub(r"\1\\\2", escaped)
+    return Markdown(_NUMBERED.sub(r"\1\\.", escaped))
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` bytes of UTF-8, an ellipsis where it was cut (never inside a
+    character; a markdown escape cut in half loses its backslash too)."""
+    if utf8_len(text) <= limit:
+        return text
+    budget = limit - utf8_len(ELLIPSIS)
+    cut = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    if cut.endswith("\\") and not cut.endswith("\\\\"):
+        cut = cut[:-1]
+    return cut + ELLIPSIS
+
+
+def split(blocks: list[str], limit: int) -> list[Markdown]:
+    """Blocks packed into messages of at most ``limit`` bytes, a block never split unless it
+    alone is longer than that (then it is cut)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = cut(block, limit)
+        candidate = f"{current}\n{block}" if current else block
+        if utf8_len(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return [Markdown(message) for message in messages]
+
+
+class WeComText:
+    """The catalogues for WeCom: ``self(locale, key, **values)`` gives markdown,
+    :meth:`plain` the text for a card."""
+
+    def __init__(self, translator: Translator, zone: tzinfo) -> None:
+        self.translator = translator
+        self.zone = zone
+
+    def _template(self, locale: str, key: str) -> str:
+        t = self.translator
+        return t.catalogues[t.resolve(locale)].get(key) or t.catalogues[t.default_locale][key]
+
+    def __call__(self, locale: str, key: str, **values: Any) -> Markdown:
+        template = _TAG.sub(lambda m: _TAGS[m.group(0)], self._template(locale, key))
+        return Markdown(template.format_map({k: escape(v) for k, v in values.items()}))
+
+    def plain(self, locale: str, key: str, **values: Any) -> str:
+        template = _ANY_TAG.sub("", self._template(locale, key))
+        return template.format_map({k: _unmarked(v) for k, v in values.items()})
+
+    def when(self, locale: str, moment: datetime) -> str:
+        return self.translator.datetime(locale, moment, self.zone)
+
+
+def _unmarked(value: object) -> str:
+    """A value for a card: markdown given to a plain text loses its markup."""
+    if isinstance(value, Markdown):
+        return re.sub(r"\\(.)", r"\1", value.replace("**", "").replace("`", ""))
+    return str(value)
+
+
+def message(content: str, limit: int = MESSAGE_BYTES) -> dict[str, Any]:
+    """A markdown message body, cut to ``limit`` bytes."""
+    return {"msgtype": "markdown", "markdown": {"content": cut(content, limit)}}

@@ -1,0 +1,154 @@
+"""The long connection against the WeCom emulator: subscribe, heartbeat, reconnect, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from channels.wecom.connection import LongConnection, WeComRefused
+from emulators.wecom.behaviour import Behaviour
+from emulators.wecom.server import WeComEmulator
+from tests.emulator_wecom.conftest import BOT_ID, GROUP, SECRET
+
+MARKDOWN = {"msgtype": "markdown", "markdown": {"content": "**通知**"}}
+
+
+class Received:
+    def __init__(self) -> None:
+        self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def __call__(self, frame: dict[str, Any]) -> None:
+        await self.frames.put(frame)
+
+
+def connection(emu: WeComEmulator, received: Received, **options: Any) -> LongConnection:
+    options = {"backoff_first": 0.05, "backoff_max": 0.5} | options
+    return LongConnection(emu.ws_url, BOT_ID, SECRET, received, **options)
+
+
+@pytest.fixture
+async def linked(emu: WeComEmulator) -> AsyncIterator[tuple[LongConnection, Received]]:
+    received = Received()
+    link = connection(emu, received)
+    await link.start()
+    await link.wait_subscribed(5)
+    yield link, received
+    await link.stop()
+
+
+async def test_it_subscribes_and_receives_what_people_write(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    assert BOT_ID in emu.live
+    issued = await emu.mention("zhangsan", GROUP, "/help")
+    frame = await asyncio.wait_for(received.frames.get(), 3)
+    assert frame["cmd"] == "aibot_msg_callback"
+    assert frame["headers"]["req_id"] == issued.req_id
+    assert frame["body"]["text"]["content"] == "@议事 /help"
+    await link.respond(issued.req_id, MARKDOWN)
+    assert [seen.text for seen in emu.world.seen_by("lisi")][-1] == "**通知**"
+
+
+async def test_a_proactive_send_reaches_a_group_that_wrote(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    await emu.mention("zhangsan", GROUP, "你好")
+    await received.frames.get()
+    await link.send(GROUP, MARKDOWN)
+    assert emu.world.seen_by("wangwu")[-1].text == "**通知**"
+
+
+async def test_a_refused_frame_raises_with_its_errcode(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, _ = linked
+    with pytest.raises(WeComRefused) as refused:  # the group never wrote to the bot
+        await link.send(GROUP, MARKDOWN)
+    assert refused.value.errcode == 93006
+    emu.refuse_next("aibot_send_msg", 45009, "api freq out of limit")
+    await emu.mention("zhangsan", GROUP, "你好")
+    with pytest.raises(WeComRefused) as limited:
+        await link.send(GROUP, MARKDOWN)
+    assert (limited.value.cmd, limited.value.errcode) == ("aibot_send_msg", 45009)
+    await link.send(GROUP, MARKDOWN)  # the next one goes through
+    assert emu.world.seen_by("lisi")[-1].text == "**通知**"
+
+
+async def test_a_dropped_connection_is_made_again_within_seconds(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    for _ in range(3):
+        count = len(emu.connections)
+        assert emu.drop_connection(BOT_ID)
+        await emu.wait_for(lambda n=count: len(emu.connections) > n and BOT_ID in emu.live, 3)
+    await link.wait_subscribed(3)
+    assert link.connects == 4
+    issued = await emu.mention("lisi", GROUP, "/help")  # callbacks arrive on the new one
+    assert (await asyncio.wait_for(received.frames.get(), 3))["headers"]["req_id"] == (
+        issued.req_id
+    )
+    await link.respond(issued.req_id, MARKDOWN)
+
+
+async def test_a_bad_secret_is_tried_again_with_backoff_and_reported(
+    emu: WeComEmulator,
+) -> None:
+    link = LongConnection(
+        emu.ws_url, BOT_ID, "wrong", Received(), backoff_first=0.05, backoff_max=0.2
+    )
+    await link.start()
+    try:
+        await emu.wait_for(
+            lambda: sum(frame.cmd == "aibot_subscribe" for frame in emu.frames) >= 3, 3
+        )
+        assert not link.subscribed and BOT_ID not in emu.live
+        assert isinstance(link.last_error, WeComRefused)
+        assert link.last_error.errcode == 853000
+    finally:
+        await link.stop()
+
+
+async def test_the_heartbeat_keeps_the_connection_and_a_silent_one_is_dropped() -> None:
+    emulator = WeComEmulator(behaviour=Behaviour(heartbeat_timeout=0.6))
+    emulator.add_bot(BOT_ID, SECRET)
+    await emulator.start()
+    pinging = LongConnection(emulator.ws_url, BOT_ID, SECRET, Received(), ping_interval=0.15)
+    try:
+        await pinging.start()
+        await pinging.wait_subscribed(3)
+        await asyncio.sleep(1.5)  # more than twice the server's heartbeat timeout
+        assert pinging.connects == 1 and len(emulator.connections) == 1
+    finally:
+        await pinging.stop()
+    silent = LongConnection(
+        emulator.ws_url, BOT_ID, SECRET, Received(), ping_interval=60, backoff_first=0.05
+    )
+    try:
+        await silent.start()
+        await silent.wait_subscribed(3)
+        await emulator.wait_for(lambda: silent.connects >= 2, 4)  # dropped, made again
+    finally:
+        await silent.stop()
+        await emulator.stop()
+
+
+async def test_a_newer_instance_takes_the_bot_over_and_this_one_stops(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, _ = linked
+    newer = connection(emu, Received())
+    await newer.start()
+    try:
+        await newer.wait_subscribed(3)
+        await asyncio.wait_for(link.wait_stopped(), 3)
+        assert link.kicked and not newer.kicked
+        await asyncio.sleep(0.3)
+        assert emu.live[BOT_ID].number == len(emu.connections)  # not kicked back
+    finally:
+        await newer.stop()

@@ -1,0 +1,126 @@
+"""A building group on WeCom: bound with /bind, a topic published with `@议事 /topic`, three
+people vote on its card (each press answered with the new tally within WeCom's 5 s), and at
+the deadline the outcome arrives in the group as a proactive message."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot.services.actors import ChatKind, Place
+from emulators.wecom.replies import Issued
+from emulators.wecom.server import Frame
+from emulators.wecom.world import Place as WeComPlace
+from emulators.wecom.world import Seen
+from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World
+
+GROUP = WeComPlace("group", BUILDING_GROUP)
+
+
+def last_seen(world: World, userid: str) -> Seen:
+    return world.emu.world.seen_by(userid, GROUP)[-1]
+
+
+async def answered(world: World, issued: Issued, cmd: str = "aibot_respond_msg") -> Frame:
+    frame = await world.emu.wait_for_frame(cmd, req_id=issued.req_id, timeout=5)
+    assert frame.errcode == 0, frame
+    return frame
+
+
+async def bound_with_a_building_head(world: World) -> None:
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/bind {world.building_code}")
+    await answered(world, issued)
+    said = last_seen(world, "lisi").text or ""
+    assert "3号楼" in said and "第一网格" in said, said
+    building = Place(await world.chat_id(BUILDING_GROUP), ChatKind.GROUP)
+    head = await world.yishi_id("zhangsan")
+    await world.services.roles.grant(SUPERADMIN, building, head, "building_head")
+
+
+async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: World) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
+    await answered(world, issued)
+    card = last_seen(world, "wangwu").card
+    assert card is not None and card["card_type"] == "vote_interaction"
+    assert card["main_title"]["title"].endswith("加装电梯")
+    options = {o["text"]: o["id"] for o in card["checkbox"]["option_list"]}
+    assert list(options) == ["同意", "反对", "弃权"]
+    task_id = card["task_id"]
+
+    for userid, choice, tally in (
+        ("lisi", "同意", "同意：1 · 反对：0 · 弃权：0"),
+        ("wangwu", "同意", "同意：2 · 反对：0 · 弃权：0"),
+        ("zhaoliu", "反对", "同意：2 · 反对：1 · 弃权：0"),
+    ):
+        pressed = await world.emu.submit_vote(userid, task_id, [options[choice]])
+        frame = await answered(world, pressed, "aibot_respond_update_msg")
+        assert frame.at - pressed.at < 5  # within WeCom's window for a card update
+        seen = last_seen(world, "zhangsan").card  # everyone sees the new tally
+        assert seen is not None and tally in seen["main_title"]["desc"], seen
+
+    world.clock.advance(timedelta(days=3, minutes=1))
+    await world.services.timers.run_due()
+    await world.channel.settle()
+    outcome = last_seen(world, "lisi")
+    assert outcome.msgtype == "markdown" and outcome.sender == "bot:aib_yishi"
+    assert "加装电梯" in (outcome.text or "") and "已结束" in (outcome.text or "")
+    assert "同意：2 · 反对：1 · 弃权：0" in (outcome.text or ""), outcome.text
+
+
+async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=1d")
+    await answered(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.services.timers.run_due()
+    await world.channel.settle()
+    late = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, late, "aibot_respond_update_msg")
+    bubble = world.emu.world.card(world.emu.world.bot("aib_yishi"), card["task_id"])
+    told = bubble.card_seen_by("lisi")
+    assert told is not None and "已结束" in told["main_title"]["desc"]
+    assert told["checkbox"]["disable"] is True
+    assert bubble.card_seen_by("wangwu") == bubble.card  # the others' card unchanged
+
+
+async def test_a_refused_command_is_explained_with_telegrams_words(world: World) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("lisi", BUILDING_GROUP, "/topic 私自发起 期限=3d")
+    await answered(world, issued)
+    said = last_seen(world, "lisi").text or ""
+    assert "管理员" in said or "楼栋长" in said, said
+    assert last_seen(world, "lisi").card is None
+    help_ = await world.emu.mention("lisi", BUILDING_GROUP, "/help")
+    await answered(world, help_)
+    assert "/topic" in (last_seen(world, "lisi").text or "")
+
+
+async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
+    world: World,
+) -> None:
+    await bound_with_a_building_head(world)
+    residents = [f"resident{n:02d}" for n in range(60)]
+    for userid in residents:
+        world.emu.add_person(userid, userid)
+        world.emu.world.group(BUILDING_GROUP).members.append(userid)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=3d")
+    await answered(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    presses = await asyncio.gather(
+        *(
+            world.emu.submit_vote(userid, card["task_id"], ["o0" if n % 3 else "o1"])
+            for n, userid in enumerate(residents)
+        )
+    )
+    frames = await asyncio.gather(
+        *(answered(world, press, "aibot_respond_update_msg") for press in presses)
+    )
+    assert all(frame.at - press.at < 5 for frame, press in zip(frames, presses, strict=True))
+    again = await world.emu.submit_vote("resident01", card["task_id"], ["o0"])  # a second press
+    await answered(world, again, "aibot_respond_update_msg")
+    shown = last_seen(world, "zhangsan").card
+    assert shown is not None and "同意：40 · 反对：20 · 弃权：0" in shown["main_title"]["desc"]
