@@ -14,7 +14,6 @@ RUN python -m venv /opt/yishi
 # Only what the package is built from (.dockerignore keeps the rest out of the context).
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
-COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
 COPY channels ./channels

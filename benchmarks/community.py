@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from telegram import Update
 
 from benchmarks.presses import Ballot, Plan
-from bot.emulator import BotApiEmulator, EmulatorClient, EmuMessage
+from emulators.telegram import BotApiEmulator, EmulatorClient, EmuMessage
 
 ADMIN = 1
 BUILDINGS, RESIDENTS_PER_BUILDING = 50, 40

@@ -32,7 +32,7 @@ from benchmarks.dataset import NOW, make_escalations, make_topics, make_tree
 from bot.catalogue import load_catalogue
 from bot.services.reports.digest import compose_digest
 from bot.services.reports.digest_chart import ChartLabels, render_chart
-from handlers.reports.digest_render import DigestRenderer
+from channels.telegram.reports.digest_render import DigestRenderer
 from locales import Translator
 from storage import migrate
 from storage.database import Database

@@ -4,7 +4,7 @@ Telegram allows a bot 20 messages (sends + edits) a minute in a group, so how ma
 costs is how long the people in that group may wait behind it. Each flow is played through
 the real bot and the emulator (tests/auxil/harness.py) on a fresh SQLite database, with the
 production tally interval (3 s); a burst of presses or requests is sent at once. The count is
-read off the emulator's call log (``bot.emulator.floods.is_message``), private chats apart.
+read off the emulator's call log (``emulators.telegram.floods.is_message``), private chats apart.
 
 The script uses only what the code before issue 13 also had (it presses the ✅ button of
 whatever message names the household), so it measures both: from the project root for
@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from bot.emulator import EmuMessage
-from bot.emulator.floods import is_message
+from emulators.telegram import EmuMessage
+from emulators.telegram.floods import is_message
 from tests.auxil.harness import Harness
 from tests.auxil.world import (
     BUILDING_CHAT,

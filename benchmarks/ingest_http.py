@@ -44,7 +44,7 @@ from benchmarks.community import (
     shown_tally,
 )
 from benchmarks.presses import Plan, make_plan, play, press_queue
-from bot.emulator import EmulatorClient
+from emulators.telegram import EmulatorClient
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -73,7 +73,7 @@ async def measure(
 ) -> dict[str, float]:
     port = free_port()
     emulator = python_process(
-        ["-m", "bot.emulator", "--port", str(port)], log=folder / f"emulator-{kind}.log"
+        ["-m", "emulators.telegram", "--port", str(port)], log=folder / f"emulator-{kind}.log"
     )
     bot = None
     try:

@@ -47,9 +47,9 @@ from benchmarks.common import (
 from benchmarks.community import LocalPeople, check_counts, set_up_bare, set_up_yishi
 from benchmarks.inprocess import WorldRequest
 from benchmarks.presses import Plan, make_plan
-from bot.emulator import BotApiEmulator
-from bot.ratelimit import SendRateLimiter
-from bot.transport import JSONDict
+from channels.telegram.ratelimit import SendRateLimiter
+from channels.telegram.transport import JSONDict
+from emulators.telegram import BotApiEmulator
 
 IN_FLIGHT = 200
 Script = dict[int, list[tuple[str, dict[str, Any]]]]
@@ -142,12 +142,12 @@ async def measure(
 ) -> dict[str, float]:
     emu = BotApiEmulator()
     request = WorldRequest(emu)
-    limiter = SetUpLimiter(max_retries=3)  # as bot.app builds it
+    limiter = SetUpLimiter(max_retries=3)  # as channels.telegram.app builds it
     async with bench_database(db, folder / f"{kind}-{how}") as url:
         (folder / f"{kind}-{how}").mkdir(exist_ok=True)
         if kind == "yishi":
-            from bot.app import build_application
             from bot.settings import load_settings
+            from channels.telegram.app import build_application
 
             settings = load_settings(
                 TELEGRAM_BOT_TOKEN=emu.token, DATABASE_URL=url, YISHI_ADMIN_IDS="1", _env_file=None

@@ -9,10 +9,10 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from bot.emulator import ApiError, BotApiEmulator
-from bot.emulator.params import Params, _decode
-from bot.emulator.server import METHODS
-from bot.transport import ODVInput
+from channels.telegram.transport import ODVInput
+from emulators.telegram import ApiError, BotApiEmulator
+from emulators.telegram.params import Params, _decode
+from emulators.telegram.server import METHODS
 
 # Answered without looking at anything while measuring (what a fast Bot API would say).
 INSTANT: dict[str, Any] = {"answerCallbackQuery": True, "editMessageText": True}

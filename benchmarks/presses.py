@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from bot.emulator import EmulatorClient
+from emulators.telegram import EmulatorClient
 
 OPTIONS = ("同意", "反对", "弃权")
 

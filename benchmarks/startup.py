@@ -28,7 +28,7 @@ from benchmarks.common import (
     wait_for_port,
 )
 from benchmarks.dataset import make_meetings, make_topics, make_tree
-from bot.emulator import EmulatorClient
+from emulators.telegram import EmulatorClient
 from storage import migrate
 from storage.database import Database
 
@@ -51,7 +51,7 @@ async def prepare(url: str, *, topics: int, meetings: int) -> None:
 async def time_to_polling(kind: str, url: str | None, folder: Path) -> float:
     """Seconds from spawning the bot to the emulator's first getUpdates."""
     port = free_port()
-    emulator = python_process(["-m", "bot.emulator", "--port", str(port)])
+    emulator = python_process(["-m", "emulators.telegram", "--port", str(port)])
     bot = None
     try:
         await wait_for_port(port)

@@ -122,12 +122,12 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from telegram.error import InvalidToken
 
-    from bot.app import ALLOWED_UPDATES, build_application
     from bot.catalogue import CatalogueError
-    from bot.inbox import InboxQueue
     from bot.lease import InstanceRunning
-    from bot.token_guard import SAME_TOKEN, TokenConflictGuard
-    from bot.webhook import WebhookRefused
+    from channels.telegram.app import ALLOWED_UPDATES, build_application
+    from channels.telegram.inbox import InboxQueue
+    from channels.telegram.token_guard import SAME_TOKEN, TokenConflictGuard
+    from channels.telegram.webhook import WebhookRefused
 
     webhook = args.webhook or settings.webhook_url is not None
     if webhook and settings.webhook_url is None:
@@ -142,7 +142,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if webhook:
-            # bot/webhook.py: the secret (YISHI_WEBHOOK_SECRET or the stored one), the path.
+            # channels/telegram/webhook.py: the secret (YISHI_WEBHOOK_SECRET or the stored one), the
+            # path.
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

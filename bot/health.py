@@ -27,7 +27,7 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.lease import InstanceLease
 from bot.metrics import Metrics, Snapshot
-from bot.transport import Call, WrappedRequest
+from channels.telegram.transport import Call, WrappedRequest
 from storage.database import Database
 from storage.records import Lease
 from storage.repositories.operations import OperationalFacts

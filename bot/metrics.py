@@ -26,7 +26,8 @@ from storage.repositories.operations import OperationalFacts
 if TYPE_CHECKING:
     from bot.services.topics.ballots import VoteReceipt
 
-# The update types the bot asks for (bot.app.ALLOWED_UPDATES), in the order they are looked for.
+# The update types the bot asks for (channels.telegram.app.ALLOWED_UPDATES), in the order they are
+# looked for.
 UPDATE_TYPES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 OTHER = "other"
 # Handler latency: a press is answered in milliseconds; a digest with a chart takes seconds.

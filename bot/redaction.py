@@ -10,8 +10,8 @@ credential in a URL that a chat command (/pushwebhook) hands the bot.
 
 A :class:`SecretRegistry` knows the secrets: the settings feed it every ``SecretStr`` value
 (:func:`register_settings`), and code that makes a secret at run time (the generated webhook
-secret, bot/app.py) adds it. Every log record and the traceback of an error that ends the
-process are passed through :meth:`SecretRegistry.redact` before they are written.
+secret, channels/telegram/app.py) adds it. Every log record and the traceback of an error that ends
+the process are passed through :meth:`SecretRegistry.redact` before they are written.
 """
 
 from __future__ import annotations

@@ -149,8 +149,8 @@ class Settings(LoggingSettings):
         alias="YISHI_HTTP_CLIENT",
         description="HTTP library for the Bot API: aiohttp or httpx",
     )
-    # Webhook mode (bot/webhook.py) when a URL is set; long polling otherwise. The server
-    # speaks plain HTTP on listen:port behind a TLS reverse proxy on the same host.
+    # Webhook mode (channels/telegram/webhook.py) when a URL is set; long polling otherwise. The
+    # server speaks plain HTTP on listen:port behind a TLS reverse proxy on the same host.
     webhook_url: str | None = Field(
         default=None,
         alias="YISHI_WEBHOOK_URL",

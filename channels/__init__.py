@@ -1,4 +1,3 @@
-"""Channels other than Telegram: what each messaging platform needs from Yishi's core.
-
-One package per platform; nothing is imported here.
+"""The channels Yishi speaks through, one adapter package each (telegram/, wecom/): how a
+platform's updates become service calls and how the core's announcements and views are shown there.
 """

@@ -16,13 +16,13 @@ from typing import TextIO
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application, start_polling, stop_polling
 from bot.clock import ManualClock
 from bot.demo.runner import DemoFailed, DemoRun
 from bot.demo.script import SUPERADMIN, WORDS, names, play, titles
 from bot.demo.transcript import Transcript
-from bot.emulator import BotApiEmulator
 from bot.settings import load_settings
+from channels.telegram.app import build_application, start_polling, stop_polling
+from emulators.telegram import BotApiEmulator
 
 # Sunday 29 November 2026, 09:00 in Asia/Shanghai: the digest of Monday morning is weekly.
 START = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)

@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import YishiApplication
 from bot.clock import ManualClock
 from bot.demo.transcript import Transcript
-from bot.emulator import BotApiEmulator, EmuMessage
+from channels.telegram.app import YishiApplication
+from emulators.telegram import BotApiEmulator, EmuMessage
 
 _CODE = re.compile(r"/bind ([a-z0-9]+)")
 

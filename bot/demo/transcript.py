@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.emulator import BotApiEmulator, EmuMessage
+from emulators.telegram import BotApiEmulator, EmuMessage
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Every update names its sender and chat, and recording them (``users``/``chats`` upserts, each
 returning the language chosen) costs two statements and a commit to wait for: about what the
 ballot a press casts costs. When nothing changed since this process last wrote them, the
-middleware (``handlers/middleware.py``) skips all of it and answers in the language it read
+middleware (``channels/telegram/middleware.py``) skips all of it and answers in the language it read
 then; this memo holds those last writes.
 
 The language it holds must never be stale. Only ``set_locale`` and ``ChatRepository.move``

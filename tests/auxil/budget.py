@@ -7,8 +7,8 @@ rolling window, found with two pointers over the calls' times (each call is stam
 emulator when it arrives). A window is closed: two calls exactly ``period`` apart share one.
 
 What counts is what Telegram counts as a message, as the emulator's flood control defines it
-(``bot.emulator.floods.is_message``; not taken from ``bot.ratelimit``, so that a method the
-limiter forgot is still counted): every ``send*``, ``edit*``, ``copy*`` and ``forward*``
+(``emulators.telegram.floods.is_message``; not taken from ``channels.telegram.ratelimit``, so that a
+method the limiter forgot is still counted): every ``send*``, ``edit*``, ``copy*`` and ``forward*``
 method, ``stopPoll``, ``stopMessageLiveLocation`` and ``pinChatMessage`` (a pin posts a
 service message), but not ``sendChatAction``. Every call counts, whatever its answer: a
 refused send arrived all the same.
@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.floods import is_message
-from bot.emulator.world import ApiCall
+from emulators.telegram.floods import is_message
+from emulators.telegram.world import ApiCall
 
 GROUP_LIMIT, GROUP_PERIOD = 20, 60.0
 OVERALL_LIMIT, OVERALL_PERIOD = 25, 1.0

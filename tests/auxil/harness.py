@@ -9,11 +9,11 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import YishiApplication, build_application, start_polling, stop_polling
 from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmuMessage
 from bot.services import Services
 from bot.settings import load_settings
+from channels.telegram.app import YishiApplication, build_application, start_polling, stop_polling
+from emulators.telegram import BotApiEmulator, EmuMessage
 
 SUPERADMIN = 1
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
@@ -34,7 +34,7 @@ class Harness:
         serve_health: bool = False,
     ) -> None:
         self.tally_interval = tally_interval
-        # True: the flood limits `yishi run` keeps (bot/ratelimit.py) instead of none.
+        # True: the flood limits `yishi run` keeps (channels/telegram/ratelimit.py) instead of none.
         self.production_limits = production_limits
         self.extra_settings = settings or {}  # more variables, e.g. YISHI_HEALTH_LISTEN
         self.serve_health = serve_health  # /healthz, /readyz, /metrics as `yishi run` serves

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from tests.auxil.harness import Harness
 from tests.auxil.world import BUILDING_CHAT, BUILDING_HEAD
 

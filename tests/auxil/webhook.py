@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator.webhook import SECRET_HEADER
+from emulators.telegram.webhook import SECRET_HEADER
 from tests.auxil.process import START_TIMEOUT, ProcessHarness
 
 PUBLIC = "https://yishi.test"

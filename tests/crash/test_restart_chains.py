@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from storage.tables import outbox
 from tests.auxil.meetings import reminders
 from tests.auxil.process import HANDLERS_STOPPING, STOPPING, ProcessHarness, rows
@@ -117,7 +117,7 @@ async def restarted(
 
 async def fresh_process(h: ProcessHarness) -> None:
     """Restart (SIGTERM) after building the world: the new process's budget of 20 sends a
-    minute per group (bot/ratelimit.py) is not taken by the set-up's messages."""
+    minute per group (channels/telegram/ratelimit.py) is not taken by the set-up's messages."""
     await h.settle()
     await h.stop_bot()
     await h.start_bot()

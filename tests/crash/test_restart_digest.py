@@ -139,7 +139,8 @@ async def test_a_daily_digest_with_a_restart_each_morning_is_sent_once_a_day(
     assert texts(h) == 3
 
 
-# The grace is 10 s (handlers/runtime.py); a loaded machine adds start-up and shutdown time.
+# The grace is 10 s (channels/telegram/runtime.py); a loaded machine adds start-up and shutdown
+# time.
 GRACEFUL_STOP_BOUND = 40.0
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.emulator.world import ApiCall
+from emulators.telegram.world import ApiCall
 from storage.tables import chat_bindings, topic_posts
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import reminders, schedule

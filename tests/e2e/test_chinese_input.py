@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from storage.tables import meetings, role_grants, topics
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import schedule

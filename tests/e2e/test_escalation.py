@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from storage.tables import escalations, resolutions
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish, topic_id

@@ -7,7 +7,7 @@ import io
 import re
 from datetime import timedelta
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from tests.auxil.harness import Harness
 from tests.auxil.topics import register_household
 from tests.auxil.world import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import reminders
 from tests.auxil.topics import tally, topic_id

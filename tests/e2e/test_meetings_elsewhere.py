@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.emulator import EmuMessage
-from handlers.meetings import wizard as meeting_wizard
+from channels.telegram.meetings import wizard as meeting_wizard
+from emulators.telegram import EmuMessage
 from storage.tables import meetings
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import answers, reminders, schedule, texts

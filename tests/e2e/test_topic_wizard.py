@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import EmuMessage
-from handlers.topics import wizard as topic_wizard
+from channels.telegram.topics import wizard as topic_wizard
+from emulators.telegram import EmuMessage
 from storage.tables import topics
 from tests.auxil.harness import Harness
 from tests.auxil.world import (

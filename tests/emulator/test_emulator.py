@@ -30,8 +30,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator import BotApiEmulator, EmulatorClient
-from bot.emulator.entities import parse_html
+from emulators.telegram import BotApiEmulator, EmulatorClient
+from emulators.telegram.entities import parse_html
 
 pytestmark = pytest.mark.asyncio
 

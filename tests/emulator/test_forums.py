@@ -9,7 +9,7 @@ import pytest_asyncio
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated
 
-from bot.emulator import BotApiEmulator
+from emulators.telegram import BotApiEmulator
 
 ALICE = 1001
 FORUM, PLAIN = -1009990001, -1009990002

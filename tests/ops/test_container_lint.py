@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from handlers.runtime import STOP_GRACE
+from channels.telegram.runtime import STOP_GRACE
 from tests.ops.compose_rules import compose_problems, context_problems
 from tests.ops.dockerfile_rules import (
     apt_packages,

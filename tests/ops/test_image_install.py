@@ -29,7 +29,7 @@ from tests.ops.dockerfile_rules import copied_sources, tracked_files
 ROOT = Path(__file__).parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 DOCKERIGNORE = (ROOT / ".dockerignore").read_text()
-PACKAGES = ("bot", "handlers", "storage", "locales", "channels", "emulators")
+PACKAGES = ("bot", "storage", "locales", "channels", "emulators")
 
 
 def _build_context(folder: Path) -> list[str]:

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from pydantic import Field, SecretStr
 
-from bot.emulator import BotApiEmulator
 from bot.log_output import JsonLines, RedactedText
 from bot.redaction import REDACTED, RedactSecrets, SecretRegistry, register_settings
 from bot.settings import Settings, load_settings
+from emulators.telegram import BotApiEmulator
 from tests.auxil.process import ROOT
 
 TOKEN = "424242:AAE-secret-PART-that-must-never-be-shown"
@@ -58,7 +58,8 @@ def _registry() -> SecretRegistry:
     )
     registry = SecretRegistry()
     register_settings(settings, registry)
-    registry.add(GENERATED_SECRET)  # as bot/app.py does once it generated the webhook secret
+    # as channels/telegram/app.py does once it generated the webhook secret
+    registry.add(GENERATED_SECRET)
     return registry
 
 

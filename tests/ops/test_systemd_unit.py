@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.runtime import STOP_GRACE
+from channels.telegram.runtime import STOP_GRACE
 from tests.ops.systemd_rules import unit_problems
 
 UNIT = Path(__file__).parents[2] / "deploy" / "yishi.service"

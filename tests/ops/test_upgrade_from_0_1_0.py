@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, literal, select, table
 
 from bot.clock import ManualClock
-from bot.emulator.world import EmuChat
+from emulators.telegram.world import EmuChat
 from storage import tables
 from storage.backup.facts import code_head
 from storage.backup.postgres_dump import libpq_environment

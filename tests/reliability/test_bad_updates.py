@@ -1,8 +1,8 @@
 """One update the Telegram library cannot parse does not stall polling.
 
-python-telegram-bot parses a getUpdates batch as a whole: before bot/inbox.py's PollingBot,
-one malformed update failed the whole batch, the offset never advanced and the same batch
-was fetched again and again (thousands of times a second), none of it handled, with the raw
+python-telegram-bot parses a getUpdates batch as a whole: before channels/telegram/inbox.py's
+PollingBot, one malformed update failed the whole batch, the offset never advanced and the same
+batch was fetched again and again (thousands of times a second), none of it handled, with the raw
 batch — who pressed which button of a secret ballot — logged at CRITICAL each time.
 """
 
@@ -32,7 +32,7 @@ async def test_an_unreadable_update_is_skipped_once_and_its_neighbours_handled(
     h: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)  # yishi caps the Telegram library's loggers at INFO
-    for ours in ("bot", "handlers", "storage"):
+    for ours in ("bot", "channels", "emulators", "storage"):
         caplog.set_level(logging.DEBUG, logger=ours)
     await community(h)
     ballot = await publish(h, "是否更换物业 匿名=yes")

@@ -1,8 +1,8 @@
 """Concurrency (issue #7, item 8): presses, officers and timers on one matter at once.
 
 The bot handles updates concurrently (``CONCURRENT_UPDATES``), each chat's in order
-(bot/ordering.py), so what races is what happens in different chats and in the due-work
-timers: residents pressing in several building chats while the grid's and the community's
+(channels/telegram/ordering.py), so what races is what happens in different chats and in the
+due-work timers: residents pressing in several building chats while the grid's and the community's
 officers close, extend, cancel, resolve or send up the same matter from their own chats, and
 deadlines and SLAs falling due meanwhile. Whoever wins, nobody is shown an error; every press
 answered "recorded" is counted and no other; a topic ends once, a matter is resolved once.
@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import event
 
 import storage.database
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from storage.database import Database
 from storage.tables import escalations, resolutions
 from tests.auxil.harness import Harness

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.emulator import EmuMessage
-from bot.emulator.world import ApiCall
+from emulators.telegram import EmuMessage
+from emulators.telegram.world import ApiCall
 from storage.tables import outbox
 from tests.auxil.harness import Harness
 from tests.auxil.meetings import reminders, schedule

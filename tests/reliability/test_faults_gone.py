@@ -16,8 +16,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import EmuMessage
-from bot.emulator.world import ApiCall
+from emulators.telegram import EmuMessage
+from emulators.telegram.world import ApiCall
 from storage.tables import audit_log, outbox
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish, tally, topic_id

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.floods import is_message
-from bot.emulator.world import ApiCall
+from emulators.telegram.floods import is_message
+from emulators.telegram.world import ApiCall
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community
@@ -32,7 +32,7 @@ DELIVERED_WITHIN = 1.5
 async def limited(
     request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Harness]:
-    """The bot with the production limiter (bot/ratelimit.py), on either database."""
+    """The bot with the production limiter (channels/telegram/ratelimit.py), on either database."""
     async with running_on(request.param, tmp_path, caplog, production_limits=True) as harness:
         yield harness
 

@@ -1,8 +1,8 @@
 """Floods: 5,000 presses on one topic, 200 commands a second across 100 chats.
 
-Both run with the flood limits `yishi run` keeps (bot/ratelimit.py) against the emulator with
-Telegram's own flood control on (bot/emulator/floods.py: a 429 when a bot goes over), and the
-budget is then read off the emulator's call log (tests/auxil/budget.py).
+Both run with the flood limits `yishi run` keeps (channels/telegram/ratelimit.py) against the
+emulator with Telegram's own flood control on (emulators/telegram/floods.py: a 429 when a bot goes
+over), and the budget is then read off the emulator's call log (tests/auxil/budget.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import EmuMessage
-from bot.emulator.floods import FloodLimits
+from emulators.telegram import EmuMessage
+from emulators.telegram.floods import FloodLimits
 from storage.tables import ballots
 from tests.auxil.budget import GROUP_LIMIT, OVERALL_LIMIT, measure
 from tests.auxil.harness import Harness
@@ -31,7 +31,7 @@ OPTIONS = ("同意", "反对", "弃权")
 FLOOD_CHAT = -1009
 RESIDENTS = range(10_000, 15_000)
 CHANGERS = frozenset(RESIDENTS[::10])  # 500 change their minds once their press is answered
-RSS_GROWTH_MB = 50  # measured: 10-11 (at most 500 updates in hand, bot/inbox.py)
+RSS_GROWTH_MB = 50  # measured: 10-11 (at most 500 updates in hand, channels/telegram/inbox.py)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

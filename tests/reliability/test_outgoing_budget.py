@@ -4,9 +4,9 @@ A building chat in a busy minute: two topics published, forty residents pressing
 changing their minds), residents asking for /topics, /result and /help, opinions replied to
 the ballot, one topic closed with a result, the other closed tied and escalated to the grid.
 The bot wants to post more than 20 messages into the building chat in that minute; it runs
-with the limiter `yishi run` uses (bot/ratelimit.py) and the tally interval of production
-(3 s), against the emulator with Telegram's flood control on. Afterwards the emulator's call
-log is checked with sliding windows (tests/auxil/budget.py): no group over 20 sends+edits in
+with the limiter `yishi run` uses (channels/telegram/ratelimit.py) and the tally interval of
+production (3 s), against the emulator with Telegram's flood control on. Afterwards the emulator's
+call log is checked with sliding windows (tests/auxil/budget.py): no group over 20 sends+edits in
 any rolling 60 s, no more than 25 in any rolling second, no 429 — and everything the people
 asked for was answered, the tallies exact.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import bot.ratelimit as ratelimit
-from bot.emulator import EmuMessage
-from bot.emulator.floods import FloodLimits, is_message
+import channels.telegram.ratelimit as ratelimit
+from emulators.telegram import EmuMessage
+from emulators.telegram.floods import FloodLimits, is_message
 from storage.tables import ballots
 from tests.auxil.budget import GROUP_LIMIT, chat_of, measure
 from tests.auxil.harness import Harness

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.emulator import EmuMessage
-from bot.emulator.floods import FloodLimits, is_message
+from emulators.telegram import EmuMessage
+from emulators.telegram.floods import FloodLimits, is_message
 from tests.auxil.budget import chat_of, measure
 from tests.auxil.harness import Harness
 from tests.auxil.topics import pending_card, topic_id

@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-import bot.ratelimit as ratelimit
-from bot.emulator import EmuMessage
-from bot.emulator.floods import is_message
-from bot.ratelimit import SendRateLimiter
+import channels.telegram.ratelimit as ratelimit
+from channels.telegram.ratelimit import SendRateLimiter
+from emulators.telegram import EmuMessage
+from emulators.telegram.floods import is_message
 from tests.auxil.harness import Harness
 from tests.auxil.topics import publish
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community

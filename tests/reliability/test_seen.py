@@ -1,5 +1,5 @@
 """What the bot records about whoever writes, and the language it answers in, stay current
-although it skips recording what it already wrote (handlers/middleware.py): a new name is
+although it skips recording what it already wrote (channels/telegram/middleware.py): a new name is
 recorded at the next update, a group's new language answers the next press of someone the
 bot had already answered."""
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select, text
 
-from bot.emulator import EmuMessage
+from emulators.telegram import EmuMessage
 from storage.tables import audit_log, topics
 from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish

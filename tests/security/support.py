@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Select, Table, Text, cast, inspect, literal, null, select, text, union_all
 
-from bot.emulator import ApiCall
 from bot.services.errors import Refusal
-from handlers import common
-from handlers.meetings import wizard as meeting_wizard
-from handlers.topics import wizard as topic_wizard
+from channels.telegram import common
+from channels.telegram.meetings import wizard as meeting_wizard
+from channels.telegram.topics import wizard as topic_wizard
+from emulators.telegram import ApiCall
 from locales import Html
 from storage.tables import metadata
 from tests.auxil.harness import Harness

@@ -19,7 +19,7 @@ from contextlib import ExitStack
 import pytest
 from hypothesis import strategies as st
 
-from handlers import COMMAND_CALLBACKS
+from channels.telegram.handlers import COMMAND_CALLBACKS
 from tests.auxil.harness import Harness
 from tests.auxil.world import BUILDING_CHAT, BUILDING_HEAD, GRID_WORKER, RESIDENT
 from tests.security.fuzz_world import (

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from bot.emulator import CallbackRecord
+from emulators.telegram import CallbackRecord
 from tests.auxil.harness import Harness
 from tests.auxil.world import (
     BUILDING_CHAT,

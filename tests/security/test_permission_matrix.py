@@ -26,8 +26,8 @@ import pytest
 import pytest_asyncio
 
 from bot.services.organisation.permissions import Rank
-from handlers import COMMAND_CALLBACKS
-from handlers.command_menu import COMMANDS
+from channels.telegram.command_menu import COMMANDS
+from channels.telegram.handlers import COMMAND_CALLBACKS
 from tests.auxil.harness import Harness
 from tests.conftest import fresh_postgres_database
 from tests.security import matrix_world as w
@@ -121,7 +121,8 @@ BUTTONS: dict[str, Rule] = {
     "cancel one occurrence": Rule("press mc:{series}:{series_occurrence}:o", OFFICER),
 }
 # fmt: on
-# Where /help (handlers/command_menu.COMMANDS) offers a command though it cannot work there.
+# Where /help (channels/telegram/command_menu.COMMANDS) offers a command though it cannot work
+# there.
 HELP_OFFERS_MORE = {
     ("lang", B): "any member is offered /lang; group admins and officers may use it",
     ("lang", G): "as above",

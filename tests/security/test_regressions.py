@@ -90,7 +90,8 @@ async def test_a_failed_update_is_answered_with_an_apology(
     """When a handler failed, the user heard nothing: the error handler runs with a context of
     its own, whose language the middleware never set, and it gave up for want of one."""
     await community(h)
-    # Three: the transport retries a 5xx twice (bot/transport.py) before the handler fails.
+    # Three: the transport retries a 5xx twice (channels/telegram/transport.py) before the handler
+    # fails.
     h.emu.fail_next("sendMessage", 500, "Internal Server Error", count=3)
     sent = h.emu.send_message(BUILDING_CHAT, RESIDENT, "/help")
     apology = await h.emu.wait_for_bot_message(BUILDING_CHAT, after=sent.message_id)

@@ -143,7 +143,7 @@ async def _audit_leaks(h: Harness) -> list[str]:
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO)
-    for ours in ("bot", "handlers", "storage"):
+    for ours in ("bot", "channels", "emulators", "storage"):
         caplog.set_level(logging.DEBUG, logger=ours)
     return caplog
 

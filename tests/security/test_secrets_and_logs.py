@@ -18,8 +18,8 @@ import socket
 import sys
 from pathlib import Path
 
-from bot.emulator import BotApiEmulator
 from bot.redaction import REDACTED, RedactSecrets, SecretRegistry, secret_part
+from emulators.telegram import BotApiEmulator
 from tests.auxil.process import ROOT
 
 TOKEN = "424242:AAE-secret-PART-that-must-never-be-shown"

@@ -1,6 +1,6 @@
 """Every SQL statement takes its values as bound parameters: no string-built SQL.
 
-The source of the application (bot/, storage/, handlers/) is parsed and every call of
+The source of the application (bot/, storage/, channels/telegram/) is parsed and every call of
 ``text(...)``, ``exec_driver_sql(...)``, ``execute(...)`` (and ``executemany``/``executescript``)
 is checked: its statement must not be an f-string, ``%``-formatted, ``.format()``-ed or
 concatenated string (nor a variable assigned one earlier in the same function), and
@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("bot", "storage", "handlers")
+SCANNED = ("bot", "storage", "channels", "emulators")
 SINKS = frozenset({"text", "exec_driver_sql", "execute", "executemany", "executescript"})
 RAW_SINKS = SINKS - {"text"}
 DML = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
-from bot.inbox import Inbox
+from channels.telegram.inbox import Inbox
 from storage.batched_write import BatchedWrite
 from storage.database import Database
 from storage.repositories import Repositories

@@ -11,8 +11,8 @@ import pytest
 from telegram import Bot, Update
 
 from bot.clock import ManualClock
-from bot.inbox import Inbox, PollingBot
 from bot.lease import InstanceLease, InstanceRunning
+from channels.telegram.inbox import Inbox, PollingBot
 from storage.database import Database
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)

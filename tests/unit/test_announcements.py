@@ -27,9 +27,9 @@ from bot.services.announcements import (
     renderer_method,
 )
 from bot.services.views import VIEW_METHODS, VIEW_TYPES, ViewRenderer
+from channels.telegram.delivery.renderers import TelegramAnnouncements, TelegramViews
 from channels.wecom.cards import WeComViews
 from channels.wecom.renderers import WeComAnnouncements
-from handlers.delivery.renderers import TelegramAnnouncements, TelegramViews
 
 # Each channel's registries: its classes of renderers (a new channel adds itself here).
 CHANNELS: dict[str, type] = {"telegram": TelegramAnnouncements, "wecom": WeComAnnouncements}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from handlers.common import after_the_answer, answers_refusals
+from channels.telegram.common import after_the_answer, answers_refusals
 
 
 async def test_what_a_change_caused_waits_for_the_answer() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.emulator.floods import FloodLimits, is_message
-from bot.emulator.server import METHODS
-from bot.emulator.world import ApiCall
-from bot.ratelimit import SENDS
+from channels.telegram.ratelimit import SENDS
+from emulators.telegram.floods import FloodLimits, is_message
+from emulators.telegram.server import METHODS
+from emulators.telegram.world import ApiCall
 from tests.auxil.budget import busiest, measure
 
 GROUP, OTHER_GROUP, PRIVATE = -1001, -1002, 42

@@ -1,5 +1,5 @@
-"""The sliding-window send budget (bot/ratelimit.py), with Telegram's numbers scaled down to
-fractions of a second so that a minute's behaviour shows in a moment. Each request goes
+"""The sliding-window send budget (channels/telegram/ratelimit.py), with Telegram's numbers scaled
+down to fractions of a second so that a minute's behaviour shows in a moment. Each request goes
 through ``SendRateLimiter.process_request`` as python-telegram-bot sends it; the "Bot API"
 records when each call arrived, and the budget checker of the reliability suites reads those
 times."""
@@ -14,8 +14,8 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-import bot.ratelimit as ratelimit
-from bot.ratelimit import Priority, SendRateLimiter, sending_as, yield_to_other_sends
+import channels.telegram.ratelimit as ratelimit
+from channels.telegram.ratelimit import Priority, SendRateLimiter, sending_as, yield_to_other_sends
 from tests.auxil.budget import busiest
 
 GROUP, PRIVATE = -1001, 42
@@ -110,7 +110,8 @@ async def test_coalesced_edits_give_way_to_other_sends_in_the_chat() -> None:
     limiter = SendRateLimiter()
     await asyncio.gather(*(request(limiter, api, "sendMessage") for _ in range(5)))  # full
 
-    async def refresh_loop() -> None:  # what handlers/delivery/coalesce.py marks its tasks with
+    # what channels/telegram/delivery/coalesce.py marks its tasks with
+    async def refresh_loop() -> None:
         yield_to_other_sends()
         await asyncio.gather(*(request(limiter, api, "editMessageText") for _ in range(3)))
 

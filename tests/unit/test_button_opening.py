@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.services.errors import Refusal
-from handlers.callbacks import VoteChoice
-from handlers.common import button, stale_button
-from handlers.topics.commands import vote
+from channels.telegram.callbacks import VoteChoice
+from channels.telegram.common import button, stale_button
+from channels.telegram.topics.commands import vote
 from locales import Translator
 
 STALE = {

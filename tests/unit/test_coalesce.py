@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from handlers.delivery.coalesce import CoalescedRefresh
+from channels.telegram.delivery.coalesce import CoalescedRefresh
 
 INTERVAL = 0.4
 

@@ -14,7 +14,12 @@ import pytest
 from bot.catalogue import load_catalogue
 from bot.services.reports.digest import Digest, DigestItem, GridParticipation, WeeklySeries
 from bot.services.reports.digest_chart import ChartLabels, cjk_font, covers, render_chart
-from handlers.reports.digest_render import MAX_LISTED, TELEGRAM_LIMIT, DigestRenderer, split_blocks
+from channels.telegram.reports.digest_render import (
+    MAX_LISTED,
+    TELEGRAM_LIMIT,
+    DigestRenderer,
+    split_blocks,
+)
 from locales import Translator
 from storage.records import Node
 

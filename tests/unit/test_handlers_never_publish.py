@@ -1,15 +1,15 @@
 """The adapter never publishes the domain's events: the unit of work does, after the commit
 (bot/services/unit_of_work.py). A handler that published by hand could announce a change
-that rolled back, or announce one twice; handlers/ may only subscribe to the bus."""
+that rolled back, or announce one twice; a channel (channels/) may only subscribe to the bus."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+HANDLERS = Path(__file__).resolve().parents[2] / "channels"
 WHY = (
-    "handlers/ must not publish events: a service records them on its unit of work "
+    "a channel (channels/) must not publish events: a service records them on its unit of work "
     "(work.record(...)) and they are published once its transaction committed"
 )
 

@@ -10,8 +10,8 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from handlers.delivery.kept_current import KeptCurrent, Shown
-from handlers.topics.render import fingerprint
+from channels.telegram.delivery.kept_current import KeptCurrent, Shown
+from channels.telegram.topics.render import fingerprint
 
 INTERVAL = 0.2
 

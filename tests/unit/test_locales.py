@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.command_menu import COMMANDS
+from channels.telegram.command_menu import COMMANDS
 from locales import Html, Translator, load_catalogue, placeholders
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.services.meetings.views import AgendaLine, Detail, OccurrenceView, meeting_message_view
-from handlers.meetings.render import MeetingRenderer
+from channels.telegram.meetings.render import MeetingRenderer
 from locales import Translator
 from storage.records import Meeting, MeetingOccurrence, MeetingPost, Node
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.ordering import UpdateOrder, order_keys
+from channels.telegram.ordering import UpdateOrder, order_keys
 
 
 def press(update_id: int, chat_id: int, user_id: int) -> Update:

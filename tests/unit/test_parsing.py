@@ -13,7 +13,7 @@ from bot.durations import DurationError, format_duration, parse_duration
 from bot.services.errors import Refusal
 from bot.services.organisation.node_names import MAX_NAME_LENGTH, clean_name
 from bot.services.registration.service import parse_area, parse_unit
-from handlers.callbacks import MAX_CALLBACK_BYTES, RegistrationVerdict
+from channels.telegram.callbacks import MAX_CALLBACK_BYTES, RegistrationVerdict
 
 
 @pytest.mark.parametrize(

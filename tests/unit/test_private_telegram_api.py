@@ -2,8 +2,9 @@
 
 ``telegram._utils`` is not PTB's public API: any release may rename what is in it. The bot
 overrides a few of PTB's signatures that use its types (``DefaultValue``, ``ODVInput``,
-``JSONDict``), so ``bot/transport.py`` imports them, for the version pinned in pyproject.toml,
-and every other module takes them from there: an upgrade of PTB has one file to look at.
+``JSONDict``), so ``channels/telegram/transport.py`` imports them, for the version pinned
+in pyproject.toml, and every other module takes them from there: an upgrade of PTB has one
+file to look at.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("bot", "handlers", "storage", "locales", "benchmarks", "tests")
+SOURCES = ("bot", "channels", "emulators", "storage", "locales", "benchmarks", "tests")
 PRIVATE = "telegram._utils"
-ALLOWED = {Path("bot/transport.py")}
+ALLOWED = {Path("channels/telegram/transport.py")}
 
 
 def private_imports(path: Path) -> list[str]:
@@ -58,7 +59,10 @@ def test_only_the_transport_imports_telegram_private_utils() -> None:
     }
     assert not offenders, (
         f"{PRIVATE} is python-telegram-bot's private API, which may change in any release; "
-        "only bot/transport.py imports it (for the version pinned in pyproject.toml) and "
-        f"re-exports what others need. Import these from bot.transport instead: {offenders}"
+        "only channels/telegram/transport.py imports it (for the version pinned in "
+        "pyproject.toml) and re-exports what others need. Import these from "
+        f"channels.telegram.transport instead: {offenders}"
     )
-    assert private_imports(ROOT / "bot/transport.py"), "the transport is where they come from"
+    assert private_imports(ROOT / "channels/telegram/transport.py"), (
+        "the transport is where they come from"
+    )

@@ -22,10 +22,15 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.app import build_application
-from bot.emulator import BotApiEmulator
 from bot.settings import SettingsError, load_settings
-from bot.transport import READ_TIMEOUT, AiohttpRequest, RetryingRequest, build_requests
+from channels.telegram.app import build_application
+from channels.telegram.transport import (
+    READ_TIMEOUT,
+    AiohttpRequest,
+    RetryingRequest,
+    build_requests,
+)
+from emulators.telegram import BotApiEmulator
 
 USER, GROUP = 501, -100501
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x03\x00\x00\x00\x02rest"

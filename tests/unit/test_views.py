@@ -23,11 +23,11 @@ from bot.services.topics.views import (
     VoteAction,
     ballot_view,
 )
-from handlers.callbacks import RatingChoice, VoteChoice
-from handlers.escalation.render import RATING_KEYS, EscalationRenderer, card_button
-from handlers.meetings.callbacks import MeetingAnswer, MeetingWho
-from handlers.meetings.render import MeetingRenderer
-from handlers.topics.render import TopicRenderer
+from channels.telegram.callbacks import RatingChoice, VoteChoice
+from channels.telegram.escalation.render import RATING_KEYS, EscalationRenderer, card_button
+from channels.telegram.meetings.callbacks import MeetingAnswer, MeetingWho
+from channels.telegram.meetings.render import MeetingRenderer
+from channels.telegram.topics.render import TopicRenderer
 from locales import Translator
 from locales import load_catalogue as load_locale
 from storage.records import Registration, Topic, TopicPost

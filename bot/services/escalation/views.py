@@ -91,7 +91,7 @@ def card_actions(view: CardView, *, choosing_scope: bool = False) -> tuple[CardA
 @dataclass(frozen=True, slots=True)
 class EscalationCardView:
     """What an escalation card says in the receiving node's chat, and what officers may do
-    from it; each channel draws it (Telegram: handlers/escalation/render.py)."""
+    from it; each channel draws it (Telegram: channels/telegram/escalation/render.py)."""
 
     topic_id: int
     title: str

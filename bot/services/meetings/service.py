@@ -3,8 +3,8 @@
 ``/meeting`` stores the meeting, plans its first occurrence with its reminder timers, and
 posts the announcement (a living message with 参加 / 请假 buttons) in every chat it is for,
 all in one transaction: a refused meeting leaves nothing behind. That transaction also marks
-the request handled (the inbox, ``bot/inbox.py``): the announcements take one send per chat
-after the commit, and a crash among them must not replay ``/meeting`` and schedule it twice;
+the request handled (the inbox, ``channels/telegram/inbox.py``): the announcements take one send per
+chat after the commit, and a crash among them must not replay ``/meeting`` and schedule it twice;
 the restarted bot posts only the chats without a message. Reminders, the start and the
 minutes reminder are timers (``meetings.timers``); minutes are in ``meetings.minutes``.
 """

@@ -1,6 +1,7 @@
 """What a building's pending-registrations card says, as a value: how many wait, the first
 few with the decision an officer may take on each, the latest decisions. Each channel turns
-it into its own message (Telegram: HTML and buttons, handlers/registration/pending_card.py)."""
+it into its own message (Telegram: HTML and buttons,
+channels/telegram/registration/pending_card.py)."""
 
 from __future__ import annotations
 

@@ -416,7 +416,8 @@ def _table(header: Sequence[str], body: Iterable[Sequence[str]]) -> list[str]:
 def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
     """The vote record (表决记录): facts, tally, turnout, outcome, channels, opinions.
 
-    Light Markdown that reads as plain text; sent as a ``.txt`` (see handlers/reports/export.py).
+    Light Markdown that reads as plain text; sent as a ``.txt`` (see
+    channels/telegram/reports/export.py).
     """
     t, topic = labels.t, record.topic
     out: list[str] = [f"# {md(t('export.md_title', id=topic.id, title=topic.title))}", ""]

@@ -1,6 +1,6 @@
 """What a ballot message says, as a value: the facts, the tally (or that it is hidden), the
 turnout, the verdict once closed, and the actions a viewer may take there. Each channel turns
-it into its own message (Telegram: HTML and inline buttons, handlers/topics/render.py); no
+it into its own message (Telegram: HTML and inline buttons, channels/telegram/topics/render.py); no
 callback data or markup here. Built from a snapshot already read: no query of its own."""
 
 from __future__ import annotations

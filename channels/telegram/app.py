@@ -1,0 +1,231 @@
+"""Wiring: ``build_application(settings)`` is the one place the bot is put together."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any
+
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.catalogue import load_catalogue
+from bot.clock import Clock, FileClock, SystemClock
+from bot.health import Check, Health, PollWatch
+from bot.health_server import HealthServer
+from bot.holiday_calendar import warn_if_holiday_calendar_is_stale
+from bot.lease import InstanceLease
+from bot.metrics import Metrics
+from bot.redaction import SECRETS
+from bot.services import Services
+from bot.settings import Settings
+from channels.telegram.command_menu import publish_command_menus
+from channels.telegram.context import AppContext, BotData
+from channels.telegram.handlers import register_handlers
+from channels.telegram.inbox import Inbox, InboxGate, PollingBot
+from channels.telegram.ratelimit import SendRateLimiter
+from channels.telegram.runtime import Runtime
+from channels.telegram.transport import build_requests
+from channels.telegram.webhook import WebhookUpdater, stored_secret
+from locales import Translator
+from storage import migrate
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+YishiApplication = Application[Any, AppContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+CONCURRENT_UPDATES = 256
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+
+# The updates the bot asks Telegram for; chat_member must be requested explicitly.
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+]
+
+
+def file_url_for(base_url: str) -> str:
+    """``http://host/bot`` -> ``http://host/file/bot`` (where Telegram serves files)."""
+    return base_url[: -len("bot")] + "file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    migrate_on_start: bool = True,
+    tally_interval: float = 3.0,
+    tune_gc: bool = False,
+    request: BaseRequest | None = None,
+    serve_health: bool = False,
+) -> YishiApplication:
+    """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``.
+
+    ``serve_health``: serve /healthz, /readyz and /metrics on ``YISHI_HEALTH_LISTEN`` (``yishi
+    run`` does; tests and the demo ask for it when they want it).
+    """
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
+    translator = Translator(settings.locale)
+    catalogue = load_catalogue(settings.catalog)  # a bad file is refused before anything runs
+    the_clock = clock or SystemClock()
+    # Updates are stored before getUpdates confirms them (channels/telegram/inbox.py) and handled
+    # concurrently, in order per chat and per user (channels/telegram/ordering.py), so writes
+    # group-commit.
+    metrics = Metrics()  # this application's registry (bot/metrics.py)
+    inbox = Inbox(concurrent_updates=CONCURRENT_UPDATES, metrics=metrics)
+    lease = InstanceLease(ttl=settings.lease_ttl)  # one instance per database (bot/lease.py)
+
+    async def post_init(application: YishiApplication) -> None:
+        warn_if_holiday_calendar_is_stale(the_clock.now(), settings.zone)
+        database = Database(settings.database_url)
+        if migrate_on_start:
+            await migrate.upgrade(database)
+        try:
+            await lease.acquire(database)  # raises InstanceRunning
+        except BaseException:
+            await database.close()
+            raise
+        lease.keep(on_lost=application.stop_running)
+        health.database = database
+        address = settings.health_address
+        if serve_health and address is not None:
+            server = HealthServer(health)
+            if await server.start(*address):
+                application.bot_data.health_server = server
+        inbox.open(database, the_clock)
+        services = Services.build(
+            database, the_clock, settings, catalogue, realtime=clock is None, metrics=metrics
+        )
+        application.bot_data.services = services
+        runtime = Runtime(application.bot, services, translator, tally_interval=tally_interval)
+        application.bot_data.runtime = runtime
+        await publish_command_menus(application.bot, translator)
+        await runtime.start()
+        await inbox.replay(application.bot)
+        if isinstance(the_clock, FileClock):
+            the_clock.start_watching(services.timers.run_due)
+        if tune_gc:
+            tune_garbage_collector()
+
+    async def post_stop(application: YishiApplication) -> None:
+        # No new updates come now; the sends in flight finish while the bot's HTTP client is
+        # still open (``Application.shutdown``, next, closes it): a graceful stop.
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+
+    async def post_shutdown(application: YishiApplication) -> None:
+        server, application.bot_data.health_server = application.bot_data.health_server, None
+        if server is not None:
+            await server.stop()
+        health.database = None
+        if isinstance(the_clock, FileClock):
+            await the_clock.stop_watching()
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+            application.bot_data.runtime = None
+        inbox.close()
+        await lease.release()
+        services = application.bot_data._services
+        if services is not None:
+            await services.outbox.close()  # its wake-ups for retries
+            await services.database.close()
+            application.bot_data.services = None
+
+    # ``request`` (benchmarks, tests) replaces the HTTP transport for every call.
+    request, get_updates_request = (
+        (request, request)
+        if request is not None
+        else build_requests(settings.http_client, metrics=metrics)
+    )
+    polls = PollWatch(get_updates_request)  # when getUpdates last answered (readiness)
+    base_url = settings.telegram_base_url or TELEGRAM_BASE_URL
+    # PollingBot reads each fetched update alone: one it cannot parse does not stall polling.
+    bot = PollingBot(
+        token=settings.telegram_bot_token.get_secret_value(),
+        base_url=base_url,
+        base_file_url=file_url_for(base_url),
+        request=request,
+        get_updates_request=InboxGate(polls, inbox),
+        rate_limiter=rate_limiter or SendRateLimiter(max_retries=3, metrics=metrics),
+        fetched=inbox.fetched,
+    )
+
+    async def webhook_secret() -> str:
+        """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
+        if settings.webhook_secret is not None:
+            return settings.webhook_secret.get_secret_value()
+        secret = await stored_secret(application.bot_data.services.database, the_clock)
+        SECRETS.add(secret)  # generated, not configured: the logs learn it now
+        return secret
+
+    # The updater polls as python-telegram-bot's does, and serves webhooks itself
+    # (channels/telegram/webhook.py).
+    updater = WebhookUpdater(bot, inbox, secret=webhook_secret)
+
+    def updates_check() -> Check:
+        if updater.webhook_set:
+            return Check(True, "webhook: set, Telegram posts to our server")
+        if updater.serving_webhook:
+            return Check(False, "webhook: Telegram has not accepted setWebhook yet")
+        if not updater.running:
+            return Check(False, "not receiving updates (starting or stopping)")
+        return polls.check()
+
+    health = Health(lease=lease, metrics=metrics, updates=updates_check, clock=the_clock)
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .updater(updater)
+        .context_types(ContextTypes(context=AppContext, bot_data=BotData))
+        .concurrent_updates(inbox.processor)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+    )
+    application: YishiApplication = builder.build()
+    application.bot_data.configure(settings, the_clock, translator)
+    application.bot_data.health = health
+    register_handlers(application)
+    return application
+
+
+def tune_garbage_collector() -> None:
+    """For a long-running bot (``yishi run``): what start-up built lives as long as the
+    process, so move it out of the collector's sight (``gc.freeze``), and collect the young
+    generation less often. The full collections that walked the start-up heap (~100 MB) were
+    the tail of press latency: over HTTP, p99 went from 1.37x to about 1.1x the bare bot's
+    (docs/PERFORMANCE.md). Not for tests: a frozen object is never collected."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
+async def start_polling(application: YishiApplication, *, poll_timeout: int = 10) -> None:
+    """What ``Application.run_polling`` does before it blocks, for callers owning the loop."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+    )
+    await application.start()
+
+
+async def stop_polling(application: YishiApplication) -> None:
+    """The shutdown half of ``Application.run_polling``."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)

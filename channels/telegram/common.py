@@ -1,0 +1,329 @@
+"""What every handler shares: who and where, command arguments, replies and refusals."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.services.actors import Actor, ChatKind, Place
+from bot.services.errors import Refusal
+from channels.telegram.callbacks import CallbackData
+from channels.telegram.context import AppContext
+from channels.telegram.delivery.privately import tell_privately
+from channels.telegram.delivery.refused import chat_refused
+from locales import Html, escape
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
+Effect = Callable[[], None]
+
+
+class _Answering:
+    """A handler answering: what its changes caused waits until it answered."""
+
+    __slots__ = ("later", "open")
+
+    def __init__(self) -> None:
+        self.open = True
+        self.later: list[Effect] = []
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("answering", default=None)
+
+
+def after_the_answer(effect: Effect) -> bool:
+    """Run ``effect`` once the handler running in this context answered (the confirmation
+    first, then the notices and cards its change caused); False if no handler is answering
+    here, and ``effect`` is the caller's to run now (a timer, the outbox, a background task)."""
+    answering = _answering.get()
+    if answering is None or not answering.open:
+        return False
+    answering.later.append(effect)
+    return True
+
+
+D = TypeVar("D", bound=CallbackData)
+# A button handler's body: the press and its decoded data.
+PressBody = Callable[[Update, AppContext, CallbackQuery, D], Coroutine[Any, Any, None]]
+
+# Parameters whose values are names of things that have their own localised label.
+_LABELLED_PARAMS = {
+    "level": "levels",
+    "here": "levels",
+    "role": "role_names",
+    "expected_role": "role_names",
+    "status": "statuses",
+}
+# Parameters whose values are lists of such names, shown as one localised list.
+_LABELLED_LISTS = {"roles": "role_names"}
+ECHO_LIMIT = 200
+
+
+def actor_of(update: Update, context: AppContext) -> Actor:
+    user = update.effective_user
+    assert user is not None  # the middleware drops messages without a sender
+    if user.is_bot:
+        # An anonymous group admin (GroupAnonymousBot) or a channel writing in the group:
+        # nobody the bot can give a role to, register or count.
+        raise Refusal("general.anonymous_sender")
+    return context.actor(user.id)
+
+
+def thread_of(message: MaybeInaccessibleMessage | None) -> int | None:
+    """The forum topic a message is in; None outside forums and in the General topic (a
+    non-forum group's reply thread is not a place to post in)."""
+    if not isinstance(message, Message) or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def replied_message(message: Message | None) -> Message | None:
+    """The message this one replies to. In a forum topic Telegram makes every message that
+    replies to nothing a reply to the topic's creation: that is no reply."""
+    replied = message.reply_to_message if message is not None else None
+    if replied is None or message is None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None
+    return replied
+
+
+def place_of(update: Update) -> Place:
+    chat = update.effective_chat
+    assert chat is not None
+    kind = ChatKind.PRIVATE if chat.type == "private" else ChatKind.GROUP
+    thread = thread_of(update.effective_message)
+    return Place(chat_id=chat.id, kind=kind, title=chat.title, thread_id=thread)
+
+
+def command_text(update: Update) -> str:
+    """Everything after the command word (``/cmd@bot``), newlines kept."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def reply(
+    update: Update, context: AppContext, text: Html, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from, as a reply to its message where there is one.
+
+    None when the chat no longer takes the bot's messages (it was removed from the group, or
+    the user blocked it, while the update was being handled): that is noted, nothing fails.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    reply_to = (
+        ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+        if message is not None and update.callback_query is None
+        else None
+    )
+    try:
+        return await context.bot.send_message(
+            chat_id=chat.id,
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_parameters=reply_to,
+            link_preview_options=None,
+            message_thread_id=thread_of(message),  # a command in a forum topic: answered there
+        )
+    except Forbidden as error:
+        log.warning("could not answer in chat %s: %s", chat.id, error)
+        await chat_refused(context.services, chat.id, error)
+        return None
+
+
+def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = None) -> Html:
+    """The refusal's explanation, in ``locale`` (default: the update's language)."""
+    translator = context.bot_data.translator
+    locale = locale or context.locale
+    # A refusal may quote what the user typed (an unknown role, a bad duration): quote at most
+    # ECHO_LIMIT characters of it, so that 10,000 typed characters cannot make the answer
+    # longer than Telegram accepts.
+    params = {
+        name: _clip(value) if isinstance(value, str) else value
+        for name, value in refusal.params.items()
+    }
+    for name, section in _LABELLED_PARAMS.items():
+        value = params.get(name)
+        if isinstance(value, str) and translator.has(f"{section}.{value}"):
+            params[name] = translator(locale, f"{section}.{value}")
+    for name, section in _LABELLED_LISTS.items():
+        value = params.get(name)
+        if isinstance(value, tuple):
+            labels = (translator(locale, f"{section}.{item}") for item in value)
+            params[name] = translator(locale, "roles.list_separator").join(labels)
+    key = f"refusals.{refusal.key}"
+    if not translator.has(key):
+        key = refusal.key  # e.g. a usage line, kept with its feature's strings
+    return translator(locale, key, **params)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…"
+
+
+def answers_refusals(handler: Handler) -> Handler:
+    """Turn a :class:`Refusal` into a localised reply or callback alert; nothing else changes.
+    What the handler's change caused (the domain's events: notices, cards, refreshes) is acted
+    on after it answered, so its own confirmation goes first (:func:`after_the_answer`)."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: AppContext) -> None:
+        answering = _AnsweringFirst()
+        try:
+            await handler(update, context)
+        except Refusal as refusal:
+            query = update.callback_query
+            if query is not None:
+                await _alert(query, context, refusal)
+            elif not await _refused_privately(update, context, refusal):
+                await reply(update, context, render_refusal(context, refusal))
+        finally:
+            answering.answered()
+
+    return wrapper
+
+
+class _AnsweringFirst:
+    """The scope of one handler's answer: effects wait in it until the handler is done."""
+
+    __slots__ = ("_answering", "_token")
+
+    def __init__(self) -> None:
+        self._answering = _Answering()
+        self._token = _answering.set(self._answering)
+
+    def answered(self) -> None:
+        _answering.reset(self._token)
+        self._answering.open = False  # tasks it started see it closed: theirs run at once
+        for effect in self._answering.later:
+            try:
+                effect()
+            except Exception:
+                log.exception("acting on what a change caused failed")
+
+
+def stale_button() -> Refusal:
+    """A press on a button whose message, item or step is gone or never was ours: raised, it
+    is answered with the "stale button" alert and nothing changes."""
+    return Refusal("general.stale_button")
+
+
+def button(codec: type[D]) -> Callable[[PressBody[D]], Handler]:
+    """A button handler's opening, written once: the callback data decoded with ``codec``; a
+    press whose data does not decode, or whose body raises :func:`stale_button`, answered with
+    the "stale button" alert, and any other refusal as an alert, in the presser's language;
+    the body not run for a press that does not decode; what the press caused acted on after
+    its answer, as :func:`answers_refusals` does. Nothing is awaited before the body (the
+    vote's path, docs/PERFORMANCE.md)."""
+
+    def decorate(body: PressBody[D]) -> Handler:
+        @functools.wraps(body)
+        async def pressed(update: Update, context: AppContext) -> None:
+            query = update.callback_query
+            assert query is not None
+            answering = _AnsweringFirst()
+            try:
+                data = codec.decode(query.data)
+                if data is None:
+                    raise stale_button()
+                await body(update, context, query, data)
+            except Refusal as refusal:
+                await _alert(query, context, refusal)
+            finally:
+                answering.answered()
+
+        return pressed
+
+    return decorate
+
+
+async def _alert(query: CallbackQuery, context: AppContext, refusal: Refusal) -> None:
+    # A vote's language may still be being found out (middleware): the alert waits for it.
+    await context.language_known()
+    text = render_refusal(context, refusal)
+    await query.answer(text=_strip_markup(text)[:200], show_alert=True)
+
+
+async def _refused_privately(update: Update, context: AppContext, refusal: Refusal) -> bool:
+    """A mistaken command in a group is explained to its sender privately when they have
+    started the bot: the group's 20 messages a minute are for what concerns everyone."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == "private" or user is None or user.is_bot:
+        return False
+    return await tell_privately(
+        context, user.id, lambda locale: render_refusal(context, refusal, locale)
+    )
+
+
+def _strip_markup(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def is_chat_admin(context: AppContext, chat_id: int, user_id: int) -> bool:
+    """Whether the user administers the Telegram group (asked of Telegram, not our roles)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as error:
+        log.warning("getChatMember(%s, %s) failed: %s", chat_id, user_id, error)
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def user_label(first_name: str, last_name: str | None, user_id: int) -> Html:
+    """A mention that works without a username: ``<a href="tg://user?id=...">name</a>``."""
+    name = " ".join(part for part in (first_name, last_name) if part) or str(user_id)
+    return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
+
+
+async def send_html(context: AppContext, chat_id: int, key: str, **params: Any) -> Message:
+    """Send a localised message to a chat other than the update's (in that chat's language)."""
+    locale = await context.services.people.chat_locale(chat_id)
+    translator = context.bot_data.translator
+    for name, section in _LABELLED_PARAMS.items():
+        value = params.get(name)
+        if isinstance(value, str) and translator.has(f"{section}.{value}"):
+            params[name] = translator(locale, f"{section}.{value}")
+    return await context.bot.send_message(
+        chat_id=chat_id, text=translator(locale, key, **params), parse_mode=ParseMode.HTML
+    )
+
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> None:
+    """Reply with as many messages as it takes, split between lines, never inside one."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = Html(line[: TELEGRAM_TEXT_LIMIT - 16])
+        if chunk and size + len(line) + 1 > TELEGRAM_TEXT_LIMIT - 16:
+            await reply(update, context, Html("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        await reply(update, context, Html("\n".join(chunk)))

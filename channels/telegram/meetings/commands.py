@@ -1,0 +1,274 @@
+"""/meeting, /meetings, /cancelmeeting, /agenda, /minutes, and the buttons of meetings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.services.errors import Refusal
+from bot.services.meetings.minutes import Attachment
+from bot.services.meetings.service import Scheduled
+from bot.services.meetings.syntax import MeetingDraft, parse_meeting
+from bot.services.topics.eligibility import parse_topic_id
+from channels.telegram.common import (
+    actor_of,
+    answers_refusals,
+    button,
+    command_text,
+    place_of,
+    replied_message,
+    reply,
+    reply_long,
+    stale_button,
+)
+from channels.telegram.context import AppContext
+from channels.telegram.meetings.callbacks import (
+    ANSWER_CODES,
+    MeetingAnswer,
+    MeetingCancel,
+    MeetingWho,
+)
+from locales import Html
+from storage.records import FileKind, Scope
+
+MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)
+MEETING_NUMBER = re.compile(r"[#＃]?(\d{1,9})(?:\s+|$)")
+
+
+def _locale(context: AppContext) -> str:
+    return context.locale or context.settings.locale
+
+
+@answers_refusals
+async def meeting(update: Update, context: AppContext) -> None:
+    """One-line ``/meeting <when> <标题> [key=value ...]`` (no arguments: the guided mode)."""
+    text = command_text(update)
+    if not text:
+        raise Refusal("meetings.usage_meeting")
+    draft = parse_meeting(
+        text, now=context.services.clock.now(), zone=context.settings.zone, locale=_locale(context)
+    )
+    await schedule_draft(update, context, draft)
+
+
+async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraft) -> Scheduled:
+    """Schedule a checked draft here and post its announcement(s); then say what was skipped.
+    The update is marked handled with the meeting: a restart amid the posts posts the rest
+    and does not schedule it again."""
+    scheduled = await context.services.meetings.schedule(
+        actor_of(update, context), place_of(update), draft, update_id=update.update_id
+    )
+    await context.runtime.reminders.sync(scheduled.occurrence.id)
+    notes: list[Html] = []
+    renderer, locale = context.runtime.meeting_renderer, _locale(context)
+    if scheduled.skipped:
+        offsets = ", ".join(renderer.offset(locale, seconds) for seconds in scheduled.skipped)
+        notes.append(context.t("meetings.reminders_skipped", offsets=offsets))
+    if scheduled.meeting.scope == Scope.ALL:
+        notes.append(
+            context.t("meetings.announced_all", id=scheduled.meeting.id, count=scheduled.chats)
+        )
+    if scheduled.holiday_unknown:
+        year = scheduled.occurrence.planned_at.astimezone(context.settings.zone).year
+        notes.append(context.t("meetings.holiday_gap", year=year))
+    if notes:
+        await reply(update, context, Html("\n".join(notes)))
+    return scheduled
+
+
+@answers_refusals
+async def meetings(update: Update, context: AppContext) -> None:
+    """``/meetings``: what is coming up here; ``/meetings <id>``: one meeting in detail."""
+    args = command_text(update).split()
+    renderer, locale = context.runtime.meeting_renderer, _locale(context)
+    if len(args) > 1:
+        raise Refusal("meetings.usage_meetings")
+    if args:
+        detail = await context.services.meetings.detail(
+            actor_of(update, context), place_of(update), parse_topic_id(args[0])
+        )
+        await reply(update, context, renderer.detail(locale, detail))
+        return
+    views = await context.services.meetings.listing(place_of(update))
+    if not views:
+        await reply(update, context, context.t("meetings.list_none"))
+        return
+    lines = [context.t("meetings.list_title")]
+    lines.extend(renderer.listing_line(locale, view) for view in views)
+    await reply_long(update, context, lines)
+
+
+@answers_refusals
+async def cancel_meeting(update: Update, context: AppContext) -> None:
+    """``/cancelmeeting <id>``: a one-off is cancelled; for a series, ask which with buttons."""
+    args = command_text(update).split()
+    if len(args) != 1:
+        raise Refusal("meetings.usage_cancel")
+    actor, place = actor_of(update, context), place_of(update)
+    found, occurrence = await context.services.meetings.cancellable(
+        actor, place, parse_topic_id(args[0])
+    )
+    if not found.recurring:
+        await _cancel(update, context, found.id, occurrence.id, whole=True)
+        return
+    renderer, locale = context.runtime.meeting_renderer, _locale(context)
+    when = renderer.when(locale, occurrence.starts_at)
+
+    def button(key: str, choice: str) -> list[InlineKeyboardButton]:
+        data = MeetingCancel(found.id, occurrence.id, choice).encode()
+        return [
+            InlineKeyboardButton(context.plain(f"meetings.{key}", when=when), callback_data=data)
+        ]
+
+    markup = InlineKeyboardMarkup(
+        [button("cancel_one", "o"), button("cancel_series", "s"), button("cancel_keep", "k")]
+    )
+    question = context.t("meetings.cancel_which", id=found.id, title=found.title, when=when)
+    await reply(update, context, question, markup)
+
+
+async def _cancel(
+    update: Update, context: AppContext, meeting_id: int, occurrence_id: int, *, whole: bool
+) -> None:
+    done = await context.services.meetings.cancel(
+        actor_of(update, context), place_of(update), meeting_id, occurrence_id, whole=whole
+    )
+    renderer, locale = context.runtime.meeting_renderer, _locale(context)
+    when = renderer.when(locale, done.occurrence.starts_at)
+    if done.whole:
+        text = context.t("meetings.cancelled_series", id=done.meeting.id, title=done.meeting.title)
+    else:
+        text = context.t("meetings.cancelled_one", id=done.meeting.id, when=when)
+        if done.next is not None:
+            following = renderer.when(locale, done.next.starts_at)
+            text = Html(text + "\n" + context.t("meetings.next_one", when=following))
+    query = update.callback_query
+    if query is None:
+        await reply(update, context, text)
+    else:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+
+@button(MeetingCancel)
+async def cancel_choice(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingCancel
+) -> None:
+    if data.choice not in ("o", "s", "k"):
+        raise stale_button()
+    if data.choice == "k":
+        # Only someone who may cancel may dismiss the question.
+        await context.services.meetings.cancellable(
+            actor_of(update, context), place_of(update), data.meeting_id
+        )
+        kept = context.t("meetings.cancel_kept", id=data.meeting_id)
+        await query.edit_message_text(kept, parse_mode=ParseMode.HTML)
+        await query.answer()
+        return
+    await _cancel(update, context, data.meeting_id, data.occurrence_id, whole=data.choice == "s")
+    await query.answer()
+
+
+@answers_refusals
+async def agenda(update: Update, context: AppContext) -> None:
+    parts = command_text(update).split(maxsplit=1)
+    if len(parts) != 2:
+        raise Refusal("meetings.usage_agenda")
+    occurrence = await context.services.meetings.add_agenda_item(
+        actor_of(update, context), place_of(update), parse_topic_id(parts[0]), parts[1]
+    )
+    view = await context.services.meetings.view(occurrence.id)
+    assert view is not None
+    added = context.t("meetings.agenda_added", id=view.meeting.id, count=len(view.agenda))
+    await reply(update, context, added)
+
+
+@answers_refusals
+async def minutes(update: Update, context: AppContext) -> None:
+    """``/minutes <id> <内容>``, or ``/minutes <内容>`` as a reply to a meeting's message; the
+    caption of a photo or a document works the same way."""
+    message = update.effective_message
+    assert message is not None
+    text = command_text(update)
+    replied_to = replied_message(message)
+    replied = replied_to.message_id if replied_to else None
+    meeting_id: int | None = None
+    number = MEETING_NUMBER.match(text)
+    if number is not None and (replied is None or text[number.end() :].strip()):
+        meeting_id, text = int(number.group(1)), text[number.end() :]
+    elif replied is None:
+        raise Refusal("meetings.usage_minutes")
+    recorded = await context.services.meetings.minutes.record(
+        actor_of(update, context),
+        place_of(update),
+        meeting_id=meeting_id,
+        replied_to=replied if meeting_id is None else None,
+        text=text,
+        attachment=_attachment(message),
+    )
+    done = context.t("meetings.minutes_recorded", id=recorded.meeting.id, count=recorded.chats)
+    await reply(update, context, done)
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.photo:
+        return Attachment(FileKind.PHOTO, message.photo[-1].file_id)
+    if message.document is not None:
+        return Attachment(FileKind.DOCUMENT, message.document.file_id, message.document.file_name)
+    return None
+
+
+@button(MeetingAnswer)
+async def answer(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingAnswer
+) -> None:
+    chat = update.effective_chat
+    if chat is None or data.answer not in ANSWER_CODES:
+        raise stale_button()
+    answered = await context.services.meetings.answer(
+        actor_of(update, context), chat.id, data.occurrence_id, ANSWER_CODES[data.answer]
+    )
+    label = context.plain(f"meetings.button_{answered.answer}")
+    if answered.same:
+        key = "meetings.answer_same"
+    else:
+        key = "meetings.answer_changed" if answered.changed else "meetings.answer_recorded"
+        context.runtime.reminders.touch(data.occurrence_id)
+    await query.answer(context.plain(key, answer=label))
+
+
+@button(MeetingWho)
+async def who_answered(
+    update: Update, context: AppContext, query: CallbackQuery, data: MeetingWho
+) -> None:
+    """👥: the names go to the officer's private chat, never into the group."""
+    actor = actor_of(update, context)
+    detail = await context.services.meetings.who_answered(actor, data.occurrence_id)
+    locale = await context.services.people.chat_locale(actor.user_id)
+    text = context.runtime.meeting_renderer.detail(locale, detail)
+    try:
+        await context.bot.send_message(actor.user_id, text, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest):
+        raise Refusal("meetings.who_start_private") from None
+    await query.answer(context.plain("meetings.who_sent"))
+
+
+def register(application: Application[Any, AppContext, Any, Any, Any, Any]) -> None:
+    """The buttons, and minutes sent as the caption of a photo or a document."""
+    application.add_handler(CallbackQueryHandler(answer, pattern=MeetingAnswer.pattern()))
+    application.add_handler(CallbackQueryHandler(who_answered, pattern=MeetingWho.pattern()))
+    application.add_handler(CallbackQueryHandler(cancel_choice, pattern=MeetingCancel.pattern()))
+    media = filters.PHOTO | filters.Document.ALL
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & filters.ChatType.GROUPS
+            & media
+            & filters.CaptionRegex(MINUTES_CAPTION),
+            minutes,
+        )
+    )

@@ -1,0 +1,223 @@
+"""How topics look in Telegram: the ballot message, the outcome, /result and /topics."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import tzinfo
+from fractions import Fraction
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.catalogue import Catalogue
+from bot.services.topics.closing import fraction_of
+from bot.services.topics.service import TopicView
+from bot.services.topics.views import (
+    BallotState,
+    BallotView,
+    OpinionAction,
+    PrivateOpinionAction,
+    Verdict,
+    VoteAction,
+    verdict_of,
+)
+from channels.telegram.callbacks import VoteChoice
+from locales import Html, Translator, escape
+from storage.records import Topic
+
+
+class TopicRenderer:
+    def __init__(
+        self, translator: Translator, catalogue: Catalogue, zone: tzinfo, bot_username: str
+    ) -> None:
+        self.t = translator
+        self.catalogue = catalogue
+        self.zone = zone
+        self.bot_username = bot_username
+
+    def when(self, locale: str, topic: Topic) -> str:
+        return self.t.datetime(locale, topic.deadline, self.zone)
+
+    def verdict(self, locale: str, topic: Topic) -> Html:
+        return self.verdict_text(locale, verdict_of(topic))
+
+    def verdict_text(self, locale: str, verdict: Verdict) -> Html:
+        if verdict.key == "winner":
+            return self.t(locale, "verdicts.winner", option=verdict.option or "")
+        if verdict.key == "unresolved":
+            reason = self.t(locale, f"verdicts.{verdict.reason or 'no_votes'}")
+            return self.t(locale, "verdicts.unresolved", reason=reason)
+        return self.t(locale, f"verdicts.{verdict.key}")
+
+    def _facts(self, locale: str, view: BallotView) -> list[str]:
+        lines: list[str] = []
+        entry = self.catalogue.find(view.category) if view.category else None
+        if entry is not None:
+            lines.append(self.t(locale, "topics.category", category=entry.name(locale)))
+        lines.append(self.t(locale, "topics.rule", rule=self.t(locale, f"rules.{view.rule}")))
+        if view.quorum_percent:
+            lines.append(self.t(locale, "topics.quorum", percent=view.quorum_percent))
+        if view.household:
+            lines.append(self.t(locale, "topics.household"))
+        if view.secret:
+            lines.append(self.t(locale, "topics.secret"))
+        if view.hides_results:
+            lines.append(self.t(locale, "topics.hidden"))
+        if view.scope_level is not None:
+            level = self.t(locale, f"levels.{view.scope_level}")
+            lines.append(self.t(locale, "topics.scope_all", level=level))
+        deadline = self.t.datetime(locale, view.deadline, self.zone)
+        lines.append(self.t(locale, "topics.deadline", deadline=deadline))
+        return lines
+
+    def tally_lines(self, locale: str, topic: Topic, counts: tuple[int, ...]) -> list[str]:
+        lines: list[str] = [
+            self.t(locale, "topics.tally_line", option=option, count=count)
+            for option, count in zip(topic.options, counts, strict=True)
+        ]
+        return lines
+
+    def ballot(self, locale: str, view: BallotView) -> tuple[Html, InlineKeyboardMarkup | None]:
+        """The ballot message of one chat: text and buttons (none once closed)."""
+        parts: list[str] = [self.t(locale, "topics.header", id=view.topic_id, title=view.title)]
+        if view.description:
+            parts.append(escape(view.description))
+        parts.append("\n".join(self._facts(locale, view)))
+        if view.tally is not None:
+            if view.tally_hidden:
+                parts.append(self.t(locale, "topics.tally_hidden"))
+            else:
+                tally = [
+                    self.t(locale, "topics.tally_title"),
+                    *(
+                        self.t(locale, "topics.tally_line", option=option, count=count)
+                        for option, count in view.tally
+                    ),
+                ]
+                parts.append("\n".join(tally))
+        parts.append(
+            self.t(
+                locale,
+                "topics.turnout",
+                cast=view.cast,
+                eligible=view.eligible,
+                opinions=view.opinions,
+            )
+        )
+        if view.state is BallotState.CANCELLED:
+            parts.append(self.t(locale, "topics.cancelled_footer"))
+            return Html("\n\n".join(parts)), None
+        if view.state is BallotState.CLOSED:
+            verdict = self.verdict_text(locale, view.verdict or Verdict("opinion"))
+            parts.append(self.t(locale, "topics.closed_footer", verdict=verdict))
+            return Html("\n\n".join(parts)), None
+        votes = [action for action in view.actions if isinstance(action, VoteAction)]
+        if votes:
+            parts.append(self.t(locale, "topics.how_to_vote"))
+        elif any(isinstance(action, OpinionAction) for action in view.actions):
+            parts.append(self.t(locale, "topics.how_to_opine"))
+        rows = [[self.button(locale, action)] for action in votes]
+        rows.extend(
+            [self.button(locale, action)]
+            for action in view.actions
+            if isinstance(action, PrivateOpinionAction)
+        )
+        return Html("\n\n".join(parts)), InlineKeyboardMarkup(rows)
+
+    def button(
+        self, locale: str, action: VoteAction | PrivateOpinionAction
+    ) -> InlineKeyboardButton:
+        """A ballot action as Telegram shows it: a button with callback data, or a link."""
+        if isinstance(action, VoteAction):
+            data = VoteChoice(action.topic_id, action.option).encode()
+            return InlineKeyboardButton(action.label, callback_data=data)
+        link = f"https://t.me/{self.bot_username}?start=op_{action.topic_id}"
+        return InlineKeyboardButton(self.t.plain(locale, "topics.private_button"), url=link)
+
+    def outcome(self, locale: str, topic: Topic) -> Html:
+        """The announcement posted when a topic closes or is cancelled."""
+        if topic.status == "cancelled":
+            return self.t(locale, "topics.cancelled_title", id=topic.id, title=topic.title)
+        lines: list[str] = [self.t(locale, "topics.closed_title", id=topic.id, title=topic.title)]
+        lines.extend(self.record_lines(locale, topic))
+        return Html("\n".join(lines))
+
+    def record_lines(self, locale: str, topic: Topic) -> list[str]:
+        outcome = topic.outcome or {}
+        lines: list[str] = [
+            self.t(locale, "topics.result_line", verdict=self.verdict(locale, topic))
+        ]
+        counts = tuple(int(count) for count in outcome.get("counts", ()))
+        if counts and not topic.is_opinion:
+            lines.append(" · ".join(self.tally_lines(locale, topic, counts)))
+            lines.append(self.participation(locale, outcome))
+        if outcome.get("area_participation"):
+            lines.append(self.art278(locale, outcome))
+        if outcome.get("unknown_area"):
+            lines.append(self.t(locale, "topics.unknown_area", count=outcome["unknown_area"]))
+        public, private = outcome.get("opinions", [0, 0])
+        lines.append(self.t(locale, "topics.opinions_line", public=public, private=private))
+        return lines
+
+    def participation(self, locale: str, outcome: dict[str, Any]) -> Html:
+        turnout = percent(fraction_of(outcome.get("turnout")))
+        return self.t(
+            locale,
+            "topics.participation",
+            cast=outcome.get("cast", 0),
+            eligible=outcome.get("eligible", 0),
+            percent=turnout,
+        )
+
+    def art278(self, locale: str, outcome: dict[str, Any]) -> Html:
+        return self.t(
+            locale,
+            "topics.art278",
+            area_part=percent(fraction_of(outcome.get("area_participation"))),
+            household_part=percent(fraction_of(outcome.get("household_participation"))),
+            area_agree=percent(fraction_of(outcome.get("area_agree"))),
+            household_agree=percent(fraction_of(outcome.get("household_agree"))),
+        )
+
+    def result(self, locale: str, view: TopicView) -> Html:
+        topic = view.topic
+        lines: list[str] = [self.t(locale, "topics.header", id=topic.id, title=topic.title)]
+        if topic.is_open:
+            lines.append(self.t(locale, "topics.open_line", deadline=self.when(locale, topic)))
+            if not topic.is_opinion and not topic.hide_results:
+                lines.append(" · ".join(self.tally_lines(locale, topic, view.counts)))
+            lines.append(
+                self.t(
+                    locale,
+                    "topics.opinions_line",
+                    public=view.opinions_public,
+                    private=view.opinions_private,
+                )
+            )
+        else:
+            lines.extend(self.record_lines(locale, topic))
+        offline = [
+            self.t(locale, f"topics.channel_{channel}", count=count)
+            for channel, count in sorted(view.channels.items())
+            if channel != "button"
+        ]
+        if offline and not (topic.is_open and topic.hide_results):
+            lines.append(self.t(locale, "topics.offline_line", channels=Html("、".join(offline))))
+        if view.private_opinions:
+            lines.append(self.t(locale, "topics.private_opinions_title"))
+            lines.extend(
+                self.t(locale, "topics.opinion_item", text=text) for text in view.private_opinions
+            )
+        return Html("\n".join(lines))
+
+
+def percent(value: Fraction | None) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}%"
+
+
+def fingerprint(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """What a ballot message shows, hashed: an edit that changes nothing is never sent."""
+    payload = text + "\x00" + (str(markup.to_dict()) if markup is not None else "")
+    return hashlib.sha256(payload.encode()).hexdigest()
