@@ -16,7 +16,15 @@ from typing import Any
 from bot.services.announcements import SentUp
 from bot.services.events import EscalationChanged, OutboxQueued
 from bot.services.unit_of_work import Work
-from storage.records import WAITING_STATES, EscalationReason, EscalationState, Node, Topic
+from storage.records import (
+    WAITING_STATES,
+    Binding,
+    Escalation,
+    EscalationReason,
+    EscalationState,
+    Node,
+    Topic,
+)
 from storage.repositories.audit import AuditRow
 from storage.repositories.outbox import Queued
 
@@ -76,16 +84,7 @@ async def send_up(
     ]
     if not moving:
         return 0
-    for matter in moving:  # the hop it leaves is over (a matter already held above)
-        current = currents.get(matter.topic.id)
-        if current is not None and current.is_active:
-            await repos.escalations.transition(
-                current.id,
-                from_states=WAITING_STATES,
-                to_state=EscalationState.ESCALATED,
-                closed_at=now,
-            )
-            await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(current.id),), now)
+    await _leave_current_hops(repos, moving, currents, now)
     targets = {matter.topic.id: _parent(nodes, from_ids, matter) for matter in moving}
     slas: dict[int, timedelta] = {}
     for community in {community_in(nodes, node_id).id for node_id in targets.values()}:
@@ -112,10 +111,43 @@ async def send_up(
             }
         )
     hops = await repos.escalations.add_many(rows)
-    # A node with someone above it must act in time: remind at half the SLA, escalate at it.
+    await _time_and_audit(repos, hops, [row["sla_due_at"] for row in rows], nodes, now)
+    if tell_origin:
+        late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
+        await _tell_origins(repos, hops, bindings, late, now)
+    repos.record_all(EscalationChanged(hop.id) for hop in hops)
+    repos.record(OutboxQueued())
+    return len(hops)
+
+
+async def _leave_current_hops(
+    repos: Work, moving: Sequence[SendUp], currents: dict[int, Escalation], now: datetime
+) -> None:
+    """The hop each matter leaves is over (a matter already held above): its timers go."""
+    for matter in moving:
+        current = currents.get(matter.topic.id)
+        if current is not None and current.is_active:
+            await repos.escalations.transition(
+                current.id,
+                from_states=WAITING_STATES,
+                to_state=EscalationState.ESCALATED,
+                closed_at=now,
+            )
+            await repos.timers.cancel_many((REMINDER_TIMER, SLA_TIMER), (str(current.id),), now)
+
+
+async def _time_and_audit(
+    repos: Work,
+    hops: Sequence[Escalation],
+    due: Sequence[datetime],
+    nodes: dict[int, Node],
+    now: datetime,
+) -> None:
+    """A node with someone above it must act in time: reminded at half the SLA, sent up at
+    it (``due``, each hop's). Every hop is audited."""
     timed = [
-        (hop, row["sla_due_at"] - now)
-        for hop, row in zip(hops, rows, strict=True)
+        (hop, at - now)
+        for hop, at in zip(hops, due, strict=True)
         if nodes[hop.to_node_id].parent_id is not None
     ]
     await repos.timers.schedule_many(
@@ -137,32 +169,39 @@ async def send_up(
         ],
         now=now,
     )
+
+
+async def _tell_origins(
+    repos: Work,
+    hops: Sequence[Escalation],
+    bindings: dict[int, Binding],
+    late: dict[int, datetime],
+    now: datetime,
+) -> None:
+    """A "sent up" notice in each chat a matter leaves, in the forum topic (if any) where
+    its ballot is."""
+    posts = await repos.topics.posts_of(hop.topic_id for hop in hops)
     notices: list[Queued] = []
-    late = {matter.topic.id: matter.late_since for matter in matters if matter.late_since}
-    # Told where the ballot is, in its forum topic (if any) of the chat it leaves.
-    posts = await repos.topics.posts_of(hop.topic_id for hop in hops) if tell_origin else {}
-    for hop in hops if tell_origin else []:
+    for hop in hops:
         origin = bindings.get(hop.from_node_id)
-        if origin is not None and origin.active:
-            thread = next(
-                (
-                    post.thread_id
-                    for post in posts.get(hop.topic_id, [])
-                    if post.chat_id == origin.chat_id
-                ),
-                None,
+        if origin is None or not origin.active:
+            continue
+        thread = next(
+            (
+                post.thread_id
+                for post in posts.get(hop.topic_id, [])
+                if post.chat_id == origin.chat_id
+            ),
+            None,
+        )
+        notices.append(
+            Queued(
+                chat_id=origin.chat_id,
+                announcement=SentUp(escalation_id=hop.id, late_since=late.get(hop.topic_id)),
+                thread_id=thread,
             )
-            notices.append(
-                Queued(
-                    chat_id=origin.chat_id,
-                    announcement=SentUp(escalation_id=hop.id, late_since=late.get(hop.topic_id)),
-                    thread_id=thread,
-                )
-            )
+        )
     await repos.outbox.add_many(notices, now=now)
-    repos.record_all(EscalationChanged(hop.id) for hop in hops)
-    repos.record(OutboxQueued())
-    return len(hops)
 
 
 def _parent(nodes: dict[int, Node], from_ids: dict[int, int], matter: SendUp) -> int:
