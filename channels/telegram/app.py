@@ -9,7 +9,7 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.catalogue import load_catalogue
+from bot.catalogue import Catalogue, load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
 from bot.health import Check, Health, PollWatch
 from bot.health_server import HealthServer
@@ -81,64 +81,20 @@ def build_application(
     inbox = Inbox(concurrent_updates=CONCURRENT_UPDATES, metrics=metrics)
     lease = InstanceLease(ttl=settings.lease_ttl)  # one instance per database (bot/lease.py)
 
-    async def post_init(application: YishiApplication) -> None:
-        warn_if_holiday_calendar_is_stale(the_clock.now(), settings.zone)
-        database = Database(settings.database_url)
-        if migrate_on_start:
-            await migrate.upgrade(database)
-        try:
-            await lease.acquire(database)  # raises InstanceRunning
-        except BaseException:
-            await database.close()
-            raise
-        lease.keep(on_lost=application.stop_running)
-        health.database = database
-        address = settings.health_address
-        if serve_health and address is not None:
-            server = HealthServer(health)
-            if await server.start(*address):
-                application.bot_data.health_server = server
-        inbox.open(database, the_clock)
-        services = Services.build(
-            database, the_clock, settings, catalogue, realtime=clock is None, metrics=metrics
-        )
-        application.bot_data.services = services
-        runtime = Runtime(application.bot, services, translator, tally_interval=tally_interval)
-        application.bot_data.runtime = runtime
-        await publish_command_menus(application.bot, translator)
-        await runtime.start()
-        await inbox.replay(application.bot)
-        if isinstance(the_clock, FileClock):
-            the_clock.start_watching(services.timers.run_due)
-        if tune_gc:
-            tune_garbage_collector()
-
-    async def post_stop(application: YishiApplication) -> None:
-        # No new updates come now; the sends in flight finish while the bot's HTTP client is
-        # still open (``Application.shutdown``, next, closes it): a graceful stop.
-        runtime = application.bot_data._runtime
-        if runtime is not None:
-            await runtime.stop()
-
-    async def post_shutdown(application: YishiApplication) -> None:
-        server, application.bot_data.health_server = application.bot_data.health_server, None
-        if server is not None:
-            await server.stop()
-        health.database = None
-        if isinstance(the_clock, FileClock):
-            await the_clock.stop_watching()
-        runtime = application.bot_data._runtime
-        if runtime is not None:
-            await runtime.stop()
-            application.bot_data.runtime = None
-        inbox.close()
-        await lease.release()
-        services = application.bot_data._services
-        if services is not None:
-            await services.outbox.close()  # its wake-ups for retries
-            await services.database.close()
-            application.bot_data.services = None
-
+    lifecycle = _Lifecycle(
+        settings,
+        the_clock,
+        translator,
+        catalogue,
+        inbox,
+        lease,
+        realtime=clock is None,
+        migrate_on_start=migrate_on_start,
+        serve_health=serve_health,
+        tally_interval=tally_interval,
+        tune_gc=tune_gc,
+        metrics=metrics,
+    )
     # ``request`` (benchmarks, tests) replaces the HTTP transport for every call.
     request, get_updates_request = (
         (request, request)
@@ -158,42 +114,148 @@ def build_application(
         fetched=inbox.fetched,
     )
 
-    async def webhook_secret() -> str:
-        """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
-        if settings.webhook_secret is not None:
-            return settings.webhook_secret.get_secret_value()
-        secret = await stored_secret(application.bot_data.services.database, the_clock)
-        SECRETS.add(secret)  # generated, not configured: the logs learn it now
-        return secret
-
     # The updater polls as python-telegram-bot's does, and serves webhooks itself
     # (channels/telegram/webhook.py).
-    updater = WebhookUpdater(bot, inbox, secret=webhook_secret)
-
-    def updates_check() -> Check:
-        if updater.webhook_set:
-            return Check(True, "webhook: set, Telegram posts to our server")
-        if updater.serving_webhook:
-            return Check(False, "webhook: Telegram has not accepted setWebhook yet")
-        if not updater.running:
-            return Check(False, "not receiving updates (starting or stopping)")
-        return polls.check()
-
-    health = Health(lease=lease, metrics=metrics, updates=updates_check, clock=the_clock)
+    updater = WebhookUpdater(bot, inbox, secret=lifecycle.webhook_secret)
+    health = lifecycle.health = Health(
+        lease=lease,
+        metrics=metrics,
+        updates=lambda: _receiving(updater, polls),
+        clock=the_clock,
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .updater(updater)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .concurrent_updates(inbox.processor)
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
+        .post_init(lifecycle.post_init)
+        .post_stop(lifecycle.post_stop)
+        .post_shutdown(lifecycle.post_shutdown)
     )
     application: YishiApplication = builder.build()
+    lifecycle.application = application
     application.bot_data.configure(settings, the_clock, translator)
     application.bot_data.health = health
     register_handlers(application)
     return application
+
+
+def _receiving(updater: WebhookUpdater, polls: PollWatch) -> Check:
+    """Readiness: whether updates come in (a webhook Telegram accepted, or polling answered)."""
+    if updater.webhook_set:
+        return Check(True, "webhook: set, Telegram posts to our server")
+    if updater.serving_webhook:
+        return Check(False, "webhook: Telegram has not accepted setWebhook yet")
+    if not updater.running:
+        return Check(False, "not receiving updates (starting or stopping)")
+    return polls.check()
+
+
+class _Lifecycle:
+    """What the application does as it starts, stops and shuts down (PTB's post_init,
+    post_stop and post_shutdown): storage, the lease, the health server, the services and the
+    adapter's Runtime open at start and close, in reverse, at the end."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        translator: Translator,
+        catalogue: Catalogue,
+        inbox: Inbox,
+        lease: InstanceLease,
+        *,
+        realtime: bool,
+        migrate_on_start: bool,
+        serve_health: bool,
+        tally_interval: float,
+        tune_gc: bool,
+        metrics: Metrics,
+    ) -> None:
+        self.settings, self.clock, self.translator = settings, clock, translator
+        self.catalogue, self.inbox, self.lease = catalogue, inbox, lease
+        self.realtime, self.migrate_on_start = realtime, migrate_on_start
+        self.serve_health, self.tally_interval, self.tune_gc = serve_health, tally_interval, tune_gc
+        self.metrics = metrics
+        self.health: Health | None = None  # set once built (it needs the updater)
+        self.application: YishiApplication | None = None
+
+    async def post_init(self, application: YishiApplication) -> None:
+        settings, health = self.settings, self.health
+        assert health is not None
+        warn_if_holiday_calendar_is_stale(self.clock.now(), settings.zone)
+        database = Database(settings.database_url)
+        if self.migrate_on_start:
+            await migrate.upgrade(database)
+        try:
+            await self.lease.acquire(database)  # raises InstanceRunning
+        except BaseException:
+            await database.close()
+            raise
+        self.lease.keep(on_lost=application.stop_running)
+        health.database = database
+        address = settings.health_address
+        if self.serve_health and address is not None:
+            server = HealthServer(health)
+            if await server.start(*address):
+                application.bot_data.health_server = server
+        self.inbox.open(database, self.clock)
+        services = Services.build(
+            database,
+            self.clock,
+            settings,
+            self.catalogue,
+            realtime=self.realtime,
+            metrics=self.metrics,
+        )
+        application.bot_data.services = services
+        runtime = Runtime(
+            application.bot, services, self.translator, tally_interval=self.tally_interval
+        )
+        application.bot_data.runtime = runtime
+        await publish_command_menus(application.bot, self.translator)
+        await runtime.start()
+        await self.inbox.replay(application.bot)
+        if isinstance(self.clock, FileClock):
+            self.clock.start_watching(services.timers.run_due)
+        if self.tune_gc:
+            tune_garbage_collector()
+
+    async def post_stop(self, application: YishiApplication) -> None:
+        # No new updates come now; the sends in flight finish while the bot's HTTP client is
+        # still open (``Application.shutdown``, next, closes it): a graceful stop.
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+
+    async def post_shutdown(self, application: YishiApplication) -> None:
+        server, application.bot_data.health_server = application.bot_data.health_server, None
+        if server is not None:
+            await server.stop()
+        if self.health is not None:
+            self.health.database = None
+        if isinstance(self.clock, FileClock):
+            await self.clock.stop_watching()
+        runtime = application.bot_data._runtime
+        if runtime is not None:
+            await runtime.stop()
+            application.bot_data.runtime = None
+        self.inbox.close()
+        await self.lease.release()
+        services = application.bot_data._services
+        if services is not None:
+            await services.outbox.close()  # its wake-ups for retries
+            await services.database.close()
+            application.bot_data.services = None
+
+    async def webhook_secret(self) -> str:
+        """YISHI_WEBHOOK_SECRET, or the one generated on the first start and kept."""
+        if self.settings.webhook_secret is not None:
+            return self.settings.webhook_secret.get_secret_value()
+        assert self.application is not None
+        secret = await stored_secret(self.application.bot_data.services.database, self.clock)
+        SECRETS.add(secret)  # generated, not configured: the logs learn it now
+        return secret
 
 
 def tune_garbage_collector() -> None:
