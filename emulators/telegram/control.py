@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from emulators.telegram.load import LOAD_ACTIONS
+from emulators.telegram.observe import WAIT
 from emulators.telegram.world import EmuMessage
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ class EmulatorClient:
         chat_id: int,
         *,
         after: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
         text_contains: str | None = None,
         has_buttons: bool = False,
     ) -> dict[str, Any]:
@@ -255,7 +256,7 @@ class EmulatorClient:
     async def wait_for_answer(
         self,
         callback_query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
     ) -> dict[str, Any]:
         result: dict[str, Any] = await self.call(
             "wait_for_answer", callback_query_id=callback_query_id, timeout=timeout

@@ -11,6 +11,11 @@ from typing import Any
 
 from emulators.telegram.world import ApiCall, EmuMessage, World
 
+# How long a test waits for the bot before saying it did not answer: a failure detector, not a
+# speed requirement (benchmarks measure speed), so long enough for a machine that runs other
+# tests in parallel (pytest-xdist) to answer.
+WAIT = 15.0
+
 
 class Observer:
     """Mixin of :class:`BotApiEmulator` with the observation and waiting API."""
@@ -77,7 +82,7 @@ class Observer:
     async def wait_until(
         self,
         predicate: Callable[[], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
     ) -> None:
         await self._wait(
             lambda: True if predicate() else None,
@@ -90,7 +95,7 @@ class Observer:
         chat_id: int,
         *,
         after: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
         predicate: Callable[[EmuMessage], bool] | None = None,
     ) -> EmuMessage:
         """The first bot message in the chat with ``message_id > after`` matching predicate."""
@@ -114,7 +119,7 @@ class Observer:
     async def wait_for_answer(
         self,
         callback_query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
     ) -> dict[str, Any]:
         """The answerCallbackQuery parameters (text, show_alert, url, cache_time)."""
         record = self.world.callbacks.get(callback_query_id)
@@ -135,7 +140,7 @@ class Observer:
         method: str,
         *,
         after: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
         predicate: Callable[[ApiCall], bool] | None = None,
     ) -> ApiCall:
         """The first completed call of ``method`` with index in ``emu.calls`` >= ``after``."""

@@ -99,7 +99,9 @@ async def test_a_digest_stopped_at_each_point_sends_each_part_once(
     await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
     await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
     await h.pass_time(timedelta(hours=1))
-    assert any("⬆️ 上报 #" in (m.text or "") for m in h.emu.bot_messages(GRID_CHAT))
+    await h.emu.wait_until(
+        lambda: any("⬆️ 上报 #" in (m.text or "") for m in h.emu.bot_messages(GRID_CHAT))
+    )
     first_monday = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)
     for week, stop in enumerate(STOPS):
         monday = first_monday + timedelta(weeks=week)
