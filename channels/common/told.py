@@ -1,0 +1,74 @@
+"""A :class:`~bot.services.announcement_texts.Told`'s text in a channel's markup. The channel
+gives its catalogue (``translate``: HTML for Telegram, markdown for WeCom; values escaped by
+it), its ``escape`` for what people wrote, its drawing of a topic's record, and its zone; the
+rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from babel.dates import format_date
+
+from bot.services.announcement_texts import Line, Outcome, Said, Told, Value, Weekday
+from storage.records import Topic
+
+
+def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
+    """``周二`` / ``Tue``."""
+    return format_date(
+        moment.astimezone(zone).date(), "EEE", locale="zh_CN" if locale == "zh_CN" else "en_GB"
+    )
+
+
+def moment_text(moment: datetime, zone: tzinfo) -> str:
+    """``yyyy-MM-dd HH:mm`` in ``zone``, as both locales write it (Translator.datetime)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+# A channel's catalogue: (locale, key, **values) -> the text of ``key`` in its markup, the
+# values escaped unless already in that markup.
+Translate = Callable[..., str]
+
+
+class Writer:
+    """Writes what the core says in one channel's markup."""
+
+    def __init__(
+        self,
+        translate: Translate,
+        escape: Callable[[str], str],
+        outcome: Callable[[str, Topic], str],
+        zone: tzinfo,
+    ) -> None:
+        self._translate = translate
+        self._escape = escape
+        self._outcome = outcome
+        self._zone = zone
+
+    def text(self, locale: str, told: Told) -> str:
+        """The lines, one after the other."""
+        return self.lines(locale, told.lines)
+
+    def lines(self, locale: str, lines: tuple[Line, ...]) -> str:
+        return "\n".join(self.line(locale, line) for line in lines)
+
+    def line(self, locale: str, line: Line) -> str:
+        if isinstance(line, Said):
+            return self.said(locale, line)
+        if isinstance(line, Outcome):
+            return self._outcome(locale, line.topic)
+        return self._escape(line)
+
+    def said(self, locale: str, said: Said) -> str:
+        values = {name: self._value(locale, value) for name, value in said.params.items()}
+        return self._translate(locale, said.key, **values)
+
+    def _value(self, locale: str, value: Value) -> object:
+        if isinstance(value, Said):
+            return self.said(locale, value)  # already in the channel's markup
+        if isinstance(value, datetime):
+            return moment_text(value, self._zone)
+        if isinstance(value, Weekday):
+            return weekday(locale, value.moment, self._zone)
+        return value
