@@ -8,14 +8,16 @@ It lives in the domain rather than in channels/ because it needs only the servic
 locale keys, never a Translator: words are chosen by key, and the values that a channel writes
 its own way (a moment, a weekday, a topic's outcome record) stay typed values here. The locale
 is an input only where the domain itself holds text per language (the catalogue's names).
-How a channel writes a ``Told``: channels/common/told.py.
+The staff digest's outline (:func:`digest_outline`) is here too. How a channel writes a
+``Told`` or a digest's blocks: channels/common/told.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from bot.services.announcements import (
@@ -36,13 +38,21 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
-from bot.services.escalation.views import RateAction, rating_actions
+from bot.services.escalation.views import RATINGS, RateAction, rating_actions
+from bot.services.reports.digest import Digest, DigestItem
 from storage.records import Topic
 
 if TYPE_CHECKING:  # it reads through them
+    from bot.catalogue import Catalogue
     from bot.services import Services
 
 EXCERPT = 300  # characters of a meeting's minutes quoted under a topic
+MAX_LISTED = 50  # a digest's items listed; the rest counted (and, on Telegram, attached)
+
+
+def percent(value: Fraction | None) -> str:
+    """``12.5%``, the same in every language; ``—`` for none."""
+    return "—" if value is None else f"{float(value) * 100:.1f}%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +63,17 @@ class Weekday:
 
 
 @dataclass(frozen=True, slots=True)
+class Elapsed:
+    """How long something has waited, as the channel writes an age."""
+
+    delta: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
-    the channel), a moment (the channel's date and time), a :class:`Weekday`, or another
+    the channel), a moment (the channel's date and time), a :class:`Weekday`, an
+    :class:`Elapsed`, or another
     ``Said`` (translated and inserted as it is)."""
 
     key: str
@@ -80,7 +98,7 @@ class Attachment:
 
 # A line: a locale key, a topic's record, or text people wrote (escaped; "" a blank line).
 Line = Said | Outcome | str
-Value = str | int | datetime | Weekday | Said
+Value = str | int | datetime | Weekday | Elapsed | Said
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +124,8 @@ def _meeting_when(moment: datetime) -> Said:
 
 
 class AnnouncementTexts:
-    """One method per announcement type but the digest (composed by the digest service, its
-    parts each channel's), each reading what it says at send time."""
+    """One method per announcement type but the digest (composed by the digest service when
+    sent, its outline :func:`digest_outline`), each reading what it says at send time."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -303,3 +321,95 @@ class AnnouncementTexts:
             when=_meeting_when(entry.occurrence.starts_at),
             excerpt=excerpt or Said("meetings.minutes_attachment"),
         )
+
+
+# The digest ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DigestOutline:
+    """What a digest says, as blocks (a block's lines joined by newlines) that a channel packs
+    into messages within its limit, never splitting a block. ``more``: the count of all its
+    items when more than MAX_LISTED were there to list (each channel says where the rest are).
+    """
+
+    blocks: tuple[tuple[Line, ...], ...]
+    more: int | None = None
+
+
+def digest_outline(digest: Digest, catalogue: Catalogue, locale: str) -> DigestOutline:
+    """The title (a late note after an outage: the digest covers everything since the previous
+    one, however many mornings were missed), the new, open and resolved matters (at most
+    MAX_LISTED in all), the participation per grid, the categories."""
+    span: dict[str, Value] = {
+        "name": digest.community.name,
+        "since": digest.since,
+        "until": digest.until,
+    }
+    late: tuple[Line, ...] = ()
+    if digest.late_since is not None:
+        late = (Said("digest.late", {"due": digest.late_since}),)
+    if digest.empty:
+        return DigestOutline(((Said("digest.empty", span), *late),))
+    blocks: list[tuple[Line, ...]] = [(Said("digest.title", span),), *((line,) for line in late)]
+    listed = 0
+    for key, items in (("new", digest.new), ("open", digest.open), ("resolved", digest.resolved)):
+        if not items:
+            continue
+        blocks.append(("", Said(f"digest.{key}_title", {"count": len(items)})))
+        for item in items[: max(MAX_LISTED - listed, 0)]:
+            blocks.append((_digest_item(key, item, digest),))
+            listed += 1
+    if digest.participation:
+        blocks.append(("", Said("digest.participation_title")))
+        for grid in digest.participation:
+            if grid.turnout is None:
+                blocks.append((Said("digest.participation_none", {"name": grid.name}),))
+            else:
+                turnout: dict[str, Value] = {
+                    "name": grid.name,
+                    "turnout": percent(grid.turnout),
+                    "topics": grid.topics,
+                }
+                blocks.append((Said("digest.participation_item", turnout),))
+    if digest.categories:
+        blocks.append(("", Said("digest.categories_title")))
+        for key, count in digest.categories:
+            entry = catalogue.find(key)
+            name = entry.name(locale) if entry else key
+            blocks.append((Said("digest.category_item", {"name": name, "count": count}),))
+    more = digest.item_count if digest.item_count > MAX_LISTED else None
+    return DigestOutline(tuple(blocks), more)
+
+
+def _digest_item(section: str, item: DigestItem, digest: Digest) -> Said:
+    if section == "new":
+        return Said(
+            "digest.new_item",
+            {
+                "id": item.topic_id,
+                "title": item.title,
+                "from_name": item.from_name,
+                "to_name": item.to_name,
+                "reason": Said(f"reasons.{item.reason}"),
+            },
+        )
+    if section == "resolved":
+        resolved: dict[str, Value] = {
+            "id": item.topic_id,
+            "title": item.title,
+            "decision": (item.decision or "")[:300].rstrip("。."),
+        }
+        resolved.update({key: item.ratings.get(key, 0) for key in RATINGS})
+        return Said("digest.resolved_item", resolved)
+    return Said(
+        "digest.overdue_item" if item.overdue else "digest.open_item",
+        {
+            "id": item.topic_id,
+            "title": item.title,
+            "to_name": item.to_name,
+            "age": Elapsed(digest.until - item.created_at),
+            "due": item.sla_due_at if item.sla_due_at else "—",
+            "state": Said(f"states.{item.state}"),
+        },
+    )

@@ -1,16 +1,25 @@
 """A :class:`~bot.services.announcement_texts.Told`'s text in a channel's markup. The channel
 gives its catalogue (``translate``: HTML for Telegram, markdown for WeCom; values escaped by
 it), its ``escape`` for what people wrote, its drawing of a topic's record, and its zone; the
-rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here."""
+rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here;
+likewise a digest's blocks (bot/services/announcement_texts.py's outline)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from babel.dates import format_date
 
-from bot.services.announcement_texts import Line, Outcome, Said, Told, Value, Weekday
+from bot.services.announcement_texts import (
+    Elapsed,
+    Line,
+    Outcome,
+    Said,
+    Told,
+    Value,
+    Weekday,
+)
 from storage.records import Topic
 
 
@@ -38,13 +47,18 @@ class Writer:
         self,
         translate: Translate,
         escape: Callable[[str], str],
-        outcome: Callable[[str, Topic], str],
         zone: tzinfo,
+        *,
+        outcome: Callable[[str, Topic], str] | None = None,
+        elapsed: Callable[[str, timedelta], str] | None = None,
     ) -> None:
+        """``outcome`` draws a topic's record (announcements), ``elapsed`` an age (the
+        digest); a writer without one is not given such a value."""
         self._translate = translate
         self._escape = escape
-        self._outcome = outcome
         self._zone = zone
+        self._outcome = outcome
+        self._elapsed = elapsed
 
     def text(self, locale: str, told: Told) -> str:
         """The lines, one after the other."""
@@ -57,6 +71,8 @@ class Writer:
         if isinstance(line, Said):
             return self.said(locale, line)
         if isinstance(line, Outcome):
+            if self._outcome is None:
+                raise TypeError("this writer draws no topic's record")
             return self._outcome(locale, line.topic)
         return self._escape(line)
 
@@ -71,4 +87,8 @@ class Writer:
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):
             return weekday(locale, value.moment, self._zone)
+        if isinstance(value, Elapsed):
+            if self._elapsed is None:
+                raise TypeError("this writer writes no age")
+            return self._elapsed(locale, value.delta)
         return value

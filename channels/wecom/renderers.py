@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
-from bot.services.announcement_texts import AnnouncementTexts, Told
+from bot.services.announcement_texts import AnnouncementTexts, Told, percent
 from bot.services.announcements import (
     AnnouncementRenderer,
     ChildLostBot,
@@ -40,7 +40,7 @@ from bot.services.topics.closing import fraction_of
 from bot.services.topics.views import Verdict, verdict_of
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews
-from channels.wecom.digest import WeComDigest, percent
+from channels.wecom.digest import WeComDigest
 from channels.wecom.text import DIGEST_BYTES, Markdown, WeComText, escape, message, split
 from storage.records import Topic
 
@@ -62,7 +62,7 @@ class WeComAnnouncements:
         self._t = text
         self._views = views
         self._said = AnnouncementTexts(services)
-        self._writer = Writer(text, escape, self.outcome, text.zone)
+        self._writer = Writer(text, escape, text.zone, outcome=self.outcome)
 
     # Topics -------------------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import tzinfo
-from fractions import Fraction
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue
+from bot.services.announcement_texts import percent
 from bot.services.topics.closing import fraction_of
 from bot.services.topics.service import TopicView
 from bot.services.topics.views import (
@@ -209,12 +209,6 @@ class TopicRenderer:
                 self.t(locale, "topics.opinion_item", text=text) for text in view.private_opinions
             )
         return Html("\n".join(lines))
-
-
-def percent(value: Fraction | None) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.1f}%"
 
 
 def fingerprint(text: str, markup: InlineKeyboardMarkup | None) -> str:
