@@ -40,6 +40,8 @@ from bot.services.announcements import (
 )
 from bot.services.escalation.views import RATINGS, RateAction, rating_actions
 from bot.services.reports.digest import Digest, DigestItem
+from bot.services.topics.closing import fraction_of
+from bot.services.topics.views import Verdict, verdict_of
 from storage.records import Topic
 
 if TYPE_CHECKING:  # it reads through them
@@ -81,11 +83,11 @@ class Said:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """A closed or cancelled topic's record (verdict, tally, participation), drawn by each
-    channel's topic renderer."""
+class Joined:
+    """Several keys on one line (a tally: ``同意：3 · 反对：1``)."""
 
-    topic: Topic
+    parts: tuple[Said, ...]
+    separator: str = " · "
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +98,8 @@ class Attachment:
     file_id: str
 
 
-# A line: a locale key, a topic's record, or text people wrote (escaped; "" a blank line).
-Line = Said | Outcome | str
+# A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
+Line = Said | Joined | str
 Value = str | int | datetime | Weekday | Elapsed | Said
 
 
@@ -123,6 +125,66 @@ def _meeting_when(moment: datetime) -> Said:
     return Said("meetings.when", {"at": moment, "day": Weekday(moment)})
 
 
+def verdict_said(verdict: Verdict) -> Said:
+    """``通过（同意 3 票）`` and the like: a verdict and, unresolved, why."""
+    if verdict.key == "winner":
+        return Said("verdicts.winner", {"option": verdict.option or ""})
+    if verdict.key == "unresolved":
+        reason = Said(f"verdicts.{verdict.reason or 'no_votes'}")
+        return Said("verdicts.unresolved", {"reason": reason})
+    return Said(f"verdicts.{verdict.key}")
+
+
+def tally(topic: Topic, counts: tuple[int, ...]) -> Joined:
+    """Each option and its votes, on one line."""
+    return Joined(
+        tuple(
+            Said("topics.tally_line", {"option": option, "count": count})
+            for option, count in zip(topic.options, counts, strict=True)
+        )
+    )
+
+
+def topic_record(topic: Topic) -> tuple[Line, ...]:
+    """A closed topic's record: the verdict, the tally and turnout (a vote), the Art. 278
+    shares, ballots of unknown area, the opinions."""
+    outcome = topic.outcome or {}
+    lines: list[Line] = [Said("topics.result_line", {"verdict": verdict_said(verdict_of(topic))})]
+    counts = tuple(int(count) for count in outcome.get("counts", ()))
+    if counts and not topic.is_opinion:
+        lines.append(tally(topic, counts))
+        turnout = percent(fraction_of(outcome.get("turnout")))
+        participation: dict[str, Value] = {
+            "cast": outcome.get("cast", 0),
+            "eligible": outcome.get("eligible", 0),
+            "percent": turnout,
+        }
+        lines.append(Said("topics.participation", participation))
+    if outcome.get("area_participation"):
+        shares: dict[str, Value] = {
+            "area_part": percent(fraction_of(outcome.get("area_participation"))),
+            "household_part": percent(fraction_of(outcome.get("household_participation"))),
+            "area_agree": percent(fraction_of(outcome.get("area_agree"))),
+            "household_agree": percent(fraction_of(outcome.get("household_agree"))),
+        }
+        lines.append(Said("topics.art278", shares))
+    if outcome.get("unknown_area"):
+        lines.append(Said("topics.unknown_area", {"count": outcome["unknown_area"]}))
+    public, private = outcome.get("opinions", [0, 0])
+    lines.append(Said("topics.opinions_line", {"public": public, "private": private}))
+    return tuple(lines)
+
+
+def topic_outcome(topic: Topic) -> tuple[Line, ...]:
+    """What is posted when a topic closes (its title and record) or is cancelled."""
+    if topic.status == "cancelled":
+        return (Said("topics.cancelled_title", {"id": topic.id, "title": topic.title}),)
+    return (
+        Said("topics.closed_title", {"id": topic.id, "title": topic.title}),
+        *topic_record(topic),
+    )
+
+
 class AnnouncementTexts:
     """One method per announcement type but the digest (composed by the digest service when
     sent, its outline :func:`digest_outline`), each reading what it says at send time."""
@@ -144,18 +206,18 @@ class AnnouncementTexts:
             return None
         matter = await self._services.escalation.matter(topic.id)
         if matter is None or not matter.hops or matter.hops[0].from_node_id != topic.node_id:
-            return Told((Outcome(topic),))
+            return Told(topic_outcome(topic))
         above = await self._services.orgs.node(matter.hops[0].to_node_id)
         if above is None:
-            return Told((Outcome(topic),))
+            return Told(topic_outcome(topic))
         sent_up = Said(
             "escalation.sent_up_line", {"level": _level(above.level), "name": above.name}
         )
-        return Told((Outcome(topic), sent_up))
+        return Told((*topic_outcome(topic), sent_up))
 
     async def topic_cancelled(self, item: TopicCancelled, locale: str) -> Told | None:
         topic = await self._topic(item.topic_id)
-        return Told((Outcome(topic),)) if topic is not None else None
+        return Told(topic_outcome(topic)) if topic is not None else None
 
     async def group_nudge(self, item: GroupNudge, locale: str) -> Told | None:
         topic = await self._topic(item.topic_id)

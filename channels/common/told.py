@@ -1,6 +1,6 @@
 """A :class:`~bot.services.announcement_texts.Told`'s text in a channel's markup. The channel
 gives its catalogue (``translate``: HTML for Telegram, markdown for WeCom; values escaped by
-it), its ``escape`` for what people wrote, its drawing of a topic's record, and its zone; the
+it), its ``escape`` for what people wrote, and its zone; the
 rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here;
 likewise a digest's blocks (bot/services/announcement_texts.py's outline)."""
 
@@ -13,14 +13,13 @@ from babel.dates import format_date
 
 from bot.services.announcement_texts import (
     Elapsed,
+    Joined,
     Line,
-    Outcome,
     Said,
     Told,
     Value,
     Weekday,
 )
-from storage.records import Topic
 
 
 def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
@@ -49,15 +48,12 @@ class Writer:
         escape: Callable[[str], str],
         zone: tzinfo,
         *,
-        outcome: Callable[[str, Topic], str] | None = None,
         elapsed: Callable[[str, timedelta], str] | None = None,
     ) -> None:
-        """``outcome`` draws a topic's record (announcements), ``elapsed`` an age (the
-        digest); a writer without one is not given such a value."""
+        """``elapsed`` writes an age (the digest); a writer without it is given none."""
         self._translate = translate
         self._escape = escape
         self._zone = zone
-        self._outcome = outcome
         self._elapsed = elapsed
 
     def text(self, locale: str, told: Told) -> str:
@@ -70,10 +66,8 @@ class Writer:
     def line(self, locale: str, line: Line) -> str:
         if isinstance(line, Said):
             return self.said(locale, line)
-        if isinstance(line, Outcome):
-            if self._outcome is None:
-                raise TypeError("this writer draws no topic's record")
-            return self._outcome(locale, line.topic)
+        if isinstance(line, Joined):
+            return line.separator.join(self.said(locale, part) for part in line.parts)
         return self._escape(line)
 
     def said(self, locale: str, said: Said) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
-from bot.services.announcement_texts import AnnouncementTexts, Told, percent
+from bot.services.announcement_texts import AnnouncementTexts, Told
 from bot.services.announcements import (
     AnnouncementRenderer,
     ChildLostBot,
@@ -36,13 +36,10 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
-from bot.services.topics.closing import fraction_of
-from bot.services.topics.views import Verdict, verdict_of
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews
 from channels.wecom.digest import WeComDigest
-from channels.wecom.text import DIGEST_BYTES, Markdown, WeComText, escape, message, split
-from storage.records import Topic
+from channels.wecom.text import DIGEST_BYTES, WeComText, escape, message, split
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,62 +59,9 @@ class WeComAnnouncements:
         self._t = text
         self._views = views
         self._said = AnnouncementTexts(services)
-        self._writer = Writer(text, escape, text.zone, outcome=self.outcome)
+        self._writer = Writer(text, escape, text.zone)
 
     # Topics -------------------------------------------------------------------------------
-
-    def verdict(self, locale: str, verdict: Verdict) -> Markdown:
-        t = self._t
-        if verdict.key == "winner":
-            return t(locale, "verdicts.winner", option=verdict.option or "")
-        if verdict.key == "unresolved":
-            reason = t(locale, f"verdicts.{verdict.reason or 'no_votes'}")
-            return t(locale, "verdicts.unresolved", reason=reason)
-        return t(locale, f"verdicts.{verdict.key}")
-
-    def outcome(self, locale: str, topic: Topic) -> Markdown:
-        """What is posted when a topic closes or is cancelled."""
-        t = self._t
-        if topic.status == "cancelled":
-            return t(locale, "topics.cancelled_title", id=topic.id, title=topic.title)
-        outcome = topic.outcome or {}
-        lines: list[str] = [
-            t(locale, "topics.closed_title", id=topic.id, title=topic.title),
-            t(locale, "topics.result_line", verdict=self.verdict(locale, verdict_of(topic))),
-        ]
-        counts = tuple(int(count) for count in outcome.get("counts", ()))
-        if counts and not topic.is_opinion:
-            lines.append(
-                " · ".join(
-                    t(locale, "topics.tally_line", option=option, count=count)
-                    for option, count in zip(topic.options, counts, strict=True)
-                )
-            )
-            lines.append(
-                t(
-                    locale,
-                    "topics.participation",
-                    cast=outcome.get("cast", 0),
-                    eligible=outcome.get("eligible", 0),
-                    percent=percent(fraction_of(outcome.get("turnout"))),
-                )
-            )
-        if outcome.get("area_participation"):
-            lines.append(
-                t(
-                    locale,
-                    "topics.art278",
-                    area_part=percent(fraction_of(outcome.get("area_participation"))),
-                    household_part=percent(fraction_of(outcome.get("household_participation"))),
-                    area_agree=percent(fraction_of(outcome.get("area_agree"))),
-                    household_agree=percent(fraction_of(outcome.get("household_agree"))),
-                )
-            )
-        if outcome.get("unknown_area"):
-            lines.append(t(locale, "topics.unknown_area", count=outcome["unknown_area"]))
-        public, private = outcome.get("opinions", [0, 0])
-        lines.append(t(locale, "topics.opinions_line", public=public, private=private))
-        return Markdown("\n".join(lines))
 
     def _draw(self, locale: str, told: Told | None) -> Rendered:
         """The text as one markdown message, and the rating actions as a card after it (a

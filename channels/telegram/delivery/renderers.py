@@ -115,7 +115,7 @@ class TelegramAnnouncements:
         self._said = AnnouncementTexts(services)
         self._escalation = escalation
         self._digest = digest
-        self._writer = Writer(translator, escape, topics.zone, outcome=topics.outcome)
+        self._writer = Writer(translator, escape, topics.zone)
 
     def _draw(self, locale: str, told: Told | None) -> Rendered:
         if told is None:
