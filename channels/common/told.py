@@ -2,7 +2,8 @@
 gives its catalogue (``translate``: HTML for Telegram, markdown for WeCom; values escaped by
 it), its ``escape`` for what people wrote, and its zone; the
 rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here;
-likewise a digest's blocks (bot/services/announcement_texts.py's outline)."""
+likewise a digest's blocks (bot/services/announcement_texts.py's outline) and their packing
+into messages."""
 
 from __future__ import annotations
 
@@ -27,6 +28,26 @@ def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
     return format_date(
         moment.astimezone(zone).date(), "EEE", locale="zh_CN" if locale == "zh_CN" else "en_GB"
     )
+
+
+def pack(
+    blocks: list[str], limit: int, length: Callable[[str], int], cut: Callable[[str, int], str]
+) -> list[str]:
+    """Blocks packed into messages of at most ``limit`` (as the channel measures: characters,
+    bytes), one after another, a block never split unless it alone is longer (then ``cut``)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = cut(block, limit)
+        candidate = f"{current}\n{block}" if current else block
+        if length(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
 
 
 def moment_text(moment: datetime, zone: tzinfo) -> str:

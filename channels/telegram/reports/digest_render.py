@@ -11,7 +11,7 @@ from datetime import tzinfo
 from bot.catalogue import Catalogue
 from bot.services.announcement_texts import digest_outline
 from bot.services.reports.digest import Digest
-from channels.common.told import Writer
+from channels.common.told import Writer, pack
 from channels.telegram.escalation.render import EscalationRenderer
 from locales import Html, Translator, escape
 
@@ -26,19 +26,11 @@ class RenderedDigest:
 
 def split_blocks(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> list[Html]:
     """Pack blocks into messages of at most ``limit`` characters, never splitting a block."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        block = block[:limit]
-        candidate = f"{current}\n{block}" if current else block
-        if len(candidate) > limit:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return [Html(message) for message in messages]
+    return [Html(message) for message in pack(blocks, limit, len, _truncate)]
+
+
+def _truncate(block: str, limit: int) -> str:
+    return block[:limit]
 
 
 class DigestRenderer:
