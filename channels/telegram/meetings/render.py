@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.meetings.views import (
@@ -19,6 +18,7 @@ from bot.services.meetings.views import (
     MeetingStatus,
     OccurrenceView,
 )
+from channels.common.told import weekday
 from channels.telegram.meetings.callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
 from storage.records import Meeting
@@ -38,11 +38,7 @@ class MeetingRenderer:
 
     def when(self, locale: str, moment: datetime) -> str:
         """``2026-12-15 19:00（周二）`` / ``2026-12-15 19:00 (Tue)``."""
-        day = format_date(
-            moment.astimezone(self.zone).date(),
-            "EEE",
-            locale="zh_CN" if locale == "zh_CN" else "en_GB",
-        )
+        day = weekday(locale, moment, self.zone)
         return self.t.plain(
             locale, "meetings.when", at=self.t.datetime(locale, moment, self.zone), day=day
         )
