@@ -26,7 +26,6 @@ from channels.telegram.delivery.renderers import TelegramAnnouncements
 from channels.telegram.escalation.commands import Prompt
 from channels.telegram.escalation.escalation_cards import EscalationCards
 from channels.telegram.escalation.render import EscalationRenderer
-from channels.telegram.meetings.announcer import MeetingAnnouncements
 from channels.telegram.meetings.meeting_messages import LiveReminders
 from channels.telegram.meetings.render import MeetingRenderer
 from channels.telegram.registration.pending_card import RegistrationCards
@@ -67,7 +66,6 @@ class Runtime:
             self.renderer,
             self.escalation_renderer,
             self.digest_renderer,
-            MeetingAnnouncements(services, self.meeting_renderer),
         )
         self.reminders = LiveReminders(
             bot, services, self.meeting_renderer, interval=tally_interval

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
+from channels.common.told import pack
 from locales import Translator
 
 MESSAGE_BYTES = 20480  # a markdown reply or proactive message (aibot_respond/send_msg)
@@ -62,19 +63,7 @@ def cut(text: str, limit: int) -> str:
 def split(blocks: list[str], limit: int) -> list[Markdown]:
     """Blocks packed into messages of at most ``limit`` bytes, a block never split unless it
     alone is longer than that (then it is cut)."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        block = cut(block, limit)
-        candidate = f"{current}\n{block}" if current else block
-        if utf8_len(candidate) > limit:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return [Markdown(message) for message in messages]
+    return [Markdown(message) for message in pack(blocks, limit, utf8_len, cut)]
 
 
 class WeComText:

@@ -12,14 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.catalogue import load_catalogue
+from bot.services.announcement_texts import MAX_LISTED
 from bot.services.reports.digest import Digest, DigestItem, GridParticipation, WeeklySeries
 from bot.services.reports.digest_chart import ChartLabels, cjk_font, covers, render_chart
-from channels.telegram.reports.digest_render import (
-    MAX_LISTED,
-    TELEGRAM_LIMIT,
-    DigestRenderer,
-    split_blocks,
-)
+from channels.telegram.reports.digest_render import TELEGRAM_LIMIT, DigestRenderer, split_blocks
 from locales import Translator
 from storage.records import Node
 

@@ -1,13 +1,16 @@
 """Telegram's renderers of the core's announcements (bot/services/announcements.py) and of
 its living messages' views (bot/services/views.py, ``TelegramViews``). Announcements: one
-method per type, each reading what it shows at send time and rendering it in the chat's
-language of that moment. ``TelegramAnnouncements`` is assigned to ``AnnouncementRenderer``
-below, so mypy fails when a type has no renderer here. What a renderer returns, the
+method per type, each formatting what the core says at send time
+(bot/services/announcement_texts.py) in the chat's language of that moment.
+``TelegramAnnouncements`` is assigned to ``AnnouncementRenderer`` below, so mypy fails when a
+type has no renderer here. What a renderer returns, the
 announcer (channels/telegram/delivery/ports.py) sends: a message, a file, or parts sent one by
 one."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardMarkup
 
 from bot.services import Services
+from bot.services.announcement_texts import AnnouncementTexts, Attachment, Told
 from bot.services.announcements import (
     AnnouncementRenderer,
     ChildLostBot,
@@ -35,20 +39,20 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
-from bot.services.escalation.views import EscalationCardView, rating_actions
+from bot.services.escalation.views import EscalationCardView
 from bot.services.meetings.views import MeetingMessageView
 from bot.services.registration.views import RegistrationCardView
 from bot.services.topics.views import BallotView
 from bot.services.views import ViewRenderer
+from channels.common.told import Writer
 from channels.telegram.escalation.render import EscalationRenderer
 from channels.telegram.reports.digest import digest_parts
 from channels.telegram.reports.digest_render import DigestRenderer
 from channels.telegram.topics.render import TopicRenderer
-from locales import Html, Translator
-from storage.records import OutboxMessage, OutboxPart, Topic
+from locales import Html, Translator, escape
+from storage.records import OutboxMessage, OutboxPart, PartKind
 
 if TYPE_CHECKING:  # it renders with these types
-    from channels.telegram.meetings.announcer import MeetingAnnouncements
     from channels.telegram.meetings.render import MeetingRenderer
     from channels.telegram.registration.pending_card import RegistrationCards
 
@@ -87,8 +91,17 @@ class Parts:
 # None: what it was about is gone (a deleted topic): nothing to say.
 Rendered = Text | File | Parts | None
 
+CAPTION_LIMIT = 1000  # Telegram's is 1024 characters after parsing; keep clear of it
+
+
+def _plain_length(text: str) -> int:
+    return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+
 
 class TelegramAnnouncements:
+    """Formats what the core says (bot/services/announcement_texts.py) as HTML, the rating
+    actions as inline buttons, a file as that file; the digest as its parts."""
+
     def __init__(
         self,
         services: Services,
@@ -96,181 +109,77 @@ class TelegramAnnouncements:
         topics: TopicRenderer,
         escalation: EscalationRenderer,
         digest: DigestRenderer,
-        meetings: MeetingAnnouncements,
     ) -> None:
         self._services = services
         self._t = translator
-        self._topics = topics
+        self._said = AnnouncementTexts(services)
         self._escalation = escalation
         self._digest = digest
-        self._meetings = meetings
+        self._writer = Writer(translator, escape, topics.zone)
+
+    def _draw(self, locale: str, told: Told | None) -> Rendered:
+        if told is None:
+            return None
+        text = Html(self._writer.text(locale, told))
+        if told.attachment is not None:
+            return self._with_file(locale, told, text, told.attachment)
+        if told.actions:
+            return Text(text, self._escalation.rating_buttons(locale, told.actions))
+        return Text(text)
+
+    def _with_file(self, locale: str, told: Told, text: Html, file: Attachment) -> Rendered:
+        """The file, the text its caption; or, when too long for a caption, the text in a
+        message just before it and the file under the first line (two parts, each sent once,
+        bot/outbox_parts.py)."""
+        if _plain_length(text) <= CAPTION_LIMIT:
+            return File(file.kind, file.file_id, text)
+        head = Html(self._writer.line(locale, told.lines[0]))
+        parts = [
+            OutboxPart(seq=0, kind=PartKind.TEXT, text=text),
+            OutboxPart(seq=1, kind=PartKind(file.kind), text=head, file_id=file.file_id),
+        ]
+
+        async def render() -> list[OutboxPart]:
+            return parts
+
+        return Parts(render)
 
     # Topics -------------------------------------------------------------------------------
 
-    async def _topic(self, topic_id: int) -> Topic | None:
-        snap = await self._services.topics.snapshot(topic_id)
-        return snap.topic if snap is not None else None
-
     async def topic_closed(self, item: TopicClosed, to: Target) -> Rendered:
-        """The outcome, and where the topic went if the close sent it up (the close tells
-        that here rather than in a second message to the group)."""
-        topic = await self._topic(item.topic_id)
-        if topic is None:
-            return None
-        text = self._topics.outcome(to.locale, topic)
-        matter = await self._services.escalation.matter(topic.id)
-        if matter is None or not matter.hops or matter.hops[0].from_node_id != topic.node_id:
-            return Text(text)
-        above = await self._services.orgs.node(matter.hops[0].to_node_id)
-        if above is None:
-            return Text(text)
-        sent_up = self._t(
-            to.locale,
-            "escalation.sent_up_line",
-            level=self._t(to.locale, f"levels.{above.level}"),
-            name=above.name,
-        )
-        return Text(Html(f"{text}\n{sent_up}"))
+        return self._draw(to.locale, await self._said.topic_closed(item, to.locale))
 
     async def topic_cancelled(self, item: TopicCancelled, to: Target) -> Rendered:
-        topic = await self._topic(item.topic_id)
-        return Text(self._topics.outcome(to.locale, topic)) if topic is not None else None
+        return self._draw(to.locale, await self._said.topic_cancelled(item, to.locale))
 
     async def group_nudge(self, item: GroupNudge, to: Target) -> Rendered:
-        topic = await self._topic(item.topic_id)
-        if topic is None:
-            return None
-        return Text(
-            self._t(
-                to.locale,
-                "topics.nudge_group",
-                id=topic.id,
-                title=topic.title,
-                deadline=self._topics.when(to.locale, topic),
-                missing=item.missing,
-            )
-        )
+        return self._draw(to.locale, await self._said.group_nudge(item, to.locale))
 
     async def private_nudge(self, item: PrivateNudge, to: Target) -> Rendered:
-        topic = await self._topic(item.topic_id)
-        if topic is None:
-            return None
-        return Text(
-            self._t(
-                to.locale,
-                "topics.nudge_private",
-                id=topic.id,
-                title=topic.title,
-                deadline=self._topics.when(to.locale, topic),
-            )
-        )
+        return self._draw(to.locale, await self._said.private_nudge(item, to.locale))
 
     async def proposal_declined(self, item: ProposalDeclined, to: Target) -> Rendered:
-        proposal = await self._services.proposals.get(item.proposal_id)
-        entry = self._services.catalogue.find(proposal.reason or "") if proposal else None
-        if proposal is None or entry is None:
-            return None
-        return Text(
-            self._t(
-                to.locale,
-                "proposals.declined_private",
-                text=proposal.text[:200],
-                name=entry.name(to.locale),
-                reason=entry.reason(to.locale),
-            )
-        )
+        return self._draw(to.locale, await self._said.proposal_declined(item, to.locale))
 
     async def child_lost_bot(self, item: ChildLostBot, to: Target) -> Rendered:
-        node = await self._services.orgs.node(item.node_id)
-        if node is None:
-            return None
-        return Text(
-            self._t(
-                to.locale,
-                "orgs.child_lost_bot",
-                level=self._t(to.locale, f"levels.{node.level}"),
-                name=node.name,
-            )
-        )
+        return self._draw(to.locale, await self._said.child_lost_bot(item, to.locale))
 
     # Escalation ---------------------------------------------------------------------------
 
     async def sent_up(self, item: SentUp, to: Target) -> Rendered:
-        view = await self._services.escalation.card(item.escalation_id)
-        if view is None:
-            return None
-        t, topic, hop = self._t, view.topic, view.hop
-        text = t(
-            to.locale,
-            "escalation.sent_up",
-            id=topic.id,
-            title=topic.title,
-            reason=t(to.locale, f"reasons.{hop.escalation.reason}"),
-            level=t(to.locale, f"levels.{hop.to_node.level}"),
-            name=hop.to_node.name,
-        )
-        if item.late_since is not None:  # the SLA ran out while the bot was down
-            when = self._escalation.when(to.locale, item.late_since)
-            text = Html(text + "\n" + t(to.locale, "escalation.sent_up_late", due=when))
-        return Text(text)
+        return self._draw(to.locale, await self._said.sent_up(item, to.locale))
 
     async def escalation_reminder(self, item: EscalationReminder, to: Target) -> Rendered:
-        view = await self._services.escalation.card(item.escalation_id)
-        if view is None:
-            return None
-        topic, hop = view.topic, view.hop
-        due = hop.escalation.sla_due_at
-        level = view.parent.level if view.parent else hop.to_node.level
-        return Text(
-            self._t(
-                to.locale,
-                "escalation.reminder",
-                id=topic.id,
-                title=topic.title,
-                due=self._escalation.when(to.locale, due) if due else "",
-                level=self._t(to.locale, f"levels.{level}"),
-            )
-        )
+        return self._draw(to.locale, await self._said.escalation_reminder(item, to.locale))
 
     async def decision_published(self, item: DecisionPublished, to: Target) -> Rendered:
-        matter = await self._services.escalation.matter(item.topic_id)
-        if matter is None:
-            return None
-        record = await self._services.escalation.history(matter.topic.id)
-        if record.resolution is None:
-            return None
-        text = self._t(
-            to.locale,
-            "escalation.resolved",
-            id=matter.topic.id,
-            title=matter.topic.title,
-            name=matter.holder.name,
-            decision=record.resolution.decision,
-        )
-        if not item.rate:
-            return Text(text)
-        return Text(
-            Html(text + "\n\n" + self._t(to.locale, "escalation.resolved_rate")),
-            self._escalation.rating_buttons(to.locale, rating_actions(matter.topic.id)),
-        )
+        return self._draw(to.locale, await self._said.decision_published(item, to.locale))
 
     async def matter_progress(self, item: MatterProgress, to: Target) -> Rendered:
-        matter = await self._services.escalation.matter(item.topic_id)
-        if matter is None:
-            return None
-        topic = matter.topic
-        return Text(
-            self._t(
-                to.locale, "escalation.progress", id=topic.id, title=topic.title, text=item.text
-            )
-        )
+        return self._draw(to.locale, await self._said.matter_progress(item, to.locale))
 
     async def matter_done(self, item: MatterDone, to: Target) -> Rendered:
-        matter = await self._services.escalation.matter(item.topic_id)
-        if matter is None:
-            return None
-        topic = matter.topic
-        return Text(self._t(to.locale, "escalation.done", id=topic.id, title=topic.title))
+        return self._draw(to.locale, await self._said.matter_done(item, to.locale))
 
     # Reports ------------------------------------------------------------------------------
 
@@ -286,23 +195,22 @@ class TelegramAnnouncements:
 
         return Parts(render)
 
-    # Meetings (channels/telegram/meetings/announcer.py)
-    # --------------------------------------------
+    # Meetings -----------------------------------------------------------------------------
 
     async def meeting_cancelled(self, item: MeetingCancelled, to: Target) -> Rendered:
-        return await self._meetings.meeting_cancelled(item, to)
+        return self._draw(to.locale, await self._said.meeting_cancelled(item, to.locale))
 
     async def meeting_missed(self, item: MeetingMissed, to: Target) -> Rendered:
-        return await self._meetings.meeting_missed(item, to)
+        return self._draw(to.locale, await self._said.meeting_missed(item, to.locale))
 
     async def minutes_due(self, item: MinutesDue, to: Target) -> Rendered:
-        return await self._meetings.minutes_due(item, to)
+        return self._draw(to.locale, await self._said.minutes_due(item, to.locale))
 
     async def minutes_published(self, item: MinutesPublished, to: Target) -> Rendered:
-        return await self._meetings.minutes_published(item, to)
+        return self._draw(to.locale, await self._said.minutes_published(item, to.locale))
 
     async def minutes_of_topic(self, item: MinutesOfTopic, to: Target) -> Rendered:
-        return await self._meetings.minutes_of_topic(item, to)
+        return self._draw(to.locale, await self._said.minutes_of_topic(item, to.locale))
 
 
 def _complete(renderers: TelegramAnnouncements) -> AnnouncementRenderer[Target, Rendered]:

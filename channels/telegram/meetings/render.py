@@ -7,10 +7,8 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.meetings.minutes import MinutesView
 from bot.services.meetings.views import (
     AgendaLine,
     Detail,
@@ -20,6 +18,7 @@ from bot.services.meetings.views import (
     MeetingStatus,
     OccurrenceView,
 )
+from channels.common.told import weekday
 from channels.telegram.meetings.callbacks import MeetingAnswer, MeetingWho
 from locales import Html, Translator
 from storage.records import Meeting
@@ -39,11 +38,7 @@ class MeetingRenderer:
 
     def when(self, locale: str, moment: datetime) -> str:
         """``2026-12-15 19:00（周二）`` / ``2026-12-15 19:00 (Tue)``."""
-        day = format_date(
-            moment.astimezone(self.zone).date(),
-            "EEE",
-            locale="zh_CN" if locale == "zh_CN" else "en_GB",
-        )
+        day = weekday(locale, moment, self.zone)
         return self.t.plain(
             locale, "meetings.when", at=self.t.datetime(locale, moment, self.zone), day=day
         )
@@ -227,46 +222,3 @@ class MeetingRenderer:
                 shown = f"{shown}{separator}{more}"
             lines.append(self.t(locale, f"meetings.who_{answer}", count=len(names), names=shown))
         return Html("\n".join(lines))
-
-    # Announcements (outbox) ----------------------------------------------------------------
-
-    def cancelled(self, locale: str, view: OccurrenceView, whole: bool) -> Html:
-        key = "meetings.told_series_cancelled" if whole else "meetings.told_cancelled"
-        when = self.when(locale, view.occurrence.starts_at)
-        return self.t(locale, key, id=view.meeting.id, title=view.meeting.title, when=when)
-
-    def missed(self, locale: str, view: OccurrenceView) -> Html:
-        when = self.when(locale, view.occurrence.starts_at)
-        return self.t(
-            locale, "meetings.missed", id=view.meeting.id, title=view.meeting.title, when=when
-        )
-
-    def minutes_due(self, locale: str, view: OccurrenceView) -> Html:
-        when = self.when(locale, view.occurrence.starts_at)
-        return self.t(
-            locale, "meetings.minutes_due", id=view.meeting.id, title=view.meeting.title, when=when
-        )
-
-    def minutes_head(self, locale: str, entry: MinutesView) -> Html:
-        when = self.when(locale, entry.occurrence.starts_at)
-        return self.t(
-            locale,
-            "meetings.minutes_title",
-            id=entry.meeting.id,
-            title=entry.meeting.title,
-            when=when,
-        )
-
-    def minutes_topic(self, locale: str, entry: MinutesView, topic_id: int) -> Html:
-        when = self.when(locale, entry.occurrence.starts_at)
-        text = entry.minutes.text
-        excerpt = text if len(text) <= 300 else text[:300] + "…"
-        return self.t(
-            locale,
-            "meetings.minutes_topic",
-            topic=topic_id,
-            id=entry.meeting.id,
-            title=entry.meeting.title,
-            when=when,
-            excerpt=excerpt or self.t.plain(locale, "meetings.minutes_attachment"),
-        )

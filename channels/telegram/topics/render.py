@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import tzinfo
-from fractions import Fraction
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue
-from bot.services.topics.closing import fraction_of
+from bot.services.announcement_texts import (
+    tally,
+    topic_outcome,
+    topic_record,
+    verdict_said,
+)
 from bot.services.topics.service import TopicView
 from bot.services.topics.views import (
     BallotState,
@@ -21,6 +24,7 @@ from bot.services.topics.views import (
     VoteAction,
     verdict_of,
 )
+from channels.common.told import Writer
 from channels.telegram.callbacks import VoteChoice
 from locales import Html, Translator, escape
 from storage.records import Topic
@@ -34,6 +38,7 @@ class TopicRenderer:
         self.catalogue = catalogue
         self.zone = zone
         self.bot_username = bot_username
+        self.writer = Writer(translator, escape, zone)
 
     def when(self, locale: str, topic: Topic) -> str:
         return self.t.datetime(locale, topic.deadline, self.zone)
@@ -42,12 +47,7 @@ class TopicRenderer:
         return self.verdict_text(locale, verdict_of(topic))
 
     def verdict_text(self, locale: str, verdict: Verdict) -> Html:
-        if verdict.key == "winner":
-            return self.t(locale, "verdicts.winner", option=verdict.option or "")
-        if verdict.key == "unresolved":
-            reason = self.t(locale, f"verdicts.{verdict.reason or 'no_votes'}")
-            return self.t(locale, "verdicts.unresolved", reason=reason)
-        return self.t(locale, f"verdicts.{verdict.key}")
+        return Html(self.writer.said(locale, verdict_said(verdict)))
 
     def _facts(self, locale: str, view: BallotView) -> list[str]:
         lines: list[str] = []
@@ -70,12 +70,8 @@ class TopicRenderer:
         lines.append(self.t(locale, "topics.deadline", deadline=deadline))
         return lines
 
-    def tally_lines(self, locale: str, topic: Topic, counts: tuple[int, ...]) -> list[str]:
-        lines: list[str] = [
-            self.t(locale, "topics.tally_line", option=option, count=count)
-            for option, count in zip(topic.options, counts, strict=True)
-        ]
-        return lines
+    def tally_line(self, locale: str, topic: Topic, counts: tuple[int, ...]) -> str:
+        return self.writer.line(locale, tally(topic, counts))
 
     def ballot(self, locale: str, view: BallotView) -> tuple[Html, InlineKeyboardMarkup | None]:
         """The ballot message of one chat: text and buttons (none once closed)."""
@@ -136,48 +132,7 @@ class TopicRenderer:
 
     def outcome(self, locale: str, topic: Topic) -> Html:
         """The announcement posted when a topic closes or is cancelled."""
-        if topic.status == "cancelled":
-            return self.t(locale, "topics.cancelled_title", id=topic.id, title=topic.title)
-        lines: list[str] = [self.t(locale, "topics.closed_title", id=topic.id, title=topic.title)]
-        lines.extend(self.record_lines(locale, topic))
-        return Html("\n".join(lines))
-
-    def record_lines(self, locale: str, topic: Topic) -> list[str]:
-        outcome = topic.outcome or {}
-        lines: list[str] = [
-            self.t(locale, "topics.result_line", verdict=self.verdict(locale, topic))
-        ]
-        counts = tuple(int(count) for count in outcome.get("counts", ()))
-        if counts and not topic.is_opinion:
-            lines.append(" · ".join(self.tally_lines(locale, topic, counts)))
-            lines.append(self.participation(locale, outcome))
-        if outcome.get("area_participation"):
-            lines.append(self.art278(locale, outcome))
-        if outcome.get("unknown_area"):
-            lines.append(self.t(locale, "topics.unknown_area", count=outcome["unknown_area"]))
-        public, private = outcome.get("opinions", [0, 0])
-        lines.append(self.t(locale, "topics.opinions_line", public=public, private=private))
-        return lines
-
-    def participation(self, locale: str, outcome: dict[str, Any]) -> Html:
-        turnout = percent(fraction_of(outcome.get("turnout")))
-        return self.t(
-            locale,
-            "topics.participation",
-            cast=outcome.get("cast", 0),
-            eligible=outcome.get("eligible", 0),
-            percent=turnout,
-        )
-
-    def art278(self, locale: str, outcome: dict[str, Any]) -> Html:
-        return self.t(
-            locale,
-            "topics.art278",
-            area_part=percent(fraction_of(outcome.get("area_participation"))),
-            household_part=percent(fraction_of(outcome.get("household_participation"))),
-            area_agree=percent(fraction_of(outcome.get("area_agree"))),
-            household_agree=percent(fraction_of(outcome.get("household_agree"))),
-        )
+        return Html(self.writer.lines(locale, topic_outcome(topic)))
 
     def result(self, locale: str, view: TopicView) -> Html:
         topic = view.topic
@@ -185,7 +140,7 @@ class TopicRenderer:
         if topic.is_open:
             lines.append(self.t(locale, "topics.open_line", deadline=self.when(locale, topic)))
             if not topic.is_opinion and not topic.hide_results:
-                lines.append(" · ".join(self.tally_lines(locale, topic, view.counts)))
+                lines.append(self.tally_line(locale, topic, view.counts))
             lines.append(
                 self.t(
                     locale,
@@ -195,7 +150,7 @@ class TopicRenderer:
                 )
             )
         else:
-            lines.extend(self.record_lines(locale, topic))
+            lines.extend(self.writer.line(locale, line) for line in topic_record(topic))
         offline = [
             self.t(locale, f"topics.channel_{channel}", count=count)
             for channel, count in sorted(view.channels.items())
@@ -209,12 +164,6 @@ class TopicRenderer:
                 self.t(locale, "topics.opinion_item", text=text) for text in view.private_opinions
             )
         return Html("\n".join(lines))
-
-
-def percent(value: Fraction | None) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.1f}%"
 
 
 def fingerprint(text: str, markup: InlineKeyboardMarkup | None) -> str:

@@ -1,0 +1,109 @@
+"""A :class:`~bot.services.announcement_texts.Told`'s text in a channel's markup. The channel
+gives its catalogue (``translate``: HTML for Telegram, markdown for WeCom; values escaped by
+it), its ``escape`` for what people wrote, and its zone; the
+rest (nested keys, moments, weekdays, lines joined) is the same everywhere, so it is here;
+likewise a digest's blocks (bot/services/announcement_texts.py's outline) and their packing
+into messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+
+from babel.dates import format_date
+
+from bot.services.announcement_texts import (
+    Elapsed,
+    Joined,
+    Line,
+    Said,
+    Told,
+    Value,
+    Weekday,
+)
+
+
+def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
+    """``周二`` / ``Tue``."""
+    return format_date(
+        moment.astimezone(zone).date(), "EEE", locale="zh_CN" if locale == "zh_CN" else "en_GB"
+    )
+
+
+def pack(
+    blocks: list[str], limit: int, length: Callable[[str], int], cut: Callable[[str, int], str]
+) -> list[str]:
+    """Blocks packed into messages of at most ``limit`` (as the channel measures: characters,
+    bytes), one after another, a block never split unless it alone is longer (then ``cut``)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = cut(block, limit)
+        candidate = f"{current}\n{block}" if current else block
+        if length(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def moment_text(moment: datetime, zone: tzinfo) -> str:
+    """``yyyy-MM-dd HH:mm`` in ``zone``, as both locales write it (Translator.datetime)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+# A channel's catalogue: (locale, key, **values) -> the text of ``key`` in its markup, the
+# values escaped unless already in that markup.
+Translate = Callable[..., str]
+
+
+class Writer:
+    """Writes what the core says in one channel's markup."""
+
+    def __init__(
+        self,
+        translate: Translate,
+        escape: Callable[[str], str],
+        zone: tzinfo,
+        *,
+        elapsed: Callable[[str, timedelta], str] | None = None,
+    ) -> None:
+        """``elapsed`` writes an age (the digest); a writer without it is given none."""
+        self._translate = translate
+        self._escape = escape
+        self._zone = zone
+        self._elapsed = elapsed
+
+    def text(self, locale: str, told: Told) -> str:
+        """The lines, one after the other."""
+        return self.lines(locale, told.lines)
+
+    def lines(self, locale: str, lines: tuple[Line, ...]) -> str:
+        return "\n".join(self.line(locale, line) for line in lines)
+
+    def line(self, locale: str, line: Line) -> str:
+        if isinstance(line, Said):
+            return self.said(locale, line)
+        if isinstance(line, Joined):
+            return line.separator.join(self.said(locale, part) for part in line.parts)
+        return self._escape(line)
+
+    def said(self, locale: str, said: Said) -> str:
+        values = {name: self._value(locale, value) for name, value in said.params.items()}
+        return self._translate(locale, said.key, **values)
+
+    def _value(self, locale: str, value: Value) -> object:
+        if isinstance(value, Said):
+            return self.said(locale, value)  # already in the channel's markup
+        if isinstance(value, datetime):
+            return moment_text(value, self._zone)
+        if isinstance(value, Weekday):
+            return weekday(locale, value.moment, self._zone)
+        if isinstance(value, Elapsed):
+            if self._elapsed is None:
+                raise TypeError("this writer writes no age")
+            return self._elapsed(locale, value.delta)
+        return value
