@@ -22,6 +22,7 @@ from sqlalchemy.sql import Select
 
 from bot.services import Services
 from storage.database import Database
+from storage.tables import timers
 from tests.auxil.harness import SUPERADMIN, Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,10 +216,21 @@ class ProcessHarness(Harness):
         self._write_clock()
 
     async def pass_time(self, delta: timedelta) -> None:
-        """Move the clock; a running bot notices and runs what fell due."""
+        """Move the clock; a running bot notices and runs what fell due (waited for: every
+        timer due by then done, or 20 s, as a machine busy with other tests may take a while),
+        then what that sent settles."""
         self.move_clock(delta)
         if self.process is not None:
             await asyncio.sleep(0.2)  # the bot looks at the file every 50 ms
+            due = rows(timers).where(
+                timers.c.done_at.is_(None), timers.c.due_at <= self.clock.now()
+            )
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while loop.time() < deadline:
+                if not await self.count(due):
+                    break
+                await asyncio.sleep(0.05)
             await self.settle()
 
     async def settle(self) -> None:

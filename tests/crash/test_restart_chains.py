@@ -134,8 +134,9 @@ async def test_a_decision_published_to_three_chats_stopped_at_each_point(
         await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
     await h.pass_time(timedelta(hours=1))
     await h.pass_time(timedelta(days=3))  # the grid's SLA runs out: up to the community
-    cards = [m for m in h.emu.bot_messages(STAFF_CHAT) if "⬆️ 上报 #" in (m.text or "")]
-    assert len(cards) == 2
+    await h.emu.wait_until(
+        lambda: sum("⬆️ 上报 #" in (m.text or "") for m in h.emu.bot_messages(STAFF_CHAT)) == 2
+    )
     await fresh_process(h)
     # Each matter: its decision (/resolve), then two progress reports (/progress), published
     # down the same three chats the same way; the first matter's under SIGTERM, the second's
