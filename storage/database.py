@@ -104,6 +104,12 @@ class Database:
         async with self.engine.begin() as connection:
             yield Repositories(connection)
 
+    @asynccontextmanager
+    async def connection_in_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction's connection, for a caller that bundles its own repositories."""
+        async with self.engine.begin() as connection:
+            yield connection
+
     async def batched(self, work: Unit[T]) -> T:
         """Run ``work`` in a transaction shared with concurrent short units (group commit);
         returns once that transaction committed. See storage/group_commit.py."""

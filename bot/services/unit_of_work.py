@@ -61,8 +61,8 @@ class UnitOfWork:
     async def transaction(self) -> AsyncIterator[Work]:
         """One transaction: committed when the block ends, then its events published; rolled
         back if it raises, and its events dropped."""
-        async with self.database.transaction() as repos:
-            work = Work(repos.connection)
+        async with self.database.connection_in_transaction() as connection:
+            work = Work(connection)  # the repositories once, with the events beside them
             yield work
         await self._bus.publish(work.events)
 
