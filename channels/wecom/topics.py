@@ -1,0 +1,126 @@
+"""Topics on WeCom: ``@议事 /topic …`` answered with the ballot card (a ``vote_interaction``
+card; an opinion topic is a markdown message), the card posted in the topic's other WeCom
+chats, and a press on it: the vote cast and the card, as it is now, answered for everyone
+within WeCom's 5 s; a refused press answered with the card for the presser only, saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.services.errors import Refusal
+from bot.services.topics.syntax import parse_topic
+from bot.services.topics.views import ballot_view
+from channels.wecom.cards import QUESTION, Card, VotePress, new_task_id, parse_option
+from channels.wecom.connection import ConnectionLost, WeComRefused
+from channels.wecom.text import cut
+from storage.records import Platform
+
+if TYPE_CHECKING:
+    from channels.wecom.adapter import Message, Pressed, WeComAdapter
+
+log = logging.getLogger(__name__)
+
+
+async def topic(adapter: WeComAdapter, msg: Message) -> None:
+    services, who = adapter.services, msg.who
+    if not msg.text:
+        await adapter.answer(msg, adapter.t(who.locale, "topics.topic_usage"))
+        return
+    try:
+        draft = parse_topic(
+            msg.text,
+            now=services.clock.now(),
+            zone=services.settings.zone,
+            catalogue=services.catalogue,
+            locale=who.locale,
+        )
+        published = await services.topics.publish(who.actor, who.place, draft, adapter.membership)
+    except Refusal as refusal:
+        await adapter.answer(msg, adapter.refusal(who.locale, refusal))
+        return
+    topic_id = published.topic.id
+    answered = False
+    for post in published.posts:
+        card = await ballot_card(adapter, topic_id, post.chat_id)
+        if card is None:
+            continue
+        if post.chat_id == who.place.chat_id:
+            await adapter.connection.respond(msg.req_id, card)
+            answered = True
+        else:
+            await _post_elsewhere(adapter, post.chat_id, card)
+    if not answered:
+        voting = sum(1 for post in published.posts if post.voting)
+        confirmation = adapter.t(who.locale, "topics.published_all", id=topic_id, count=voting)
+        await adapter.answer(msg, confirmation)
+
+
+async def _post_elsewhere(adapter: WeComAdapter, chat_id: int, card: dict[str, Any]) -> None:
+    """A ballot card in another WeCom chat of the topic (a proactive send; a Telegram
+    chat's ballot message is Telegram's to post)."""
+    async with adapter.services.database.transaction() as repos:
+        address = await repos.chats.address_of(chat_id)
+    if address is None or address[0] is not Platform.WECOM:
+        return
+    try:
+        await adapter.connection.send(address[1], card)
+    except (WeComRefused, ConnectionLost) as error:
+        log.warning("the ballot card for WeCom chat %s was not sent: %s", chat_id, error)
+
+
+async def ballot_card(
+    adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None = None
+) -> dict[str, Any] | None:
+    """The ballot card of ``chat_id`` as it is now, in the chat's language."""
+    services = adapter.services
+    snap = await services.topics.snapshot(topic_id)
+    if snap is None:
+        return None
+    post = next((post for post in snap.posts if post.chat_id == chat_id), None)
+    level = None
+    if snap.topic.scope == "all":
+        level = await services.topics.level_of(snap.topic.node_id)
+    view = ballot_view(snap, voting=post is not None and post.voting, level=level)
+    locale = await services.people.chat_locale(chat_id)
+    return adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+
+
+async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
+    who = pressed.who
+    card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
+    if card is None:
+        await adapter.stale(pressed)
+        return
+    option = _chosen(pressed.event)
+    try:
+        if option is None:
+            raise Refusal("wecom.pick_one")
+        await adapter.services.topics.vote(
+            who.actor, who.place.chat_id, press.topic_id, option, adapter.membership
+        )
+    except Refusal as refusal:  # the card as it is, with why, for the presser only
+        said = adapter.refusal_plain(who.locale, refusal)
+        template = card["template_card"]
+        title = template["main_title"]
+        title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
+        await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
+        return
+    updated = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
+    assert updated is not None
+    await adapter.connection.update_card(pressed.req_id, updated["template_card"])
+
+
+def _chosen(payload: dict[str, Any]) -> int | None:
+    """The option ticked on a vote card: ``selected_items.selected_item[].option_ids``."""
+    selected = payload.get("selected_items")
+    items = selected.get("selected_item") if isinstance(selected, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("question_key") != QUESTION:
+            continue
+        ids = item.get("option_ids")
+        chosen = ids.get("option_id") if isinstance(ids, dict) else None
+        if isinstance(chosen, list) and chosen:
+            return parse_option(str(chosen[0]))
+    return None
