@@ -9,13 +9,23 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.services import Services
 from bot.services.errors import Refusal
+from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import ballot_view
-from channels.wecom.cards import QUESTION, Card, VotePress, new_task_id, parse_option
-from channels.wecom.connection import ConnectionLost, WeComRefused
+from channels.wecom.cards import (
+    QUESTION,
+    Card,
+    VotePress,
+    WeComViews,
+    new_task_id,
+    parse_option,
+)
+from channels.wecom.connection import LongConnection
+from channels.wecom.posting import PostedOnce, Unposted
 from channels.wecom.text import cut
-from storage.records import Platform
+from storage.records import POSTED_WITHOUT_ID, Platform, TopicStatus, on_telegram
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -41,50 +51,75 @@ async def topic(adapter: WeComAdapter, msg: Message) -> None:
         await adapter.answer(msg, adapter.refusal(who.locale, refusal))
         return
     topic_id = published.topic.id
-    answered = False
-    for post in published.posts:
-        card = await ballot_card(adapter, topic_id, post.chat_id)
-        if card is None:
-            continue
-        if post.chat_id == who.place.chat_id:
-            await adapter.connection.respond(msg.req_id, card)
-            answered = True
-        else:
-            await _post_elsewhere(adapter, post.chat_id, card)
-    if not answered:
+    here = next((post for post in published.posts if post.chat_id == who.place.chat_id), None)
+    card = await ballot_card(adapter, topic_id, who.place.chat_id) if here else None
+    if card is None:  # posted only below (范围=all): say where; the cards go out next
         voting = sum(1 for post in published.posts if post.voting)
         confirmation = adapter.t(who.locale, "topics.published_all", id=topic_id, count=voting)
         await adapter.answer(msg, confirmation)
-
-
-async def _post_elsewhere(adapter: WeComAdapter, chat_id: int, card: dict[str, Any]) -> None:
-    """A ballot card in another WeCom chat of the topic (a proactive send; a Telegram
-    chat's ballot message is Telegram's to post)."""
-    async with adapter.services.database.transaction() as repos:
-        address = await repos.chats.address_of(chat_id)
-    if address is None or address[0] is not Platform.WECOM:
         return
-    try:
-        await adapter.connection.send(address[1], card)
-    except (WeComRefused, ConnectionLost) as error:
-        log.warning("the ballot card for WeCom chat %s was not sent: %s", chat_id, error)
+    await adapter.connection.respond(msg.req_id, card)
+    # This chat's card is the answer; the topic's other WeCom chats get theirs once it went
+    # (WeComBallots, on the TopicChanged the publishing recorded).
+    await services.topics.record_message(topic_id, who.place.chat_id, POSTED_WITHOUT_ID)
 
 
 async def ballot_card(
     adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None = None
 ) -> dict[str, Any] | None:
     """The ballot card of ``chat_id`` as it is now, in the chat's language."""
-    services = adapter.services
-    snap = await services.topics.snapshot(topic_id)
+    snap = await adapter.services.topics.snapshot(topic_id)
     if snap is None:
         return None
+    return await draw_ballot(adapter.services, adapter.views, snap, chat_id, task_id)
+
+
+async def draw_ballot(
+    services: Services,
+    views: WeComViews,
+    snap: TopicSnapshot,
+    chat_id: int,
+    task_id: str | None = None,
+) -> dict[str, Any]:
     post = next((post for post in snap.posts if post.chat_id == chat_id), None)
     level = None
     if snap.topic.scope == "all":
         level = await services.topics.level_of(snap.topic.node_id)
     view = ballot_view(snap, voting=post is not None and post.voting, level=level)
     locale = await services.people.chat_locale(chat_id)
-    return adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+    return views.ballot(view, Card(locale, task_id or new_task_id("ballot", snap.topic.id)))
+
+
+class WeComBallots(PostedOnce):
+    """An open topic's ballot card in each of its WeCom chats that has none yet (published
+    from another chat: a grid's topic for every building, or from Telegram)."""
+
+    what = "topic"
+
+    def __init__(self, services: Services, views: WeComViews, connection: LongConnection) -> None:
+        super().__init__(connection)
+        self._services = services
+        self._views = views
+
+    async def _unposted(self, topic_id: int) -> list[Unposted]:
+        services = self._services
+        snap = await services.topics.snapshot(topic_id)
+        if snap is None or snap.topic.status != TopicStatus.OPEN:
+            return []
+        unposted: list[Unposted] = []
+        for post in snap.posts:
+            if post.message_id is not None or on_telegram(post.chat_id):
+                continue
+            async with services.database.transaction() as repos:
+                address = await repos.chats.address_of(post.chat_id)
+            if address is None or address[0] is not Platform.WECOM:
+                continue
+            card = await draw_ballot(services, self._views, snap, post.chat_id)
+            unposted.append(Unposted(post.chat_id, address[1], card))
+        return unposted
+
+    async def _record(self, topic_id: int, chat_id: int) -> None:
+        await self._services.topics.record_message(topic_id, chat_id, POSTED_WITHOUT_ID)
 
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
