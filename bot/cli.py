@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
+    demo.add_argument(
+        "--channel",
+        choices=["telegram", "wecom"],
+        default="telegram",
+        help="play it on Telegram (the default) or on WeCom, each against its emulator",
+    )
     demo.add_argument("--db", help="keep the demo's SQLite database at this path")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -236,6 +242,10 @@ def _status() -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.channel == "wecom":
+        from bot.demo.wecom import run_wecom_demo
+
+        return asyncio.run(run_wecom_demo(lang=args.lang, db_path=args.db))
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(lang=args.lang, db_path=args.db))

@@ -154,7 +154,8 @@ class WeComAdapter:
             )
         settings = self.services.settings
         locale = (chat_locale if group else user_locale) or settings.locale
-        actor = Actor(user_id, is_superadmin=settings.is_superadmin(user_id))
+        superadmin = settings.is_superadmin(user_id) or userid in settings.wecom_admin_userids
+        actor = Actor(user_id, is_superadmin=superadmin)
         kind = ChatKind.GROUP if group else ChatKind.PRIVATE
         return Who(actor, Place(chat_id, kind), locale, userid, address)
 
