@@ -2,8 +2,9 @@
 and the codec of what a press on them sends back.
 
 - a ballot: a ``vote_interaction`` card, one option per ``VoteAction`` (WeCom allows 20), the
-  tally in the title's description unless it is hidden until the close; frozen (``disable``)
-  once closed. An opinion topic (nothing to vote) is a markdown message.
+  tally in the title's description unless it is hidden until the close (then it says so),
+  with whether the vote is secret and which chats vote together; frozen (``disable``) once
+  closed. An opinion topic (nothing to vote) is a markdown message.
 - an escalation card, a meeting message, a registration card, a rating request: a
   ``button_interaction`` card with at most six buttons, one per action.
 
@@ -79,7 +80,19 @@ class RatingPress:
     rating: str
 
 
-Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress
+@dataclass(frozen=True, slots=True)
+class ProposalPress:
+    """A press on a proposal card: ``step`` is one of PROPOSAL_STEPS."""
+
+    proposal_id: int
+    step: str
+
+
+# a: accept (choose the category), d: decline (choose the reason), b: back, c: accept with
+# the category chosen, r: decline with the reason chosen, x: decided (nothing left to do)
+PROPOSAL_STEPS = frozenset("adbcrx")
+
+Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress | ProposalPress
 
 
 def vote_key(topic_id: int) -> str:
@@ -109,6 +122,8 @@ def parse_key(key: str) -> Press | None:
                 return RegistrationPress(int(registration), approve == "1")
             case ["rate", topic, rating]:
                 return RatingPress(int(topic), rating)
+            case ["prop", proposal, step] if step in PROPOSAL_STEPS:
+                return ProposalPress(int(proposal), step)
     except ValueError:
         return None
     return None
@@ -150,7 +165,11 @@ class WeComViews:
                 t.plain(locale, "topics.tally_line", option=option, count=count)
                 for option, count in view.tally
             )
-        desc = f"{counts}\n{turnout}"
+        facts = [t.plain(locale, "wecom.secret_short")] if view.secret else []
+        if view.scope_level is not None:
+            level = t.plain(locale, f"levels.{view.scope_level}")
+            facts.append(t.plain(locale, "topics.scope_all", level=level))
+        desc = "\n".join([*facts, counts, turnout])
         votes = [action for action in view.actions if isinstance(action, VoteAction)]
         open_ = view.state is BallotState.OPEN and bool(votes)
         if view.state is BallotState.CANCELLED:

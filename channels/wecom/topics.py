@@ -1,20 +1,35 @@
-"""Topics on WeCom: ``@议事 /topic …`` answered with the ballot card (a ``vote_interaction``
-card; an opinion topic is a markdown message), the card posted in the topic's other WeCom
-chats, and a press on it: the vote cast and the card, as it is now, answered for everyone
-within WeCom's 5 s; a refused press answered with the card for the presser only, saying why.
+"""Topics on WeCom: ``@议事 /topic …`` answered with the ballot: a markdown message of what
+Telegram's ballot message says (the description, how it is decided, how to vote and give an
+opinion here) and the ``vote_interaction`` card (an opinion topic has the message only), both
+posted in the topic's other WeCom chats too (``scope=all``); a press on the card: the vote cast
+and the card, as it is now, answered for everyone within WeCom's 5 s; a refused press answered
+with the card for the presser only, saying why.
+
+Opinions: a message that quotes the ballot card (or the ballot message) and @-mentions the bot
+is a public opinion on that topic. Private ones are ``/opinion 12 …`` (bot/commands) written
+to the bot in the one-to-one chat: the officers read them with ``/result 12`` there.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
+from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
 from bot.services.topics.syntax import parse_topic
-from bot.services.topics.views import ballot_view
-from channels.wecom.cards import QUESTION, Card, VotePress, new_task_id, parse_option
+from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
+from channels.wecom.cards import (
+    QUESTION,
+    Card,
+    VotePress,
+    new_task_id,
+    parse_key,
+    parse_option,
+)
 from channels.wecom.connection import ConnectionLost, WeComRefused
-from channels.wecom.text import cut
+from channels.wecom.text import cut, message
 from storage.records import Platform
 
 if TYPE_CHECKING:
@@ -41,39 +56,73 @@ async def topic(adapter: WeComAdapter, msg: Message) -> None:
         await adapter.answer(msg, adapter.refusal(who.locale, refusal))
         return
     topic_id = published.topic.id
-    answered = False
     for post in published.posts:
-        card = await ballot_card(adapter, topic_id, post.chat_id)
-        if card is None:
-            continue
+        bodies = await ballot_bodies(adapter, topic_id, post.chat_id)
         if post.chat_id == who.place.chat_id:
-            await adapter.connection.respond(msg.req_id, card)
-            answered = True
+            for body in bodies:
+                await adapter.connection.respond(msg.req_id, body)
         else:
-            await _post_elsewhere(adapter, post.chat_id, card)
-    if not answered:
+            await post_ballot(adapter, post.chat_id, bodies)
+    if draft.scope.value == "all":
         voting = sum(1 for post in published.posts if post.voting)
         confirmation = adapter.t(who.locale, "topics.published_all", id=topic_id, count=voting)
         await adapter.answer(msg, confirmation)
 
 
-async def _post_elsewhere(adapter: WeComAdapter, chat_id: int, card: dict[str, Any]) -> None:
-    """A ballot card in another WeCom chat of the topic (a proactive send; a Telegram
-    chat's ballot message is Telegram's to post)."""
+async def post_ballot(adapter: WeComAdapter, chat_id: int, bodies: list[dict[str, Any]]) -> None:
+    """A ballot in a WeCom chat of the topic, by a proactive send (a Telegram chat's ballot
+    message is Telegram's to post)."""
     async with adapter.services.database.transaction() as repos:
         address = await repos.chats.address_of(chat_id)
     if address is None or address[0] is not Platform.WECOM:
         return
     try:
-        await adapter.connection.send(address[1], card)
+        for body in bodies:
+            await adapter.connection.send(address[1], body)
     except (WeComRefused, ConnectionLost) as error:
-        log.warning("the ballot card for WeCom chat %s was not sent: %s", chat_id, error)
+        log.warning("the ballot for WeCom chat %s was not sent: %s", chat_id, error)
+
+
+async def ballot_bodies(adapter: WeComAdapter, topic_id: int, chat_id: int) -> list[dict[str, Any]]:
+    """What a chat is sent when a topic is published: the ballot message, then the card to
+    vote on (none where nothing is voted: an opinion topic, the publishing chat of a topic
+    for every building below)."""
+    drawn = await _ballot(adapter, topic_id, chat_id, None)
+    if drawn is None:
+        return []
+    view, locale, card = drawn
+    details = message(adapter.writer.lines(locale, ballot_lines(adapter, view, locale)))
+    votes = any(isinstance(action, VoteAction) for action in view.actions)
+    return [details, card] if votes else [details]
+
+
+def ballot_lines(adapter: WeComAdapter, view: BallotView, locale: str) -> tuple[Line, ...]:
+    """The ballot message: what Telegram's says, and how it is done on WeCom."""
+    lines: list[Line] = [Said("topics.header", {"id": view.topic_id, "title": view.title})]
+    if view.description:
+        lines.append(view.description)
+    lines.extend(ballot_facts(view, adapter.services.catalogue, locale))
+    if any(isinstance(action, VoteAction) for action in view.actions):
+        how = "wecom.how_to_vote"
+    elif any(isinstance(action, OpinionAction) for action in view.actions):
+        how = "wecom.how_to_opine"
+    else:
+        how = "wecom.how_to_opine_privately"
+    lines.append(Said(how, {"id": view.topic_id}))
+    return tuple(lines)
 
 
 async def ballot_card(
     adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None = None
 ) -> dict[str, Any] | None:
     """The ballot card of ``chat_id`` as it is now, in the chat's language."""
+    drawn = await _ballot(adapter, topic_id, chat_id, task_id)
+    return drawn[2] if drawn is not None else None
+
+
+async def _ballot(
+    adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None
+) -> tuple[BallotView, str, dict[str, Any]] | None:
     services = adapter.services
     snap = await services.topics.snapshot(topic_id)
     if snap is None:
@@ -84,7 +133,8 @@ async def ballot_card(
         level = await services.topics.level_of(snap.topic.node_id)
     view = ballot_view(snap, voting=post is not None and post.voting, level=level)
     locale = await services.people.chat_locale(chat_id)
-    return adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+    card = adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+    return view, locale, card
 
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
@@ -123,4 +173,48 @@ def _chosen(payload: dict[str, Any]) -> int | None:
         chosen = ids.get("option_id") if isinstance(ids, dict) else None
         if isinstance(chosen, list) and chosen:
             return parse_option(str(chosen[0]))
+    return None
+
+
+# Opinions ---------------------------------------------------------------------------------
+
+_TOPIC_NUMBER = re.compile(r"#(\d{1,9})\b")
+
+
+async def quoted_opinion(adapter: WeComAdapter, msg: Message) -> bool:
+    """A message quoting a ballot (its card or its message): an opinion on that topic, public
+    in a group, private in the one-to-one chat. False if it quotes no ballot."""
+    topic_id = quoted_topic(msg.body.get("quote"))
+    if topic_id is None:
+        return False
+    who = msg.who
+    try:
+        recorded = await adapter.services.opinions.record(
+            who.actor, who.place, topic_id, msg.text, adapter.membership
+        )
+    except Refusal as refusal:
+        await adapter.answer(msg, adapter.refusal(who.locale, refusal))
+        return True
+    key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
+    await adapter.answer(msg, adapter.t(who.locale, key, id=recorded.topic.id))
+    return True
+
+
+def quoted_topic(quote: object) -> int | None:
+    """The topic a quoted message is the ballot of: a vote card (its submit key), or the
+    ballot message (its first line's ``#12``)."""
+    if not isinstance(quote, dict):
+        return None
+    card = quote.get("template_card")
+    if isinstance(card, dict):
+        submit = card.get("submit_button")
+        key = submit.get("key") if isinstance(submit, dict) else None
+        press = parse_key(str(key)) if key else None
+        return press.topic_id if isinstance(press, VotePress) else None
+    for kind in ("text", "markdown"):
+        part = quote.get(kind)
+        content = part.get("content") if isinstance(part, dict) else None
+        if isinstance(content, str):
+            found = _TOPIC_NUMBER.search(content.split("\n", 1)[0])
+            return int(found.group(1)) if found else None
     return None
