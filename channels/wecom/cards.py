@@ -107,6 +107,21 @@ def parse_option(value: str) -> int | None:
     return int(value[1:]) if value.startswith("o") and value[1:].isdigit() else None
 
 
+def selected(payload: dict[str, Any], question_key: str) -> str | None:
+    """The option id chosen for ``question_key`` in a press (a vote card's checkbox, a button
+    card's drop-down): ``selected_items.selected_item[].option_ids.option_id[]``."""
+    chosen_items = payload.get("selected_items")
+    items = chosen_items.get("selected_item") if isinstance(chosen_items, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("question_key") != question_key:
+            continue
+        ids = item.get("option_ids")
+        chosen = ids.get("option_id") if isinstance(ids, dict) else None
+        if isinstance(chosen, list) and chosen:
+            return str(chosen[0])
+    return None
+
+
 def parse_key(key: str) -> Press | None:
     """The press a card's key stands for; None for a key Yishi never made."""
     parts = key.split(":")

@@ -20,6 +20,7 @@ from channels.wecom.cards import (
     TITLE_BYTES,
     ProposalPress,
     new_task_id,
+    selected,
 )
 from channels.wecom.text import cut
 from channels.wecom.topics import ballot_bodies, post_ballot
@@ -98,18 +99,10 @@ async def step(adapter: WeComAdapter, pressed: Pressed, press: ProposalPress) ->
 
 def _chosen(event: dict[str, Any], entries: list[CatalogueEntry]) -> CatalogueEntry:
     """The entry picked in the card's drop-down (``selected_items``), or why not."""
-    selected = event.get("selected_items")
-    items = selected.get("selected_item") if isinstance(selected, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or item.get("question_key") != CHOICE:
-            continue
-        ids = item.get("option_ids")
-        chosen = ids.get("option_id") if isinstance(ids, dict) else None
-        if isinstance(chosen, list) and chosen:
-            value = str(chosen[0])
-            index = int(value[1:]) if value[:1] == "k" and value[1:].isdigit() else -1
-            if 0 <= index < len(entries):
-                return entries[index]
+    value = selected(event, CHOICE) or ""
+    index = int(value[1:]) if value[:1] == "k" and value[1:].isdigit() else -1
+    if 0 <= index < len(entries):
+        return entries[index]
     raise Refusal("general.stale_button")
 
 

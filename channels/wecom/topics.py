@@ -27,6 +27,7 @@ from channels.wecom.cards import (
     new_task_id,
     parse_key,
     parse_option,
+    selected,
 )
 from channels.wecom.connection import ConnectionLost, WeComRefused
 from channels.wecom.text import cut, message
@@ -163,17 +164,9 @@ async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> Non
 
 
 def _chosen(payload: dict[str, Any]) -> int | None:
-    """The option ticked on a vote card: ``selected_items.selected_item[].option_ids``."""
-    selected = payload.get("selected_items")
-    items = selected.get("selected_item") if isinstance(selected, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or item.get("question_key") != QUESTION:
-            continue
-        ids = item.get("option_ids")
-        chosen = ids.get("option_id") if isinstance(ids, dict) else None
-        if isinstance(chosen, list) and chosen:
-            return parse_option(str(chosen[0]))
-    return None
+    """The option ticked on a vote card."""
+    chosen = selected(payload, QUESTION)
+    return parse_option(chosen) if chosen is not None else None
 
 
 # Opinions ---------------------------------------------------------------------------------
