@@ -1,7 +1,8 @@
 """What the WeCom adapter routes to each feature: WeCom's own commands (those that answer
 with a card or need WeCom's ways; the rest are bot/commands, shared by every channel), the
 presses on cards, by the type of what the card's key decodes to (channels/wecom/cards.py),
-and the words written on a quoted message (each route in turn until one takes them)."""
+and the words that are no command (a quoted message, an answer the bot asked for), offered
+to each route in turn until one takes them."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
 
 OwnCommand = Callable[["WeComAdapter", "Message"], Awaitable[None]]
-QuoteRoute = Callable[["WeComAdapter", "Message"], Awaitable[bool]]
+WordsRoute = Callable[["WeComAdapter", "Message"], Awaitable[bool]]
 PressRoute = Callable[["WeComAdapter", "Pressed", Any], Awaitable[None]]
 
 OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
+    "opinion": topics.opinion,
     "propose": proposals.propose,
 }
 
@@ -28,6 +30,7 @@ PRESSES: dict[type[object], PressRoute] = {
     ProposalPress: proposals.step,
 }
 
-QUOTED: list[QuoteRoute] = [
+WORDS: list[WordsRoute] = [
     topics.quoted_opinion,
+    topics.asked_opinion,
 ]

@@ -7,7 +7,8 @@ with the card for the presser only, saying why.
 
 Opinions: a message that quotes the ballot card (or the ballot message) and @-mentions the bot
 is a public opinion on that topic. Private ones are ``/opinion 12 …`` (bot/commands) written
-to the bot in the one-to-one chat: the officers read them with ``/result 12`` there.
+to the bot in the one-to-one chat, or, as Telegram's private link does, ``/opinion 12`` there
+and then the opinion as the next message: the officers read them with ``/result 12``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
+from bot.commands import COMMANDS
 from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
+from bot.services.topics.eligibility import parse_topic_id
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
 from channels.wecom.cards import (
@@ -180,6 +184,12 @@ async def quoted_opinion(adapter: WeComAdapter, msg: Message) -> bool:
     topic_id = quoted_topic(msg.body.get("quote"))
     if topic_id is None:
         return False
+    await _record(adapter, msg, topic_id)
+    return True
+
+
+async def _record(adapter: WeComAdapter, msg: Message, topic_id: int) -> None:
+    """The message's words as an opinion on ``topic_id`` (public in a group), answered."""
     who = msg.who
     try:
         recorded = await adapter.services.opinions.record(
@@ -187,10 +197,9 @@ async def quoted_opinion(adapter: WeComAdapter, msg: Message) -> bool:
         )
     except Refusal as refusal:
         await adapter.answer(msg, adapter.refusal(who.locale, refusal))
-        return True
+        return
     key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
     await adapter.answer(msg, adapter.t(who.locale, key, id=recorded.topic.id))
-    return True
 
 
 def quoted_topic(quote: object) -> int | None:
@@ -211,3 +220,38 @@ def quoted_topic(quote: object) -> int | None:
             found = _TOPIC_NUMBER.search(content.split("\n", 1)[0])
             return int(found.group(1)) if found else None
     return None
+
+
+# The topic a person was asked for a private opinion on, by their userid, per adapter.
+_ASKED: WeakKeyDictionary[WeComAdapter, dict[str, int]] = WeakKeyDictionary()
+
+
+async def opinion(adapter: WeComAdapter, msg: Message) -> None:
+    """``/opinion 12`` alone in the one-to-one chat asks for the opinion (the next message);
+    otherwise the shared ``/opinion``."""
+    who = msg.who
+    words = msg.text.split()
+    try:
+        if who.place.is_group or len(words) != 1:
+            await adapter.answer(msg, await adapter.run(COMMANDS["opinion"], msg))
+            return
+        topic = await adapter.services.opinions.topic_for_private_opinion(parse_topic_id(words[0]))
+    except Refusal as refusal:
+        await adapter.answer(msg, adapter.refusal(who.locale, refusal))
+        return
+    _ASKED.setdefault(adapter, {})[who.userid] = topic.id
+    await adapter.answer(
+        msg, adapter.t(who.locale, "opinions.ask_private", id=topic.id, title=topic.title)
+    )
+
+
+async def asked_opinion(adapter: WeComAdapter, msg: Message) -> bool:
+    """The message after ``/opinion 12`` in the one-to-one chat: the private opinion."""
+    who = msg.who
+    if who.place.is_group:
+        return False
+    topic_id = _ASKED.get(adapter, {}).pop(who.userid, None)
+    if topic_id is None:
+        return False
+    await _record(adapter, msg, topic_id)
+    return True

@@ -46,20 +46,32 @@ async def test_quoting_the_ballot_is_a_public_opinion_and_private_ones_reach_the
     await answered(world, said)
     mine = world.emu.world.seen_by("zhaoliu", private("zhaoliu"))[-1]
     assert "已私下记录你对 #1 的意见" in (mine.text or ""), mine.text
-    wrong = await world.emu.write("zhaoliu", "/opinion 1")
+    wrong = await world.emu.write("zhaoliu", "/opinion")
     await answered(world, wrong)
     mine = world.emu.world.seen_by("zhaoliu", private("zhaoliu"))[-1]
     assert "/opinion 12 你的意见" in (mine.text or ""), mine.text  # the usage line
+    asking = await world.emu.write("wangwu", "/opinion 1")  # as Telegram's private link
+    await answered(world, asking)
+    asked = world.emu.world.seen_by("wangwu", private("wangwu"))[-1]
+    assert "请发送你对议题 #1 加装电梯 的意见" in (asked.text or ""), asked.text
+    answer = await world.emu.write("wangwu", "电梯要选节能的")
+    await answered(world, answer)
+    mine = world.emu.world.seen_by("wangwu", private("wangwu"))[-1]
+    assert "已私下记录你对 #1 的意见" in (mine.text or ""), mine.text
+    later = await world.emu.write("wangwu", "还有别的吗")  # asked once: no second opinion
+    await answered(world, later)
+    mine = world.emu.world.seen_by("wangwu", private("wangwu"))[-1]
+    assert "已私下记录" not in (mine.text or "") and "/help" in (mine.text or ""), mine.text
 
     in_group = await world.emu.mention("lisi", BUILDING_GROUP, "/result 1")
     await answered(world, in_group)
     shown = last_seen(world, "lisi").text or ""
-    assert "意见：公开 2 条，私下 1 条" in shown, shown
+    assert "意见：公开 2 条，私下 2 条" in shown, shown
     assert "担心分摊费用太高" not in shown  # private opinions never in a group
     officer = await world.emu.write("zhangsan", "/result 1")
     await answered(world, officer)
     shown = world.emu.world.seen_by("zhangsan", private("zhangsan"))[-1].text or ""
-    assert "私下意见" in shown and "担心分摊费用太高" in shown, shown
+    assert "私下意见" in shown and "担心分摊费用太高" in shown and "电梯要选节能的" in shown
     resident = await world.emu.write("lisi", "/result 1")
     await answered(world, resident)
     shown = world.emu.world.seen_by("lisi", private("lisi"))[-1].text or ""
