@@ -27,6 +27,7 @@ from bot.commands.organisation import bind
 from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
+from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
@@ -107,6 +108,7 @@ class WeComAdapter:
         if self._repeated(str(body.get("msgid", ""))):
             return
         cmd = frame.get("cmd")
+        answering = AnsweringFirst()  # what the callback caused waits for its answer
         try:
             if cmd == "aibot_msg_callback":
                 await self._message(req_id, body)
@@ -116,6 +118,8 @@ class WeComAdapter:
                     await self._card_event(req_id, body, event)
         except (WeComRefused, ConnectionLost) as error:
             log.warning("WeCom did not take the answer to %s: %s", cmd, error)
+        finally:
+            answering.answered()
 
     def _repeated(self, msgid: str) -> bool:
         if not msgid:

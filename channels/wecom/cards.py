@@ -151,6 +151,11 @@ class WeComViews:
     def __init__(self, text: WeComText) -> None:
         self._t = text
 
+    @property
+    def text(self) -> WeComText:
+        """The catalogues the cards are written from."""
+        return self._t
+
     def verdict(self, locale: str, verdict: Verdict) -> str:
         t = self._t
         if verdict.key == "winner":

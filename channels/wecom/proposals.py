@@ -3,8 +3,8 @@ officers decide on, as on Telegram's proposal message: 受理 shows the topic ca
 drop-down: WeCom's cards have six buttons at most, the reasons to decline are six) with a
 button to confirm and one to go back, 不予受理 the reasons likewise. Each step replaces the card
 for everyone within WeCom's 5 s; the accepted proposal's ballot is then posted in the group as
-a new message. A refused press (not an officer, decided already) is answered with the card as
-it is, for the presser only, saying why.
+a new message (channels/wecom/topics.py WeComBallots). A refused press (not an officer,
+decided already) is answered with the card as it is, for the presser only, saying why.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from channels.wecom.cards import (
     selected,
 )
 from channels.wecom.text import cut
-from channels.wecom.topics import ballot_bodies, post_ballot
 from storage.records import Proposal, ProposalStatus
 
 if TYPE_CHECKING:
@@ -67,18 +66,14 @@ async def step(adapter: WeComAdapter, pressed: Pressed, press: ProposalPress) ->
             card = await _drawn(adapter, proposal, locale, task_id)
         elif press.step == "c":
             category = _chosen(pressed.event, catalogue.discussable())
-            published = await services.proposals.accept(
+            await services.proposals.accept(
                 who.actor, who.place, proposal.id, category.key, adapter.membership, locale=locale
             )
             decided = await services.proposals.get(proposal.id)
             assert decided is not None
-            await adapter.connection.update_card(
-                pressed.req_id, await _drawn(adapter, decided, locale, task_id, officer=who.userid)
-            )
-            for post in published.posts:  # the ballot, as a new message (a press cannot post)
-                bodies = await ballot_bodies(adapter, published.topic.id, post.chat_id)
-                await post_ballot(adapter, post.chat_id, bodies)
-            return
+            # The ballot follows as a new message once this press is answered (WeComBallots,
+            # on the TopicChanged the publishing recorded): a press's answer cannot post.
+            card = await _drawn(adapter, decided, locale, task_id, officer=who.userid)
         else:  # "r"
             reason = _chosen(pressed.event, catalogue.not_discussable())
             declined = await services.proposals.decline(

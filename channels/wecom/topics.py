@@ -19,23 +19,28 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from bot.commands import COMMANDS
+from bot.services import Services
 from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
+from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
+from channels.common.told import Writer
 from channels.wecom.cards import (
     QUESTION,
     Card,
     VotePress,
+    WeComViews,
     new_task_id,
     parse_key,
     parse_option,
     selected,
 )
-from channels.wecom.connection import ConnectionLost, WeComRefused
-from channels.wecom.text import cut, message
-from storage.records import Platform
+from channels.wecom.connection import LongConnection
+from channels.wecom.posting import PostedOnce, Unposted
+from channels.wecom.text import cut, escape, message
+from storage.records import POSTED_WITHOUT_ID, Platform, TopicStatus, on_telegram
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -61,52 +66,41 @@ async def topic(adapter: WeComAdapter, msg: Message) -> None:
         await adapter.answer(msg, adapter.refusal(who.locale, refusal))
         return
     topic_id = published.topic.id
-    for post in published.posts:
-        bodies = await ballot_bodies(adapter, topic_id, post.chat_id)
-        if post.chat_id == who.place.chat_id:
-            for body in bodies:
-                await adapter.connection.respond(msg.req_id, body)
-        else:
-            await post_ballot(adapter, post.chat_id, bodies)
-    if draft.scope.value == "all":
+    if any(post.chat_id == who.place.chat_id for post in published.posts):
+        snap = await services.topics.snapshot(topic_id)
+        assert snap is not None
+        for body in await ballot_bodies(services, adapter.views, snap, who.place.chat_id):
+            await adapter.connection.respond(msg.req_id, body)
+        # This chat's ballot is the answer; the topic's other WeCom chats get theirs once it
+        # went (WeComBallots, on the TopicChanged the publishing recorded).
+        await services.topics.record_message(topic_id, who.place.chat_id, POSTED_WITHOUT_ID)
+    if draft.scope.value == "all":  # say where it went
         voting = sum(1 for post in published.posts if post.voting)
         confirmation = adapter.t(who.locale, "topics.published_all", id=topic_id, count=voting)
         await adapter.answer(msg, confirmation)
 
 
-async def post_ballot(adapter: WeComAdapter, chat_id: int, bodies: list[dict[str, Any]]) -> None:
-    """A ballot in a WeCom chat of the topic, by a proactive send (a Telegram chat's ballot
-    message is Telegram's to post)."""
-    async with adapter.services.database.transaction() as repos:
-        address = await repos.chats.address_of(chat_id)
-    if address is None or address[0] is not Platform.WECOM:
-        return
-    try:
-        for body in bodies:
-            await adapter.connection.send(address[1], body)
-    except (WeComRefused, ConnectionLost) as error:
-        log.warning("the ballot for WeCom chat %s was not sent: %s", chat_id, error)
-
-
-async def ballot_bodies(adapter: WeComAdapter, topic_id: int, chat_id: int) -> list[dict[str, Any]]:
+async def ballot_bodies(
+    services: Services, views: WeComViews, snap: TopicSnapshot, chat_id: int
+) -> list[dict[str, Any]]:
     """What a chat is sent when a topic is published: the ballot message, then the card to
     vote on (none where nothing is voted: an opinion topic, the publishing chat of a topic
     for every building below)."""
-    drawn = await _ballot(adapter, topic_id, chat_id, None)
-    if drawn is None:
-        return []
-    view, locale, card = drawn
-    details = message(adapter.writer.lines(locale, ballot_lines(adapter, view, locale)))
-    votes = any(isinstance(action, VoteAction) for action in view.actions)
-    return [details, card] if votes else [details]
+    view, locale = await _view(services, snap, chat_id)
+    text = views.text
+    lines = ballot_lines(services, view, locale)
+    details = message(Writer(text, escape, text.zone).lines(locale, lines))
+    if not any(isinstance(action, VoteAction) for action in view.actions):
+        return [details]
+    return [details, views.ballot(view, Card(locale, new_task_id("ballot", snap.topic.id)))]
 
 
-def ballot_lines(adapter: WeComAdapter, view: BallotView, locale: str) -> tuple[Line, ...]:
+def ballot_lines(services: Services, view: BallotView, locale: str) -> tuple[Line, ...]:
     """The ballot message: what Telegram's says, and how it is done on WeCom."""
     lines: list[Line] = [Said("topics.header", {"id": view.topic_id, "title": view.title})]
     if view.description:
         lines.append(view.description)
-    lines.extend(ballot_facts(view, adapter.services.catalogue, locale))
+    lines.extend(ballot_facts(view, services.catalogue, locale))
     if any(isinstance(action, VoteAction) for action in view.actions):
         how = "wecom.how_to_vote"
     elif any(isinstance(action, OpinionAction) for action in view.actions):
@@ -121,25 +115,64 @@ async def ballot_card(
     adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None = None
 ) -> dict[str, Any] | None:
     """The ballot card of ``chat_id`` as it is now, in the chat's language."""
-    drawn = await _ballot(adapter, topic_id, chat_id, task_id)
-    return drawn[2] if drawn is not None else None
-
-
-async def _ballot(
-    adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None
-) -> tuple[BallotView, str, dict[str, Any]] | None:
-    services = adapter.services
-    snap = await services.topics.snapshot(topic_id)
+    snap = await adapter.services.topics.snapshot(topic_id)
     if snap is None:
         return None
+    return await draw_ballot(adapter.services, adapter.views, snap, chat_id, task_id)
+
+
+async def draw_ballot(
+    services: Services,
+    views: WeComViews,
+    snap: TopicSnapshot,
+    chat_id: int,
+    task_id: str | None = None,
+) -> dict[str, Any]:
+    view, locale = await _view(services, snap, chat_id)
+    return views.ballot(view, Card(locale, task_id or new_task_id("ballot", snap.topic.id)))
+
+
+async def _view(services: Services, snap: TopicSnapshot, chat_id: int) -> tuple[BallotView, str]:
+    """The ballot of ``chat_id`` as it is now, and the chat's language."""
     post = next((post for post in snap.posts if post.chat_id == chat_id), None)
     level = None
     if snap.topic.scope == "all":
         level = await services.topics.level_of(snap.topic.node_id)
     view = ballot_view(snap, voting=post is not None and post.voting, level=level)
-    locale = await services.people.chat_locale(chat_id)
-    card = adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
-    return view, locale, card
+    return view, await services.people.chat_locale(chat_id)
+
+
+class WeComBallots(PostedOnce):
+    """An open topic's ballot (message and card) in each of its WeCom chats that has none yet
+    (published
+    from another chat: a grid's topic for every building, or from Telegram)."""
+
+    what = "topic"
+
+    def __init__(self, services: Services, views: WeComViews, connection: LongConnection) -> None:
+        super().__init__(connection)
+        self._services = services
+        self._views = views
+
+    async def _unposted(self, topic_id: int) -> list[Unposted]:
+        services = self._services
+        snap = await services.topics.snapshot(topic_id)
+        if snap is None or snap.topic.status != TopicStatus.OPEN:
+            return []
+        unposted: list[Unposted] = []
+        for post in snap.posts:
+            if post.message_id is not None or on_telegram(post.chat_id):
+                continue
+            async with services.database.transaction() as repos:
+                address = await repos.chats.address_of(post.chat_id)
+            if address is None or address[0] is not Platform.WECOM:
+                continue
+            bodies = await ballot_bodies(services, self._views, snap, post.chat_id)
+            unposted.append(Unposted(post.chat_id, address[1], tuple(bodies)))
+        return unposted
+
+    async def _record(self, topic_id: int, chat_id: int) -> None:
+        await self._services.topics.record_message(topic_id, chat_id, POSTED_WITHOUT_ID)
 
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
@@ -184,11 +217,11 @@ async def quoted_opinion(adapter: WeComAdapter, msg: Message) -> bool:
     topic_id = quoted_topic(msg.body.get("quote"))
     if topic_id is None:
         return False
-    await _record(adapter, msg, topic_id)
+    await _record_opinion(adapter, msg, topic_id)
     return True
 
 
-async def _record(adapter: WeComAdapter, msg: Message, topic_id: int) -> None:
+async def _record_opinion(adapter: WeComAdapter, msg: Message, topic_id: int) -> None:
     """The message's words as an opinion on ``topic_id`` (public in a group), answered."""
     who = msg.who
     try:
@@ -253,5 +286,5 @@ async def asked_opinion(adapter: WeComAdapter, msg: Message) -> bool:
     topic_id = _ASKED.get(adapter, {}).pop(who.userid, None)
     if topic_id is None:
         return False
-    await _record(adapter, msg, topic_id)
+    await _record_opinion(adapter, msg, topic_id)
     return True
