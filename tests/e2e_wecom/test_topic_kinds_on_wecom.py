@@ -121,8 +121,10 @@ async def test_a_topic_for_every_building_of_a_wecom_grid_is_voted_in_each(world
     issued = await world.emu.mention(
         "zhangsan", grid_group, "/topic 小区停车收费 范围=全部 期限=2d"
     )
-    # the ballot message, then where it went: the buildings' ballots were sent before
+    # the ballot message, then where it went; the buildings' ballots (a message and a card
+    # each) follow the answer
     await world.emu.wait_for(lambda: len(sent_to(world, issued.req_id)) == 2)
+    await world.emu.wait_for(lambda: len(proactive(world)) == 4)
     told = world.emu.world.seen_by("zhaoliu", WeComPlace("group", grid_group))
     assert "到 2 个楼栋群" in (told[-1].text or ""), told[-1]
     assert all(seen.card is None for seen in told)  # nothing to vote on in the grid group
@@ -150,7 +152,13 @@ async def test_a_topic_for_every_building_of_a_wecom_grid_is_voted_in_each(world
         assert "同意：1 · 反对：1 · 弃权：0" in (outcome.text or ""), outcome.text
 
 
+def proactive(world: World) -> list[Frame]:
+    """The messages the bot sent of itself (aibot_send_msg)."""
+    return [f for f in world.emu.frames if f.cmd == "aibot_send_msg"]
+
+
 def sent_to(world: World, req_id: str) -> list[Frame]:
+    """The answers to the message ``req_id``."""
     return [f for f in world.emu.frames if f.cmd == "aibot_respond_msg" and f.req_id == req_id]
 
 
