@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Unposted:
-    """An item's card that a WeCom chat should have and has not been sent."""
+    """An item's messages (its card, and any message that goes before it) that a WeCom chat
+    should have and has not been sent; recorded as posted once all of them went."""
 
     chat_id: int
     address: str  # the chatid
