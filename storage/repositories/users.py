@@ -94,11 +94,11 @@ class UserRepository:
                 update(users)
                 .where(users.c.platform == platform.value, users.c.address == address)
                 .values(changes)
-                .returning(users.c.user_id, users.c.locale)
+                .returning(users.c.user_id, users.c.acts_as, users.c.locale)
             )
             row = known.first()
-            if row is not None:
-                return row.user_id, row.locale
+            if row is not None:  # an identity joined to a person (/link) acts as them
+                return row.acts_as or row.user_id, row.locale
             candidate = new_foreign_id()
             new = {
                 "user_id": candidate,
@@ -110,6 +110,16 @@ class UserRepository:
             if await insert_or_nothing(self._db, users, new | changes, returning="user_id"):
                 return candidate, None
         raise RuntimeError(f"no id for the {platform} person {address!r}")
+
+    async def identity(self, platform: Platform, address: str) -> int | None:
+        """The id of the person with this address on that platform (whoever it acts as)."""
+        return (
+            await self._db.execute(
+                select(users.c.user_id).where(
+                    users.c.platform == platform.value, users.c.address == address
+                )
+            )
+        ).scalar_one_or_none()
 
     async def address_of(self, user_id: int) -> tuple[Platform, str] | None:
         row = (
