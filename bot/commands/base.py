@@ -33,6 +33,9 @@ class Asked:
     # Whether the sender administers the group, asked of the platform when a command needs it
     # (Telegram: getChatMember; WeCom names no group admins).
     chat_admin: Callable[[], Awaitable[bool]]
+    # The command's message where the channel numbers them (Telegram: an edit of it edits
+    # what it recorded); None elsewhere.
+    message_id: int | None = None
 
     def args(self, usage: str, *, at_least: int, at_most: int) -> list[str]:
         """The words, between ``at_least`` and ``at_most`` of them, or the usage line."""

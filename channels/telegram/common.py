@@ -277,13 +277,17 @@ def shared(command: Command) -> Handler:
             locale,
             context.runtime.membership,
             chat_admin,
+            update.effective_message.message_id if update.effective_message else None,
         )
         answer = await command(asked)
         if answer is None:
             return
         if answer.locale is not None:
             context.locale = locale = answer.locale
-        await reply(update, context, Html(_writer(context).text(locale, answer.told)))
+        writer = _writer(context)  # long answers (/topics) split between lines, never inside
+        await reply_long(
+            update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+        )
 
     handler.__name__ = handler.__qualname__ = command.__name__
     return handler

@@ -32,7 +32,7 @@ from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
-from channels.wecom.routes import OWN_COMMANDS, PRESSES
+from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.text import WeComText, escape, message
 from storage.records import ChatType, Platform
 
@@ -170,6 +170,10 @@ class WeComAdapter:
             word, _, more = word.partition("\n")
             rest = f"{more} {rest}".strip()
         command = word.lower().removeprefix("/")
+        if not word.startswith("/"):  # words: on a quoted message, or an answer asked for
+            for route in WORDS:
+                if await route(self, Message(req_id, who, text, body)):
+                    return
         msg = Message(req_id, who, rest.strip(), body)
         own = OWN_COMMANDS.get(command)
         if own is not None:

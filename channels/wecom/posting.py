@@ -26,11 +26,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Unposted:
-    """An item's card that a WeCom chat should have and has not been sent."""
+    """An item's messages (its card, and any message that goes before it) that a WeCom chat
+    should have and has not been sent; recorded as posted once all of them went."""
 
     chat_id: int
     address: str  # the chatid
-    card: dict[str, Any]  # the message to send (a template_card, or markdown)
+    bodies: tuple[dict[str, Any], ...]  # the messages to send, in order (markdown, a card)
 
 
 class PostedOnce:
@@ -66,7 +67,8 @@ class PostedOnce:
             try:
                 for unposted in await self._unposted(key):
                     try:
-                        await self._connection.send(unposted.address, unposted.card)
+                        for body in unposted.bodies:
+                            await self._connection.send(unposted.address, body)
                     except (WeComRefused, ConnectionLost) as error:
                         log.warning(
                             "%s %s: the card for WeCom chat %s was not sent: %s",

@@ -27,6 +27,20 @@ async def answered(world: World, issued: Issued, cmd: str = "aibot_respond_msg")
     return frame
 
 
+async def published(world: World, issued: Issued) -> None:
+    """Wait for a ``/topic``'s answer: the ballot message, then its card."""
+
+    def card_sent() -> bool:
+        return any(
+            frame.cmd == "aibot_respond_msg"
+            and frame.req_id == issued.req_id
+            and frame.body.get("msgtype") == "template_card"
+            for frame in world.emu.frames
+        )
+
+    await world.emu.wait_for(card_sent, timeout=5)
+
+
 async def bound_with_a_building_head(world: World) -> None:
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/bind {world.building_code}")
     await answered(world, issued)
@@ -40,7 +54,7 @@ async def bound_with_a_building_head(world: World) -> None:
 async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "wangwu").card
     assert card is not None and card["card_type"] == "vote_interaction"
     assert card["main_title"]["title"].endswith("加装电梯")
@@ -71,7 +85,7 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
 async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=1d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     world.clock.advance(timedelta(days=1, minutes=1))
@@ -107,7 +121,7 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
         world.emu.add_person(userid, userid)
         world.emu.world.group(BUILDING_GROUP).members.append(userid)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     presses = await asyncio.gather(
