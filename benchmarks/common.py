@@ -68,6 +68,13 @@ def python_process(
     )
 
 
+def profile_process(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the bot while the load runs (collapsed stacks, for flame graphs)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-r", "200", "-o", output]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
     if process.poll() is None:
         process.terminate()
