@@ -36,6 +36,7 @@ from channels.wecom.cards import (
     parse_option,
 )
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.latest_cards import LatestCards
 from channels.wecom.text import WeComText, cut, message
 from storage.records import ChatType, Platform
 
@@ -87,6 +88,7 @@ class WeComAdapter:
         self._views = views
         self.membership = WeComMembership()
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
+        self._latest = LatestCards(self.ballot_card)
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:
@@ -292,19 +294,13 @@ class WeComAdapter:
         key = str(payload.get("event_key", ""))
         task_id = str(payload.get("task_id") or payload.get("taskid") or "")
         press = parse_key(key)
-        card = None
-        if isinstance(press, VotePress):
-            card = await self.ballot_card(press.topic_id, who.place.chat_id, task_id)
-        elif press is not None:
+        if press is not None and not isinstance(press, VotePress):
             log.info("a press on a card this slice does not answer yet: %s", key)
-            return
-        if card is None or not isinstance(press, VotePress):  # a card Yishi cannot read
-            stale = _plain(self.refusal(who.locale, Refusal("general.stale_button")))
-            frozen = self._views.stale_vote_card(stale, who.locale, task_id or "stale")
-            await self._connection.update_card(req_id, frozen, userids=[who.userid])
             return
         option = _chosen(payload)
         try:
+            if press is None:  # a card Yishi cannot read
+                raise Refusal("general.stale_button")
             if option is None:
                 raise Refusal("wecom.pick_one")
             await self._services.topics.vote(
@@ -312,14 +308,26 @@ class WeComAdapter:
             )
         except Refusal as refusal:  # the card as it is, with why, for the presser only
             said = _plain(self.refusal(who.locale, refusal))
+            card = None
+            if press is not None:
+                card = await self.ballot_card(press.topic_id, who.place.chat_id, task_id)
+            if card is None:
+                stale = _plain(self.refusal(who.locale, Refusal("general.stale_button")))
+                frozen = self._views.stale_vote_card(stale, who.locale, task_id or "stale")
+                await self._connection.update_card(req_id, frozen, userids=[who.userid])
+                return
             template = card["template_card"]
             title = template["main_title"]
             title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
             await self._connection.update_card(req_id, template, userids=[who.userid])
             return
-        updated = await self.ballot_card(press.topic_id, who.place.chat_id, task_id)
+        # The card as it is now, read once for the presses answered meanwhile.
+        updated = await self._latest.current(press.topic_id, who.place.chat_id)
         assert updated is not None
-        await self._connection.update_card(req_id, updated["template_card"])
+        template = updated["template_card"]
+        await self._connection.update_card(
+            req_id, template | {"task_id": task_id or template["task_id"]}
+        )
 
 
 def _text_of(body: dict[str, Any]) -> str:
