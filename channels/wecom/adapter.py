@@ -304,7 +304,12 @@ class WeComAdapter:
             if option is None:
                 raise Refusal("wecom.pick_one")
             await self._services.topics.vote(
-                who.actor, who.place.chat_id, press.topic_id, option, self.membership
+                who.actor,
+                who.place.chat_id,
+                press.topic_id,
+                option,
+                self.membership,
+                presser_is_member=True,
             )
         except Refusal as refusal:  # the card as it is, with why, for the presser only
             said = _plain(self.refusal(who.locale, refusal))

@@ -166,7 +166,14 @@ class TopicService:
     # Voting -------------------------------------------------------------------------------
 
     async def vote(
-        self, actor: Actor, chat_id: int, topic_id: int, option: int, probe: MembershipProbe
+        self,
+        actor: Actor,
+        chat_id: int,
+        topic_id: int,
+        option: int,
+        probe: MembershipProbe,
+        *,
+        presser_is_member: bool = False,
     ) -> VoteReceipt:
         """Cast or change the actor's ballot; returns once it is durable.
 
@@ -174,9 +181,13 @@ class TopicService:
         ``BatchedWrite``), and the ballot commits with them. Telegram is never asked inside
         the transaction: a voter whose membership is not known yet stops before anything is
         written for them; they are asked about, and the press is submitted again.
+        ``presser_is_member``: the platform delivers a press only from a member of the chat
+        who sees the card (WeCom), so nobody is asked and the press goes once.
         """
         now = self._clock.now()
         answers = KnownAnswers()
+        if presser_is_member:
+            answers.known[(chat_id, actor.user_id)] = True
         while True:
             press = Press(actor, chat_id, topic_id, option, answers, now)
             outcome = await self._presses.submit(press)
