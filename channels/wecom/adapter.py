@@ -39,6 +39,7 @@ from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefus
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.text import WeComText, cut, message
 from storage.records import ChatType, Platform
+from storage.repositories.seen import CAPACITY, REFRESH, SeenEntry, seen_memo
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class WeComAdapter:
         self._views = views
         self.membership = WeComMembership()
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
+        self._ids: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()  # Yishi's
         self._latest = LatestCards(self.ballot_card)
 
     # -- dispatch --------------------------------------------------------------------------
@@ -130,6 +132,18 @@ class WeComAdapter:
         if not address:
             return None
         now = self._services.clock.now()
+        settings = self._services.settings
+        kind = ChatKind.GROUP if group else ChatKind.PRIVATE
+        # Recorded lately by this process, as it is: nothing to write, the language read then
+        # (storage/repositories/seen.py says why it cannot be stale).
+        memo = seen_memo(self._services.database.engine.sync_engine)
+        facts = (Platform.WECOM, userid, address, kind)
+        ids = self._ids.get((userid, address))
+        known = memo.get(ids) if ids is not None else None
+        if ids and known and known.facts == facts and now - known.written_at < REFRESH:
+            actor = Actor(ids[0], is_superadmin=settings.is_superadmin(ids[0]))
+            return Who(actor, Place(ids[1], kind), known.locale, userid, address)
+        version = memo.version
         async with self._services.database.transaction() as repos:
             user_id, user_locale = await repos.users.seen_on(
                 Platform.WECOM, userid, name=userid, now=now
@@ -141,10 +155,14 @@ class WeComAdapter:
                 title=None,
                 now=now,
             )
-        settings = self._services.settings
         locale = (chat_locale if group else user_locale) or settings.locale
+        memo.remember((user_id, chat_id), SeenEntry(facts, now, locale), version=version)
+        if group:  # the chat's language, for its cards (PeopleService.chat_locale)
+            memo.remember((None, chat_id), SeenEntry(facts[2:], now, locale), version=version)
+        self._ids[(userid, address)] = (user_id, chat_id)
+        if len(self._ids) > CAPACITY:
+            self._ids.popitem(last=False)
         actor = Actor(user_id, is_superadmin=settings.is_superadmin(user_id))
-        kind = ChatKind.GROUP if group else ChatKind.PRIVATE
         return Who(actor, Place(chat_id, kind), locale, userid, address)
 
     # -- messages --------------------------------------------------------------------------

@@ -21,11 +21,18 @@ it read the new language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
+
+# How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
+# person keeps writing in the same chat (Telegram's middleware, WeCom's adapter). Nothing
+# reads them to decide anything (they say roughly when someone was last around), and a
+# coarse ``last_seen`` tells less about when a secret ballot was cast (see
+# bot/services/topics/closing.py).
+REFRESH = timedelta(minutes=10)
 
 # Kept for this many (user, chat) pairs, the oldest written forgotten first.
 CAPACITY = 20_000
