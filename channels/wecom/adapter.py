@@ -39,6 +39,7 @@ from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefus
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.text import WeComText, cut, message
 from storage.records import ChatType, Platform
+from storage.repositories import Repositories
 from storage.repositories.seen import CAPACITY, REFRESH, SeenEntry, seen_memo
 
 log = logging.getLogger(__name__)
@@ -144,17 +145,19 @@ class WeComAdapter:
             actor = Actor(ids[0], is_superadmin=settings.is_superadmin(ids[0]))
             return Who(actor, Place(ids[1], kind), known.locale, userid, address)
         version = memo.version
-        async with self._services.database.transaction() as repos:
-            user_id, user_locale = await repos.users.seen_on(
-                Platform.WECOM, userid, name=userid, now=now
+
+        async def record(repos: Repositories) -> tuple[tuple[int, str | None], ...]:
+            user = await repos.users.seen_on(Platform.WECOM, userid, name=userid, now=now)
+            chat_type = ChatType.GROUP if group else ChatType.PRIVATE
+            chat = await repos.chats.seen_on(
+                Platform.WECOM, address, type=chat_type, title=None, now=now
             )
-            chat_id, chat_locale = await repos.chats.seen_on(
-                Platform.WECOM,
-                address,
-                type=ChatType.GROUP if group else ChatType.PRIVATE,
-                title=None,
-                now=now,
-            )
+            return user, chat
+
+        # In the transaction shared with the ballots and sightings of the moment (group commit).
+        (user_id, user_locale), (chat_id, chat_locale) = await self._services.database.batched(
+            record
+        )
         locale = (chat_locale if group else user_locale) or settings.locale
         memo.remember((user_id, chat_id), SeenEntry(facts, now, locale), version=version)
         if group:  # the chat's language, for its cards (PeopleService.chat_locale)
