@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
+from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import ballot_view
 from channels.wecom.cards import (
@@ -91,7 +93,7 @@ class WeComAdapter:
         self.membership = WeComMembership()
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
         self._ids: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()  # Yishi's
-        self._latest = LatestCards(self.ballot_card)
+        self._latest = LatestCards(self._ballot_cards)
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:
@@ -293,17 +295,29 @@ class WeComAdapter:
         self, topic_id: int, chat_id: int, task_id: str | None = None
     ) -> dict[str, Any] | None:
         """The ballot card of ``chat_id`` as it is now, in the chat's language."""
-        services = self._services
-        snap = await services.topics.snapshot(topic_id)
+        return await self._card_of(await self._services.topics.snapshot(topic_id), chat_id, task_id)
+
+    async def _ballot_cards(
+        self, keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], dict[str, Any] | None]:
+        """The ballot cards of (topic, chat) pairs, their snapshots read in one transaction."""
+        snaps = await self._services.topics.snapshots(sorted({topic for topic, _ in keys}))
+        return {(topic, chat): await self._card_of(snaps[topic], chat) for topic, chat in keys}
+
+    async def _card_of(
+        self, snap: TopicSnapshot | None, chat_id: int, task_id: str | None = None
+    ) -> dict[str, Any] | None:
         if snap is None:
             return None
+        services = self._services
         post = next((post for post in snap.posts if post.chat_id == chat_id), None)
         level = None
         if snap.topic.scope == "all":
             level = await services.topics.level_of(snap.topic.node_id)
         view = ballot_view(snap, voting=post is not None and post.voting, level=level)
         locale = await services.people.chat_locale(chat_id)
-        return self._views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+        task_id = task_id or new_task_id("ballot", snap.topic.id)
+        return self._views.ballot(view, Card(locale, task_id))
 
     async def _card_event(self, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:
         payload = event.get("template_card_event")

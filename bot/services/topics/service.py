@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -312,6 +312,12 @@ class TopicService:
     async def snapshot(self, topic_id: int) -> TopicSnapshot | None:
         async with self._uow.transaction() as repos:
             return await snapshot(repos, topic_id)
+
+    async def snapshots(self, topic_ids: Sequence[int]) -> dict[int, TopicSnapshot | None]:
+        """Several topics' snapshots in one transaction (the cards a burst of presses
+        answers with, channels/wecom/latest_cards.py)."""
+        async with self._uow.transaction() as repos:
+            return {topic_id: await snapshot(repos, topic_id) for topic_id in topic_ids}
 
     async def record_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
         """The ballot message for this chat was posted as ``message_id``."""
