@@ -9,8 +9,8 @@ everyone; a refused press (a closed topic, a stale card) with the card for the p
 saying why. A Refusal is rendered with the same locale keys as on Telegram, as text.
 
 Who and where: each callback's ``from.userid`` and ``chatid`` become Yishi ids (storage's
-``seen_on``: allocated on first sight). A callback WeCom delivers twice (the same ``msgid``)
-is acted on once.
+``seen_on``: allocated on first sight; channels/wecom/sightings.py). A callback WeCom delivers
+twice (the same ``msgid``) is acted on once.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
-from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
 from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
@@ -39,10 +37,9 @@ from channels.wecom.cards import (
 )
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
+from channels.wecom.sightings import Sightings, Who
 from channels.wecom.text import WeComText, cut, message
-from storage.records import ChatType, Platform
-from storage.repositories import Repositories
-from storage.repositories.seen import CAPACITY, REFRESH, SeenEntry, seen_memo
+from storage.records import Platform
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +68,6 @@ class WeComMembership:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Who:
-    """The sender of a callback and where they wrote, as Yishi knows them."""
-
-    actor: Actor
-    place: Place
-    locale: str
-    userid: str
-    address: str  # the chatid, or the userid in a single chat
-
-
 class WeComAdapter:
     def __init__(
         self, services: Services, connection: LongConnection, text: WeComText, views: WeComViews
@@ -92,7 +78,7 @@ class WeComAdapter:
         self._views = views
         self.membership = WeComMembership()
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
-        self._ids: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()  # Yishi's
+        self._sightings = Sightings(services)
         self._latest = LatestCards(self._ballot_cards)
 
     # -- dispatch --------------------------------------------------------------------------
@@ -126,49 +112,7 @@ class WeComAdapter:
         return False
 
     async def _who(self, body: dict[str, Any]) -> Who | None:
-        sender = body.get("from")
-        userid = str(sender.get("userid", "")) if isinstance(sender, dict) else ""
-        if not userid:
-            return None
-        group = body.get("chattype") == "group"
-        address = str(body.get("chatid", "")) if group else userid
-        if not address:
-            return None
-        now = self._services.clock.now()
-        settings = self._services.settings
-        kind = ChatKind.GROUP if group else ChatKind.PRIVATE
-        # Recorded lately by this process, as it is: nothing to write, the language read then
-        # (storage/repositories/seen.py says why it cannot be stale).
-        memo = seen_memo(self._services.database.engine.sync_engine)
-        facts = (Platform.WECOM, userid, address, kind)
-        ids = self._ids.get((userid, address))
-        known = memo.get(ids) if ids is not None else None
-        if ids and known and known.facts == facts and now - known.written_at < REFRESH:
-            actor = Actor(ids[0], is_superadmin=settings.is_superadmin(ids[0]))
-            return Who(actor, Place(ids[1], kind), known.locale, userid, address)
-        version = memo.version
-
-        async def record(repos: Repositories) -> tuple[tuple[int, str | None], ...]:
-            user = await repos.users.seen_on(Platform.WECOM, userid, name=userid, now=now)
-            chat_type = ChatType.GROUP if group else ChatType.PRIVATE
-            chat = await repos.chats.seen_on(
-                Platform.WECOM, address, type=chat_type, title=None, now=now
-            )
-            return user, chat
-
-        # In the transaction shared with the ballots and sightings of the moment (group commit).
-        (user_id, user_locale), (chat_id, chat_locale) = await self._services.database.batched(
-            record
-        )
-        locale = (chat_locale if group else user_locale) or settings.locale
-        memo.remember((user_id, chat_id), SeenEntry(facts, now, locale), version=version)
-        if group:  # the chat's language, for its cards (PeopleService.chat_locale)
-            memo.remember((None, chat_id), SeenEntry(facts[2:], now, locale), version=version)
-        self._ids[(userid, address)] = (user_id, chat_id)
-        if len(self._ids) > CAPACITY:
-            self._ids.popitem(last=False)
-        actor = Actor(user_id, is_superadmin=settings.is_superadmin(user_id))
-        return Who(actor, Place(chat_id, kind), locale, userid, address)
+        return await self._sightings.who(body)
 
     # -- messages --------------------------------------------------------------------------
     async def _message(self, req_id: str, body: dict[str, Any]) -> None:
