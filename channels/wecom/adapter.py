@@ -89,6 +89,7 @@ class WeComAdapter:
             return
         req_id = str(headers.get("req_id", ""))
         if self._repeated(str(body.get("msgid", ""))):
+            await self._repeated_press(req_id, body)
             return
         cmd = frame.get("cmd")
         try:
@@ -97,7 +98,7 @@ class WeComAdapter:
             elif cmd == "aibot_event_callback":
                 event = body.get("event")
                 if isinstance(event, dict) and event.get("eventtype") == "template_card_event":
-                    await self._card_event(req_id, body, event)
+                    await self._card_event(req_id, body, event, again=False)
         except (WeComRefused, ConnectionLost) as error:
             log.warning("WeCom did not take the answer to %s: %s", cmd, error)
 
@@ -263,7 +264,21 @@ class WeComAdapter:
         task_id = task_id or new_task_id("ballot", snap.topic.id)
         return self._views.ballot(view, Card(locale, task_id))
 
-    async def _card_event(self, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _repeated_press(self, req_id: str, body: dict[str, Any]) -> None:
+        """A press WeCom delivers again (after a reconnect: its first answer may be lost) is
+        answered with the card as it is now, and not voted again: a later press of the same
+        person may have changed their ballot since."""
+        event = body.get("event")
+        if not isinstance(event, dict) or event.get("eventtype") != "template_card_event":
+            return
+        try:
+            await self._card_event(req_id, body, event, again=True)
+        except (WeComRefused, ConnectionLost) as error:
+            log.warning("WeCom did not take the answer to a repeated press: %s", error)
+
+    async def _card_event(
+        self, req_id: str, body: dict[str, Any], event: dict[str, Any], *, again: bool
+    ) -> None:
         payload = event.get("template_card_event")
         if not isinstance(payload, dict):
             return
@@ -275,6 +290,9 @@ class WeComAdapter:
         press = parse_key(key)
         if press is not None and not isinstance(press, VotePress):
             log.info("a press on a card this slice does not answer yet: %s", key)
+            return
+        if again and press is not None:
+            await self._answer_press(req_id, press.topic_id, who.place.chat_id, task_id)
             return
         option = _chosen(payload)
         try:
@@ -305,13 +323,24 @@ class WeComAdapter:
             title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
             await self._connection.update_card(req_id, template, userids=[who.userid])
             return
-        # The card as it is now, read once for the presses answered meanwhile.
-        updated = await self._latest.current(press.topic_id, who.place.chat_id)
-        assert updated is not None
-        template = updated["template_card"]
-        await self._connection.update_card(
-            req_id, template | {"task_id": task_id or template["task_id"]}
-        )
+        await self._answer_press(req_id, press.topic_id, who.place.chat_id, task_id)
+
+    async def _answer_press(self, req_id: str, topic_id: int, chat_id: int, task_id: str) -> None:
+        """The card as it is now for everyone (read once for the presses answered meanwhile);
+        sent once more if the connection dropped under it (WeCom takes it within 5 s of the
+        press: the connection is back within a second or two)."""
+        for attempt in (1, 2):
+            updated = await self._latest.current(topic_id, chat_id)
+            if updated is None:
+                return
+            template = updated["template_card"]
+            template = template | {"task_id": task_id or template["task_id"]}
+            try:
+                await self._connection.update_card(req_id, template)
+                return
+            except ConnectionLost:
+                if attempt == 2:
+                    raise
 
 
 def _text_of(body: dict[str, Any]) -> str:
