@@ -182,6 +182,17 @@ def ratio(name: str, ours: float, baseline: float, *, note: str = "") -> float:
     return value
 
 
+def round_medians(title: str, rounds: Sequence[dict[str, float]]) -> None:
+    """Each ratio's median over the rounds, and every round's value (several rounds only)."""
+    if len(rounds) < 2:
+        return
+    heading(f"{title}: median of {len(rounds)} rounds")
+    for name in rounds[0]:
+        values = sorted(round_[name] for round_ in rounds)
+        listed = ", ".join(f"{value:.2f}" for value in values)
+        print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
+
+
 def machine_note() -> None:
     load = os.getloadavg()
     print(

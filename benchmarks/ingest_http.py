@@ -31,6 +31,7 @@ from benchmarks.common import (
     profile_process,
     python_process,
     ratio,
+    round_medians,
     stop_process,
     wait_for_port,
 )
@@ -205,12 +206,7 @@ async def main() -> None:
                     "bot CPU per press": ratio("bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]),
                 }
             )
-    if len(rounds) > 1:
-        heading(f"Yishi / bare stock PTB bot: median of {len(rounds)} rounds")
-        for name in rounds[0]:
-            values = sorted(round_[name] for round_ in rounds)
-            listed = ", ".join(f"{value:.2f}" for value in values)
-            print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
+    round_medians("Yishi / bare stock PTB bot", rounds)
     if problems:
         raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
 

@@ -41,6 +41,7 @@ from benchmarks.common import (
     profile_process,
     python_process,
     ratio,
+    round_medians,
     stop_process,
 )
 from benchmarks.community import check_counts
@@ -334,12 +335,7 @@ async def main() -> None:
                     "bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]
                 )
             rounds.append(ratios)
-    if len(rounds) > 1:
-        heading(f"Yishi / bare adapter: median of {len(rounds)} rounds")
-        for name in rounds[0]:
-            values = sorted(round_[name] for round_ in rounds)
-            listed = ", ".join(f"{value:.2f}" for value in values)
-            print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
+    round_medians("Yishi / bare adapter", rounds)
     if problems:
         raise SystemExit("some presses were not answered in time, or counts were wrong")
 
