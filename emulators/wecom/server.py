@@ -55,6 +55,7 @@ class Connection:
         self.ws = ws
         self.bot_id: str | None = None
         self.kicked = False
+        self.aborted = False
         self.last_ping = asyncio.get_running_loop().time()
         self.received: list[dict[str, Any]] = []  # every frame WeCom pushed to it
         self._lock = asyncio.Lock()
@@ -71,7 +72,9 @@ class Connection:
             return True
 
     def abort(self) -> None:
-        """Drops the connection as a network would: no close frame."""
+        """Drops the connection as a network would: no close frame, and nothing the bot sent
+        after the cut arrives (not even frames already read off the socket)."""
+        self.aborted = True
         transport = self.request.transport
         if transport is not None:
             transport.abort()
@@ -214,6 +217,8 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         self._spawn(self._watch_heartbeat(connection))
         try:
             async for message in ws:
+                if connection.aborted:
+                    break
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:

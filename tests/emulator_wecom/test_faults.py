@@ -49,6 +49,18 @@ async def test_a_connection_dropped_mid_burst_keeps_what_was_handled(
     assert group_texts(emu) == ["一", "二"]
 
 
+async def test_nothing_sent_after_the_cut_arrives(emu: WeComEmulator, bot: BotClient):
+    presses = [await emu.mention("zhangsan", GROUP, f"/vote {i}") for i in range(3)]
+    for _ in presses:
+        await bot.next_push()
+    emu.drop_connection_after(BOT_ID, frames=1)
+    for press, text in zip(presses, ["一", "二", "三"], strict=True):  # at once, no waiting
+        await bot.send("aibot_respond_msg", markdown(text), press.req_id)
+    await asyncio.wait_for(bot.closed.wait(), 2.0)
+    assert group_texts(emu) == ["一"]
+    assert [press.answered for press in presses] == [True, False, False]
+
+
 async def test_a_refused_frame_changes_nothing_and_the_next_goes_through(
     emu: WeComEmulator, bot: BotClient
 ):
