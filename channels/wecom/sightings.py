@@ -85,7 +85,8 @@ class Sightings:
         if group and chat is None:  # the group's language, for its cards too (chat_locale)
             memo.remember((None, in_chat), SeenEntry(facts[2:], now, locale), version=version)
         _keep(self._ids, (userid, address), (user_id, in_chat))
-        _keep(self._chat_ids, address, in_chat)
+        if group:
+            _keep(self._chat_ids, address, in_chat)
         return self._who(user_id, in_chat, kind, locale, userid, address)
 
     def _who(
