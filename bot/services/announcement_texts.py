@@ -75,11 +75,20 @@ class Elapsed:
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
-    :class:`Elapsed`, or another
-    ``Said`` (translated and inserted as it is)."""
+    :class:`Elapsed`, another ``Said`` (translated and inserted as it is), or a
+    :class:`Listed` of keys."""
 
     key: str
     params: Mapping[str, Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Several keys as one value, joined by the text of the ``separator`` key (roles:
+    ``楼栋长、网格员``)."""
+
+    items: tuple[str, ...]
+    separator: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +109,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Said
+Value = str | int | datetime | Weekday | Elapsed | Said | Listed
 
 
 @dataclass(frozen=True, slots=True)

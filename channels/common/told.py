@@ -16,6 +16,7 @@ from bot.services.announcement_texts import (
     Elapsed,
     Joined,
     Line,
+    Listed,
     Said,
     Told,
     Value,
@@ -98,6 +99,10 @@ class Writer:
     def _value(self, locale: str, value: Value) -> object:
         if isinstance(value, Said):
             return self.said(locale, value)  # already in the channel's markup
+        if isinstance(value, Listed):
+            separator = self._translate(locale, value.separator)
+            joined = separator.join(self._translate(locale, item) for item in value.items)
+            return type(separator)(joined)  # in the channel's markup, as the parts are
         if isinstance(value, datetime):
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):

@@ -70,6 +70,12 @@ class SeenMemo:
         self.version += 1
         self._entries.clear()
 
+    def identity_joined(self) -> None:
+        """An identity acts as another person from now on (/link): what was remembered under
+        its id is forgotten, with the same care as a language (the memo's ids are the ones
+        ``seen_on`` answered then)."""
+        self.locale_written()
+
 
 _MEMOS: WeakKeyDictionary[Engine, SeenMemo] = WeakKeyDictionary()
 

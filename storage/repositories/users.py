@@ -34,7 +34,7 @@ _SEEN_ON = (  # another platform's person seen again: built once, as every WeCom
     update(users)
     .where(users.c.platform == bindparam("b_platform"), users.c.address == bindparam("b_address"))
     .values(first_name=bindparam("b_name"), last_seen=bindparam("b_now"))
-    .returning(users.c.user_id, users.c.locale)
+    .returning(users.c.user_id, users.c.acts_as, users.c.locale)
 )
 # An attempt fails only when a concurrent transaction recorded the same address first (the
 # next finds its row) or, once in 2**40 or so, when a random id is taken already.
@@ -99,8 +99,8 @@ class UserRepository:
         bound |= {"b_name": changes["first_name"], "b_now": now}
         for _ in range(_ALLOCATION_ATTEMPTS):
             row = (await self._db.execute(_SEEN_ON, bound)).first()
-            if row is not None:
-                return row.user_id, row.locale
+            if row is not None:  # an identity joined to a person (/link) acts as them
+                return row.acts_as or row.user_id, row.locale
             candidate = new_foreign_id()
             new = {
                 "user_id": candidate,
@@ -112,6 +112,16 @@ class UserRepository:
             if await insert_or_nothing(self._db, users, new | changes, returning="user_id"):
                 return candidate, None
         raise RuntimeError(f"no id for the {platform} person {address!r}")
+
+    async def identity(self, platform: Platform, address: str) -> int | None:
+        """The id of the person with this address on that platform (whoever it acts as)."""
+        return (
+            await self._db.execute(
+                select(users.c.user_id).where(
+                    users.c.platform == platform.value, users.c.address == address
+                )
+            )
+        ).scalar_one_or_none()
 
     async def address_of(self, user_id: int) -> tuple[Platform, str] | None:
         row = (

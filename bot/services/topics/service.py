@@ -139,6 +139,8 @@ class TopicService:
             if update_id is not None:
                 await repos.inbox.handled(update_id, now)
             posts = await repos.topics.posts(topic.id)
+            # Each channel posts the ballots of its own chats (another platform's, too).
+            repos.record(TopicChanged(topic.id))
         return Published(topic=topic, posts=posts)
 
     async def _targets(
