@@ -13,7 +13,14 @@ from bot.services.actors import ChatKind, Place
 from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
-from tests.e2e_wecom.conftest import BOT_ID, BUILDING_GROUP, GRID_CHAT, SUPERADMIN, World
+from tests.e2e_wecom.conftest import (
+    BOT_ID,
+    BUILDING_GROUP,
+    GRID_CHAT,
+    SUPERADMIN,
+    World,
+    published,
+)
 
 OPTIONS = {"同意": "o0", "反对": "o1", "弃权": "o2"}
 
@@ -43,7 +50,7 @@ async def a_topic_with_residents(
         emu.add_person(userid, userid)
         emu.world.group(chatid).members.append(userid)
     issued = await emu.mention("zhangsan", chatid, "/topic 加装电梯 期限=3d")
-    assert (await emu.wait_answered(issued.req_id)).errcode == 0
+    await published(world, issued)
     card = emu.world.seen_by("zhangsan", WeComPlace("group", chatid))[-1].card
     assert card is not None and card["card_type"] == "vote_interaction"
     topic_id = int(str(card["submit_button"]["key"]).removeprefix("vote:"))

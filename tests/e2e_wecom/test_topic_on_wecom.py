@@ -12,7 +12,7 @@ from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
 from emulators.wecom.world import Seen
-from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World
+from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World, published
 
 GROUP = WeComPlace("group", BUILDING_GROUP)
 
@@ -25,20 +25,6 @@ async def answered(world: World, issued: Issued, cmd: str = "aibot_respond_msg")
     frame = await world.emu.wait_for_frame(cmd, req_id=issued.req_id, timeout=5)
     assert frame.errcode == 0, frame
     return frame
-
-
-async def published(world: World, issued: Issued) -> None:
-    """Wait for a ``/topic``'s answer: the ballot message, then its card."""
-
-    def card_sent() -> bool:
-        return any(
-            frame.cmd == "aibot_respond_msg"
-            and frame.req_id == issued.req_id
-            and frame.body.get("msgtype") == "template_card"
-            for frame in world.emu.frames
-        )
-
-    await world.emu.wait_for(card_sent, timeout=5)
 
 
 async def bound_with_a_building_head(world: World) -> None:
@@ -147,7 +133,7 @@ async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_car
     # written again; the language they were read with must not outlive the /lang.
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道照明 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
