@@ -6,11 +6,12 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, organisation, topics
+from bot.commands import general, meetings, organisation, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
     **general.COMMANDS,
+    **meetings.COMMANDS,
     **organisation.COMMANDS,
     **topics.COMMANDS,
 }

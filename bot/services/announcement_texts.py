@@ -29,6 +29,7 @@ from bot.services.announcements import (
     MatterProgress,
     MeetingCancelled,
     MeetingMissed,
+    MeetingUnreached,
     MinutesDue,
     MinutesOfTopic,
     MinutesPublished,
@@ -39,6 +40,7 @@ from bot.services.announcements import (
     TopicClosed,
 )
 from bot.services.escalation.views import RATINGS, RateAction, rating_actions
+from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.reports.digest import Digest, DigestItem
 from bot.services.topics.closing import fraction_of
 from bot.services.topics.views import Verdict, verdict_of
@@ -130,7 +132,8 @@ def _level(level: str) -> Said:
     return Said(f"levels.{level}")
 
 
-def _meeting_when(moment: datetime) -> Said:
+def meeting_when(moment: datetime) -> Said:
+    """``2026-12-15 19:00（周二）``: when a meeting is."""
     return Said("meetings.when", {"at": moment, "day": Weekday(moment)})
 
 
@@ -343,7 +346,7 @@ class AnnouncementTexts:
         if view is None:
             return None
         meeting = view.meeting
-        when = _meeting_when(view.occurrence.starts_at)
+        when = meeting_when(view.occurrence.starts_at)
         return _one(key, id=meeting.id, title=meeting.title, when=when)
 
     async def meeting_cancelled(self, item: MeetingCancelled, locale: str) -> Told | None:
@@ -352,6 +355,21 @@ class AnnouncementTexts:
 
     async def meeting_missed(self, item: MeetingMissed, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.missed")
+
+    async def meeting_unreached(self, item: MeetingUnreached, locale: str) -> Told | None:
+        """Which chats did not get the announcement or a reminder, and what to do."""
+        found = await self._services.meetings.unreached(item.occurrence_id, item.slot)
+        if found is None:
+            return None
+        meeting, occurrence, names = found
+        what = "announcement" if item.slot == ANNOUNCEMENT else "reminder"
+        return _one(
+            f"meetings.unreached_{what}",
+            id=meeting.id,
+            title=meeting.title,
+            when=meeting_when(occurrence.starts_at),
+            chats=("、" if locale == "zh_CN" else ", ").join(names),
+        )
 
     async def minutes_due(self, item: MinutesDue, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.minutes_due")
@@ -366,7 +384,7 @@ class AnnouncementTexts:
             {
                 "id": entry.meeting.id,
                 "title": entry.meeting.title,
-                "when": _meeting_when(entry.occurrence.starts_at),
+                "when": meeting_when(entry.occurrence.starts_at),
             },
         )
         minutes = entry.minutes
@@ -389,7 +407,7 @@ class AnnouncementTexts:
             topic=item.topic_id,
             id=entry.meeting.id,
             title=entry.meeting.title,
-            when=_meeting_when(entry.occurrence.starts_at),
+            when=meeting_when(entry.occurrence.starts_at),
             excerpt=excerpt or Said("meetings.minutes_attachment"),
         )
 

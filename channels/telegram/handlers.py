@@ -62,7 +62,6 @@ COMMAND_CALLBACKS = {
     "meeting": meetings.meeting,
     "meetings": meetings.meetings,
     "cancelmeeting": meetings.cancel_meeting,
-    "agenda": meetings.agenda,
     "minutes": meetings.minutes,
     "stats": stats.stats,
     "audit": stats.audit,

@@ -31,6 +31,7 @@ from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.meetings import MeetingCards
 from channels.wecom.routes import OWN_COMMANDS, PRESSES
 from channels.wecom.text import WeComText, escape, message
 from storage.records import ChatType, Platform
@@ -96,6 +97,7 @@ class WeComAdapter:
         self.membership = WeComMembership()
         self.writer = Writer(text, escape, text.zone)
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
+        self.meeting_cards = MeetingCards(self)
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:

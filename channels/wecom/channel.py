@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from bot.services import Services
-from bot.services.events import DomainEvent, OutboxQueued
+from bot.services.events import DomainEvent, MeetingChanged, OutboxQueued
 from channels.wecom.adapter import WeComAdapter
 from channels.wecom.announcer import WeComAnnouncer
 from channels.wecom.cards import WeComViews
@@ -70,6 +70,8 @@ class WeComChannel:
             await self.services.timers.run_due()
             self.services.timers.start()
         self.spawn(self.services.outbox.flush())
+        for occurrence_id in await self.services.meetings.occurrences_to_refresh():
+            self.spawn(self.adapter.meeting_cards.sync(occurrence_id))
 
     async def stop(self) -> None:
         if self.keeps_time:
@@ -84,6 +86,8 @@ class WeComChannel:
     async def on_events(self, events: Sequence[DomainEvent]) -> None:
         if any(isinstance(event, OutboxQueued) for event in events):
             self.spawn(self.services.outbox.flush())
+        for occurrence_id in {e.occurrence_id for e in events if isinstance(e, MeetingChanged)}:
+            self.spawn(self.adapter.meeting_cards.sync(occurrence_id))
 
     async def settle(self) -> None:
         """Wait for the deliveries under way (tests and the demo)."""
