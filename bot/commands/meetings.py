@@ -1,4 +1,5 @@
-"""/agenda, /minutes (its text), /cancelmeeting: an officer's moves on a meeting by its number.
+"""/meetings, /agenda, /minutes (its text), /cancelmeeting: reading meetings, and an
+officer's moves on a meeting by its number.
 
 ``/meeting`` itself answers with the meeting's message (Telegram's living message, WeCom's
 card) and stays in each channel; so do what only one channel can do: minutes given as a reply
@@ -9,17 +10,52 @@ to the meeting's message or with a photo (Telegram), and the question with butto
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.commands.base import Asked, Reply, UsageError, lines, said
-from bot.services.announcement_texts import Said, meeting_when
+from bot.services.announcement_texts import Said, Spans, Told, meeting_when
+from bot.services.meetings import said as meeting_said
 from bot.services.meetings.minutes import Attachment, Recorded
-from bot.services.meetings.service import Cancelled
+from bot.services.meetings.service import Cancelled, Scheduled
 from bot.services.topics.eligibility import parse_topic_id
+from storage.records import Scope
 
 MEETING_NUMBER = re.compile(r"[#＃]?(\d{1,9})(?:\s+|$)")
 # The second word of /cancelmeeting for a series: this occurrence only, or the whole series.
 _ONE = frozenset({"本次", "这次", "once", "this", "one"})
 _SERIES = frozenset({"全部", "系列", "series", "all"})
+
+
+def scheduled_notes(scheduled: Scheduled, zone: ZoneInfo) -> tuple[Said, ...]:
+    """What the officer is told besides the meeting's message once it is scheduled: the
+    reminders too late to send, where it was announced, a year the holiday data lacks."""
+    notes: list[Said] = []
+    if scheduled.skipped:
+        skipped = Spans(tuple(timedelta(seconds=seconds) for seconds in scheduled.skipped))
+        notes.append(Said("meetings.reminders_skipped", {"offsets": skipped}))
+    if scheduled.meeting.scope == Scope.ALL:
+        announced = {"id": scheduled.meeting.id, "count": scheduled.chats}
+        notes.append(Said("meetings.announced_all", announced))
+    if scheduled.holiday_unknown:
+        year = scheduled.occurrence.planned_at.astimezone(zone).year
+        notes.append(Said("meetings.holiday_gap", {"year": year}))
+    return tuple(notes)
+
+
+async def meetings(asked: Asked) -> Reply:
+    """``/meetings``: what is coming up here; ``/meetings <编号>``: one meeting in detail (an
+    officer asking in private also sees who answered what)."""
+    words = asked.args("meetings.usage_meetings", at_least=0, at_most=1)
+    service, zone = asked.services.meetings, asked.services.settings.zone
+    if words:
+        found = await service.detail(asked.actor, asked.place, parse_topic_id(words[0]))
+        return Reply(Told(tuple(meeting_said.detail(found, zone, asked.locale))))
+    views = await service.listing(asked.place)
+    if not views:
+        return said("meetings.list_none")
+    listed = [line for view in views for line in meeting_said.listing_line(view)]
+    return Reply(Told((Said("meetings.list_title"), *listed)))
 
 
 async def agenda(asked: Asked) -> Reply:
@@ -117,6 +153,7 @@ async def cancel_meeting(asked: Asked) -> Reply:
 
 
 COMMANDS = {
+    "meetings": meetings,
     "agenda": agenda,
     "minutes": minutes,
     "cancelmeeting": cancel_meeting,

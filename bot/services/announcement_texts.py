@@ -85,6 +85,13 @@ class Said:
 
 
 @dataclass(frozen=True, slots=True)
+class Spans:
+    """Lengths of time, as the channel writes one (``1天, 1小时``), joined by commas."""
+
+    deltas: tuple[timedelta, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Listed:
     """Several keys as one value, joined by the text of the ``separator`` key (roles:
     ``楼栋长、网格员``)."""
@@ -111,7 +118,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Said | Listed
+Value = str | int | datetime | Weekday | Elapsed | Spans | Said | Listed
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,8 @@ def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = N
 
 
 def _writer(context: AppContext) -> Writer:
-    return Writer(context.bot_data.translator, escape, context.settings.zone)
+    translator = context.bot_data.translator
+    return Writer(translator, escape, context.settings.zone, span=translator.duration)
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -320,12 +321,17 @@ def asked_of(update: Update, context: AppContext) -> Asked:
 
 
 async def reply_with(update: Update, context: AppContext, answer: Reply | None) -> None:
-    """A command's reply, in HTML, as an answer to the command's message."""
+    """A command's reply, in HTML, as an answer to the command's message (in several
+    messages, split between its lines, when it is longer than Telegram takes)."""
     if answer is None:
         return
     if answer.locale is not None:
         context.locale = answer.locale
-    await reply(update, context, told_html(context, answer))
+    locale = answer.locale or context.locale or context.settings.locale
+    writer = _writer(context)
+    await reply_long(
+        update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+    )
 
 
 def told_html(context: AppContext, answer: Reply) -> Html:

@@ -60,7 +60,6 @@ COMMAND_CALLBACKS = {
     "progress": escalation.progress_command,
     "sla": escalation.sla_command,
     "meeting": meetings.meeting,
-    "meetings": meetings.meetings,
     "cancelmeeting": meetings.cancel_meeting,
     "minutes": meetings.minutes,
     "stats": stats.stats,

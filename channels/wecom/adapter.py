@@ -26,6 +26,7 @@ from bot.commands import COMMANDS, Asked, Command
 from bot.commands.organisation import bind
 from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
+from bot.services.announcement_texts import Line
 from bot.services.errors import Refusal
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
@@ -95,7 +96,7 @@ class WeComAdapter:
         self.t = text
         self.views = views
         self.membership = WeComMembership()
-        self.writer = Writer(text, escape, text.zone)
+        self.writer = Writer(text, escape, text.zone, span=text.translator.duration)
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
         self.meeting_cards = MeetingCards(self)
 
@@ -214,6 +215,10 @@ class WeComAdapter:
     def refusal_plain(self, locale: str, refusal: Refusal) -> str:
         """The same, without markup: for a card."""
         return plain(self.refusal(locale, refusal))
+
+    def plain_lines(self, locale: str, lines: tuple[Line, ...]) -> str:
+        """What the core says, without markup: for a card."""
+        return plain(self.writer.lines(locale, lines))
 
     # -- card presses ----------------------------------------------------------------------
     async def _card_event(self, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.meetings import scheduled_notes
 from bot.services.errors import Refusal
+from bot.services.meetings import said as meeting_said
 from bot.services.meetings.plan import latest_posts
 from bot.services.meetings.syntax import parse_meeting
 from bot.services.meetings.views import MeetingMove, meeting_message_view
@@ -31,7 +32,7 @@ from channels.wecom.announcer import INVALID_CHATID
 from channels.wecom.cards import Card, MeetingPress, new_task_id
 from channels.wecom.connection import ConnectionLost, WeComRefused
 from channels.wecom.text import cut
-from storage.records import Platform, Scope
+from storage.records import Platform
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -155,27 +156,9 @@ class MeetingCards:
             return
         finally:
             self._answering.pop(chat, None)
-        notes: list[str] = []
-        duration = adapter.t.translator.duration
-        if scheduled.skipped:
-            offsets = ", ".join(
-                duration(who.locale, timedelta(seconds=seconds)) for seconds in scheduled.skipped
-            )
-            notes.append(adapter.t(who.locale, "meetings.reminders_skipped", offsets=offsets))
-        if scheduled.meeting.scope == Scope.ALL:
-            notes.append(
-                adapter.t(
-                    who.locale,
-                    "meetings.announced_all",
-                    id=scheduled.meeting.id,
-                    count=scheduled.chats,
-                )
-            )
-        if scheduled.holiday_unknown:
-            year = scheduled.occurrence.planned_at.astimezone(services.settings.zone).year
-            notes.append(adapter.t(who.locale, "meetings.holiday_gap", year=year))
+        notes = scheduled_notes(scheduled, services.settings.zone)
         if notes:
-            await adapter.answer(msg, "\n".join(notes))
+            await adapter.answer(msg, adapter.writer.lines(who.locale, notes))
 
 
 async def meeting(adapter: WeComAdapter, msg: Message) -> None:
@@ -196,7 +179,8 @@ async def press(adapter: WeComAdapter, pressed: Pressed, press: MeetingPress) ->
     try:
         if press.move is MeetingMove.WHO:
             detail = await meetings.who_answered(who.actor, press.occurrence_id)
-            names = _names(adapter, who.locale, detail.answers or [])
+            answers = meeting_said.answers(detail.answers or [], who.locale)
+            names = adapter.plain_lines(who.locale, tuple(answers))
             title = adapter.t.plain(who.locale, "wecom.meeting_who_title")
             card["main_title"]["desc"] = cut(title, 240)
             card["sub_title_text"] = cut(names, SUBTITLE_BYTES)
@@ -212,17 +196,3 @@ async def press(adapter: WeComAdapter, pressed: Pressed, press: MeetingPress) ->
     updated = await cards.card(press.occurrence_id, chat, pressed.task_id)
     assert updated is not None
     await adapter.connection.update_card(pressed.req_id, updated)
-
-
-def _names(adapter: WeComAdapter, locale: str, answers: list[tuple[str, str]]) -> str:
-    """``参加（2）：张三、李四`` and ``请假（1）：王五``, as in Telegram's private list."""
-    separator = "、" if locale == "zh_CN" else ", "
-    lines = []
-    for answer in ("yes", "no"):
-        names = [name[:40] for name, given in answers if given == answer]
-        lines.append(
-            adapter.t.plain(
-                locale, f"meetings.who_{answer}", count=len(names), names=separator.join(names)
-            )
-        )
-    return "\n".join(lines)

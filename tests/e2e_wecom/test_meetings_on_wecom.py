@@ -63,6 +63,13 @@ async def press(world: World, userid: str, card: dict[str, Any], label: str) -> 
     return shown
 
 
+async def answer_to(world: World, userid: str, chatid: str, text: str) -> str:
+    """What the bot answered ``userid``'s ``@议事 text`` in ``chatid`` (its first answer)."""
+    frame = await answered(world, await world.emu.mention(userid, chatid, text))
+    content: str = frame.body.get("markdown", {}).get("content", "")
+    return content
+
+
 async def a_wecom_grid_with_two_wecom_buildings(world: World) -> None:
     emu, services = world.emu, world.services
     emu.add_person("sunqi", "孙七")
@@ -134,7 +141,11 @@ async def test_a_grid_meeting_on_wecom_from_the_announcement_to_the_minutes(
     assert cards(world, "lisi", BUILDING)[-1] == after
 
     # Someone in 5号楼 @-mentions the bot, as the grid worker was asked to arrange.
-    await answered(world, await emu.mention("zhaoliu", OTHER_BUILDING, "/help"))
+    listed = await answer_to(world, "zhaoliu", OTHER_BUILDING, "/meetings")
+    assert "#1 **协商议事日** — 2026-12-03 19:00（周四）" in listed, listed
+    assert "参加 0 · 请假 2" in listed
+    detail = await answer_to(world, "zhangsan", GRID_GROUP, "/meetings 1")
+    assert "地点：社区活动室" in detail and "提醒：会前 1天, 1小时" in detail, detail
 
     # The 24-hour reminder reaches every group, 5号楼's too; nobody is told of a failure.
     world.clock.advance(timedelta(days=1, hours=10, minutes=1))  # 2 Dec 19:01 in Shanghai
@@ -165,13 +176,6 @@ async def test_a_grid_meeting_on_wecom_from_the_announcement_to_the_minutes(
     for userid, place in (("lisi", BUILDING), ("sunqi", OTHER)):
         minutes = texts(world, userid, place)[-1]
         assert "会议纪要" in minutes and "楼道照明更换方案" in minutes, minutes
-
-
-async def answer_to(world: World, userid: str, chatid: str, text: str) -> str:
-    """What the bot answered ``userid``'s ``@议事 text`` in ``chatid`` (its first answer)."""
-    frame = await answered(world, await world.emu.mention(userid, chatid, text))
-    content: str = frame.body.get("markdown", {}).get("content", "")
-    return content
 
 
 async def test_meeting_commands_on_wecom_say_what_to_type(world: World) -> None:

@@ -1,5 +1,5 @@
-"""/meeting, /meetings, Telegram's ways of /cancelmeeting and /minutes (bot/commands/meetings.py
-has the rest of them, and /agenda), and the buttons of meetings."""
+"""/meeting, Telegram's ways of /cancelmeeting and /minutes (bot/commands/meetings.py
+has the rest of them, /meetings and /agenda), and the buttons of meetings."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot.commands.base import Reply
 from bot.commands.meetings import cancel_meeting as shared_cancel
-from bot.commands.meetings import cancelled, minutes_number, record_minutes
+from bot.commands.meetings import cancelled, minutes_number, record_minutes, scheduled_notes
+from bot.services.announcement_texts import Told
 from bot.services.errors import Refusal
 from bot.services.meetings.minutes import Attachment
 from bot.services.meetings.service import Scheduled
@@ -27,7 +29,6 @@ from channels.telegram.common import (
     place_of,
     replied_message,
     reply,
-    reply_long,
     reply_with,
     stale_button,
     told_html,
@@ -39,8 +40,7 @@ from channels.telegram.meetings.callbacks import (
     MeetingCancel,
     MeetingWho,
 )
-from locales import Html
-from storage.records import FileKind, MeetingOccurrence, Scope
+from storage.records import FileKind, MeetingOccurrence
 
 MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)
 
@@ -69,43 +69,10 @@ async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraf
         actor_of(update, context), place_of(update), draft, update_id=update.update_id
     )
     await context.runtime.reminders.sync(scheduled.occurrence.id)
-    notes: list[Html] = []
-    renderer, locale = context.runtime.meeting_renderer, _locale(context)
-    if scheduled.skipped:
-        offsets = ", ".join(renderer.offset(locale, seconds) for seconds in scheduled.skipped)
-        notes.append(context.t("meetings.reminders_skipped", offsets=offsets))
-    if scheduled.meeting.scope == Scope.ALL:
-        notes.append(
-            context.t("meetings.announced_all", id=scheduled.meeting.id, count=scheduled.chats)
-        )
-    if scheduled.holiday_unknown:
-        year = scheduled.occurrence.planned_at.astimezone(context.settings.zone).year
-        notes.append(context.t("meetings.holiday_gap", year=year))
+    notes = scheduled_notes(scheduled, context.settings.zone)
     if notes:
-        await reply(update, context, Html("\n".join(notes)))
+        await reply(update, context, told_html(context, Reply(Told(notes))))
     return scheduled
-
-
-@answers_refusals
-async def meetings(update: Update, context: AppContext) -> None:
-    """``/meetings``: what is coming up here; ``/meetings <id>``: one meeting in detail."""
-    args = command_text(update).split()
-    renderer, locale = context.runtime.meeting_renderer, _locale(context)
-    if len(args) > 1:
-        raise Refusal("meetings.usage_meetings")
-    if args:
-        detail = await context.services.meetings.detail(
-            actor_of(update, context), place_of(update), parse_topic_id(args[0])
-        )
-        await reply(update, context, renderer.detail(locale, detail))
-        return
-    views = await context.services.meetings.listing(place_of(update))
-    if not views:
-        await reply(update, context, context.t("meetings.list_none"))
-        return
-    lines = [context.t("meetings.list_title")]
-    lines.extend(renderer.listing_line(locale, view) for view in views)
-    await reply_long(update, context, lines)
 
 
 @answers_refusals
