@@ -6,12 +6,13 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, links, organisation, topics
+from bot.commands import general, links, meetings, organisation, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
     **general.COMMANDS,
     **links.COMMANDS,
+    **meetings.COMMANDS,
     **organisation.COMMANDS,
     **topics.COMMANDS,
 }

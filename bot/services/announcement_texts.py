@@ -29,6 +29,7 @@ from bot.services.announcements import (
     MatterProgress,
     MeetingCancelled,
     MeetingMissed,
+    MeetingUnreached,
     MinutesDue,
     MinutesOfTopic,
     MinutesPublished,
@@ -39,6 +40,7 @@ from bot.services.announcements import (
     TopicClosed,
 )
 from bot.services.escalation.views import RATINGS, RateAction, rating_actions
+from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.reports.digest import Digest, DigestItem
 from bot.services.topics.closing import fraction_of
 from bot.services.topics.views import BallotView, Verdict, verdict_of
@@ -83,6 +85,13 @@ class Said:
 
 
 @dataclass(frozen=True, slots=True)
+class Spans:
+    """Lengths of time, as the channel writes one (``1天, 1小时``), joined by commas."""
+
+    deltas: tuple[timedelta, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Listed:
     """Several keys as one value, joined by the text of the ``separator`` key (roles:
     ``楼栋长、网格员``)."""
@@ -109,7 +118,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Said | Listed | Joined
+Value = str | int | datetime | Weekday | Elapsed | Spans | Said | Listed | Joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +139,8 @@ def _level(level: str) -> Said:
     return Said(f"levels.{level}")
 
 
-def _meeting_when(moment: datetime) -> Said:
+def meeting_when(moment: datetime) -> Said:
+    """``2026-12-15 19:00（周二）``: when a meeting is."""
     return Said("meetings.when", {"at": moment, "day": Weekday(moment)})
 
 
@@ -365,7 +375,7 @@ class AnnouncementTexts:
         if view is None:
             return None
         meeting = view.meeting
-        when = _meeting_when(view.occurrence.starts_at)
+        when = meeting_when(view.occurrence.starts_at)
         return _one(key, id=meeting.id, title=meeting.title, when=when)
 
     async def meeting_cancelled(self, item: MeetingCancelled, locale: str) -> Told | None:
@@ -374,6 +384,21 @@ class AnnouncementTexts:
 
     async def meeting_missed(self, item: MeetingMissed, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.missed")
+
+    async def meeting_unreached(self, item: MeetingUnreached, locale: str) -> Told | None:
+        """Which chats did not get the announcement or a reminder, and what to do."""
+        found = await self._services.meetings.unreached(item.occurrence_id, item.slot)
+        if found is None:
+            return None
+        meeting, occurrence, names = found
+        what = "announcement" if item.slot == ANNOUNCEMENT else "reminder"
+        return _one(
+            f"meetings.unreached_{what}",
+            id=meeting.id,
+            title=meeting.title,
+            when=meeting_when(occurrence.starts_at),
+            chats=("、" if locale == "zh_CN" else ", ").join(names),
+        )
 
     async def minutes_due(self, item: MinutesDue, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.minutes_due")
@@ -388,7 +413,7 @@ class AnnouncementTexts:
             {
                 "id": entry.meeting.id,
                 "title": entry.meeting.title,
-                "when": _meeting_when(entry.occurrence.starts_at),
+                "when": meeting_when(entry.occurrence.starts_at),
             },
         )
         minutes = entry.minutes
@@ -411,7 +436,7 @@ class AnnouncementTexts:
             topic=item.topic_id,
             id=entry.meeting.id,
             title=entry.meeting.title,
-            when=_meeting_when(entry.occurrence.starts_at),
+            when=meeting_when(entry.occurrence.starts_at),
             excerpt=excerpt or Said("meetings.minutes_attachment"),
         )
 

@@ -18,6 +18,7 @@ from bot.services.announcement_texts import (
     Line,
     Listed,
     Said,
+    Spans,
     Told,
     Value,
     Weekday,
@@ -71,12 +72,15 @@ class Writer:
         zone: tzinfo,
         *,
         elapsed: Callable[[str, timedelta], str] | None = None,
+        span: Callable[[str, timedelta], str] | None = None,
     ) -> None:
-        """``elapsed`` writes an age (the digest); a writer without it is given none."""
+        """``elapsed`` writes an age (the digest), ``span`` a length of time (a meeting's
+        reminders); a writer without one is given none."""
         self._translate = translate
         self._escape = escape
         self._zone = zone
         self._elapsed = elapsed
+        self._span = span
 
     def text(self, locale: str, told: Told) -> str:
         """The lines, one after the other."""
@@ -116,4 +120,8 @@ class Writer:
             if self._elapsed is None:
                 raise TypeError("this writer writes no age")
             return self._elapsed(locale, value.delta)
+        if isinstance(value, Spans):
+            if self._span is None:
+                raise TypeError("this writer writes no length of time")
+            return ", ".join(self._span(locale, delta) for delta in value.deltas)
         return value

@@ -20,7 +20,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.commands.base import Asked, Command
+from bot.commands.base import Asked, Command, Reply
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.announcement_texts import Said
 from bot.services.errors import Refusal
@@ -129,7 +129,8 @@ def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = N
 
 
 def _writer(context: AppContext) -> Writer:
-    return Writer(context.bot_data.translator, escape, context.settings.zone)
+    translator = context.bot_data.translator
+    return Writer(translator, escape, context.settings.zone, span=translator.duration)
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -257,37 +258,52 @@ async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> 
         await reply(update, context, Html("\n".join(chunk)))
 
 
+def asked_of(update: Update, context: AppContext) -> Asked:
+    """The update as a command of bot/commands reads it."""
+    place, actor = place_of(update), actor_of(update, context)
+
+    async def chat_admin() -> bool:
+        return await is_chat_admin(context, place.chat_id, actor.user_id)
+
+    return Asked(
+        context.services,
+        actor,
+        place,
+        command_text(update),
+        context.locale or context.settings.locale,
+        context.runtime.membership,
+        chat_admin,
+        update.effective_message.message_id if update.effective_message else None,
+    )
+
+
+async def reply_with(update: Update, context: AppContext, answer: Reply | None) -> None:
+    """A command's reply, in HTML, as an answer to the command's message (in several
+    messages, split between its lines, when it is longer than Telegram takes)."""
+    if answer is None:
+        return
+    if answer.locale is not None:
+        context.locale = answer.locale
+    locale = answer.locale or context.locale or context.settings.locale
+    writer = _writer(context)
+    await reply_long(
+        update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+    )
+
+
+def told_html(context: AppContext, answer: Reply) -> Html:
+    """A command's reply in HTML, in its language or the update's."""
+    locale = answer.locale or context.locale or context.settings.locale
+    return Html(_writer(context).text(locale, answer.told))
+
+
 def shared(command: Command) -> Handler:
     """A command of bot/commands as a Telegram handler: the update read into an
     :class:`Asked`, the reply written in HTML as an answer to the command's message."""
 
     @answers_refusals
     async def handler(update: Update, context: AppContext) -> None:
-        place, actor = place_of(update), actor_of(update, context)
-
-        async def chat_admin() -> bool:
-            return await is_chat_admin(context, place.chat_id, actor.user_id)
-
-        locale = context.locale or context.settings.locale
-        asked = Asked(
-            context.services,
-            actor,
-            place,
-            command_text(update),
-            locale,
-            context.runtime.membership,
-            chat_admin,
-            update.effective_message.message_id if update.effective_message else None,
-        )
-        answer = await command(asked)
-        if answer is None:
-            return
-        if answer.locale is not None:
-            context.locale = locale = answer.locale
-        writer = _writer(context)  # long answers (/topics) split between lines, never inside
-        await reply_long(
-            update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
-        )
+        await reply_with(update, context, await command(asked_of(update, context)))
 
     handler.__name__ = handler.__qualname__ = command.__name__
     return handler

@@ -27,6 +27,7 @@ from typing import Any
 from bot.commands import COMMANDS, Asked, Command
 from bot.commands.organisation import bind
 from bot.services import Services
+from bot.services.announcement_texts import Line
 from bot.services.errors import Refusal
 from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
@@ -34,6 +35,7 @@ from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
+from channels.wecom.meetings import MeetingCards
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
 from channels.wecom.text import WeComText, escape, message
@@ -88,10 +90,11 @@ class WeComAdapter:
         self.t = text
         self.views = views
         self.membership = WeComMembership()
-        self.writer = Writer(text, escape, text.zone)
+        self.writer = Writer(text, escape, text.zone, span=text.translator.duration)
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
         self._sightings = Sightings(services)
         self.latest_cards = LatestCards(partial(ballot_cards, self))
+        self.meeting_cards = MeetingCards(self)
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:
@@ -192,6 +195,10 @@ class WeComAdapter:
     def refusal_plain(self, locale: str, refusal: Refusal) -> str:
         """The same, without markup: for a card."""
         return plain(self.refusal(locale, refusal))
+
+    def plain_lines(self, locale: str, lines: tuple[Line, ...]) -> str:
+        """What the core says, without markup: for a card."""
+        return plain(self.writer.lines(locale, lines))
 
     # -- card presses ----------------------------------------------------------------------
     async def _card_event(

@@ -16,7 +16,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from bot.services import Services
-from bot.services.events import DomainEvent, OutboxQueued, TopicChanged
+from bot.services.events import DomainEvent, MeetingChanged, OutboxQueued, TopicChanged
 from bot.settings import Settings
 from channels.common.answering import after_the_answer
 from channels.wecom.adapter import WeComAdapter
@@ -77,6 +77,8 @@ class WeComChannel:
         # Cards that may not have gone out while we were down (or not connected).
         self.ballots.touch_all(await self.services.topics.open_topic_ids())
         self.spawn(self.services.outbox.flush())
+        for occurrence_id in await self.services.meetings.occurrences_to_refresh():
+            self.spawn(self.adapter.meeting_cards.sync(occurrence_id))
 
     async def stop(self) -> None:
         if self.keeps_time:
@@ -101,6 +103,8 @@ class WeComChannel:
                 self.ballots.touch(event.topic_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self.spawn(self.services.outbox.flush())
+        for occurrence_id in {e.occurrence_id for e in events if isinstance(e, MeetingChanged)}:
+            self.spawn(self.adapter.meeting_cards.sync(occurrence_id))
 
     async def settle(self) -> None:
         """Wait for the deliveries under way (tests and the demo)."""

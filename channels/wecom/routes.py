@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import proposals, topics
-from channels.wecom.cards import ProposalPress, VotePress
+from channels.wecom import meetings, proposals, topics
+from channels.wecom.cards import MeetingPress, ProposalPress, VotePress
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -23,11 +23,13 @@ OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
     "opinion": topics.opinion,
     "propose": proposals.propose,
+    "meeting": meetings.meeting,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
     VotePress: topics.vote,
     ProposalPress: proposals.step,
+    MeetingPress: meetings.press,
 }
 
 WORDS: list[WordsRoute] = [
