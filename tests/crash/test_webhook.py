@@ -152,14 +152,14 @@ async def test_an_update_answered_200_is_handled_after_a_kill(wh: WebhookProcess
     def deliveries() -> list[Any]:
         return h.emu.webhook.deliveries
 
-    await h.emu.wait_until(answered_200, timeout=30)
+    await h.emu.wait_until(answered_200)
     assert h.emu.pending_updates == 0  # Telegram will not post it again
     await h.kill_bot()
     assert await h.count(rows(registrations)) == 0
     h.emu.release("sendMessage")
 
     await h.start_bot()
-    reply = await h.emu.wait_for_bot_message(BUILDING_CHAT, after=register.message_id, timeout=30)
+    reply = await h.emu.wait_for_bot_message(BUILDING_CHAT, after=register.message_id)
     await h.settle()
     assert await h.count(rows(registrations)) == 1
     replies = [m for m in h.emu.bot_messages(BUILDING_CHAT) if m.message_id > register.message_id]
