@@ -266,7 +266,7 @@ class EmulatorClient:
     async def wait_idle(
         self,
         quiet: float = 0.2,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
     ) -> None:
         await self.call("wait_idle", quiet=quiet, timeout=timeout)
 

@@ -13,8 +13,9 @@ from emulators.telegram.world import ApiCall, EmuMessage, World
 
 # How long a test waits for the bot before saying it did not answer: a failure detector, not a
 # speed requirement (benchmarks measure speed), so long enough for a machine that runs other
-# tests in parallel (pytest-xdist) to answer.
-WAIT = 15.0
+# tests in parallel (pytest-xdist, four workers on two cores, besides whatever else runs there)
+# to answer; only a failing test waits that long.
+WAIT = 60.0
 
 
 class Observer:
@@ -161,7 +162,7 @@ class Observer:
     async def wait_idle(
         self,
         quiet: float = 0.2,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = WAIT,  # noqa: ASYNC109
     ) -> None:
         """Waits until every update was fetched and confirmed, no call is in flight and
         nothing happened (getUpdates long polls aside) for ``quiet`` seconds."""

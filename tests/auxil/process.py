@@ -22,7 +22,7 @@ from sqlalchemy.sql import Select
 
 from bot.services import Services
 from storage.database import Database
-from storage.tables import timers
+from storage.tables import inbox, outbox, timers
 from tests.auxil.harness import SUPERADMIN, Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,11 @@ STOPPING = "stopping: finishing the sends in flight"
 # What python-telegram-bot logs when it begins to stop: it then waits for the running handlers
 # (a /meeting posting its announcements), before the sends in flight (STOPPING).
 HANDLERS_STOPPING = "Application is stopping"
-START_TIMEOUT = 60.0  # a cold start imports a lot; the machine may be busy
+# How long the harness waits for the bot process (to start, to reach a held call, to do the
+# work a clock move made due, to stop) before calling it stuck: a failure detector, not a speed
+# requirement. With four test workers on two cores a cold start, or a digest's first chart
+# (importing matplotlib), takes many seconds; on a machine shared with other runs, over 60 s.
+PATIENCE = 120.0
 
 
 class BotProcess:
@@ -49,7 +53,7 @@ class BotProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    async def wait(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+    async def wait(self, timeout: float = PATIENCE) -> int:  # noqa: ASYNC109
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while self.popen.poll() is None:
@@ -125,7 +129,7 @@ class ProcessHarness(Harness):
         process = self.spawn(**environment)
         self.process = process
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_TIMEOUT
+        deadline = loop.time() + PATIENCE
         while not any(c.method == "getUpdates" for c in self.emu.calls[first_call:]):
             if not process.running:
                 status = process.popen.returncode
@@ -135,7 +139,7 @@ class ProcessHarness(Harness):
                 raise TimeoutError(f"the bot did not start polling:\n{process.output()}")
             await asyncio.sleep(0.05)
 
-    async def held(self, method: str, chat_id: int, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    async def held(self, method: str, chat_id: int, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
         """Wait until the bot's call of ``method`` to ``chat_id`` waits at an emulator hold."""
 
         def waiting() -> bool:
@@ -152,7 +156,7 @@ class ProcessHarness(Harness):
         await self.process.kill()
         self.process = None
         # A call the emulator holds belongs to the dead process: let it be cancelled first.
-        await self.emu.wait_until(lambda: not self.emu.held_calls, timeout=10)
+        await self.emu.wait_until(lambda: not self.emu.held_calls, timeout=PATIENCE)
 
     async def stop_bot(self) -> None:
         """SIGTERM: a clean shutdown."""
@@ -172,7 +176,7 @@ class ProcessHarness(Harness):
         assert process is not None
         process.popen.send_signal(signal.SIGTERM)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30.0
+        deadline = loop.time() + PATIENCE
         while stopping not in process.output():
             if loop.time() > deadline or not process.running:
                 raise AssertionError(f"the bot did not begin a graceful stop:\n{process.output()}")
@@ -216,25 +220,46 @@ class ProcessHarness(Harness):
         self._write_clock()
 
     async def pass_time(self, delta: timedelta) -> None:
-        """Move the clock; a running bot notices and runs what fell due (waited for: every
-        timer due by then done, or 20 s, as a machine busy with other tests may take a while),
-        then what that sent settles."""
+        """Move the clock; a running bot notices and runs what fell due (``work_done``), then
+        what that sent settles."""
         self.move_clock(delta)
-        if self.process is not None:
-            await asyncio.sleep(0.2)  # the bot looks at the file every 50 ms
-            due = rows(timers).where(
-                timers.c.done_at.is_(None), timers.c.due_at <= self.clock.now()
-            )
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 20
-            while loop.time() < deadline:
-                if not await self.count(due):
-                    break
-                await asyncio.sleep(0.05)
-            await self.settle()
+        await self.settle()
 
     async def settle(self) -> None:
-        await self.emu.wait_idle(quiet=0.3, timeout=20)
+        """The emulator is quiet and a running bot has handled every update it took, run its
+        due work and sent what that queued (``work_done``); then the emulator is quiet again."""
+        await self.emu.wait_idle(quiet=0.3, timeout=PATIENCE)
+        if self.process is not None:
+            await self.work_done()
+            await self.emu.wait_idle(quiet=0.3, timeout=PATIENCE)
+
+    async def work_done(self, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
+        """Wait until the bot has handled every update it stored, run every timer due by now
+        and tried once every outbox row due by now, as its database shows. A quiet moment at
+        the emulator says none of that on a busy machine: a digest a clock move made due may
+        still be queued, an update's reply still to come."""
+        now = self.clock.now()
+        unhandled = rows(inbox).where(inbox.c.handled_at.is_(None))
+        due_timers = rows(timers).where(timers.c.done_at.is_(None), timers.c.due_at <= now)
+        untried = rows(outbox).where(
+            outbox.c.sent_at.is_(None),
+            outbox.c.failed.is_(False),
+            outbox.c.attempts == 0,
+            outbox.c.next_attempt_at <= now,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = [await self.count(query) for query in (unhandled, due_timers, untried)]
+            if not any(left):
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(
+                    f"after {timeout}s the bot still has {left[0]} update(s) to handle,"
+                    f" {left[1]} due timer(s) to run and {left[2]} outbox row(s) never tried"
+                    f" (an emulator hold left on?)\n{self.logs()}"
+                )
+            await asyncio.sleep(0.05)
 
     # Reading what the bot stored ---------------------------------------------------------------
 

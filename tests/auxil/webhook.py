@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from emulators.telegram.webhook import SECRET_HEADER
-from tests.auxil.process import START_TIMEOUT, ProcessHarness
+from tests.auxil.process import PATIENCE, ProcessHarness
 
 PUBLIC = "https://yishi.test"
 PUBLIC_URL = f"{PUBLIC}/telegram"
@@ -53,7 +53,7 @@ class WebhookProcessHarness(ProcessHarness):
         process = self.spawn(*args, **environment)
         self.process = process
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_TIMEOUT
+        deadline = loop.time() + PATIENCE
         while not any(c.method == "setWebhook" and c.ok for c in self.emu.calls[first_call:]):
             if not process.running:
                 status = process.popen.returncode

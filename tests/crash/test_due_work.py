@@ -44,8 +44,8 @@ async def test_a_deadline_closes_the_topic_exactly_once_across_kills(ph: Process
     await h.kill_bot()
     h.move_clock(timedelta(hours=3))
     await h.start_bot()
-    await h.emu.wait_until(lambda: len(closing_notes(h, first.message_id)) == 1, timeout=15)
-    await h.emu.wait_until(lambda: shows_closed(h, first.message_id), timeout=15)
+    await h.emu.wait_until(lambda: len(closing_notes(h, first.message_id)) == 1)
+    await h.emu.wait_until(lambda: shows_closed(h, first.message_id))
     # The second deadline passes while the bot runs; it dies after closing the topic, while
     # the edit and the announcement are on their way.
     h.emu.hold("sendMessage")
@@ -57,8 +57,8 @@ async def test_a_deadline_closes_the_topic_exactly_once_across_kills(ph: Process
     h.emu.release("editMessageText")
     assert closing_notes(h, second.message_id) == [] and not shows_closed(h, second.message_id)
     await h.start_bot()
-    await h.emu.wait_until(lambda: len(closing_notes(h, second.message_id)) == 1, timeout=15)
-    await h.emu.wait_until(lambda: shows_closed(h, second.message_id), timeout=15)
+    await h.emu.wait_until(lambda: len(closing_notes(h, second.message_id)) == 1)
+    await h.emu.wait_until(lambda: shows_closed(h, second.message_id))
     # Once more, and an hour on: nothing is closed or announced again. (Killed between
     # Telegram's answer and the outbox's "sent" mark, the announcement would go out again:
     # docs/RELIABILITY.md. Here the marks are in.)
@@ -100,7 +100,7 @@ async def test_a_kill_between_an_escalation_and_its_card_posts_the_card_once(
     assert cards(h) == []
     assert await h.count(rows(escalations)) == 1
     await h.start_bot()
-    await h.emu.wait_until(lambda: len(cards(h)) == 1, timeout=15)
+    await h.emu.wait_until(lambda: len(cards(h)) == 1)
     await h.settle()
     await h.kill_bot()
     await h.start_bot()
@@ -132,9 +132,9 @@ async def test_a_digest_and_a_reminder_due_while_down_are_sent_once(ph: ProcessH
     h.emu.release("sendMessage")
     assert digests(h) == []
     await h.start_bot()
-    await h.emu.wait_until(lambda: len(digests(h)) == 1, timeout=15)
+    await h.emu.wait_until(lambda: len(digests(h)) == 1)
     assert "这份汇总迟发了" in digests(h)[0]  # due at 08:30, sent at 09:00: the bot was down
-    await h.emu.wait_until(lambda: len(reminders(h, BUILDING_CHAT)) == 1, timeout=15)
+    await h.emu.wait_until(lambda: len(reminders(h, BUILDING_CHAT)) == 1)
     (late,) = reminders(h, BUILDING_CHAT)
     assert "这条提醒迟发了" in (late.text or "")
     await h.settle()  # (killed between a send and its record, a message would go out again)

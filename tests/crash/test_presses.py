@@ -24,7 +24,7 @@ async def stored_ballots(h: ProcessHarness, topic: int) -> list[tuple[int, int]]
 async def shows_tally(h: ProcessHarness, message_id: int, expected: Mapping[str, int]) -> None:
     """The ballot message comes to show this tally (edits are coalesced, 3 s apart)."""
     await h.emu.wait_until(
-        lambda: tally(h.emu.message(BUILDING_CHAT, message_id)) == dict(expected), timeout=20
+        lambda: tally(h.emu.message(BUILDING_CHAT, message_id)) == dict(expected)
     )
 
 
@@ -53,17 +53,17 @@ async def test_a_burst_of_presses_killed_midway_counts_every_press_once(
     # committed whose answers are in flight (held), others fetched or not yet fetched.
     first, rest = VOTERS[: len(VOTERS) // 4], VOTERS[len(VOTERS) // 4 :]
     press(first)
-    await h.emu.wait_until(lambda: answered() == set(first), timeout=30)
+    await h.emu.wait_until(lambda: answered() == set(first))
     h.emu.hold("answerCallbackQuery")
     press(rest)
-    await h.emu.wait_until(lambda: len(h.emu.held_calls) >= 5, timeout=30)
+    await h.emu.wait_until(lambda: len(h.emu.held_calls) >= 5)
     await h.kill_bot()
     answered_before_the_kill = answered()
     assert answered_before_the_kill == set(first)  # it died in the middle of the burst
     h.emu.release("answerCallbackQuery")
     await h.start_bot()
     for query in queries.values():
-        await h.emu.wait_for_answer(query, timeout=30)
+        await h.emu.wait_for_answer(query)
     counted = await stored_ballots(h, topic_id(ballot))
     # Every press counted (those answered before the kill among them), none twice.
     assert counted == sorted(choice.items())
@@ -81,23 +81,23 @@ async def test_updates_fetched_and_confirmed_but_not_handled_survive_a_kill(
     # through, the updates after it are fetched but not handled.
     h.emu.hold("answerCallbackQuery")
     first = h.emu.press_button(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
-    await h.emu.wait_until(lambda: len(h.emu.held_calls) == 1, timeout=10)
+    await h.emu.wait_until(lambda: len(h.emu.held_calls) == 1)
     second = h.emu.press_button(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
     h.emu.send_message(BUILDING_CHAT, BUILDING_HEAD, "/topic 东门加装充电桩")
     last = h.emu.world.updates.next_update_id - 1
     # ...and confirmed: the bot's next getUpdates carried a higher offset, so Telegram will
     # never deliver them again. python-telegram-bot alone loses them if it dies now.
-    await h.emu.wait_until(lambda: h.emu.confirmed_offset > last, timeout=10)
+    await h.emu.wait_until(lambda: h.emu.confirmed_offset > last)
     await h.kill_bot()
     h.emu.release("answerCallbackQuery")
     assert h.emu.pending_updates == 0
     await h.start_bot()
     # The first press was being answered when the bot died: its vote had been recorded, and
     # handled again it is found there ("你已选择"), not counted a second time.
-    assert (await h.emu.wait_for_answer(first, timeout=15))["text"] == "你已选择：同意"
-    assert (await h.emu.wait_for_answer(second, timeout=15))["text"] == "已记录：反对"
+    assert (await h.emu.wait_for_answer(first))["text"] == "你已选择：同意"
+    assert (await h.emu.wait_for_answer(second))["text"] == "已记录：反对"
     charging = await h.emu.wait_for_bot_message(
-        BUILDING_CHAT, predicate=lambda m: "东门加装充电桩" in (m.text or ""), timeout=15
+        BUILDING_CHAT, predicate=lambda m: "东门加装充电桩" in (m.text or "")
     )
     await h.settle()
     assert await stored_ballots(h, topic_id(ballot)) == [(RESIDENT, 0), (NEIGHBOUR, 1)]

@@ -108,9 +108,7 @@ async def restarted(
     expected = dict.fromkeys(chats, 1)
     if twice is not None:
         expected[twice] = 2
-    await h.emu.wait_until(
-        lambda: all(count(chat) >= n for chat, n in expected.items()), timeout=20
-    )
+    await h.emu.wait_until(lambda: all(count(chat) >= n for chat, n in expected.items()))
     await h.settle()
     return {chat: count(chat) for chat in chats}, expected
 
@@ -160,7 +158,7 @@ async def test_a_decision_published_to_three_chats_stopped_at_each_point(
         def arrived(text: str = text, expected: dict[int, int] = expected) -> bool:
             return all(published(h, chat, text) >= n for chat, n in expected.items())
 
-        await h.emu.wait_until(arrived, timeout=20)
+        await h.emu.wait_until(arrived)
         await h.settle()
         assert {chat: published(h, chat, text) for chat in CHAIN} == expected, stop.name
 
@@ -234,7 +232,7 @@ async def test_a_meeting_reminded_in_five_chats_stopped_at_each_point(
             STAFF,
             f"/meeting {local:%Y-%m-%d %H:%M} {title} 范围=all 提醒=3d,2d,1d",
         )
-        await h.emu.wait_until(lambda t=title: len(posting_order(h, t)) == 5, timeout=20)
+        await h.emu.wait_until(lambda t=title: len(posting_order(h, t)) == 5)
     chats = posting_order(h, meetings[0][0])
     assert set(chats) == {STAFF_CHAT, GRID_CHAT, BUILDING_CHAT, *MORE_BUILDINGS}
     await fresh_process(h)
@@ -295,7 +293,7 @@ async def note_held_then_killed(h: ProcessHarness, chats: list[int], title: str)
     assert not note_held()
     h.emu.release("sendMessage", chat_id=STAFF_CHAT)
     h.emu.hold("sendMessage", chat_id=STAFF_CHAT)  # a new gate: the note waits at it
-    await h.emu.wait_until(note_held, timeout=20)
+    await h.emu.wait_until(note_held)
     assert {chat: announced(h, chat, title) for chat in chats} == dict.fromkeys(chats, 1)
     await h.kill_bot()
     h.emu.release("sendMessage", chat_id=STAFF_CHAT)

@@ -82,8 +82,7 @@ async def digest_stopped(h: ProcessHarness, stop: Stop, monday: datetime) -> Non
     assert delivered() == stop.before_restart, stop.name
     await h.start_bot()
     await h.emu.wait_until(
-        lambda: all(got >= want for got, want in zip(delivered(), stop.after_restart, strict=True)),
-        timeout=20,
+        lambda: all(got >= want for got, want in zip(delivered(), stop.after_restart, strict=True))
     )
     await h.settle()
     assert delivered() == stop.after_restart, stop.name
