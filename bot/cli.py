@@ -120,6 +120,9 @@ def _run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
+    from channels.telegram.ptb import import_ptb
+
+    import_ptb()  # before anything imports PTB: without cryptography, 8 MB less
     from telegram.error import InvalidToken
 
     from bot.catalogue import CatalogueError
