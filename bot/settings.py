@@ -189,6 +189,12 @@ class Settings(LoggingSettings):
         description="the WeCom AI bot's long-connection Secret; "
         "required for `yishi run --channel wecom`",
     )
+    wecom_admin_userids: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        alias="YISHI_WECOM_ADMIN_USERIDS",
+        description="comma-separated WeCom userids of the super-admins (as YISHI_ADMIN_IDS "
+        "for Telegram: they may /setup a community)",
+    )
     wecom_ws_url: str = Field(
         default="wss://openws.work.weixin.qq.com",
         alias="YISHI_WECOM_WS_URL",
@@ -304,6 +310,14 @@ class Settings(LoggingSettings):
         if isinstance(value, str):
             parts = [part.strip() for part in value.replace("，", ",").split(",")]
             return frozenset(int(part) for part in parts if part)
+        return value
+
+    @field_validator("wecom_admin_userids", mode="before")
+    @classmethod
+    def _wecom_admin_userids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace("，", ",").split(",")]
+            return frozenset(part for part in parts if part)
         return value
 
     @field_validator("http_client", mode="before")

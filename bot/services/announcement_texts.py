@@ -29,6 +29,7 @@ from bot.services.announcements import (
     MatterProgress,
     MeetingCancelled,
     MeetingMissed,
+    MeetingUnreached,
     MinutesDue,
     MinutesOfTopic,
     MinutesPublished,
@@ -39,9 +40,10 @@ from bot.services.announcements import (
     TopicClosed,
 )
 from bot.services.escalation.views import RATINGS, RateAction, rating_actions
+from bot.services.meetings.plan import ANNOUNCEMENT
 from bot.services.reports.digest import Digest, DigestItem
 from bot.services.topics.closing import fraction_of
-from bot.services.topics.views import Verdict, verdict_of
+from bot.services.topics.views import BallotView, Verdict, verdict_of
 from storage.records import Topic
 
 if TYPE_CHECKING:  # it reads through them
@@ -75,11 +77,27 @@ class Elapsed:
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
-    :class:`Elapsed`, or another
-    ``Said`` (translated and inserted as it is)."""
+    :class:`Elapsed`, another ``Said`` (translated and inserted as it is), a
+    :class:`Listed` of keys, or a :class:`Joined` (keys with their values, on one line)."""
 
     key: str
     params: Mapping[str, Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """Lengths of time, as the channel writes one (``1天, 1小时``), joined by commas."""
+
+    deltas: tuple[timedelta, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Several keys as one value, joined by the text of the ``separator`` key (roles:
+    ``楼栋长、网格员``)."""
+
+    items: tuple[str, ...]
+    separator: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +118,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Said
+Value = str | int | datetime | Weekday | Elapsed | Spans | Said | Listed | Joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +139,8 @@ def _level(level: str) -> Said:
     return Said(f"levels.{level}")
 
 
-def _meeting_when(moment: datetime) -> Said:
+def meeting_when(moment: datetime) -> Said:
+    """``2026-12-15 19:00（周二）``: when a meeting is."""
     return Said("meetings.when", {"at": moment, "day": Weekday(moment)})
 
 
@@ -143,6 +162,28 @@ def tally(topic: Topic, counts: tuple[int, ...]) -> Joined:
             for option, count in zip(topic.options, counts, strict=True)
         )
     )
+
+
+def ballot_facts(view: BallotView, catalogue: Catalogue, locale: str) -> tuple[Line, ...]:
+    """What a ballot says of how the topic is decided, one fact a line: its category, rule,
+    quorum, household vote, secrecy, hidden tally, the chats voting together, the deadline."""
+    lines: list[Line] = []
+    entry = catalogue.find(view.category) if view.category else None
+    if entry is not None:
+        lines.append(Said("topics.category", {"category": entry.name(locale)}))
+    lines.append(Said("topics.rule", {"rule": Said(f"rules.{view.rule}")}))
+    if view.quorum_percent:
+        lines.append(Said("topics.quorum", {"percent": view.quorum_percent}))
+    if view.household:
+        lines.append(Said("topics.household"))
+    if view.secret:
+        lines.append(Said("topics.secret"))
+    if view.hides_results:
+        lines.append(Said("topics.hidden"))
+    if view.scope_level is not None:
+        lines.append(Said("topics.scope_all", {"level": _level(view.scope_level)}))
+    lines.append(Said("topics.deadline", {"deadline": view.deadline}))
+    return tuple(lines)
 
 
 def topic_record(topic: Topic) -> tuple[Line, ...]:
@@ -334,7 +375,7 @@ class AnnouncementTexts:
         if view is None:
             return None
         meeting = view.meeting
-        when = _meeting_when(view.occurrence.starts_at)
+        when = meeting_when(view.occurrence.starts_at)
         return _one(key, id=meeting.id, title=meeting.title, when=when)
 
     async def meeting_cancelled(self, item: MeetingCancelled, locale: str) -> Told | None:
@@ -343,6 +384,21 @@ class AnnouncementTexts:
 
     async def meeting_missed(self, item: MeetingMissed, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.missed")
+
+    async def meeting_unreached(self, item: MeetingUnreached, locale: str) -> Told | None:
+        """Which chats did not get the announcement or a reminder, and what to do."""
+        found = await self._services.meetings.unreached(item.occurrence_id, item.slot)
+        if found is None:
+            return None
+        meeting, occurrence, names = found
+        what = "announcement" if item.slot == ANNOUNCEMENT else "reminder"
+        return _one(
+            f"meetings.unreached_{what}",
+            id=meeting.id,
+            title=meeting.title,
+            when=meeting_when(occurrence.starts_at),
+            chats=("、" if locale == "zh_CN" else ", ").join(names),
+        )
 
     async def minutes_due(self, item: MinutesDue, locale: str) -> Told | None:
         return await self._meeting(item.occurrence_id, "meetings.minutes_due")
@@ -357,7 +413,7 @@ class AnnouncementTexts:
             {
                 "id": entry.meeting.id,
                 "title": entry.meeting.title,
-                "when": _meeting_when(entry.occurrence.starts_at),
+                "when": meeting_when(entry.occurrence.starts_at),
             },
         )
         minutes = entry.minutes
@@ -380,7 +436,7 @@ class AnnouncementTexts:
             topic=item.topic_id,
             id=entry.meeting.id,
             title=entry.meeting.title,
-            when=_meeting_when(entry.occurrence.starts_at),
+            when=meeting_when(entry.occurrence.starts_at),
             excerpt=excerpt or Said("meetings.minutes_attachment"),
         )
 

@@ -168,6 +168,17 @@ class MeetingMissed(_Stored):
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingUnreached(_Stored):
+    """To the chat a meeting was scheduled in: its announcement (``slot`` 0) or a reminder
+    could not be posted in some of its chats (WeCom posts only to a chat that wrote to the
+    bot); which ones is read from the occurrence's posts when it is sent."""
+
+    kind: ClassVar[str] = "meeting.unreached"
+    occurrence_id: int
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
 class MinutesDue(_Stored):
     """The officers are reminded that no minutes were recorded."""
 
@@ -207,6 +218,7 @@ Announcement = (
     | DigestDue
     | MeetingCancelled
     | MeetingMissed
+    | MeetingUnreached
     | MinutesDue
     | MinutesPublished
     | MinutesOfTopic
@@ -289,6 +301,7 @@ class AnnouncementRenderer(Protocol[C_contra, R_co]):
     async def digest_due(self, item: DigestDue, context: C_contra) -> R_co: ...
     async def meeting_cancelled(self, item: MeetingCancelled, context: C_contra) -> R_co: ...
     async def meeting_missed(self, item: MeetingMissed, context: C_contra) -> R_co: ...
+    async def meeting_unreached(self, item: MeetingUnreached, context: C_contra) -> R_co: ...
     async def minutes_due(self, item: MinutesDue, context: C_contra) -> R_co: ...
     async def minutes_published(self, item: MinutesPublished, context: C_contra) -> R_co: ...
     async def minutes_of_topic(self, item: MinutesOfTopic, context: C_contra) -> R_co: ...
@@ -325,6 +338,8 @@ async def render(renderer: AnnouncementRenderer[C, R], item: Announcement, conte
             return await renderer.meeting_cancelled(item, context)
         case MeetingMissed():
             return await renderer.meeting_missed(item, context)
+        case MeetingUnreached():
+            return await renderer.meeting_unreached(item, context)
         case MinutesDue():
             return await renderer.minutes_due(item, context)
         case MinutesPublished():

@@ -16,7 +16,9 @@ from bot.services.announcement_texts import (
     Elapsed,
     Joined,
     Line,
+    Listed,
     Said,
+    Spans,
     Told,
     Value,
     Weekday,
@@ -70,12 +72,15 @@ class Writer:
         zone: tzinfo,
         *,
         elapsed: Callable[[str, timedelta], str] | None = None,
+        span: Callable[[str, timedelta], str] | None = None,
     ) -> None:
-        """``elapsed`` writes an age (the digest); a writer without it is given none."""
+        """``elapsed`` writes an age (the digest), ``span`` a length of time (a meeting's
+        reminders); a writer without one is given none."""
         self._translate = translate
         self._escape = escape
         self._zone = zone
         self._elapsed = elapsed
+        self._span = span
 
     def text(self, locale: str, told: Told) -> str:
         """The lines, one after the other."""
@@ -98,6 +103,15 @@ class Writer:
     def _value(self, locale: str, value: Value) -> object:
         if isinstance(value, Said):
             return self.said(locale, value)  # already in the channel's markup
+        if isinstance(value, Listed):
+            separator = self._translate(locale, value.separator)
+            joined = separator.join(self._translate(locale, item) for item in value.items)
+            return type(separator)(joined)  # in the channel's markup, as the parts are
+        if isinstance(value, Joined):
+            parts = [self.said(locale, part) for part in value.parts]
+            if not parts:
+                return ""
+            return type(parts[0])(value.separator.join(parts))  # in the channel's markup
         if isinstance(value, datetime):
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):
@@ -106,4 +120,8 @@ class Writer:
             if self._elapsed is None:
                 raise TypeError("this writer writes no age")
             return self._elapsed(locale, value.delta)
+        if isinstance(value, Spans):
+            if self._span is None:
+                raise TypeError("this writer writes no length of time")
+            return ", ".join(self._span(locale, delta) for delta in value.deltas)
         return value

@@ -51,6 +51,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", ANYWHERE),
     CommandSpec("help", ANYWHERE),
     CommandSpec("lang", ANYWHERE),
+    CommandSpec("link", frozenset({PRIVATE})),
     CommandSpec("register", frozenset({"building"})),
     CommandSpec("topics", BOUND),
     CommandSpec("result", BOUND | {PRIVATE}),

@@ -7,7 +7,6 @@ import html
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from telegram import (
@@ -21,8 +20,13 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
+from bot.commands.base import Asked, Command, Reply
 from bot.services.actors import Actor, ChatKind, Place
+from bot.services.announcement_texts import Said
 from bot.services.errors import Refusal
+from channels.common.answering import AnsweringFirst
+from channels.common.refusals import labelled, refusal_said
+from channels.common.told import Writer
 from channels.telegram.callbacks import CallbackData
 from channels.telegram.context import AppContext
 from channels.telegram.delivery.privately import tell_privately
@@ -32,48 +36,11 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
-Effect = Callable[[], None]
-
-
-class _Answering:
-    """A handler answering: what its changes caused waits until it answered."""
-
-    __slots__ = ("later", "open")
-
-    def __init__(self) -> None:
-        self.open = True
-        self.later: list[Effect] = []
-
-
-_answering: ContextVar[_Answering | None] = ContextVar("answering", default=None)
-
-
-def after_the_answer(effect: Effect) -> bool:
-    """Run ``effect`` once the handler running in this context answered (the confirmation
-    first, then the notices and cards its change caused); False if no handler is answering
-    here, and ``effect`` is the caller's to run now (a timer, the outbox, a background task)."""
-    answering = _answering.get()
-    if answering is None or not answering.open:
-        return False
-    answering.later.append(effect)
-    return True
 
 
 D = TypeVar("D", bound=CallbackData)
 # A button handler's body: the press and its decoded data.
 PressBody = Callable[[Update, AppContext, CallbackQuery, D], Coroutine[Any, Any, None]]
-
-# Parameters whose values are names of things that have their own localised label.
-_LABELLED_PARAMS = {
-    "level": "levels",
-    "here": "levels",
-    "role": "role_names",
-    "expected_role": "role_names",
-    "status": "statuses",
-}
-# Parameters whose values are lists of such names, shown as one localised list.
-_LABELLED_LISTS = {"roles": "role_names"}
-ECHO_LIMIT = 200
 
 
 def actor_of(update: Update, context: AppContext) -> Actor:
@@ -157,31 +124,13 @@ async def reply(
 def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = None) -> Html:
     """The refusal's explanation, in ``locale`` (default: the update's language)."""
     translator = context.bot_data.translator
-    locale = locale or context.locale
-    # A refusal may quote what the user typed (an unknown role, a bad duration): quote at most
-    # ECHO_LIMIT characters of it, so that 10,000 typed characters cannot make the answer
-    # longer than Telegram accepts.
-    params = {
-        name: _clip(value) if isinstance(value, str) else value
-        for name, value in refusal.params.items()
-    }
-    for name, section in _LABELLED_PARAMS.items():
-        value = params.get(name)
-        if isinstance(value, str) and translator.has(f"{section}.{value}"):
-            params[name] = translator(locale, f"{section}.{value}")
-    for name, section in _LABELLED_LISTS.items():
-        value = params.get(name)
-        if isinstance(value, tuple):
-            labels = (translator(locale, f"{section}.{item}") for item in value)
-            params[name] = translator(locale, "roles.list_separator").join(labels)
-    key = f"refusals.{refusal.key}"
-    if not translator.has(key):
-        key = refusal.key  # e.g. a usage line, kept with its feature's strings
-    return translator(locale, key, **params)
+    said = refusal_said(refusal, translator.has)
+    return Html(_writer(context).said(locale or context.locale or context.settings.locale, said))
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…"
+def _writer(context: AppContext) -> Writer:
+    translator = context.bot_data.translator
+    return Writer(translator, escape, context.settings.zone, span=translator.duration)
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -191,7 +140,7 @@ def answers_refusals(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: AppContext) -> None:
-        answering = _AnsweringFirst()
+        answering = AnsweringFirst()
         try:
             await handler(update, context)
         except Refusal as refusal:
@@ -204,25 +153,6 @@ def answers_refusals(handler: Handler) -> Handler:
             answering.answered()
 
     return wrapper
-
-
-class _AnsweringFirst:
-    """The scope of one handler's answer: effects wait in it until the handler is done."""
-
-    __slots__ = ("_answering", "_token")
-
-    def __init__(self) -> None:
-        self._answering = _Answering()
-        self._token = _answering.set(self._answering)
-
-    def answered(self) -> None:
-        _answering.reset(self._token)
-        self._answering.open = False  # tasks it started see it closed: theirs run at once
-        for effect in self._answering.later:
-            try:
-                effect()
-            except Exception:
-                log.exception("acting on what a change caused failed")
 
 
 def stale_button() -> Refusal:
@@ -244,7 +174,7 @@ def button(codec: type[D]) -> Callable[[PressBody[D]], Handler]:
         async def pressed(update: Update, context: AppContext) -> None:
             query = update.callback_query
             assert query is not None
-            answering = _AnsweringFirst()
+            answering = AnsweringFirst()
             try:
                 data = codec.decode(query.data)
                 if data is None:
@@ -301,13 +231,12 @@ def user_label(first_name: str, last_name: str | None, user_id: int) -> Html:
 async def send_html(context: AppContext, chat_id: int, key: str, **params: Any) -> Message:
     """Send a localised message to a chat other than the update's (in that chat's language)."""
     locale = await context.services.people.chat_locale(chat_id)
-    translator = context.bot_data.translator
-    for name, section in _LABELLED_PARAMS.items():
-        value = params.get(name)
-        if isinstance(value, str) and translator.has(f"{section}.{value}"):
-            params[name] = translator(locale, f"{section}.{value}")
+    has = context.bot_data.translator.has
+    values = {name: labelled(name, value, has) or value for name, value in params.items()}
     return await context.bot.send_message(
-        chat_id=chat_id, text=translator(locale, key, **params), parse_mode=ParseMode.HTML
+        chat_id=chat_id,
+        text=_writer(context).said(locale, Said(key, values)),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -327,3 +256,54 @@ async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> 
         size += len(line) + 1
     if chunk:
         await reply(update, context, Html("\n".join(chunk)))
+
+
+def asked_of(update: Update, context: AppContext) -> Asked:
+    """The update as a command of bot/commands reads it."""
+    place, actor = place_of(update), actor_of(update, context)
+
+    async def chat_admin() -> bool:
+        return await is_chat_admin(context, place.chat_id, actor.user_id)
+
+    return Asked(
+        context.services,
+        actor,
+        place,
+        command_text(update),
+        context.locale or context.settings.locale,
+        context.runtime.membership,
+        chat_admin,
+        update.effective_message.message_id if update.effective_message else None,
+    )
+
+
+async def reply_with(update: Update, context: AppContext, answer: Reply | None) -> None:
+    """A command's reply, in HTML, as an answer to the command's message (in several
+    messages, split between its lines, when it is longer than Telegram takes)."""
+    if answer is None:
+        return
+    if answer.locale is not None:
+        context.locale = answer.locale
+    locale = answer.locale or context.locale or context.settings.locale
+    writer = _writer(context)
+    await reply_long(
+        update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+    )
+
+
+def told_html(context: AppContext, answer: Reply) -> Html:
+    """A command's reply in HTML, in its language or the update's."""
+    locale = answer.locale or context.locale or context.settings.locale
+    return Html(_writer(context).text(locale, answer.told))
+
+
+def shared(command: Command) -> Handler:
+    """A command of bot/commands as a Telegram handler: the update read into an
+    :class:`Asked`, the reply written in HTML as an answer to the command's message."""
+
+    @answers_refusals
+    async def handler(update: Update, context: AppContext) -> None:
+        await reply_with(update, context, await command(asked_of(update, context)))
+
+    handler.__name__ = handler.__qualname__ = command.__name__
+    return handler

@@ -9,7 +9,6 @@ from channels.telegram.common import (
     actor_of,
     answers_refusals,
     command_text,
-    is_chat_admin,
     place_of,
     reply,
     stale_button,
@@ -75,21 +74,6 @@ async def help_command(update: Update, context: AppContext) -> None:
     # What a secret ballot does not hide is said on each secret topic (topics.secret) and in
     # the README, not to every resident who asks for the commands.
     await reply(update, context, Html(header + "\n\n" + "\n".join(lines)))
-
-
-@answers_refusals
-async def lang(update: Update, context: AppContext) -> None:
-    choice = command_text(update)
-    if not choice:
-        await reply(update, context, context.t("general.lang_usage"))
-        return
-    place = place_of(update)
-    actor = actor_of(update, context)
-    admin = place.is_group and await is_chat_admin(context, place.chat_id, actor.user_id)
-    locale = await context.services.people.set_language(actor, place, choice, is_chat_admin=admin)
-    context.locale = locale
-    key = "general.lang_set_group" if place.is_group else "general.lang_set_private"
-    await reply(update, context, context.t(key))
 
 
 @answers_refusals

@@ -15,6 +15,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import COMMANDS as SHARED_COMMANDS
 from channels.telegram import general
 from channels.telegram.callbacks import (
     CardAction,
@@ -23,6 +24,7 @@ from channels.telegram.callbacks import (
     RegistrationVerdict,
     VoteChoice,
 )
+from channels.telegram.common import shared
 from channels.telegram.context import AppContext
 from channels.telegram.errors import on_error
 from channels.telegram.escalation import commands as escalation
@@ -40,37 +42,22 @@ from channels.telegram.topics import wizard as topic_wizard
 MIDDLEWARE_GROUP = -1
 
 COMMAND_CALLBACKS = {
+    **{name: shared(command) for name, command in SHARED_COMMANDS.items()},
     "start": general.start,
     "help": general.help_command,
-    "lang": general.lang,
-    "setup": orgs.setup,
-    "newgrid": orgs.newgrid,
-    "newbuilding": orgs.newbuilding,
-    "bind": orgs.bind,
-    "unbind": orgs.unbind,
     "role": roles.role,
     "unrole": roles.unrole,
     "roles": roles.roles,
     "register": registration.register,
     "members": registration.members,
     "topic": topics.topic,
-    "topics": topics.topics,
-    "close": topics.close,
-    "extend": topics.extend,
-    "cancel": topics.cancel,
-    "result": topics.result,
-    "nudge": topics.nudge,
-    "ballot": topics.ballot,
-    "opinion": opinions.opinion,
     "propose": proposals.propose,
     "escalate": escalation.escalate_command,
     "resolve": escalation.resolve_command,
     "progress": escalation.progress_command,
     "sla": escalation.sla_command,
     "meeting": meetings.meeting,
-    "meetings": meetings.meetings,
     "cancelmeeting": meetings.cancel_meeting,
-    "agenda": meetings.agenda,
     "minutes": meetings.minutes,
     "stats": stats.stats,
     "audit": stats.audit,

@@ -1,16 +1,18 @@
 """WeCom's callbacks into the same service calls Telegram's handlers make.
 
 A message in a group reaches the bot only when it @-mentions it: the mention is stripped and
-the rest read as a command (``/topic`` with the same one-line syntax, ``/bind``, ``/help``,
-``/lang``); every message is answered on its req_id (WeCom counts an unanswered one as still
-in progress, three at most per person). A press on a ballot card (``template_card_event``)
-casts the vote and is answered, within WeCom's 5 s, with the card as it is now for
-everyone; a refused press (a closed topic, a stale card) with the card for the presser only,
-saying why. A Refusal is rendered with the same locale keys as on Telegram, as text.
+the rest read as a command, with the same one-line syntax as on Telegram. Commands shared by
+every channel (bot/commands) are run here and answered in markdown; WeCom's own (``/topic``,
+which answers with a card) and the presses on cards are routed by channels/wecom/routes.py to
+their feature's module. Every message is answered on its req_id (WeCom counts an unanswered
+one as still in progress, three at most per person); a press (``template_card_event``) is
+answered, within WeCom's 5 s, with the card as it is now. A Refusal is rendered with the same
+locale keys as on Telegram.
 
 Who and where: each callback's ``from.userid`` and ``chatid`` become Yishi ids (storage's
-``seen_on``: allocated on first sight). A callback WeCom delivers twice (the same ``msgid``)
-is acted on once.
+``seen_on``: allocated on first sight; channels/wecom/sightings.py). A callback WeCom delivers
+twice (the same ``msgid``) is acted on once; a press delivered again is answered with the
+card as it is now (its first answer may have been lost with a connection), not voted again.
 """
 
 from __future__ import annotations
@@ -19,40 +21,30 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from bot.commands import COMMANDS, Asked, Command
+from bot.commands.organisation import bind
 from bot.services import Services
-from bot.services.actors import Actor, ChatKind, Place
+from bot.services.announcement_texts import Line
 from bot.services.errors import Refusal
-from bot.services.topics.syntax import parse_topic
-from bot.services.topics.views import ballot_view
-from channels.wecom.cards import (
-    QUESTION,
-    Card,
-    VotePress,
-    WeComViews,
-    new_task_id,
-    parse_key,
-    parse_option,
-)
+from channels.common.answering import AnsweringFirst
+from channels.common.refusals import refusal_said
+from channels.common.told import Writer
+from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
-from channels.wecom.text import WeComText, cut, message
-from storage.records import ChatType, Platform
+from channels.wecom.latest_cards import LatestCards
+from channels.wecom.meetings import MeetingCards
+from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
+from channels.wecom.sightings import Sightings, Who
+from channels.wecom.text import WeComText, escape, message
+from channels.wecom.topics import ballot_cards
 
 log = logging.getLogger(__name__)
 
 _MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
-ECHO_LIMIT = 200
 REMEMBERED_MSGIDS = 4096
-# Parameters whose values are names of things that have their own localised label (as
-# Telegram renders refusals).
-_LABELLED_PARAMS = {
-    "level": "levels",
-    "here": "levels",
-    "role": "role_names",
-    "expected_role": "role_names",
-    "status": "statuses",
-}
 
 
 class WeComMembership:
@@ -67,26 +59,42 @@ class WeComMembership:
 
 
 @dataclass(frozen=True, slots=True)
-class Who:
-    """The sender of a callback and where they wrote, as Yishi knows them."""
+class Message:
+    """A message to the bot: its req_id (to answer on), who wrote where, the words after the
+    command word, and the callback's body."""
 
-    actor: Actor
-    place: Place
-    locale: str
-    userid: str
-    address: str  # the chatid, or the userid in a single chat
+    req_id: str
+    who: Who
+    text: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """A press on a card: its req_id (to answer on within 5 s), who pressed where, the card's
+    task_id and the event as WeCom sent it (``selected_items`` for a vote card)."""
+
+    req_id: str
+    who: Who
+    task_id: str
+    event: dict[str, Any]
+    again: bool = False  # WeCom delivered this press before (the same msgid)
 
 
 class WeComAdapter:
     def __init__(
         self, services: Services, connection: LongConnection, text: WeComText, views: WeComViews
     ) -> None:
-        self._services = services
-        self._connection = connection
-        self._t = text
-        self._views = views
+        self.services = services
+        self.connection = connection
+        self.t = text
+        self.views = views
         self.membership = WeComMembership()
+        self.writer = Writer(text, escape, text.zone, span=text.translator.duration)
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
+        self._sightings = Sightings(services)
+        self.latest_cards = LatestCards(partial(ballot_cards, self))
+        self.meeting_cards = MeetingCards(self)
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:
@@ -95,18 +103,22 @@ class WeComAdapter:
         if not isinstance(body, dict) or not isinstance(headers, dict):
             return
         req_id = str(headers.get("req_id", ""))
-        if self._repeated(str(body.get("msgid", ""))):
-            return
+        repeated = self._repeated(str(body.get("msgid", "")))
         cmd = frame.get("cmd")
+        if repeated and cmd != "aibot_event_callback":
+            return
+        answering = AnsweringFirst()  # what the callback caused waits for its answer
         try:
             if cmd == "aibot_msg_callback":
                 await self._message(req_id, body)
             elif cmd == "aibot_event_callback":
                 event = body.get("event")
                 if isinstance(event, dict) and event.get("eventtype") == "template_card_event":
-                    await self._card_event(req_id, body, event)
+                    await self._card_event(req_id, body, event, again=repeated)
         except (WeComRefused, ConnectionLost) as error:
             log.warning("WeCom did not take the answer to %s: %s", cmd, error)
+        finally:
+            answering.answered()
 
     def _repeated(self, msgid: str) -> bool:
         if not msgid:
@@ -119,31 +131,7 @@ class WeComAdapter:
         return False
 
     async def _who(self, body: dict[str, Any]) -> Who | None:
-        sender = body.get("from")
-        userid = str(sender.get("userid", "")) if isinstance(sender, dict) else ""
-        if not userid:
-            return None
-        group = body.get("chattype") == "group"
-        address = str(body.get("chatid", "")) if group else userid
-        if not address:
-            return None
-        now = self._services.clock.now()
-        async with self._services.database.transaction() as repos:
-            user_id, user_locale = await repos.users.seen_on(
-                Platform.WECOM, userid, name=userid, now=now
-            )
-            chat_id, chat_locale = await repos.chats.seen_on(
-                Platform.WECOM,
-                address,
-                type=ChatType.GROUP if group else ChatType.PRIVATE,
-                title=None,
-                now=now,
-            )
-        settings = self._services.settings
-        locale = (chat_locale if group else user_locale) or settings.locale
-        actor = Actor(user_id, is_superadmin=settings.is_superadmin(user_id))
-        kind = ChatKind.GROUP if group else ChatKind.PRIVATE
-        return Who(actor, Place(chat_id, kind), locale, userid, address)
+        return await self._sightings.who(body)
 
     # -- messages --------------------------------------------------------------------------
     async def _message(self, req_id: str, body: dict[str, Any]) -> None:
@@ -155,171 +143,87 @@ class WeComAdapter:
         if "\n" in word:  # "/topic\n..." : the command word ends at the line's end too
             word, _, more = word.partition("\n")
             rest = f"{more} {rest}".strip()
-        command = word.lower()
+        command = word.lower().removeprefix("/")
+        if not word.startswith("/"):  # words: on a quoted message, or an answer asked for
+            for route in WORDS:
+                if await route(self, Message(req_id, who, text, body)):
+                    return
+        msg = Message(req_id, who, rest.strip(), body)
+        own = OWN_COMMANDS.get(command)
+        if own is not None:
+            await own(self, msg)
+            return
         try:
-            if command == "/topic":
-                await self._topic(req_id, who, rest.strip())
-                return
-            if command == "/bind":
-                answer = await self._bind(who, rest.strip())
-            elif command == "/lang":
-                answer = await self._lang(who, rest.strip())
-            elif command in ("/help", "/start"):
-                answer = self._t(who.locale, "wecom.help")
+            shared = COMMANDS.get(command)
+            if shared is not None:
+                answer = await self.run(shared, msg)
+            elif command in ("help", "start"):
+                answer = self.t(who.locale, "wecom.help")
             else:
-                answer = self._t(who.locale, "wecom.unknown_command")
+                answer = self.t(who.locale, "wecom.unknown_command")
         except Refusal as refusal:
             answer = self.refusal(who.locale, refusal)
-        await self._connection.respond(req_id, message(answer))
+        await self.answer(msg, answer)
 
-    async def _topic(self, req_id: str, who: Who, text: str) -> None:
-        services = self._services
-        if not text:
-            await self._connection.respond(
-                req_id, message(self._t(who.locale, "topics.topic_usage"))
-            )
-            return
-        try:
-            draft = parse_topic(
-                text,
-                now=services.clock.now(),
-                zone=services.settings.zone,
-                catalogue=services.catalogue,
-                locale=who.locale,
-            )
-            published = await services.topics.publish(who.actor, who.place, draft, self.membership)
-        except Refusal as refusal:
-            await self._connection.respond(req_id, message(self.refusal(who.locale, refusal)))
-            return
-        topic_id = published.topic.id
-        answered = False
-        for post in published.posts:
-            card = await self.ballot_card(topic_id, post.chat_id)
-            if card is None:
-                continue
-            if post.chat_id == who.place.chat_id:
-                await self._connection.respond(req_id, card)
-                answered = True
-            else:
-                await self._post_elsewhere(post.chat_id, card)
-        if not answered:
-            voting = sum(1 for post in published.posts if post.voting)
-            confirmation = self._t(who.locale, "topics.published_all", id=topic_id, count=voting)
-            await self._connection.respond(req_id, message(confirmation))
+    async def answer(self, msg: Message, markdown: str) -> None:
+        """Answer a message with markdown, on its req_id."""
+        await self.connection.respond(msg.req_id, message(markdown))
 
-    async def _post_elsewhere(self, chat_id: int, card: dict[str, Any]) -> None:
-        """A ballot card in another WeCom chat of the topic (a proactive send; a Telegram
-        chat's ballot message is Telegram's to post)."""
-        async with self._services.database.transaction() as repos:
-            address = await repos.chats.address_of(chat_id)
-        if address is None or address[0] is not Platform.WECOM:
-            return
-        try:
-            await self._connection.send(address[1], card)
-        except (WeComRefused, ConnectionLost) as error:
-            log.warning("the ballot card for WeCom chat %s was not sent: %s", chat_id, error)
+    async def run(self, command: Command, msg: Message) -> str:
+        """A command of bot/commands, answered in markdown; one whose effect is announced by
+        itself is acknowledged (WeCom holds a message unanswered as still in progress)."""
+        who = msg.who
 
-    async def _bind(self, who: Who, code: str) -> str:
-        # WeCom tells an AI bot nothing of who owns a group: the one-time code, which an
-        # officer of the level above gives, is the proof (on Telegram: a group admin's).
-        bound = await self._services.orgs.bind(who.actor, who.place, code, is_chat_admin=True)
-        return self._t(
-            who.locale,
-            "orgs.bound",
-            level=self._t(who.locale, f"levels.{bound.node.level}"),
-            name=bound.node.name,
-            parent=bound.parent.name if bound.parent else "",
+        async def chat_admin() -> bool:
+            # WeCom tells an AI bot nothing of who owns a group: a group's own choices
+            # (its language) are its officers'; binding is authorised by the one-time code,
+            # which an officer of the level above gives (on Telegram: a group admin's).
+            return command is bind
+
+        asked = Asked(
+            self.services, who.actor, who.place, msg.text, who.locale, self.membership, chat_admin
         )
-
-    async def _lang(self, who: Who, choice: str) -> str:
-        if not choice:
-            return self._t(who.locale, "general.lang_usage")
-        # A group's language is its officers' to choose: WeCom names no group admins.
-        locale = await self._services.people.set_language(
-            who.actor, who.place, choice, is_chat_admin=False
-        )
-        key = "general.lang_set_group" if who.place.is_group else "general.lang_set_private"
-        return self._t(locale, key)
+        answer = await command(asked)
+        if answer is None:
+            return self.t(who.locale, "wecom.done")
+        return self.writer.text(answer.locale or who.locale, answer.told)
 
     def refusal(self, locale: str, refusal: Refusal) -> str:
         """The refusal's explanation, as Telegram words it (the same keys), in markdown."""
-        translator = self._t.translator
-        params: dict[str, object] = {
-            name: value[:ECHO_LIMIT] + "…"
-            if isinstance(value, str) and len(value) > ECHO_LIMIT
-            else value
-            for name, value in refusal.params.items()
-        }
-        for name, section in _LABELLED_PARAMS.items():
-            value = params.get(name)
-            if isinstance(value, str) and translator.has(f"{section}.{value}"):
-                params[name] = self._t(locale, f"{section}.{value}")
-        roles = params.get("roles")
-        if isinstance(roles, tuple):
-            separator = self._t.plain(locale, "roles.list_separator")
-            params["roles"] = separator.join(
-                self._t.plain(locale, f"role_names.{role}") for role in roles
-            )
-        key = f"refusals.{refusal.key}"
-        if not translator.has(key):
-            key = refusal.key  # e.g. a usage line, kept with its feature's strings
-        return self._t(locale, key, **params)
+        return self.writer.said(locale, refusal_said(refusal, self.t.translator.has))
+
+    def refusal_plain(self, locale: str, refusal: Refusal) -> str:
+        """The same, without markup: for a card."""
+        return plain(self.refusal(locale, refusal))
+
+    def plain_lines(self, locale: str, lines: tuple[Line, ...]) -> str:
+        """What the core says, without markup: for a card."""
+        return plain(self.writer.lines(locale, lines))
 
     # -- card presses ----------------------------------------------------------------------
-    async def ballot_card(
-        self, topic_id: int, chat_id: int, task_id: str | None = None
-    ) -> dict[str, Any] | None:
-        """The ballot card of ``chat_id`` as it is now, in the chat's language."""
-        services = self._services
-        snap = await services.topics.snapshot(topic_id)
-        if snap is None:
-            return None
-        post = next((post for post in snap.posts if post.chat_id == chat_id), None)
-        level = None
-        if snap.topic.scope == "all":
-            level = await services.topics.level_of(snap.topic.node_id)
-        view = ballot_view(snap, voting=post is not None and post.voting, level=level)
-        locale = await services.people.chat_locale(chat_id)
-        return self._views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
-
-    async def _card_event(self, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _card_event(
+        self, req_id: str, body: dict[str, Any], event: dict[str, Any], *, again: bool
+    ) -> None:
         payload = event.get("template_card_event")
         if not isinstance(payload, dict):
             return
         who = await self._who(body)
         if who is None:
             return
-        key = str(payload.get("event_key", ""))
         task_id = str(payload.get("task_id") or payload.get("taskid") or "")
-        press = parse_key(key)
-        card = None
-        if isinstance(press, VotePress):
-            card = await self.ballot_card(press.topic_id, who.place.chat_id, task_id)
-        elif press is not None:
-            log.info("a press on a card this slice does not answer yet: %s", key)
+        press = parse_key(str(payload.get("event_key", "")))
+        pressed = Pressed(req_id, who, task_id, payload, again)
+        route = PRESSES.get(type(press)) if press is not None else None
+        if route is None:  # a card Yishi cannot read, or one this version does not answer
+            await self.stale(pressed)
             return
-        if card is None or not isinstance(press, VotePress):  # a card Yishi cannot read
-            stale = _plain(self.refusal(who.locale, Refusal("general.stale_button")))
-            frozen = self._views.stale_vote_card(stale, who.locale, task_id or "stale")
-            await self._connection.update_card(req_id, frozen, userids=[who.userid])
-            return
-        option = _chosen(payload)
-        try:
-            if option is None:
-                raise Refusal("wecom.pick_one")
-            await self._services.topics.vote(
-                who.actor, who.place.chat_id, press.topic_id, option, self.membership
-            )
-        except Refusal as refusal:  # the card as it is, with why, for the presser only
-            said = _plain(self.refusal(who.locale, refusal))
-            template = card["template_card"]
-            title = template["main_title"]
-            title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
-            await self._connection.update_card(req_id, template, userids=[who.userid])
-            return
-        updated = await self.ballot_card(press.topic_id, who.place.chat_id, task_id)
-        assert updated is not None
-        await self._connection.update_card(req_id, updated["template_card"])
+        await route(self, pressed, press)
+
+    async def stale(self, pressed: Pressed) -> None:
+        """A press on a card that is gone or not ours: the presser's card says so, frozen."""
+        said = self.refusal_plain(pressed.who.locale, Refusal("general.stale_button"))
+        frozen = self.views.stale_vote_card(said, pressed.who.locale, pressed.task_id or "stale")
+        await self.connection.update_card(pressed.req_id, frozen, userids=[pressed.who.userid])
 
 
 def _text_of(body: dict[str, Any]) -> str:
@@ -338,19 +242,6 @@ def _text_of(body: dict[str, Any]) -> str:
     return ""
 
 
-def _chosen(payload: dict[str, Any]) -> int | None:
-    """The option ticked on a vote card: ``selected_items.selected_item[].option_ids``."""
-    selected = payload.get("selected_items")
-    items = selected.get("selected_item") if isinstance(selected, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or item.get("question_key") != QUESTION:
-            continue
-        ids = item.get("option_ids")
-        chosen = ids.get("option_id") if isinstance(ids, dict) else None
-        if isinstance(chosen, list) and chosen:
-            return parse_option(str(chosen[0]))
-    return None
-
-
-def _plain(markdown: str) -> str:
+def plain(markdown: str) -> str:
+    """Markdown made plain text (a card takes no markup)."""
     return re.sub(r"\\(.)", r"\1", markdown.replace("**", "").replace("`", ""))

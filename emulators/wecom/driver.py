@@ -79,6 +79,12 @@ class Driver:
         self.world.groups[chatid] = group
         return group
 
+    def readd_bot(self, chatid: str, *, bot_id: str | None = None) -> None:
+        """The bot was taken out of group ``chatid`` and added back: like a bot new to the
+        group, it may post there only after someone there has written to it again
+        (assumed: WeCom documents no expiry of that permission, nor what removal does)."""
+        self._bot(bot_id).wrote.discard(chatid)
+
     def _bot(self, bot_id: str | None) -> BotAccount:
         if bot_id is not None:
             return self.world.bot(bot_id)

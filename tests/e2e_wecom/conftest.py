@@ -21,6 +21,7 @@ from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
 from bot.settings import load_settings
 from channels.wecom.channel import WeComChannel
+from emulators.wecom.replies import Issued
 from emulators.wecom.server import WeComEmulator
 from locales import Translator
 from storage.database import Database
@@ -86,3 +87,17 @@ async def world(database: Database) -> AsyncIterator[World]:
         await channel.stop()
         await services.outbox.close()
         await emu.stop()
+
+
+async def published(world: World, issued: Issued) -> None:
+    """Wait for a ``/topic``'s answer: the ballot message, then its card."""
+
+    def card_sent() -> bool:
+        return any(
+            frame.cmd == "aibot_respond_msg"
+            and frame.req_id == issued.req_id
+            and frame.body.get("msgtype") == "template_card"
+            for frame in world.emu.frames
+        )
+
+    await world.emu.wait_for(card_sent, timeout=5)

@@ -12,7 +12,7 @@ from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
 from emulators.wecom.world import Seen
-from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World
+from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World, published
 
 GROUP = WeComPlace("group", BUILDING_GROUP)
 
@@ -40,7 +40,7 @@ async def bound_with_a_building_head(world: World) -> None:
 async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "wangwu").card
     assert card is not None and card["card_type"] == "vote_interaction"
     assert card["main_title"]["title"].endswith("加装电梯")
@@ -71,7 +71,7 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
 async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=1d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     world.clock.advance(timedelta(days=1, minutes=1))
@@ -107,7 +107,7 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
         world.emu.add_person(userid, userid)
         world.emu.world.group(BUILDING_GROUP).members.append(userid)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     presses = await asyncio.gather(
@@ -124,3 +124,28 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
     await answered(world, again, "aibot_respond_update_msg")
     shown = last_seen(world, "zhangsan").card
     assert shown is not None and "同意：40 · 反对：20 · 弃权：0" in shown["main_title"]["desc"]
+
+
+async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_card(
+    world: World,
+) -> None:
+    # The second press's sender and group were recorded a moment before, and are not
+    # written again; the language they were read with must not outlive the /lang.
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道照明 期限=3d")
+    await published(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, first, "aibot_respond_update_msg")
+    shown = last_seen(world, "lisi").card
+    assert shown is not None and shown["submit_button"]["text"] == "投票"
+    lang = await world.emu.mention("zhangsan", BUILDING_GROUP, "/lang en")
+    await answered(world, lang)
+    assert last_seen(world, "lisi").text == "This group's language is now English."
+    second = await world.emu.submit_vote("lisi", card["task_id"], ["o1"])
+    await answered(world, second, "aibot_respond_update_msg")
+    bubble = world.emu.world.card(world.emu.world.bot("aib_yishi"), card["task_id"])
+    shown = bubble.card_seen_by("wangwu")
+    assert shown is not None and shown["submit_button"]["text"] == "Vote"
+    assert "Voted 1 / eligible" in shown["main_title"]["desc"]

@@ -136,6 +136,19 @@ async def test_a_proactive_send_needs_the_chat_to_have_written_first(
     assert (await bot.call("aibot_send_msg", wrong_case))["errcode"] == 93006
 
 
+async def test_a_bot_added_back_to_a_group_posts_there_after_it_is_written_to_again(
+    emu: WeComEmulator, bot: BotClient
+):
+    send = {"chatid": GROUP, "msgtype": "markdown", "markdown": {"content": "**会议提醒**"}}
+    await emu.mention("zhangsan", GROUP, "/help")
+    assert (await bot.call("aibot_send_msg", send))["errcode"] == 0
+    emu.readd_bot(GROUP)
+    refused = await bot.call("aibot_send_msg", send)
+    assert refused["errcode"] == emu.behaviour.proactive_refused_errcode
+    await emu.mention("lisi", GROUP, "/meetings")
+    assert (await bot.call("aibot_send_msg", send))["errcode"] == 0
+
+
 async def test_replies_and_sends_share_30_a_minute_per_conversation(
     emu: WeComEmulator, bot: BotClient, clock
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -42,6 +43,7 @@ def pressed(data: str | None, locale: str) -> tuple[Any, Any, Press]:
     context = SimpleNamespace(
         locale=locale,
         bot_data=SimpleNamespace(translator=Translator()),
+        settings=SimpleNamespace(zone=ZoneInfo("Asia/Shanghai"), locale="zh_CN"),
         language_known=language_known,
     )
     return update, context, query

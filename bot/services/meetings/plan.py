@@ -23,6 +23,11 @@ START_TIMER = "meeting.start"
 MINUTES_TIMER = "meeting.minutes"
 MINUTES_AFTER = timedelta(hours=24)
 ANNOUNCEMENT = 0  # the slot of the message posted when a meeting is scheduled
+# A post on a platform that gives the bot no message to edit later (WeCom): once tried, its
+# message_id is NO_MESSAGE and its rendered_hash says how it went.
+NO_MESSAGE = 0
+SENT = "sent"
+UNREACHABLE = "unreachable"  # the platform refused the chat (WeCom: it never wrote to the bot)
 
 
 @dataclass(frozen=True, slots=True)

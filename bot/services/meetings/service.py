@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
-from bot.services.announcements import MeetingCancelled
+from bot.services.announcements import MeetingCancelled, MeetingUnreached
 from bot.services.errors import Refusal
 from bot.services.events import MeetingChanged, OutboxQueued
 from bot.services.meetings.minutes import MinutesService
 from bot.services.meetings.plan import (
     ANNOUNCEMENT,
+    NO_MESSAGE,
+    SENT,
+    UNREACHABLE,
     cancel_timers,
     meeting_thread,
     plan_next,
@@ -381,6 +384,51 @@ class MeetingService:
     ) -> None:
         async with self._uow.transaction() as repos:
             await repos.meetings.set_post_rendered(occurrence_id, slot, chat_id, rendered_hash)
+
+    async def record_sent(
+        self, occurrence_id: int, slot: int, chat_id: int, *, reached: bool
+    ) -> None:
+        """A post tried on a platform with no message to edit later: sent, or refused."""
+        async with self._uow.transaction() as repos:
+            await repos.meetings.set_post_message(occurrence_id, slot, chat_id, NO_MESSAGE)
+            await repos.meetings.set_post_rendered(
+                occurrence_id, slot, chat_id, SENT if reached else UNREACHABLE
+            )
+
+    async def tell_unreached(self, occurrence_id: int, slot: int) -> None:
+        """Tell the chat the meeting was scheduled in which chats its message of ``slot``
+        did not reach (read when the announcement is sent)."""
+        now = self._clock.now()
+        async with self._uow.transaction() as repos:
+            occurrence = await repos.meetings.occurrence(occurrence_id)
+            meeting = await repos.meetings.get(occurrence.meeting_id) if occurrence else None
+            if meeting is None:
+                return
+            await repos.outbox.add(
+                chat_id=meeting.chat_id,
+                announcement=MeetingUnreached(occurrence_id=occurrence_id, slot=slot),
+                now=now,
+                reply_to=None,
+                thread_id=meeting.thread_id,
+            )
+            repos.record(OutboxQueued())
+
+    async def unreached(
+        self, occurrence_id: int, slot: int
+    ) -> tuple[Meeting, MeetingOccurrence, list[str]] | None:
+        """The meeting, the occurrence and the names of the places whose chat its message of
+        ``slot`` did not reach; None when it reached them all."""
+        async with self._uow.transaction() as repos:
+            occurrence = await repos.meetings.occurrence(occurrence_id)
+            meeting = await repos.meetings.get(occurrence.meeting_id) if occurrence else None
+            if occurrence is None or meeting is None:
+                return None
+            names: list[str] = []
+            for post in await repos.meetings.posts(occurrence_id):
+                if post.slot == slot and post.rendered_hash == UNREACHABLE:
+                    node = await repos.orgs.node(post.node_id)
+                    names.append(node.name if node else str(post.chat_id))
+        return (meeting, occurrence, names) if names else None
 
     async def occurrences_to_refresh(self) -> list[int]:
         async with self._uow.transaction() as repos:

@@ -30,6 +30,7 @@ from bot.services.announcements import (
     MatterProgress,
     MeetingCancelled,
     MeetingMissed,
+    MeetingUnreached,
     MinutesDue,
     MinutesOfTopic,
     MinutesPublished,
@@ -202,6 +203,9 @@ class TelegramAnnouncements:
 
     async def meeting_missed(self, item: MeetingMissed, to: Target) -> Rendered:
         return self._draw(to.locale, await self._said.meeting_missed(item, to.locale))
+
+    async def meeting_unreached(self, item: MeetingUnreached, to: Target) -> Rendered:
+        return self._draw(to.locale, await self._said.meeting_unreached(item, to.locale))
 
     async def minutes_due(self, item: MinutesDue, to: Target) -> Rendered:
         return self._draw(to.locale, await self._said.minutes_due(item, to.locale))

@@ -1,4 +1,5 @@
-"""/meeting, /meetings, /cancelmeeting, /agenda, /minutes, and the buttons of meetings."""
+"""/meeting, Telegram's ways of /cancelmeeting and /minutes (bot/commands/meetings.py
+has the rest of them, /meetings and /agenda), and the buttons of meetings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot.commands.base import Reply
+from bot.commands.meetings import cancel_meeting as shared_cancel
+from bot.commands.meetings import cancelled, minutes_number, record_minutes, scheduled_notes
+from bot.services.announcement_texts import Told
 from bot.services.errors import Refusal
 from bot.services.meetings.minutes import Attachment
 from bot.services.meetings.service import Scheduled
@@ -18,13 +23,15 @@ from bot.services.topics.eligibility import parse_topic_id
 from channels.telegram.common import (
     actor_of,
     answers_refusals,
+    asked_of,
     button,
     command_text,
     place_of,
     replied_message,
     reply,
-    reply_long,
+    reply_with,
     stale_button,
+    told_html,
 )
 from channels.telegram.context import AppContext
 from channels.telegram.meetings.callbacks import (
@@ -33,11 +40,9 @@ from channels.telegram.meetings.callbacks import (
     MeetingCancel,
     MeetingWho,
 )
-from locales import Html
-from storage.records import FileKind, Scope
+from storage.records import FileKind, MeetingOccurrence
 
 MINUTES_CAPTION = re.compile(r"^/minutes(@\w+)?(\s|$)", re.IGNORECASE)
-MEETING_NUMBER = re.compile(r"[#＃]?(\d{1,9})(?:\s+|$)")
 
 
 def _locale(context: AppContext) -> str:
@@ -64,63 +69,35 @@ async def schedule_draft(update: Update, context: AppContext, draft: MeetingDraf
         actor_of(update, context), place_of(update), draft, update_id=update.update_id
     )
     await context.runtime.reminders.sync(scheduled.occurrence.id)
-    notes: list[Html] = []
-    renderer, locale = context.runtime.meeting_renderer, _locale(context)
-    if scheduled.skipped:
-        offsets = ", ".join(renderer.offset(locale, seconds) for seconds in scheduled.skipped)
-        notes.append(context.t("meetings.reminders_skipped", offsets=offsets))
-    if scheduled.meeting.scope == Scope.ALL:
-        notes.append(
-            context.t("meetings.announced_all", id=scheduled.meeting.id, count=scheduled.chats)
-        )
-    if scheduled.holiday_unknown:
-        year = scheduled.occurrence.planned_at.astimezone(context.settings.zone).year
-        notes.append(context.t("meetings.holiday_gap", year=year))
+    notes = scheduled_notes(scheduled, context.settings.zone)
     if notes:
-        await reply(update, context, Html("\n".join(notes)))
+        await reply(update, context, told_html(context, Reply(Told(notes))))
     return scheduled
 
 
 @answers_refusals
-async def meetings(update: Update, context: AppContext) -> None:
-    """``/meetings``: what is coming up here; ``/meetings <id>``: one meeting in detail."""
+async def cancel_meeting(update: Update, context: AppContext) -> None:
+    """``/cancelmeeting <id>`` of a series: ask which with buttons; the rest is the shared
+    command's (a one-off is cancelled, ``本次`` / ``全部`` say which of a series)."""
     args = command_text(update).split()
-    renderer, locale = context.runtime.meeting_renderer, _locale(context)
-    if len(args) > 1:
-        raise Refusal("meetings.usage_meetings")
-    if args:
-        detail = await context.services.meetings.detail(
+    if len(args) == 1:
+        found, occurrence = await context.services.meetings.cancellable(
             actor_of(update, context), place_of(update), parse_topic_id(args[0])
         )
-        await reply(update, context, renderer.detail(locale, detail))
-        return
-    views = await context.services.meetings.listing(place_of(update))
-    if not views:
-        await reply(update, context, context.t("meetings.list_none"))
-        return
-    lines = [context.t("meetings.list_title")]
-    lines.extend(renderer.listing_line(locale, view) for view in views)
-    await reply_long(update, context, lines)
+        if found.recurring:
+            await _ask_which(update, context, found.id, found.title, occurrence)
+            return
+    await reply_with(update, context, await shared_cancel(asked_of(update, context)))
 
 
-@answers_refusals
-async def cancel_meeting(update: Update, context: AppContext) -> None:
-    """``/cancelmeeting <id>``: a one-off is cancelled; for a series, ask which with buttons."""
-    args = command_text(update).split()
-    if len(args) != 1:
-        raise Refusal("meetings.usage_cancel")
-    actor, place = actor_of(update, context), place_of(update)
-    found, occurrence = await context.services.meetings.cancellable(
-        actor, place, parse_topic_id(args[0])
-    )
-    if not found.recurring:
-        await _cancel(update, context, found.id, occurrence.id, whole=True)
-        return
+async def _ask_which(
+    update: Update, context: AppContext, meeting_id: int, title: str, occurrence: MeetingOccurrence
+) -> None:
     renderer, locale = context.runtime.meeting_renderer, _locale(context)
     when = renderer.when(locale, occurrence.starts_at)
 
     def button(key: str, choice: str) -> list[InlineKeyboardButton]:
-        data = MeetingCancel(found.id, occurrence.id, choice).encode()
+        data = MeetingCancel(meeting_id, occurrence.id, choice).encode()
         return [
             InlineKeyboardButton(context.plain(f"meetings.{key}", when=when), callback_data=data)
         ]
@@ -128,30 +105,8 @@ async def cancel_meeting(update: Update, context: AppContext) -> None:
     markup = InlineKeyboardMarkup(
         [button("cancel_one", "o"), button("cancel_series", "s"), button("cancel_keep", "k")]
     )
-    question = context.t("meetings.cancel_which", id=found.id, title=found.title, when=when)
+    question = context.t("meetings.cancel_which", id=meeting_id, title=title, when=when)
     await reply(update, context, question, markup)
-
-
-async def _cancel(
-    update: Update, context: AppContext, meeting_id: int, occurrence_id: int, *, whole: bool
-) -> None:
-    done = await context.services.meetings.cancel(
-        actor_of(update, context), place_of(update), meeting_id, occurrence_id, whole=whole
-    )
-    renderer, locale = context.runtime.meeting_renderer, _locale(context)
-    when = renderer.when(locale, done.occurrence.starts_at)
-    if done.whole:
-        text = context.t("meetings.cancelled_series", id=done.meeting.id, title=done.meeting.title)
-    else:
-        text = context.t("meetings.cancelled_one", id=done.meeting.id, when=when)
-        if done.next is not None:
-            following = renderer.when(locale, done.next.starts_at)
-            text = Html(text + "\n" + context.t("meetings.next_one", when=following))
-    query = update.callback_query
-    if query is None:
-        await reply(update, context, text)
-    else:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
 
 @button(MeetingCancel)
@@ -169,22 +124,16 @@ async def cancel_choice(
         await query.edit_message_text(kept, parse_mode=ParseMode.HTML)
         await query.answer()
         return
-    await _cancel(update, context, data.meeting_id, data.occurrence_id, whole=data.choice == "s")
-    await query.answer()
-
-
-@answers_refusals
-async def agenda(update: Update, context: AppContext) -> None:
-    parts = command_text(update).split(maxsplit=1)
-    if len(parts) != 2:
-        raise Refusal("meetings.usage_agenda")
-    occurrence = await context.services.meetings.add_agenda_item(
-        actor_of(update, context), place_of(update), parse_topic_id(parts[0]), parts[1]
+    done = await context.services.meetings.cancel(
+        actor_of(update, context),
+        place_of(update),
+        data.meeting_id,
+        data.occurrence_id,
+        whole=data.choice == "s",
     )
-    view = await context.services.meetings.view(occurrence.id)
-    assert view is not None
-    added = context.t("meetings.agenda_added", id=view.meeting.id, count=len(view.agenda))
-    await reply(update, context, added)
+    text = told_html(context, cancelled(done))
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    await query.answer()
 
 
 @answers_refusals
@@ -193,25 +142,19 @@ async def minutes(update: Update, context: AppContext) -> None:
     caption of a photo or a document works the same way."""
     message = update.effective_message
     assert message is not None
-    text = command_text(update)
     replied_to = replied_message(message)
     replied = replied_to.message_id if replied_to else None
-    meeting_id: int | None = None
-    number = MEETING_NUMBER.match(text)
-    if number is not None and (replied is None or text[number.end() :].strip()):
-        meeting_id, text = int(number.group(1)), text[number.end() :]
-    elif replied is None:
-        raise Refusal("meetings.usage_minutes")
-    recorded = await context.services.meetings.minutes.record(
-        actor_of(update, context),
-        place_of(update),
-        meeting_id=meeting_id,
+    meeting_id, text = minutes_number(
+        command_text(update), replying=replied is not None, usage="meetings.usage_minutes"
+    )
+    answer = await record_minutes(
+        asked_of(update, context),
+        meeting_id,
+        text,
         replied_to=replied if meeting_id is None else None,
-        text=text,
         attachment=_attachment(message),
     )
-    done = context.t("meetings.minutes_recorded", id=recorded.meeting.id, count=recorded.chats)
-    await reply(update, context, done)
+    await reply_with(update, context, answer)
 
 
 def _attachment(message: Message) -> Attachment | None:

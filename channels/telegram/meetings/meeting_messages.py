@@ -20,7 +20,7 @@ from bot.services.meetings.views import meeting_message_view
 from channels.telegram.delivery.kept_current import KeptCurrent, Shown
 from channels.telegram.meetings.render import MeetingRenderer
 from channels.telegram.topics.render import fingerprint
-from storage.records import MeetingPost
+from storage.records import FIRST_FOREIGN_ID, MeetingPost
 
 
 class LiveReminders(KeptCurrent[MeetingPost]):
@@ -45,6 +45,8 @@ class LiveReminders(KeptCurrent[MeetingPost]):
         latest = latest_posts(view.posts)
         shown: list[Shown[MeetingPost]] = []
         for post in view.posts:
+            if post.chat_id >= FIRST_FOREIGN_ID:
+                continue  # another platform's chat: its channel posts it
             live = latest[post.chat_id] == post
             if post.message_id is None and not live:
                 continue  # never posted and already superseded: the newer one says it all

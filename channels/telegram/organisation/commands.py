@@ -9,84 +9,11 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
 from channels.telegram.common import (
-    actor_of,
-    answers_refusals,
-    command_text,
-    is_chat_admin,
-    place_of,
-    reply,
     send_html,
 )
 from channels.telegram.context import AppContext
-from storage.records import Level
 
 log = logging.getLogger(__name__)
-
-
-@answers_refusals
-async def setup(update: Update, context: AppContext) -> None:
-    node = await context.services.orgs.setup(
-        actor_of(update, context), place_of(update), command_text(update)
-    )
-    await reply(update, context, context.t("orgs.setup_done", name=node.name))
-
-
-async def _issue(update: Update, context: AppContext, level: Level) -> None:
-    issued = await context.services.orgs.issue_code(
-        actor_of(update, context), place_of(update), command_text(update), level
-    )
-    zone = context.settings.zone
-    await reply(
-        update,
-        context,
-        context.t(
-            "orgs.code_issued",
-            level=context.t(f"levels.{issued.level}"),
-            name=issued.name,
-            code=issued.code,
-            expires=context.bot_data.translator.datetime(context.locale, issued.expires_at, zone),
-        ),
-    )
-
-
-@answers_refusals
-async def newgrid(update: Update, context: AppContext) -> None:
-    await _issue(update, context, Level.GRID)
-
-
-@answers_refusals
-async def newbuilding(update: Update, context: AppContext) -> None:
-    await _issue(update, context, Level.BUILDING)
-
-
-@answers_refusals
-async def bind(update: Update, context: AppContext) -> None:
-    place, actor = place_of(update), actor_of(update, context)
-    admin = place.is_group and await is_chat_admin(context, place.chat_id, actor.user_id)
-    bound = await context.services.orgs.bind(
-        actor, place, command_text(update), is_chat_admin=admin
-    )
-    parent_name = bound.parent.name if bound.parent else ""
-    await reply(
-        update,
-        context,
-        context.t(
-            "orgs.bound",
-            level=context.t(f"levels.{bound.node.level}"),
-            name=bound.node.name,
-            parent=parent_name,
-        ),
-    )
-
-
-@answers_refusals
-async def unbind(update: Update, context: AppContext) -> None:
-    node = await context.services.orgs.unbind(actor_of(update, context), place_of(update))
-    await reply(
-        update,
-        context,
-        context.t("orgs.unbound", level=context.t(f"levels.{node.level}"), name=node.name),
-    )
 
 
 async def bot_membership(update: Update, context: AppContext) -> None:

@@ -1,13 +1,10 @@
-"""/topic, the vote buttons, /topics, /close, /extend, /cancel, /result, /nudge, /ballot."""
+"""/topic and the vote buttons (the other topic commands are bot/commands/topics.py)."""
 
 from __future__ import annotations
 
-import re
-
 from telegram import CallbackQuery, Update
 
-from bot.services.errors import Refusal
-from bot.services.topics.eligibility import parse_topic_id
+from bot.commands.base import UsageError
 from bot.services.topics.service import Published
 from bot.services.topics.syntax import TopicDraft, parse_topic
 from channels.telegram.callbacks import VoteChoice
@@ -18,11 +15,9 @@ from channels.telegram.common import (
     command_text,
     place_of,
     reply,
-    reply_long,
     stale_button,
 )
 from channels.telegram.context import AppContext
-from locales import Html
 
 
 def _args(update: Update, usage: str, *, at_least: int, at_most: int) -> list[str]:
@@ -30,13 +25,6 @@ def _args(update: Update, usage: str, *, at_least: int, at_most: int) -> list[st
     if not at_least <= len(args) <= at_most:
         raise UsageError(usage)
     return args
-
-
-class UsageError(Refusal):
-    """A command used with the wrong arguments: answered with its usage line."""
-
-    def __init__(self, usage_key: str) -> None:
-        super().__init__(usage_key)
 
 
 @answers_refusals
@@ -97,114 +85,3 @@ async def vote(update: Update, context: AppContext, query: CallbackQuery, data: 
         key = "topics.vote_changed" if receipt.changed else "topics.vote_recorded"
         context.runtime.live.touch(receipt.topic.id)
     await query.answer(context.plain(key, option=receipt.option))
-
-
-@answers_refusals
-async def topics(update: Update, context: AppContext) -> None:
-    open_topics, closed = await context.services.topics.listing(place_of(update))
-    renderer = context.runtime.renderer
-    locale = context.locale or context.settings.locale
-    lines: list[Html] = []
-    if open_topics:
-        lines.append(context.t("topics.list_open"))
-        lines.extend(
-            context.t(
-                "topics.list_open_item", id=t.id, title=t.title, deadline=renderer.when(locale, t)
-            )
-            for t in open_topics
-        )
-    if closed:
-        lines.append(context.t("topics.list_closed"))
-        lines.extend(
-            context.t(
-                "topics.list_closed_item",
-                id=t.id,
-                title=t.title,
-                verdict=renderer.verdict(locale, t),
-            )
-            for t in closed
-        )
-    await reply_long(update, context, lines or [context.t("topics.list_none")])
-
-
-@answers_refusals
-async def close(update: Update, context: AppContext) -> None:
-    (raw_id,) = _args(update, "topics.usage_close", at_least=1, at_most=1)
-    await context.services.topics.close(
-        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
-    )
-
-
-@answers_refusals
-async def cancel(update: Update, context: AppContext) -> None:
-    (raw_id,) = _args(update, "topics.usage_cancel", at_least=1, at_most=1)
-    await context.services.topics.cancel(
-        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
-    )
-
-
-@answers_refusals
-async def extend(update: Update, context: AppContext) -> None:
-    raw_id, duration = _args(update, "topics.usage_extend", at_least=2, at_most=2)
-    topic = await context.services.topics.extend(
-        actor_of(update, context), place_of(update), parse_topic_id(raw_id), duration
-    )
-    deadline = context.runtime.renderer.when(context.locale or "zh_CN", topic)
-    await reply(update, context, context.t("topics.extended", id=topic.id, deadline=deadline))
-
-
-@answers_refusals
-async def result(update: Update, context: AppContext) -> None:
-    (raw_id,) = _args(update, "topics.usage_result", at_least=1, at_most=1)
-    view = await context.services.topics.view(
-        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
-    )
-    locale = context.locale or context.settings.locale
-    lines: list[str] = [context.runtime.renderer.result(locale, view)]
-    record = await context.services.escalation.history(view.topic.id)
-    resolver = None
-    if record.resolution is not None:
-        node = next(
-            (hop.to_node for hop in record.hops if hop.to_node.id == record.resolution.node_id),
-            None,
-        )
-        resolver = node.name if node else None
-    lines.extend(context.runtime.escalation_renderer.history(locale, record, resolver))
-    await reply_long(update, context, [Html(line) for line in lines])
-
-
-@answers_refusals
-async def nudge(update: Update, context: AppContext) -> None:
-    (raw_id,) = _args(update, "topics.usage_nudge", at_least=1, at_most=1)
-    await context.services.nudges.nudge(
-        actor_of(update, context), place_of(update), parse_topic_id(raw_id)
-    )
-
-
-_CHANNEL_KEY = re.compile(r"^(方式|channel)[=＝](.+)$", re.IGNORECASE)
-
-
-@answers_refusals
-async def ballot(update: Update, context: AppContext) -> None:
-    args = _args(update, "topics.usage_ballot", at_least=3, at_most=4)
-    channel = None
-    if len(args) == 4:
-        match = _CHANNEL_KEY.match(args[3])
-        if match is None:
-            raise UsageError("topics.usage_ballot")
-        channel = match.group(2)
-    recorded = await context.services.offline_ballots.record(
-        actor_of(update, context),
-        place_of(update),
-        parse_topic_id(args[0]),
-        args[1],
-        args[2],
-        channel,
-    )
-    channel_label = context.t(f"channels.{recorded.channel}")
-    key = "topics.offline_recorded_secret" if recorded.topic.secret else "topics.offline_recorded"
-    await reply(
-        update,
-        context,
-        context.t(key, unit=recorded.unit, channel=channel_label, option=recorded.option),
-    )
