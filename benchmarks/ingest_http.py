@@ -6,11 +6,18 @@ resident presses, a third change their minds, ~200 presses in flight. The same l
 against the bare stock PTB bot (``benchmarks/bare_bot.py``) as the baseline.
 
     .venv/bin/python -m benchmarks.ingest_http [--db postgres] [--http-client httpx]
+    .venv/bin/python -m benchmarks.ingest_http --count OUT   # Yishi once, counted per press
+
+``--count`` runs Yishi alone under ``benchmarks/counted_bot.py`` and prints what the load cost
+per press in counts (statements, transactions, function calls; ``benchmarks/counts.py``
+compares two such runs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import tempfile
 from pathlib import Path
@@ -43,6 +50,7 @@ from benchmarks.community import (
     set_up_yishi,
     shown_tally,
 )
+from benchmarks.counts import summarise
 from benchmarks.presses import Plan, TelegramPresses, make_plan, play, press_queue
 from emulators.telegram import EmulatorClient
 
@@ -61,8 +69,22 @@ async def verify(client: EmulatorClient, plan: Plan, database_url: str | None) -
     return problems
 
 
+async def counted(out: Path) -> None:
+    """Wait for ``benchmarks.counted_bot`` to write its counts after SIGUSR2."""
+    for _ in range(600):
+        if await asyncio.to_thread(out.exists):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"the counted bot wrote no {out}")
+
+
 async def measure(
-    kind: str, db: str, folder: Path, http_client: str, profile: str | None = None
+    kind: str,
+    db: str,
+    folder: Path,
+    http_client: str,
+    profile: str | None = None,
+    count: Path | None = None,
 ) -> dict[str, float]:
     port = free_port()
     emulator = python_process(
@@ -84,7 +106,10 @@ async def measure(
                     "YISHI_ADMIN_IDS": str(ADMIN),
                     "YISHI_HTTP_CLIENT": http_client,
                 }
-                bot = python_process(["-m", "bot", "run"], env=env, log=folder / "yishi.log")
+                run = ["-m", "bot", "run"]
+                if count is not None:
+                    run = ["-m", "benchmarks.counted_bot", "--out", str(count), "run"]
+                bot = python_process(run, env=env, log=folder / "yishi.log")
                 ballots = await set_up_yishi(RemotePeople(client))
             else:
                 args = ["-m", "benchmarks.bare_bot", "--base-url", base_url, "--token", TOKEN]
@@ -100,6 +125,8 @@ async def measure(
             bot_cpu, emu_cpu = cpu_seconds(bot.pid), cpu_seconds(emulator.pid)
             db_cpu, machine = postgres_cpu_seconds(), machine_cpu_seconds()
             spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
+            if count is not None:
+                os.kill(bot.pid, signal.SIGUSR1)
             load = await play(presses, queue, in_flight=200, pressed=pressed)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
@@ -113,6 +140,9 @@ async def measure(
                 "call_counts", method="editMessageText", since=load.started_at
             )
             await client.wait_idle(quiet=4.0, timeout=120)
+            if count is not None:  # the load and the tally refreshes it left behind
+                os.kill(bot.pid, signal.SIGUSR2)
+                await counted(count.with_suffix(".json"))
             problems = await verify(client, plan, database_url if kind == "yishi" else None)
             rss = peak_rss_mb(bot.pid)
     finally:
@@ -163,6 +193,11 @@ async def measure(
         figure("PostgreSQL server CPU per press", result["db_cpu_ms"], "ms")
     figure("machine CPU busy during load (all cores)", result["machine_busy"] * 100, "%")
     figure("bot peak RSS", result["rss"], "MB", "<= 150 MB" if kind == "yishi" else "")
+    if count is not None:
+        counts = count.with_suffix(".json")
+        report = {**json.loads(counts.read_text()), "presses": load.presses, "result": result}
+        counts.write_text(json.dumps(report, indent=1))
+        summarise(report)
     for problem in (problems + unexpected)[:10]:
         print(f"  PROBLEM: {problem}")
     if kind == "yishi":
@@ -174,6 +209,12 @@ async def main() -> None:
     arguments = parser(__doc__)
     arguments.add_argument("--http-client", choices=["aiohttp", "httpx"], default="aiohttp")
     arguments.add_argument("--profile", help="py-spy the Yishi bot during the load (raw stacks)")
+    arguments.add_argument(
+        "--count",
+        type=Path,
+        help="Yishi once, no baseline, under counters (benchmarks/counted_bot.py): writes "
+        "COUNT.json and COUNT.pstats and prints the counts per press",
+    )
     arguments.add_argument(
         "--rounds",
         type=int,
@@ -187,6 +228,13 @@ async def main() -> None:
     rounds: list[dict[str, float]] = []
     problems = False
     with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+        if args.count is not None:
+            count = args.count.resolve()
+            count.with_suffix(".json").unlink(missing_ok=True)
+            ours = await measure("yishi", args.db, Path(folder), args.http_client, count=count)
+            if ours["problems"]:
+                raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
+            return
         for number in range(1, args.rounds + 1):
             bare = await measure("bare", args.db, Path(folder), args.http_client)
             ours = await measure("yishi", args.db, Path(folder), args.http_client, args.profile)

@@ -137,6 +137,9 @@ def _run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
+    from channels.telegram.ptb import import_ptb
+
+    import_ptb()  # before anything imports PTB: without cryptography, 8 MB less
     companions = []
     if channel == "both":
         from channels.wecom.channel import WeComBeside

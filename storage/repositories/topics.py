@@ -18,9 +18,13 @@ from storage.records import (
     Topic,
     TopicPost,
     TopicStatus,
+    member_of,
 )
 from storage.tables import ballots, opinions, topic_posts, topics
 from storage.upsert import upsert_many
+
+_rule, _scope, _status = member_of(Rule), member_of(Scope), member_of(TopicStatus)
+_channel = member_of(BallotChannel)
 
 
 def _topic(row: Any) -> Topic:
@@ -30,14 +34,14 @@ def _topic(row: Any) -> Topic:
         title=row.title,
         description=row.description,
         options=tuple(row.options),
-        rule=Rule(row.rule),
+        rule=_rule(row.rule),
         category=row.category,
         quorum_percent=row.quorum_percent,
         secret=row.secret,
         household=row.household,
         hide_results=row.hide_results,
-        scope=Scope(row.scope),
-        status=TopicStatus(row.status),
+        scope=_scope(row.scope),
+        status=_status(row.status),
         deadline=row.deadline,
         created_by=row.created_by,
         created_at=row.created_at,
@@ -70,7 +74,7 @@ def _ballot(row: Any) -> Ballot:
         household_id=row.household_id,
         area=row.area,
         node_id=row.node_id,
-        channel=BallotChannel(row.channel),
+        channel=_channel(row.channel),
         recorded_by=row.recorded_by,
         updated_at=row.updated_at,
     )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services.announcements import TopicClosed
 from storage.database import Database
-from storage.records import Topic
+from storage.records import BallotChannel, Rule, Scope, Topic, TopicStatus
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -64,6 +64,20 @@ async def test_the_last_ballot_of_a_voter_counts(database: Database) -> None:
         stored = await repos.topics.ballot(topic.id, "u:1")
     assert counts == {0: 1, 1: 1}
     assert stored is not None and stored.option == 1 and stored.area == Decimal("80.50")
+
+
+@pytest.mark.parametrize("rule", list(Rule))
+async def test_a_topic_and_its_ballot_read_back_as_the_enums_members(
+    database: Database, rule: Rule
+) -> None:
+    topic = await _topic(database, rule=rule.value, scope="all")
+    async with database.transaction() as repos:
+        await repos.topics.put_ballot(**{**_ballot(topic, "u:1", 0), "channel": "paper"})
+        read = await repos.topics.get(topic.id)
+        ballot = await repos.topics.ballot(topic.id, "u:1")
+    assert read is not None and ballot is not None
+    assert read.rule is rule and read.scope is Scope.ALL and read.status is TopicStatus.OPEN
+    assert ballot.channel is BallotChannel.PAPER
 
 
 async def test_a_topic_closes_once_and_its_salt_is_erased(database: Database) -> None:
