@@ -1,6 +1,7 @@
 """The outbox's rows for WeCom chats: decoded, rendered in the chat's language of the moment
-(channels/wecom/renderers.py), and sent with ``aibot_send_msg``; WeCom's refusals told to the
-outbox as retry-or-not (bot/outbox.py)."""
+(channels/wecom/renderers.py), and sent (``aibot_send_msg`` on the long connection; in callback
+mode through a recent callback's response_url, channels/wecom/passive.py); WeCom's refusals
+told to the outbox as retry-or-not (bot/outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import logging
 from bot.outbox import DeliveryError
 from bot.services import Services
 from bot.services.announcements import UnknownAnnouncement, decode, render
-from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.connection import ConnectionLost, WeComRefused
 from channels.wecom.renderers import Target, WeComAnnouncements
+from channels.wecom.replies import WeComReplies
 from storage.records import OutboxMessage, Platform
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,7 @@ RATE_RETRY = 60.0
 
 class WeComAnnouncer:
     def __init__(
-        self, services: Services, connection: LongConnection, renderers: WeComAnnouncements
+        self, services: Services, connection: WeComReplies, renderers: WeComAnnouncements
     ) -> None:
         self._services = services
         self._connection = connection
