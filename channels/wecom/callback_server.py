@@ -47,6 +47,14 @@ MAX_BODY = 1024 * 1024
 Callback = Callable[[dict[str, Any]], Awaitable[None]]
 Reply = dict[str, Any] | None
 
+CANNOT_LISTEN = """\
+YISHI_WECOM_LISTEN={listen}: the WeCom callback server cannot listen there ({error}).
+Choose another host:port (the one your TLS reverse proxy forwards WeCom's posts to)."""
+
+
+class CannotListen(Exception):
+    """The callback server's address cannot be bound (the message says what to do)."""
+
 
 class CallbackServer:
     """Serves WeCom's callbacks for one bot (its Token and EncodingAESKey)."""
@@ -83,15 +91,17 @@ class CallbackServer:
         return self._port
 
     async def start(self) -> None:
-        """Starts listening; OSError if the address cannot be bound."""
+        """Starts listening; CannotListen if the address cannot be bound."""
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self.answer_within)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._port)
         try:
             await site.start()
-        except OSError:
+        except OSError as error:
             await runner.cleanup()
-            raise
+            listen = f"{self.host}:{self._port}"
+            said = CANNOT_LISTEN.format(listen=listen, error=error.strerror or error)
+            raise CannotListen(said) from None
         self._port = int(runner.addresses[0][1])
         self._runner = runner
         log.info("WeCom callback server on http://%s:%s%s", self.host, self._port, PATH)

@@ -102,6 +102,40 @@ class WeComChannel:
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
 
+    @classmethod
+    def from_settings(
+        cls,
+        services: Services,
+        translator: Translator,
+        settings: Settings,
+        *,
+        callback: bool,
+        keeps_time: bool = True,
+    ) -> WeComChannel:
+        """The channel the YISHI_WECOM_* settings describe: in callback mode, or on the long
+        connection (ValueError if they are missing: run.missing_setting explains them)."""
+        if callback:
+            if settings.wecom_token is None or settings.wecom_aes_key is None:
+                raise ValueError("YISHI_WECOM_TOKEN and YISHI_WECOM_AES_KEY are required")
+            host, port = settings.wecom_address
+            mode = CallbackMode(
+                settings.wecom_token.get_secret_value(),
+                settings.wecom_aes_key.get_secret_value(),
+                host,
+                port,
+            )
+            return cls(services, translator, callback=mode, keeps_time=keeps_time)
+        if settings.wecom_bot_id is None or settings.wecom_secret is None:
+            raise ValueError("YISHI_WECOM_BOT_ID and YISHI_WECOM_SECRET are required")
+        return cls(
+            services,
+            translator,
+            url=settings.wecom_ws_url,
+            bot_id=settings.wecom_bot_id,
+            secret=settings.wecom_secret.get_secret_value(),
+            keeps_time=keeps_time,
+        )
+
     async def _on_callback(self, frame: dict[str, Any]) -> None:
         await self.adapter.on_callback(frame)
 
@@ -157,29 +191,23 @@ class WeComChannel:
 
 class WeComBeside:
     """WeCom in a process Telegram runs (``yishi run --channel both``): the channel built on
-    the same services once they are up (channels.telegram.app's Companion); Telegram keeps the
-    time, one outbox sends each chat's mail through its platform's announcer."""
+    the same services once they are up (channels.telegram.app's Companion), on the long
+    connection or in callback mode; Telegram keeps the time, one outbox sends each chat's mail
+    through its platform's announcer."""
 
-    def __init__(self, settings: Settings, translator: Translator) -> None:
-        if settings.wecom_bot_id is None or settings.wecom_secret is None:
-            raise ValueError("YISHI_WECOM_BOT_ID and YISHI_WECOM_SECRET are required")
+    def __init__(self, settings: Settings, translator: Translator, *, callback: bool = False):
         self._settings = settings
         self._translator = translator
+        self._callback = callback
         self.channel: WeComChannel | None = None
 
     async def start(self, services: Services) -> None:
-        settings = self._settings
-        assert settings.wecom_bot_id is not None and settings.wecom_secret is not None
-        self.channel = WeComChannel(
-            services,
-            self._translator,
-            url=settings.wecom_ws_url,
-            bot_id=settings.wecom_bot_id,
-            secret=settings.wecom_secret.get_secret_value(),
-            keeps_time=False,
+        self.channel = WeComChannel.from_settings(
+            services, self._translator, self._settings, callback=self._callback, keeps_time=False
         )
-        await self.channel.start(wait=None)  # the connection keeps trying in the background
-        log.info("WeCom runs beside Telegram (bot %s)", settings.wecom_bot_id)
+        await self.channel.start(wait=None)  # the long connection keeps trying in the background
+        how = "in callback mode" if self._callback else f"bot {self._settings.wecom_bot_id}"
+        log.info("WeCom runs beside Telegram (%s)", how)
 
     async def stop(self) -> None:
         channel, self.channel = self.channel, None
