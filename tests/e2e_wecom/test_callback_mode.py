@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from bot.clock import ManualClock
+from bot.services.actors import ChatKind, Place
 from channels.wecom.callback_server import PATH, CallbackServer
 from channels.wecom.channel import CallbackMode, WeComChannel
 from channels.wecom.crypto import WeComCrypto
@@ -29,12 +30,19 @@ from storage.tables import chats, topics
 from tests.e2e_wecom.conftest import (
     BOT_ID,
     BUILDING_GROUP,
+    GRID_CHAT,
     START,
+    SUPERADMIN,
     World,
     services_over_a_grid,
     started_emulator,
 )
-from tests.e2e_wecom.test_topic_on_wecom import answered, bound_with_a_building_head, last_seen
+from tests.e2e_wecom.test_topic_on_wecom import (
+    GROUP,
+    answered,
+    bound_with_a_building_head,
+    last_seen,
+)
 
 TOKEN = "yishiCallbackToken2026"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -175,3 +183,39 @@ async def test_an_announcement_goes_out_with_the_next_message_of_the_chat(
     outcome = last_seen(world, "lisi")
     assert outcome.msgtype == "markdown" and outcome.sender == f"bot:{BOT_ID}"
     assert "楼道粉刷" in (outcome.text or "") and "已结束" in (outcome.text or ""), outcome.text
+
+
+async def test_a_decision_and_its_rating_card_each_go_out_once_as_the_chat_writes(
+    world: CallbackWorld,
+) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 停车位划线 期限=1d")
+    await answered(world, issued)
+    task_id = last_seen(world, "lisi").card["task_id"]  # type: ignore[index]
+    for userid, option in (("lisi", "o0"), ("zhaoliu", "o1")):  # a tie: it goes up to the grid
+        pressed = await world.emu.submit_vote(userid, task_id, [option])
+        await answered(world, pressed, "aibot_respond_update_msg")
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.services.timers.run_due()
+    await world.channel.settle()
+    grid = Place(GRID_CHAT, ChatKind.GROUP, "第一网格群")
+    await world.services.escalation.resolve(SUPERADMIN, grid, 1, "周末统一划线")
+    await world.channel.settle()
+
+    # Three messages wait for the group (the outcome; the decision, then its rating card), and
+    # each message someone writes there lets one through.
+    for userid in ("wangwu", "zhaoliu", "lisi", "zhangsan"):
+        asked = await world.emu.mention(userid, BUILDING_GROUP, "/help")
+        await answered(world, asked)
+        world.clock.advance(timedelta(minutes=20))  # past the outbox's next try
+        await world.services.outbox.flush()
+    from_bot = [
+        seen.card["card_type"] if seen.card else (seen.text or "")
+        for seen in world.emu.world.seen_by("wangwu", GROUP)
+        if seen.sender == f"bot:{BOT_ID}" and "/topic" not in (seen.text or "")
+    ]
+    outcome, decision, rating = from_bot[-3:]
+    assert "停车位划线" in outcome and "已结束" in outcome, outcome
+    assert "周末统一划线" in decision, decision
+    assert rating == "button_interaction"
+    assert len([said for said in from_bot if "周末统一划线" in said]) == 1  # not sent again
