@@ -6,7 +6,9 @@ press, which only this answer can carry, within 5 s). Each message and press cal
 brings a ``response_url``: one further markdown or card in that chat, within an hour
 (docs: D-101138). So:
 
-- ``respond`` / ``update_card`` on a callback still being answered become its passive reply;
+- ``respond`` / ``update_card`` on a callback still being answered become its passive reply
+  (a markdown answer as a finished stream: WeCom's passive reply to a message is a stream or
+  a card);
 - a second or late answer to a message goes through that callback's own ``response_url``;
   a late card update cannot be made at all (WeCom allows none after the press's answer);
 - ``send`` (what the long connection does with ``aibot_send_msg``) has no equivalent: WeCom
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +79,17 @@ def address_of(body: dict[str, Any]) -> str:
     return str(sender.get("userid", "")) if isinstance(sender, dict) else ""
 
 
+def _passive(body: dict[str, Any]) -> dict[str, Any]:
+    """A message's passive reply: WeCom takes a stream or a card there, not markdown
+    (D-101031), so markdown goes as a stream finished at once (its content is markdown too)."""
+    if body.get("msgtype") != "markdown":
+        return body
+    markdown = body.get("markdown")
+    content = markdown.get("content", "") if isinstance(markdown, dict) else ""
+    stream = {"id": f"answer_{secrets.token_hex(8)}", "finish": True, "content": content}
+    return {"msgtype": "stream", "stream": stream}
+
+
 class PassiveReplies:
     """:class:`~channels.wecom.replies.WeComReplies` for callback mode."""
 
@@ -122,7 +136,7 @@ class PassiveReplies:
         if answering is None:
             raise ConnectionLost(f"no callback {req_id} is being answered")
         if not answering.reply.done():
-            answering.reply.set_result(body)
+            answering.reply.set_result(_passive(body))
             return
         await self._post(answering.route, body, f"a further answer to {req_id}")
 

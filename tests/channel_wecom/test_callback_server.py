@@ -90,6 +90,8 @@ async def test_the_first_answer_is_the_reply_and_the_second_takes_the_response_u
     await emu.mention("zhangsan", GROUP, "/help")
     await emu.wait_for(lambda: len(texts(emu)) == 3)
     assert texts(emu) == ["@议事 /help", "一", "二"]
+    # WeCom's passive reply to a message is a stream or a card: the markdown went as a stream.
+    assert [seen.msgtype for seen in emu.world.seen_by("lisi")] == ["text", "stream", "markdown"]
     assert bot.frames[0]["cmd"] == "aibot_msg_callback"
 
 
