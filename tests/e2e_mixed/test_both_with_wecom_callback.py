@@ -1,0 +1,109 @@
+"""Telegram and WeCom in one process with WeCom in callback mode (``yishi run --channel both
+--wecom-callback``): the grid's topic for every building, published on Telegram, reaches the
+WeCom group that wrote to the bot within the hour (through that message's response_url, as
+callback mode cannot write first); a vote there is answered passively with the new tally."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from channels.telegram.app import Companion
+from channels.wecom.callback_server import PATH
+from channels.wecom.channel import WeComBeside
+from channels.wecom.crypto import WeComCrypto
+from emulators.wecom.callback_client import CallbackClient
+from emulators.wecom.server import WeComEmulator
+from locales import Translator
+from tests.auxil.harness import Harness
+from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
+from tests.conftest import fresh_postgres_database
+from tests.e2e_mixed.test_both_channels import (
+    BOT_ID,
+    SECRET,
+    WECOM_BUILDING,
+    WECOM_GROUP,
+    WECOM_PEOPLE,
+    answered,
+    card_in_wecom_group,
+)
+
+TOKEN = "yishiCallbackToken2026"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
+def wecom_by_callback(settings: Settings) -> Sequence[Companion]:
+    return [WeComBeside(settings, Translator(settings.locale), callback=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def both_channels(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Harness, WeComEmulator]]:
+    wecom = WeComEmulator()
+    wecom.add_bot(BOT_ID, SECRET)
+    for userid, name in WECOM_PEOPLE.items():
+        wecom.add_person(userid, name)
+    wecom.add_group(WECOM_BUILDING, "3号楼居民群", list(WECOM_PEOPLE))
+    await wecom.start()
+    port = free_port()
+    settings = {
+        "YISHI_WECOM_TOKEN": TOKEN,
+        "YISHI_WECOM_AES_KEY": AES_KEY,
+        "YISHI_WECOM_LISTEN": f"127.0.0.1:{port}",
+    }
+    client = CallbackClient(f"http://127.0.0.1:{port}{PATH}", WeComCrypto(TOKEN, AES_KEY))
+    wecom.attach_callback(BOT_ID, client)
+    try:
+        if request.param == "sqlite":
+            h = Harness(tmp_path, settings=settings, companions=wecom_by_callback)
+            await h.start()
+            try:
+                yield h, wecom
+            finally:
+                await h.stop()
+        else:
+            async with fresh_postgres_database() as url:
+                h = Harness(
+                    tmp_path, database_url=url, settings=settings, companions=wecom_by_callback
+                )
+                await h.start()
+                try:
+                    yield h, wecom
+                finally:
+                    await h.stop()
+    finally:
+        await wecom.stop()
+
+
+async def test_a_grid_topic_reaches_a_wecom_group_in_callback_mode_and_is_voted_on(
+    both_channels: tuple[Harness, WeComEmulator],
+) -> None:
+    h, wecom = both_channels
+    await community(h)  # 社区, 网格 and 1号楼 on Telegram
+    issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 3号楼")
+    bind = await wecom.mention("zhangsan", WECOM_BUILDING, f"/bind {code_in(issued.text)}")
+    await answered(wecom, bind.req_id, "aibot_respond_msg")
+    said = wecom.world.seen_by("lisi", WECOM_GROUP)[-1].text or ""
+    assert "3号楼" in said and "第一网格" in said, said
+
+    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
+    await h.settle()
+    card = await card_in_wecom_group(wecom, "lisi")  # by the /bind message's response_url
+    assert "统一更换门禁" in card["main_title"]["title"]
+    options = {option["text"]: option["id"] for option in card["checkbox"]["option_list"]}
+    pressed = await wecom.submit_vote("wangwu", card["task_id"], [options["同意"]])
+    frame = await answered(wecom, pressed.req_id, "aibot_respond_update_msg")
+    assert frame.via == "callback"
+    shown = wecom.world.seen_by("lisi", WECOM_GROUP)[-1].card
+    assert shown is not None and "同意：1" in shown["main_title"]["desc"], shown
