@@ -20,16 +20,15 @@ from emulators.wecom.callback_client import CallbackClient
 from emulators.wecom.server import WeComEmulator
 from locales import Translator
 from tests.auxil.harness import Harness
-from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
-from tests.conftest import fresh_postgres_database
-from tests.e2e_mixed.test_both_channels import (
+from tests.auxil.world import GRID_CHAT, GRID_WORKER
+from tests.e2e_mixed.conftest import (
     BOT_ID,
-    SECRET,
-    WECOM_BUILDING,
     WECOM_GROUP,
-    WECOM_PEOPLE,
     answered,
     card_in_wecom_group,
+    running_both,
+    started_wecom,
+    with_a_wecom_building,
 )
 
 TOKEN = "yishiCallbackToken2026"
@@ -50,12 +49,7 @@ def free_port() -> int:
 async def both_channels(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Harness, WeComEmulator]]:
-    wecom = WeComEmulator()
-    wecom.add_bot(BOT_ID, SECRET)
-    for userid, name in WECOM_PEOPLE.items():
-        wecom.add_person(userid, name)
-    wecom.add_group(WECOM_BUILDING, "3号楼居民群", list(WECOM_PEOPLE))
-    await wecom.start()
+    wecom = await started_wecom()
     port = free_port()
     settings = {
         "YISHI_WECOM_TOKEN": TOKEN,
@@ -65,23 +59,8 @@ async def both_channels(
     client = CallbackClient(f"http://127.0.0.1:{port}{PATH}", WeComCrypto(TOKEN, AES_KEY))
     wecom.attach_callback(BOT_ID, client)
     try:
-        if request.param == "sqlite":
-            h = Harness(tmp_path, settings=settings, companions=wecom_by_callback)
-            await h.start()
-            try:
-                yield h, wecom
-            finally:
-                await h.stop()
-        else:
-            async with fresh_postgres_database() as url:
-                h = Harness(
-                    tmp_path, database_url=url, settings=settings, companions=wecom_by_callback
-                )
-                await h.start()
-                try:
-                    yield h, wecom
-                finally:
-                    await h.stop()
+        async with running_both(request.param, tmp_path, settings, wecom_by_callback) as h:
+            yield h, wecom
     finally:
         await wecom.stop()
 
@@ -90,16 +69,10 @@ async def test_a_grid_topic_reaches_a_wecom_group_in_callback_mode_and_is_voted_
     both_channels: tuple[Harness, WeComEmulator],
 ) -> None:
     h, wecom = both_channels
-    await community(h)  # 社区, 网格 and 1号楼 on Telegram
-    issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 3号楼")
-    bind = await wecom.mention("zhangsan", WECOM_BUILDING, f"/bind {code_in(issued.text)}")
-    await answered(wecom, bind.req_id, "aibot_respond_msg")
-    said = wecom.world.seen_by("lisi", WECOM_GROUP)[-1].text or ""
-    assert "3号楼" in said and "第一网格" in said, said
-
+    await with_a_wecom_building(h, wecom)
     await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
     await h.settle()
-    card = await card_in_wecom_group(wecom, "lisi")  # by the /bind message's response_url
+    card = await card_in_wecom_group(wecom, "lisi")  # by the /bind's response_url
     assert "统一更换门禁" in card["main_title"]["title"]
     options = {option["text"]: option["id"] for option in card["checkbox"]["option_list"]}
     pressed = await wecom.submit_vote("wangwu", card["task_id"], [options["同意"]])
