@@ -142,7 +142,8 @@ class CallbackServer:
                 _signature(query),
                 query.get("timestamp", ""),
                 query.get("nonce", ""),
-                query.get("echostr", ""),
+                # base64 has no spaces: one is a "+" sent unencoded and read as a space.
+                query.get("echostr", "").replace(" ", "+"),
             )
         except WeComCryptoError as error:
             return _refused(error, "URL verification")

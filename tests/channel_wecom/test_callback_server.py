@@ -15,9 +15,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from channels.wecom.callback_server import PATH, CallbackServer
-from channels.wecom.crypto import WeComCrypto
+from channels.wecom.crypto import WeComCrypto, signature
 from channels.wecom.passive import LateCardUpdate, NoProactiveSend
 from emulators.wecom.callback_client import CallbackClient
 from emulators.wecom.server import WeComEmulator
@@ -147,3 +148,15 @@ async def test_a_post_that_is_not_wecoms_envelope_is_refused(bot: Bot, body: byt
         assert response.status == 400
         assert "encrypt" in await response.text()
     assert bot.frames == []
+
+
+async def test_the_url_check_takes_an_echostr_whose_plus_signs_came_unencoded(bot: Bot) -> None:
+    crypto = WeComCrypto(TOKEN, AES_KEY)
+    echostr = next(
+        e for e in (crypto.encrypt("1616140317555161061") for _ in range(200)) if "+" in e
+    )
+    signed = signature(TOKEN, "1409659589", "263014780", echostr)
+    raw = f"{bot.url}?msg_signature={signed}&timestamp=1409659589&nonce=263014780&echostr={echostr}"
+    async with aiohttp.ClientSession() as session, session.get(URL(raw, encoded=True)) as response:
+        assert response.status == 200
+        assert await response.text() == "1616140317555161061"
