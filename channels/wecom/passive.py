@@ -1,7 +1,7 @@
 """Answering WeCom in callback mode: the passive reply, and the callbacks' ``response_url``.
 
 In callback mode WeCom POSTs each callback and takes the bot's first answer as the HTTP
-response (the passive reply: a markdown or a card for a message, ``update_template_card`` for a
+response (the passive reply: a stream or a card for a message, ``update_template_card`` for a
 press, which only this answer can carry, within 5 s). Each message and press callback also
 brings a ``response_url``: one further markdown or card in that chat, within an hour
 (docs: D-101138). So:
