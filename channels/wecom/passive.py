@@ -12,8 +12,8 @@ brings a ``response_url``: one further markdown or card in that chat, within an 
 - a second or late answer to a message goes through that callback's own ``response_url``;
   a late card update cannot be made at all (WeCom allows none after the press's answer);
 - ``send`` (what the long connection does with ``aibot_send_msg``) has no equivalent: WeCom
-  documents no way for a callback-mode AI bot to write first. It uses the unused
-  ``response_url`` of the chat's latest callback when there is one less than an hour old, and
+  documents no way for a callback-mode AI bot to write first. It uses an unused
+  ``response_url`` of the chat's callbacks of the last hour (the one expiring first), and
   otherwise raises :class:`NoProactiveSend`, which the outbox retries: a WeCom chat in
   callback mode hears an announcement after someone there next writes to the bot.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 RESPONSE_URL_TTL = 3600.0  # "有效期为1小时"
 RESPONSE_URL_MARGIN = 60.0  # not used in its last minute: the clocks may differ
 POST_TIMEOUT = 10.0
-REMEMBERED_ROUTES = 4096
+REMEMBERED_CHATS = 4096
+ROUTES_PER_CHAT = 30  # WeCom's 30 messages a minute per conversation: more could not be used
 
 Clock = Callable[[], float]
 
@@ -96,7 +97,8 @@ class PassiveReplies:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._answering: dict[str, _Answering] = {}
-        self._routes: OrderedDict[str, _Route] = OrderedDict()  # address -> its latest
+        # address -> the response_urls of its callbacks, oldest first
+        self._routes: OrderedDict[str, deque[_Route]] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -111,9 +113,9 @@ class PassiveReplies:
         url = body.get("response_url")
         route = _Route(url, self._clock()) if isinstance(url, str) and url else None
         if route is not None and address:
-            self._routes[address] = route
+            self._routes.setdefault(address, deque(maxlen=ROUTES_PER_CHAT)).append(route)
             self._routes.move_to_end(address)
-            while len(self._routes) > REMEMBERED_ROUTES:
+            while len(self._routes) > REMEMBERED_CHATS:
                 self._routes.popitem(last=False)
         answering = _Answering(address, route)
         self._answering[req_id] = answering
@@ -152,8 +154,8 @@ class PassiveReplies:
         answering.reply.set_result(body)
 
     async def send(self, chatid: str, body: dict[str, Any]) -> None:
-        route = self._routes.get(chatid)
-        if route is None or route.used or self._expired(route):
+        route = self._usable_route(chatid)
+        if route is None:
             log.warning(
                 "WeCom callback mode cannot send to chat %s now: WeCom lets a callback-mode bot "
                 "write only in answer to a callback (aibot_send_msg is the long connection's); "
@@ -165,6 +167,17 @@ class PassiveReplies:
         await self._post(route, body, f"a message to chat {chatid}")
 
     # -- response_url ------------------------------------------------------------------------
+    def _usable_route(self, chatid: str) -> _Route | None:
+        """The chat's unused response_url that expires first (each message to the bot lets
+        one message out)."""
+        routes = self._routes.get(chatid)
+        while routes and (routes[0].used or self._expired(routes[0])):
+            routes.popleft()
+        for route in routes or ():
+            if not route.used:
+                return route
+        return None
+
     def _expired(self, route: _Route) -> bool:
         return self._clock() - route.at > RESPONSE_URL_TTL - RESPONSE_URL_MARGIN
 
