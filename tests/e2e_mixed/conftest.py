@@ -21,6 +21,7 @@ from locales import Translator
 from tests.auxil.harness import Harness
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
 from tests.conftest import fresh_postgres_database
+from tests.e2e_wecom.conftest import started_emulator
 
 BOT_ID, SECRET = "aib_yishi", "s3cret-long-connection"
 WECOM_BUILDING = "wrBuilding0003"
@@ -34,13 +35,7 @@ def wecom_beside(settings: Settings) -> Sequence[Companion]:
 
 async def started_wecom() -> WeComEmulator:
     """The emulated WeCom: the bot, its people, the WeCom building group."""
-    wecom = WeComEmulator()
-    wecom.add_bot(BOT_ID, SECRET)
-    for userid, name in WECOM_PEOPLE.items():
-        wecom.add_person(userid, name)
-    wecom.add_group(WECOM_BUILDING, "3号楼居民群", list(WECOM_PEOPLE))
-    await wecom.start()
-    return wecom
+    return await started_emulator(WECOM_PEOPLE)
 
 
 @asynccontextmanager

@@ -56,13 +56,15 @@ class World:
         return chat_id
 
 
-async def started_emulator() -> WeComEmulator:
-    """The emulated WeCom: the bot, the people, the building group."""
+async def started_emulator(people: dict[str, str] | None = None) -> WeComEmulator:
+    """The emulated WeCom: the bot, the people (``PEOPLE`` unless given), the building group
+    they are in."""
+    people = PEOPLE if people is None else people
     emu = WeComEmulator()
     emu.add_bot(BOT_ID, SECRET)
-    for userid, name in PEOPLE.items():
+    for userid, name in people.items():
         emu.add_person(userid, name)
-    emu.add_group(BUILDING_GROUP, "3号楼居民群", list(PEOPLE))
+    emu.add_group(BUILDING_GROUP, "3号楼居民群", list(people))
     await emu.start()
     return emu
 
