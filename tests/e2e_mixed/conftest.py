@@ -96,3 +96,12 @@ async def with_a_wecom_building(h: Harness, wecom: WeComEmulator) -> None:
     issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 3号楼")
     bind = await wecom.mention("zhangsan", WECOM_BUILDING, f"/bind {code_in(issued.text)}")
     await answered(wecom, bind.req_id, "aibot_respond_msg")
+
+
+async def a_grid_topic_card(h: Harness, wecom: WeComEmulator) -> dict[str, Any]:
+    """With a WeCom building, the grid's topic for every building published on Telegram: the
+    vote card the WeCom group got."""
+    await with_a_wecom_building(h, wecom)
+    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
+    await h.settle()
+    return await card_in_wecom_group(wecom, "lisi")

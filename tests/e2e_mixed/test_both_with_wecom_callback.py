@@ -20,15 +20,13 @@ from emulators.wecom.callback_client import CallbackClient
 from emulators.wecom.server import WeComEmulator
 from locales import Translator
 from tests.auxil.harness import Harness
-from tests.auxil.world import GRID_CHAT, GRID_WORKER
 from tests.e2e_mixed.conftest import (
     BOT_ID,
     WECOM_GROUP,
+    a_grid_topic_card,
     answered,
-    card_in_wecom_group,
     running_both,
     started_wecom,
-    with_a_wecom_building,
 )
 
 TOKEN = "yishiCallbackToken2026"
@@ -69,10 +67,7 @@ async def test_a_grid_topic_reaches_a_wecom_group_in_callback_mode_and_is_voted_
     both_channels: tuple[Harness, WeComEmulator],
 ) -> None:
     h, wecom = both_channels
-    await with_a_wecom_building(h, wecom)
-    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
-    await h.settle()
-    card = await card_in_wecom_group(wecom, "lisi")  # by the /bind's response_url
+    card = await a_grid_topic_card(h, wecom)  # by the /bind's response_url
     assert "统一更换门禁" in card["main_title"]["title"]
     options = {option["text"]: option["id"] for option in card["checkbox"]["option_list"]}
     pressed = await wecom.submit_vote("wangwu", card["task_id"], [options["同意"]])
