@@ -1,7 +1,8 @@
 """Telegram and WeCom in one process with WeCom in callback mode (``yishi run --channel both
 --wecom-callback``): the grid's topic for every building, published on Telegram, reaches the
-WeCom group that wrote to the bot within the hour (through that message's response_url, as
-callback mode cannot write first); a vote there is answered passively with the new tally."""
+WeCom group that wrote to the bot within the hour (its details and its card through the
+response_urls of two messages there, as callback mode cannot write first); a vote there is
+answered passively with the new tally."""
 
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ from emulators.wecom.callback_client import CallbackClient
 from emulators.wecom.server import WeComEmulator
 from locales import Translator
 from tests.auxil.harness import Harness
+from tests.auxil.world import GRID_CHAT, GRID_WORKER
 from tests.e2e_mixed.conftest import (
     BOT_ID,
+    WECOM_BUILDING,
     WECOM_GROUP,
-    a_grid_topic_card,
     answered,
+    card_in_wecom_group,
     running_both,
     started_wecom,
+    with_a_wecom_building,
 )
 
 TOKEN = "yishiCallbackToken2026"
@@ -67,7 +71,14 @@ async def test_a_grid_topic_reaches_a_wecom_group_in_callback_mode_and_is_voted_
     both_channels: tuple[Harness, WeComEmulator],
 ) -> None:
     h, wecom = both_channels
-    card = await a_grid_topic_card(h, wecom)  # by the /bind's response_url
+    await with_a_wecom_building(h, wecom)  # its /bind's response_url: one message out
+    asked = await wecom.mention("lisi", WECOM_BUILDING, "/help")  # and a second one
+    await answered(wecom, asked.req_id, "aibot_respond_msg")
+    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
+    await h.settle()
+    card = await card_in_wecom_group(
+        wecom, "lisi"
+    )  # after the topic's details  # by the /bind's response_url
     assert "统一更换门禁" in card["main_title"]["title"]
     options = {option["text"]: option["id"] for option in card["checkbox"]["option_list"]}
     pressed = await wecom.submit_vote("wangwu", card["task_id"], [options["同意"]])

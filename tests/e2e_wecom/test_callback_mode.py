@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select
@@ -73,6 +74,17 @@ async def world(database: Database) -> AsyncIterator[CallbackWorld]:
         await emu.stop()
 
 
+async def the_card(world: World, userid: str) -> dict[str, Any]:
+    """The vote card a /topic's answer brings: its details go back in the reply to WeCom's
+    POST, the card after them through that message's response_url."""
+
+    def card() -> dict[str, Any] | None:
+        return last_seen(world, userid).card
+
+    found: dict[str, Any] = await world.emu.wait_for(card)
+    return found
+
+
 async def count(world: World, table: Table) -> int:
     async with world.services.database.transaction() as repos:
         query = select(func.count()).select_from(table)
@@ -91,8 +103,8 @@ async def test_a_topic_gets_its_vote_card_and_each_press_updates_it(world: Callb
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
     frame = await answered(world, issued)
     assert frame.via == "callback"  # the passive reply to WeCom's POST
-    card = last_seen(world, "wangwu").card
-    assert card is not None and card["card_type"] == "vote_interaction"
+    card = await the_card(world, "wangwu")
+    assert card["card_type"] == "vote_interaction"
     assert card["main_title"]["title"].endswith("加装电梯")
     options = {o["text"]: o["id"] for o in card["checkbox"]["option_list"]}
 
@@ -126,6 +138,7 @@ async def test_a_callback_sent_twice_acts_once(world: CallbackWorld) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=3d")
     await answered(world, issued)
+    await the_card(world, "lisi")
     first_answer = world.client.replies[-1]
     again = await world.client.post(issued.body)  # WeCom's retry: the same msgid
     assert again == first_answer  # the first one's answer, nothing run again
@@ -168,6 +181,7 @@ async def test_an_announcement_goes_out_with_the_next_message_of_the_chat(
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=1d")
     await answered(world, issued)
+    await the_card(world, "lisi")
     world.clock.advance(timedelta(days=1, minutes=1))  # its response_url is long expired
     with caplog.at_level(logging.WARNING):
         await world.services.timers.run_due()
@@ -191,7 +205,7 @@ async def test_a_decision_and_its_rating_card_each_go_out_once_as_the_chat_write
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 停车位划线 期限=1d")
     await answered(world, issued)
-    task_id = last_seen(world, "lisi").card["task_id"]  # type: ignore[index]
+    task_id = (await the_card(world, "lisi"))["task_id"]
     for userid, option in (("lisi", "o0"), ("zhaoliu", "o1")):  # a tie: it goes up to the grid
         pressed = await world.emu.submit_vote(userid, task_id, [option])
         await answered(world, pressed, "aibot_respond_update_msg")
