@@ -114,6 +114,26 @@ class WeComDemo:
             raise DemoFailed(f"{text!r} was answered {answer!r}, expected {expect!r}")
         return answer
 
+    async def topic(self, userid: str, chatid: str, text: str) -> dict[str, Any]:
+        """``/topic``: answered with the ballot message, then its vote card (returned)."""
+        issued = await self.emu.mention(userid, chatid, f"/topic {text}")
+
+        def card_sent() -> bool:
+            return any(
+                frame.cmd == "aibot_respond_msg"
+                and frame.req_id == issued.req_id
+                and frame.body.get("msgtype") == "template_card"
+                for frame in self.emu.frames
+            )
+
+        await self.emu.wait_for(card_sent, timeout=5)
+        self.t.show(chatid)
+        seen = self.emu.world.seen_by(self.t.viewer[chatid], WeComPlace("group", chatid))
+        card = next((s.card for s in reversed(seen) if s.card), None)
+        if card is None or card.get("card_type") != "vote_interaction":
+            raise DemoFailed("the topic came without its vote card")
+        return card
+
     async def vote(self, userid: str, chatid: str, card: dict[str, Any], option: str) -> None:
         ids = {item["text"]: item["id"] for item in card["checkbox"]["option_list"]}
         pressed = await self.emu.submit_vote(userid, str(card["task_id"]), [ids[option]])
@@ -217,11 +237,7 @@ async def play(
     await run.give_role("head_a", BUILDING, RoleName.BUILDING_HEAD)
 
     t.heading(f"4 · {words['a']}: {words['topic_a'].split(' ')[0]}")
-    await run.say("head_a", BUILDING, f"/topic {words['topic_a']}")
-    seen = run.emu.world.seen_by("qian", WeComPlace("group", BUILDING))
-    card = next((s.card for s in reversed(seen) if s.card), None)
-    if card is None or card.get("card_type") != "vote_interaction":
-        raise DemoFailed("the topic came without its vote card")
+    card = await run.topic("head_a", BUILDING, words["topic_a"])
     await run.vote("qian", BUILDING, card, words["agree"])
     await run.vote("sun", BUILDING, card, words["agree"])
     await run.vote("head_a", BUILDING, card, words["against"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -12,6 +11,7 @@ from telegram.request import BaseRequest
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
+from bot.gc_tuning import tune_garbage_collector
 from bot.health import Check, Health, PollWatch
 from bot.health_server import HealthServer
 from bot.holiday_calendar import warn_if_holiday_calendar_is_stale
@@ -278,16 +278,6 @@ class _Lifecycle:
         secret = await stored_secret(self.application.bot_data.services.database, self.clock)
         SECRETS.add(secret)  # generated, not configured: the logs learn it now
         return secret
-
-
-def tune_garbage_collector() -> None:
-    """For a long-running bot (``yishi run``): what start-up built lives as long as the
-    process, so move it out of the collector's sight (``gc.freeze``), and collect the young
-    generation less often. The full collections that walked the start-up heap (~100 MB) were
-    the tail of press latency: over HTTP, p99 went from 1.37x to about 1.1x the bare bot's
-    (docs/PERFORMANCE.md). Not for tests: a frozen object is never collected."""
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
 
 
 async def start_polling(application: YishiApplication, *, poll_timeout: int = 10) -> None:

@@ -16,6 +16,7 @@ import sys
 
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
 from bot.clock import Clock, SystemClock
+from bot.gc_tuning import tune_garbage_collector
 from bot.lease import InstanceLease, InstanceRunning
 from bot.services import Services
 from bot.settings import Settings
@@ -113,6 +114,7 @@ async def _serve(
         channel = WeComChannel.from_settings(
             services, Translator(settings.locale), settings, callback=callback
         )
+        tune_garbage_collector()  # what start-up built lives as long as the process
         try:
             await channel.start(wait=None)  # the long connection keeps trying in the background
         except CannotListen:

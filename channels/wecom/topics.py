@@ -9,12 +9,17 @@ Opinions: a message that quotes the ballot card (or the ballot message) and @-me
 is a public opinion on that topic. Private ones are ``/opinion 12 …`` (bot/commands) written
 to the bot in the one-to-one chat, or, as Telegram's private link does, ``/opinion 12`` there
 and then the opinion as the next message: the officers read them with ``/result 12``.
+
+A press on the card is answered with the card read once for the presses answered meanwhile
+(channels/wecom/latest_cards.py); a press WeCom delivers again is answered with the card, not
+voted again (a later press may have changed the ballot since).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -37,6 +42,7 @@ from channels.wecom.cards import (
     parse_option,
     selected,
 )
+from channels.wecom.connection import ConnectionLost
 from channels.wecom.posting import PostedOnce, Unposted
 from channels.wecom.replies import WeComReplies
 from channels.wecom.text import cut, escape, message
@@ -121,6 +127,21 @@ async def ballot_card(
     return await draw_ballot(adapter.services, adapter.views, snap, chat_id, task_id)
 
 
+async def ballot_cards(
+    adapter: WeComAdapter, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any] | None]:
+    """The ballot cards of (topic, chat) pairs as they are now, their snapshots read in one
+    transaction (the presses of a burst, channels/wecom/latest_cards.py)."""
+    services = adapter.services
+    snaps = await services.topics.snapshots(sorted({topic for topic, _ in keys}))
+    cards: dict[tuple[int, int], dict[str, Any] | None] = {}
+    for topic_id, chat_id in keys:
+        snap = snaps[topic_id]
+        card = await draw_ballot(services, adapter.views, snap, chat_id) if snap else None
+        cards[(topic_id, chat_id)] = card
+    return cards
+
+
 async def draw_ballot(
     services: Services,
     views: WeComViews,
@@ -177,27 +198,53 @@ class WeComBallots(PostedOnce):
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
     who = pressed.who
-    card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
-    if card is None:
-        await adapter.stale(pressed)
+    if pressed.again:  # counted when it first came: answered, not voted again
+        await answer_with_card(adapter, pressed, press.topic_id)
         return
     option = _chosen(pressed.event)
     try:
         if option is None:
             raise Refusal("wecom.pick_one")
+        # WeCom delivers a press only from a member who sees the card: nobody to ask.
         await adapter.services.topics.vote(
-            who.actor, who.place.chat_id, press.topic_id, option, adapter.membership
+            who.actor,
+            who.place.chat_id,
+            press.topic_id,
+            option,
+            adapter.membership,
+            presser_is_member=True,
         )
     except Refusal as refusal:  # the card as it is, with why, for the presser only
+        card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
+        if card is None:
+            await adapter.stale(pressed)
+            return
         said = adapter.refusal_plain(who.locale, refusal)
         template = card["template_card"]
         title = template["main_title"]
         title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
         await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
         return
-    updated = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
-    assert updated is not None
-    await adapter.connection.update_card(pressed.req_id, updated["template_card"])
+    await answer_with_card(adapter, pressed, press.topic_id)
+
+
+async def answer_with_card(adapter: WeComAdapter, pressed: Pressed, topic_id: int) -> None:
+    """The card as it is now, for everyone (read once for the presses answered meanwhile);
+    sent once more if the connection dropped under it (WeCom takes it within 5 s of the
+    press: the connection is back within a second or two)."""
+    for attempt in (1, 2):
+        card = await adapter.latest_cards.current(topic_id, pressed.who.place.chat_id)
+        if card is None:
+            await adapter.stale(pressed)
+            return
+        template = card["template_card"]
+        template = template | {"task_id": pressed.task_id or template["task_id"]}
+        try:
+            await adapter.connection.update_card(pressed.req_id, template)
+            return
+        except ConnectionLost:
+            if attempt == 2:
+                raise
 
 
 def _chosen(payload: dict[str, Any]) -> int | None:

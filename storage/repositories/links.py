@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import TopicStatus
+from storage.repositories.seen import seen_memo
 from storage.tables import ballots, link_codes, registrations, role_grants, topics, users
 
 
@@ -49,6 +50,9 @@ class LinkRepository:
         """``other`` acts as ``person`` from now on; its roles and registrations become the
         person's where the person has none at that node (theirs stand)."""
         await self._db.execute(update(users).where(users.c.user_id == other).values(acts_as=person))
+        # Once the row is ours: who a sighting remembered (channels/wecom/sightings.py) is
+        # forgotten, as a language is (storage/repositories/seen.py).
+        seen_memo(self._db.sync_engine).identity_joined()
         for table in (role_grants, registrations):
             held = select(table.c.node_id).where(table.c.user_id == person).scalar_subquery()
             await self._db.execute(

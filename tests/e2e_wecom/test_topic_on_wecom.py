@@ -138,3 +138,28 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
     await answered(world, again, "aibot_respond_update_msg")
     shown = last_seen(world, "zhangsan").card
     assert shown is not None and "同意：40 · 反对：20 · 弃权：0" in shown["main_title"]["desc"]
+
+
+async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_card(
+    world: World,
+) -> None:
+    # The second press's sender and group were recorded a moment before, and are not
+    # written again; the language they were read with must not outlive the /lang.
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道照明 期限=3d")
+    await answered(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, first, "aibot_respond_update_msg")
+    shown = last_seen(world, "lisi").card
+    assert shown is not None and shown["submit_button"]["text"] == "投票"
+    lang = await world.emu.mention("zhangsan", BUILDING_GROUP, "/lang en")
+    await answered(world, lang)
+    assert last_seen(world, "lisi").text == "This group's language is now English."
+    second = await world.emu.submit_vote("lisi", card["task_id"], ["o1"])
+    await answered(world, second, "aibot_respond_update_msg")
+    bubble = world.emu.world.card(world.emu.world.bot("aib_yishi"), card["task_id"])
+    shown = bubble.card_seen_by("wangwu")
+    assert shown is not None and shown["submit_button"]["text"] == "Vote"
+    assert "Voted 1 / eligible" in shown["main_title"]["desc"]
