@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         "process; by default, what is configured (TELEGRAM_BOT_TOKEN, YISHI_WECOM_BOT_ID)",
     )
     run.add_argument(
+        "--wecom-callback",
+        action="store_true",
+        help="WeCom in callback mode: WeCom posts to YISHI_WECOM_LISTEN (YISHI_WECOM_TOKEN, "
+        "YISHI_WECOM_AES_KEY) instead of the long connection",
+    )
+    run.add_argument(
         "--webhook",
         action="store_true",
         help="receive updates by webhook (the default when YISHI_WEBHOOK_URL is set)",
@@ -111,11 +117,11 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
-def configured_channel(settings: Settings) -> str:
+def configured_channel(settings: Settings, wecom_callback: bool = False) -> str:
     """The channels ``yishi run`` runs when none is named: those configured (Telegram when
-    neither is, to say what it needs)."""
+    neither is, to say what it needs); ``--wecom-callback`` asks for WeCom."""
     telegram = settings.telegram_bot_token is not None
-    wecom = settings.wecom_bot_id is not None
+    wecom = settings.wecom_bot_id is not None or wecom_callback
     if telegram and wecom:
         return "both"
     return "wecom" if wecom else "telegram"
@@ -129,11 +135,17 @@ def _run(args: argparse.Namespace) -> int:
         "webhook_port": args.port,
     }
     settings = _settings(**{name: value for name, value in flags.items() if value is not None})
-    channel = args.channel or configured_channel(settings)
+    channel = args.channel or configured_channel(settings, args.wecom_callback)
     if channel == "wecom":
         from channels.wecom.run import run as run_wecom
 
-        return run_wecom(settings, clock=_test_clock())
+        return run_wecom(settings, clock=_test_clock(), callback=args.wecom_callback)
+    if args.wecom_callback and channel == "telegram":
+        print(
+            "--wecom-callback is for --channel wecom or both; Telegram has --webhook",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
@@ -146,11 +158,12 @@ def _run(args: argparse.Namespace) -> int:
         from channels.wecom.run import missing_setting
         from locales import Translator
 
-        problem = missing_setting(settings)
+        problem = missing_setting(settings, args.wecom_callback)
         if problem is not None:
             print(problem, file=sys.stderr)
             return EXIT_USAGE
-        companions.append(WeComBeside(settings, Translator(settings.locale)))
+        beside = WeComBeside(settings, Translator(settings.locale), callback=args.wecom_callback)
+        companions.append(beside)
     from telegram.error import InvalidToken
 
     from bot.catalogue import CatalogueError
@@ -159,6 +172,7 @@ def _run(args: argparse.Namespace) -> int:
     from channels.telegram.inbox import InboxQueue
     from channels.telegram.token_guard import SAME_TOKEN, TokenConflictGuard
     from channels.telegram.webhook import WebhookRefused
+    from channels.wecom.callback_server import CannotListen
 
     webhook = args.webhook or settings.webhook_url is not None
     if webhook and settings.webhook_url is None:
@@ -203,6 +217,9 @@ def _run(args: argparse.Namespace) -> int:
         print(TOKEN_REJECTED, file=sys.stderr)
         return EXIT_USAGE
     except WebhookRefused as refused:
+        print(refused, file=sys.stderr)
+        return EXIT_USAGE
+    except CannotListen as refused:  # WeCom's callback server, beside Telegram
         print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0

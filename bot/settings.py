@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import DurationError, parse_duration
@@ -39,18 +39,29 @@ _EXPECTED: dict[str, str] = {
     "YISHI_WEBHOOK_LISTEN": "the address the webhook server binds, e.g. 127.0.0.1",
     "YISHI_WEBHOOK_PORT": "a port number from 1 to 65535",
     "YISHI_WEBHOOK_SECRET": "16 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "YISHI_WECOM_TOKEN": "the Token of the AI bot's callback URL in WeCom's admin console: "
+    "1 to 32 letters and digits",
+    "YISHI_WECOM_AES_KEY": "the EncodingAESKey of the AI bot's callback URL in WeCom's admin "
+    "console: 43 letters, digits, + and /",
+    "YISHI_WECOM_LISTEN": "host:port the WeCom callback server binds, e.g. 127.0.0.1:8444 or "
+    "0.0.0.0:8444",
     "YISHI_HEALTH_LISTEN": "host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464 (port 0: any free "
     "port), or off",
 }
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 # Refused values not repeated in the error (they may be nearly right).
-_HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET"})
+_HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET", "YISHI_WECOM_TOKEN", "YISHI_WECOM_AES_KEY"})
 
 # Telegram posts webhooks to these ports only (setWebhook refuses others).
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 DEFAULT_HEALTH_LISTEN = "127.0.0.1:9464"
+DEFAULT_WECOM_LISTEN = "127.0.0.1:8444"  # beside the Telegram webhook's 8443
+WECOM_CALLBACK_SECRETS = {
+    "wecom_token": re.compile(r"[A-Za-z0-9]{1,32}"),
+    "wecom_aes_key": re.compile(r"[A-Za-z0-9+/]{43}"),  # base64 of 32 bytes, without its "="
+}
 HEALTH_LISTEN = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
 
 
@@ -200,6 +211,26 @@ class Settings(LoggingSettings):
         alias="YISHI_WECOM_WS_URL",
         description="WeCom's long-connection address (a ws:// or wss:// URL)",
     )
+    # Callback mode (`--wecom-callback`, channels/wecom/callback_server.py): WeCom posts to a
+    # public HTTPS URL, a TLS reverse proxy forwards to this plain-HTTP listener.
+    wecom_token: SecretStr | None = Field(
+        default=None,
+        alias="YISHI_WECOM_TOKEN",
+        description="the Token of the AI bot's callback URL (admin console, API mode); "
+        "required for `yishi run --channel wecom --wecom-callback`",
+    )
+    wecom_aes_key: SecretStr | None = Field(
+        default=None,
+        alias="YISHI_WECOM_AES_KEY",
+        description="the EncodingAESKey (43 characters) of the AI bot's callback URL; "
+        "required for `yishi run --channel wecom --wecom-callback`",
+    )
+    wecom_listen: str = Field(
+        default=DEFAULT_WECOM_LISTEN,
+        alias="YISHI_WECOM_LISTEN",
+        description="host:port the WeCom callback server binds (behind a TLS reverse proxy); "
+        "WeCom posts to /wecom/callback",
+    )
 
     # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
     health_listen: str | None = Field(
@@ -215,18 +246,14 @@ class Settings(LoggingSettings):
         text = "" if value is None else str(value).strip()
         if text.lower() in ("", "off", "no", "none", "false", "0"):
             return None
-        match = HEALTH_LISTEN.fullmatch(text)
-        if match is None or int(match.group("port")) > 65535:
-            raise ValueError("not host:port")
-        return text
+        return _host_port(text)
 
     @property
     def health_address(self) -> tuple[str, int] | None:
         """(host, port) of the health listener, or None when it is off."""
         if self.health_listen is None:
             return None
-        host, port = self.health_listen.rsplit(":", 1)
-        return host.strip("[]"), int(port)
+        return _address(self.health_listen)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -295,6 +322,26 @@ class Settings(LoggingSettings):
         if not re.fullmatch(r"wss?://[^\s/]+(/\S*)?", text):
             raise ValueError("not a ws:// or wss:// URL")
         return text
+
+    @field_validator("wecom_token", "wecom_aes_key", mode="before")
+    @classmethod
+    def _wecom_callback_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip()
+        if not WECOM_CALLBACK_SECRETS[str(info.field_name)].fullmatch(text):
+            raise ValueError("not in WeCom's form")
+        return text
+
+    @field_validator("wecom_listen", mode="before")
+    @classmethod
+    def _wecom_listen(cls, value: Any) -> Any:
+        return _host_port(str(value).strip())
+
+    @property
+    def wecom_address(self) -> tuple[str, int]:
+        """(host, port) of the WeCom callback server."""
+        return _address(self.wecom_listen)
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -374,6 +421,19 @@ class Settings(LoggingSettings):
 
     def is_superadmin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+
+def _host_port(text: str) -> str:
+    """``text`` if it is host:port (a bracketed IPv6 host allowed), else ValueError."""
+    match = HEALTH_LISTEN.fullmatch(text)
+    if match is None or int(match.group("port")) > 65535:
+        raise ValueError("not host:port")
+    return text
+
+
+def _address(host_port: str) -> tuple[str, int]:
+    host, port = host_port.rsplit(":", 1)
+    return host.strip("[]"), int(port)
 
 
 _Model = TypeVar("_Model", bound=LoggingSettings)

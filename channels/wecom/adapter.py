@@ -33,9 +33,10 @@ from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
-from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.connection import ConnectionLost, WeComRefused
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.meetings import MeetingCards
+from channels.wecom.replies import WeComReplies
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
 from channels.wecom.text import WeComText, escape, message
@@ -83,7 +84,7 @@ class Pressed:
 
 class WeComAdapter:
     def __init__(
-        self, services: Services, connection: LongConnection, text: WeComText, views: WeComViews
+        self, services: Services, connection: WeComReplies, text: WeComText, views: WeComViews
     ) -> None:
         self.services = services
         self.connection = connection

@@ -1,5 +1,6 @@
-"""WeCom's running parts, wired to the services: the long connection, the adapter that
-answers its callbacks, the outbox's announcer for WeCom chats, subscribed to the domain's
+"""WeCom's running parts, wired to the services: the long connection (or, in callback mode,
+the HTTP server WeCom posts to: channels/wecom/callback_server.py), the adapter that answers
+their callbacks, the outbox's announcer for WeCom chats, subscribed to the domain's
 events (mail in the outbox is sent at once).
 
 ``keeps_time``: this channel runs the due work (catch-up at start, then APScheduler) — true
@@ -13,7 +14,8 @@ import asyncio
 import functools
 import logging
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bot.services import Services
 from bot.services.events import DomainEvent, MeetingChanged, OutboxQueued, TopicChanged
@@ -21,9 +23,12 @@ from bot.settings import Settings
 from channels.common.answering import after_the_answer
 from channels.wecom.adapter import WeComAdapter
 from channels.wecom.announcer import WeComAnnouncer
+from channels.wecom.callback_server import CallbackServer
 from channels.wecom.cards import WeComViews
-from channels.wecom.connection import LongConnection
+from channels.wecom.connection import DEFAULT_URL, LongConnection
+from channels.wecom.crypto import WeComCrypto
 from channels.wecom.renderers import WeComAnnouncements
+from channels.wecom.replies import WeComReplies
 from channels.wecom.text import WeComText
 from channels.wecom.topics import WeComBallots
 from locales import Translator
@@ -34,26 +39,61 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 10.0
 
 
+class WeComTransport(WeComReplies, Protocol):
+    """How callbacks come in and answers go out: the long connection, or the callback server."""
+
+    async def start(self) -> None: ...
+
+    async def wait_subscribed(self, timeout: float = 10.0) -> None: ...  # noqa: ASYNC109
+
+    async def stop(self) -> None: ...
+
+    async def wait_stopped(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackMode:
+    """Callback mode's settings: the bot's Token and EncodingAESKey, the address to serve."""
+
+    token: str
+    aes_key: str
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
 class WeComChannel:
     def __init__(
         self,
         services: Services,
         translator: Translator,
         *,
-        url: str,
-        bot_id: str,
-        secret: str,
+        url: str = DEFAULT_URL,
+        bot_id: str = "",
+        secret: str = "",
+        callback: CallbackMode | None = None,
         keeps_time: bool = True,
         ping_interval: float = 30.0,
     ) -> None:
+        """On the long connection (``url``, ``bot_id``, ``secret``), or with ``callback`` in
+        callback mode."""
         self.services = services
         self.keeps_time = keeps_time
         self.text = WeComText(translator, services.settings.zone)
         self.views = WeComViews(self.text)
         self.announcements = WeComAnnouncements(services, self.text, self.views)
-        self.connection = LongConnection(
-            url, bot_id, secret, self._on_callback, ping_interval=ping_interval
-        )
+        self.connection: WeComTransport
+        if callback is None:
+            self.connection = LongConnection(
+                url, bot_id, secret, self._on_callback, ping_interval=ping_interval
+            )
+        else:
+            self.connection = CallbackServer(
+                WeComCrypto(callback.token, callback.aes_key),
+                self._on_callback,
+                host=callback.host,
+                port=callback.port,
+                clock=lambda: services.clock.now().timestamp(),
+            )
         self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
         self.ballots = WeComBallots(services, self.views, self.connection)
         services.outbox.attach(
@@ -61,6 +101,40 @@ class WeComChannel:
         )
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
+
+    @classmethod
+    def from_settings(
+        cls,
+        services: Services,
+        translator: Translator,
+        settings: Settings,
+        *,
+        callback: bool,
+        keeps_time: bool = True,
+    ) -> WeComChannel:
+        """The channel the YISHI_WECOM_* settings describe: in callback mode, or on the long
+        connection (ValueError if they are missing: run.missing_setting explains them)."""
+        if callback:
+            if settings.wecom_token is None or settings.wecom_aes_key is None:
+                raise ValueError("YISHI_WECOM_TOKEN and YISHI_WECOM_AES_KEY are required")
+            host, port = settings.wecom_address
+            mode = CallbackMode(
+                settings.wecom_token.get_secret_value(),
+                settings.wecom_aes_key.get_secret_value(),
+                host,
+                port,
+            )
+            return cls(services, translator, callback=mode, keeps_time=keeps_time)
+        if settings.wecom_bot_id is None or settings.wecom_secret is None:
+            raise ValueError("YISHI_WECOM_BOT_ID and YISHI_WECOM_SECRET are required")
+        return cls(
+            services,
+            translator,
+            url=settings.wecom_ws_url,
+            bot_id=settings.wecom_bot_id,
+            secret=settings.wecom_secret.get_secret_value(),
+            keeps_time=keeps_time,
+        )
 
     async def _on_callback(self, frame: dict[str, Any]) -> None:
         await self.adapter.on_callback(frame)
@@ -121,29 +195,23 @@ class WeComChannel:
 
 class WeComBeside:
     """WeCom in a process Telegram runs (``yishi run --channel both``): the channel built on
-    the same services once they are up (channels.telegram.app's Companion); Telegram keeps the
-    time, one outbox sends each chat's mail through its platform's announcer."""
+    the same services once they are up (channels.telegram.app's Companion), on the long
+    connection or in callback mode; Telegram keeps the time, one outbox sends each chat's mail
+    through its platform's announcer."""
 
-    def __init__(self, settings: Settings, translator: Translator) -> None:
-        if settings.wecom_bot_id is None or settings.wecom_secret is None:
-            raise ValueError("YISHI_WECOM_BOT_ID and YISHI_WECOM_SECRET are required")
+    def __init__(self, settings: Settings, translator: Translator, *, callback: bool = False):
         self._settings = settings
         self._translator = translator
+        self._callback = callback
         self.channel: WeComChannel | None = None
 
     async def start(self, services: Services) -> None:
-        settings = self._settings
-        assert settings.wecom_bot_id is not None and settings.wecom_secret is not None
-        self.channel = WeComChannel(
-            services,
-            self._translator,
-            url=settings.wecom_ws_url,
-            bot_id=settings.wecom_bot_id,
-            secret=settings.wecom_secret.get_secret_value(),
-            keeps_time=False,
+        self.channel = WeComChannel.from_settings(
+            services, self._translator, self._settings, callback=self._callback, keeps_time=False
         )
-        await self.channel.start(wait=None)  # the connection keeps trying in the background
-        log.info("WeCom runs beside Telegram (bot %s)", settings.wecom_bot_id)
+        await self.channel.start(wait=None)  # the long connection keeps trying in the background
+        how = "in callback mode" if self._callback else f"bot {self._settings.wecom_bot_id}"
+        log.info("WeCom runs beside Telegram (%s)", how)
 
     async def stop(self) -> None:
         channel, self.channel = self.channel, None

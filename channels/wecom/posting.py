@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.connection import ConnectionLost, WeComRefused
+from channels.wecom.replies import WeComReplies
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class PostedOnce:
 
     what = "item"
 
-    def __init__(self, connection: LongConnection) -> None:
+    def __init__(self, connection: WeComReplies) -> None:
         self._connection = connection
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()

@@ -42,8 +42,9 @@ from channels.wecom.cards import (
     parse_option,
     selected,
 )
-from channels.wecom.connection import ConnectionLost, LongConnection
+from channels.wecom.connection import ConnectionLost
 from channels.wecom.posting import PostedOnce, Unposted
+from channels.wecom.replies import WeComReplies
 from channels.wecom.text import cut, escape, message
 from storage.records import POSTED_WITHOUT_ID, Platform, TopicStatus, on_telegram
 
@@ -169,7 +170,7 @@ class WeComBallots(PostedOnce):
 
     what = "topic"
 
-    def __init__(self, services: Services, views: WeComViews, connection: LongConnection) -> None:
+    def __init__(self, services: Services, views: WeComViews, connection: WeComReplies) -> None:
         super().__init__(connection)
         self._services = services
         self._views = views

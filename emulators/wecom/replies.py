@@ -22,6 +22,7 @@ from emulators.wecom.world import BotAccount, Bubble, Place, World
 
 CONTENT_BYTES = 20480  # markdown, stream and text content
 MEDIA_TYPES = ("file", "image", "voice", "video")
+PASSIVE_TO_MESSAGE = ("stream", "template_card", "stream_with_template_card")
 
 RESPOND = "aibot_respond_msg"
 WELCOME = "aibot_respond_welcome_msg"
@@ -79,9 +80,12 @@ class Replies:
         issued.answered = True
 
     def passive(self, bot: BotAccount, issued: Issued, body: dict[str, Any]) -> str:
-        """A callback-mode passive reply: the same rules as the frame it stands for."""
+        """A callback-mode passive reply: the same rules as the frame it stands for; a
+        message's is a stream or a card, not markdown (D-101031)."""
         if issued.kind == "message":
             cmd = RESPOND
+            if body.get("msgtype") not in PASSIVE_TO_MESSAGE:
+                raise invalid_parameter(f"msgtype {body.get('msgtype')!r} not a passive reply")
         elif issued.eventtype == "template_card_event":
             cmd = UPDATE
         else:

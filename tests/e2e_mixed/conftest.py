@@ -4,7 +4,9 @@ companion ``yishi run --channel both`` adds), one community across both."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from locales import Translator
 from tests.auxil.harness import Harness
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
 from tests.conftest import fresh_postgres_database
+from tests.e2e_wecom.conftest import started_emulator
 
 BOT_ID, SECRET = "aib_yishi", "s3cret-long-connection"
 WECOM_BUILDING = "wrBuilding0003"
@@ -30,39 +33,44 @@ def wecom_beside(settings: Settings) -> Sequence[Companion]:
     return [WeComBeside(settings, Translator(settings.locale))]
 
 
+async def started_wecom() -> WeComEmulator:
+    """The emulated WeCom: the bot, its people, the WeCom building group."""
+    return await started_emulator(WECOM_PEOPLE)
+
+
+@asynccontextmanager
+async def running_both(
+    database: str,
+    tmp_path: Path,
+    settings: dict[str, str],
+    companions: Callable[[Settings], Sequence[Companion]],
+) -> AsyncIterator[Harness]:
+    """Yishi with Telegram and a WeCom companion, on SQLite or a fresh PostgreSQL database."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = None
+        if database == "postgresql":
+            url = await stack.enter_async_context(fresh_postgres_database())
+        h = Harness(tmp_path, database_url=url, settings=settings, companions=companions)
+        await h.start()
+        try:
+            yield h
+        finally:
+            await h.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def both_channels(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Harness, WeComEmulator]]:
-    wecom = WeComEmulator()
-    wecom.add_bot(BOT_ID, SECRET)
-    for userid, name in WECOM_PEOPLE.items():
-        wecom.add_person(userid, name)
-    wecom.add_group(WECOM_BUILDING, "3号楼居民群", list(WECOM_PEOPLE))
-    await wecom.start()
+    wecom = await started_wecom()
     wecom_settings = {
         "YISHI_WECOM_BOT_ID": BOT_ID,
         "YISHI_WECOM_SECRET": SECRET,
         "YISHI_WECOM_WS_URL": wecom.ws_url,
     }
     try:
-        if request.param == "sqlite":
-            h = Harness(tmp_path, settings=wecom_settings, companions=wecom_beside)
-            await h.start()
-            try:
-                yield h, wecom
-            finally:
-                await h.stop()
-        else:
-            async with fresh_postgres_database() as url:
-                h = Harness(
-                    tmp_path, database_url=url, settings=wecom_settings, companions=wecom_beside
-                )
-                await h.start()
-                try:
-                    yield h, wecom
-                finally:
-                    await h.stop()
+        async with running_both(request.param, tmp_path, wecom_settings, wecom_beside) as h:
+            yield h, wecom
     finally:
         await wecom.stop()
 
@@ -88,3 +96,12 @@ async def with_a_wecom_building(h: Harness, wecom: WeComEmulator) -> None:
     issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 3号楼")
     bind = await wecom.mention("zhangsan", WECOM_BUILDING, f"/bind {code_in(issued.text)}")
     await answered(wecom, bind.req_id, "aibot_respond_msg")
+
+
+async def a_grid_topic_card(h: Harness, wecom: WeComEmulator) -> dict[str, Any]:
+    """With a WeCom building, the grid's topic for every building published on Telegram: the
+    vote card the WeCom group got."""
+    await with_a_wecom_building(h, wecom)
+    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
+    await h.settle()
+    return await card_in_wecom_group(wecom, "lisi")

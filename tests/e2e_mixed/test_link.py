@@ -9,12 +9,11 @@ from datetime import timedelta
 from emulators.wecom.server import WeComEmulator
 from emulators.wecom.world import Place as WeComPlace
 from tests.auxil.harness import Harness
-from tests.auxil.world import BUILDING_CHAT, GRID_CHAT, GRID_WORKER, RESIDENT
+from tests.auxil.world import BUILDING_CHAT, RESIDENT
 from tests.e2e_mixed.conftest import (
     BOT_ID,
+    a_grid_topic_card,
     answered,
-    card_in_wecom_group,
-    with_a_wecom_building,
 )
 
 
@@ -28,10 +27,7 @@ async def test_linked_identities_are_one_voter(
     both_channels: tuple[Harness, WeComEmulator],
 ) -> None:
     h, wecom = both_channels
-    await with_a_wecom_building(h, wecom)
-    await h.say(GRID_CHAT, GRID_WORKER, "/topic 统一更换门禁 范围=all 期限=2天")
-    await h.settle()
-    card = await card_in_wecom_group(wecom, "lisi")
+    card = await a_grid_topic_card(h, wecom)
     options = {option["text"]: option["id"] for option in card["checkbox"]["option_list"]}
     pressed = await wecom.submit_vote("lisi", card["task_id"], [options["反对"]])
     await answered(wecom, pressed.req_id, "aibot_respond_update_msg")

@@ -57,32 +57,46 @@ class World:
         return chat_id
 
 
-@pytest.fixture
-async def world(database: Database) -> AsyncIterator[World]:
+async def started_emulator(people: dict[str, str] | None = None) -> WeComEmulator:
+    """The emulated WeCom: the bot, the people (``PEOPLE`` unless given), the building group
+    they are in."""
+    people = PEOPLE if people is None else people
     emu = WeComEmulator()
     emu.add_bot(BOT_ID, SECRET)
-    for userid, name in PEOPLE.items():
+    for userid, name in people.items():
         emu.add_person(userid, name)
-    emu.add_group(BUILDING_GROUP, "3号楼居民群", list(PEOPLE))
+    emu.add_group(BUILDING_GROUP, "3号楼居民群", list(people))
     await emu.start()
-    clock = ManualClock(START)
+    return emu
+
+
+async def services_over_a_grid(database: Database, clock: ManualClock) -> tuple[Services, str]:
+    """The services, and the tree above the WeCom group: a community and a grid whose groups
+    are on Telegram; with the bind code the building group is to use."""
     settings = load_settings(
         TELEGRAM_BOT_TOKEN="1:x", YISHI_ADMIN_IDS="1", YISHI_LOCALE="zh_CN", _env_file=None
     )
     services = Services.build(database, clock, settings, load_catalogue(), realtime=False)
-    # The tree above: a community and a grid whose groups are on Telegram.
     staff = Place(STAFF_CHAT, ChatKind.GROUP, "幸福社区工作群")
     await services.orgs.setup(SUPERADMIN, staff, "幸福社区")
     grid_code = await services.orgs.issue_code(SUPERADMIN, staff, "第一网格", "grid")
     grid = Place(GRID_CHAT, ChatKind.GROUP, "第一网格群")
     await services.orgs.bind(SUPERADMIN, grid, grid_code.code, is_chat_admin=True)
     building_code = await services.orgs.issue_code(SUPERADMIN, grid, "3号楼", "building")
+    return services, building_code.code
+
+
+@pytest.fixture
+async def world(database: Database) -> AsyncIterator[World]:
+    emu = await started_emulator()
+    clock = ManualClock(START)
+    services, building_code = await services_over_a_grid(database, clock)
     channel = WeComChannel(
         services, Translator("zh_CN"), url=emu.ws_url, bot_id=BOT_ID, secret=SECRET
     )
     await channel.start(wait=5)
     try:
-        yield World(emu, services, channel, clock, building_code.code)
+        yield World(emu, services, channel, clock, building_code)
     finally:
         await channel.stop()
         await services.outbox.close()

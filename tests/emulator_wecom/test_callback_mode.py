@@ -182,3 +182,12 @@ async def test_an_unfinished_stream_is_refreshed_until_it_finishes(emu: WeComEmu
     assert tiny.received[-1]["chatid"] == GROUP
     assert emu.world.seen_by("lisi")[-1].text == "已发布：加装电梯"
     assert await emu.refresh_streams() == 0  # finished: no more refreshes
+
+
+async def test_a_markdown_passive_reply_to_a_message_is_refused(emu: WeComEmulator, serve):
+    crypto = WeComCrypto(TOKEN, AES_KEY)
+    tiny = TinyBot(crypto, lambda message: {"msgtype": "markdown", "markdown": {"content": "x"}})
+    emu.attach_callback(BOT_ID, CallbackClient(await serve(tiny), crypto, clock=emu.clock))
+    await emu.mention("zhangsan", GROUP, "/help")
+    assert emu.frames[-1].via == "callback" and emu.frames[-1].errcode != 0
+    assert [s.text for s in emu.world.seen_by("lisi")] == ["@议事 /help"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 
 from bot.log_output import JsonLines, RedactedText
 from bot.redaction import REDACTED, RedactSecrets, SecretRegistry, register_settings
@@ -38,16 +38,8 @@ PUSH_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={PUSH_KEY}"
 DB_PASSWORD = "pg-pass-w0rd-secret"
 
 
-class WithWeCom(Settings):
-    """The WeCom adapter's secrets, as it declares them: ``SecretStr`` settings."""
-
-    wecom_secret: SecretStr | None = Field(default=None, alias="YISHI_WECOM_SECRET")
-    wecom_aes_key: SecretStr | None = Field(default=None, alias="YISHI_WECOM_AES_KEY")
-    wecom_token: SecretStr | None = Field(default=None, alias="YISHI_WECOM_TOKEN")
-
-
 def _registry() -> SecretRegistry:
-    settings = WithWeCom(
+    settings = Settings(
         TELEGRAM_BOT_TOKEN=TOKEN,
         YISHI_WEBHOOK_SECRET=WEBHOOK_SECRET,
         YISHI_WECOM_SECRET=WECOM_SECRET,
