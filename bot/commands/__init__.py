@@ -6,12 +6,14 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, organisation, topics
+from bot.commands import general, organisation, registration, roles, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
     **general.COMMANDS,
     **organisation.COMMANDS,
+    **roles.COMMANDS,
+    **registration.COMMANDS,
     **topics.COMMANDS,
 }
 

@@ -106,7 +106,7 @@ class Services:
             outbox=outbox,
             orgs=orgs,
             roles=RoleService(database, clock),
-            registration=RegistrationService(database, clock),
+            registration=RegistrationService(work, clock),
             people=PeopleService(database, clock, settings.locale),
             topics=topics,
             opinions=OpinionService(work, clock),
