@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import topics
-from channels.wecom.cards import VotePress
+from channels.wecom import registration, topics
+from channels.wecom.cards import RegistrationPress, VotePress
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -18,8 +18,10 @@ PressRoute = Callable[["WeComAdapter", "Pressed", Any], Awaitable[None]]
 
 OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
+    "register": registration.register,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
     VotePress: topics.vote,
+    RegistrationPress: registration.decide,
 }
