@@ -6,7 +6,7 @@ from bot.commands.base import Asked, Reply, lines, said
 from bot.services.announcement_texts import Line, Person, Said
 from bot.services.errors import Refusal
 from bot.services.organisation.permissions import GRANTABLE
-from bot.services.organisation.roles import role_of
+from bot.services.organisation.roles import RoleChange, role_of
 from storage.records import User
 
 
@@ -33,12 +33,7 @@ async def role(asked: Asked) -> Reply:
     if not rest:
         raise Refusal("roles.role_usage", roles=tuple(GRANTABLE))
     change = await asked.services.roles.grant(asked.actor, asked.place, target_id, " ".join(rest))
-    return said(
-        "roles.granted",
-        user=person(change.user),
-        role=Said(f"role_names.{change.role}"),
-        name=change.node.name,
-    )
+    return _changed("roles.granted", change, change.role)
 
 
 async def unrole(asked: Asked) -> Reply:
@@ -46,11 +41,13 @@ async def unrole(asked: Asked) -> Reply:
     # "/unrole 楼栋长": the role the officer means to remove, checked against the one held.
     expected = role_of(" ".join(rest)) if rest else None
     change = await asked.services.roles.revoke(asked.actor, asked.place, target_id, expected)
+    return _changed("roles.revoked", change, change.previous)
+
+
+def _changed(key: str, change: RoleChange, role: str | None) -> Reply:
+    """Who now has (or no longer has) which role where."""
     return said(
-        "roles.revoked",
-        user=person(change.user),
-        role=Said(f"role_names.{change.previous}"),
-        name=change.node.name,
+        key, user=person(change.user), role=Said(f"role_names.{role}"), name=change.node.name
     )
 
 
