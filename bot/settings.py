@@ -193,7 +193,7 @@ class Settings(LoggingSettings):
     wecom_admin_userids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(),
         alias="YISHI_WECOM_ADMIN_USERIDS",
-        description="comma-separated WeCom userids (账号) of the super-admins on WeCom",
+        description="the WeCom userids (账号) of the super admins on WeCom, separated by commas",
     )
     wecom_ws_url: str = Field(
         default="wss://openws.work.weixin.qq.com",
