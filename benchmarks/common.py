@@ -68,6 +68,13 @@ def python_process(
     )
 
 
+def profile_process(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the bot while the load runs (collapsed stacks, for flame graphs)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-r", "200", "-o", output]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
     if process.poll() is None:
         process.terminate()
@@ -173,6 +180,17 @@ def ratio(name: str, ours: float, baseline: float, *, note: str = "") -> float:
     value = ours / baseline if baseline else float("nan")
     print(f"  {name:<44} {value:>12.2f} x  {note}", flush=True)
     return value
+
+
+def round_medians(title: str, rounds: Sequence[dict[str, float]]) -> None:
+    """Each ratio's median over the rounds, and every round's value (several rounds only)."""
+    if len(rounds) < 2:
+        return
+    heading(f"{title}: median of {len(rounds)} rounds")
+    for name in rounds[0]:
+        values = sorted(round_[name] for round_ in rounds)
+        listed = ", ".join(f"{value:.2f}" for value in values)
+        print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
 
 
 def machine_note() -> None:

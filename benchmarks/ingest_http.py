@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,8 +28,10 @@ from benchmarks.common import (
     peak_rss_mb,
     percentile,
     postgres_cpu_seconds,
+    profile_process,
     python_process,
     ratio,
+    round_medians,
     stop_process,
     wait_for_port,
 )
@@ -43,7 +43,7 @@ from benchmarks.community import (
     set_up_yishi,
     shown_tally,
 )
-from benchmarks.presses import Plan, make_plan, play, press_queue
+from benchmarks.presses import Plan, TelegramPresses, make_plan, play, press_queue
 from emulators.telegram import EmulatorClient
 
 TOKEN = "123456:TEST-TOKEN"
@@ -59,13 +59,6 @@ async def verify(client: EmulatorClient, plan: Plan, database_url: str | None) -
         if shown_tally(message["text"]) != plan.last_choices(ballot):
             problems.append(f"topic {ballot.topic_id} shows {shown_tally(message['text'])}")
     return problems
-
-
-def profile_process(pid: int, output: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the bot while the load runs (collapsed stacks, for flame graphs)."""
-    spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-r", "200", "-o", output]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def measure(
@@ -101,12 +94,13 @@ async def measure(
             queue = press_queue(plan)
             await client.wait_idle(quiet=3.5, timeout=60)
             pressed: set[int] = set()
-            single = await play(client, plan, queue, in_flight=1, limit=100, pressed=pressed)
+            presses = TelegramPresses(client, plan)
+            single = await play(presses, queue, in_flight=1, limit=100, pressed=pressed)
             await client.wait_idle(quiet=3.5, timeout=60)
             bot_cpu, emu_cpu = cpu_seconds(bot.pid), cpu_seconds(emulator.pid)
             db_cpu, machine = postgres_cpu_seconds(), machine_cpu_seconds()
             spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
-            load = await play(client, plan, queue, in_flight=200, pressed=pressed)
+            load = await play(presses, queue, in_flight=200, pressed=pressed)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
@@ -212,12 +206,7 @@ async def main() -> None:
                     "bot CPU per press": ratio("bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]),
                 }
             )
-    if len(rounds) > 1:
-        heading(f"Yishi / bare stock PTB bot: median of {len(rounds)} rounds")
-        for name in rounds[0]:
-            values = sorted(round_[name] for round_ in rounds)
-            listed = ", ".join(f"{value:.2f}" for value in values)
-            print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
+    round_medians("Yishi / bare stock PTB bot", rounds)
     if problems:
         raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
 

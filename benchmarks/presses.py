@@ -1,5 +1,6 @@
 """Residents pressing ballot buttons: the plan (who presses what, in which order) and the
-driver that plays it against an emulator over its control API, ~200 presses in flight.
+driver that plays it against an emulator (Telegram's over its control API, WeCom's in process),
+~200 presses in flight.
 
 A resident never has two presses in flight, so "the last choice" is well defined and the
 final counts can be checked exactly.
@@ -11,6 +12,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from emulators.telegram import EmulatorClient
 
@@ -81,9 +83,55 @@ class Played:
         return self.presses / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One press answered: when it was made and answered (the emulator's clock), and what
+    was wrong with the answer, if anything."""
+
+    id: str
+    created: float
+    answered: float
+    problem: str | None = None
+
+
+class Presses(Protocol):
+    """How a driver presses on one platform's emulator."""
+
+    async def press(self, batch: list[tuple[int, str]]) -> list[str]:
+        """Makes the presses (resident, option) at once; their ids, in order."""
+
+    async def answers(self, ids: list[str]) -> list[Answer]:
+        """Waits until some of the presses ``ids`` are answered (at least one); those."""
+
+
+class TelegramPresses:
+    """Presses through the Bot API emulator's bulk control actions (press_buttons,
+    wait_for_answers): the answer must name the option."""
+
+    def __init__(self, client: EmulatorClient, plan: Plan) -> None:
+        self.client, self.plan = client, plan
+        self.options: dict[str, str] = {}
+
+    async def press(self, batch: list[tuple[int, str]]) -> list[str]:
+        ballot_of = self.plan.ballot_of
+        presses = [[ballot_of[r].chat_id, ballot_of[r].message_id, r, o] for r, o in batch]
+        ids = [str(id_) for id_ in await self.client.call("press_buttons", presses=presses)]
+        self.options.update(zip(ids, (option for _, option in batch), strict=True))
+        return ids
+
+    async def answers(self, ids: list[str]) -> list[Answer]:
+        answered = await self.client.call("wait_for_answers", ids=ids, timeout=30.0)
+        result = []
+        for answer in answered:
+            text = answer["text"] or ""
+            option = self.options.pop(str(answer["id"]))
+            problem = None if option in text or text == "已记录" else text
+            result.append(Answer(str(answer["id"]), answer["created"], answer["answered"], problem))
+        return result
+
+
 async def play(
-    client: EmulatorClient,
-    plan: Plan,
+    port: Presses,
     queue: deque[tuple[int, str]],
     *,
     in_flight: int,
@@ -115,26 +163,23 @@ async def play(
         queue.extendleft(reversed(held))
         held.clear()
         if batch:
-            presses = [
-                [plan.ballot_of[r].chat_id, plan.ballot_of[r].message_id, r, o] for r, o in batch
-            ]
-            ids = await client.call("press_buttons", presses=presses)
+            ids = await port.press(batch)
             waiting.update(zip(ids, batch, strict=True))
         if not waiting:
             break
-        answered = await client.call("wait_for_answers", ids=list(waiting), timeout=30.0)
+        answered = await port.answers(list(waiting))
         if not answered:
             raise TimeoutError(f"{len(waiting)} presses unanswered for 30 s")
         for answer in answered:
-            resident, option = waiting.pop(answer["id"])
+            resident, option = waiting.pop(answer.id)
             busy.discard(resident)
             played.presses += 1
-            played.latencies.append(answer["answered"] - answer["created"])
+            played.latencies.append(answer.answered - answer.created)
             if resident not in pressed:
                 played.first_latencies.append(played.latencies[-1])
                 pressed.add(resident)
-            if option not in (answer["text"] or "") and answer["text"] != "已记录":
-                played.unexpected.append(str(answer["text"]))
+            if answer.problem is not None:
+                played.unexpected.append(answer.problem)
     played.seconds = time.perf_counter() - start
     return played
 

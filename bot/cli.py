@@ -56,9 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
     run.add_argument(
         "--channel",
-        choices=["telegram", "wecom"],
-        default="telegram",
-        help="where people use it: Telegram (the default), or WeCom on its long connection",
+        choices=["telegram", "wecom", "both"],
+        help="where people use it: Telegram, WeCom (on its long connection), or both in one "
+        "process; by default, what is configured (TELEGRAM_BOT_TOKEN, YISHI_WECOM_BOT_ID)",
     )
     run.add_argument(
         "--webhook",
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="play a scripted consultation against an emulator")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the demo")
+    demo.add_argument(
+        "--channel",
+        choices=["telegram", "wecom"],
+        default="telegram",
+        help="play it on Telegram (the default) or on WeCom, each against its emulator",
+    )
     demo.add_argument("--db", help="keep the demo's SQLite database at this path")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -105,11 +111,17 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
-def _run(args: argparse.Namespace) -> int:
-    if args.channel == "wecom":
-        from channels.wecom.run import run as run_wecom
+def configured_channel(settings: Settings) -> str:
+    """The channels ``yishi run`` runs when none is named: those configured (Telegram when
+    neither is, to say what it needs)."""
+    telegram = settings.telegram_bot_token is not None
+    wecom = settings.wecom_bot_id is not None
+    if telegram and wecom:
+        return "both"
+    return "wecom" if wecom else "telegram"
 
-        return run_wecom(_settings(), clock=_test_clock())
+
+def _run(args: argparse.Namespace) -> int:
     # The command line's webhook options override the environment's.
     flags = {
         "webhook_url": args.webhook_url,
@@ -117,9 +129,25 @@ def _run(args: argparse.Namespace) -> int:
         "webhook_port": args.port,
     }
     settings = _settings(**{name: value for name, value in flags.items() if value is not None})
+    channel = args.channel or configured_channel(settings)
+    if channel == "wecom":
+        from channels.wecom.run import run as run_wecom
+
+        return run_wecom(settings, clock=_test_clock())
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_USAGE
+    companions = []
+    if channel == "both":
+        from channels.wecom.channel import WeComBeside
+        from channels.wecom.run import missing_setting
+        from locales import Translator
+
+        problem = missing_setting(settings)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
+        companions.append(WeComBeside(settings, Translator(settings.locale)))
     from telegram.error import InvalidToken
 
     from bot.catalogue import CatalogueError
@@ -135,7 +163,11 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         application = build_application(
-            settings, clock=_test_clock(), tune_gc=True, serve_health=True
+            settings,
+            clock=_test_clock(),
+            tune_gc=True,
+            serve_health=True,
+            companions=companions,
         )
     except CatalogueError as error:
         print(f"The consultation catalogue (YISHI_CATALOG) is not valid:\n{error}", file=sys.stderr)
@@ -210,6 +242,10 @@ def _status() -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.channel == "wecom":
+        from bot.demo.wecom import run_wecom_demo
+
+        return asyncio.run(run_wecom_demo(lang=args.lang, db_path=args.db))
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(lang=args.lang, db_path=args.db))

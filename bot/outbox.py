@@ -31,7 +31,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from storage.database import Database
-from storage.records import FIRST_FOREIGN_ID, OutboxMessage, Platform
+from storage.records import OutboxMessage, Platform, on_telegram
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class AnnouncersByPlatform:
 
     async def deliver(self, message: OutboxMessage) -> int:
         platform = Platform.TELEGRAM
-        if message.chat_id >= FIRST_FOREIGN_ID:
+        if not on_telegram(message.chat_id):
             async with self._db.transaction() as repos:
                 found = await repos.chats.address_of(message.chat_id)
             if found is None:

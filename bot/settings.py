@@ -193,7 +193,8 @@ class Settings(LoggingSettings):
     wecom_admin_userids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(),
         alias="YISHI_WECOM_ADMIN_USERIDS",
-        description="the WeCom userids (账号) of the super admins on WeCom, separated by commas",
+        description="comma-separated WeCom userids of the super-admins (as YISHI_ADMIN_IDS "
+        "for Telegram: they may /setup a community)",
     )
     wecom_ws_url: str = Field(
         default="wss://openws.work.weixin.qq.com",

@@ -97,6 +97,10 @@ RULES: dict[str, Rule] = {
         " + (SELECT count(*) FROM users WHERE platform <> 'telegram')",
     ),
     "0011": GoesBack("it only drops the CHECK constraints on the state columns; no row changes"),
+    "0012": LosesRows(
+        "people's joined Telegram and WeCom identities (/link) would come apart",
+        "SELECT count(*) FROM users WHERE acts_as IS NOT NULL",
+    ),
 }
 
 

@@ -190,6 +190,16 @@ FIRST_FOREIGN_ID = 2**53
 FOREIGN_ID_SPAN = 2**62
 
 
+# The message id recorded for a post on a platform whose sends return none (WeCom's
+# aibot_send_msg): posted, and nothing to edit (WeCom updates a card only in a press's answer).
+POSTED_WITHOUT_ID = 0
+
+
+def on_telegram(chat_or_user_id: int) -> bool:
+    """Whether the id is Telegram's own (any other platform's start at FIRST_FOREIGN_ID)."""
+    return chat_or_user_id < FIRST_FOREIGN_ID
+
+
 def new_foreign_id() -> int:
     """A new id for another platform's chat or person (unique: the key refuses a taken one)."""
     return FIRST_FOREIGN_ID + secrets.randbelow(FOREIGN_ID_SPAN)

@@ -186,8 +186,21 @@ users = Table(
     Column("started", Boolean, nullable=False, default=False),
     Column("first_seen", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
+    # /link: this identity acts as that person (their Telegram identity): roles, households
+    # and ballots are theirs. NULL: the identity is its own person.
+    Column("acts_as", BigInteger, nullable=True),
     UniqueConstraint("platform", "address", name="uq_users_platform_address"),
     CheckConstraint(one_of("platform", Platform), name="platform"),
+)
+
+# /link's one-time codes: said on one platform, confirmed on the other within minutes.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 role_grants = Table(

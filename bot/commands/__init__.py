@@ -6,11 +6,12 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, organisation, registration, roles, topics
+from bot.commands import general, links, organisation, registration, roles, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
     **general.COMMANDS,
+    **links.COMMANDS,
     **organisation.COMMANDS,
     **roles.COMMANDS,
     **registration.COMMANDS,

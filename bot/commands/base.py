@@ -53,6 +53,9 @@ class Asked:
     person: Callable[[str], Awaitable[int | None]] = _by_number
     # Whether this channel answers a command: /help lists only those.
     answers: Callable[[str], bool] = _every
+    # The command's message where the channel numbers them (Telegram: an edit of it edits
+    # what it recorded); None elsewhere.
+    message_id: int | None = None
 
     def args(self, usage: str, *, at_least: int, at_most: int) -> list[str]:
         """The words, between ``at_least`` and ``at_most`` of them, or the usage line."""

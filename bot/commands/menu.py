@@ -43,6 +43,7 @@ MENU: tuple[CommandSpec, ...] = (
     CommandSpec("start", ANYWHERE),
     CommandSpec("help", ANYWHERE),
     CommandSpec("lang", ANYWHERE),
+    CommandSpec("link", frozenset({PRIVATE})),
     CommandSpec("register", frozenset({"building"})),
     CommandSpec("topics", BOUND),
     CommandSpec("result", BOUND | {PRIVATE}),

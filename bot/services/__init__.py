@@ -15,6 +15,7 @@ from bot.services.escalation.service import EscalationService
 from bot.services.feedback.opinions import OpinionService
 from bot.services.feedback.proposals import ProposalService
 from bot.services.meetings.service import MeetingService
+from bot.services.organisation.links import LinkService
 from bot.services.organisation.people import PeopleService
 from bot.services.organisation.roles import RoleService
 from bot.services.organisation.service import OrgService
@@ -49,6 +50,7 @@ class Services:
     roles: RoleService
     registration: RegistrationService
     people: PeopleService
+    links: LinkService
     topics: TopicService
     opinions: OpinionService
     proposals: ProposalService
@@ -108,6 +110,7 @@ class Services:
             roles=RoleService(database, clock),
             registration=RegistrationService(work, clock),
             people=PeopleService(database, clock, settings.locale),
+            links=LinkService(work, clock),
             topics=topics,
             opinions=OpinionService(work, clock),
             proposals=ProposalService(work, clock, catalogue, topics),

@@ -42,7 +42,7 @@ from bot.services.announcements import (
 from bot.services.escalation.views import RATINGS, RateAction, rating_actions
 from bot.services.reports.digest import Digest, DigestItem
 from bot.services.topics.closing import fraction_of
-from bot.services.topics.views import Verdict, verdict_of
+from bot.services.topics.views import BallotView, Verdict, verdict_of
 from storage.records import Topic
 
 if TYPE_CHECKING:  # it reads through them
@@ -76,8 +76,8 @@ class Elapsed:
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
-    :class:`Elapsed`, another ``Said`` (translated and inserted as it is), or a
-    :class:`Listed` of keys."""
+    :class:`Elapsed`, another ``Said`` (translated and inserted as it is), a
+    :class:`Listed` of keys, or a :class:`Joined` (keys with their values, on one line)."""
 
     key: str
     params: Mapping[str, Value] = field(default_factory=dict)
@@ -175,6 +175,28 @@ def tally(topic: Topic, counts: tuple[int, ...]) -> Joined:
             for option, count in zip(topic.options, counts, strict=True)
         )
     )
+
+
+def ballot_facts(view: BallotView, catalogue: Catalogue, locale: str) -> tuple[Line, ...]:
+    """What a ballot says of how the topic is decided, one fact a line: its category, rule,
+    quorum, household vote, secrecy, hidden tally, the chats voting together, the deadline."""
+    lines: list[Line] = []
+    entry = catalogue.find(view.category) if view.category else None
+    if entry is not None:
+        lines.append(Said("topics.category", {"category": entry.name(locale)}))
+    lines.append(Said("topics.rule", {"rule": Said(f"rules.{view.rule}")}))
+    if view.quorum_percent:
+        lines.append(Said("topics.quorum", {"percent": view.quorum_percent}))
+    if view.household:
+        lines.append(Said("topics.household"))
+    if view.secret:
+        lines.append(Said("topics.secret"))
+    if view.hides_results:
+        lines.append(Said("topics.hidden"))
+    if view.scope_level is not None:
+        lines.append(Said("topics.scope_all", {"level": _level(view.scope_level)}))
+    lines.append(Said("topics.deadline", {"deadline": view.deadline}))
+    return tuple(lines)
 
 
 def topic_record(topic: Topic) -> tuple[Line, ...]:

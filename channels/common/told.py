@@ -115,6 +115,11 @@ class Writer:
             separator = self._translate(locale, value.separator)
             joined = separator.join(self._translate(locale, item) for item in value.items)
             return type(separator)(joined)  # in the channel's markup, as the parts are
+        if isinstance(value, Joined):
+            parts = [self.said(locale, part) for part in value.parts]
+            if not parts:
+                return ""
+            return type(parts[0])(value.separator.join(parts))  # in the channel's markup
         if isinstance(value, datetime):
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.clock import Clock, FileClock, SystemClock
+from bot.gc_tuning import tune_garbage_collector
 from bot.health import Check, Health, PollWatch
 from bot.health_server import HealthServer
 from bot.holiday_calendar import warn_if_holiday_calendar_is_stale
@@ -32,6 +33,16 @@ from storage import migrate
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+
+class Companion(Protocol):
+    """Another channel in the same process (WeCom beside Telegram): started on the same
+    services once they are up, before the catch-up of due work; stopped after Telegram."""
+
+    async def start(self, services: Services) -> None: ...
+
+    async def stop(self) -> None: ...
+
 
 YishiApplication = Application[Any, AppContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
@@ -63,11 +74,13 @@ def build_application(
     tune_gc: bool = False,
     request: BaseRequest | None = None,
     serve_health: bool = False,
+    companions: Sequence[Companion] = (),
 ) -> YishiApplication:
     """Build the PTB application; storage opens in ``post_init`` and closes in ``post_shutdown``.
 
     ``serve_health``: serve /healthz, /readyz and /metrics on ``YISHI_HEALTH_LISTEN`` (``yishi
-    run`` does; tests and the demo ask for it when they want it).
+    run`` does; tests and the demo ask for it when they want it). ``companions``: the other
+    channels of the process (``yishi run --channel both``); Telegram keeps the time.
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
@@ -94,6 +107,7 @@ def build_application(
         tally_interval=tally_interval,
         tune_gc=tune_gc,
         metrics=metrics,
+        companions=companions,
     )
     # ``request`` (benchmarks, tests) replaces the HTTP transport for every call.
     request, get_updates_request = (
@@ -171,12 +185,14 @@ class _Lifecycle:
         tally_interval: float,
         tune_gc: bool,
         metrics: Metrics,
+        companions: Sequence[Companion],
     ) -> None:
         self.settings, self.clock, self.translator = settings, clock, translator
         self.catalogue, self.inbox, self.lease = catalogue, inbox, lease
         self.realtime, self.migrate_on_start = realtime, migrate_on_start
         self.serve_health, self.tally_interval, self.tune_gc = serve_health, tally_interval, tune_gc
         self.metrics = metrics
+        self.companions = companions
         self.health: Health | None = None  # set once built (it needs the updater)
         self.application: YishiApplication | None = None
 
@@ -214,6 +230,8 @@ class _Lifecycle:
         )
         application.bot_data.runtime = runtime
         await publish_command_menus(application.bot, self.translator)
+        for companion in self.companions:  # before the catch-up: its mail has an announcer
+            await companion.start(services)
         await runtime.start()
         await self.inbox.replay(application.bot)
         if isinstance(self.clock, FileClock):
@@ -227,6 +245,8 @@ class _Lifecycle:
         runtime = application.bot_data._runtime
         if runtime is not None:
             await runtime.stop()
+        for companion in self.companions:
+            await companion.stop()
 
     async def post_shutdown(self, application: YishiApplication) -> None:
         server, application.bot_data.health_server = application.bot_data.health_server, None
@@ -240,6 +260,8 @@ class _Lifecycle:
         if runtime is not None:
             await runtime.stop()
             application.bot_data.runtime = None
+        for companion in self.companions:
+            await companion.stop()
         self.inbox.close()
         await self.lease.release()
         services = application.bot_data._services
@@ -256,16 +278,6 @@ class _Lifecycle:
         secret = await stored_secret(self.application.bot_data.services.database, self.clock)
         SECRETS.add(secret)  # generated, not configured: the logs learn it now
         return secret
-
-
-def tune_garbage_collector() -> None:
-    """For a long-running bot (``yishi run``): what start-up built lives as long as the
-    process, so move it out of the collector's sight (``gc.freeze``), and collect the young
-    generation less often. The full collections that walked the start-up heap (~100 MB) were
-    the tail of press latency: over HTTP, p99 went from 1.37x to about 1.1x the bare bot's
-    (docs/PERFORMANCE.md). Not for tests: a frozen object is never collected."""
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
 
 
 async def start_polling(application: YishiApplication, *, poll_timeout: int = 10) -> None:

@@ -7,7 +7,6 @@ import html
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from telegram import (
@@ -26,6 +25,7 @@ from bot.services.actors import Actor, ChatKind, Place
 from bot.services.announcement_texts import Person, Said
 from bot.services.errors import Refusal
 from bot.services.organisation.people import SeenUser
+from channels.common.answering import AnsweringFirst
 from channels.common.refusals import labelled, refusal_said
 from channels.common.told import Writer
 from channels.telegram.callbacks import CallbackData
@@ -37,31 +37,6 @@ from locales import Html, escape
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, AppContext], Coroutine[Any, Any, None]]
-Effect = Callable[[], None]
-
-
-class _Answering:
-    """A handler answering: what its changes caused waits until it answered."""
-
-    __slots__ = ("later", "open")
-
-    def __init__(self) -> None:
-        self.open = True
-        self.later: list[Effect] = []
-
-
-_answering: ContextVar[_Answering | None] = ContextVar("answering", default=None)
-
-
-def after_the_answer(effect: Effect) -> bool:
-    """Run ``effect`` once the handler running in this context answered (the confirmation
-    first, then the notices and cards its change caused); False if no handler is answering
-    here, and ``effect`` is the caller's to run now (a timer, the outbox, a background task)."""
-    answering = _answering.get()
-    if answering is None or not answering.open:
-        return False
-    answering.later.append(effect)
-    return True
 
 
 D = TypeVar("D", bound=CallbackData)
@@ -170,7 +145,7 @@ def answers_refusals(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: AppContext) -> None:
-        answering = _AnsweringFirst()
+        answering = AnsweringFirst()
         try:
             await handler(update, context)
         except Refusal as refusal:
@@ -183,25 +158,6 @@ def answers_refusals(handler: Handler) -> Handler:
             answering.answered()
 
     return wrapper
-
-
-class _AnsweringFirst:
-    """The scope of one handler's answer: effects wait in it until the handler is done."""
-
-    __slots__ = ("_answering", "_token")
-
-    def __init__(self) -> None:
-        self._answering = _Answering()
-        self._token = _answering.set(self._answering)
-
-    def answered(self) -> None:
-        _answering.reset(self._token)
-        self._answering.open = False  # tasks it started see it closed: theirs run at once
-        for effect in self._answering.later:
-            try:
-                effect()
-            except Exception:
-                log.exception("acting on what a change caused failed")
 
 
 def stale_button() -> Refusal:
@@ -223,7 +179,7 @@ def button(codec: type[D]) -> Callable[[PressBody[D]], Handler]:
         async def pressed(update: Update, context: AppContext) -> None:
             query = update.callback_query
             assert query is not None
-            answering = _AnsweringFirst()
+            answering = AnsweringFirst()
             try:
                 data = codec.decode(query.data)
                 if data is None:
@@ -352,14 +308,18 @@ def shared(command: Command) -> Handler:
             locale,
             context.runtime.membership,
             chat_admin,
-            addressee,
+            addressee=addressee,
+            message_id=update.effective_message.message_id if update.effective_message else None,
         )
         answer = await command(asked)
         if answer is None:
             return
         if answer.locale is not None:
             context.locale = locale = answer.locale
-        await reply(update, context, Html(_writer(context).text(locale, answer.told)))
+        writer = _writer(context)  # long answers (/topics) split between lines, never inside
+        await reply_long(
+            update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+        )
 
     handler.__name__ = handler.__qualname__ = command.__name__
     return handler

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
@@ -24,15 +23,9 @@ from telegram.ext import ApplicationHandlerStop
 from bot.services.organisation.people import PeopleService, SeenUser
 from channels.telegram.callbacks import is_vote
 from channels.telegram.context import AppContext
-from storage.repositories.seen import SeenEntry, SeenMemo, seen_memo
+from storage.repositories.seen import REFRESH, SeenEntry, SeenMemo, seen_memo
 
 log = logging.getLogger(__name__)
-
-# How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
-# person keeps writing in the same chat. Nothing reads them to decide anything (they say
-# roughly when someone was last around), and a coarse ``last_seen`` tells less about when a
-# secret ballot was cast (see bot/services/topics/closing.py).
-REFRESH = timedelta(minutes=10)
 
 
 async def know_the_update(update: Update, context: AppContext) -> None:

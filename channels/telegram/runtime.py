@@ -20,7 +20,7 @@ from bot.services.events import (
     RegistrationCardChanged,
     TopicChanged,
 )
-from channels.telegram.common import after_the_answer
+from channels.common.answering import after_the_answer
 from channels.telegram.delivery.ports import TelegramAnnouncer, TelegramMembership
 from channels.telegram.delivery.renderers import TelegramAnnouncements
 from channels.telegram.escalation.commands import Prompt

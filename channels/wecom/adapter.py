@@ -10,8 +10,9 @@ answered, within WeCom's 5 s, with the card as it is now. A Refusal is rendered 
 locale keys as on Telegram.
 
 Who and where: each callback's ``from.userid`` and ``chatid`` become Yishi ids (storage's
-``seen_on``: allocated on first sight). A callback WeCom delivers twice (the same ``msgid``)
-is acted on once.
+``seen_on``: allocated on first sight; channels/wecom/sightings.py). A callback WeCom delivers
+twice (the same ``msgid``) is acted on once; a press delivered again is answered with the
+card as it is now (its first answer may have been lost with a connection), not voted again.
 """
 
 from __future__ import annotations
@@ -21,21 +22,25 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bot.commands import COMMANDS, Asked, Command
 from bot.commands.organisation import bind
 from bot.services import Services
-from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
 from bot.services.organisation.roles import role_of
+from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
-from channels.wecom.routes import OWN_COMMANDS, PRESSES
+from channels.wecom.latest_cards import LatestCards
+from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
+from channels.wecom.sightings import Sightings, Who
 from channels.wecom.text import WeComText, escape, message
-from storage.records import ChatType, Platform
+from channels.wecom.topics import ballot_cards
+from storage.records import Platform
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +64,6 @@ class WeComMembership:
 
 
 @dataclass(frozen=True, slots=True)
-class Who:
-    """The sender of a callback and where they wrote, as Yishi knows them."""
-
-    actor: Actor
-    place: Place
-    locale: str
-    userid: str
-    address: str  # the chatid, or the userid in a single chat
-
-
-@dataclass(frozen=True, slots=True)
 class Message:
     """A message to the bot: its req_id (to answer on), who wrote where, the words after the
     command word, and the callback's body."""
@@ -89,6 +83,7 @@ class Pressed:
     who: Who
     task_id: str
     event: dict[str, Any]
+    again: bool = False  # WeCom delivered this press before (the same msgid)
 
 
 class WeComAdapter:
@@ -102,6 +97,8 @@ class WeComAdapter:
         self.membership = WeComMembership()
         self.writer = Writer(text, escape, text.zone)
         self._seen_msgids: OrderedDict[str, None] = OrderedDict()
+        self._sightings = Sightings(services)
+        self.latest_cards = LatestCards(partial(ballot_cards, self))
 
     # -- dispatch --------------------------------------------------------------------------
     async def on_callback(self, frame: dict[str, Any]) -> None:
@@ -110,9 +107,11 @@ class WeComAdapter:
         if not isinstance(body, dict) or not isinstance(headers, dict):
             return
         req_id = str(headers.get("req_id", ""))
-        if self._repeated(str(body.get("msgid", ""))):
-            return
+        repeated = self._repeated(str(body.get("msgid", "")))
         cmd = frame.get("cmd")
+        if repeated and cmd != "aibot_event_callback":
+            return
+        answering = AnsweringFirst()  # what the callback caused waits for its answer
         try:
             if cmd == "aibot_msg_callback":
                 await self._message(req_id, body)
@@ -121,11 +120,13 @@ class WeComAdapter:
                 event = event if isinstance(event, dict) else {}
                 eventtype = event.get("eventtype")
                 if eventtype == "template_card_event":
-                    await self._card_event(req_id, body, event)
+                    await self._card_event(req_id, body, event, again=repeated)
                 elif eventtype == "enter_chat":
                     await self._welcome(req_id, body)
         except (WeComRefused, ConnectionLost) as error:
             log.warning("WeCom did not take the answer to %s: %s", cmd, error)
+        finally:
+            answering.answered()
 
     def _repeated(self, msgid: str) -> bool:
         if not msgid:
@@ -138,32 +139,7 @@ class WeComAdapter:
         return False
 
     async def _who(self, body: dict[str, Any]) -> Who | None:
-        sender = body.get("from")
-        userid = str(sender.get("userid", "")) if isinstance(sender, dict) else ""
-        if not userid:
-            return None
-        group = body.get("chattype") == "group"
-        address = str(body.get("chatid", "")) if group else userid
-        if not address:
-            return None
-        now = self.services.clock.now()
-        async with self.services.database.transaction() as repos:
-            user_id, user_locale = await repos.users.seen_on(
-                Platform.WECOM, userid, name=userid, now=now
-            )
-            chat_id, chat_locale = await repos.chats.seen_on(
-                Platform.WECOM,
-                address,
-                type=ChatType.GROUP if group else ChatType.PRIVATE,
-                title=None,
-                now=now,
-            )
-        settings = self.services.settings
-        locale = (chat_locale if group else user_locale) or settings.locale
-        superadmin = settings.is_superadmin(user_id) or userid in settings.wecom_admin_userids
-        actor = Actor(user_id, is_superadmin=superadmin)
-        kind = ChatKind.GROUP if group else ChatKind.PRIVATE
-        return Who(actor, Place(chat_id, kind), locale, userid, address)
+        return await self._sightings.who(body)
 
     # -- messages --------------------------------------------------------------------------
     async def _message(self, req_id: str, body: dict[str, Any]) -> None:
@@ -173,8 +149,11 @@ class WeComAdapter:
         if not who.place.is_group:  # they wrote to the bot: it may write to them from now on
             await self.services.people.mark_started(who.actor.user_id)
         text = _MENTIONS.sub("", _text_of(body)).strip()
-        if not text.startswith("/"):  # "@议事 你好": answered as /start (where am I, what next)
-            text = f"/start {text}"
+        if not text.startswith("/"):  # words: on a quoted message, or an answer asked for
+            for route in WORDS:
+                if await route(self, Message(req_id, who, text, body)):
+                    return
+            text = f"/start {text}"  # "@议事 你好": answered as /start (where am I, what next)
         word, _, rest = text.partition(" ")
         if "\n" in word:  # "/topic\n..." : the command word ends at the line's end too
             word, _, more = word.partition("\n")
@@ -274,7 +253,9 @@ class WeComAdapter:
         )
 
     # -- card presses ----------------------------------------------------------------------
-    async def _card_event(self, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _card_event(
+        self, req_id: str, body: dict[str, Any], event: dict[str, Any], *, again: bool
+    ) -> None:
         payload = event.get("template_card_event")
         if not isinstance(payload, dict):
             return
@@ -283,7 +264,7 @@ class WeComAdapter:
             return
         task_id = str(payload.get("task_id") or payload.get("taskid") or "")
         press = parse_key(str(payload.get("event_key", "")))
-        pressed = Pressed(req_id, who, task_id, payload)
+        pressed = Pressed(req_id, who, task_id, payload, again)
         route = PRESSES.get(type(press)) if press is not None else None
         if route is None:  # a card Yishi cannot read, or one this version does not answer
             await self.stale(pressed)

@@ -2,8 +2,9 @@
 and the codec of what a press on them sends back.
 
 - a ballot: a ``vote_interaction`` card, one option per ``VoteAction`` (WeCom allows 20), the
-  tally in the title's description unless it is hidden until the close; frozen (``disable``)
-  once closed. An opinion topic (nothing to vote) is a markdown message.
+  tally in the title's description unless it is hidden until the close (then it says so),
+  with whether the vote is secret and which chats vote together; frozen (``disable``) once
+  closed. An opinion topic (nothing to vote) is a markdown message.
 - an escalation card, a meeting message, a registration card, a rating request: a
   ``button_interaction`` card with at most six buttons, one per action.
 
@@ -79,7 +80,19 @@ class RatingPress:
     rating: str
 
 
-Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress
+@dataclass(frozen=True, slots=True)
+class ProposalPress:
+    """A press on a proposal card: ``step`` is one of PROPOSAL_STEPS."""
+
+    proposal_id: int
+    step: str
+
+
+# a: accept (choose the category), d: decline (choose the reason), b: back, c: accept with
+# the category chosen, r: decline with the reason chosen, x: decided (nothing left to do)
+PROPOSAL_STEPS = frozenset("adbcrx")
+
+Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress | ProposalPress
 
 
 def vote_key(topic_id: int) -> str:
@@ -92,6 +105,21 @@ def option_id(option: int) -> str:
 
 def parse_option(value: str) -> int | None:
     return int(value[1:]) if value.startswith("o") and value[1:].isdigit() else None
+
+
+def selected(payload: dict[str, Any], question_key: str) -> str | None:
+    """The option id chosen for ``question_key`` in a press (a vote card's checkbox, a button
+    card's drop-down): ``selected_items.selected_item[].option_ids.option_id[]``."""
+    chosen_items = payload.get("selected_items")
+    items = chosen_items.get("selected_item") if isinstance(chosen_items, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("question_key") != question_key:
+            continue
+        ids = item.get("option_ids")
+        chosen = ids.get("option_id") if isinstance(ids, dict) else None
+        if isinstance(chosen, list) and chosen:
+            return str(chosen[0])
+    return None
 
 
 def parse_key(key: str) -> Press | None:
@@ -109,6 +137,8 @@ def parse_key(key: str) -> Press | None:
                 return RegistrationPress(int(registration), approve == "1")
             case ["rate", topic, rating]:
                 return RatingPress(int(topic), rating)
+            case ["prop", proposal, step] if step in PROPOSAL_STEPS:
+                return ProposalPress(int(proposal), step)
     except ValueError:
         return None
     return None
@@ -120,6 +150,11 @@ def parse_key(key: str) -> Press | None:
 class WeComViews:
     def __init__(self, text: WeComText) -> None:
         self._t = text
+
+    @property
+    def text(self) -> WeComText:
+        """The catalogues the cards are written from."""
+        return self._t
 
     def verdict(self, locale: str, verdict: Verdict) -> str:
         t = self._t
@@ -150,7 +185,11 @@ class WeComViews:
                 t.plain(locale, "topics.tally_line", option=option, count=count)
                 for option, count in view.tally
             )
-        desc = f"{counts}\n{turnout}"
+        facts = [t.plain(locale, "wecom.secret_short")] if view.secret else []
+        if view.scope_level is not None:
+            level = t.plain(locale, f"levels.{view.scope_level}")
+            facts.append(t.plain(locale, "topics.scope_all", level=level))
+        desc = "\n".join([*facts, counts, turnout])
         votes = [action for action in view.actions if isinstance(action, VoteAction)]
         open_ = view.state is BallotState.OPEN and bool(votes)
         if view.state is BallotState.CANCELLED:

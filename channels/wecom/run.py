@@ -15,6 +15,7 @@ import sys
 
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
 from bot.clock import Clock, SystemClock
+from bot.gc_tuning import tune_garbage_collector
 from bot.lease import InstanceLease, InstanceRunning
 from bot.services import Services
 from bot.settings import Settings
@@ -93,6 +94,7 @@ async def _serve(settings: Settings, clock: Clock | None, catalogue: Catalogue) 
             bot_id=settings.wecom_bot_id,
             secret=settings.wecom_secret.get_secret_value(),
         )
+        tune_garbage_collector()  # what start-up built lives as long as the process
         await channel.start(wait=None)  # the connection keeps trying in the background
         log.info("Yishi is running on WeCom (bot %s)", settings.wecom_bot_id)
         kicked = asyncio.ensure_future(channel.connection.wait_stopped())

@@ -1,21 +1,51 @@
-"""Topics on WeCom: ``@议事 /topic …`` answered with the ballot card (a ``vote_interaction``
-card; an opinion topic is a markdown message), the card posted in the topic's other WeCom
-chats, and a press on it: the vote cast and the card, as it is now, answered for everyone
-within WeCom's 5 s; a refused press answered with the card for the presser only, saying why.
+"""Topics on WeCom: ``@议事 /topic …`` answered with the ballot: a markdown message of what
+Telegram's ballot message says (the description, how it is decided, how to vote and give an
+opinion here) and the ``vote_interaction`` card (an opinion topic has the message only), both
+posted in the topic's other WeCom chats too (``scope=all``); a press on the card: the vote cast
+and the card, as it is now, answered for everyone within WeCom's 5 s; a refused press answered
+with the card for the presser only, saying why.
+
+Opinions: a message that quotes the ballot card (or the ballot message) and @-mentions the bot
+is a public opinion on that topic. Private ones are ``/opinion 12 …`` (bot/commands) written
+to the bot in the one-to-one chat, or, as Telegram's private link does, ``/opinion 12`` there
+and then the opinion as the next message: the officers read them with ``/result 12``.
+
+A press on the card is answered with the card read once for the presses answered meanwhile
+(channels/wecom/latest_cards.py); a press WeCom delivers again is answered with the card, not
+voted again (a later press may have changed the ballot since).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
+from bot.commands import COMMANDS
+from bot.services import Services
+from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
+from bot.services.topics.eligibility import parse_topic_id
+from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
-from bot.services.topics.views import ballot_view
-from channels.wecom.cards import QUESTION, Card, VotePress, new_task_id, parse_option
-from channels.wecom.connection import ConnectionLost, WeComRefused
-from channels.wecom.text import cut
-from storage.records import Platform
+from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
+from channels.common.told import Writer
+from channels.wecom.cards import (
+    QUESTION,
+    Card,
+    VotePress,
+    WeComViews,
+    new_task_id,
+    parse_key,
+    parse_option,
+    selected,
+)
+from channels.wecom.connection import ConnectionLost, LongConnection
+from channels.wecom.posting import PostedOnce, Unposted
+from channels.wecom.text import cut, escape, message
+from storage.records import POSTED_WITHOUT_ID, Platform, TopicStatus, on_telegram
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -41,86 +71,266 @@ async def topic(adapter: WeComAdapter, msg: Message) -> None:
         await adapter.answer(msg, adapter.refusal(who.locale, refusal))
         return
     topic_id = published.topic.id
-    answered = False
-    for post in published.posts:
-        card = await ballot_card(adapter, topic_id, post.chat_id)
-        if card is None:
-            continue
-        if post.chat_id == who.place.chat_id:
-            await adapter.connection.respond(msg.req_id, card)
-            answered = True
-        else:
-            await _post_elsewhere(adapter, post.chat_id, card)
-    if not answered:
+    if any(post.chat_id == who.place.chat_id for post in published.posts):
+        snap = await services.topics.snapshot(topic_id)
+        assert snap is not None
+        for body in await ballot_bodies(services, adapter.views, snap, who.place.chat_id):
+            await adapter.connection.respond(msg.req_id, body)
+        # This chat's ballot is the answer; the topic's other WeCom chats get theirs once it
+        # went (WeComBallots, on the TopicChanged the publishing recorded).
+        await services.topics.record_message(topic_id, who.place.chat_id, POSTED_WITHOUT_ID)
+    if draft.scope.value == "all":  # say where it went
         voting = sum(1 for post in published.posts if post.voting)
         confirmation = adapter.t(who.locale, "topics.published_all", id=topic_id, count=voting)
         await adapter.answer(msg, confirmation)
 
 
-async def _post_elsewhere(adapter: WeComAdapter, chat_id: int, card: dict[str, Any]) -> None:
-    """A ballot card in another WeCom chat of the topic (a proactive send; a Telegram
-    chat's ballot message is Telegram's to post)."""
-    async with adapter.services.database.transaction() as repos:
-        address = await repos.chats.address_of(chat_id)
-    if address is None or address[0] is not Platform.WECOM:
-        return
-    try:
-        await adapter.connection.send(address[1], card)
-    except (WeComRefused, ConnectionLost) as error:
-        log.warning("the ballot card for WeCom chat %s was not sent: %s", chat_id, error)
+async def ballot_bodies(
+    services: Services, views: WeComViews, snap: TopicSnapshot, chat_id: int
+) -> list[dict[str, Any]]:
+    """What a chat is sent when a topic is published: the ballot message, then the card to
+    vote on (none where nothing is voted: an opinion topic, the publishing chat of a topic
+    for every building below)."""
+    view, locale = await _view(services, snap, chat_id)
+    text = views.text
+    lines = ballot_lines(services, view, locale)
+    details = message(Writer(text, escape, text.zone).lines(locale, lines))
+    if not any(isinstance(action, VoteAction) for action in view.actions):
+        return [details]
+    return [details, views.ballot(view, Card(locale, new_task_id("ballot", snap.topic.id)))]
+
+
+def ballot_lines(services: Services, view: BallotView, locale: str) -> tuple[Line, ...]:
+    """The ballot message: what Telegram's says, and how it is done on WeCom."""
+    lines: list[Line] = [Said("topics.header", {"id": view.topic_id, "title": view.title})]
+    if view.description:
+        lines.append(view.description)
+    lines.extend(ballot_facts(view, services.catalogue, locale))
+    if any(isinstance(action, VoteAction) for action in view.actions):
+        how = "wecom.how_to_vote"
+    elif any(isinstance(action, OpinionAction) for action in view.actions):
+        how = "wecom.how_to_opine"
+    else:
+        how = "wecom.how_to_opine_privately"
+    lines.append(Said(how, {"id": view.topic_id}))
+    return tuple(lines)
 
 
 async def ballot_card(
     adapter: WeComAdapter, topic_id: int, chat_id: int, task_id: str | None = None
 ) -> dict[str, Any] | None:
     """The ballot card of ``chat_id`` as it is now, in the chat's language."""
-    services = adapter.services
-    snap = await services.topics.snapshot(topic_id)
+    snap = await adapter.services.topics.snapshot(topic_id)
     if snap is None:
         return None
+    return await draw_ballot(adapter.services, adapter.views, snap, chat_id, task_id)
+
+
+async def ballot_cards(
+    adapter: WeComAdapter, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any] | None]:
+    """The ballot cards of (topic, chat) pairs as they are now, their snapshots read in one
+    transaction (the presses of a burst, channels/wecom/latest_cards.py)."""
+    services = adapter.services
+    snaps = await services.topics.snapshots(sorted({topic for topic, _ in keys}))
+    cards: dict[tuple[int, int], dict[str, Any] | None] = {}
+    for topic_id, chat_id in keys:
+        snap = snaps[topic_id]
+        card = await draw_ballot(services, adapter.views, snap, chat_id) if snap else None
+        cards[(topic_id, chat_id)] = card
+    return cards
+
+
+async def draw_ballot(
+    services: Services,
+    views: WeComViews,
+    snap: TopicSnapshot,
+    chat_id: int,
+    task_id: str | None = None,
+) -> dict[str, Any]:
+    view, locale = await _view(services, snap, chat_id)
+    return views.ballot(view, Card(locale, task_id or new_task_id("ballot", snap.topic.id)))
+
+
+async def _view(services: Services, snap: TopicSnapshot, chat_id: int) -> tuple[BallotView, str]:
+    """The ballot of ``chat_id`` as it is now, and the chat's language."""
     post = next((post for post in snap.posts if post.chat_id == chat_id), None)
     level = None
     if snap.topic.scope == "all":
         level = await services.topics.level_of(snap.topic.node_id)
     view = ballot_view(snap, voting=post is not None and post.voting, level=level)
-    locale = await services.people.chat_locale(chat_id)
-    return adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
+    return view, await services.people.chat_locale(chat_id)
+
+
+class WeComBallots(PostedOnce):
+    """An open topic's ballot (message and card) in each of its WeCom chats that has none yet
+    (published
+    from another chat: a grid's topic for every building, or from Telegram)."""
+
+    what = "topic"
+
+    def __init__(self, services: Services, views: WeComViews, connection: LongConnection) -> None:
+        super().__init__(connection)
+        self._services = services
+        self._views = views
+
+    async def _unposted(self, topic_id: int) -> list[Unposted]:
+        services = self._services
+        snap = await services.topics.snapshot(topic_id)
+        if snap is None or snap.topic.status != TopicStatus.OPEN:
+            return []
+        unposted: list[Unposted] = []
+        for post in snap.posts:
+            if post.message_id is not None or on_telegram(post.chat_id):
+                continue
+            async with services.database.transaction() as repos:
+                address = await repos.chats.address_of(post.chat_id)
+            if address is None or address[0] is not Platform.WECOM:
+                continue
+            bodies = await ballot_bodies(services, self._views, snap, post.chat_id)
+            unposted.append(Unposted(post.chat_id, address[1], tuple(bodies)))
+        return unposted
+
+    async def _record(self, topic_id: int, chat_id: int) -> None:
+        await self._services.topics.record_message(topic_id, chat_id, POSTED_WITHOUT_ID)
 
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
     who = pressed.who
-    card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
-    if card is None:
-        await adapter.stale(pressed)
+    if pressed.again:  # counted when it first came: answered, not voted again
+        await answer_with_card(adapter, pressed, press.topic_id)
         return
     option = _chosen(pressed.event)
     try:
         if option is None:
             raise Refusal("wecom.pick_one")
+        # WeCom delivers a press only from a member who sees the card: nobody to ask.
         await adapter.services.topics.vote(
-            who.actor, who.place.chat_id, press.topic_id, option, adapter.membership
+            who.actor,
+            who.place.chat_id,
+            press.topic_id,
+            option,
+            adapter.membership,
+            presser_is_member=True,
         )
     except Refusal as refusal:  # the card as it is, with why, for the presser only
+        card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
+        if card is None:
+            await adapter.stale(pressed)
+            return
         said = adapter.refusal_plain(who.locale, refusal)
         template = card["template_card"]
         title = template["main_title"]
         title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
         await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
         return
-    updated = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
-    assert updated is not None
-    await adapter.connection.update_card(pressed.req_id, updated["template_card"])
+    await answer_with_card(adapter, pressed, press.topic_id)
+
+
+async def answer_with_card(adapter: WeComAdapter, pressed: Pressed, topic_id: int) -> None:
+    """The card as it is now, for everyone (read once for the presses answered meanwhile);
+    sent once more if the connection dropped under it (WeCom takes it within 5 s of the
+    press: the connection is back within a second or two)."""
+    for attempt in (1, 2):
+        card = await adapter.latest_cards.current(topic_id, pressed.who.place.chat_id)
+        if card is None:
+            await adapter.stale(pressed)
+            return
+        template = card["template_card"]
+        template = template | {"task_id": pressed.task_id or template["task_id"]}
+        try:
+            await adapter.connection.update_card(pressed.req_id, template)
+            return
+        except ConnectionLost:
+            if attempt == 2:
+                raise
 
 
 def _chosen(payload: dict[str, Any]) -> int | None:
-    """The option ticked on a vote card: ``selected_items.selected_item[].option_ids``."""
-    selected = payload.get("selected_items")
-    items = selected.get("selected_item") if isinstance(selected, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or item.get("question_key") != QUESTION:
-            continue
-        ids = item.get("option_ids")
-        chosen = ids.get("option_id") if isinstance(ids, dict) else None
-        if isinstance(chosen, list) and chosen:
-            return parse_option(str(chosen[0]))
+    """The option ticked on a vote card."""
+    chosen = selected(payload, QUESTION)
+    return parse_option(chosen) if chosen is not None else None
+
+
+# Opinions ---------------------------------------------------------------------------------
+
+_TOPIC_NUMBER = re.compile(r"#(\d{1,9})\b")
+
+
+async def quoted_opinion(adapter: WeComAdapter, msg: Message) -> bool:
+    """A message quoting a ballot (its card or its message): an opinion on that topic, public
+    in a group, private in the one-to-one chat. False if it quotes no ballot."""
+    topic_id = quoted_topic(msg.body.get("quote"))
+    if topic_id is None:
+        return False
+    await _record_opinion(adapter, msg, topic_id)
+    return True
+
+
+async def _record_opinion(adapter: WeComAdapter, msg: Message, topic_id: int) -> None:
+    """The message's words as an opinion on ``topic_id`` (public in a group), answered."""
+    who = msg.who
+    try:
+        recorded = await adapter.services.opinions.record(
+            who.actor, who.place, topic_id, msg.text, adapter.membership
+        )
+    except Refusal as refusal:
+        await adapter.answer(msg, adapter.refusal(who.locale, refusal))
+        return
+    key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
+    await adapter.answer(msg, adapter.t(who.locale, key, id=recorded.topic.id))
+
+
+def quoted_topic(quote: object) -> int | None:
+    """The topic a quoted message is the ballot of: a vote card (its submit key), or the
+    ballot message (its first line's ``#12``)."""
+    if not isinstance(quote, dict):
+        return None
+    card = quote.get("template_card")
+    if isinstance(card, dict):
+        submit = card.get("submit_button")
+        key = submit.get("key") if isinstance(submit, dict) else None
+        press = parse_key(str(key)) if key else None
+        return press.topic_id if isinstance(press, VotePress) else None
+    for kind in ("text", "markdown"):
+        part = quote.get(kind)
+        content = part.get("content") if isinstance(part, dict) else None
+        if isinstance(content, str):
+            found = _TOPIC_NUMBER.search(content.split("\n", 1)[0])
+            return int(found.group(1)) if found else None
     return None
+
+
+# The topic a person was asked for a private opinion on, by their userid, per adapter.
+_ASKED: WeakKeyDictionary[WeComAdapter, dict[str, int]] = WeakKeyDictionary()
+
+
+async def opinion(adapter: WeComAdapter, msg: Message) -> None:
+    """``/opinion 12`` alone in the one-to-one chat asks for the opinion (the next message);
+    otherwise the shared ``/opinion``."""
+    who = msg.who
+    words = msg.text.split()
+    try:
+        if who.place.is_group or len(words) != 1:
+            await adapter.answer(msg, await adapter.run(COMMANDS["opinion"], msg))
+            return
+        topic = await adapter.services.opinions.topic_for_private_opinion(parse_topic_id(words[0]))
+    except Refusal as refusal:
+        await adapter.answer(msg, adapter.refusal(who.locale, refusal))
+        return
+    _ASKED.setdefault(adapter, {})[who.userid] = topic.id
+    await adapter.answer(
+        msg, adapter.t(who.locale, "opinions.ask_private", id=topic.id, title=topic.title)
+    )
+
+
+async def asked_opinion(adapter: WeComAdapter, msg: Message) -> bool:
+    """The message after ``/opinion 12`` in the one-to-one chat: the private opinion."""
+    who = msg.who
+    if who.place.is_group:
+        return False
+    topic_id = _ASKED.get(adapter, {}).pop(who.userid, None)
+    if topic_id is None:
+        return False
+    await _record_opinion(adapter, msg, topic_id)
+    return True

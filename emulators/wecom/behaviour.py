@@ -48,5 +48,10 @@ class Behaviour:
     per_minute: int = 30
     per_hour: int = 1000
     # Events
+    # Callbacks pushed on a connection that dropped (or while none was up) and not answered
+    # yet are pushed again, same req_id and msgid, once the bot subscribes again, while their
+    # answer window lasts. WeCom says callbacks may repeat (dedupe on msgid) but not when:
+    # off by default, switched on by the fault tests.
+    redeliver_after_reconnect: bool = False
     event_spelling: EventSpelling = EventSpelling.EXAMPLE
     task_id_reused_errcode: int = errors.TASK_ID_REUSED

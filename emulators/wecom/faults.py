@@ -5,6 +5,8 @@
   (mid-burst: the last of them is handled but its ack is lost).
 - :meth:`Faults.refuse_next`: the next frames of a cmd are refused with an errcode.
 - :meth:`Faults.delay_acks`: every ack comes ``seconds`` late (a slow WeCom).
+- :meth:`Faults.delay_pushes`: every callback reaches the bot ``seconds`` after the person
+  acted (a slow WeCom: less of the 5 s is left for the answer).
 - :meth:`Faults.drop_unanswered_events`: an event not answered within ``after`` seconds is
   dropped by WeCom; any later answer is refused (846605).
 """
@@ -29,6 +31,7 @@ class Faults:
         self._refusals: dict[str, list[WeComError]] = {}
         self._drop_after: dict[str, int] = {}
         self.ack_delay = 0.0
+        self.push_delay = 0.0
         self.drop_events_after: float | None = None
         self.dropped_events: list[Issued] = []
 
@@ -44,6 +47,11 @@ class Faults:
     def delay_acks(self, seconds: float) -> None:
         """Every ack from now on is sent ``seconds`` after the frame was handled (0: at once)."""
         self.ack_delay = seconds
+
+    def delay_pushes(self, seconds: float) -> None:
+        """Every callback from now on is pushed ``seconds`` after the person acted (0: at
+        once); its answer window still counts from the act."""
+        self.push_delay = seconds
 
     def drop_connection(self, bot_id: str) -> bool:
         """Kills the bot's live connection at once; False if it had none."""
@@ -77,4 +85,5 @@ class Faults:
         self._refusals.clear()
         self._drop_after.clear()
         self.ack_delay = 0.0
+        self.push_delay = 0.0
         self.drop_events_after = None

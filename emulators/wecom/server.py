@@ -55,6 +55,7 @@ class Connection:
         self.ws = ws
         self.bot_id: str | None = None
         self.kicked = False
+        self.aborted = False
         self.last_ping = asyncio.get_running_loop().time()
         self.received: list[dict[str, Any]] = []  # every frame WeCom pushed to it
         self._lock = asyncio.Lock()
@@ -71,7 +72,9 @@ class Connection:
             return True
 
     def abort(self) -> None:
-        """Drops the connection as a network would: no close frame."""
+        """Drops the connection as a network would: no close frame, and nothing the bot sent
+        after the cut arrives (not even frames already read off the socket)."""
+        self.aborted = True
         transport = self.request.transport
         if transport is not None:
             transport.abort()
@@ -92,6 +95,10 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         self.live: dict[str, Connection] = {}  # bot id -> its one subscribed connection
         self.connections: list[Connection] = []
         self.undelivered: list[Issued] = []  # callbacks pushed while the bot was not connected
+        self.redelivered: list[Issued] = []  # callbacks pushed again after a reconnect
+        self._delivered_on: dict[str, Connection] = {}
+        self.answers: dict[str, Frame] = {}  # the first frame on each callback's req_id
+        self._answer_waiters: dict[str, asyncio.Future[Frame]] = {}
         self._changed = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -189,6 +196,18 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         frame: Frame = await self.wait_for(found, timeout)
         return frame
 
+    async def wait_answered(self, req_id: str, timeout: float = 5.0) -> Frame:  # noqa: ASYNC109
+        """The first frame the bot sent on the callback ``req_id`` (accepted or refused), once
+        WeCom handled it; in constant time, for loads of thousands of presses."""
+        answer = self.answers.get(req_id)
+        if answer is not None:
+            return answer
+        waiter = self._answer_waiters.get(req_id)
+        if waiter is None:
+            waiter = self._answer_waiters[req_id] = asyncio.get_running_loop().create_future()
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(waiter)
+
     # -- the long connection ---------------------------------------------------------------
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=16 * 1024 * 1024)
@@ -198,6 +217,8 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         self._spawn(self._watch_heartbeat(connection))
         try:
             async for message in ws:
+                if connection.aborted:
+                    break
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
@@ -245,23 +266,29 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
                     self.replies.apply(self.world.bot(connection.bot_id), cmd, req_id, body)
             except WeComError as refused:
                 error = refused
-        self.frames.append(
-            Frame(
-                connection.bot_id or body.get("bot_id"),
-                cmd,
-                req_id,
-                body,
-                error.errcode if error else 0,
-                error.errmsg if error else "ok",
-                self.clock(),
-            )
+        handled = Frame(
+            connection.bot_id or body.get("bot_id"),
+            cmd,
+            req_id,
+            body,
+            error.errcode if error else 0,
+            error.errmsg if error else "ok",
+            self.clock(),
         )
+        self.frames.append(handled)
+        if req_id in self.replies.issued and req_id not in self.answers:
+            self.answers[req_id] = handled
+            waiter = self._answer_waiters.pop(req_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(handled)
         if self.count_for_drop(connection.bot_id):
             connection.abort()  # handled, but the ack is lost with the connection
         else:
             await self._ack(connection, req_id, error)
         if error and cmd == "aibot_subscribe" and self.behaviour.close_on_bad_subscribe:
             await connection.ws.close()
+        if not error and cmd == "aibot_subscribe" and self.behaviour.redeliver_after_reconnect:
+            await self._redeliver(connection)
         await self._notify()
 
     async def _ack(self, connection: Connection, req_id: str, error: WeComError | None) -> None:
@@ -319,6 +346,16 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         if client is not None:
             await self.post_callback(client, issued)
             return issued
+        if self.push_delay > 0:
+            self._spawn(self._push_later(issued, cmd, self.push_delay))
+            return issued
+        return await self._push(issued, cmd)
+
+    async def _push_later(self, issued: Issued, cmd: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._push(issued, cmd)
+
+    async def _push(self, issued: Issued, cmd: str) -> Issued:
         connection = self.live.get(issued.bot_id)
         if connection is None or connection.ws.closed:
             self.undelivered.append(issued)
@@ -329,7 +366,27 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
             return issued
         connection.received.append(frame)
         issued.delivered = True
+        self._delivered_on[issued.req_id] = connection
         return issued
+
+    async def _redeliver(self, connection: Connection) -> None:
+        """Pushes again, on the new connection, the bot's callbacks still waiting for their
+        answer that went out on a lost connection or never went out."""
+        now = self.clock()
+        windows = {"event": self.behaviour.event_answer_window}
+        windows["message"] = self.behaviour.reply_window
+        for issued in list(self.replies.issued.values()):
+            if issued.bot_id != connection.bot_id or issued.answered or issued.dropped:
+                continue
+            if now - issued.at > windows[issued.kind]:
+                continue
+            if self._delivered_on.get(issued.req_id) is connection:
+                continue
+            if issued in self.undelivered:
+                self.undelivered.remove(issued)
+            cmd = "aibot_msg_callback" if issued.kind == "message" else "aibot_event_callback"
+            self.redelivered.append(issued)
+            await self.deliver(issued, cmd)
 
     async def _sweep_events(self) -> None:
         """The fault "WeCom drops an unanswered event": marks such events dropped."""

@@ -13,6 +13,7 @@ from storage.repositories.escalations import EscalationRepository
 from storage.repositories.households import HouseholdRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.leases import LeaseRepository
+from storage.repositories.links import LinkRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.operations import OperationsRepository
 from storage.repositories.orgs import OrgRepository
@@ -35,6 +36,7 @@ class Repositories:
         self.chats = ChatRepository(connection)
         self.chat_moves = ChatMoveRepository(connection)
         self.users = UserRepository(connection)
+        self.links = LinkRepository(connection)
         self.roles = RoleRepository(connection)
         self.households = HouseholdRepository(connection)
         self.audit = AuditRepository(connection)

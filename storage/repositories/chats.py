@@ -29,6 +29,12 @@ def _chat(row: Any) -> Chat:
 
 # Statements of every update, built once (see storage/upsert.py for why).
 _CHAT = select(chats).where(chats.c.chat_id == bindparam("chat_id"))
+_SEEN_ON = (  # another platform's chat seen again: built once, as every WeCom press runs it
+    update(chats)
+    .where(chats.c.platform == bindparam("b_platform"), chats.c.address == bindparam("b_address"))
+    .values(type=bindparam("b_type"), title=bindparam("b_title"), updated_at=bindparam("b_now"))
+    .returning(chats.c.chat_id, chats.c.locale)
+)
 _MEMBERSHIP = select(chat_members.c.member).where(
     chat_members.c.chat_id == bindparam("chat_id"), chat_members.c.user_id == bindparam("user_id")
 )
@@ -83,14 +89,10 @@ class ChatRepository:
         an id at or above FIRST_FOREIGN_ID.
         Two transactions seeing a new chat at once: one insert wins, the other sees its row."""
         changes = {"type": type, "title": title, "updated_at": now}
+        bound: dict[str, Any] = {"b_platform": platform.value, "b_address": address}
+        bound |= {"b_type": type, "b_title": title, "b_now": now}
         for _ in range(_ALLOCATION_ATTEMPTS):
-            known = await self._db.execute(
-                update(chats)
-                .where(chats.c.platform == platform.value, chats.c.address == address)
-                .values(changes)
-                .returning(chats.c.chat_id, chats.c.locale)
-            )
-            row = known.first()
+            row = (await self._db.execute(_SEEN_ON, bound)).first()
             if row is not None:
                 return row.chat_id, row.locale
             candidate = new_foreign_id()

@@ -21,11 +21,18 @@ it read the new language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
+
+# How old the recorded ``last_seen`` (users) and ``updated_at`` (chats) may get while the same
+# person keeps writing in the same chat (Telegram's middleware, WeCom's adapter). Nothing
+# reads them to decide anything (they say roughly when someone was last around), and a
+# coarse ``last_seen`` tells less about when a secret ballot was cast (see
+# bot/services/topics/closing.py).
+REFRESH = timedelta(minutes=10)
 
 # Kept for this many (user, chat) pairs, the oldest written forgotten first.
 CAPACITY = 20_000
@@ -62,6 +69,12 @@ class SeenMemo:
         """A user's or chat's language is being changed: forget every remembered one."""
         self.version += 1
         self._entries.clear()
+
+    def identity_joined(self) -> None:
+        """An identity acts as another person from now on (/link): what was remembered under
+        its id is forgotten, with the same care as a language (the memo's ids are the ones
+        ``seen_on`` answered then)."""
+        self.locale_written()
 
 
 _MEMOS: WeakKeyDictionary[Engine, SeenMemo] = WeakKeyDictionary()

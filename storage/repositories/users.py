@@ -30,6 +30,12 @@ def _user(row: Any) -> User:
 
 
 _USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once
+_SEEN_ON = (  # another platform's person seen again: built once, as every WeCom press runs it
+    update(users)
+    .where(users.c.platform == bindparam("b_platform"), users.c.address == bindparam("b_address"))
+    .values(first_name=bindparam("b_name"), last_seen=bindparam("b_now"))
+    .returning(users.c.user_id, users.c.acts_as, users.c.locale)
+)
 # An attempt fails only when a concurrent transaction recorded the same address first (the
 # next finds its row) or, once in 2**40 or so, when a random id is taken already.
 _ALLOCATION_ATTEMPTS = 5
@@ -89,16 +95,12 @@ class UserRepository:
         or above FIRST_FOREIGN_ID. Two transactions seeing a new person at once: one insert
         wins, the other sees its row."""
         changes = {"first_name": name[:255], "last_seen": now}
+        bound: dict[str, Any] = {"b_platform": platform.value, "b_address": address}
+        bound |= {"b_name": changes["first_name"], "b_now": now}
         for _ in range(_ALLOCATION_ATTEMPTS):
-            known = await self._db.execute(
-                update(users)
-                .where(users.c.platform == platform.value, users.c.address == address)
-                .values(changes)
-                .returning(users.c.user_id, users.c.locale)
-            )
-            row = known.first()
-            if row is not None:
-                return row.user_id, row.locale
+            row = (await self._db.execute(_SEEN_ON, bound)).first()
+            if row is not None:  # an identity joined to a person (/link) acts as them
+                return row.acts_as or row.user_id, row.locale
             candidate = new_foreign_id()
             new = {
                 "user_id": candidate,
@@ -110,6 +112,16 @@ class UserRepository:
             if await insert_or_nothing(self._db, users, new | changes, returning="user_id"):
                 return candidate, None
         raise RuntimeError(f"no id for the {platform} person {address!r}")
+
+    async def identity(self, platform: Platform, address: str) -> int | None:
+        """The id of the person with this address on that platform (whoever it acts as)."""
+        return (
+            await self._db.execute(
+                select(users.c.user_id).where(
+                    users.c.platform == platform.value, users.c.address == address
+                )
+            )
+        ).scalar_one_or_none()
 
     async def address_of(self, user_id: int) -> tuple[Platform, str] | None:
         row = (

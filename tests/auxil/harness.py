@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,8 +11,14 @@ from telegram.ext import AIORateLimiter
 
 from bot.clock import ManualClock
 from bot.services import Services
-from bot.settings import load_settings
-from channels.telegram.app import YishiApplication, build_application, start_polling, stop_polling
+from bot.settings import Settings, load_settings
+from channels.telegram.app import (
+    Companion,
+    YishiApplication,
+    build_application,
+    start_polling,
+    stop_polling,
+)
 from emulators.telegram import BotApiEmulator, EmuMessage
 
 SUPERADMIN = 1
@@ -32,12 +38,14 @@ class Harness:
         production_limits: bool = False,
         settings: dict[str, str] | None = None,
         serve_health: bool = False,
+        companions: Callable[[Settings], Sequence[Companion]] | None = None,
     ) -> None:
         self.tally_interval = tally_interval
         # True: the flood limits `yishi run` keeps (channels/telegram/ratelimit.py) instead of none.
         self.production_limits = production_limits
         self.extra_settings = settings or {}  # more variables, e.g. YISHI_HEALTH_LISTEN
         self.serve_health = serve_health  # /healthz, /readyz, /metrics as `yishi run` serves
+        self.companions = companions  # the process's other channels, given its settings
         self.emu = BotApiEmulator()
         self.clock = ManualClock(START)
         self.database_url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'yishi.db'}"
@@ -70,6 +78,7 @@ class Harness:
             rate_limiter=limiter,
             tally_interval=self.tally_interval,
             serve_health=self.serve_health,
+            companions=self.companions(settings) if self.companions else (),
         )
         await start_polling(self.app, poll_timeout=1)
 

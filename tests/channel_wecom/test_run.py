@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import configured_channel
+from bot.settings import load_settings
 from emulators.wecom.server import WeComEmulator
 from tests.emulator_wecom.conftest import BOT_ID, GROUP, SECRET
 from tests.unit.test_cli import yishi
@@ -81,3 +83,27 @@ async def test_it_runs_on_the_long_connection_and_stops_on_sigterm(
         log.close()
     output = (tmp_path / "yishi.log").read_text()
     assert SECRET not in output
+
+
+@pytest.mark.parametrize(
+    ("env", "channel"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "1:x"}, "telegram"),
+        ({"YISHI_WECOM_BOT_ID": BOT_ID}, "wecom"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "YISHI_WECOM_BOT_ID": BOT_ID}, "both"),
+        ({}, "telegram"),  # neither: Telegram's explanation of what it needs
+    ],
+)
+def test_without_channel_it_runs_what_is_configured(env: dict[str, str], channel: str) -> None:
+    settings = load_settings(_env_file=None, **env)
+    assert configured_channel(settings) == channel
+
+
+def test_both_channels_need_the_wecom_settings_too(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'untouched.db'}"
+    result = yishi(
+        "run", "--channel", "both", cwd=tmp_path, DATABASE_URL=url, TELEGRAM_BOT_TOKEN="1:x"
+    )
+    assert result.returncode == 2
+    assert "YISHI_WECOM_BOT_ID is not set" in result.stderr, result.stderr
+    assert not (tmp_path / "untouched.db").exists()

@@ -27,6 +27,20 @@ async def answered(world: World, issued: Issued, cmd: str = "aibot_respond_msg")
     return frame
 
 
+async def published(world: World, issued: Issued) -> None:
+    """Wait for a ``/topic``'s answer: the ballot message, then its card."""
+
+    def card_sent() -> bool:
+        return any(
+            frame.cmd == "aibot_respond_msg"
+            and frame.req_id == issued.req_id
+            and frame.body.get("msgtype") == "template_card"
+            for frame in world.emu.frames
+        )
+
+    await world.emu.wait_for(card_sent, timeout=5)
+
+
 async def bound_with_a_building_head(world: World) -> None:
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/bind {world.building_code}")
     await answered(world, issued)
@@ -40,7 +54,7 @@ async def bound_with_a_building_head(world: World) -> None:
 async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "wangwu").card
     assert card is not None and card["card_type"] == "vote_interaction"
     assert card["main_title"]["title"].endswith("加装电梯")
@@ -71,7 +85,7 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
 async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=1d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     world.clock.advance(timedelta(days=1, minutes=1))
@@ -96,10 +110,10 @@ async def test_a_refused_command_is_explained_with_telegrams_words(world: World)
     # /help lists what each may use here: /topic for the building head, not for lisi.
     help_ = await world.emu.mention("lisi", BUILDING_GROUP, "/help")
     await answered(world, help_)
-    assert "/topic" not in (last_seen(world, "lisi").text or "")
+    assert "@议事 /topic —" not in (last_seen(world, "lisi").text or "")
     help_ = await world.emu.mention("zhangsan", BUILDING_GROUP, "/help")
     await answered(world, help_)
-    assert "@议事 /topic" in (last_seen(world, "zhangsan").text or "")
+    assert "@议事 /topic —" in (last_seen(world, "zhangsan").text or "")
 
 
 async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
@@ -111,7 +125,7 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
         world.emu.add_person(userid, userid)
         world.emu.world.group(BUILDING_GROUP).members.append(userid)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道粉刷 期限=3d")
-    await answered(world, issued)
+    await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
     presses = await asyncio.gather(
@@ -128,3 +142,28 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
     await answered(world, again, "aibot_respond_update_msg")
     shown = last_seen(world, "zhangsan").card
     assert shown is not None and "同意：40 · 反对：20 · 弃权：0" in shown["main_title"]["desc"]
+
+
+async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_card(
+    world: World,
+) -> None:
+    # The second press's sender and group were recorded a moment before, and are not
+    # written again; the language they were read with must not outlive the /lang.
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道照明 期限=3d")
+    await answered(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, first, "aibot_respond_update_msg")
+    shown = last_seen(world, "lisi").card
+    assert shown is not None and shown["submit_button"]["text"] == "投票"
+    lang = await world.emu.mention("zhangsan", BUILDING_GROUP, "/lang en")
+    await answered(world, lang)
+    assert last_seen(world, "lisi").text == "This group's language is now English."
+    second = await world.emu.submit_vote("lisi", card["task_id"], ["o1"])
+    await answered(world, second, "aibot_respond_update_msg")
+    bubble = world.emu.world.card(world.emu.world.bot("aib_yishi"), card["task_id"])
+    shown = bubble.card_seen_by("wangwu")
+    assert shown is not None and shown["submit_button"]["text"] == "Vote"
+    assert "Voted 1 / eligible" in shown["main_title"]["desc"]

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storage import migrate
+from storage.backup.facts import code_head
 from storage.database import Database
 from storage.records import EscalationState, Level, TopicStatus
 from storage.tables import chats, escalations, metadata, nodes, topics
@@ -168,7 +169,7 @@ async def test_the_upgrade_names_the_rows_it_cannot_take_and_changes_nothing(
         async with database.transaction() as repos:
             await repos.connection.execute(delete(nodes).where(nodes.c.level == "district"))
         await migrate.upgrade(database)
-        assert await migrate.current_revision(database) == "0011"
+        assert await migrate.current_revision(database) == code_head()  # 0011 and beyond
         assert "ck_nodes_level" in await _refused(
             database, update(nodes).where(nodes.c.id == node_id).values(level="district")
         )

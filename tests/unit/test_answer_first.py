@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from channels.telegram.common import after_the_answer, answers_refusals
+from channels.common.answering import after_the_answer
+from channels.telegram.common import answers_refusals
 
 
 async def test_what_a_change_caused_waits_for_the_answer() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -139,6 +139,8 @@ class TopicService:
             if update_id is not None:
                 await repos.inbox.handled(update_id, now)
             posts = await repos.topics.posts(topic.id)
+            # Each channel posts the ballots of its own chats (another platform's, too).
+            repos.record(TopicChanged(topic.id))
         return Published(topic=topic, posts=posts)
 
     async def _targets(
@@ -166,7 +168,14 @@ class TopicService:
     # Voting -------------------------------------------------------------------------------
 
     async def vote(
-        self, actor: Actor, chat_id: int, topic_id: int, option: int, probe: MembershipProbe
+        self,
+        actor: Actor,
+        chat_id: int,
+        topic_id: int,
+        option: int,
+        probe: MembershipProbe,
+        *,
+        presser_is_member: bool = False,
     ) -> VoteReceipt:
         """Cast or change the actor's ballot; returns once it is durable.
 
@@ -174,9 +183,13 @@ class TopicService:
         ``BatchedWrite``), and the ballot commits with them. Telegram is never asked inside
         the transaction: a voter whose membership is not known yet stops before anything is
         written for them; they are asked about, and the press is submitted again.
+        ``presser_is_member``: the platform delivers a press only from a member of the chat
+        who sees the card (WeCom), so nobody is asked and the press goes once.
         """
         now = self._clock.now()
         answers = KnownAnswers()
+        if presser_is_member:
+            answers.known[(chat_id, actor.user_id)] = True
         while True:
             press = Press(actor, chat_id, topic_id, option, answers, now)
             outcome = await self._presses.submit(press)
@@ -301,6 +314,12 @@ class TopicService:
     async def snapshot(self, topic_id: int) -> TopicSnapshot | None:
         async with self._uow.transaction() as repos:
             return await snapshot(repos, topic_id)
+
+    async def snapshots(self, topic_ids: Sequence[int]) -> dict[int, TopicSnapshot | None]:
+        """Several topics' snapshots in one transaction (the cards a burst of presses
+        answers with, channels/wecom/latest_cards.py)."""
+        async with self._uow.transaction() as repos:
+            return {topic_id: await snapshot(repos, topic_id) for topic_id in topic_ids}
 
     async def record_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
         """The ballot message for this chat was posted as ``message_id``."""

@@ -35,6 +35,7 @@ from channels.telegram.delivery.coalesce import CoalescedRefresh
 from channels.telegram.delivery.refused import RefusedShows
 from channels.telegram.delivery.threads import in_thread
 from channels.telegram.ratelimit import Priority
+from storage.records import on_telegram
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ class KeptCurrent(CoalescedRefresh, Generic[P]):
     async def _sync(self, key: int) -> None:
         all_shown = True
         for shown in await self._read(key):
-            if shown.current:
-                continue
+            if shown.current or not on_telegram(shown.chat_id):
+                continue  # another platform's chat is kept by its own channel
             try:
                 message_id = await self._show(shown)
             except TelegramError as error:

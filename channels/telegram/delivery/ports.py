@@ -23,7 +23,7 @@ from channels.telegram.delivery.threads import in_thread
 from channels.telegram.ratelimit import Priority, sending_as
 from channels.telegram.reports.digest import send_part
 from locales import Html
-from storage.records import OutboxMessage, OutboxPart
+from storage.records import OutboxMessage, OutboxPart, on_telegram
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +42,8 @@ class TelegramMembership:
         self._bot = bot
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
+        if not on_telegram(chat_id):
+            return True  # another platform's chat: its members reach the bot only from it
         try:
             member = await self._bot.get_chat_member(chat_id, user_id)
         except BadRequest:
@@ -54,6 +56,8 @@ class TelegramMembership:
         return member.status in _PRESENT
 
     async def member_count(self, chat_id: int) -> int | None:
+        if not on_telegram(chat_id):
+            return None  # not Telegram's to count
         try:
             return await self._bot.get_chat_member_count(chat_id)
         except TelegramError as error:

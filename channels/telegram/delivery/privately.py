@@ -17,12 +17,15 @@ from telegram.error import BadRequest, Forbidden
 
 from channels.telegram.context import AppContext
 from locales import Html
+from storage.records import on_telegram
 
 log = logging.getLogger(__name__)
 
 
 async def tell_privately(context: AppContext, user_id: int, render: Callable[[str], Html]) -> bool:
     """Send ``render(their language)`` to the user privately; False if that cannot be done."""
+    if not on_telegram(user_id):
+        return False  # a person known on another platform only
     user = await context.services.people.user(user_id)
     if user is None or not user.started:
         return False

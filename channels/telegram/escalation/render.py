@@ -12,7 +12,6 @@ from bot.services.escalation.views import (
     CardAction,
     CardMove,
     EscalationCardView,
-    History,
     RateAction,
 )
 from channels.telegram.callbacks import CardAction as CardActionData
@@ -137,53 +136,6 @@ class EscalationRenderer:
                 ]
             ]
         )
-
-    def history(self, locale: str, record: History, resolver: str | None) -> list[str]:
-        t = self.t
-        if not record.hops:
-            return []
-        lines: list[str] = [t(locale, "escalation.history_title")]
-        for hop in record.hops:
-            lines.append(
-                t(
-                    locale,
-                    "escalation.history_hop",
-                    created=self.when(locale, hop.escalation.created_at),
-                    from_level=t(locale, f"levels.{hop.from_node.level}"),
-                    from_name=hop.from_node.name,
-                    to_level=t(locale, f"levels.{hop.to_node.level}"),
-                    to_name=hop.to_node.name,
-                    reason=t(locale, f"reasons.{hop.escalation.reason}"),
-                    state=t(locale, f"states.{hop.escalation.state}"),
-                )
-            )
-        if record.resolution is not None:
-            lines.append(
-                t(
-                    locale,
-                    "escalation.history_resolution",
-                    resolved=self.when(locale, record.resolution.resolved_at),
-                    name=resolver or "",
-                    decision=record.resolution.decision,
-                )
-            )
-            lines.extend(
-                t(
-                    locale,
-                    "escalation.history_progress",
-                    posted=self.when(locale, p.posted_at),
-                    text=p.text,
-                )
-                for p in record.progress
-            )
-            lines.append(
-                t(
-                    locale,
-                    "escalation.history_ratings",
-                    **{key: record.ratings.get(key, 0) for key in RATING_KEYS},
-                )
-            )
-        return lines
 
 
 def card_button(move: CardMove) -> tuple[str, str]:

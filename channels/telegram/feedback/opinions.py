@@ -1,4 +1,5 @@
-"""Opinions: replies to a ballot message, their edits, /opinion, and the private deep link."""
+"""Opinions: replies to a ballot message, their edits, and the private deep link (/opinion
+is bot/commands/topics.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import re
 from telegram import Update
 
 from bot.services.errors import Refusal
-from bot.services.topics.eligibility import parse_topic_id
 from channels.telegram.common import (
     actor_of,
     answers_refusals,
-    command_text,
     place_of,
     replied_message,
     reply,
@@ -49,24 +48,6 @@ async def edited(update: Update, context: AppContext) -> None:
         await context.services.opinions.edited(message.chat.id, message.message_id, message.text)
     except Refusal:
         return  # an edit that empties or overfills an opinion keeps the previous text
-
-
-@answers_refusals
-async def opinion(update: Update, context: AppContext) -> None:
-    parts = command_text(update).split(maxsplit=1)
-    if len(parts) != 2:
-        raise Refusal("topics.usage_opinion")
-    message = update.effective_message
-    recorded = await context.services.opinions.record(
-        actor_of(update, context),
-        place_of(update),
-        parse_topic_id(parts[0]),
-        parts[1],
-        context.runtime.membership,
-        message_id=message.message_id if message else None,
-    )
-    key = "opinions.recorded_public" if recorded.public else "opinions.recorded_private"
-    await reply(update, context, context.t(key, id=recorded.topic.id))
 
 
 async def start_private_opinion(update: Update, context: AppContext, payload: str) -> bool:

@@ -1,4 +1,4 @@
-"""How topics look in Telegram: the ballot message, the outcome, /result and /topics."""
+"""How topics look in Telegram: the ballot message and the outcome."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalogue import Catalogue
 from bot.services.announcement_texts import (
-    tally,
+    ballot_facts,
     topic_outcome,
-    topic_record,
     verdict_said,
 )
-from bot.services.topics.service import TopicView
 from bot.services.topics.views import (
     BallotState,
     BallotView,
@@ -22,7 +20,6 @@ from bot.services.topics.views import (
     PrivateOpinionAction,
     Verdict,
     VoteAction,
-    verdict_of,
 )
 from channels.common.told import Writer
 from channels.telegram.callbacks import VoteChoice
@@ -40,38 +37,12 @@ class TopicRenderer:
         self.bot_username = bot_username
         self.writer = Writer(translator, escape, zone)
 
-    def when(self, locale: str, topic: Topic) -> str:
-        return self.t.datetime(locale, topic.deadline, self.zone)
-
-    def verdict(self, locale: str, topic: Topic) -> Html:
-        return self.verdict_text(locale, verdict_of(topic))
-
     def verdict_text(self, locale: str, verdict: Verdict) -> Html:
         return Html(self.writer.said(locale, verdict_said(verdict)))
 
     def _facts(self, locale: str, view: BallotView) -> list[str]:
-        lines: list[str] = []
-        entry = self.catalogue.find(view.category) if view.category else None
-        if entry is not None:
-            lines.append(self.t(locale, "topics.category", category=entry.name(locale)))
-        lines.append(self.t(locale, "topics.rule", rule=self.t(locale, f"rules.{view.rule}")))
-        if view.quorum_percent:
-            lines.append(self.t(locale, "topics.quorum", percent=view.quorum_percent))
-        if view.household:
-            lines.append(self.t(locale, "topics.household"))
-        if view.secret:
-            lines.append(self.t(locale, "topics.secret"))
-        if view.hides_results:
-            lines.append(self.t(locale, "topics.hidden"))
-        if view.scope_level is not None:
-            level = self.t(locale, f"levels.{view.scope_level}")
-            lines.append(self.t(locale, "topics.scope_all", level=level))
-        deadline = self.t.datetime(locale, view.deadline, self.zone)
-        lines.append(self.t(locale, "topics.deadline", deadline=deadline))
-        return lines
-
-    def tally_line(self, locale: str, topic: Topic, counts: tuple[int, ...]) -> str:
-        return self.writer.line(locale, tally(topic, counts))
+        facts = ballot_facts(view, self.catalogue, locale)
+        return [self.writer.line(locale, line) for line in facts]
 
     def ballot(self, locale: str, view: BallotView) -> tuple[Html, InlineKeyboardMarkup | None]:
         """The ballot message of one chat: text and buttons (none once closed)."""
@@ -133,37 +104,6 @@ class TopicRenderer:
     def outcome(self, locale: str, topic: Topic) -> Html:
         """The announcement posted when a topic closes or is cancelled."""
         return Html(self.writer.lines(locale, topic_outcome(topic)))
-
-    def result(self, locale: str, view: TopicView) -> Html:
-        topic = view.topic
-        lines: list[str] = [self.t(locale, "topics.header", id=topic.id, title=topic.title)]
-        if topic.is_open:
-            lines.append(self.t(locale, "topics.open_line", deadline=self.when(locale, topic)))
-            if not topic.is_opinion and not topic.hide_results:
-                lines.append(self.tally_line(locale, topic, view.counts))
-            lines.append(
-                self.t(
-                    locale,
-                    "topics.opinions_line",
-                    public=view.opinions_public,
-                    private=view.opinions_private,
-                )
-            )
-        else:
-            lines.extend(self.writer.line(locale, line) for line in topic_record(topic))
-        offline = [
-            self.t(locale, f"topics.channel_{channel}", count=count)
-            for channel, count in sorted(view.channels.items())
-            if channel != "button"
-        ]
-        if offline and not (topic.is_open and topic.hide_results):
-            lines.append(self.t(locale, "topics.offline_line", channels=Html("、".join(offline))))
-        if view.private_opinions:
-            lines.append(self.t(locale, "topics.private_opinions_title"))
-            lines.extend(
-                self.t(locale, "topics.opinion_item", text=text) for text in view.private_opinions
-            )
-        return Html("\n".join(lines))
 
 
 def fingerprint(text: str, markup: InlineKeyboardMarkup | None) -> str:

@@ -1,0 +1,345 @@
+"""Vote-card presses over WeCom's long connection: Yishi against a bare adapter, same run.
+
+The WeCom emulator (``emulators/wecom``) and this driver run in this process; the bot in its
+own: Yishi (``python -m bot run --channel wecom``, the real ``WeComChannel`` on SQLite or
+PostgreSQL) or the bare adapter (``benchmarks/bare_wecom.py``: the same connection code, no
+database, every press answered with the card as it was). 50 WeCom building groups of 40
+residents each; in each, the community's officer binds the group (``@议事 /bind <code>``,
+Yishi only) and publishes a topic (``@议事 /topic ...``), whose vote card everyone presses
+(every resident once, a third change their minds, a few press the same option again): 100
+presses one at a time, then the rest with ~200 in flight. A press counts as answered when
+the emulator took the card update on its req_id; WeCom takes one only within 5 s of the
+press. Afterwards every topic's stored counts, and the tally its card shows, are checked
+against the residents' last choices.
+
+    .venv/bin/python -m benchmarks.wecom_presses                 # SQLite and PostgreSQL
+    .venv/bin/python -m benchmarks.wecom_presses --db sqlite --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.common import (
+    bench_database,
+    cpu_seconds,
+    figure,
+    heading,
+    machine_note,
+    median,
+    peak_rss_mb,
+    percentile,
+    postgres_cpu_seconds,
+    profile_process,
+    python_process,
+    ratio,
+    round_medians,
+    stop_process,
+)
+from benchmarks.community import check_counts
+from benchmarks.presses import OPTIONS, Answer, Ballot, Plan, Played, make_plan, play, press_queue
+from emulators.wecom.replies import Issued
+from emulators.wecom.server import Frame, WeComEmulator
+from emulators.wecom.world import Place as WeComPlace
+
+BOT_ID, SECRET = "aib_bench", "bench-secret-of-the-long-connection"
+OFFICER = "wangzhuren"  # the community's officer, in every group
+BUILDINGS, RESIDENTS_PER_BUILDING = 50, 40
+WINDOW = 5.0  # WeCom takes a card update within 5 s of the press
+TALLY = re.compile(r"(同意|反对|弃权)：(\d+)")
+
+
+def userid(resident: int) -> str:
+    return f"resident{resident:05d}"
+
+
+def chatid(index: int) -> str:
+    return f"wrBuilding{index:04d}"
+
+
+class WeComPresses:
+    """Presses as people make them in the emulator: submit the vote card; answered when the
+    emulator took the card update (refused or later than 5 s: a problem)."""
+
+    def __init__(self, emu: WeComEmulator, plan: Plan, task_ids: dict[int, str]) -> None:
+        self.emu, self.plan, self.task_ids = emu, plan, task_ids
+        self._answered: asyncio.Queue[Answer] = asyncio.Queue()
+        self._waiting: set[asyncio.Task[None]] = set()
+
+    async def press(self, batch: list[tuple[int, str]]) -> list[str]:
+        ids = []
+        for resident, option in batch:
+            task_id = self.task_ids[self.plan.ballot_of[resident].chat_id]
+            choice = f"o{OPTIONS.index(option)}"
+            issued = await self.emu.submit_vote(userid(resident), task_id, [choice])
+            task = asyncio.ensure_future(self._wait(issued))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            ids.append(issued.req_id)
+        return ids
+
+    async def _wait(self, issued: Issued) -> None:
+        try:
+            frame: Frame | None = await self.emu.wait_answered(issued.req_id, timeout=30.0)
+        except TimeoutError:
+            frame = None
+        if frame is None:
+            answer = Answer(issued.req_id, issued.at, issued.at + 30.0, "not answered in 30 s")
+        else:
+            late = frame.at - issued.at > WINDOW
+            refused = f"refused {frame.errcode} {frame.errmsg}" if frame.errcode else None
+            problem = refused or (f"answered after {frame.at - issued.at:.1f} s" if late else None)
+            answer = Answer(issued.req_id, issued.at, frame.at, problem)
+        self._answered.put_nowait(answer)
+
+    async def answers(self, ids: list[str]) -> list[Answer]:
+        answered = [await self._answered.get()]
+        while not self._answered.empty():
+            answered.append(self._answered.get_nowait())
+        return answered
+
+
+def build_world(emu: WeComEmulator) -> list[Ballot]:
+    emu.add_bot(BOT_ID, SECRET)
+    emu.add_person(OFFICER, "王主任")
+    ballots = []
+    for index in range(BUILDINGS):
+        first = 100_000 + index * RESIDENTS_PER_BUILDING
+        residents = list(range(first, first + RESIDENTS_PER_BUILDING))
+        for resident in residents:
+            emu.add_person(userid(resident), f"居民{resident}")
+        members = [OFFICER, *(userid(resident) for resident in residents)]
+        emu.add_group(chatid(index), f"{index + 1}号楼居民群", members)
+        ballots.append(Ballot(index, 0, residents))
+    return ballots
+
+
+async def said(emu: WeComEmulator, index: int, text: str) -> None:
+    """The officer writes in building ``index``'s group; the bot's answer was taken."""
+    issued = await emu.mention(OFFICER, chatid(index), text)
+    frame = await emu.wait_answered(issued.req_id, timeout=30.0)
+    if frame.errcode:
+        raise RuntimeError(f"{text!r} answered with a refused frame: {frame}")
+
+
+def card_of(emu: WeComEmulator, index: int) -> dict[str, object]:
+    """The vote card in building ``index``'s group as its residents see it now."""
+    place = WeComPlace("group", chatid(index))
+    cards = [bubble.card for bubble in emu.world.in_place(place) if bubble.card is not None]
+    if not cards:
+        raise RuntimeError(f"no card in {chatid(index)}: {emu.world.describe(OFFICER)[-500:]}")
+    return cards[-1]
+
+
+async def prepare_yishi(database_url: str, buildings: int) -> tuple[list[str], int]:
+    """The community and its grid (on Telegram, as ``/setup`` and ``/newgrid`` would make
+    them), a building code per WeCom group, and the officer's Yishi id (a super-admin)."""
+    from datetime import UTC, datetime
+
+    from bot.catalogue import load_catalogue
+    from bot.clock import SystemClock
+    from bot.services import Services
+    from bot.services.actors import Actor, ChatKind, Place
+    from bot.settings import load_settings
+    from storage import migrate
+    from storage.database import Database
+    from storage.records import Platform
+
+    database = Database(database_url)
+    try:
+        await migrate.upgrade(database)
+        settings = load_settings(TELEGRAM_BOT_TOKEN="1:x", YISHI_ADMIN_IDS="1", _env_file=None)
+        services = Services.build(
+            database, SystemClock(), settings, load_catalogue(), realtime=False
+        )
+        admin = Actor(1, is_superadmin=True)
+        staff = Place(-1009000000001, ChatKind.GROUP, "幸福社区工作群")
+        await services.orgs.setup(admin, staff, "幸福社区")
+        grid_code = await services.orgs.issue_code(admin, staff, "第一网格", "grid")
+        grid = Place(-1009000000002, ChatKind.GROUP, "第一网格群")
+        await services.orgs.bind(admin, grid, grid_code.code, is_chat_admin=True)
+        codes = [
+            (await services.orgs.issue_code(admin, grid, f"{index + 1}号楼", "building")).code
+            for index in range(buildings)
+        ]
+        async with database.transaction() as repos:
+            officer, _ = await repos.users.seen_on(
+                Platform.WECOM, OFFICER, name=OFFICER, now=datetime.now(UTC)
+            )
+        await services.outbox.close()
+        return codes, officer
+    finally:
+        await database.close()
+
+
+async def measure(kind: str, db: str, folder: Path, profile: str | None = None) -> dict[str, float]:
+    emu = WeComEmulator()
+    ballots = build_world(emu)
+    await emu.start()
+    bot = None
+    try:
+        async with bench_database(db, folder) as database_url:
+            if kind == "yishi":
+                codes, officer = await prepare_yishi(database_url, len(ballots))
+                env = {
+                    "DATABASE_URL": database_url,
+                    "YISHI_WECOM_BOT_ID": BOT_ID,
+                    "YISHI_WECOM_SECRET": SECRET,
+                    "YISHI_WECOM_WS_URL": emu.ws_url,
+                    "YISHI_ADMIN_IDS": str(officer),
+                }
+                args = ["-m", "bot", "run", "--channel", "wecom"]
+                bot = python_process(args, env=env, log=folder / f"yishi-{db}.log")
+            else:
+                args = ["-m", "benchmarks.bare_wecom", "--url", emu.ws_url]
+                args += ["--bot-id", BOT_ID, "--secret", SECRET]
+                bot = python_process(args, log=folder / "bare.log")
+            await emu.wait_for(lambda: BOT_ID in emu.live, timeout=60)
+            task_ids: dict[int, str] = {}
+            for ballot in ballots:
+                if kind == "yishi":
+                    await said(emu, ballot.chat_id, f"/bind {codes[ballot.chat_id]}")
+                await said(emu, ballot.chat_id, f"/topic 加装电梯{ballot.chat_id + 1} 期限=7d")
+                card = card_of(emu, ballot.chat_id)
+                task_ids[ballot.chat_id] = str(card["task_id"])
+                key = str(card["submit_button"]["key"])  # type: ignore[index]
+                ballot.topic_id = int(key.split(":")[1]) if kind == "yishi" else None
+            plan = make_plan(ballots)
+            queue = press_queue(plan)
+            presses = WeComPresses(emu, plan, task_ids)
+            pressed: set[int] = set()
+            single = await play(presses, queue, in_flight=1, limit=100, pressed=pressed)
+            bot_cpu, own_cpu, db_cpu = cpu_seconds(bot.pid), time.process_time(), 0.0
+            db_cpu = postgres_cpu_seconds()
+            spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
+            load = await play(presses, queue, in_flight=200, pressed=pressed)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+            bot_cpu = cpu_seconds(bot.pid) - bot_cpu
+            own_cpu = time.process_time() - own_cpu
+            db_cpu = postgres_cpu_seconds() - db_cpu
+            problems = single.unexpected + load.unexpected
+            if kind == "yishi":
+                problems += await check_counts(database_url, plan)
+                problems += shown_problems(emu, plan, lambda ballot: card_of(emu, ballot.chat_id))
+            rss = peak_rss_mb(bot.pid)
+    finally:
+        if bot is not None:
+            stop_process(bot)
+        await emu.stop()
+    return report(kind, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss)
+
+
+def shown_problems(
+    emu: WeComEmulator, plan: Plan, card: Callable[[Ballot], dict[str, object]]
+) -> list[str]:
+    """Cards whose tally is not the residents' last choices."""
+    problems = []
+    for ballot in plan.ballots:
+        title = card(ballot)["main_title"]
+        shown = {option: int(n) for option, n in TALLY.findall(str(title["desc"]))}  # type: ignore[index]
+        if shown != plan.last_choices(ballot):
+            problems.append(f"{chatid(ballot.chat_id)}'s card shows {shown}")
+    return problems
+
+
+def report(
+    kind: str,
+    db: str,
+    plan: Plan,
+    single: Played,
+    load: Played,
+    problems: list[str],
+    bot_cpu: float,
+    own_cpu: float,
+    db_cpu: float,
+    rss: float,
+) -> dict[str, float]:
+    latencies = single.latencies + load.latencies
+    result = {
+        "rate": load.rate,
+        "p50": percentile(load.latencies, 0.5) * 1000,
+        "p99": percentile(load.latencies, 0.99) * 1000,
+        "max": max(load.latencies) * 1000,
+        "single_p50": median(single.latencies) * 1000,
+        "within": sum(1 for latency in latencies if latency <= WINDOW) / len(latencies),
+        "cpu_ms": bot_cpu * 1000 / load.presses,
+        "driver_cpu_ms": own_cpu * 1000 / load.presses,
+        "db_cpu_ms": db_cpu * 1000 / load.presses,
+        "rss": rss,
+        "problems": len(problems),
+    }
+    name = "bare adapter" if kind == "bare" else f"Yishi on {db}"
+    print(f"\n{name}: {single.presses + load.presses} presses ({plan.total} planned)", flush=True)
+    figure("card updates taken/s (200 in flight)", result["rate"], "/s")
+    figure("press -> card update p50", result["p50"], "ms")
+    figure("press -> card update p99", result["p99"], "ms")
+    figure("press -> card update max", result["max"], "ms", "< 5,000 ms")
+    figure("one at a time p50", result["single_p50"], "ms")
+    figure("presses answered within 5 s", result["within"] * 100, "%", "100 %")
+    figure("bot CPU per press", result["cpu_ms"], "ms")
+    figure("emulator + driver CPU per press", result["driver_cpu_ms"], "ms")
+    if kind == "yishi" and db == "postgres":
+        figure("PostgreSQL server CPU per press", result["db_cpu_ms"], "ms")
+    figure("bot peak RSS", result["rss"], "MB")
+    for problem in problems[:10]:
+        print(f"  PROBLEM: {problem}", flush=True)
+    if kind == "yishi":
+        verdict = "all equal the last choices" if not problems else "MISMATCH"
+        print(f"  counts stored and shown on the cards: {verdict}", flush=True)
+    return result
+
+
+async def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__)
+    arguments.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    arguments.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="bare, then Yishi on each database, that many times: the neighbours' load "
+        "drifts within minutes here, so each round's ratios and their median are reported",
+    )
+    arguments.add_argument("--profile", help="py-spy Yishi during the load (raw stacks, per db)")
+    args = arguments.parse_args()
+    databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    machine_note()
+    heading(f"WeCom vote-card presses over the long connection ({', '.join(databases)})")
+    rounds: list[dict[str, float]] = []
+    problems = False
+    with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+        for number in range(1, args.rounds + 1):
+            bare = await measure("bare", "none", Path(folder))
+            ratios: dict[str, float] = {}
+            for db in databases:
+                profile = f"{args.profile}.{db}" if args.profile else None
+                ours = await measure("yishi", db, Path(folder), profile)
+                problems = problems or bool(ours["problems"] or bare["problems"])
+                heading(f"Yishi on {db} / bare adapter (round {number} of {args.rounds})")
+                ratios[f"{db}: card updates/s"] = ratio(
+                    "card updates taken/s", ours["rate"], bare["rate"], note="(target >= 1.0)"
+                )
+                ratios[f"{db}: p99 press -> update"] = ratio(
+                    "p99 press -> card update", ours["p99"], bare["p99"]
+                )
+                ratios[f"{db}: bot CPU per press"] = ratio(
+                    "bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]
+                )
+            rounds.append(ratios)
+    round_medians("Yishi / bare adapter", rounds)
+    if problems:
+        raise SystemExit("some presses were not answered in time, or counts were wrong")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("YISHI_LOG_LEVEL", "WARNING")
+    asyncio.run(main())

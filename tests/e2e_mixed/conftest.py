@@ -1,0 +1,90 @@
+"""Telegram and WeCom in one process: the Telegram harness with WeCom beside it (the
+companion ``yishi run --channel both`` adds), one community across both."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from channels.telegram.app import Companion
+from channels.wecom.channel import WeComBeside
+from emulators.wecom.server import WeComEmulator
+from emulators.wecom.world import Place as WeComPlace
+from locales import Translator
+from tests.auxil.harness import Harness
+from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
+from tests.conftest import fresh_postgres_database
+
+BOT_ID, SECRET = "aib_yishi", "s3cret-long-connection"
+WECOM_BUILDING = "wrBuilding0003"
+WECOM_PEOPLE = {"zhangsan": "张三", "lisi": "李四", "wangwu": "王五"}
+WECOM_GROUP = WeComPlace("group", WECOM_BUILDING)
+
+
+def wecom_beside(settings: Settings) -> Sequence[Companion]:
+    return [WeComBeside(settings, Translator(settings.locale))]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def both_channels(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Harness, WeComEmulator]]:
+    wecom = WeComEmulator()
+    wecom.add_bot(BOT_ID, SECRET)
+    for userid, name in WECOM_PEOPLE.items():
+        wecom.add_person(userid, name)
+    wecom.add_group(WECOM_BUILDING, "3号楼居民群", list(WECOM_PEOPLE))
+    await wecom.start()
+    wecom_settings = {
+        "YISHI_WECOM_BOT_ID": BOT_ID,
+        "YISHI_WECOM_SECRET": SECRET,
+        "YISHI_WECOM_WS_URL": wecom.ws_url,
+    }
+    try:
+        if request.param == "sqlite":
+            h = Harness(tmp_path, settings=wecom_settings, companions=wecom_beside)
+            await h.start()
+            try:
+                yield h, wecom
+            finally:
+                await h.stop()
+        else:
+            async with fresh_postgres_database() as url:
+                h = Harness(
+                    tmp_path, database_url=url, settings=wecom_settings, companions=wecom_beside
+                )
+                await h.start()
+                try:
+                    yield h, wecom
+                finally:
+                    await h.stop()
+    finally:
+        await wecom.stop()
+
+
+async def answered(wecom: WeComEmulator, req_id: str, cmd: str) -> Any:
+    frame = await wecom.wait_for_frame(cmd, req_id=req_id, timeout=5)
+    assert frame.errcode == 0, frame
+    return frame
+
+
+async def card_in_wecom_group(wecom: WeComEmulator, userid: str) -> dict[str, Any]:
+    for _ in range(100):
+        cards = [seen.card for seen in wecom.world.seen_by(userid, WECOM_GROUP) if seen.card]
+        if cards:
+            return cards[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no card reached the WeCom group")
+
+
+async def with_a_wecom_building(h: Harness, wecom: WeComEmulator) -> None:
+    """社区, 网格 and 1号楼 on Telegram (tests/auxil/world.py), 3号楼's group on WeCom."""
+    await community(h)
+    issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 3号楼")
+    bind = await wecom.mention("zhangsan", WECOM_BUILDING, f"/bind {code_in(issued.text)}")
+    await answered(wecom, bind.req_id, "aibot_respond_msg")
