@@ -24,6 +24,7 @@ _EXPECTED: dict[str, str] = {
     "DATABASE_URL": "a SQLAlchemy async URL: sqlite+aiosqlite:///path.db or "
     "postgresql+asyncpg://user@host:5432/db",
     "YISHI_ADMIN_IDS": "comma-separated Telegram user ids, e.g. 12345,67890",
+    "YISHI_WECOM_ADMIN_USERIDS": "comma-separated WeCom userids (账号), e.g. zhangsan,lisi",
     "YISHI_TIMEZONE": "an IANA time zone, e.g. Asia/Shanghai",
     "YISHI_LOCALE": "zh_CN or en",
     "YISHI_DIGEST_TIME": "a local time HH:MM, e.g. 08:30",
@@ -364,6 +365,8 @@ class Settings(LoggingSettings):
     def _wecom_admin_userids(cls, value: Any) -> Any:
         if isinstance(value, str):
             parts = [part.strip() for part in value.replace("，", ",").split(",")]
+            if any(not re.fullmatch(r"[\w.@-]{1,64}", part) for part in parts if part):
+                raise ValueError("not a list of WeCom userids")
             return frozenset(part for part in parts if part)
         return value
 

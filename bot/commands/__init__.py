@@ -6,7 +6,7 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, links, meetings, organisation, topics
+from bot.commands import general, links, meetings, organisation, registration, roles, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
@@ -14,6 +14,8 @@ COMMANDS: CommandTable = {
     **links.COMMANDS,
     **meetings.COMMANDS,
     **organisation.COMMANDS,
+    **roles.COMMANDS,
+    **registration.COMMANDS,
     **topics.COMMANDS,
 }
 

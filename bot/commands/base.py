@@ -14,9 +14,21 @@ from dataclasses import dataclass
 
 from bot.services import Services
 from bot.services.actors import Actor, Place
-from bot.services.announcement_texts import Said, Told, Value
+from bot.services.announcement_texts import Line, Said, Told, Value
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import MembershipProbe
+
+
+async def _nobody() -> int | None:
+    return None
+
+
+async def _by_number(word: str) -> int | None:
+    return int(word) if word.isdigit() and len(word) <= 15 else None
+
+
+def _every(command: str) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,14 @@ class Asked:
     # Whether the sender administers the group, asked of the platform when a command needs it
     # (Telegram: getChatMember; WeCom names no group admins).
     chat_admin: Callable[[], Awaitable[bool]]
+    # The person the message points at, where the platform says (Telegram: the author of the
+    # message it replies to, refused if a bot); WeCom's quotes name no author: nobody.
+    addressee: Callable[[], Awaitable[int | None]] = _nobody
+    # The person a word names, or None (Telegram: a user id; WeCom: a 账号 (userid), refused
+    # with why if an @-mention, which reaches the bot as a display name only).
+    person: Callable[[str], Awaitable[int | None]] = _by_number
+    # Whether this channel answers a command: /help lists only those.
+    answers: Callable[[str], bool] = _every
     # The command's message where the channel numbers them (Telegram: an edit of it edits
     # what it recorded); None elsewhere.
     message_id: int | None = None
@@ -68,7 +88,7 @@ def said(key: str, locale: str | None = None, **params: Value) -> Reply:
     return Reply(Told((Said(key, params),)), locale)
 
 
-def lines(*parts: Said | str, locale: str | None = None) -> Reply:
+def lines(*parts: Line, locale: str | None = None) -> Reply:
     return Reply(Told(tuple(parts)), locale)
 
 

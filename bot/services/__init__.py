@@ -108,7 +108,7 @@ class Services:
             outbox=outbox,
             orgs=orgs,
             roles=RoleService(database, clock),
-            registration=RegistrationService(database, clock),
+            registration=RegistrationService(work, clock),
             people=PeopleService(database, clock, settings.locale),
             links=LinkService(work, clock),
             topics=topics,

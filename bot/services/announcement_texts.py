@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -92,6 +93,28 @@ class Spans:
 
 
 @dataclass(frozen=True, slots=True)
+class Plain:
+    """A key whose text is plain, not markup (a command's menu description), inserted as
+    text."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone named in a message: Telegram links the name to them (a mention that works
+    without a username); WeCom, which knows people by their 账号 (userid), shows the name."""
+
+    name: str
+    user_id: int
+
+    @classmethod
+    def of(cls, first_name: str, last_name: str | None, user_id: int) -> Person:
+        name = " ".join(part for part in (first_name, last_name) if part) or str(user_id)
+        return cls(name, user_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Listed:
     """Several keys as one value, joined by the text of the ``separator`` key (roles:
     ``楼栋长、网格员``)."""
@@ -118,7 +141,20 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Spans | Said | Listed | Joined
+Value = (
+    str
+    | int
+    | Decimal
+    | datetime
+    | Weekday
+    | Elapsed
+    | Spans
+    | Said
+    | Listed
+    | Joined
+    | Person
+    | Plain
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any, Protocol
 
 from babel.dates import format_date
 
@@ -17,12 +19,15 @@ from bot.services.announcement_texts import (
     Joined,
     Line,
     Listed,
+    Person,
+    Plain,
     Said,
     Spans,
     Told,
     Value,
     Weekday,
 )
+from locales import Translator
 
 
 def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
@@ -57,9 +62,13 @@ def moment_text(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-# A channel's catalogue: (locale, key, **values) -> the text of ``key`` in its markup, the
-# values escaped unless already in that markup.
-Translate = Callable[..., str]
+class Translate(Protocol):
+    """A channel's catalogue: ``(locale, key, **values)`` -> the text of ``key`` in its
+    markup, the values escaped unless already in that markup; ``plain``: without markup."""
+
+    def __call__(self, locale: str, key: str, **values: Any) -> str: ...
+
+    def plain(self, locale: str, key: str, **values: Any) -> str: ...
 
 
 class Writer:
@@ -73,14 +82,17 @@ class Writer:
         *,
         elapsed: Callable[[str, timedelta], str] | None = None,
         span: Callable[[str, timedelta], str] | None = None,
+        person: Callable[[Person], str] | None = None,
     ) -> None:
         """``elapsed`` writes an age (the digest), ``span`` a length of time (a meeting's
-        reminders); a writer without one is given none."""
+        reminders); a writer without one is given none. ``person`` writes someone named
+        (Telegram: a link to them); by default their name."""
         self._translate = translate
         self._escape = escape
         self._zone = zone
         self._elapsed = elapsed
         self._span = span
+        self._person = person
 
     def text(self, locale: str, told: Told) -> str:
         """The lines, one after the other."""
@@ -116,6 +128,15 @@ class Writer:
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):
             return weekday(locale, value.moment, self._zone)
+        if isinstance(value, Joined):  # in the channel's markup, as its parts are
+            parts = [self.said(locale, part) for part in value.parts]
+            return type(parts[0])(value.separator.join(parts)) if parts else ""
+        if isinstance(value, Decimal):
+            return Translator.number(locale, value)
+        if isinstance(value, Plain):
+            return self._escape(self._translate.plain(locale, value.key))
+        if isinstance(value, Person):
+            return self._person(value) if self._person else self._escape(value.name)
         if isinstance(value, Elapsed):
             if self._elapsed is None:
                 raise TypeError("this writer writes no age")

@@ -1,8 +1,7 @@
-"""Which commands exist, where they work and who may use them: /help and the command menus."""
+"""Telegram's command menus (``setMyCommands``), from the one table of commands
+(bot/commands/menu.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from telegram import (
     BotCommand,
@@ -13,111 +12,10 @@ from telegram import (
 )
 from telegram.ext import ExtBot
 
-from bot.services.organisation.permissions import Rank
+from bot.commands.menu import MENU, PRIVATE, CommandSpec
 from locales import Translator
 
-# Where a command is used: a private chat, a group not yet bound, or a group bound to a level.
-PRIVATE, UNBOUND = "private", "unbound"
-BOUND = frozenset({"community", "grid", "building"})
-ANYWHERE = frozenset({PRIVATE, UNBOUND}) | BOUND
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    places: frozenset[str]
-    # The lowest rank that may use it, per place (missing: anyone).
-    ranks: dict[str, Rank] = field(default_factory=dict)
-
-    def allowed(self, place: str, rank: Rank) -> bool:
-        return place in self.places and rank >= self.ranks.get(place, Rank.RESIDENT)
-
-    @property
-    def for_admins_only(self) -> bool:
-        return bool(self.ranks) and all(
-            self.ranks.get(place, Rank.RESIDENT) > Rank.RESIDENT for place in self.places
-        )
-
-
-OFFICERS = {
-    "building": Rank.BUILDING_OFFICER,
-    "grid": Rank.GRID_WORKER,
-    "community": Rank.COMMUNITY_STAFF,
-}
-
-ESCALATION_HOLDERS = {**OFFICERS, "building": Rank.GRID_WORKER}
-
-COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", ANYWHERE),
-    CommandSpec("help", ANYWHERE),
-    CommandSpec("lang", ANYWHERE),
-    CommandSpec("link", frozenset({PRIVATE})),
-    CommandSpec("register", frozenset({"building"})),
-    CommandSpec("topics", BOUND),
-    CommandSpec("result", BOUND | {PRIVATE}),
-    CommandSpec("opinion", BOUND | {PRIVATE}),
-    CommandSpec("propose", BOUND),
-    CommandSpec("topic", BOUND, OFFICERS),
-    CommandSpec("close", BOUND, OFFICERS),
-    CommandSpec("extend", BOUND, OFFICERS),
-    CommandSpec("cancel", BOUND, OFFICERS),
-    CommandSpec("nudge", BOUND, OFFICERS),
-    CommandSpec("ballot", frozenset({"building"}), OFFICERS),
-    CommandSpec("escalate", BOUND, OFFICERS),
-    # A matter is resolved where it was escalated to, so in a building chat (the matter of a
-    # building's topic) only the grid's officers and those above can act on it.
-    CommandSpec("resolve", BOUND, ESCALATION_HOLDERS),
-    CommandSpec("progress", BOUND, ESCALATION_HOLDERS),
-    CommandSpec("sla", frozenset({"community"}), OFFICERS),
-    CommandSpec("meetings", BOUND),
-    CommandSpec("meeting", BOUND, OFFICERS),
-    CommandSpec("cancelmeeting", BOUND, OFFICERS),
-    CommandSpec("agenda", BOUND, OFFICERS),
-    CommandSpec("minutes", BOUND, OFFICERS),
-    CommandSpec("stats", BOUND, OFFICERS),
-    CommandSpec(
-        "audit",
-        frozenset({"community", PRIVATE}),
-        {"community": Rank.COMMUNITY_ADMIN, PRIVATE: Rank.COMMUNITY_ADMIN},
-    ),
-    CommandSpec("subscribe", frozenset({"community"}), OFFICERS),
-    CommandSpec("unsubscribe", frozenset({"community"}), OFFICERS),
-    CommandSpec("digest", frozenset({"community"}), OFFICERS),
-    CommandSpec("export", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
-    CommandSpec("roles", BOUND),
-    CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
-    CommandSpec(
-        "role",
-        BOUND,
-        {
-            "building": Rank.BUILDING_HEAD,
-            "grid": Rank.GRID_HEAD,
-            "community": Rank.COMMUNITY_ADMIN,
-        },
-    ),
-    CommandSpec(
-        "unrole",
-        BOUND,
-        {
-            "building": Rank.BUILDING_HEAD,
-            "grid": Rank.GRID_HEAD,
-            "community": Rank.COMMUNITY_ADMIN,
-        },
-    ),
-    CommandSpec("newgrid", frozenset({"community"}), {"community": Rank.COMMUNITY_STAFF}),
-    CommandSpec("newbuilding", frozenset({"grid"}), {"grid": Rank.GRID_WORKER}),
-    CommandSpec("bind", frozenset({UNBOUND})),
-    CommandSpec(
-        "unbind",
-        BOUND,
-        {"building": Rank.GRID_WORKER, "grid": Rank.COMMUNITY_STAFF, "community": Rank.SUPERADMIN},
-    ),
-    CommandSpec("setup", frozenset({UNBOUND}), {UNBOUND: Rank.SUPERADMIN}),
-)
-
-
-def commands_for(place: str, rank: Rank) -> list[CommandSpec]:
-    return [spec for spec in COMMANDS if spec.allowed(place, rank)]
+COMMANDS = MENU  # the table, under the name its readers know
 
 
 async def publish_command_menus(bot: ExtBot[None], translator: Translator) -> None:

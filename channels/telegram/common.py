@@ -22,8 +22,9 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.commands.base import Asked, Command, Reply
 from bot.services.actors import Actor, ChatKind, Place
-from bot.services.announcement_texts import Said
+from bot.services.announcement_texts import Person, Said
 from bot.services.errors import Refusal
+from bot.services.organisation.people import SeenUser
 from channels.common.answering import AnsweringFirst
 from channels.common.refusals import labelled, refusal_said
 from channels.common.told import Writer
@@ -130,7 +131,14 @@ def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = N
 
 def _writer(context: AppContext) -> Writer:
     translator = context.bot_data.translator
-    return Writer(translator, escape, context.settings.zone, span=translator.duration)
+    return Writer(
+        translator, escape, context.settings.zone, span=translator.duration, person=person_link
+    )
+
+
+def person_link(person: Person) -> Html:
+    """Someone named in a message, as a mention that works without a username."""
+    return Html(f'<a href="tg://user?id={person.user_id}">{escape(person.name)}</a>')
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -224,8 +232,7 @@ async def is_chat_admin(context: AppContext, chat_id: int, user_id: int) -> bool
 
 def user_label(first_name: str, last_name: str | None, user_id: int) -> Html:
     """A mention that works without a username: ``<a href="tg://user?id=...">name</a>``."""
-    name = " ".join(part for part in (first_name, last_name) if part) or str(user_id)
-    return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
+    return person_link(Person.of(first_name, last_name, user_id))
 
 
 async def send_html(context: AppContext, chat_id: int, key: str, **params: Any) -> Message:
@@ -258,12 +265,38 @@ async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> 
         await reply(update, context, Html("\n".join(chunk)))
 
 
+async def replied_author(update: Update, context: AppContext) -> int | None:
+    """The author of the message this one replies to, known from now on; a bot refused."""
+    replied = replied_message(update.effective_message)
+    author = replied.from_user if replied is not None else None
+    if author is None:
+        return None
+    if author.is_bot:
+        raise Refusal("roles.not_a_bot")
+    await context.services.people.seen(
+        SeenUser(
+            user_id=author.id,
+            first_name=author.first_name,
+            last_name=author.last_name,
+            username=author.username,
+            language_code=author.language_code,
+        ),
+        None,
+        None,
+        None,
+    )
+    return author.id
+
+
 def asked_of(update: Update, context: AppContext) -> Asked:
     """The update as a command of bot/commands reads it."""
     place, actor = place_of(update), actor_of(update, context)
 
     async def chat_admin() -> bool:
         return await is_chat_admin(context, place.chat_id, actor.user_id)
+
+    async def addressee() -> int | None:
+        return await replied_author(update, context)
 
     return Asked(
         context.services,
@@ -273,7 +306,8 @@ def asked_of(update: Update, context: AppContext) -> Asked:
         context.locale or context.settings.locale,
         context.runtime.membership,
         chat_admin,
-        update.effective_message.message_id if update.effective_message else None,
+        addressee=addressee,
+        message_id=update.effective_message.message_id if update.effective_message else None,
     )
 
 

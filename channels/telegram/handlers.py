@@ -33,7 +33,6 @@ from channels.telegram.meetings import commands as meetings
 from channels.telegram.meetings import wizard as meeting_wizard
 from channels.telegram.middleware import know_the_update
 from channels.telegram.organisation import commands as orgs
-from channels.telegram.organisation import roles
 from channels.telegram.registration import commands as registration
 from channels.telegram.reports import digest, export, stats
 from channels.telegram.topics import commands as topics
@@ -44,12 +43,6 @@ MIDDLEWARE_GROUP = -1
 COMMAND_CALLBACKS = {
     **{name: shared(command) for name, command in SHARED_COMMANDS.items()},
     "start": general.start,
-    "help": general.help_command,
-    "role": roles.role,
-    "unrole": roles.unrole,
-    "roles": roles.roles,
-    "register": registration.register,
-    "members": registration.members,
     "topic": topics.topic,
     "propose": proposals.propose,
     "escalate": escalation.escalate_command,

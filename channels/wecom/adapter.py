@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -29,11 +30,12 @@ from bot.commands.organisation import bind
 from bot.services import Services
 from bot.services.announcement_texts import Line
 from bot.services.errors import Refusal
+from bot.services.organisation.roles import role_of
 from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
-from channels.wecom.connection import ConnectionLost, WeComRefused
+from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.meetings import MeetingCards
 from channels.wecom.replies import WeComReplies
@@ -41,11 +43,16 @@ from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
 from channels.wecom.text import WeComText, escape, message
 from channels.wecom.topics import ballot_cards
+from storage.records import Platform
 
 log = logging.getLogger(__name__)
 
 _MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
 REMEMBERED_MSGIDS = 4096
+
+
+async def _no_admin() -> bool:
+    return False
 
 
 class WeComMembership:
@@ -114,8 +121,12 @@ class WeComAdapter:
                 await self._message(req_id, body)
             elif cmd == "aibot_event_callback":
                 event = body.get("event")
-                if isinstance(event, dict) and event.get("eventtype") == "template_card_event":
+                event = event if isinstance(event, dict) else {}
+                eventtype = event.get("eventtype")
+                if eventtype == "template_card_event":
                     await self._card_event(req_id, body, event, again=repeated)
+                elif eventtype == "enter_chat":
+                    await self._welcome(req_id, body)
         except (WeComRefused, ConnectionLost) as error:
             log.warning("WeCom did not take the answer to %s: %s", cmd, error)
         finally:
@@ -139,16 +150,19 @@ class WeComAdapter:
         who = await self._who(body)
         if who is None:
             return
+        if not who.place.is_group:  # they wrote to the bot: it may write to them from now on
+            await self.services.people.mark_started(who.actor.user_id)
         text = _MENTIONS.sub("", _text_of(body)).strip()
+        if not text.startswith("/"):  # words: on a quoted message, or an answer asked for
+            for route in WORDS:
+                if await route(self, Message(req_id, who, text, body)):
+                    return
+            text = f"/start {text}"  # "@议事 你好": answered as /start (where am I, what next)
         word, _, rest = text.partition(" ")
         if "\n" in word:  # "/topic\n..." : the command word ends at the line's end too
             word, _, more = word.partition("\n")
             rest = f"{more} {rest}".strip()
         command = word.lower().removeprefix("/")
-        if not word.startswith("/"):  # words: on a quoted message, or an answer asked for
-            for route in WORDS:
-                if await route(self, Message(req_id, who, text, body)):
-                    return
         msg = Message(req_id, who, rest.strip(), body)
         own = OWN_COMMANDS.get(command)
         if own is not None:
@@ -158,8 +172,6 @@ class WeComAdapter:
             shared = COMMANDS.get(command)
             if shared is not None:
                 answer = await self.run(shared, msg)
-            elif command in ("help", "start"):
-                answer = self.t(who.locale, "wecom.help")
             else:
                 answer = self.t(who.locale, "wecom.unknown_command")
         except Refusal as refusal:
@@ -181,13 +193,46 @@ class WeComAdapter:
             # which an officer of the level above gives (on Telegram: a group admin's).
             return command is bind
 
-        asked = Asked(
-            self.services, who.actor, who.place, msg.text, who.locale, self.membership, chat_admin
-        )
-        answer = await command(asked)
+        answer = await command(self.asked(msg, chat_admin))
         if answer is None:
             return self.t(who.locale, "wecom.done")
         return self.writer.text(answer.locale or who.locale, answer.told)
+
+    def asked(self, msg: Message, chat_admin: Callable[[], Awaitable[bool]] = _no_admin) -> Asked:
+        """A message read as a command of bot/commands."""
+        who = msg.who
+        return Asked(
+            self.services,
+            who.actor,
+            who.place,
+            msg.text,
+            who.locale,
+            self.membership,
+            chat_admin,
+            person=self.person,
+            answers=answers,
+        )
+
+    async def person(self, word: str) -> int | None:
+        """The person a command's word names: a WeCom 账号 (userid) the bot has seen, or
+        Yishi's number of them. An @-mention reaches the bot as the display name alone, which
+        names nobody it can tell apart: refused, saying to write the 账号. A role's name
+        (``/role 楼栋长`` with nobody named) names nobody: None, and the usage line says how."""
+        if word.startswith("@"):
+            raise Refusal("wecom.mention_names_nobody", name=word[1:])
+        async with self.services.database.transaction() as repos:
+            known = await repos.users.known_on(Platform.WECOM, word)
+            if known is None and word != word.lower():
+                known = await repos.users.known_on(Platform.WECOM, word.lower())
+        if known is not None:
+            return known
+        if word.isdigit() and len(word) <= 20:
+            return int(word)
+        try:
+            role_of(word)
+        except Refusal:
+            raise Refusal("wecom.unknown_person", userid=word) from None
+        return None
 
     def refusal(self, locale: str, refusal: Refusal) -> str:
         """The refusal's explanation, as Telegram words it (the same keys), in markdown."""
@@ -200,6 +245,25 @@ class WeComAdapter:
     def plain_lines(self, locale: str, lines: tuple[Line, ...]) -> str:
         """What the core says, without markup: for a card."""
         return plain(self.writer.lines(locale, lines))
+
+    # -- events ----------------------------------------------------------------------------
+    async def _welcome(self, req_id: str, body: dict[str, Any]) -> None:
+        """Someone opened their single chat with the bot (the day's first time): the same
+        greeting as Telegram's /start, as a welcome (plain text, within WeCom's 5 s)."""
+        who = await self._who(body)
+        if who is None:
+            return
+        user = await self.services.people.user(who.actor.user_id)
+        name = user.first_name if user else who.userid
+        welcome = plain(self.t(who.locale, "general.start_private", name=name))
+        if isinstance(self.connection, LongConnection):
+            await self.connection.call(
+                "aibot_respond_welcome_msg",
+                {"msgtype": "text", "text": {"content": welcome}},
+                req_id,
+            )
+        else:  # callback mode: the welcome is the passive reply
+            await self.connection.respond(req_id, message(welcome))
 
     # -- card presses ----------------------------------------------------------------------
     async def _card_event(
@@ -225,6 +289,11 @@ class WeComAdapter:
         said = self.refusal_plain(pressed.who.locale, Refusal("general.stale_button"))
         frozen = self.views.stale_vote_card(said, pressed.who.locale, pressed.task_id or "stale")
         await self.connection.update_card(pressed.req_id, frozen, userids=[pressed.who.userid])
+
+
+def answers(command: str) -> bool:
+    """Whether WeCom answers ``command`` (its /help lists only those)."""
+    return command in COMMANDS or command in OWN_COMMANDS
 
 
 def _text_of(body: dict[str, Any]) -> str:

@@ -346,9 +346,13 @@ class WeComViews:
         ]
         return self._buttons(card, title, status, "\n".join(lines), buttons)
 
-    def registration_card(self, view: RegistrationCardView, card: Card) -> dict[str, Any]:
+    def registration_card(
+        self, view: RegistrationCardView, card: Card, *, kept: bool = False
+    ) -> dict[str, Any]:
         """The first three pending units, each with its approve and reject buttons (WeCom
-        allows six buttons); the rest are counted."""
+        allows six buttons); the rest are counted; the latest decisions below. With nothing
+        pending it is a message, or, ``kept`` (a press's answer must be a card), a card whose
+        one button says all is decided (a press on it is answered as stale)."""
         t, locale = self._t, card.locale
         title = t.plain(locale, "registration.card_title", count=view.pending)
         lines = []
@@ -356,18 +360,31 @@ class WeComViews:
             area = (
                 t.plain(locale, "registration.area_unknown")
                 if line.area is None
-                else t.plain(locale, "registration.area", area=line.area)
+                else t.plain(
+                    locale, "registration.area", area=t.translator.number(locale, line.area)
+                )
             )
             lines.append(
                 t.plain(locale, "registration.card_line", unit=line.unit, area=area, user=line.name)
             )
+        if view.more:
+            lines.append(t.plain(locale, "registration.card_more", count=view.more))
         if not view.pending:
             lines.append(t.plain(locale, "registration.card_none"))
+        if view.decided:
+            lines.append(t.plain(locale, "registration.card_decided_title"))
+        for decided in view.decided:
+            key = "card_approved_line" if decided.approved else "card_rejected_line"
+            lines.append(
+                t.plain(locale, f"registration.{key}", unit=decided.unit, user=decided.name)
+            )
         buttons = []
         for action in view.actions:
             key = "card_approve_button" if action.approve else "card_reject_button"
             label = t.plain(locale, f"registration.{key}", unit=action.unit)
             buttons.append((label, f"reg:{action.registration_id}:{int(action.approve)}"))
+        if kept and not buttons:
+            buttons.append((t.plain(locale, "wecom.registration_all_decided"), "reg:done"))
         return self._buttons(card, title, "", "\n".join(lines), buttons)
 
     def rating_card(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import meetings, proposals, topics
-from channels.wecom.cards import MeetingPress, ProposalPress, VotePress
+from channels.wecom import meetings, proposals, registration, topics
+from channels.wecom.cards import MeetingPress, ProposalPress, RegistrationPress, VotePress
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -21,6 +21,7 @@ PressRoute = Callable[["WeComAdapter", "Pressed", Any], Awaitable[None]]
 
 OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
+    "register": registration.register,
     "opinion": topics.opinion,
     "propose": proposals.propose,
     "meeting": meetings.meeting,
@@ -28,6 +29,7 @@ OWN_COMMANDS: dict[str, OwnCommand] = {
 
 PRESSES: dict[type[object], PressRoute] = {
     VotePress: topics.vote,
+    RegistrationPress: registration.decide,
     ProposalPress: proposals.step,
     MeetingPress: meetings.press,
 }

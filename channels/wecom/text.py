@@ -5,6 +5,8 @@ The catalogues (locales/) are written for Telegram's HTML: ``<b>`` and ``<code>`
 tags they use. Here a template's tags become markdown (``**``, backticks) before the values go
 in, each value escaped for markdown (a title of ``*1号楼*`` shows its stars), so what people
 typed can never format a message. Cards take no markup at all: :meth:`WeComText.plain`.
+Where a text speaks of Telegram's ways (reply to a message, /command without the mention),
+locales/*/on_wecom.toml words the same key for WeCom, and that is used instead.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from locales import Translator
 MESSAGE_BYTES = 20480  # a markdown reply or proactive message (aibot_respond/send_msg)
 DIGEST_BYTES = 4096  # a digest's messages: the group webhook's markdown limit, kept everywhere
 ELLIPSIS = "…"
+OWN_WORDS = "on_wecom"  # locales/*/on_wecom.toml: keys WeCom words its own way
 
 _TAGS = {"<b>": "**", "</b>": "**", "<code>": "`", "</code>": "`"}
 _TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS))
@@ -75,8 +78,12 @@ class WeComText:
         self.zone = zone
 
     def _template(self, locale: str, key: str) -> str:
+        """``key``'s text, worded for WeCom where on_wecom.toml words it so (a command is
+        given as ``@议事 /…``; a person is named by their 账号, not by a reply)."""
         t = self.translator
-        return t.catalogues[t.resolve(locale)].get(key) or t.catalogues[t.default_locale][key]
+        chosen, default = t.catalogues[t.resolve(locale)], t.catalogues[t.default_locale]
+        own = f"{OWN_WORDS}.{key}"
+        return chosen.get(own) or chosen.get(key) or default.get(own) or default[key]
 
     def __call__(self, locale: str, key: str, **values: Any) -> Markdown:
         template = _TAG.sub(lambda m: _TAGS[m.group(0)], self._template(locale, key))

@@ -131,6 +131,17 @@ class UserRepository:
         ).first()
         return (Platform(row.platform), row.address) if row else None
 
+    async def known_on(self, platform: Platform, address: str) -> int | None:
+        """Yishi's id of another platform's person already seen (WeCom's ``userid``)."""
+        row = (
+            await self._db.execute(
+                select(users.c.user_id).where(
+                    users.c.platform == platform.value, users.c.address == address
+                )
+            )
+        ).first()
+        return int(row.user_id) if row else None
+
     async def get(self, user_id: int) -> User | None:
         row = (await self._db.execute(_USER, {"user_id": user_id})).first()
         return _user(row) if row else None

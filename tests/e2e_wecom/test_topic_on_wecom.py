@@ -93,9 +93,13 @@ async def test_a_refused_command_is_explained_with_telegrams_words(world: World)
     said = last_seen(world, "lisi").text or ""
     assert "管理员" in said or "楼栋长" in said, said
     assert last_seen(world, "lisi").card is None
+    # /help lists what each may use here: /topic for the building head, not for lisi.
     help_ = await world.emu.mention("lisi", BUILDING_GROUP, "/help")
     await answered(world, help_)
-    assert "/topic" in (last_seen(world, "lisi").text or "")
+    assert "@议事 /topic —" not in (last_seen(world, "lisi").text or "")
+    help_ = await world.emu.mention("zhangsan", BUILDING_GROUP, "/help")
+    await answered(world, help_)
+    assert "@议事 /topic —" in (last_seen(world, "zhangsan").text or "")
 
 
 async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(

@@ -61,6 +61,7 @@ def test_values_come_from_the_environment_and_a_dotenv_file(
         ("YISHI_DIGEST_TIME", "8"),
         ("YISHI_ESCALATION_SLA", "soon"),
         ("YISHI_ADMIN_IDS", "1,two"),
+        ("YISHI_WECOM_ADMIN_USERIDS", "zhangsan,李 四"),
         ("YISHI_LOCALE", "fr"),
         ("DATABASE_URL", "mysql://x"),
         ("TELEGRAM_BASE_URL", "ftp://x/bot"),

@@ -10,8 +10,9 @@ from decimal import Decimal, InvalidOperation
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
+from bot.services.events import RegistrationCardChanged
 from bot.services.organisation.permissions import is_officer, rank_at
-from storage.database import Database
+from bot.services.unit_of_work import UnitOfWork
 from storage.records import (
     Household,
     Level,
@@ -102,8 +103,8 @@ def parse_area(text: str) -> Decimal:
 
 
 class RegistrationService:
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
 
     async def register(
@@ -113,7 +114,7 @@ class RegistrationService:
         unit = parse_unit(unit_text)
         area = parse_area(area_text) if area_text else None
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             previous = await repos.households.registration_of(actor.user_id, node.id)
             if (
                 previous is not None
@@ -149,6 +150,8 @@ class RegistrationService:
                 status=status,
             )
             registration = await repos.households.registration(registration_id)
+            if status == RegistrationStatus.PENDING:
+                repos.record(RegistrationCardChanged(node.id))
         assert registration is not None
         return RegistrationOutcome(
             registration=registration,
@@ -161,7 +164,7 @@ class RegistrationService:
         self, actor: Actor, chat_id: int, registration_id: int, *, approve: bool
     ) -> Decision:
         now = self._clock.now()
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             registration = await repos.households.registration(registration_id)
             node = await repos.orgs.node_of_chat(chat_id)
             if registration is None or node is None or registration.node_id != node.id:
@@ -186,12 +189,13 @@ class RegistrationService:
             )
             decided = await repos.households.registration(registration_id)
             resident = await repos.users.get(registration.user_id)
+            repos.record(RegistrationCardChanged(node.id))
         assert decided is not None
         return Decision(registration=decided, resident=resident, node=node)
 
     async def members(self, actor: Actor, place: Place) -> MemberList:
         node = await self._building_of(place)
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             if not is_officer(await rank_at(repos, actor, node), node):
                 raise Refusal("registration.members_needs_officer")
             households = await repos.households.households_of(node.id)
@@ -211,7 +215,7 @@ class RegistrationService:
 
     async def pending_card(self, node_id: int) -> PendingCard | None:
         """The card's content, or None when the building has no chat to show it in."""
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             node = await repos.orgs.node(node_id)
             binding = await repos.orgs.binding_of_node(node_id)
             if node is None or binding is None or not binding.active:
@@ -233,15 +237,15 @@ class RegistrationService:
         )
 
     async def record_card(self, card: RegistrationCard) -> None:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             await repos.households.record_card(card)
 
     async def cards_to_refresh(self) -> list[int]:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await repos.households.nodes_with_cards_to_refresh()
 
     async def _building_of(self, place: Place) -> Node:
-        async with self._db.transaction() as repos:
+        async with self._uow.transaction() as repos:
             return await self._require_building(repos, place)
 
     @staticmethod

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import assert_never
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -29,7 +29,7 @@ class MeetingRenderer:
         self.t = translator
         self.zone = zone
         self.writer = Writer(translator, escape, zone, span=translator.duration)
-        self.plain = Writer(translator.plain, str, zone, span=translator.duration)
+        self.plain = Writer(_PlainTexts(translator), str, zone, span=translator.duration)
 
     # Pieces -------------------------------------------------------------------------------
 
@@ -113,3 +113,16 @@ class MeetingRenderer:
 
     def detail(self, locale: str, detail: Detail) -> Html:
         return Html(self.writer.lines(locale, tuple(said.detail(detail, self.zone, locale))))
+
+
+class _PlainTexts:
+    """The catalogue without markup, as a Writer's catalogue (a card, an alert)."""
+
+    def __init__(self, translator: Translator) -> None:
+        self._t = translator
+
+    def __call__(self, locale: str, key: str, **values: Any) -> str:
+        return self._t.plain(locale, key, **values)
+
+    def plain(self, locale: str, key: str, **values: Any) -> str:
+        return self._t.plain(locale, key, **values)

@@ -1,2 +1,1 @@
-"""Organisation and roles in Telegram: ``/setup``, ``/newgrid``, ``/newbuilding``, ``/bind``,
-``/unbind``, the chat's own life events, and ``/role``, ``/unrole``, ``/roles``."""
+"""Organisation in Telegram: the chat's own life events (the commands are bot/commands)."""

@@ -1,4 +1,4 @@
-"""/setup, /newgrid, /newbuilding, /bind, /unbind, and the chat's own life events."""
+"""The chat's own life events: the bot added or removed, a group migrated, members changing."""
 
 from __future__ import annotations
 

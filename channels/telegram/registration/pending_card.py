@@ -28,7 +28,7 @@ from channels.telegram.callbacks import RegistrationVerdict
 from channels.telegram.delivery.kept_current import KeptCurrent, Shown
 from channels.telegram.topics.render import fingerprint
 from locales import Html, Translator
-from storage.records import RegistrationCard
+from storage.records import FIRST_FOREIGN_ID, RegistrationCard
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ class RegistrationCards(KeptCurrent[PendingCard]):
 
     async def _read(self, node_id: int) -> list[Shown[PendingCard]]:
         view = await self._services.registration.pending_card(node_id)
-        if view is None:
-            return []
+        if view is None or view.chat_id >= FIRST_FOREIGN_ID:
+            return []  # no chat, or another platform's: that channel shows the card
         locale = await self._services.people.chat_locale(view.chat_id)
         text, markup = self.render(locale, registration_card_view(view, first=WITH_BUTTONS))
         card = view.card
