@@ -6,13 +6,15 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, links, organisation, topics
+from bot.commands import escalation, general, links, organisation, reports, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
+    **escalation.COMMANDS,
     **general.COMMANDS,
     **links.COMMANDS,
     **organisation.COMMANDS,
+    **reports.COMMANDS,
     **topics.COMMANDS,
 }
 

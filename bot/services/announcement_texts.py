@@ -72,6 +72,13 @@ class Elapsed:
 
 
 @dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time, as people write one (``3天`` / ``3 d``): an SLA, a deadline's move."""
+
+    delta: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
@@ -109,7 +116,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Said | Listed
+Value = str | int | datetime | Weekday | Elapsed | Duration | Said | Listed
 
 
 @dataclass(frozen=True, slots=True)

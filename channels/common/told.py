@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from babel.dates import format_date
 
 from bot.services.announcement_texts import (
+    Duration,
     Elapsed,
     Joined,
     Line,
@@ -22,6 +23,7 @@ from bot.services.announcement_texts import (
     Value,
     Weekday,
 )
+from locales import duration_units
 
 
 def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
@@ -107,6 +109,10 @@ class Writer:
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):
             return weekday(locale, value.moment, self._zone)
+        if isinstance(value, Duration):
+            separator = self._translate(locale, "units.separator")
+            parts = (self._translate(locale, key, n=n) for key, n in duration_units(value.delta))
+            return type(separator)(separator.join(parts))
         if isinstance(value, Elapsed):
             if self._elapsed is None:
                 raise TypeError("this writer writes no age")

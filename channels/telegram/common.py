@@ -22,7 +22,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.commands.base import Asked, Command
 from bot.services.actors import Actor, ChatKind, Place
-from bot.services.announcement_texts import Said
+from bot.services.announcement_texts import Said, Told
 from bot.services.errors import Refusal
 from channels.common.answering import AnsweringFirst
 from channels.common.refusals import labelled, refusal_said
@@ -130,6 +130,11 @@ def render_refusal(context: AppContext, refusal: Refusal, locale: str | None = N
 
 def _writer(context: AppContext) -> Writer:
     return Writer(context.bot_data.translator, escape, context.settings.zone)
+
+
+def written(context: AppContext, told: Told, locale: str | None = None) -> Html:
+    """What the core says, in HTML, in ``locale`` (default: the update's language)."""
+    return Html(_writer(context).text(locale or context.locale or context.settings.locale, told))
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -283,7 +288,7 @@ def shared(command: Command) -> Handler:
             return
         if answer.locale is not None:
             context.locale = locale = answer.locale
-        await reply(update, context, Html(_writer(context).text(locale, answer.told)))
+        await reply(update, context, written(context, answer.told, locale))
 
     handler.__name__ = handler.__qualname__ = command.__name__
     return handler

@@ -55,10 +55,6 @@ COMMAND_CALLBACKS = {
     "result": topics.result,
     "opinion": opinions.opinion,
     "propose": proposals.propose,
-    "escalate": escalation.escalate_command,
-    "resolve": escalation.resolve_command,
-    "progress": escalation.progress_command,
-    "sla": escalation.sla_command,
     "meeting": meetings.meeting,
     "meetings": meetings.meetings,
     "cancelmeeting": meetings.cancel_meeting,
@@ -66,8 +62,6 @@ COMMAND_CALLBACKS = {
     "minutes": meetings.minutes,
     "stats": stats.stats,
     "audit": stats.audit,
-    "subscribe": digest.subscribe,
-    "unsubscribe": digest.unsubscribe,
     "digest": digest.digest_now,
 }
 

@@ -16,13 +16,14 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from bot.services import Services
-from bot.services.events import DomainEvent, OutboxQueued, TopicChanged
+from bot.services.events import DomainEvent, EscalationChanged, OutboxQueued, TopicChanged
 from bot.settings import Settings
 from channels.common.answering import after_the_answer
 from channels.wecom.adapter import WeComAdapter
 from channels.wecom.announcer import WeComAnnouncer
 from channels.wecom.cards import WeComViews
 from channels.wecom.connection import LongConnection
+from channels.wecom.escalation import WeComEscalationCards
 from channels.wecom.renderers import WeComAnnouncements
 from channels.wecom.text import WeComText
 from channels.wecom.topics import WeComBallots
@@ -56,6 +57,7 @@ class WeComChannel:
         )
         self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
         self.ballots = WeComBallots(services, self.views, self.connection)
+        self.escalation_cards = WeComEscalationCards(services, self.views, self.connection)
         services.outbox.attach(
             WeComAnnouncer(services, self.connection, self.announcements), Platform.WECOM
         )
@@ -76,6 +78,7 @@ class WeComChannel:
             self.services.timers.start()
         # Cards that may not have gone out while we were down (or not connected).
         self.ballots.touch_all(await self.services.topics.open_topic_ids())
+        self.escalation_cards.touch_all(await self.services.escalation.cards_to_refresh())
         self.spawn(self.services.outbox.flush())
 
     async def stop(self) -> None:
@@ -84,6 +87,7 @@ class WeComChannel:
         if not await self.services.outbox.drain(STOP_GRACE):
             log.warning("stopping with outbox messages still being sent; the next start sends them")
         await self.ballots.close()
+        await self.escalation_cards.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -99,6 +103,8 @@ class WeComChannel:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.ballots.touch(event.topic_id)
+            elif isinstance(event, EscalationChanged):
+                self.escalation_cards.touch(event.escalation_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self.spawn(self.services.outbox.flush())
 
@@ -107,6 +113,7 @@ class WeComChannel:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.ballots.idle()
+        await self.escalation_cards.idle()
         await self.services.outbox.flush()
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:

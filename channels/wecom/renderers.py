@@ -39,7 +39,7 @@ from bot.services.announcements import (
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews
 from channels.wecom.digest import WeComDigest
-from channels.wecom.text import DIGEST_BYTES, WeComText, escape, message, split
+from channels.wecom.text import WeComText, escape, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +116,8 @@ class WeComAnnouncements:
         digest = await self._services.digest.compose(
             item.node_id, item.since, item.until, weekly=item.weekly, late_since=item.late_since
         )
-        blocks = WeComDigest(self._t, self._services.catalogue).blocks(to.locale, digest)
-        return [message(part) for part in split(blocks, DIGEST_BYTES)]
+        parts = WeComDigest(self._t, self._services.catalogue).messages(to.locale, digest)
+        return [message(part) for part in parts]
 
     # Meetings -----------------------------------------------------------------------------
 

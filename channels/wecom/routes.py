@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import topics
-from channels.wecom.cards import VotePress
+from channels.wecom import escalation, reports, topics
+from channels.wecom.cards import EscalationPress, RatingPress, VotePress
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -18,8 +18,11 @@ PressRoute = Callable[["WeComAdapter", "Pressed", Any], Awaitable[None]]
 
 OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
+    "digest": reports.digest,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
     VotePress: topics.vote,
+    EscalationPress: escalation.press,
+    RatingPress: escalation.rate,
 }

@@ -1,4 +1,4 @@
-"""/subscribe, /unsubscribe, /digest, and sending a digest (also for the daily outbox)."""
+"""/digest, and sending a digest (also for the daily outbox)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.services.reports.digest import Digest, WeeklySeries
 from bot.services.reports.digest_chart import ChartLabels, chart_pages, render_chart
-from channels.telegram.common import actor_of, answers_refusals, place_of, reply
+from channels.telegram.common import actor_of, answers_refusals, place_of
 from channels.telegram.context import AppContext
 from channels.telegram.reports.digest_render import DigestRenderer
 from locales import Translator
@@ -110,20 +110,6 @@ async def send_digest(
         sent = await send_part(bot, chat_id, part, thread_id)
         first = first or sent
     return first
-
-
-@answers_refusals
-async def subscribe(update: Update, context: AppContext) -> None:
-    added = await context.services.digest.subscribe(actor_of(update, context), place_of(update))
-    at = context.settings.digest_time.strftime("%H:%M")
-    key = "digest.subscribed" if added else "digest.already_subscribed"
-    await reply(update, context, context.t(key, time=at))
-
-
-@answers_refusals
-async def unsubscribe(update: Update, context: AppContext) -> None:
-    await context.services.digest.unsubscribe(actor_of(update, context), place_of(update))
-    await reply(update, context, context.t("digest.unsubscribed"))
 
 
 @answers_refusals
