@@ -24,6 +24,7 @@ from channels.wecom.announcer import WeComAnnouncer
 from channels.wecom.cards import WeComViews
 from channels.wecom.connection import LongConnection
 from channels.wecom.escalation import WeComEscalationCards
+from channels.wecom.push import PushWebhooks
 from channels.wecom.renderers import WeComAnnouncements
 from channels.wecom.text import WeComText
 from channels.wecom.topics import WeComBallots
@@ -58,9 +59,11 @@ class WeComChannel:
         self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
         self.ballots = WeComBallots(services, self.views, self.connection)
         self.escalation_cards = WeComEscalationCards(services, self.views, self.connection)
-        services.outbox.attach(
-            WeComAnnouncer(services, self.connection, self.announcements), Platform.WECOM
+        self.pushes = PushWebhooks()
+        announcer = WeComAnnouncer(
+            services, self.connection, self.announcements, self.text, self.pushes
         )
+        services.outbox.attach(announcer, Platform.WECOM)
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
 

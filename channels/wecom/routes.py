@@ -19,6 +19,7 @@ PressRoute = Callable[["WeComAdapter", "Pressed", Any], Awaitable[None]]
 OWN_COMMANDS: dict[str, OwnCommand] = {
     "topic": topics.topic,
     "digest": reports.digest,
+    "pushwebhook": reports.pushwebhook,
 }
 
 PRESSES: dict[type[object], PressRoute] = {

@@ -66,7 +66,11 @@ async def world(database: Database) -> AsyncIterator[World]:
     await emu.start()
     clock = ManualClock(START)
     settings = load_settings(
-        TELEGRAM_BOT_TOKEN="1:x", YISHI_ADMIN_IDS="1", YISHI_LOCALE="zh_CN", _env_file=None
+        TELEGRAM_BOT_TOKEN="1:x",
+        YISHI_ADMIN_IDS="1",
+        YISHI_LOCALE="zh_CN",
+        YISHI_WECOM_WEBHOOK_BASE=emu.url,  # its push webhooks are the emulator's
+        _env_file=None,
     )
     services = Services.build(database, clock, settings, load_catalogue(), realtime=False)
     # The tree above: a community and a grid whose groups are on Telegram.

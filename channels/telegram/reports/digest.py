@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
 from bot.services.reports.digest import Digest, WeeklySeries
-from bot.services.reports.digest_chart import ChartLabels, chart_pages, render_chart
+from channels.common.charts import weekly_charts
 from channels.telegram.common import actor_of, answers_refusals, place_of
 from channels.telegram.context import AppContext
 from channels.telegram.reports.digest_render import DigestRenderer
@@ -41,29 +39,16 @@ async def digest_parts(
 async def _chart_parts(
     locale: str, weekly: WeeklySeries, translator: Translator, period: str, *, first: int
 ) -> list[OutboxPart]:
-    pages = chart_pages(weekly.grids)
     parts = []
-    for number, grids in enumerate(pages, 1):
-        suffix = (
-            translator.plain(locale, "digest.chart_page", page=number, pages=len(pages))
-            if len(pages) > 1
-            else ""
-        )
-        labels = ChartLabels(
-            title=translator.plain(locale, "digest.chart_title") + suffix,
-            opened=translator.plain(locale, "digest.chart_opened"),
-            resolved=translator.plain(locale, "digest.chart_resolved"),
-            turnout=translator.plain(locale, "digest.chart_turnout"),
-        )
-        chart = await asyncio.to_thread(render_chart, weekly, labels, grids)
-        name = f"digest-{period}-{number}.png" if len(pages) > 1 else f"digest-{period}.png"
+    for page in await weekly_charts(locale, weekly, translator):
+        name = f"digest-{period}-{page.number}.png" if page.pages > 1 else f"digest-{period}.png"
         parts.append(
             OutboxPart(
-                seq=first + number - 1,
+                seq=first + page.number - 1,
                 kind=PartKind.PHOTO,
                 filename=name,
-                data=chart.png,
-                text=translator.plain(locale, "digest.chart_caption") + suffix,
+                data=page.png,
+                text=translator.plain(locale, "digest.chart_caption") + page.suffix,
             )
         )
     return parts
