@@ -6,7 +6,7 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import escalation, general, links, organisation, reports, topics
+from bot.commands import escalation, general, links, organisation, reports, stats, topics
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
@@ -15,6 +15,7 @@ COMMANDS: CommandTable = {
     **links.COMMANDS,
     **organisation.COMMANDS,
     **reports.COMMANDS,
+    **stats.COMMANDS,
     **topics.COMMANDS,
 }
 

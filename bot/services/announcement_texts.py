@@ -79,6 +79,24 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True)
+class Label:
+    """The localised label of a thing's name (``role_names.grid_worker``: 网格员), or the
+    name itself where the catalogue has none (a value a newer release wrote)."""
+
+    section: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Several values as one, joined by the text of the ``separator`` key (a count per
+    level: ``2 个网格、5 个楼栋``; an audit row's details)."""
+
+    parts: tuple[Value, ...]
+    separator: str
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
@@ -116,7 +134,7 @@ class Attachment:
 
 # A line: a locale key, keys on one line, or text people wrote (escaped; "" a blank line).
 Line = Said | Joined | str
-Value = str | int | datetime | Weekday | Elapsed | Duration | Said | Listed
+Value = str | int | datetime | Weekday | Elapsed | Duration | Label | Series | Said | Listed
 
 
 @dataclass(frozen=True, slots=True)

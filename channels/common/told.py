@@ -16,9 +16,11 @@ from bot.services.announcement_texts import (
     Duration,
     Elapsed,
     Joined,
+    Label,
     Line,
     Listed,
     Said,
+    Series,
     Told,
     Value,
     Weekday,
@@ -98,6 +100,13 @@ class Writer:
         values = {name: self._value(locale, value) for name, value in said.params.items()}
         return self._translate(locale, said.key, **values)
 
+    def _markup(self, locale: str, value: Value) -> str:
+        """A value in the channel's markup on its own (what people wrote, escaped)."""
+        written = self._value(locale, value)
+        if isinstance(value, Said | Listed | Label | Series | Duration):
+            return str(written)  # in the channel's markup already
+        return str(self._escape(str(written)))
+
     def _value(self, locale: str, value: Value) -> object:
         if isinstance(value, Said):
             return self.said(locale, value)  # already in the channel's markup
@@ -109,6 +118,15 @@ class Writer:
             return moment_text(value, self._zone)
         if isinstance(value, Weekday):
             return weekday(locale, value.moment, self._zone)
+        if isinstance(value, Label):
+            try:
+                return self._translate(locale, f"{value.section}.{value.name}")
+            except KeyError:  # no label for it: the name as it is
+                return self._escape(value.name)
+        if isinstance(value, Series):
+            separator = self._translate(locale, value.separator)
+            parts = (self._markup(locale, part) for part in value.parts)
+            return type(separator)(separator.join(parts))
         if isinstance(value, Duration):
             separator = self._translate(locale, "units.separator")
             parts = (self._translate(locale, key, n=n) for key, n in duration_units(value.delta))

@@ -264,7 +264,8 @@ async def reply_long(update: Update, context: AppContext, lines: list[Html]) -> 
 
 def shared(command: Command) -> Handler:
     """A command of bot/commands as a Telegram handler: the update read into an
-    :class:`Asked`, the reply written in HTML as an answer to the command's message."""
+    :class:`Asked`, the reply written in HTML as an answer to the command's message (in as
+    many messages as it takes, split between lines: /audit's fifty rows)."""
 
     @answers_refusals
     async def handler(update: Update, context: AppContext) -> None:
@@ -288,7 +289,10 @@ def shared(command: Command) -> Handler:
             return
         if answer.locale is not None:
             context.locale = locale = answer.locale
-        await reply(update, context, written(context, answer.told, locale))
+        writer = _writer(context)
+        await reply_long(
+            update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
+        )
 
     handler.__name__ = handler.__qualname__ = command.__name__
     return handler

@@ -35,7 +35,7 @@ from channels.telegram.middleware import know_the_update
 from channels.telegram.organisation import commands as orgs
 from channels.telegram.organisation import roles
 from channels.telegram.registration import commands as registration
-from channels.telegram.reports import digest, export, stats
+from channels.telegram.reports import digest, export
 from channels.telegram.topics import commands as topics
 from channels.telegram.topics import wizard as topic_wizard
 
@@ -60,8 +60,6 @@ COMMAND_CALLBACKS = {
     "cancelmeeting": meetings.cancel_meeting,
     "agenda": meetings.agenda,
     "minutes": meetings.minutes,
-    "stats": stats.stats,
-    "audit": stats.audit,
     "digest": digest.digest_now,
 }
 

@@ -33,7 +33,7 @@ from channels.common.told import Writer
 from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.routes import OWN_COMMANDS, PRESSES
-from channels.wecom.text import WeComText, escape, message
+from channels.wecom.text import MESSAGE_BYTES, WeComText, escape, message, split
 from storage.records import ChatType, Platform
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,10 @@ class WeComAdapter:
         await self.answer(msg, answer)
 
     async def answer(self, msg: Message, markdown: str) -> None:
-        """Answer a message with markdown, on its req_id."""
-        await self.connection.respond(msg.req_id, message(markdown))
+        """Answer a message with markdown, on its req_id: in as many messages as it takes
+        (each within WeCom's 20480 bytes), split between lines."""
+        for part in split(markdown.split("\n"), MESSAGE_BYTES):
+            await self.connection.respond(msg.req_id, message(part))
 
     async def run(self, command: Command, msg: Message) -> str:
         """A command of bot/commands, answered in markdown; one whose effect is announced by

@@ -150,3 +150,30 @@ async def test_pushwebhook_takes_only_a_wecom_webhook_and_the_weekly_chart_comes
     assert len(world.emu.webhook_messages[STAFF_GROUP]) == 1  # nothing more by the webhook
     told = staff_saw(world)[-1]
     assert told.sender == "bot:aib_yishi" and "@议事 /pushwebhook" in (told.text or "")
+
+
+async def test_stats_and_audit_answer_in_the_staff_group(world: World) -> None:
+    grid = await a_wecom_staff_group(world)
+    world.emu.add_person("adminzhou", "周主任")
+    world.emu.world.group(STAFF_GROUP).members.append("adminzhou")
+    staff = Place(await world.chat_id(STAFF_GROUP), ChatKind.GROUP)
+    admin = await world.yishi_id("adminzhou")
+    await world.services.roles.grant(SUPERADMIN, staff, admin, "community_admin")
+    await matters_sent_up(world, grid, ["修补道路", "加装路灯"])
+
+    figures = await answers(world, await world.emu.mention("staffchen", STAFF_GROUP, "/stats"))
+    text = figures[0]
+    assert "📊 **社区 和谐社区** 统计（含下级 1 个网格）" in text, text
+    assert "• 未决：2（无人投票 2）" in text and "**上报**：2 次" in text
+    assert "待处理的上报：2" in text
+
+    url = world.emu.add_webhook(STAFF_GROUP)
+    await answers(world, await world.emu.mention("staffchen", STAFF_GROUP, f"/pushwebhook {url}"))
+    refused = await world.emu.mention("staffchen", STAFF_GROUP, "/audit")
+    assert "管理员" in (await answers(world, refused))[0]
+    rows = (await answers(world, await world.emu.mention("adminzhou", STAFF_GROUP, "/audit")))[0]
+    assert rows.startswith("🗂 **审计记录**")
+    webhook_row = next(line for line in rows.splitlines() if "设置消息推送地址" in line)
+    assert "staffchen" in webhook_row and url.rpartition("key=")[2] not in rows
+    assert any("**上报**" in line and "来自 和谐网格" in line for line in rows.splitlines())
+    assert any("**发布议题**" in line and "«修补道路»" in line for line in rows.splitlines())
