@@ -167,6 +167,11 @@ async def test_stats_and_audit_answer_in_the_staff_group(world: World) -> None:
     assert "• 未决：2（无人投票 2）" in text and "**上报**：2 次" in text
     assert "待处理的上报：2" in text
 
+    sla = await world.emu.mention("staffchen", STAFF_GROUP, "/sla 2天12小时")
+    assert "本社区的上报处理时限已设为 2天12小时。" in (await answers(world, sla))[0]
+    member = await world.emu.mention("staffli", STAFF_GROUP, "/sla 1天")
+    assert "只有社区工作人员或以上可以设置处理时限" in (await answers(world, member))[0]
+
     url = world.emu.add_webhook(STAFF_GROUP)
     await answers(world, await world.emu.mention("staffchen", STAFF_GROUP, f"/pushwebhook {url}"))
     refused = await world.emu.mention("staffchen", STAFF_GROUP, "/audit")

@@ -196,3 +196,15 @@ async def test_a_grid_vote_opened_from_the_card_posts_its_ballot(world: World) -
         assert ballot is not None and ballot["card_type"] == "vote_interaction"
         assert "修缮屋顶" in ballot["main_title"]["title"]
         assert f"#{topic_id} " not in ballot["main_title"]["title"]  # a new topic's number
+
+    await pressed(world, "gridwang", after, "上报社区")
+    asked = card_seen(world, "gridwang", card["task_id"])["main_title"]["desc"]
+    assert f"@议事 /escalate {topic_id} 上报原因" in asked and "上报社区" in asked
+    sent = await world.emu.mention("gridwang", GRID_GROUP, f"/escalate {topic_id} 涉及多个网格")
+    await answered(world, sent)
+    await world.channel.settle()
+    told = [s.text or "" for s in seen(world, "gridhelper", GRID)[-2:]]
+    assert f"已把 #{topic_id} 上报社区" in told[0] and "幸福社区" in told[1], told
+    await pressed(world, "gridwang", after, "上报社区")  # the card is the grid's no more
+    gone = card_seen(world, "gridwang", card["task_id"])
+    assert "已上报社区" in gone["main_title"]["desc"] and buttons(gone) == ["已办理，无需操作"]
