@@ -167,6 +167,16 @@ async def test_a_matter_goes_up_is_decided_by_card_and_command_and_rated(world: 
     history = await world.services.escalation.history(topic_id)
     assert history.ratings == {"basically": 1}
 
+    for news, reply, shown in (
+        ("物业已进场施工", f"已发布 #{topic_id} 的进展。", "进展：\n物业已进场施工"),
+        ("办结", f"已把 #{topic_id} 标记为办结。", "已办结"),
+    ):
+        issued = await world.emu.mention("gridwang", GRID_GROUP, f"/progress {topic_id} {news}")
+        await answered(world, issued)
+        await world.channel.settle()
+        assert reply in [s.text for s in seen(world, "gridhelper", GRID)]
+        assert shown in (last_seen(world, "wangwu", BUILDING).text or "")
+
     # The old card, pressed after the decision, shows the matter as it is now.
     await pressed(world, "gridwang", taken, "解决")
     now = card_seen(world, "gridwang", task_id)
