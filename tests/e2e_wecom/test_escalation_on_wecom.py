@@ -7,6 +7,7 @@ press is answered with the card as it is now within WeCom's 5 s."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,6 +46,12 @@ async def pressed(world: World, userid: str, card: dict[str, Any], label: str) -
     assert keys, [b["text"] for b in card["button_list"]]
     press = await world.emu.press_button(userid, card["task_id"], keys[0])
     return await answered(world, press, "aibot_respond_update_msg")
+
+
+async def until(world: World, check: Callable[[], bool]) -> None:
+    """Wait until what people see passes ``check`` (what an answer caused is sent after it)."""
+    await world.emu.wait_for(check, timeout=5)
+    await world.channel.settle()
 
 
 def card_seen(world: World, userid: str, task_id: str) -> dict[str, Any]:
@@ -105,7 +112,13 @@ async def a_topic_sent_up(world: World) -> int:
     await world.channel.settle()
     sent = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/escalate {topic_id} 需要网格协调")
     await answered(world, sent)
-    await world.channel.settle()
+    await until(
+        world,
+        lambda: (
+            any(s.card for s in seen(world, "gridwang", GRID))
+            and "已上报网格" in (last_seen(world, "lisi", BUILDING).text or "")
+        ),
+    )
     said = [s.text or "" for s in seen(world, "lisi", BUILDING)[-2:]]
     assert f"已把 #{topic_id} 上报网格" in said[0] and "已上报网格 **第二网格**" in said[1], said
     return topic_id
@@ -150,7 +163,7 @@ async def test_a_matter_goes_up_is_decided_by_card_and_command_and_rated(world: 
     decision = f"/resolve {topic_id} 下周一请物业修缮"
     decided = await world.emu.mention("gridwang", GRID_GROUP, decision)
     await answered(world, decided)
-    await world.channel.settle()
+    await until(world, lambda: last_seen(world, "lisi", BUILDING).card is not None)
     assert f"#{topic_id}" in (last_seen(world, "gridwang", GRID).text or "")
 
     down = [s for s in seen(world, "lisi", BUILDING) if s.sender == "bot:aib_yishi"][-2:]
@@ -173,7 +186,9 @@ async def test_a_matter_goes_up_is_decided_by_card_and_command_and_rated(world: 
     ):
         issued = await world.emu.mention("gridwang", GRID_GROUP, f"/progress {topic_id} {news}")
         await answered(world, issued)
-        await world.channel.settle()
+        await until(
+            world, lambda text=shown: text in (last_seen(world, "wangwu", BUILDING).text or "")
+        )
         assert reply in [s.text for s in seen(world, "gridhelper", GRID)]
         assert shown in (last_seen(world, "wangwu", BUILDING).text or "")
 
@@ -200,7 +215,13 @@ async def test_a_grid_vote_opened_from_the_card_posts_its_ballot(world: World) -
     await pressed(world, "gridwang", choosing, "全部楼栋表决")
     after = card_seen(world, "gridhelper", card["task_id"])
     assert "已受理" in after["main_title"]["desc"] and "新的表决" in after["main_title"]["desc"]
-    await world.channel.settle()
+    await until(
+        world,
+        lambda: all(
+            (last_seen(world, userid, place).card or {}).get("card_type") == "vote_interaction"
+            for userid, place in (("gridhelper", GRID), ("wangwu", BUILDING))
+        ),
+    )
     for userid, place in (("gridhelper", GRID), ("wangwu", BUILDING)):
         ballot = last_seen(world, userid, place).card
         assert ballot is not None and ballot["card_type"] == "vote_interaction"
@@ -212,7 +233,7 @@ async def test_a_grid_vote_opened_from_the_card_posts_its_ballot(world: World) -
     assert f"@议事 /escalate {topic_id} 上报原因" in asked and "上报社区" in asked
     sent = await world.emu.mention("gridwang", GRID_GROUP, f"/escalate {topic_id} 涉及多个网格")
     await answered(world, sent)
-    await world.channel.settle()
+    await until(world, lambda: "幸福社区" in (last_seen(world, "gridhelper", GRID).text or ""))
     told = [s.text or "" for s in seen(world, "gridhelper", GRID)[-2:]]
     assert f"已把 #{topic_id} 上报社区" in told[0] and "幸福社区" in told[1], told
     await pressed(world, "gridwang", after, "上报社区")  # the card is the grid's no more
