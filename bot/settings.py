@@ -232,6 +232,12 @@ class Settings(LoggingSettings):
         description="host:port the WeCom callback server binds (behind a TLS reverse proxy); "
         "WeCom posts to /wecom/callback",
     )
+    wecom_webhook_base: str = Field(
+        default="https://qyapi.weixin.qq.com",
+        alias="YISHI_WECOM_WEBHOOK_BASE",
+        description="where WeCom's 消息推送 webhooks live: a /pushwebhook URL must start with "
+        "it (an emulator's address in tests and demos)",
+    )
 
     # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
     health_listen: str | None = Field(

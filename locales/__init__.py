@@ -51,6 +51,16 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def duration_units(delta: timedelta) -> list[tuple[str, int]]:
+    """A length of time to the minute as its ``units.*`` keys and counts (days, hours,
+    minutes; none zero but a length under a minute's ``0 minutes``)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = (("units.days", days), ("units.hours", hours), ("units.minutes", minutes))
+    return [(key, count) for key, count in units if count] or [("units.minutes", 0)]
+
+
 class Translator:
     def __init__(self, default_locale: str = "zh_CN", directory: Path = LOCALES_DIR) -> None:
         self.default_locale = default_locale
@@ -82,17 +92,8 @@ class Translator:
 
     def duration(self, locale: str | None, delta: timedelta) -> str:
         """A length of time to the minute, as people write it: ``1天2小时`` / ``1 d 2 h``."""
-        minutes = max(int(delta.total_seconds() // 60), 0)
-        days, rest = divmod(minutes, 24 * 60)
-        hours, minutes = divmod(rest, 60)
-        parts = [
-            self.plain(locale, f"units.{unit}", n=count)
-            for unit, count in (("days", days), ("hours", hours), ("minutes", minutes))
-            if count
-        ]
-        return self.plain(locale, "units.separator").join(parts) or self.plain(
-            locale, "units.minutes", n=0
-        )
+        parts = [self.plain(locale, key, n=count) for key, count in duration_units(delta)]
+        return self.plain(locale, "units.separator").join(parts)
 
     @staticmethod
     def number(locale: str | None, value: Decimal | float | int) -> str:

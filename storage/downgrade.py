@@ -101,6 +101,11 @@ RULES: dict[str, Rule] = {
         "people's joined Telegram and WeCom identities (/link) would come apart",
         "SELECT count(*) FROM users WHERE acts_as IS NOT NULL",
     ),
+    "0013": LosesRows(
+        "WeCom groups' push webhooks (/pushwebhook) would be lost",
+        "SELECT count(*) FROM push_webhooks",
+        "after upgrading again, set them with /pushwebhook in each staff group",
+    ),
 }
 
 

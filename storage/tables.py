@@ -684,6 +684,17 @@ instance_lease = Table(
 
 # Values the deployment makes for itself once and keeps across restarts, by name: the webhook
 # secret generated on the first `yishi run --webhook` when YISHI_WEBHOOK_SECRET is not set.
+# A WeCom group's 消息推送 (push) webhook, set by its officers with /pushwebhook: the URL
+# carries its key, a credential (never logged: bot/redaction.py).
+push_webhooks = Table(
+    "push_webhooks",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.chat_id"), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("set_by", BigInteger, nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
+)
+
 app_settings = Table(
     "app_settings",
     metadata,

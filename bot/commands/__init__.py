@@ -6,16 +6,30 @@ the channel."""
 
 from __future__ import annotations
 
-from bot.commands import general, links, meetings, organisation, registration, roles, topics
+from bot.commands import (
+    escalation,
+    general,
+    links,
+    meetings,
+    organisation,
+    registration,
+    reports,
+    roles,
+    stats,
+    topics,
+)
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
 COMMANDS: CommandTable = {
+    **escalation.COMMANDS,
     **general.COMMANDS,
     **links.COMMANDS,
     **meetings.COMMANDS,
     **organisation.COMMANDS,
     **roles.COMMANDS,
     **registration.COMMANDS,
+    **reports.COMMANDS,
+    **stats.COMMANDS,
     **topics.COMMANDS,
 }
 

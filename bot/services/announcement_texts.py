@@ -75,6 +75,31 @@ class Elapsed:
 
 
 @dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time, as people write one (``3天`` / ``3 d``): an SLA, a deadline's move."""
+
+    delta: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """The localised label of a thing's name (``role_names.grid_worker``: 网格员), or the
+    name itself where the catalogue has none (a value a newer release wrote)."""
+
+    section: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Several values as one, joined by the text of the ``separator`` key (a count per
+    level: ``2 个网格、5 个楼栋``; an audit row's details)."""
+
+    parts: tuple[Value, ...]
+    separator: str
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """A locale key and its parameters. A parameter is literal text or a number (escaped by
     the channel), a moment (the channel's date and time), a :class:`Weekday`, an
@@ -149,6 +174,9 @@ Value = (
     | Weekday
     | Elapsed
     | Spans
+    | Duration
+    | Label
+    | Series
     | Said
     | Listed
     | Joined

@@ -15,19 +15,22 @@ from typing import Any, Protocol
 from babel.dates import format_date
 
 from bot.services.announcement_texts import (
+    Duration,
     Elapsed,
     Joined,
+    Label,
     Line,
     Listed,
     Person,
     Plain,
     Said,
+    Series,
     Spans,
     Told,
     Value,
     Weekday,
 )
-from locales import Translator
+from locales import Translator, duration_units
 
 
 def weekday(locale: str, moment: datetime, zone: tzinfo) -> str:
@@ -112,6 +115,13 @@ class Writer:
         values = {name: self._value(locale, value) for name, value in said.params.items()}
         return self._translate(locale, said.key, **values)
 
+    def _markup(self, locale: str, value: Value) -> str:
+        """A value in the channel's markup on its own (what people wrote, escaped)."""
+        written = self._value(locale, value)
+        if isinstance(value, Said | Listed | Label | Series | Duration):
+            return str(written)  # in the channel's markup already
+        return str(self._escape(str(written)))
+
     def _value(self, locale: str, value: Value) -> object:
         if isinstance(value, Said):
             return self.said(locale, value)  # already in the channel's markup
@@ -137,6 +147,20 @@ class Writer:
             return self._escape(self._translate.plain(locale, value.key))
         if isinstance(value, Person):
             return self._person(value) if self._person else self._escape(value.name)
+        if isinstance(value, Label):
+            try:
+                return self._translate(locale, f"{value.section}.{value.name}")
+            except KeyError:  # no label for it: the name as it is
+                return self._escape(value.name)
+        if isinstance(value, Series):
+            separator = self._translate(locale, value.separator)
+            marked = (self._markup(locale, part) for part in value.parts)
+            return type(separator)(separator.join(marked))
+        if isinstance(value, Duration):
+            separator = self._translate(locale, "units.separator")
+            units = duration_units(value.delta)
+            written = (self._translate(locale, key, n=n) for key, n in units)
+            return type(separator)(separator.join(written))
         if isinstance(value, Elapsed):
             if self._elapsed is None:
                 raise TypeError("this writer writes no age")

@@ -22,7 +22,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.commands.base import Asked, Command, Reply
 from bot.services.actors import Actor, ChatKind, Place
-from bot.services.announcement_texts import Person, Said
+from bot.services.announcement_texts import Person, Said, Told
 from bot.services.errors import Refusal
 from bot.services.organisation.people import SeenUser
 from channels.common.answering import AnsweringFirst
@@ -139,6 +139,11 @@ def _writer(context: AppContext) -> Writer:
 def person_link(person: Person) -> Html:
     """Someone named in a message, as a mention that works without a username."""
     return Html(f'<a href="tg://user?id={person.user_id}">{escape(person.name)}</a>')
+
+
+def written(context: AppContext, told: Told, locale: str | None = None) -> Html:
+    """What the core says, in HTML, in ``locale`` (default: the update's language)."""
+    return Html(_writer(context).text(locale or context.locale or context.settings.locale, told))
 
 
 def answers_refusals(handler: Handler) -> Handler:
@@ -333,7 +338,8 @@ def told_html(context: AppContext, answer: Reply) -> Html:
 
 def shared(command: Command) -> Handler:
     """A command of bot/commands as a Telegram handler: the update read into an
-    :class:`Asked`, the reply written in HTML as an answer to the command's message."""
+    :class:`Asked`, the reply written in HTML as an answer to the command's message (in as
+    many messages as it takes, split between lines: /audit's fifty rows)."""
 
     @answers_refusals
     async def handler(update: Update, context: AppContext) -> None:

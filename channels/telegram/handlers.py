@@ -34,7 +34,7 @@ from channels.telegram.meetings import wizard as meeting_wizard
 from channels.telegram.middleware import know_the_update
 from channels.telegram.organisation import commands as orgs
 from channels.telegram.registration import commands as registration
-from channels.telegram.reports import digest, export, stats
+from channels.telegram.reports import digest, export
 from channels.telegram.topics import commands as topics
 from channels.telegram.topics import wizard as topic_wizard
 
@@ -45,17 +45,9 @@ COMMAND_CALLBACKS = {
     "start": general.start,
     "topic": topics.topic,
     "propose": proposals.propose,
-    "escalate": escalation.escalate_command,
-    "resolve": escalation.resolve_command,
-    "progress": escalation.progress_command,
-    "sla": escalation.sla_command,
     "meeting": meetings.meeting,
     "cancelmeeting": meetings.cancel_meeting,
     "minutes": meetings.minutes,
-    "stats": stats.stats,
-    "audit": stats.audit,
-    "subscribe": digest.subscribe,
-    "unsubscribe": digest.unsubscribe,
     "digest": digest.digest_now,
 }
 

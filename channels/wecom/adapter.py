@@ -41,7 +41,7 @@ from channels.wecom.meetings import MeetingCards
 from channels.wecom.replies import WeComReplies
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
-from channels.wecom.text import WeComText, escape, message
+from channels.wecom.text import MESSAGE_BYTES, WeComText, escape, message, split
 from channels.wecom.topics import ballot_cards
 from storage.records import Platform
 
@@ -179,8 +179,10 @@ class WeComAdapter:
         await self.answer(msg, answer)
 
     async def answer(self, msg: Message, markdown: str) -> None:
-        """Answer a message with markdown, on its req_id."""
-        await self.connection.respond(msg.req_id, message(markdown))
+        """Answer a message with markdown, on its req_id: in as many messages as it takes
+        (each within WeCom's 20480 bytes), split between lines."""
+        for part in split(markdown.split("\n"), MESSAGE_BYTES):
+            await self.connection.respond(msg.req_id, message(part))
 
     async def run(self, command: Command, msg: Message) -> str:
         """A command of bot/commands, answered in markdown; one whose effect is announced by

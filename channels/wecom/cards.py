@@ -266,7 +266,11 @@ class WeComViews:
             },
         }
 
-    def escalation_card(self, view: EscalationCardView, card: Card) -> dict[str, Any]:
+    def escalation_card(
+        self, view: EscalationCardView, card: Card, *, inert_key: str | None = None
+    ) -> dict[str, Any]:
+        """With nothing left to do, a message; or, given ``inert_key``, a card with one
+        button saying so (a pressed card is answered with a card, which needs a button)."""
         t, locale = self._t, card.locale
         title = t.plain(locale, "escalation.card_title", id=view.topic_id, title=view.title)
         state = self._escalation_state(view, locale)
@@ -301,6 +305,8 @@ class WeComViews:
                 params["level"] = t.plain(locale, f"levels.{action.level}")
             label = t.plain(locale, f"escalation.{_move_label(action.move)}", **params)
             buttons.append((label, f"esc:{action.escalation_id}:{action.move.value}"))
+        if not buttons and inert_key is not None:
+            buttons.append((t.plain(locale, "wecom.nothing_to_do_button"), inert_key))
         return self._buttons(card, title, state, "\n".join(lines), buttons)
 
     def _escalation_state(self, view: EscalationCardView, locale: str) -> str:

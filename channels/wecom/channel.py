@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.services import Services
-from bot.services.events import DomainEvent, MeetingChanged, OutboxQueued, TopicChanged
+from bot.services.events import (
+    DomainEvent,
+    EscalationChanged,
+    MeetingChanged,
+    OutboxQueued,
+    TopicChanged,
+)
 from bot.settings import Settings
 from channels.common.answering import after_the_answer
 from channels.wecom.adapter import WeComAdapter
@@ -27,6 +33,8 @@ from channels.wecom.callback_server import CallbackServer
 from channels.wecom.cards import WeComViews
 from channels.wecom.connection import DEFAULT_URL, LongConnection
 from channels.wecom.crypto import WeComCrypto
+from channels.wecom.escalation import WeComEscalationCards
+from channels.wecom.push import PushWebhooks
 from channels.wecom.renderers import WeComAnnouncements
 from channels.wecom.replies import WeComReplies
 from channels.wecom.text import WeComText
@@ -96,9 +104,12 @@ class WeComChannel:
             )
         self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
         self.ballots = WeComBallots(services, self.views, self.connection)
-        services.outbox.attach(
-            WeComAnnouncer(services, self.connection, self.announcements), Platform.WECOM
+        self.escalation_cards = WeComEscalationCards(services, self.views, self.connection)
+        self.pushes = PushWebhooks()
+        announcer = WeComAnnouncer(
+            services, self.connection, self.announcements, self.text, self.pushes
         )
+        services.outbox.attach(announcer, Platform.WECOM)
         services.bus.subscribe(self.on_events)
         self._background: set[asyncio.Task[object]] = set()
 
@@ -150,6 +161,7 @@ class WeComChannel:
             self.services.timers.start()
         # Cards that may not have gone out while we were down (or not connected).
         self.ballots.touch_all(await self.services.topics.open_topic_ids())
+        self.escalation_cards.touch_all(await self.services.escalation.cards_to_refresh())
         self.spawn(self.services.outbox.flush())
         for occurrence_id in await self.services.meetings.occurrences_to_refresh():
             self.spawn(self.adapter.meeting_cards.sync(occurrence_id))
@@ -160,6 +172,7 @@ class WeComChannel:
         if not await self.services.outbox.drain(STOP_GRACE):
             log.warning("stopping with outbox messages still being sent; the next start sends them")
         await self.ballots.close()
+        await self.escalation_cards.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -175,6 +188,8 @@ class WeComChannel:
         for event in events:
             if isinstance(event, TopicChanged):
                 self.ballots.touch(event.topic_id)
+            elif isinstance(event, EscalationChanged):
+                self.escalation_cards.touch(event.escalation_id)
         if any(isinstance(event, OutboxQueued) for event in events):
             self.spawn(self.services.outbox.flush())
         for occurrence_id in {e.occurrence_id for e in events if isinstance(e, MeetingChanged)}:
@@ -185,6 +200,7 @@ class WeComChannel:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.ballots.idle()
+        await self.escalation_cards.idle()
         await self.services.outbox.flush()
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:

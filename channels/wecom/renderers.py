@@ -37,10 +37,12 @@ from bot.services.announcements import (
     TopicCancelled,
     TopicClosed,
 )
+from channels.common.charts import weekly_charts
 from channels.common.told import Writer
 from channels.wecom.cards import WeComViews
 from channels.wecom.digest import WeComDigest
-from channels.wecom.text import DIGEST_BYTES, WeComText, escape, message, split
+from channels.wecom.push import image_body
+from channels.wecom.text import WeComText, escape, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +115,18 @@ class WeComAnnouncements:
 
     async def digest_due(self, item: DigestDue, to: Target) -> Rendered:
         """The digest's sections as markdown messages of at most 4096 bytes each (the group
-        webhook's limit), split between items. Its CSV and chart are Telegram's for now."""
+        webhook's limit), split between items; a weekly one's chart after them, as ``image``
+        bodies, which the announcer sends by the group's push webhook. (The CSV of a digest
+        past 50 items is Telegram's.)"""
         digest = await self._services.digest.compose(
             item.node_id, item.since, item.until, weekly=item.weekly, late_since=item.late_since
         )
-        blocks = WeComDigest(self._t, self._services.catalogue).blocks(to.locale, digest)
-        return [message(part) for part in split(blocks, DIGEST_BYTES)]
+        parts = WeComDigest(self._t, self._services.catalogue).messages(to.locale, digest)
+        bodies = [message(part) for part in parts]
+        if digest.weekly is not None and digest.weekly.grids:
+            charts = await weekly_charts(to.locale, digest.weekly, self._t.translator)
+            bodies += [image_body(chart.png) for chart in charts]
+        return bodies
 
     # Meetings -----------------------------------------------------------------------------
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import meetings, proposals, registration, topics
-from channels.wecom.cards import MeetingPress, ProposalPress, RegistrationPress, VotePress
+from channels.wecom import escalation, meetings, proposals, registration, reports, topics
+from channels.wecom.cards import (
+    EscalationPress,
+    MeetingPress,
+    ProposalPress,
+    RatingPress,
+    RegistrationPress,
+    VotePress,
+)
 
 if TYPE_CHECKING:
     from channels.wecom.adapter import Message, Pressed, WeComAdapter
@@ -25,6 +32,8 @@ OWN_COMMANDS: dict[str, OwnCommand] = {
     "opinion": topics.opinion,
     "propose": proposals.propose,
     "meeting": meetings.meeting,
+    "digest": reports.digest,
+    "pushwebhook": reports.pushwebhook,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
@@ -32,6 +41,8 @@ PRESSES: dict[type[object], PressRoute] = {
     RegistrationPress: registration.decide,
     ProposalPress: proposals.step,
     MeetingPress: meetings.press,
+    EscalationPress: escalation.press,
+    RatingPress: escalation.rate,
 }
 
 WORDS: list[WordsRoute] = [

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import BotStatus, Chat, ChatType, Platform, new_foreign_id
 from storage.repositories.seen import seen_memo
-from storage.tables import chat_members, chats
+from storage.tables import chat_members, chats, push_webhooks
 from storage.upsert import insert_or_nothing, upsert, upsert_many, upsert_many_returning
 
 
@@ -108,6 +108,32 @@ class ChatRepository:
             )
         ).first()
         return (Platform(row.platform), row.address) if row else None
+
+    async def push_webhook(self, chat_id: int) -> str | None:
+        """The chat's 消息推送 webhook URL, if its officers gave one."""
+        row = (
+            await self._db.execute(
+                select(push_webhooks.c.url).where(push_webhooks.c.chat_id == chat_id)
+            )
+        ).first()
+        return str(row.url) if row else None
+
+    async def set_push_webhook(self, chat_id: int, url: str | None, by: int, now: datetime) -> bool:
+        """Keep ``url`` as the chat's push webhook (None: forget it); False if none was set
+        and none is given."""
+        if url is None:
+            gone = await self._db.execute(
+                delete(push_webhooks).where(push_webhooks.c.chat_id == chat_id)
+            )
+            return bool(gone.rowcount)
+        await upsert(
+            self._db,
+            push_webhooks,
+            {"chat_id": chat_id, "url": url, "set_by": by, "set_at": now},
+            conflict=("chat_id",),
+            update=("url", "set_by", "set_at"),
+        )
+        return True
 
     async def get(self, chat_id: int) -> Chat | None:
         row = (await self._db.execute(_CHAT, {"chat_id": chat_id})).first()

@@ -70,11 +70,17 @@ async def started_emulator(people: dict[str, str] | None = None) -> WeComEmulato
     return emu
 
 
-async def services_over_a_grid(database: Database, clock: ManualClock) -> tuple[Services, str]:
+async def services_over_a_grid(
+    database: Database, clock: ManualClock, emu: WeComEmulator
+) -> tuple[Services, str]:
     """The services, and the tree above the WeCom group: a community and a grid whose groups
     are on Telegram; with the bind code the building group is to use."""
     settings = load_settings(
-        TELEGRAM_BOT_TOKEN="1:x", YISHI_ADMIN_IDS="1", YISHI_LOCALE="zh_CN", _env_file=None
+        TELEGRAM_BOT_TOKEN="1:x",
+        YISHI_ADMIN_IDS="1",
+        YISHI_LOCALE="zh_CN",
+        YISHI_WECOM_WEBHOOK_BASE=emu.url,  # its push webhooks are the emulator's
+        _env_file=None,
     )
     services = Services.build(database, clock, settings, load_catalogue(), realtime=False)
     staff = Place(STAFF_CHAT, ChatKind.GROUP, "幸福社区工作群")
@@ -90,7 +96,7 @@ async def services_over_a_grid(database: Database, clock: ManualClock) -> tuple[
 async def world(database: Database) -> AsyncIterator[World]:
     emu = await started_emulator()
     clock = ManualClock(START)
-    services, building_code = await services_over_a_grid(database, clock)
+    services, building_code = await services_over_a_grid(database, clock, emu)
     channel = WeComChannel(
         services, Translator("zh_CN"), url=emu.ws_url, bot_id=BOT_ID, secret=SECRET
     )

@@ -59,7 +59,7 @@ class CallbackWorld(World):
 async def world(database: Database) -> AsyncIterator[CallbackWorld]:
     emu = await started_emulator()
     clock = ManualClock(START)
-    services, building_code = await services_over_a_grid(database, clock)
+    services, building_code = await services_over_a_grid(database, clock, emu)
     channel = WeComChannel(services, Translator("zh_CN"), callback=CallbackMode(TOKEN, AES_KEY))
     await channel.start(wait=5)
     server = channel.connection

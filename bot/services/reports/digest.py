@@ -19,6 +19,7 @@ from bot.services.announcements import DigestDue
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import Rank, rank_at
+from bot.services.reports.push_webhook import push_webhook_url
 from bot.services.unit_of_work import Work
 from bot.timers import late_since
 from storage.database import Database
@@ -150,6 +151,34 @@ class DigestService:
                 node_id=node.id,
                 chat_id=place.chat_id,
             )
+
+    async def set_push_webhook(
+        self, actor: Actor, place: Place, given: str | None, *, base: str
+    ) -> str | None:
+        """The staff group's push webhook (the weekly chart's way on WeCom): ``given`` checked
+        as a webhook URL under ``base`` (push_webhook.py) and kept, or (None) forgotten;
+        the URL kept. The audit log records that it changed, never the URL (its key is a
+        credential)."""
+        now = self._clock.now()
+        async with self._db.transaction() as repos:
+            node = await self._staff_community(repos, actor, place)
+            url = None if given is None else push_webhook_url(given, base)
+            changed = await repos.chats.set_push_webhook(place.chat_id, url, actor.user_id, now)
+            if changed:
+                await repos.audit.record(
+                    action="digest.push_webhook_set" if url else "digest.push_webhook_removed",
+                    actor_id=actor.user_id,
+                    now=now,
+                    node_id=node.id,
+                    chat_id=place.chat_id,
+                )
+            elif url is None:
+                raise Refusal("digest.no_push_webhook")
+        return url
+
+    async def push_webhook(self, chat_id: int) -> str | None:
+        async with self._db.transaction() as repos:
+            return await repos.chats.push_webhook(chat_id)
 
     async def chat_gone(self, chat_id: int) -> None:
         """The chat removed or blocked the bot: stop sending it digests (audited)."""

@@ -1,31 +1,26 @@
-"""/escalate, /resolve, /progress, /sla, the escalation card's buttons, and ratings."""
+"""The escalation card's buttons, the replies giving a decision or reason they ask for, and
+ratings. (/escalate, /resolve, /progress, /sla: bot/commands/escalation.py.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import CallbackQuery, ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 
-from bot.services.errors import Refusal
-from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.syntax import DEFAULT_OPTIONS, TopicDraft
+from bot.commands.escalation import escalated_reply, open_vote
 from channels.telegram.callbacks import CardAction, RatingChoice
 from channels.telegram.common import (
     actor_of,
-    answers_refusals,
     button,
-    command_text,
     place_of,
     reply,
     stale_button,
+    written,
 )
 from channels.telegram.context import AppContext
 from channels.telegram.escalation.render import RATING_KEYS
-from storage.records import Rule, Scope
-
-VOTE_DEADLINE = timedelta(days=3)
+from storage.records import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,69 +30,6 @@ class Prompt:
     action: str  # "resolve" | "escalate"
     topic_id: int
     user_id: int
-
-
-def _two_parts(update: Update, usage: str) -> tuple[int, str]:
-    parts = command_text(update).split(maxsplit=1)
-    if not parts:
-        raise Refusal(usage)
-    return parse_topic_id(parts[0]), parts[1] if len(parts) > 1 else ""
-
-
-@answers_refusals
-async def escalate_command(update: Update, context: AppContext) -> None:
-    topic_id, reason = _two_parts(update, "escalation.usage_escalate")
-    await context.services.escalation.escalate_by_hand(
-        actor_of(update, context), place_of(update), topic_id, reason
-    )
-    await _confirm_escalated(update, context, topic_id)
-
-
-async def _confirm_escalated(update: Update, context: AppContext, topic_id: int) -> None:
-    matter = await context.services.escalation.matter(topic_id)
-    level = matter.holder.level if matter else "grid"
-    await reply(
-        update,
-        context,
-        context.t("escalation.escalated_done", id=topic_id, level=context.t(f"levels.{level}")),
-    )
-
-
-@answers_refusals
-async def resolve_command(update: Update, context: AppContext) -> None:
-    topic_id, decision = _two_parts(update, "escalation.usage_resolve")
-    await context.services.escalation.resolve(
-        actor_of(update, context), place_of(update), topic_id, decision
-    )
-    await reply(update, context, context.t("escalation.resolved_reply", id=topic_id))
-
-
-@answers_refusals
-async def progress_command(update: Update, context: AppContext) -> None:
-    topic_id, text = _two_parts(update, "escalation.usage_progress")
-    await context.services.escalation.progress(
-        actor_of(update, context), place_of(update), topic_id, text
-    )
-    done = text.strip().lower() in ("办结", "已办结", "完成", "done", "finished")
-    key = "escalation.done_reply" if done else "escalation.progress_reply"
-    await reply(update, context, context.t(key, id=topic_id))
-
-
-@answers_refusals
-async def sla_command(update: Update, context: AppContext) -> None:
-    text = command_text(update)
-    if not text:
-        raise Refusal("escalation.usage_sla")
-    sla = await context.services.escalation.set_sla(
-        actor_of(update, context), place_of(update), text
-    )
-    await reply(
-        update,
-        context,
-        context.t(
-            "escalation.sla_set", sla=context.bot_data.translator.duration(context.locale, sla)
-        ),
-    )
 
 
 @button(CardAction)
@@ -122,9 +54,7 @@ async def card_button(
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
     if data.action in ("h", "l"):
-        await _open_vote(
-            update, context, view.topic.id, hop.id, Scope.ALL if data.action == "l" else Scope.HERE
-        )
+        await _open_vote(update, context, hop.id, Scope.ALL if data.action == "l" else Scope.HERE)
         await query.answer()
         return
     if data.action in ("r", "u"):
@@ -151,36 +81,18 @@ async def card_button(
     raise stale_button()
 
 
-async def _open_vote(
-    update: Update, context: AppContext, topic_id: int, escalation_id: int, scope: Scope
-) -> None:
-    """发起网格表决: a topic at the receiving node, pre-filled from the escalated one."""
-    matter = await context.services.escalation.matter(topic_id)
-    assert matter is not None
-    original = matter.topic
-    locale = context.locale or context.settings.locale
-    draft = TopicDraft(
-        title=original.title,
-        description=original.description,
-        deadline=context.services.clock.now() + VOTE_DEADLINE,
-        options=DEFAULT_OPTIONS["en" if locale == "en" else "zh_CN"],
-        rule=Rule.MAJORITY,
-        category=original.category,
-        quorum_percent=None,
-        secret=original.secret,
-        household=original.household,
-        hide_results=False,
-        scope=scope,
-    )
-    published = await context.services.topics.publish(
+async def _open_vote(update: Update, context: AppContext, escalation_id: int, scope: Scope) -> None:
+    """发起网格表决: the vote published (bot/commands/escalation.py) and its ballots posted."""
+    topic_id, published = await open_vote(
+        context.services,
         actor_of(update, context),
         place_of(update),
-        draft,
-        context.runtime.membership,
+        escalation_id,
+        scope,
+        locale=context.locale or context.settings.locale,
+        membership=context.runtime.membership,
         update_id=update.update_id,
     )
-    actor = actor_of(update, context)
-    await context.services.escalation.accept_if_open(actor, escalation_id)
     await context.runtime.live.sync(published.topic.id)
     context.runtime.cards.touch(escalation_id)
     await reply(
@@ -207,7 +119,8 @@ async def answer_prompt(update: Update, context: AppContext, message: Message) -
         await reply(update, context, context.t("escalation.resolved_reply", id=prompt.topic_id))
     else:
         await context.services.escalation.escalate_by_hand(actor, place, prompt.topic_id, text)
-        await _confirm_escalated(update, context, prompt.topic_id)
+        answer = await escalated_reply(context.services, prompt.topic_id)
+        await reply(update, context, written(context, answer.told))
     return True
 
 

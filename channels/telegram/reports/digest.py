@@ -1,16 +1,14 @@
-"""/subscribe, /unsubscribe, /digest, and sending a digest (also for the daily outbox)."""
+"""/digest, and sending a digest (also for the daily outbox)."""
 
 from __future__ import annotations
-
-import asyncio
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
 from bot.services.reports.digest import Digest, WeeklySeries
-from bot.services.reports.digest_chart import ChartLabels, chart_pages, render_chart
-from channels.telegram.common import actor_of, answers_refusals, place_of, reply
+from channels.common.charts import weekly_charts
+from channels.telegram.common import actor_of, answers_refusals, place_of
 from channels.telegram.context import AppContext
 from channels.telegram.reports.digest_render import DigestRenderer
 from locales import Translator
@@ -41,29 +39,16 @@ async def digest_parts(
 async def _chart_parts(
     locale: str, weekly: WeeklySeries, translator: Translator, period: str, *, first: int
 ) -> list[OutboxPart]:
-    pages = chart_pages(weekly.grids)
     parts = []
-    for number, grids in enumerate(pages, 1):
-        suffix = (
-            translator.plain(locale, "digest.chart_page", page=number, pages=len(pages))
-            if len(pages) > 1
-            else ""
-        )
-        labels = ChartLabels(
-            title=translator.plain(locale, "digest.chart_title") + suffix,
-            opened=translator.plain(locale, "digest.chart_opened"),
-            resolved=translator.plain(locale, "digest.chart_resolved"),
-            turnout=translator.plain(locale, "digest.chart_turnout"),
-        )
-        chart = await asyncio.to_thread(render_chart, weekly, labels, grids)
-        name = f"digest-{period}-{number}.png" if len(pages) > 1 else f"digest-{period}.png"
+    for page in await weekly_charts(locale, weekly, translator):
+        name = f"digest-{period}-{page.number}.png" if page.pages > 1 else f"digest-{period}.png"
         parts.append(
             OutboxPart(
-                seq=first + number - 1,
+                seq=first + page.number - 1,
                 kind=PartKind.PHOTO,
                 filename=name,
-                data=chart.png,
-                text=translator.plain(locale, "digest.chart_caption") + suffix,
+                data=page.png,
+                text=translator.plain(locale, "digest.chart_caption") + page.suffix,
             )
         )
     return parts
@@ -110,20 +95,6 @@ async def send_digest(
         sent = await send_part(bot, chat_id, part, thread_id)
         first = first or sent
     return first
-
-
-@answers_refusals
-async def subscribe(update: Update, context: AppContext) -> None:
-    added = await context.services.digest.subscribe(actor_of(update, context), place_of(update))
-    at = context.settings.digest_time.strftime("%H:%M")
-    key = "digest.subscribed" if added else "digest.already_subscribed"
-    await reply(update, context, context.t(key, time=at))
-
-
-@answers_refusals
-async def unsubscribe(update: Update, context: AppContext) -> None:
-    await context.services.digest.unsubscribe(actor_of(update, context), place_of(update))
-    await reply(update, context, context.t("digest.unsubscribed"))
 
 
 @answers_refusals
