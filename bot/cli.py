@@ -172,7 +172,14 @@ def _run(args: argparse.Namespace) -> int:
     from channels.telegram.inbox import InboxQueue
     from channels.telegram.token_guard import SAME_TOKEN, TokenConflictGuard
     from channels.telegram.webhook import WebhookRefused
-    from channels.wecom.callback_server import CannotListen
+
+    # What stops it with a message and nothing else; WeCom's only when WeCom runs beside it
+    # (its modules load cryptography, which a Telegram-only process does without).
+    refusals: tuple[type[Exception], ...] = (InstanceRunning, WebhookRefused)
+    if companions:
+        from channels.wecom.callback_server import CannotListen
+
+        refusals = (*refusals, CannotListen)
 
     webhook = args.webhook or settings.webhook_url is not None
     if webhook and settings.webhook_url is None:
@@ -210,16 +217,10 @@ def _run(args: argparse.Namespace) -> int:
             if guard.refused:
                 print(SAME_TOKEN, file=sys.stderr)
                 return EXIT_USAGE
-    except InstanceRunning as refused:
-        print(refused, file=sys.stderr)
-        return EXIT_USAGE
     except InvalidToken:
         print(TOKEN_REJECTED, file=sys.stderr)
         return EXIT_USAGE
-    except WebhookRefused as refused:
-        print(refused, file=sys.stderr)
-        return EXIT_USAGE
-    except CannotListen as refused:  # WeCom's callback server, beside Telegram
+    except refusals as refused:
         print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0

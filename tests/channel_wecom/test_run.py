@@ -229,7 +229,7 @@ async def test_it_runs_in_callback_mode_and_stops_on_sigterm(
         issued = await emu.mention("zhangsan", GROUP, "/help")
         frame = await emu.wait_for_frame("aibot_respond_msg", req_id=issued.req_id)
         assert frame.errcode == 0 and frame.via == "callback"
-        assert "/topic" in (emu.world.seen_by("lisi")[-1].text or "")
+        assert "/bind" in (emu.world.seen_by("lisi")[-1].text or "")  # an unbound group's help
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
     output = (tmp_path / "yishi.log").read_text()

@@ -68,6 +68,7 @@ RULES: dict[str, Rule] = {
     "help": Rule("/help", everywhere(ANYONE), changes=False),
     "lang": Rule("/lang en", {**OFFICER, P: ANYONE, U: R.SUPERADMIN},
                  group_admin=frozenset({*BOUND, U})),
+    "link": Rule("/link", {P: ANYONE}),  # a one-time code for the other platform
     "setup": Rule("/setup 新社区", {U: R.SUPERADMIN}),
     "newgrid": Rule("/newgrid 新网格", {C: R.COMMUNITY_STAFF}),
     "newbuilding": Rule("/newbuilding 新楼栋", {G: R.GRID_WORKER}),
