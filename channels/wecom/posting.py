@@ -8,7 +8,9 @@ and recorded as posted (``POSTED_WITHOUT_ID``); from then on the presses keep it
 
 Syncs come from the domain's events (and, at a start, from the items that may have missed
 one); one sync per item at a time, so a post is recorded before the next sync reads it. A
-chat WeCom will not send to yet (it never wrote to the bot) is left for the next sync.
+chat WeCom will not send to yet (it never wrote to the bot) is left for the next sync; a post
+of several messages (a ballot's message, then its card) that failed part way sends only the
+rest then (what went out is remembered in the process, not across a restart).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class PostedOnce:
         self._connection = connection
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # (item, chat) -> how many of an unfinished post's messages went out already
+        self._sent: dict[tuple[int, int], int] = {}
 
     async def _unposted(self, key: int) -> Sequence[Unposted]:
         raise NotImplementedError
@@ -67,9 +71,11 @@ class PostedOnce:
         async with lock:
             try:
                 for unposted in await self._unposted(key):
+                    where = (key, unposted.chat_id)
                     try:
-                        for body in unposted.bodies:
-                            await self._connection.send(unposted.address, body)
+                        for index in range(self._sent.get(where, 0), len(unposted.bodies)):
+                            await self._connection.send(unposted.address, unposted.bodies[index])
+                            self._sent[where] = index + 1
                     except (WeComRefused, ConnectionLost) as error:
                         log.warning(
                             "%s %s: the card for WeCom chat %s was not sent: %s",
@@ -80,6 +86,7 @@ class PostedOnce:
                         )
                         continue
                     await self._record(key, unposted.chat_id)
+                    self._sent.pop(where, None)
             except Exception:
                 log.exception("posting the cards of %s %s failed", self.what, key)
 
