@@ -130,13 +130,27 @@ async def said(emu: WeComEmulator, index: int, text: str) -> None:
         raise RuntimeError(f"{text!r} answered with a refused frame: {frame}")
 
 
+def cards_in(emu: WeComEmulator, index: int) -> list[dict[str, object]]:
+    place = WeComPlace("group", chatid(index))
+    return [bubble.card for bubble in emu.world.in_place(place) if bubble.card is not None]
+
+
 def card_of(emu: WeComEmulator, index: int) -> dict[str, object]:
     """The vote card in building ``index``'s group as its residents see it now."""
-    place = WeComPlace("group", chatid(index))
-    cards = [bubble.card for bubble in emu.world.in_place(place) if bubble.card is not None]
+    cards = cards_in(emu, index)
     if not cards:
         raise RuntimeError(f"no card in {chatid(index)}: {emu.world.describe(OFFICER)[-500:]}")
     return cards[-1]
+
+
+async def published_card(emu: WeComEmulator, index: int) -> dict[str, object]:
+    """The vote card a topic just published in building ``index`` (posted after the ballot
+    message that answers the command)."""
+    try:
+        await emu.wait_for(lambda: cards_in(emu, index), timeout=30.0)
+    except TimeoutError:
+        pass  # card_of says what the group holds
+    return card_of(emu, index)
 
 
 async def prepare_yishi(database_url: str, buildings: int) -> tuple[list[str], int]:
@@ -208,7 +222,7 @@ async def measure(kind: str, db: str, folder: Path, profile: str | None = None) 
                 if kind == "yishi":
                     await said(emu, ballot.chat_id, f"/bind {codes[ballot.chat_id]}")
                 await said(emu, ballot.chat_id, f"/topic 加装电梯{ballot.chat_id + 1} 期限=7d")
-                card = card_of(emu, ballot.chat_id)
+                card = await published_card(emu, ballot.chat_id)
                 task_ids[ballot.chat_id] = str(card["task_id"])
                 key = str(card["submit_button"]["key"])  # type: ignore[index]
                 ballot.topic_id = int(key.split(":")[1]) if kind == "yishi" else None
