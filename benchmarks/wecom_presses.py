@@ -14,12 +14,18 @@ against the residents' last choices.
 
     .venv/bin/python -m benchmarks.wecom_presses                 # SQLite and PostgreSQL
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --rounds 3
+    .venv/bin/python -m benchmarks.wecom_presses --db sqlite --count OUT   # Yishi once, counted
+
+``--count`` runs Yishi alone under ``benchmarks/counted_bot.py`` and prints what the load cost
+per press in counts (statements, transactions, function calls), as ``ingest_http --count``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import re
 import signal
@@ -45,6 +51,8 @@ from benchmarks.common import (
     stop_process,
 )
 from benchmarks.community import check_counts
+from benchmarks.counts import summarise
+from benchmarks.ingest_http import counted
 from benchmarks.presses import OPTIONS, Answer, Ballot, Plan, Played, make_plan, play, press_queue
 from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame, WeComEmulator
@@ -146,10 +154,8 @@ def card_of(emu: WeComEmulator, index: int) -> dict[str, object]:
 async def published_card(emu: WeComEmulator, index: int) -> dict[str, object]:
     """The vote card a topic just published in building ``index`` (posted after the ballot
     message that answers the command)."""
-    try:
+    with contextlib.suppress(TimeoutError):  # if none came, card_of says what the group holds
         await emu.wait_for(lambda: cards_in(emu, index), timeout=30.0)
-    except TimeoutError:
-        pass  # card_of says what the group holds
     return card_of(emu, index)
 
 
@@ -194,7 +200,9 @@ async def prepare_yishi(database_url: str, buildings: int) -> tuple[list[str], i
         await database.close()
 
 
-async def measure(kind: str, db: str, folder: Path, profile: str | None = None) -> dict[str, float]:
+async def measure(
+    kind: str, db: str, folder: Path, profile: str | None = None, count: Path | None = None
+) -> dict[str, float]:
     emu = WeComEmulator()
     ballots = build_world(emu)
     await emu.start()
@@ -211,6 +219,8 @@ async def measure(kind: str, db: str, folder: Path, profile: str | None = None) 
                     "YISHI_ADMIN_IDS": str(officer),
                 }
                 args = ["-m", "bot", "run", "--channel", "wecom"]
+                if count is not None:
+                    args = ["-m", "benchmarks.counted_bot", "--out", str(count), *args[2:]]
                 bot = python_process(args, env=env, log=folder / f"yishi-{db}.log")
             else:
                 args = ["-m", "benchmarks.bare_wecom", "--url", emu.ws_url]
@@ -234,7 +244,12 @@ async def measure(kind: str, db: str, folder: Path, profile: str | None = None) 
             bot_cpu, own_cpu, db_cpu = cpu_seconds(bot.pid), time.process_time(), 0.0
             db_cpu = postgres_cpu_seconds()
             spy = profile_process(bot.pid, profile) if profile and kind == "yishi" else None
+            if count is not None:
+                os.kill(bot.pid, signal.SIGUSR1)
             load = await play(presses, queue, in_flight=200, pressed=pressed)
+            if count is not None:
+                os.kill(bot.pid, signal.SIGUSR2)
+                await counted(count.with_suffix(".json"))
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
@@ -250,7 +265,13 @@ async def measure(kind: str, db: str, folder: Path, profile: str | None = None) 
         if bot is not None:
             stop_process(bot)
         await emu.stop()
-    return report(kind, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss)
+    result = report(kind, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss)
+    if count is not None:
+        counts = count.with_suffix(".json")
+        counted_report = {**json.loads(counts.read_text()), "presses": load.presses}
+        counts.write_text(json.dumps(counted_report, indent=1))
+        summarise(counted_report)
+    return result
 
 
 def shown_problems(
@@ -324,7 +345,24 @@ async def main() -> None:
         "drifts within minutes here, so each round's ratios and their median are reported",
     )
     arguments.add_argument("--profile", help="py-spy Yishi during the load (raw stacks, per db)")
+    arguments.add_argument(
+        "--count",
+        type=Path,
+        metavar="OUT",
+        help="Yishi once on --db (sqlite or postgres), no baseline, under counters "
+        "(benchmarks/counted_bot.py): writes OUT.json and OUT.pstats, prints counts per press",
+    )
     args = arguments.parse_args()
+    if args.count is not None:
+        if args.db == "both":
+            raise SystemExit("--count measures one database: give --db sqlite or --db postgres")
+        count = args.count.resolve()
+        count.with_suffix(".json").unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+            ours = await measure("yishi", args.db, Path(folder), count=count)
+        if ours["problems"]:
+            raise SystemExit("some counts were wrong (see PROBLEM lines)")
+        return
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     machine_note()
     heading(f"WeCom vote-card presses over the long connection ({', '.join(databases)})")

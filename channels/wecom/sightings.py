@@ -7,17 +7,21 @@ a press costs, and nearly every callback repeats what the last one from the same
 the same chat said. So, as Telegram's middleware does, nothing is written when this process
 wrote the same less than ``REFRESH`` ago, and the language read then is used
 (storage/repositories/seen.py says why it cannot be stale); someone new in a group recorded
-lately has only their own row written.
+lately has only their own row written, in one statement with everyone else's of the moment
+(a burst of presses from people not seen lately: storage/batched_write.py).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
+from storage.batched_write import BatchedWrite
 from storage.records import ChatType, Platform
 from storage.repositories import Repositories
 from storage.repositories.seen import CAPACITY, REFRESH, SeenEntry, seen_memo
@@ -40,6 +44,7 @@ class Sightings:
         # Yishi's ids of the WeCom names this process recorded (they never change).
         self._ids: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
         self._chat_ids: OrderedDict[str, int] = OrderedDict()
+        self._people = BatchedWrite(services.database, _record_people)
 
     async def who(self, body: dict[str, Any]) -> Who | None:
         """The callback's sender and chat, recorded as seen; None if it names neither."""
@@ -65,6 +70,12 @@ class Sightings:
         chat = memo.get((None, chat_id)) if chat_id is not None else None
         if chat is not None and (chat.facts != facts[2:] or now - chat.written_at >= REFRESH):
             chat = None
+
+        if group and chat is not None and chat_id is not None:  # only the person to record
+            user_id, _ = await self._people.submit((userid, now))
+            memo.remember((user_id, chat_id), SeenEntry(facts, now, chat.locale), version=version)
+            _keep(self._ids, (userid, address), (user_id, chat_id))
+            return self._who(user_id, chat_id, kind, chat.locale, userid, address)
 
         async def record(repos: Repositories) -> tuple[int, int, str]:
             user_id, user_locale = await repos.users.seen_on(
@@ -96,6 +107,17 @@ class Sightings:
         superadmin = settings.is_superadmin(user_id) or userid in settings.wecom_admin_userids
         actor = Actor(user_id, is_superadmin=superadmin)
         return Who(actor, Place(chat_id, kind), locale, userid, address)
+
+
+async def _record_people(
+    repos: Repositories, people: Sequence[tuple[str, datetime]]
+) -> list[tuple[int, str | None]]:
+    """WeCom people (userid, seen at) recorded in one statement (as seen at the latest of
+    those moments): each one's id and language, in order."""
+    now = max(seen_at for _, seen_at in people)
+    named = [(userid, userid) for userid, _ in people]  # WeCom names a person by userid
+    recorded = await repos.users.seen_on_many(Platform.WECOM, named, now)
+    return [recorded[userid] for userid, _ in people]
 
 
 def _keep(memory: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -2,8 +2,11 @@
 
 For each press: the topic (locked as by ``TopicRepository.get_locked(shared=True)``), its
 post in the chat, the presser's cached membership of the chat and their ballot under a given
-key. One statement instead of four per press: each statement costs far more in SQLAlchemy
-than in the database, and on PostgreSQL each is a round trip (docs/PERFORMANCE.md).
+key. Four statements for the whole batch instead of four per press: each statement costs far
+more in SQLAlchemy than in the database, and on PostgreSQL each is a round trip
+(docs/PERFORMANCE.md). Each is built once and compiled once: the presses go in as expanding
+``IN`` lists (a ``VALUES`` list of the presses, as this once was, built and compiled a new
+statement for every batch, which cost more than everything else a press does).
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, column, select, values
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Topic, TopicPost
-from storage.repositories.topics import _topic
+from storage.repositories.topics import _post, _topic
 from storage.tables import ballots, chat_members, topic_posts, topics
 
 
@@ -29,73 +32,69 @@ class PressFacts:
 
 PressKey = tuple[int, int, int, str]  # topic, chat, presser, ballot key
 
+# ``FOR SHARE``: a close waits for the ballot and counts it, or the ballot waits for the close
+# and finds the topic closed (PostgreSQL; on SQLite every transaction holds the write lock).
+_TOPICS = (
+    select(topics)
+    .where(topics.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(read=True)
+)
+_POSTS = select(topic_posts).where(
+    tuple_(topic_posts.c.topic_id, topic_posts.c.chat_id).in_(bindparam("keys", expanding=True))
+)
+_MEMBERS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
+    tuple_(chat_members.c.chat_id, chat_members.c.user_id).in_(bindparam("keys", expanding=True))
+)
+_BALLOTS = select(
+    ballots.c.topic_id, ballots.c.voter_key, ballots.c.option, ballots.c.channel
+).where(tuple_(ballots.c.topic_id, ballots.c.voter_key).in_(bindparam("keys", expanding=True)))
+
 
 async def read_presses(
     connection: AsyncConnection, presses: Sequence[PressKey]
 ) -> list[PressFacts | None]:
     """Each press's facts, in order; None where the topic does not exist or is not posted in
-    the chat. One statement for them all (a batch of presses, storage/batched_write.py)."""
-    pressed = (
-        values(
-            column("i", Integer),
-            column("topic_id", topics.c.id.type),
-            column("chat_id", topic_posts.c.chat_id.type),
-            column("user_id", chat_members.c.user_id.type),
-            column("key", ballots.c.voter_key.type),
-            name="pressed",
-        )
-        .data([(index, *press) for index, press in enumerate(presses)])
-        .cte("pressed")
+    the chat. Four statements for them all (a batch of presses, storage/batched_write.py)."""
+    if not presses:
+        return []
+    found = {
+        row.id: _topic(row)
+        for row in await connection.execute(_TOPICS, {"ids": sorted({p[0] for p in presses})})
+    }
+    pairs = sorted({(topic, chat) for topic, chat, _, _ in presses if topic in found})
+    if not pairs:
+        return [None] * len(presses)
+    posts = {
+        (row.topic_id, row.chat_id): _post(row)
+        for row in await connection.execute(_POSTS, {"keys": pairs})
+    }
+    members_asked = sorted(
+        {(chat, user) for topic, chat, user, _ in presses if (topic, chat) in posts}
     )
-    # ``FOR SHARE OF topics``: PostgreSQL cannot lock the nullable side of an outer join, and
-    # only the topic needs the lock (a close waits for the ballot and counts it, or the ballot
-    # waits for the close and finds the topic closed).
-    statement = (
-        select(
-            pressed.c.i,
-            topics,
-            topic_posts.c.node_id.label("p_node_id"),
-            topic_posts.c.message_id.label("p_message_id"),
-            topic_posts.c.voting.label("p_voting"),
-            topic_posts.c.members.label("p_members"),
-            topic_posts.c.rendered_hash.label("p_rendered_hash"),
-            topic_posts.c.message_thread_id.label("p_thread_id"),
-            chat_members.c.member.label("m_member"),
-            ballots.c.option.label("b_option"),
-            ballots.c.channel.label("b_channel"),
-        )
-        .select_from(pressed)
-        .join(topics, topics.c.id == pressed.c.topic_id)
-        .join(
-            topic_posts,
-            (topic_posts.c.topic_id == pressed.c.topic_id)
-            & (topic_posts.c.chat_id == pressed.c.chat_id),
-        )
-        .outerjoin(
-            chat_members,
-            (chat_members.c.chat_id == pressed.c.chat_id)
-            & (chat_members.c.user_id == pressed.c.user_id),
-        )
-        .outerjoin(
-            ballots,
-            (ballots.c.topic_id == pressed.c.topic_id) & (ballots.c.voter_key == pressed.c.key),
-        )
-        .with_for_update(read=True, of=topics)
+    members: dict[tuple[int, int], bool] = {}
+    if members_asked:
+        for row in await connection.execute(_MEMBERS, {"keys": members_asked}):
+            if row.member is not None:
+                members[(row.chat_id, row.user_id)] = bool(row.member)
+    ballots_asked = sorted(
+        {(topic, key) for topic, chat, _, key in presses if (topic, chat) in posts}
     )
-    found: list[PressFacts | None] = [None] * len(presses)
-    for row in await connection.execute(statement):
-        topic_id, chat_id, _, _ = presses[row.i]
-        post = TopicPost(
-            topic_id=topic_id,
-            chat_id=chat_id,
-            node_id=row.p_node_id,
-            message_id=row.p_message_id,
-            voting=row.p_voting,
-            members=row.p_members,
-            rendered_hash=row.p_rendered_hash,
-            thread_id=row.p_thread_id,
+    previous: dict[tuple[int, str], tuple[int, str]] = {}
+    if ballots_asked:
+        for cast in await connection.execute(_BALLOTS, {"keys": ballots_asked}):
+            previous[(cast.topic_id, cast.voter_key)] = (int(cast.option), str(cast.channel))
+    facts: list[PressFacts | None] = []
+    for topic_id, chat_id, user_id, key in presses:
+        post = posts.get((topic_id, chat_id))
+        if post is None:
+            facts.append(None)
+            continue
+        facts.append(
+            PressFacts(
+                found[topic_id],
+                post,
+                members.get((chat_id, user_id)),
+                previous.get((topic_id, key)),
+            )
         )
-        member = None if row.m_member is None else bool(row.m_member)
-        previous = None if row.b_option is None else (int(row.b_option), str(row.b_channel))
-        found[row.i] = PressFacts(_topic(row), post, member, previous)
-    return found
+    return facts

@@ -105,6 +105,7 @@ _POST_IN = select(topic_posts).where(
 _BALLOT = select(ballots).where(
     ballots.c.topic_id == bindparam("topic_id"), ballots.c.voter_key == bindparam("voter_key")
 )
+_MANY = select(topics).where(topics.c.id.in_(bindparam("ids", expanding=True)))
 _POSTS_OF = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
 _COUNTS_OF = (
     select(ballots.c.topic_id, ballots.c.option, func.count())
@@ -158,7 +159,7 @@ class TopicRepository:
         ids = sorted(set(topic_ids))
         if not ids:
             return {}
-        rows = await self._db.execute(select(topics).where(topics.c.id.in_(ids)))
+        rows = await self._db.execute(_MANY, {"ids": ids})
         return {row.id: _topic(row) for row in rows}
 
     async def at_nodes(

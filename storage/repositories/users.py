@@ -113,6 +113,36 @@ class UserRepository:
                 return candidate, None
         raise RuntimeError(f"no id for the {platform} person {address!r}")
 
+    async def seen_on_many(
+        self, platform: Platform, people: Sequence[tuple[str, str]], now: datetime
+    ) -> dict[str, tuple[int, str | None]]:
+        """:meth:`seen_on` for several (address, name) in one statement (the last name given
+        for an address counts): each address's Yishi id and chosen language. A new person's
+        random id taken already (once in 2**40 or so) fails the statement, and with it the
+        transaction, which group commit runs again: new ids are drawn then."""
+        names = dict(people)
+        rows = await upsert_many_returning(
+            self._db,
+            users,
+            [
+                {
+                    "user_id": new_foreign_id(),
+                    "platform": platform.value,
+                    "address": address,
+                    "first_name": name[:255],
+                    "first_seen": now,
+                    "last_seen": now,
+                    "started": False,
+                }
+                for address, name in sorted(names.items())  # one lock order for every writer
+            ],
+            conflict=["platform", "address"],
+            update=["first_name", "last_seen"],
+            returning=["user_id", "acts_as", "locale", "address"],
+        )
+        # an identity joined to a person (/link) acts as them
+        return {row.address: (row.acts_as or row.user_id, row.locale) for row in rows}
+
     async def identity(self, platform: Platform, address: str) -> int | None:
         """The id of the person with this address on that platform (whoever it acts as)."""
         return (

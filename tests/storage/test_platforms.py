@@ -154,3 +154,50 @@ async def test_people_seen_at_once_in_racing_transactions_each_get_one_id(
     async with database.transaction() as repos:
         count = (await repos.connection.execute(select(func.count()).select_from(users))).scalar()
     assert count == 30
+
+
+async def test_people_seen_together_in_one_statement_are_each_one_person(
+    database: Database,
+) -> None:
+    """A burst of WeCom presses records everyone it saw in one statement: a new person gets an
+    id of their own, someone known keeps theirs and their language, and a WeCom identity
+    joined to a Telegram person (/link) acts as that person."""
+    async with database.transaction() as repos:
+        known, _ = await repos.users.seen_on(Platform.WECOM, "lisi", name="lisi", now=NOW)
+        linked, _ = await repos.users.seen_on(Platform.WECOM, "wangwu", name="wangwu", now=NOW)
+        await repos.users.seen(
+            user_id=42,
+            first_name="王五",
+            last_name=None,
+            username=None,
+            language_code="zh",
+            now=NOW,
+        )
+    async with database.transaction() as repos:
+        await repos.users.set_locale(known, "en")
+        await repos.links.join(linked, 42)
+    later = NOW.replace(hour=9)
+    async with database.transaction() as repos:
+        seen = await repos.users.seen_on_many(
+            Platform.WECOM,
+            [("zhaoliu", "zhaoliu"), ("lisi", "lisi"), ("wangwu", "wangwu"), ("sunqi", "孙七")],
+            later,
+        )
+        last_seen = (
+            await repos.connection.execute(
+                select(users.c.last_seen).where(users.c.user_id == known)
+            )
+        ).scalar_one()
+    assert seen["lisi"] == (known, "en")
+    assert seen["wangwu"][0] == 42
+    new = {seen["zhaoliu"][0], seen["sunqi"][0]}
+    assert len(new) == 2 and min(new) >= FIRST_FOREIGN_ID and known not in new
+    assert last_seen == later
+    async with database.transaction() as repos:
+        again = await repos.users.seen_on_many(Platform.WECOM, [("sunqi", "孙七")], later)
+        count = (
+            await repos.connection.execute(
+                select(func.count()).select_from(users).where(users.c.address == "sunqi")
+            )
+        ).scalar_one()
+    assert again["sunqi"] == seen["sunqi"] and count == 1

@@ -6,9 +6,10 @@ here or named here:
 
 - The presses made meanwhile are counted together (``TopicService.vote`` submits each press to
   a ``BatchedWrite``, storage/batched_write.py): :func:`cast_ballots` reads every press of the
-  batch in one statement (``read_presses``: a ``VALUES`` list joined to topics, posts,
-  memberships and ballots, ``FOR SHARE OF topics``) and writes the ballots and the memberships
-  Telegram told in one executemany each; each press still gets its own answer or refusal.
+  batch in four statements (``read_presses``: the batch's topics ``FOR SHARE``, then their
+  posts, memberships and ballots, each an ``IN`` list built and compiled once) and writes the
+  ballots and the memberships Telegram told in one executemany each; each press still gets
+  its own answer or refusal.
 - That batch is one unit of a group-committed transaction (storage/group_commit.py), shared
   with the other short writes of the moment (the inbox's rows, who was seen); each caller is
   answered once it committed.
@@ -94,7 +95,7 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Ca
     """Check each press and upsert its voter's ballot, keyed by (topic, voter); each press's
     receipt, or why it stopped, in order.
 
-    One statement reads every press's topic (locked, shared, until the ballots commit: a
+    Four statements read every press's topic (locked, shared, until the ballots commit: a
     close counts them or they find the topic closed), its post in the chat, the presser's
     cached membership and their per-person ballot; one writes the memberships Telegram told,
     one the ballots. Secret and household topics key the ballot otherwise and read it alone.

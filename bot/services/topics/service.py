@@ -319,7 +319,7 @@ class TopicService:
         """Several topics' snapshots in one transaction (the cards a burst of presses
         answers with, channels/wecom/latest_cards.py)."""
         async with self._uow.transaction() as repos:
-            return {topic_id: await snapshot(repos, topic_id) for topic_id in topic_ids}
+            return await snapshots(repos, topic_ids)
 
     async def record_message(self, topic_id: int, chat_id: int, message_id: int) -> None:
         """The ballot message for this chat was posted as ``message_id``."""
@@ -398,25 +398,42 @@ class TopicSnapshot:
 
 
 async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
-    topic = await repos.topics.get(topic_id)
-    if topic is None:
-        return None
-    posts = await repos.topics.posts(topic_id)
-    counted = await repos.topics.counts(topic_id)
-    counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
-    public, private = await repos.topics.opinion_counts(topic_id)
-    if topic.outcome is not None:
-        eligible = int(topic.outcome.get("eligible", 0))
-    elif topic.household:
-        roll = await household_roll(repos, [post.node_id for post in posts if post.voting])
-        eligible = len(roll.areas)
-    else:
-        eligible = sum(post.members or 0 for post in posts if post.voting)
-    return TopicSnapshot(
-        topic=topic,
-        posts=posts,
-        counts=counts,
-        cast=sum(counts),
-        eligible=max(eligible, sum(counts)),
-        opinions=public + private,
-    )
+    return (await snapshots(repos, [topic_id]))[topic_id]
+
+
+async def snapshots(
+    repos: Repositories, topic_ids: Sequence[int]
+) -> dict[int, TopicSnapshot | None]:
+    """Topics' snapshots in four statements however many (a burst of presses across many
+    buildings answers with all their cards at once, channels/wecom/latest_cards.py)."""
+    found = await repos.topics.many(topic_ids)
+    ids = sorted(found)
+    posts_of = await repos.topics.posts_of(ids) if ids else {}
+    counts_of = await repos.topics.counts_of(ids) if ids else {}
+    opinions_of = await repos.topics.opinion_counts_of(ids) if ids else {}
+    taken: dict[int, TopicSnapshot | None] = {}
+    for topic_id in topic_ids:
+        topic = found.get(topic_id)
+        if topic is None:
+            taken[topic_id] = None
+            continue
+        posts = posts_of.get(topic_id, [])
+        counted = counts_of.get(topic_id, {})
+        counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
+        public, private = opinions_of.get(topic_id, (0, 0))
+        if topic.outcome is not None:
+            eligible = int(topic.outcome.get("eligible", 0))
+        elif topic.household:
+            roll = await household_roll(repos, [post.node_id for post in posts if post.voting])
+            eligible = len(roll.areas)
+        else:
+            eligible = sum(post.members or 0 for post in posts if post.voting)
+        taken[topic_id] = TopicSnapshot(
+            topic=topic,
+            posts=posts,
+            counts=counts,
+            cast=sum(counts),
+            eligible=max(eligible, sum(counts)),
+            opinions=public + private,
+        )
+    return taken
