@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import escalation, meetings, proposals, registration, reports, topics
+from channels.wecom import escalation, export, meetings, proposals, registration, reports, topics
 from channels.wecom.cards import (
     EscalationPress,
     MeetingPress,
@@ -34,6 +34,7 @@ OWN_COMMANDS: dict[str, OwnCommand] = {
     "meeting": meetings.meeting,
     "digest": reports.digest,
     "pushwebhook": reports.pushwebhook,
+    "export": export.export,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
