@@ -211,10 +211,11 @@ async def press(adapter: WeComAdapter, pressed: Pressed, press: TopicStepPress) 
     who, services = pressed.who, adapter.services
     task_id = pressed.task_id or new_task_id("tw", press.serial)
     draft, timed_out = _current(adapter, who.userid)
-    if draft is None or draft.serial != press.serial or pressed.again:
-        if draft is not None and pressed.again:  # answered before: the card as it is now
-            await adapter.connection.update_card(pressed.req_id, _card(adapter, draft, task_id))
-            return
+    if draft is not None and draft.serial == press.serial and pressed.again:
+        # Delivered again: it moved the draft when it first came; the card as it is now.
+        await adapter.connection.update_card(pressed.req_id, _card(adapter, draft, task_id))
+        return
+    if draft is None or draft.serial != press.serial:
         key = "topic_wizard.timed_out" if timed_out else "wecom.topic_wizard_ended"
         await adapter.connection.update_card(
             pressed.req_id, _ended(adapter, who.locale, key, task_id)

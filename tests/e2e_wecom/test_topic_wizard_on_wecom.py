@@ -161,3 +161,22 @@ async def test_cancel_time_limit_and_a_new_start_end_a_draft(world: World) -> No
     issued = await world.emu.write(HEAD, "加装电梯")  # the draft is gone: words as /start
     await answered(world, issued)
     assert "很久没有" not in (world.emu.world.seen_by(HEAD, SINGLE)[-1].text or "")
+
+
+async def test_a_press_delivered_again_changes_nothing_more(world: World) -> None:
+    await bound_with_a_building_head(world)
+    await started(world)
+    await write(world, "/topic")
+    await write(world, "加装电梯")
+    for text in ("跳过", "下一步", "同意", "3天", "过半"):
+        await press(world, text)
+    card = card_now(world)
+    toggled = await world.emu.press_button(HEAD, card["task_id"], key_of(card, "匿名投票"))
+    await answered(world, toggled, "aibot_respond_update_msg")
+    updates = len(world.emu.frames)
+    await world.emu.deliver(toggled, "aibot_event_callback")  # WeCom repeats the press
+    await world.emu.wait_for(lambda: len(world.emu.frames) > updates, timeout=5)
+    card = card_now(world)
+    assert "第 7/8 步" in step(card)
+    secret = next(b["text"] for b in card["button_list"] if "匿名" in b["text"])
+    assert secret.startswith("✅"), secret  # switched on once, not back off
