@@ -5,7 +5,8 @@ rejected by the server" when Telegram, or a wrong ``TELEGRAM_BASE_URL``, answers
 and the HTTP clients put request URLs, which contain it (``.../bot<token>/getMe``), into
 theirs. Other secrets travel the same way: the webhook secret token, WeCom's secret, AES key
 and callback token, a PostgreSQL password in ``DATABASE_URL``, and the ``key=`` of a WeCom
-push webhook (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``), which is a
+push webhook (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``, and its
+``upload_media``), which is a
 credential in a URL that a chat command (/pushwebhook) hands the bot.
 
 A :class:`SecretRegistry` knows the secrets: the settings feed it every ``SecretStr`` value
@@ -34,7 +35,9 @@ TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 # Shorter values would cut ordinary words out of the logs; every secret Yishi knows is longer.
 MIN_SECRET_LENGTH = 6
 # A push-webhook URL's key, wherever the URL is quoted (its other parameters kept).
-PUSH_WEBHOOK_KEY = re.compile(r"(webhook/send\?(?:[^\s&#\"']*&)*key=)[^\s&#\"'<>]+")
+PUSH_WEBHOOK_KEY = re.compile(
+    r"(webhook/(?:send|upload_media)\?(?:[^\s&#\"']*&)*key=)[^\s&#\"'<>]+"
+)
 
 
 def secret_part(token: str) -> str:

@@ -7,11 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.services.organisation.permissions import Rank
+from storage.records import Platform
 
 # Where a command is used: a private chat, a group not yet bound, or a group bound to a level.
 PRIVATE, UNBOUND = "private", "unbound"
 BOUND = frozenset({"community", "grid", "building"})
 ANYWHERE = frozenset({PRIVATE, UNBOUND}) | BOUND
+# The channels a command is answered on: most on every one; a few only where the platform
+# needs them (WeCom's /pushwebhook: the group webhook a file or a picture comes by).
+EVERY_CHANNEL = frozenset(Platform)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +24,7 @@ class CommandSpec:
     places: frozenset[str]
     # The lowest rank that may use it, per place (missing: anyone).
     ranks: dict[str, Rank] = field(default_factory=dict)
+    channels: frozenset[Platform] = EVERY_CHANNEL
 
     def allowed(self, place: str, rank: Rank) -> bool:
         return place in self.places and rank >= self.ranks.get(place, Rank.RESIDENT)
@@ -76,6 +81,12 @@ MENU: tuple[CommandSpec, ...] = (
     CommandSpec("unsubscribe", frozenset({"community"}), OFFICERS),
     CommandSpec("digest", frozenset({"community"}), OFFICERS),
     CommandSpec("export", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
+    CommandSpec(
+        "pushwebhook",
+        frozenset({"community"}),
+        {"community": Rank.COMMUNITY_STAFF},
+        channels=frozenset({Platform.WECOM}),
+    ),
     CommandSpec("roles", BOUND),
     CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
     CommandSpec(
@@ -110,3 +121,14 @@ MENU: tuple[CommandSpec, ...] = (
 
 def commands_for(place: str, rank: Rank) -> list[CommandSpec]:
     return [spec for spec in MENU if spec.allowed(place, rank)]
+
+
+def menu_on(platform: Platform) -> tuple[CommandSpec, ...]:
+    """The table's commands answered on ``platform``."""
+    return tuple(spec for spec in MENU if platform in spec.channels)
+
+
+def answered_on(platform: Platform, command: str) -> bool:
+    """Whether the table marks ``command`` as answered on ``platform`` (a command it does
+    not list, such as a wizard's own words, is no business of /help)."""
+    return any(spec.name == command for spec in menu_on(platform))

@@ -12,10 +12,11 @@ from telegram import (
 )
 from telegram.ext import ExtBot
 
-from bot.commands.menu import MENU, PRIVATE, CommandSpec
+from bot.commands.menu import PRIVATE, CommandSpec, menu_on
 from locales import Translator
+from storage.records import Platform
 
-COMMANDS = MENU  # the table, under the name its readers know
+COMMANDS = menu_on(Platform.TELEGRAM)  # the table's commands Telegram answers
 
 
 async def publish_command_menus(bot: ExtBot[None], translator: Translator) -> None:

@@ -21,6 +21,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.commands.base import Asked, Command, Reply
+from bot.commands.menu import answered_on
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.announcement_texts import Person, Said, Told
 from bot.services.errors import Refusal
@@ -33,6 +34,7 @@ from channels.telegram.context import AppContext
 from channels.telegram.delivery.privately import tell_privately
 from channels.telegram.delivery.refused import chat_refused
 from locales import Html, escape
+from storage.records import Platform
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +314,7 @@ def asked_of(update: Update, context: AppContext) -> Asked:
         context.runtime.membership,
         chat_admin,
         addressee=addressee,
+        answers=functools.partial(answered_on, Platform.TELEGRAM),
         message_id=update.effective_message.message_id if update.effective_message else None,
     )
 

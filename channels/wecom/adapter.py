@@ -38,6 +38,7 @@ from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.meetings import MeetingCards
+from channels.wecom.push import PushWebhooks
 from channels.wecom.replies import WeComReplies
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
@@ -91,9 +92,16 @@ class Pressed:
 
 class WeComAdapter:
     def __init__(
-        self, services: Services, connection: WeComReplies, text: WeComText, views: WeComViews
+        self,
+        services: Services,
+        connection: WeComReplies,
+        text: WeComText,
+        views: WeComViews,
+        *,
+        pushes: PushWebhooks,
     ) -> None:
         self.services = services
+        self.pushes = pushes  # the groups' push webhooks (a file, a picture)
         self.connection = connection
         self.t = text
         self.views = views

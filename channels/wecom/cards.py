@@ -23,6 +23,7 @@ from typing import Any, assert_never
 from bot.services.escalation.views import CardMove, EscalationCardView, RateAction
 from bot.services.meetings.views import MeetingMessageView, MeetingMove, MeetingStatus
 from bot.services.registration.views import RegistrationCardView
+from bot.services.topics.guided import Action
 from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction
 from bot.services.views import ViewRenderer
 from channels.wecom.text import WeComText, cut, message
@@ -92,7 +93,29 @@ class ProposalPress:
 # the category chosen, r: decline with the reason chosen, x: decided (nothing left to do)
 PROPOSAL_STEPS = frozenset("adbcrx")
 
-Press = VotePress | EscalationPress | MeetingPress | RegistrationPress | RatingPress | ProposalPress
+
+@dataclass(frozen=True, slots=True)
+class TopicStepPress:
+    """A press on a guided /topic's card: which draft (its serial), what the button does."""
+
+    serial: int
+    action: Action
+    arg: int
+
+
+Press = (
+    VotePress
+    | EscalationPress
+    | MeetingPress
+    | RegistrationPress
+    | RatingPress
+    | ProposalPress
+    | TopicStepPress
+)
+
+
+def topic_step_key(serial: int, action: Action, arg: int = 0) -> str:
+    return f"tw:{serial}:{action.value}:{arg}"
 
 
 def vote_key(topic_id: int) -> str:
@@ -139,6 +162,8 @@ def parse_key(key: str) -> Press | None:
                 return RatingPress(int(topic), rating)
             case ["prop", proposal, step] if step in PROPOSAL_STEPS:
                 return ProposalPress(int(proposal), step)
+            case ["tw", serial, action, arg]:
+                return TopicStepPress(int(serial), Action(action), int(arg))
     except ValueError:
         return None
     return None

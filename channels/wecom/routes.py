@@ -9,13 +9,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.wecom import escalation, meetings, proposals, registration, reports, topics
+from channels.wecom import (
+    escalation,
+    export,
+    meetings,
+    proposals,
+    registration,
+    reports,
+    topic_wizard,
+    topics,
+)
 from channels.wecom.cards import (
     EscalationPress,
     MeetingPress,
     ProposalPress,
     RatingPress,
     RegistrationPress,
+    TopicStepPress,
     VotePress,
 )
 
@@ -34,6 +44,7 @@ OWN_COMMANDS: dict[str, OwnCommand] = {
     "meeting": meetings.meeting,
     "digest": reports.digest,
     "pushwebhook": reports.pushwebhook,
+    "export": export.export,
 }
 
 PRESSES: dict[type[object], PressRoute] = {
@@ -43,9 +54,11 @@ PRESSES: dict[type[object], PressRoute] = {
     MeetingPress: meetings.press,
     EscalationPress: escalation.press,
     RatingPress: escalation.rate,
+    TopicStepPress: topic_wizard.press,
 }
 
 WORDS: list[WordsRoute] = [
     topics.quoted_opinion,
     topics.asked_opinion,
+    topic_wizard.typed,
 ]

@@ -32,6 +32,7 @@ from bot.services.topics.service import TopicSnapshot
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
 from channels.common.told import Writer
+from channels.wecom import topic_wizard
 from channels.wecom.cards import (
     QUESTION,
     Card,
@@ -56,8 +57,8 @@ log = logging.getLogger(__name__)
 
 async def topic(adapter: WeComAdapter, msg: Message) -> None:
     services, who = adapter.services, msg.who
-    if not msg.text:
-        await adapter.answer(msg, adapter.t(who.locale, "topics.topic_usage"))
+    if not msg.text:  # the guided /topic, in the one-to-one chat
+        await topic_wizard.start(adapter, msg)
         return
     try:
         draft = parse_topic(

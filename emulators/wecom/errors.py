@@ -16,6 +16,8 @@ TASK_ID_REUSED = 42014  # a card's task_id already used by this bot (field repor
 INVALID_PARAMETER = 40058  # a field missing, malformed or over its limit (webhook; unverified here)
 FREQ_OUT_OF_LIMIT = 45009  # "api freq out of limit" (webhook; assumed for the long connection too)
 INVALID_WEBHOOK = 93000  # "invalid webhook url": an unknown webhook key
+INVALID_MEDIA_SIZE = 40006  # an upload outside 5 B to 20 MB (WeCom's global list; unverified here)
+INVALID_MEDIA_ID = 40007  # a media_id unknown, expired (3 days) or another webhook's
 MEDIA_MD5_MISMATCH = 301019  # an image whose md5 is not its content's (unverified)
 UNKNOWN_CMD = 40001  # no source shows what WeCom answers an unknown cmd (unverified)
 

@@ -2,7 +2,12 @@
 
 - ``POST /cgi-bin/webhook/send?key=KEY`` (a group's push webhook): text ≤ 2048 bytes, markdown
   ≤ 4096 bytes, image (base64 + md5 of the raw bytes, JPG/PNG ≤ 2 MB), news (1–8 articles),
-  20 messages a minute per key (45009 beyond); always HTTP 200 with ``errcode``.
+  file and voice by a media_id this webhook uploaded in the last 3 days, 20 messages a minute
+  per key (45009 beyond); always HTTP 200 with ``errcode``.
+- ``POST /cgi-bin/webhook/upload_media?key=KEY&type=file|voice``: multipart/form-data, the
+  file in the part named ``media`` (its filename shown in the group), 5 B to 20 MB (voice:
+  2 MB); answers ``{"type", "media_id", "created_at"}``. An upload is no message: it does not
+  count towards the 20 a minute.
 - ``POST /cgi-bin/aibot/response?response_code=...``: a callback's response_url, once, for an
   hour, posting a new markdown or card in its chat.
 - Callback mode: a bot with a :class:`CallbackClient` attached gets its callbacks POSTed,
@@ -19,6 +24,7 @@ import hashlib
 import secrets
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -37,8 +43,22 @@ WEBHOOK_TEXT_BYTES = 2048
 WEBHOOK_MARKDOWN_BYTES = 4096
 WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024
 WEBHOOK_PER_MINUTE = 20
+UPLOAD_MIN_BYTES = 5
+UPLOAD_MAX_BYTES = {"file": 20 * 1024 * 1024, "voice": 2 * 1024 * 1024}
+MEDIA_TTL = 3 * 24 * 3600.0
 RESPONSE_URL_TTL = 3600.0
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file a webhook uploaded: usable by that webhook's messages for 3 days."""
+
+    key: str
+    kind: str
+    filename: str
+    data: bytes
+    at: float
 
 
 class HttpEndpoints:
@@ -58,11 +78,13 @@ class HttpEndpoints:
         self.webhooks: dict[str, str] = {}  # key -> chatid
         self.webhook_messages: dict[str, list[dict[str, Any]]] = {}  # chatid -> bodies accepted
         self._webhook_sent: dict[str, deque[float]] = {}
+        self.media: dict[str, Media] = {}  # media_id -> what was uploaded
         self._used_response_codes: set[str] = set()
         self.callback_clients: dict[str, CallbackClient] = {}
 
     def add_http_routes(self, app: web.Application) -> None:
         app.router.add_post("/cgi-bin/webhook/send", self._handle_webhook)
+        app.router.add_post("/cgi-bin/webhook/upload_media", self._handle_upload)
         app.router.add_post("/cgi-bin/aibot/response", self._handle_response_url)
 
     async def _notify(self) -> None:
@@ -97,7 +119,7 @@ class HttpEndpoints:
                 raise invalid_parameter("Request body is not JSON") from error
             if not isinstance(body, dict):
                 raise invalid_parameter("Request body is not an object")
-            bubble_fields = self._webhook_message(body)
+            bubble_fields = self._webhook_message(body, key)
             self._webhook_rate(key)
         except WeComError as error:
             return web.json_response({"errcode": error.errcode, "errmsg": error.errmsg})
@@ -115,7 +137,48 @@ class HttpEndpoints:
             raise errors.freq_out_of_limit()
         sent.append(now)
 
-    def _webhook_message(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        key = request.query.get("key", "")
+        kind = request.query.get("type", "")
+        try:
+            if key not in self.webhooks:
+                raise WeComError(errors.INVALID_WEBHOOK, "invalid webhook url")
+            if kind not in UPLOAD_MAX_BYTES:
+                raise invalid_parameter(f"type {kind!r} not supported")
+            try:
+                form = await request.post()
+            except ValueError as error:
+                raise invalid_parameter("Request body is not multipart/form-data") from error
+            part = form.get("media")
+            if not isinstance(part, web.FileField):
+                raise invalid_parameter("media missing")
+            data = part.file.read()
+            if not UPLOAD_MIN_BYTES <= len(data) <= UPLOAD_MAX_BYTES[kind]:
+                raise WeComError(errors.INVALID_MEDIA_SIZE, "invalid media size")
+        except WeComError as error:
+            return web.json_response({"errcode": error.errcode, "errmsg": error.errmsg})
+        media_id = secrets.token_urlsafe(24)
+        at = self.clock()
+        self.media[media_id] = Media(key, kind, part.filename or "file", data, at)
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "type": kind,
+                "media_id": media_id,
+                "created_at": str(int(at)),
+            }
+        )
+
+    def webhook_files(self, chatid: str) -> list[Media]:
+        """The files sent to group ``chatid`` by its webhooks, oldest first."""
+        sent = []
+        for body in self.webhook_messages.get(chatid, []):
+            if body.get("msgtype") == "file":
+                sent.append(self.media[str(body["file"]["media_id"])])
+        return sent
+
+    def _webhook_message(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         """The bubble a webhook message makes, if WeCom accepts it."""
         msgtype = body.get("msgtype")
         part = body.get(str(msgtype))
@@ -155,7 +218,16 @@ class HttpEndpoints:
         if msgtype in ("file", "voice"):
             if not part.get("media_id"):
                 raise invalid_parameter(f"{msgtype}.media_id missing")
-            return {"msgtype": msgtype, "at": at, "body": copy.deepcopy(body)}
+            media = self.media.get(str(part["media_id"]))
+            if (
+                media is None
+                or media.key != key  # a media_id serves only the webhook that uploaded it
+                or media.kind != msgtype
+                or at - media.at > MEDIA_TTL
+            ):
+                raise WeComError(errors.INVALID_MEDIA_ID, "invalid media_id")
+            shown = {"filename": media.filename, "bytes": len(media.data)}
+            return {"msgtype": msgtype, "at": at, "text": media.filename, "body": {msgtype: shown}}
         raise invalid_parameter(f"msgtype {msgtype!r} not supported")
 
     # -- response_url ----------------------------------------------------------------------

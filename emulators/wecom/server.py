@@ -104,7 +104,7 @@ class WeComEmulator(Driver, Faults, HttpEndpoints):
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._scheme = "http"
-        self.app = web.Application(client_max_size=16 * 1024 * 1024)
+        self.app = web.Application(client_max_size=24 * 1024 * 1024)
         self.app.router.add_get("/", self._handle_ws)
         Faults.__init__(self)
         HttpEndpoints.__init__(self)

@@ -10,6 +10,7 @@ from tests.auxil.world import (
     BUILDING_HEAD,
     GRID_WORKER,
     RESIDENT,
+    STAFF,
     STAFF_CHAT,
     code_in,
     community,
@@ -70,6 +71,17 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     assert commands(worker.text) - commands(head.text) == {"unbind", "resolve", "progress"}
     private = await h.say(RESIDENT, RESIDENT, "/help")
     assert commands(private.text) == {"start", "help", "lang", "link", "result", "opinion"}
+    # The staff group's /help lists the staff's commands, and none only WeCom answers.
+    staff = commands((await h.say(STAFF_CHAT, STAFF, "/help")).text)
+    assert {"subscribe", "digest", "export", "newgrid"} <= staff and "pushwebhook" not in staff
+
+
+async def test_the_command_menus_leave_out_what_only_wecom_answers(h: Harness) -> None:
+    people(h)
+    await h.say(RESIDENT, RESIDENT, "/start")
+    menus = [str(call.params.get("commands")) for call in h.emu.calls_of("setMyCommands")]
+    assert menus and all("pushwebhook" not in menu for menu in menus)
+    assert any("digest" in menu for menu in menus)
 
 
 async def test_lang_switches_a_group_and_a_private_chat(h: Harness) -> None:

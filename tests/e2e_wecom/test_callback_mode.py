@@ -239,3 +239,33 @@ async def test_a_decision_and_its_rating_card_each_go_out_once_as_the_chat_write
     assert "周末统一划线" in decision, decision
     assert rating == "button_interaction"
     assert len([said for said in from_bot if "周末统一划线" in said]) == 1  # not sent again
+
+
+async def test_a_guided_topic_is_published_in_its_group(world: CallbackWorld) -> None:
+    """Built in the one-to-one chat, published in the group: callback mode has no way to write
+    first, so the ballot message and card go out through the unused response_urls of the
+    group's messages of the last hour (here `/bind` and `@议事 /topic`)."""
+    from tests.e2e_wecom.test_topic_wizard_on_wecom import press, started, write
+
+    await bound_with_a_building_head(world)
+    await started(world)
+    await write(world, "/topic")
+    await write(world, "更换路灯")
+    await press(world, "跳过")
+    await press(world, "下一步")
+    await press(world, "同意")
+    await press(world, "3天")
+    await press(world, "过半")
+    await press(world, "下一步")
+    card = await press(world, "发布")
+    assert "已发布议题" in card["main_title"]["title"]
+
+    def in_group() -> list[tuple[str, str]]:
+        return [
+            (s.msgtype, s.text or (s.card or {}).get("card_type", ""))
+            for s in world.emu.world.seen_by("lisi", GROUP)
+            if s.sender == f"bot:{BOT_ID}"
+        ]
+
+    await world.emu.wait_for(lambda: ("template_card", "vote_interaction") in in_group())
+    assert any("更换路灯" in text for kind, text in in_group() if kind == "markdown")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from emulators.wecom.world import Place
-from tests.e2e_wecom.org_world import BUILDING, STAFF, OrgWorld, org, set_up
+from tests.e2e_wecom.org_world import BUILDING, GRID, STAFF, OrgWorld, org, set_up
 
 __all__ = ["org"]
 
@@ -34,11 +34,23 @@ async def test_help_lists_what_each_person_may_use_here(org: OrgWorld) -> None:
     listed = commands(head.text)
     assert {"members", "role", "unrole", "topic", "close", "ballot"} <= set(listed), head.text
     assert "楼栋长" in (head.text or "")
-    # What the building head may use on WeCom, and no Telegram-only command (/export sends a
-    # file WeCom's bot cannot).
-    assert {"meeting", "escalate"} <= set(listed) and "export" not in listed, head.text
+    # What the building head may use on WeCom; /pushwebhook is the staff group's.
+    assert {"meeting", "escalate", "export"} <= set(listed), head.text
+    assert "pushwebhook" not in listed, head.text
     role = next(line for line in (head.text or "").splitlines() if "@议事 /role " in line)
     assert "企业微信账号" in role and "回复" not in role, role  # WeCom's way, not Telegram's
+
+
+async def test_the_staff_groups_help_lists_pushwebhook(org: OrgWorld) -> None:
+    await set_up(org)
+    staff = await org.say("wangsg", STAFF, "/help")
+    listed = commands(staff.text)
+    assert {"pushwebhook", "digest", "subscribe", "export"} <= set(listed), staff.text
+    line = next(line for line in (staff.text or "").splitlines() if "/pushwebhook " in line)
+    assert "消息推送" in line, line
+    # Residents of the building and the grid's worker in the grid group are not shown it.
+    grid = commands((await org.say("zhangwg", GRID, "/help")).text)
+    assert "pushwebhook" not in grid and "stats" in grid
 
 
 async def test_a_message_without_a_command_says_where_the_group_stands(org: OrgWorld) -> None:

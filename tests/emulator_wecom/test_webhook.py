@@ -87,3 +87,54 @@ async def test_an_unknown_or_removed_key_is_refused(emu: WeComEmulator):
     assert (await push(url + "x", text("hi")))["errcode"] == 93000
     emu.remove_webhook(GROUP)
     assert (await push(url, text("hi")))["errcode"] == 93000
+
+
+async def upload(url: str, data: bytes, filename: str = "topic-1.csv", kind: str = "file"):
+    """``upload_media`` of the webhook ``url``: WeCom's answer."""
+    address = url.replace("/webhook/send?", "/webhook/upload_media?") + f"&type={kind}"
+    form = aiohttp.FormData()
+    media = io.BytesIO(data)  # 20 MB: not as one bytes object
+    form.add_field("media", media, filename=filename, content_type="application/octet-stream")
+    async with aiohttp.ClientSession() as session, session.post(address, data=form) as response:
+        assert response.status == 200
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+def file(media_id: str) -> dict[str, Any]:
+    return {"msgtype": "file", "file": {"media_id": media_id}}
+
+
+async def test_a_file_is_uploaded_then_sent_by_its_media_id(emu: WeComEmulator):
+    url = emu.add_webhook(GROUP)
+    uploaded = await upload(url, "\ufeff选项,票数\r\n同意,3\r\n".encode())
+    assert uploaded["errcode"] == 0 and uploaded["type"] == "file" and uploaded["media_id"]
+    assert emu.webhook_messages[GROUP] == []  # an upload shows nothing
+    assert (await push(url, file(uploaded["media_id"])))["errcode"] == 0
+    [sent] = emu.webhook_files(GROUP)
+    assert sent.filename == "topic-1.csv" and sent.data.decode().endswith("同意,3\r\n")
+    [seen] = emu.world.seen_by("lisi")
+    assert seen.msgtype == "file" and seen.text == "topic-1.csv"
+
+
+async def test_uploads_and_file_messages_are_checked(emu: WeComEmulator, clock):
+    url = emu.add_webhook(GROUP)
+    assert (await upload(url, b"1234"))["errcode"] == 40006  # under 5 bytes
+    assert (await upload(url, b"x" * (20 * 1024 * 1024 + 1)))["errcode"] == 40006
+    assert (await upload(url, b"12345", kind="image"))["errcode"] == 40058
+    assert (await upload(url + "x", b"12345"))["errcode"] == 93000
+    assert (await push(url, file("made-up")))["errcode"] == 40007
+    other = emu.add_webhook(GROUP)
+    theirs = (await upload(other, b"12345"))["media_id"]
+    assert (await push(url, file(theirs)))["errcode"] == 40007  # another webhook's file
+    mine = (await upload(url, b"12345"))["media_id"]
+    clock.advance(3 * 24 * 3600 + 1)
+    assert (await push(url, file(mine)))["errcode"] == 40007  # kept three days
+    assert emu.webhook_messages[GROUP] == []
+
+
+async def test_uploads_do_not_count_towards_twenty_a_minute(emu: WeComEmulator):
+    url = emu.add_webhook(GROUP)
+    media = [(await upload(url, b"12345"))["media_id"] for _ in range(21)]
+    codes = [(await push(url, file(media_id)))["errcode"] for media_id in media]
+    assert codes == [0] * 20 + [45009]

@@ -64,11 +64,13 @@ SECRETS = {
     "WeCom AES key": (WECOM_AES_KEY, REDACTED),
     "WeCom token": (WECOM_TOKEN, REDACTED),
     "push webhook key": (PUSH_KEY, f"webhook/send?key={REDACTED}"),
+    "push webhook upload key": (PUSH_KEY, f"webhook/upload_media?key={REDACTED}"),
     "database password": (DB_PASSWORD, REDACTED),
 }
 QUOTED = {  # how each appears in a log line
     "token": f"https://api.telegram.org/bot{TOKEN}/getMe",
     "push webhook key": PUSH_URL,
+    "push webhook upload key": PUSH_URL.replace("/send?", "/upload_media?") + "&type=file",
     "database password": f"postgresql://yishi:{DB_PASSWORD}@db:5432/yishi",
 }
 

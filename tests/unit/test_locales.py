@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.telegram.command_menu import COMMANDS
+from bot.commands.menu import MENU as COMMANDS
 from locales import Html, Translator, load_catalogue, placeholders
 
 

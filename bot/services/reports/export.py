@@ -436,6 +436,18 @@ def render_markdown(record: TopicRecord, labels: ExportLabels) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_figures(record: TopicRecord, labels: ExportLabels) -> str:
+    """The vote record's figures alone (title, counts, summary, channels), in the same light
+    Markdown: what a chat that takes no file is told instead (WeCom without a push webhook)."""
+    t, topic = labels.t, record.topic
+    out: list[str] = [f"**{md(t('export.md_title', id=topic.id, title=topic.title))}**"]
+    if record.interim:
+        note = t("export.interim_note", time=local_time(labels, record.exported_at))
+        out += ["", f"> {md(note)}"]
+    out += _md_tally(record, labels)
+    return "\n".join(out)
+
+
 def _facts(record: TopicRecord, labels: ExportLabels) -> list[tuple[str, str]]:
     """Where, what kind, under which rule, by whom and when: the record's first list."""
     t, topic = labels.t, record.topic

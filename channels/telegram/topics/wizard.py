@@ -30,11 +30,7 @@ from channels.telegram.topics.wizard_steps import (
     Step,
     Wizard,
     WizardButton,
-    check_description,
-    check_options,
-    check_title,
     choose,
-    resolve_deadline,
     view,
 )
 from channels.telegram.wizard import WizardPress, Wizards
@@ -63,16 +59,8 @@ class TopicWizards(Wizards[Wizard]):
 
     def answer(self, context: AppContext, wizard: Wizard, typed: str) -> None:
         """A title, a description, options or a deadline."""
-        if wizard.step is Step.TITLE:
-            wizard.title, wizard.step = check_title(typed), Step.DESCRIPTION
-        elif wizard.step is Step.DESCRIPTION:
-            wizard.description, wizard.step = check_description(typed), Step.CATEGORY
-        elif wizard.step is Step.CUSTOM_OPTIONS:
-            wizard.options, wizard.step = check_options(typed), Step.DEADLINE
-        else:
-            look = self._look(context)
-            resolve_deadline(typed, now=look.now, zone=look.zone, locale=wizard.locale)
-            wizard.deadline_text, wizard.step = " ".join(typed.split()), Step.RULE
+        look = self._look(context)
+        wizard.answer(typed, now=look.now, zone=look.zone)
 
     def offers(self, wizard: Wizard, action: str) -> bool:
         return action in {offered.value for offered in ACTIONS_AT[wizard.step]}
@@ -112,9 +100,7 @@ class TopicWizards(Wizards[Wizard]):
 
     @staticmethod
     def _deadline(wizard: Wizard, look: Look) -> datetime:
-        return resolve_deadline(
-            wizard.deadline_text, now=look.now, zone=look.zone, locale=wizard.locale
-        )
+        return wizard.deadline(now=look.now, zone=look.zone)
 
     @staticmethod
     def _look(context: AppContext) -> Look:
