@@ -9,8 +9,21 @@ from typing import Any
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import HouseholdInvitation, Platform, RegistrationStatus, new_foreign_id
-from storage.tables import household_invitations, households, registrations, users
+from storage.records import (
+    HouseholdInvitation,
+    Level,
+    Platform,
+    RegistrationStatus,
+    new_foreign_id,
+)
+from storage.tables import (
+    household_invitations,
+    households,
+    nodes,
+    registrations,
+    role_grants,
+    users,
+)
 
 _COLUMNS = (*household_invitations.c, households.c.unit)
 _ALLOCATION_ATTEMPTS = 5
@@ -132,16 +145,6 @@ class InvitationRepository:
         )
         return sorted(int(row.redeemed_by) for row in ended if row.redeemed_by is not None)
 
-    async def has_revocable(self, household_id: int) -> int:
-        """How many of the household's invitations are not revoked yet."""
-        rows = await self._db.execute(
-            select(household_invitations.c.id).where(
-                household_invitations.c.household_id == household_id,
-                household_invitations.c.revoked_at.is_(None),
-            )
-        )
-        return len(rows.all())
-
     async def reject_registrations(self, user_ids: list[int], *, by: int, now: datetime) -> None:
         """The revoked web-only people's registrations end (rejected: the record stays), so
         they count and vote for the household no more."""
@@ -178,3 +181,13 @@ class InvitationRepository:
             await self._db.execute(select(users.c.platform).where(users.c.user_id == user_id))
         ).scalar_one_or_none()
         return Platform(value) if value is not None else None
+
+    async def buildings_held(self, user_id: int) -> list[int]:
+        """The buildings where the person holds a role themselves (楼栋长, 楼栋管理员)."""
+        rows = await self._db.execute(
+            select(role_grants.c.node_id)
+            .join(nodes, nodes.c.id == role_grants.c.node_id)
+            .where(role_grants.c.user_id == user_id, nodes.c.level == Level.BUILDING.value)
+            .order_by(role_grants.c.node_id)
+        )
+        return [int(node_id) for (node_id,) in rows]
