@@ -76,11 +76,25 @@ class UsageError(Refusal):
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyFile:
+    """A file sent after a reply's text: a picture (Telegram: a photo; WeCom: through the
+    group's push webhook) or a document (Telegram: a document); ``pictures`` are the same
+    document as pictures, for a channel that can send pictures only (WeCom)."""
+
+    filename: str
+    data: bytes
+    picture: bool
+    pictures: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """What a command answers, and the language to answer in when the command changed it."""
+    """What a command answers, and the language to answer in when the command changed it;
+    the files sent after it (a QR code, a sheet to print)."""
 
     told: Told
     locale: str | None = None
+    files: tuple[ReplyFile, ...] = ()
 
 
 def said(key: str, locale: str | None = None, **params: Value) -> Reply:

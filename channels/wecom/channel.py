@@ -102,10 +102,12 @@ class WeComChannel:
                 port=callback.port,
                 clock=lambda: services.clock.now().timestamp(),
             )
-        self.adapter = WeComAdapter(services, self.connection, self.text, self.views)
+        self.pushes = PushWebhooks()
+        self.adapter = WeComAdapter(
+            services, self.connection, self.text, self.views, pushes=self.pushes
+        )
         self.ballots = WeComBallots(services, self.views, self.connection)
         self.escalation_cards = WeComEscalationCards(services, self.views, self.connection)
-        self.pushes = PushWebhooks()
         announcer = WeComAnnouncer(
             services, self.connection, self.announcements, self.text, self.pushes
         )
