@@ -4,6 +4,7 @@ bot (bot/services/invitations/)."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 
 from bot.commands.base import Asked, Reply, ReplyFile, UsageError, said
@@ -13,8 +14,7 @@ from bot.services.invitations.printing import (
     SheetEntry,
     SheetWords,
     qr_png,
-    sheet_pdf,
-    sheet_pngs,
+    render_sheet,
 )
 from bot.services.invitations.service import INVITATION_TTL, join_link
 from bot.services.invitations.units import ALL_WORDS, choose_units
@@ -65,11 +65,9 @@ async def invite(asked: Asked) -> Reply:
     entries = [SheetEntry(one.unit, join_link(public, one.code)) for one in sheet.invitations]
     instruction = _translator().plain(asked.locale, "invitations.sheet_instruction")
     sheet_words = SheetWords(building=sheet.node.name, instruction=instruction)
+    drawn = await asyncio.to_thread(render_sheet, entries, sheet_words)  # off the event loop
     document = ReplyFile(
-        f"invitations-{sheet.node.id}.pdf",
-        sheet_pdf(entries, sheet_words),
-        picture=False,
-        pictures=tuple(sheet_pngs(entries, sheet_words)),
+        f"invitations-{sheet.node.id}.pdf", drawn.pdf, picture=False, pictures=drawn.pngs
     )
     told = Told(
         (

@@ -52,46 +52,42 @@ def pages(entries: Sequence[SheetEntry]) -> list[list[SheetEntry]]:
     return [list(entries[start : start + PER_PAGE]) for start in range(0, len(entries), PER_PAGE)]
 
 
-def sheet_pdf(entries: Sequence[SheetEntry], words: SheetWords) -> bytes:
-    """Every household's cell on A4 pages, one PDF."""
-    plt, _, _ = _matplotlib()
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    pdf: bytes
+    pngs: tuple[bytes, ...]  # the same pages as pictures
+
+
+def render_sheet(entries: Sequence[SheetEntry], words: SheetWords) -> Sheet:
+    """Every household's cell on A4 pages, as one PDF and as PNG pages. Drawn on figures of
+    their own (no pyplot state), so it may run in a worker thread off the event loop."""
+    _matplotlib()  # the backend chosen, fonts known
     from matplotlib.backends.backend_pdf import PdfPages
 
+    drawn = [_draw_page(page, words) for page in pages(entries)]
     out = io.BytesIO()
     with PdfPages(out) as pdf:
-        for page in pages(entries):
-            figure = _draw_page(page, words)
-            try:
-                pdf.savefig(figure)
-            finally:
-                plt.close(figure)
-    return out.getvalue()
-
-
-def sheet_pngs(entries: Sequence[SheetEntry], words: SheetWords) -> list[bytes]:
-    """The same pages as PNG pictures."""
-    plt, _, _ = _matplotlib()
+        for figure in drawn:
+            pdf.savefig(figure)
     pictures = []
-    for page in pages(entries):
-        figure = _draw_page(page, words)
-        try:
-            out = io.BytesIO()
-            figure.savefig(out, format="png", dpi=PNG_DPI)
-            pictures.append(out.getvalue())
-        finally:
-            plt.close(figure)
-    return pictures
+    for figure in drawn:
+        picture = io.BytesIO()
+        figure.savefig(picture, format="png", dpi=PNG_DPI)
+        pictures.append(picture.getvalue())
+    return Sheet(pdf=out.getvalue(), pngs=tuple(pictures))
 
 
 def _draw_page(page: Sequence[SheetEntry], words: SheetWords) -> Any:
-    plt, _, _ = _matplotlib()
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
     font = cjk_font()
     instruction, building = words.instruction, words.building
     if font is None:
         instruction = words.fallback_instruction
         building = building if building.isascii() else ""
     family = [font[0]] if font else ["DejaVu Sans"]
-    figure = plt.figure(figsize=A4_INCHES)
+    figure = Figure(figsize=A4_INCHES)
     for index, entry in enumerate(page):
         row, column = divmod(index, COLUMNS)
         left, bottom = column / COLUMNS, 1 - (row + 1) / ROWS
@@ -139,7 +135,7 @@ def _draw_page(page: Sequence[SheetEntry], words: SheetWords) -> Any:
             )
         # a light frame to cut along
         figure.add_artist(
-            plt.Rectangle(
+            Rectangle(
                 (left + 0.01, bottom + 0.005),
                 width - 0.02,
                 height - 0.01,
