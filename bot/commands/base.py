@@ -9,7 +9,7 @@ channel: the platform's own answers (is the sender a group admin?) come as calla
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.services import Services
@@ -78,13 +78,13 @@ class UsageError(Refusal):
 @dataclass(frozen=True, slots=True)
 class ReplyFile:
     """A file sent after a reply's text: a picture (Telegram: a photo; WeCom: through the
-    group's push webhook) or a document (Telegram: a document); ``pictures`` are the same
-    document as pictures, for a channel that can send pictures only (WeCom)."""
+    group's push webhook) or a document (Telegram: a document; WeCom: its ``pictures``)."""
 
     filename: str
     data: bytes
     picture: bool
-    pictures: tuple[bytes, ...] = ()
+    # The document's pages as pictures, drawn only when such a channel asks (it takes time).
+    pictures: Callable[[], Awaitable[Sequence[bytes]]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from bot.services.invitations.printing import (
     SheetEntry,
     SheetWords,
     qr_png,
-    render_sheet,
+    sheet_pdf,
+    sheet_pngs,
 )
 from bot.services.invitations.service import INVITATION_TTL, join_link
 from bot.services.invitations.units import ALL_WORDS, choose_units
@@ -65,10 +66,12 @@ async def invite(asked: Asked) -> Reply:
     entries = [SheetEntry(one.unit, join_link(public, one.code)) for one in sheet.invitations]
     instruction = _translator().plain(asked.locale, "invitations.sheet_instruction")
     sheet_words = SheetWords(building=sheet.node.name, instruction=instruction)
-    drawn = await asyncio.to_thread(render_sheet, entries, sheet_words)  # off the event loop
-    document = ReplyFile(
-        f"invitations-{sheet.node.id}.pdf", drawn.pdf, picture=False, pictures=drawn.pngs
-    )
+    pdf = await asyncio.to_thread(sheet_pdf, entries, sheet_words)  # off the event loop
+
+    async def pictures() -> list[bytes]:
+        return await asyncio.to_thread(sheet_pngs, entries, sheet_words)
+
+    document = ReplyFile(f"invitations-{sheet.node.id}.pdf", pdf, picture=False, pictures=pictures)
     told = Told(
         (
             Said(

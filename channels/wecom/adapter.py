@@ -220,7 +220,13 @@ class WeComAdapter:
             return self.t(locale, "wecom.files_need_push_webhook")
         try:
             for file in files:
-                for picture in (file.data,) if file.picture else file.pictures:
+                if file.picture:
+                    drawn: Sequence[bytes] = (file.data,)
+                elif file.pictures is not None:
+                    drawn = await file.pictures()
+                else:
+                    continue
+                for picture in drawn:
                     await self.pushes.send(url, image_body(picture))
         except PushRefused:
             return self.t(locale, "wecom.files_push_refused")

@@ -296,4 +296,6 @@ async def _pictures_of_sheet(h: Harness, units: str) -> list[bytes]:
     )
     reply = await COMMANDS["invite"](asked)
     assert reply is not None and len(reply.files) == 1
-    return list(reply.files[0].pictures)
+    drawn = reply.files[0].pictures
+    assert drawn is not None
+    return list(await drawn())

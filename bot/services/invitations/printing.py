@@ -52,29 +52,28 @@ def pages(entries: Sequence[SheetEntry]) -> list[list[SheetEntry]]:
     return [list(entries[start : start + PER_PAGE]) for start in range(0, len(entries), PER_PAGE)]
 
 
-@dataclass(frozen=True, slots=True)
-class Sheet:
-    pdf: bytes
-    pngs: tuple[bytes, ...]  # the same pages as pictures
-
-
-def render_sheet(entries: Sequence[SheetEntry], words: SheetWords) -> Sheet:
-    """Every household's cell on A4 pages, as one PDF and as PNG pages. Drawn on figures of
-    their own (no pyplot state), so it may run in a worker thread off the event loop."""
+def sheet_pdf(entries: Sequence[SheetEntry], words: SheetWords) -> bytes:
+    """Every household's cell on A4 pages, one PDF. Drawn on figures of their own (no pyplot
+    state), so it may run in a worker thread off the event loop."""
     _matplotlib()  # the backend chosen, fonts known
     from matplotlib.backends.backend_pdf import PdfPages
 
-    drawn = [_draw_page(page, words) for page in pages(entries)]
     out = io.BytesIO()
     with PdfPages(out) as pdf:
-        for figure in drawn:
-            pdf.savefig(figure)
+        for page in pages(entries):
+            pdf.savefig(_draw_page(page, words))
+    return out.getvalue()
+
+
+def sheet_pngs(entries: Sequence[SheetEntry], words: SheetWords) -> list[bytes]:
+    """The same pages as PNG pictures (for a channel that sends pictures only)."""
+    _matplotlib()
     pictures = []
-    for figure in drawn:
+    for page in pages(entries):
         picture = io.BytesIO()
-        figure.savefig(picture, format="png", dpi=PNG_DPI)
+        _draw_page(page, words).savefig(picture, format="png", dpi=PNG_DPI)
         pictures.append(picture.getvalue())
-    return Sheet(pdf=out.getvalue(), pngs=tuple(pictures))
+    return pictures
 
 
 def _draw_page(page: Sequence[SheetEntry], words: SheetWords) -> Any:

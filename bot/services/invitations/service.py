@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import RegistrationCardChanged
-from bot.services.invitations.units import choose_units
+from bot.services.invitations.units import MAX_SHEET_UNITS, choose_units
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.registration.service import parse_unit
 from bot.services.unit_of_work import UnitOfWork
@@ -132,6 +132,8 @@ class InvitationService:
                 ]
                 if not units:
                     raise Refusal("invitations.no_households")
+                if len(units) > MAX_SHEET_UNITS:
+                    raise Refusal("invitations.too_many_units", limit=MAX_SHEET_UNITS)
             else:
                 units = list(choice.units)
             issued = [await self._issue(repos, actor, node, unit, now) for unit in units]

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from bot.services.errors import Refusal
 from bot.services.registration.service import parse_unit
 
-# A building of 30 floors, 6 units of 4 rooms: 720 households; a sheet of more is a mistake.
-MAX_SHEET_UNITS = 800
+# A sheet of 300 households is 50 pages, drawn in about 15 seconds: a bigger building sends a
+# sheet per 单元 (/invite 1-101~1-104 1-201~1-204 ...), each drawn while the bot goes on.
+MAX_SHEET_UNITS = 300
 ALL_WORDS = frozenset({"all", "全部", "全楼", "所有"})
 _RANGE_SIGNS = ("~", "～", "..", "至", "到")
 _ROOM = re.compile(r"([0-9A-Z]{1,4})-(\d{1,6})")
