@@ -199,7 +199,9 @@ async def test_redeem_once_then_refused_with_the_reason(both: Harness) -> None:
     assert await service.is_active(redeemed.user_id)
     assert (await _refused(service.redeem(code, "2-502"))) == "invitations.used"
     assert (await _refused(service.look(code))) == "invitations.used"
-    assert (await _refused(service.redeem("nosuchcode", "2-502"))) == "invitations.unknown_code"
+    for hostile in ("nosuchcode", "", "x" * 10_000, "../join/' OR 1=1 --", "\u0000"):
+        assert (await _refused(service.redeem(hostile, "2-502"))) == "invitations.unknown_code"
+    assert (await _refused(service.look(code + "x"))) == "invitations.unknown_code"
     members = await both.say(BUILDING_CHAT, BUILDING_HEAD, "/members")
     assert "2-502" in (members.text or "")
 
