@@ -46,6 +46,7 @@ _EXPECTED: dict[str, str] = {
     "console: 43 letters, digits, + and /",
     "YISHI_WECOM_LISTEN": "host:port the WeCom callback server binds, e.g. 127.0.0.1:8444 or "
     "0.0.0.0:8444",
+    "YISHI_PUBLIC_URL": "the public http(s) address of the web pages, e.g. https://yishi.example.org",
     "YISHI_HEALTH_LISTEN": "host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464 (port 0: any free "
     "port), or off",
 }
@@ -239,6 +240,14 @@ class Settings(LoggingSettings):
         "it (an emulator's address in tests and demos)",
     )
 
+    # The web pages' public address: links in messages (a household invitation's
+    # <YISHI_PUBLIC_URL>/join/<code>) start with it; unset, the web is off.
+    public_url: str | None = Field(
+        default=None,
+        alias="YISHI_PUBLIC_URL",
+        description="public base URL of the web pages (links in messages use it); unset: web off",
+    )
+
     # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
     health_listen: str | None = Field(
         default=DEFAULT_HEALTH_LISTEN,
@@ -261,6 +270,17 @@ class Settings(LoggingSettings):
         if self.health_listen is None:
             return None
         return _address(self.health_listen)
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip().rstrip("/")
+        url = urlsplit(text)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ValueError("not an http(s) URL")
+        return text
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -106,6 +106,11 @@ RULES: dict[str, Rule] = {
         "SELECT count(*) FROM push_webhooks",
         "after upgrading again, set them with /pushwebhook in each staff group",
     ),
+    "0015": LosesRows(
+        "household invitations (/invite) and the web-only residents they made would be lost",
+        "SELECT (SELECT count(*) FROM household_invitations)"
+        " + (SELECT count(*) FROM users WHERE platform = 'web')",
+    ),
 }
 
 

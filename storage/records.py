@@ -191,6 +191,9 @@ class Platform(StrEnum):
 
     TELEGRAM = "telegram"
     WECOM = "wecom"
+    # A person who takes part from the web page only (a household invitation redeemed: a
+    # WeChat resident with no bot); reached by no chat, so no chat is ever on this platform.
+    WEB = "web"
 
 
 # Yishi's own ids of chats and people on platforms other than Telegram start here: Telegram's
@@ -303,6 +306,24 @@ class Registration:
     status: RegistrationStatus
     created_at: datetime
     decided_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdInvitation:
+    """A household invitation (``/invite 2-502``): a one-time code (only its hash is kept)
+    that binds a browser to the household once the resident confirms the unit."""
+
+    id: int
+    node_id: int
+    household_id: int
+    unit: str
+    issued_by: int
+    issued_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    redeemed_by: int | None  # the web-only person it made
+    revoked_at: datetime | None
+    revoked_by: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,6 +248,39 @@ registrations = Table(
     state_check("status", RegistrationStatus),
 )
 
+# Household invitations (/invite 2-502): one-time codes a building's officer hands to a household
+# whose residents have no bot (a personal-WeChat group). Only the code's SHA-256 is kept, so the
+# table leaks no usable code. Redeemed, it names the web-only person it made (platform "web");
+# revoked, that person's access ends (bot/services/invitations/).
+household_invitations = Table(
+    "household_invitations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("issued_by", BigInteger, nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("redeemed_at", UtcDateTime(), nullable=True),
+    Column("redeemed_by", BigInteger, ForeignKey("users.user_id"), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revoked_by", BigInteger, nullable=True),
+    Index("ix_household_invitations_household_id", "household_id"),
+    Index("ix_household_invitations_redeemed_by", "redeemed_by"),
+    CheckConstraint("expires_at > issued_at", name="expires_after_issued"),
+    CheckConstraint(
+        "(redeemed_at IS NULL AND redeemed_by IS NULL)"
+        " OR (redeemed_at IS NOT NULL AND redeemed_by IS NOT NULL)",
+        name="redeemed_by_whom",
+    ),
+    CheckConstraint(
+        "(revoked_at IS NULL AND revoked_by IS NULL)"
+        " OR (revoked_at IS NOT NULL AND revoked_by IS NOT NULL)",
+        name="revoked_by_whom",
+    ),
+)
+
 # The one message per building group that lists its pending registrations (待审核登记), edited
 # as requests come and are decided; kept here so that it survives a restart.
 registration_cards = Table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.commands import (
     escalation,
     general,
+    invitations,
     links,
     meetings,
     organisation,
@@ -23,6 +24,7 @@ from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 COMMANDS: CommandTable = {
     **escalation.COMMANDS,
     **general.COMMANDS,
+    **invitations.COMMANDS,
     **links.COMMANDS,
     **meetings.COMMANDS,
     **organisation.COMMANDS,

@@ -9,7 +9,7 @@ channel: the platform's own answers (is the sender a group admin?) come as calla
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.services import Services
@@ -76,11 +76,25 @@ class UsageError(Refusal):
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyFile:
+    """A file sent after a reply's text: a picture (Telegram: a photo; WeCom: through the
+    group's push webhook) or a document (Telegram: a document; WeCom: its ``pictures``)."""
+
+    filename: str
+    data: bytes
+    picture: bool
+    # The document's pages as pictures, drawn only when such a channel asks (it takes time).
+    pictures: Callable[[], Awaitable[Sequence[bytes]]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """What a command answers, and the language to answer in when the command changed it."""
+    """What a command answers, and the language to answer in when the command changed it;
+    the files sent after it (a QR code, a sheet to print)."""
 
     told: Told
     locale: str | None = None
+    files: tuple[ReplyFile, ...] = ()
 
 
 def said(key: str, locale: str | None = None, **params: Value) -> Reply:

@@ -89,6 +89,17 @@ MENU: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("roles", BOUND),
     CommandSpec("members", frozenset({"building"}), {"building": Rank.BUILDING_OFFICER}),
+    # Household invitations: in the building's group, or privately by its 楼栋长 / 楼栋管理员.
+    CommandSpec(
+        "invite",
+        frozenset({"building", PRIVATE}),
+        {"building": Rank.BUILDING_OFFICER, PRIVATE: Rank.BUILDING_OFFICER},
+    ),
+    CommandSpec(
+        "revoke",
+        frozenset({"building", PRIVATE}),
+        {"building": Rank.BUILDING_OFFICER, PRIVATE: Rank.BUILDING_OFFICER},
+    ),
     CommandSpec(
         "role",
         BOUND,

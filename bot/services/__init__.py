@@ -14,6 +14,7 @@ from bot.services.escalation.sending_up import REMINDER_TIMER, SLA_TIMER
 from bot.services.escalation.service import EscalationService
 from bot.services.feedback.opinions import OpinionService
 from bot.services.feedback.proposals import ProposalService
+from bot.services.invitations.service import InvitationService
 from bot.services.meetings.service import MeetingService
 from bot.services.organisation.links import LinkService
 from bot.services.organisation.people import PeopleService
@@ -49,6 +50,7 @@ class Services:
     orgs: OrgService
     roles: RoleService
     registration: RegistrationService
+    invitations: InvitationService
     people: PeopleService
     links: LinkService
     topics: TopicService
@@ -109,6 +111,7 @@ class Services:
             orgs=orgs,
             roles=RoleService(database, clock),
             registration=RegistrationService(work, clock),
+            invitations=InvitationService(work, clock),
             people=PeopleService(database, clock, settings.locale),
             links=LinkService(work, clock),
             topics=topics,

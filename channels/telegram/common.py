@@ -20,7 +20,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.commands.base import Asked, Command, Reply
+from bot.commands.base import Asked, Command, Reply, ReplyFile
 from bot.commands.menu import answered_on
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.announcement_texts import Person, Said, Told
@@ -331,6 +331,31 @@ async def reply_with(update: Update, context: AppContext, answer: Reply | None) 
     await reply_long(
         update, context, [Html(writer.line(locale, line)) for line in answer.told.lines]
     )
+    for file in answer.files:
+        await reply_file(update, context, file)
+
+
+async def reply_file(update: Update, context: AppContext, file: ReplyFile) -> None:
+    """A command's file after its text: a picture as a photo, anything else as a document."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None:
+        return
+    thread = thread_of(message)
+    try:
+        if file.picture:
+            await context.bot.send_photo(
+                chat_id=chat.id, photo=file.data, filename=file.filename, message_thread_id=thread
+            )
+        else:
+            await context.bot.send_document(
+                chat_id=chat.id,
+                document=file.data,
+                filename=file.filename,
+                message_thread_id=thread,
+            )
+    except Forbidden as error:
+        log.warning("could not send a file in chat %s: %s", chat.id, error)
+        await chat_refused(context.services, chat.id, error)
 
 
 def told_html(context: AppContext, answer: Reply) -> Html:

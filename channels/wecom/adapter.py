@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from bot.commands import COMMANDS, Asked, Command
+from bot.commands.base import ReplyFile
 from bot.commands.organisation import bind
 from bot.services import Services
 from bot.services.announcement_texts import Line
@@ -38,7 +39,7 @@ from channels.wecom.cards import WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.meetings import MeetingCards
-from channels.wecom.push import PushWebhooks
+from channels.wecom.push import PushRefused, PushWebhooks, image_body
 from channels.wecom.replies import WeComReplies
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
 from channels.wecom.sightings import Sightings, Who
@@ -206,7 +207,30 @@ class WeComAdapter:
         answer = await command(self.asked(msg, chat_admin))
         if answer is None:
             return self.t(who.locale, "wecom.done")
-        return self.writer.text(answer.locale or who.locale, answer.told)
+        text = self.writer.text(answer.locale or who.locale, answer.told)
+        if answer.files:
+            text += "\n" + await self.push_files(msg, answer.files, answer.locale or who.locale)
+        return text
+
+    async def push_files(self, msg: Message, files: Sequence[ReplyFile], locale: str) -> str:
+        """A reply's pictures (a document as its pictures) through the chat's push webhook,
+        which is the only way an AI bot sends a picture of its own; what became of them."""
+        url = await self.services.digest.push_webhook(msg.who.place.chat_id)
+        if url is None:
+            return self.t(locale, "wecom.files_need_push_webhook")
+        try:
+            for file in files:
+                if file.picture:
+                    drawn: Sequence[bytes] = (file.data,)
+                elif file.pictures is not None:
+                    drawn = await file.pictures()
+                else:
+                    continue
+                for picture in drawn:
+                    await self.pushes.send(url, image_body(picture))
+        except PushRefused:
+            return self.t(locale, "wecom.files_push_refused")
+        return self.t(locale, "wecom.files_pushed")
 
     def asked(self, msg: Message, chat_admin: Callable[[], Awaitable[bool]] = _no_admin) -> Asked:
         """A message read as a command of bot/commands."""

@@ -12,6 +12,7 @@ from storage.repositories.digests import DigestRepository
 from storage.repositories.escalations import EscalationRepository
 from storage.repositories.households import HouseholdRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.invitations import InvitationRepository
 from storage.repositories.leases import LeaseRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.meetings import MeetingRepository
@@ -39,6 +40,7 @@ class Repositories:
         self.links = LinkRepository(connection)
         self.roles = RoleRepository(connection)
         self.households = HouseholdRepository(connection)
+        self.invitations = InvitationRepository(connection)
         self.audit = AuditRepository(connection)
         self.topics = TopicRepository(connection)
         self.proposals = ProposalRepository(connection)
@@ -64,6 +66,7 @@ __all__ = [
     "EscalationRepository",
     "HouseholdRepository",
     "InboxRepository",
+    "InvitationRepository",
     "LeaseRepository",
     "MeetingRepository",
     "OperationsRepository",

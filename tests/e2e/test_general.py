@@ -52,6 +52,8 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     assert "你在这里的身份：楼栋长" in (head.text or "")
     assert commands(head.text) - commands(resident.text) == {
         "members",
+        "invite",
+        "revoke",
         "role",
         "unrole",
         "topic",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -77,8 +78,10 @@ def code_in(seen: Seen) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-async def org(database: Database) -> AsyncIterator[OrgWorld]:
+@asynccontextmanager
+async def running_org(database: Database, **settings: str) -> AsyncIterator[OrgWorld]:
+    """The emulated WeCom with ``PEOPLE`` in their groups, the services (with ``settings``
+    besides; push webhooks are the emulator's), the WeCom channel started."""
     emu = WeComEmulator()
     emu.add_bot(BOT_ID, SECRET)
     for userid, name in PEOPLE.items():
@@ -86,14 +89,16 @@ async def org(database: Database) -> AsyncIterator[OrgWorld]:
     for chatid, members in MEMBERS.items():
         emu.add_group(chatid, chatid, members)
     await emu.start()
-    settings = load_settings(
+    loaded = load_settings(
         TELEGRAM_BOT_TOKEN="1:x",
         YISHI_WECOM_ADMIN_USERIDS="admin",
         YISHI_LOCALE="zh_CN",
+        YISHI_WECOM_WEBHOOK_BASE=emu.url,
         _env_file=None,
+        **settings,
     )
     services = Services.build(
-        database, ManualClock(START), settings, load_catalogue(), realtime=False
+        database, ManualClock(START), loaded, load_catalogue(), realtime=False
     )
     channel = WeComChannel(
         services, Translator("zh_CN"), url=emu.ws_url, bot_id=BOT_ID, secret=SECRET
@@ -105,6 +110,12 @@ async def org(database: Database) -> AsyncIterator[OrgWorld]:
         await channel.stop()
         await services.outbox.close()
         await emu.stop()
+
+
+@pytest.fixture
+async def org(database: Database) -> AsyncIterator[OrgWorld]:
+    async with running_org(database) as world:
+        yield world
 
 
 async def set_up(org: OrgWorld) -> None:

@@ -46,6 +46,8 @@ R = Rank
 BOUND = (B, G, C)
 OFFICER = {B: R.BUILDING_OFFICER, G: R.GRID_WORKER, C: R.COMMUNITY_STAFF}
 HOME_OFFICER = "an officer of the node the command names"  # private chats: /result 12, ...
+# Private chats: /invite 2-502 is for the one building where the person holds a role.
+OWN_BUILDING = "an officer holding a role at a building"
 ANYONE = R.RESIDENT
 
 
@@ -109,6 +111,10 @@ RULES: dict[str, Rule] = {
     "subscribe": Rule("/subscribe", {C: R.COMMUNITY_STAFF}, changes=False),  # already is
     "unsubscribe": Rule("/unsubscribe", {C: R.COMMUNITY_STAFF}),
     "digest": Rule("/digest", {C: R.COMMUNITY_STAFF}, changes=False),
+    "invite": Rule("/invite 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING}),
+    # No invitation of 9-909 to end: whoever may revoke is told that, the others why not.
+    "revoke": Rule("/revoke 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING},
+                   state={B: "invitations.nothing_to_revoke", P: "invitations.nothing_to_revoke"}),
 }
 BUTTONS: dict[str, Rule] = {
     "vote": Rule("press v:{topic}:0", dict.fromkeys(BOUND, ANYONE)),
@@ -131,6 +137,8 @@ HELP_OFFERS_MORE = {
     ("lang", U): "as above",
     ("bind", U): "any member is offered /bind; only group admins may use it",
     ("result", P): "offered to all privately; only officers of the topic's node may",
+    ("invite", P): "offered to officers privately; those above a building are sent to its group",
+    ("revoke", P): "as above",
 }
 
 
@@ -166,7 +174,7 @@ async def matrix(
             url = None
             if request.param == "postgresql":
                 url = await stack.enter_async_context(fresh_postgres_database())
-            h = Harness(tmp, database_url=url)
+            h = Harness(tmp, database_url=url, settings={"YISHI_PUBLIC_URL": "https://y.example"})
             await h.start()
             stack.push_async_callback(h.stop)
             world = await w.build(h, tmp)
@@ -189,7 +197,7 @@ def test_the_table_covers_every_command_and_agrees_with_help() -> None:
             for rank in Rank:
                 offered = spec.allowed(place, rank)
                 need = rule.where.get(place)
-                if need == HOME_OFFICER:
+                if need in (HOME_OFFICER, OWN_BUILDING):
                     need = R.BUILDING_OFFICER
                 works = need is not None and rank >= need
                 if offered != works and (spec.name, place) not in HELP_OFFERS_MORE:
@@ -203,6 +211,9 @@ def _permitted(rule: Rule, user: int, chat: int) -> bool:
     rank = w.rank_at(user, w.HOME[user] if kind == P else chat)
     if need == HOME_OFFICER:
         need = OFFICER[w.LEVEL[w.HOME[user]]]
+    if need == OWN_BUILDING:
+        held = w.ROLES.get(user)
+        need = R.BUILDING_OFFICER if held and w.LEVEL[held[1]] == B else None
     allowed = need is not None and rank >= need  # type: ignore[operator]
     return allowed or (user == w.ADMIN and kind in rule.group_admin)
 

@@ -36,7 +36,7 @@ from bot.services.topics.eligibility import (
     plain_person_key,
 )
 from storage.group_commit import WroteNothing
-from storage.records import BallotChannel, Topic
+from storage.records import BallotChannel, Platform, Topic, on_telegram
 from storage.repositories import Repositories
 from storage.repositories.presses import PressFacts, read_presses
 
@@ -144,6 +144,10 @@ async def _cast(
         voter = await household_voter(repos, topic, post, user_id)
     else:
         member = facts.member
+        if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
+            # A web-only person (a household invitation) is in no chat: the per-person roll
+            # is the bound chat's members, so they take part in household topics only.
+            raise Refusal("topics.web_household_only")
         if member is None:  # asked once, then cached
             member = await press.answers.is_member(post.chat_id, user_id)
             batch.memberships.append((post.chat_id, user_id, member))
@@ -178,3 +182,7 @@ async def _cast(
     )
     batch.put[(topic.id, voter.key)] = (option, BallotChannel.BUTTON)
     return VoteReceipt(topic, topic.options[option], changed=previous is not None, unchanged=False)
+
+
+async def _on_web(repos: Repositories, user_id: int) -> bool:
+    return await repos.invitations.platform_of(user_id) is Platform.WEB
