@@ -17,6 +17,7 @@ from bot.commands import (
     roles,
     stats,
     topics,
+    web,
 )
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
@@ -31,6 +32,7 @@ COMMANDS: CommandTable = {
     **reports.COMMANDS,
     **stats.COMMANDS,
     **topics.COMMANDS,
+    **web.COMMANDS,
 }
 
 __all__ = ["COMMANDS", "Asked", "Command", "CommandTable", "Reply", "UsageError"]
