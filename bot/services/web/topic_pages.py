@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.services.actors import Actor, ChatKind, Place
 from bot.services.errors import Refusal
+from bot.services.events import TopicChanged
 from bot.services.feedback.opinions import OpinionService
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.topics.ballots import VoteReceipt
@@ -143,7 +144,13 @@ class TopicPages:
         chat_id = await self._voting_chat(actor, topic_id)
         if chat_id is None:
             raise Refusal("topics.not_member")
-        return await self._topics.vote(actor, chat_id, topic_id, option, self.membership)
+        receipt = await self._topics.vote(actor, chat_id, topic_id, option, self.membership)
+        if not receipt.unchanged:
+            # A press records no event: its adapter touches its own ballot message, coalesced.
+            # A web vote has no message of its own, so every channel's messages are told.
+            async with self._work.transaction() as repos:
+                repos.record(TopicChanged(topic_id))
+        return receipt
 
     async def opinion(self, actor: Actor, topic_id: int, text: str, *, public: bool) -> None:
         """A public opinion (as a reply in the person's chat) or a private one (as sent to the
