@@ -69,7 +69,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     }
     assert commands(worker.text) - commands(head.text) == {"unbind", "resolve", "progress"}
     private = await h.say(RESIDENT, RESIDENT, "/help")
-    assert commands(private.text) == {"start", "help", "lang", "link", "result", "opinion"}
+    assert commands(private.text) == {"start", "help", "lang", "link", "web", "result", "opinion"}
 
 
 async def test_lang_switches_a_group_and_a_private_chat(h: Harness) -> None:
