@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from storage.tables import ballots, opinions, web_sessions
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
-    BUILDING_CHAT,
     GRID_CHAT,
     GRID_WORKER,
     OTHER_BUILDING_CHAT,
@@ -36,7 +35,9 @@ from tests.e2e_web.test_signin_and_vote import web_link
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-def init_data(h: WebHarness, user: int, name: str, *, token: str | None = None, **extra: str) -> str:
+def init_data(
+    h: WebHarness, user: int, name: str, *, token: str | None = None, **extra: str
+) -> str:
     """A Mini App's initData as Telegram signs it (its documented algorithm)."""
     fields = {
         "auth_date": str(int(h.clock.now().timestamp())),
