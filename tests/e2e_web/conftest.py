@@ -117,6 +117,24 @@ async def person(browser: Any) -> AsyncIterator[Any]:
         await context.close()
 
 
+LINK = re.compile(r"(http://\S+/signin/\S+)")
+
+
+async def web_link(h: WebHarness, user: int) -> str:
+    """``/web`` in the bot's private chat; the link it answers with."""
+    reply = await h.say(user, user, "/web")
+    match = LINK.search(reply.text or "")
+    assert match, reply.text
+    assert match.group(1).startswith(h.web_url)
+    return match.group(1)
+
+
+async def signed_in(page: Any, h: WebHarness, user: int) -> None:
+    """``user`` signed in on ``page`` through the link /web gave them."""
+    await page.goto(await web_link(h, user))
+    await page.wait_for_url(f"{h.web_url}/me")
+
+
 async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = "") -> Path:
     """The page as checked, kept for the record (CI lists them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -15,20 +15,9 @@ from sqlalchemy import func, select
 from storage.tables import ballots, opinions, web_sessions
 from tests.auxil.topics import publish, tally, topic_id
 from tests.auxil.world import BUILDING_CHAT, RESIDENT, community, count
-from tests.e2e_web.conftest import WebHarness, person, screenshot, web_running
+from tests.e2e_web.conftest import WebHarness, person, screenshot, web_link, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-LINK = re.compile(r"(http://\S+/signin/\S+)")
-
-
-async def web_link(h: WebHarness, user: int) -> str:
-    """``/web`` in the bot's private chat; the link it answers with."""
-    reply = await h.say(user, user, "/web")
-    match = LINK.search(reply.text or "")
-    assert match, reply.text
-    assert match.group(1).startswith(h.web_url)
-    return match.group(1)
 
 
 async def sessions(h: WebHarness) -> int:

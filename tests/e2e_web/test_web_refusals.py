@@ -29,8 +29,7 @@ from tests.auxil.world import (
     community,
     count,
 )
-from tests.e2e_web.conftest import WebHarness, person, screenshot, web_running
-from tests.e2e_web.test_signin_and_vote import web_link
+from tests.e2e_web.conftest import WebHarness, person, screenshot, signed_in, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -58,11 +57,6 @@ def mini_app(h: WebHarness, data: str) -> str:
 
 async def rows(h: WebHarness, table: Any) -> int:
     return await count(h, select(func.count()).select_from(table))
-
-
-async def signed_in(page: Any, h: WebHarness, user: int) -> None:
-    await page.goto(await web_link(h, user))
-    await page.wait_for_url(f"{h.web_url}/me")
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
