@@ -95,3 +95,30 @@ async def test_after_the_close_the_page_shows_the_outcome_where_it_went_and_the_
             await page.reload()
             assert "在西门设置快递柜" in await page.inner_text("#decision")
             await screenshot(page, request)
+
+
+async def test_a_secret_ballot_with_a_hidden_tally_reveals_on_the_page_what_the_chat_does(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    browser: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        ballot = await publish(h, "物业费调整 匿名=yes 隐藏结果=yes")
+        topic = topic_id(ballot)
+        await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
+        async with person(browser) as page:
+            await signed_in(page, h, RESIDENT)
+            await page.goto(f"{h.web_url}/t/{topic}")
+            assert await page.locator("#tally").count() == 0
+            assert "截止后公布" in await page.inner_text("#results")
+            await page.click("button.vote:text-is('同意')")
+            await page.wait_for_url(f"{h.web_url}/t/{topic}?voted=0")
+            assert await page.inner_text("#notice") == "已记录：同意"  # as a press answers
+            await page.goto(f"{h.web_url}/t/{topic}")
+            assert await page.locator("#my-vote").count() == 0  # nobody's choice is shown
+            assert await page.locator("#tally").count() == 0
+            live = await page.request.get(f"{h.web_url}/t/{topic}/live.json")
+            assert (await live.json())["tally"] is None
+            await screenshot(page, request)
