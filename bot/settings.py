@@ -46,8 +46,8 @@ _EXPECTED: dict[str, str] = {
     "console: 43 letters, digits, + and /",
     "YISHI_WECOM_LISTEN": "host:port the WeCom callback server binds, e.g. 127.0.0.1:8444 or "
     "0.0.0.0:8444",
-    "YISHI_PUBLIC_URL": "the public http(s) base URL of the web pages, without query, e.g. "
-    "https://yishi.example.org",
+    "YISHI_PUBLIC_URL": "the public http(s) address of the web pages, without path or query, "
+    "e.g. https://yishi.example.org (a host of their own: the pages start at its root)",
     "YISHI_WEB_LISTEN": "host:port the web server binds, e.g. 127.0.0.1:8080 (behind a TLS "
     "reverse proxy)",
     "YISHI_HEALTH_LISTEN": "host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464 (port 0: any free "
@@ -381,6 +381,8 @@ class Settings(LoggingSettings):
             raise ValueError("not a URL") from error
         if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
             raise ValueError("not an http(s) URL without query")
+        if url.path not in ("", "/"):  # the pages' paths (/t/12, /me) start at the root
+            raise ValueError("a URL with a path")
         return text
 
     @field_validator("web_listen", mode="before")

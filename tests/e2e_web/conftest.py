@@ -105,9 +105,11 @@ async def web_running(
 
 
 @asynccontextmanager
-async def person(browser: Any) -> AsyncIterator[Any]:
+async def person(browser: Any, *, javascript: bool = True) -> AsyncIterator[Any]:
     """A phone-sized browser context of its own (its own cookies): one person's page."""
-    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    context = await browser.new_context(
+        viewport=PHONE, locale="zh-CN", java_script_enabled=javascript
+    )
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

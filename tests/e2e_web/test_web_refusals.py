@@ -29,7 +29,7 @@ from tests.auxil.world import (
     community,
     count,
 )
-from tests.e2e_web.conftest import WebHarness, person, screenshot, signed_in, web_running
+from tests.e2e_web.conftest import WebHarness, person, screenshot, signed_in, web_link, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -199,3 +199,35 @@ async def test_script_in_a_title_or_an_opinion_is_shown_as_text_and_never_runs(
             await page.goto(f"{h.web_url}/me")
             assert title in await page.inner_text("#open-topics")
             assert await page.evaluate("window.xss") is None
+
+
+async def test_without_javascript_the_link_and_the_vote_work_and_guessing_codes_is_limited(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    browser: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        topic = topic_id(await publish(h, "垃圾分类投放点调整"))
+        async with person(browser, javascript=False) as page:
+            # Guessing: each code is tried at most five times (and each address twenty).
+            guess = f"{h.web_url}/signin/{'A' * 32}"
+            await page.goto(guess)
+            csrf = await page.locator("input[name=csrf]").get_attribute("value")
+            statuses = []
+            for _ in range(6):
+                tried = await page.request.post(guess, form={"csrf": csrf or ""})
+                statuses.append(tried.status)
+            assert statuses == [410, 410, 410, 410, 410, 429]
+            assert "尝试太多次" in await tried.text()
+
+            await page.goto(await web_link(h, RESIDENT))  # no script: a button to press
+            await page.click("#signin button")
+            await page.wait_for_url(f"{h.web_url}/me")
+            await page.goto(f"{h.web_url}/t/{topic}")
+            await page.click("button.vote:text-is('同意')")
+            await page.wait_for_url(f"{h.web_url}/t/{topic}?voted=0")
+            assert "同意\n1" in await page.inner_text("#tally")
+            await screenshot(page, request)
+        assert await rows(h, ballots) == 1
