@@ -63,6 +63,14 @@ def add_routes(app: web.Application, site: Web) -> None:
             page = await site.pages.page(viewer.actor, topic)
         except NotVisible:
             return not_found(request, viewer)
+        except Refusal as again:
+            return site.notice(
+                request,
+                viewer,
+                "web.forbidden_title",
+                site.refusal(viewer.locale, again),
+                status=503,
+            )
         return site.render(
             request,
             viewer,
@@ -83,6 +91,14 @@ def add_routes(app: web.Application, site: Web) -> None:
             page = await site.pages.page(viewer.actor, topic)
         except NotVisible:
             return not_found(request, viewer)
+        except Refusal as refusal:  # Telegram could not say who is in the group: try again
+            return site.notice(
+                request,
+                viewer,
+                "web.forbidden_title",
+                site.refusal(viewer.locale, refusal),
+                status=503,
+            )
         voted = request.query.get("voted", "")
         options = page.view.tally or ()
         if voted.isdigit() and int(voted) < len(options):
@@ -164,6 +180,8 @@ def add_routes(app: web.Application, site: Web) -> None:
             page = await site.pages.page(viewer.actor, topic_id(request))
         except NotVisible:
             raise web.HTTPNotFound() from None
+        except Refusal:
+            raise web.HTTPServiceUnavailable() from None
         view = page.view
         tally = (
             None if view.tally is None or view.tally_hidden else [count for _, count in view.tally]

@@ -122,19 +122,23 @@ async def person(browser: Any, *, javascript: bool = True) -> AsyncIterator[Any]
 LINK = re.compile(r"(http://\S+/signin/\S+)")
 
 
-async def web_link(h: WebHarness, user: int) -> str:
+def _pages_url(h: Harness) -> str:
+    return h.extra_settings["YISHI_PUBLIC_URL"]
+
+
+async def web_link(h: Harness, user: int) -> str:
     """``/web`` in the bot's private chat; the link it answers with."""
     reply = await h.say(user, user, "/web")
     match = LINK.search(reply.text or "")
     assert match, reply.text
-    assert match.group(1).startswith(h.web_url)
+    assert match.group(1).startswith(_pages_url(h))
     return match.group(1)
 
 
-async def signed_in(page: Any, h: WebHarness, user: int) -> None:
+async def signed_in(page: Any, h: Harness, user: int) -> None:
     """``user`` signed in on ``page`` through the link /web gave them."""
     await page.goto(await web_link(h, user))
-    await page.wait_for_url(f"{h.web_url}/me")
+    await page.wait_for_url(f"{_pages_url(h)}/me")
 
 
 async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = "") -> Path:

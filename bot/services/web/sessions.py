@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,10 @@ CODE_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(days=30)
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at written at most this often
 KEY_SETTING = "web.cookie_key"
+# Letters and digits only: a link no chat's markup escapes or breaks (WeCom's markdown would
+# escape "_"), ~190 bits.
+CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 32
 
 
 def digest(secret: str) -> str:
@@ -75,7 +80,7 @@ class WebSessionService:
         if place.is_group:
             raise Refusal("web.private_only")
         now = self._clock.now()
-        code = secrets.token_urlsafe(24)
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         async with self._work.transaction() as repos:
             await repos.web_sessions.add_code(digest(code), actor.user_id, now, now + CODE_TTL)
         return SignInCode(code, now + CODE_TTL)

@@ -23,7 +23,7 @@ from bot.services.topics.eligibility import MembershipProbe
 from bot.services.topics.service import TopicService, snapshot
 from bot.services.topics.views import BallotView, ballot_view
 from bot.services.unit_of_work import UnitOfWork, Work
-from storage.records import Escalation, Registration, Resolution, Topic
+from storage.records import Escalation, Registration, Resolution, Topic, on_telegram
 
 
 class NotVisible(Exception):
@@ -59,8 +59,11 @@ class HouseholdPage:
 
 
 class StoredMembership:
-    """Membership as the chats recorded it, asking the platform (``ask``) only about what
-    was never recorded, and keeping its answer."""
+    """Membership as the chats recorded it, asking Telegram (``ask``) only about a Telegram
+    group's member never recorded, and keeping its answer. Another platform's groups are
+    known only as recorded (a WeCom member is recorded at their first vote there): a chat
+    probe answers "yes" for them, since there only members reach the bot, which is not true
+    of a browser."""
 
     def __init__(self, work: UnitOfWork, clock: Clock, ask: MembershipProbe | None) -> None:
         self._work, self._clock, self._ask = work, clock, ask
@@ -70,7 +73,7 @@ class StoredMembership:
             member = await repos.chats.membership(chat_id, user_id)
         if member is not None:
             return member
-        if self._ask is None:
+        if self._ask is None or not on_telegram(chat_id):
             return False
         member = await self._ask.is_member(chat_id, user_id)
         async with self._work.transaction() as repos:
