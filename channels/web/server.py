@@ -51,11 +51,12 @@ class Viewer:
     session: SignedIn | None
     locale: str
     token: str | None  # the session token (the CSRF binding)
+    superadmin: bool = False
 
     @property
     def actor(self) -> Actor:
         assert self.session is not None
-        return Actor(self.session.user_id)
+        return Actor(self.session.user_id, is_superadmin=self.superadmin)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -104,7 +105,8 @@ class Web:
             if user is not None:
                 locale = user.locale or locale_from_language_code(user.language_code)
         locale = locale or self.translator.default_locale
-        return Viewer(session, locale, token if session else None)
+        superadmin = session is not None and self.services.settings.is_superadmin(session.user_id)
+        return Viewer(session, locale, token if session else None, superadmin)
 
     def binding(self, request: web.Request, viewer: Viewer) -> str | None:
         """What this browser's CSRF tokens are bound to."""

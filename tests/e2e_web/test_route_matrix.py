@@ -1,0 +1,137 @@
+"""Every route of a topic's page × who asks: the same people may read, vote and give
+opinions on the web as in the chat, and anyone else gets the same 404 as for an id that does
+not exist; what is refused changes nothing. Plain HTTP (no browser): what is checked is the
+server's answer and the database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from storage.tables import ballots, opinions
+from tests.auxil.harness import SUPERADMIN
+from tests.auxil.topics import publish, topic_id
+from tests.auxil.world import (
+    GRID_CHAT,
+    GRID_WORKER,
+    OTHER_BUILDING_CHAT,
+    OUTSIDER,
+    RESIDENT,
+    STAFF,
+    code_in,
+    community,
+    count,
+)
+from tests.e2e_web.conftest import WebHarness, web_link, web_running
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+OTHER_RESIDENT = 8  # a resident of 2号楼
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+ROUTES = ("page", "live", "vote", "opinion", "private")
+# Who may do what, written from PRODUCT.md's rules (not from the code): a member of the
+# group the topic is posted in does everything; officers above read (they do not vote in a
+# group they are not in); a super-admin also gives private opinions; anyone else: 404.
+EXPECTED = {
+    "resident": {"page": 200, "live": 200, "vote": 303, "opinion": 303, "private": 303},
+    "grid worker (in the group)": {
+        "page": 200,
+        "live": 200,
+        "vote": 303,
+        "opinion": 303,
+        "private": 303,
+    },
+    "community staff": {"page": 200, "live": 200, "vote": 409, "opinion": 409, "private": 409},
+    "super-admin": {"page": 200, "live": 200, "vote": 409, "opinion": 409, "private": 303},
+    "another building's resident": dict.fromkeys(ROUTES, 404),
+    "in no group": dict.fromkeys(ROUTES, 404),
+    "not signed in": dict.fromkeys(ROUTES, 401),
+}
+PEOPLE = {
+    "resident": RESIDENT,
+    "grid worker (in the group)": GRID_WORKER,
+    "community staff": STAFF,
+    "super-admin": SUPERADMIN,
+    "another building's resident": OTHER_RESIDENT,
+    "in no group": OUTSIDER,
+}
+
+
+async def _signed_in(h: WebHarness, session: aiohttp.ClientSession, user: int | None) -> str:
+    """The CSRF token of a page, after signing ``user`` in by their /web link."""
+    if user is None:
+        async with session.get(h.web_url + "/") as home:
+            await home.text()
+        async with session.get(h.web_url + "/signin/" + "A" * 32) as page:
+            match = CSRF.search(await page.text())
+        assert match
+        return match.group(1)
+    link = await web_link(h, user)
+    async with session.get(link) as page:
+        match = CSRF.search(await page.text())
+    assert match
+    async with session.post(link, data={"csrf": match.group(1)}, allow_redirects=False) as done:
+        assert done.status == 303, await done.text()
+    async with session.get(h.web_url + "/me") as me:
+        match = CSRF.search(await me.text())
+    assert match
+    return match.group(1)
+
+
+async def _answers(
+    h: WebHarness, session: aiohttp.ClientSession, csrf: str, topic: int
+) -> dict[str, int]:
+    url = f"{h.web_url}/t/{topic}"
+    requests = {
+        "page": ("GET", url, None),
+        "live": ("GET", f"{url}/live.json", None),
+        "vote": ("POST", f"{url}/vote", {"csrf": csrf, "option": "0"}),
+        "opinion": ("POST", f"{url}/opinion", {"csrf": csrf, "kind": "public", "text": "好"}),
+        "private": ("POST", f"{url}/opinion", {"csrf": csrf, "kind": "private", "text": "好"}),
+    }
+    found = {}
+    for route, (method, target, form) in requests.items():
+        async with session.request(method, target, data=form, allow_redirects=False) as answer:
+            await answer.read()
+            found[route] = answer.status
+    return found
+
+
+async def test_every_route_answers_each_person_as_the_chat_would(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        h.user(OTHER_RESIDENT, "吴邻楼")
+        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
+        await h.group(
+            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
+        )
+        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        topic = topic_id(await publish(h, "外墙清洗"))
+
+        wrong = []
+        for who, expected in EXPECTED.items():
+            jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
+            async with aiohttp.ClientSession(cookie_jar=jar) as session:
+                csrf = await _signed_in(h, session, PEOPLE.get(who))
+                before = (
+                    await count(h, select(func.count()).select_from(ballots)),
+                    await count(h, select(func.count()).select_from(opinions)),
+                )
+                found = await _answers(h, session, csrf, topic)
+                after = (
+                    await count(h, select(func.count()).select_from(ballots)),
+                    await count(h, select(func.count()).select_from(opinions)),
+                )
+            if found != expected:
+                wrong.append((who, found))
+            allowed = sum(1 for status in expected.values() if status == 303)
+            changed = (after[0] - before[0]) + (after[1] - before[1])
+            if changed != allowed:
+                wrong.append((who, f"{changed} rows written, {allowed} allowed"))
+        assert wrong == []
