@@ -59,10 +59,14 @@ async def browser() -> AsyncIterator[Any]:
 class WebHarness(Harness):
     """The harness with the web pages on a port of their own (YISHI_PUBLIC_URL points at it)."""
 
-    def __init__(self, tmp_path: Path, **options: Any) -> None:
+    def __init__(self, tmp_path: Path, *, public_url: str | None = None, **options: Any) -> None:
+        """``public_url``: the address links name (a proxy's), else the server's own."""
         port = _free_port()
-        self.web_url = f"http://127.0.0.1:{port}"
-        settings = {"YISHI_PUBLIC_URL": self.web_url, "YISHI_WEB_LISTEN": f"127.0.0.1:{port}"}
+        self.web_url = f"http://127.0.0.1:{port}"  # where the server listens
+        settings = {
+            "YISHI_PUBLIC_URL": public_url or self.web_url,
+            "YISHI_WEB_LISTEN": f"127.0.0.1:{port}",
+        }
         super().__init__(
             tmp_path,
             settings=settings,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.tables import ballots, opinions
-from tests.auxil.harness import SUPERADMIN
+from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
     GRID_CHAT,
@@ -135,3 +135,51 @@ async def test_every_route_answers_each_person_as_the_chat_would(
             if changed != allowed:
                 wrong.append((who, f"{changed} rows written, {allowed} allowed"))
         assert wrong == []
+
+
+async def test_behind_https_the_session_cookie_is_secure_httponly_and_lax(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = WebHarness(tmp_path, public_url="https://yishi.example.org")
+    await h.start()
+    try:
+        await community(h)
+        reply = await h.say(RESIDENT, RESIDENT, "/web")
+        match = re.search(r"https://yishi\.example\.org(/signin/\S+)", reply.text or "")
+        assert match, reply.text
+        link = h.web_url + match.group(1)  # as the TLS proxy forwards it
+        # The proxy speaks https to the browser, which sends Secure cookies back; this client
+        # talks plain HTTP to the server behind it, so it hands the cookie back itself.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+            async with session.get(link) as page:
+                form = CSRF.search(await page.text())
+                pre = page.headers.getall("Set-Cookie")
+            assert form
+            held = pre[0].split(";")[0]
+            async with session.post(
+                link,
+                data={"csrf": form.group(1)},
+                headers={"Cookie": held},
+                allow_redirects=False,
+            ) as done:
+                assert done.status == 303
+                cookies = done.headers.getall("Set-Cookie")
+        for header in (*pre, *cookies):
+            assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
+        assert any(header.startswith("yishi_session=") for header in cookies)
+    finally:
+        await h.stop()
+
+
+async def test_web_when_the_pages_are_off_says_so_and_what_to_do(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = Harness(tmp_path)  # no YISHI_PUBLIC_URL
+    await h.start()
+    try:
+        await community(h)
+        reply = await h.say(RESIDENT, RESIDENT, "/web")
+        assert "还没有开通网页版" in (reply.text or "")
+        assert "在群里投票" in (reply.text or "")
+    finally:
+        await h.stop()
