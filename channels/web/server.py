@@ -31,6 +31,7 @@ from locales import SUPPORTED, Translator, escape
 SESSION_COOKIE = "yishi_session"
 PRE_COOKIE = "yishi_pre"  # a random value a browser holds before sign-in (its CSRF binding)
 LANG_COOKIE = "yishi_lang"
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 TEMPLATES = Path(__file__).parent / "templates"
 # Telegram Web shows a Mini App in a frame; no other site may.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
@@ -119,11 +120,15 @@ class Web:
         return csrf_ok(self.key, self.binding(request, viewer), str(token) if token else None)
 
     def client(self, request: web.Request) -> str:
-        # Behind the reverse proxy every client comes from it: the proxy's X-Forwarded-For
-        # (its last hop, the one it added) names the client.
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.split(",")[-1].strip()
-        return last or request.remote or "?"
+        """Who to count sign-in attempts against. Behind the reverse proxy on this machine
+        every request comes from the loopback address: the last X-Forwarded-For entry (the
+        one the proxy added) names the client. From anywhere else the header could be
+        anything, so the connection's address counts."""
+        remote = request.remote or "?"
+        if remote in LOOPBACK:
+            last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+            return last or remote
+        return remote
 
     # Answers -------------------------------------------------------------------------------
 

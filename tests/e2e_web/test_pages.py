@@ -10,9 +10,19 @@ from typing import Any
 
 import pytest
 from playwright.async_api import expect
+from sqlalchemy import func, select
 
+from storage.tables import web_sessions
 from tests.auxil.topics import publish, register_household, topic_id
-from tests.auxil.world import BUILDING_CHAT, GRID_CHAT, GRID_WORKER, NEIGHBOUR, RESIDENT, community
+from tests.auxil.world import (
+    BUILDING_CHAT,
+    GRID_CHAT,
+    GRID_WORKER,
+    NEIGHBOUR,
+    RESIDENT,
+    community,
+    count,
+)
 from tests.e2e_web.conftest import person, screenshot, signed_in, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -47,6 +57,13 @@ async def test_the_tally_refreshes_by_itself_and_the_page_is_small_and_bilingual
             await page.goto(f"{h.web_url}/me")  # the choice stays
             assert "My household" in await page.inner_text("header")
             await screenshot(page, request)
+
+            await page.click("header button:text-is('Sign out')")
+            await page.wait_for_url(f"{h.web_url}/")
+            answer = await page.goto(f"{h.web_url}/t/{topic}")
+            assert answer is not None and answer.status == 401
+        revoked = select(func.count()).select_from(web_sessions)
+        assert await count(h, revoked.where(web_sessions.c.revoked_at.is_not(None))) == 1
 
 
 async def test_my_household_lists_my_registration_and_my_open_topics(
