@@ -191,6 +191,25 @@ class Web:
             text=text,
         )
 
+    def csrf_refused(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """A form that came without its token (or another browser's): nothing done."""
+        return self.notice(
+            request,
+            viewer,
+            "web.forbidden_title",
+            self.t(viewer.locale, "web.csrf_failed"),
+            status=403,
+        )
+
+    async def replace_session(
+        self, response: web.StreamResponse, viewer: Viewer, token: str
+    ) -> None:
+        """``response`` signs this browser in with ``token``; a session it held is ended."""
+        if viewer.session is not None:
+            await self.services.web_sessions.sign_out(viewer.session.token_hash)
+        max_age = int(SESSION_TTL.total_seconds())
+        self.set_cookie(response, SESSION_COOKIE, sign(self.key, token), max_age=max_age)
+
     def set_cookie(
         self, response: web.StreamResponse, name: str, value: str, *, max_age: int | None
     ) -> None:
@@ -203,10 +222,6 @@ class Web:
             secure=self.secure,
             samesite="Lax",
         )
-
-    def signed_in_response(self, response: web.StreamResponse, token: str) -> None:
-        max_age = int(SESSION_TTL.total_seconds())
-        self.set_cookie(response, SESSION_COOKIE, sign(self.key, token), max_age=max_age)
 
 
 def see_other(location: str) -> web.Response:

@@ -43,13 +43,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         code = request.match_info["code"]
         refused = None
         if not site.csrf_checked(request, viewer, form):
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.t(viewer.locale, "web.csrf_failed"),
-                status=403,
-            )
+            return site.csrf_refused(request, viewer)
         if not site.by_address.allow(site.client(request)) or not site.by_code.allow(code):
             refused, status = "web.too_many", 429
         elif not CODE.fullmatch(code):
@@ -64,7 +58,7 @@ def add_routes(app: web.Application, site: Web) -> None:
                 request, viewer, "web.signin_title", site.t(viewer.locale, refused), status=status
             )
         response = see_other("/me")
-        site.signed_in_response(response, opened.token)
+        await site.replace_session(response, viewer, opened.token)
         return response
 
     async def miniapp_page(request: web.Request) -> web.StreamResponse:
@@ -105,20 +99,14 @@ def add_routes(app: web.Application, site: Web) -> None:
         start = person.start_param or ""
         target = f"/t/{int(start)}" if start.isdigit() and len(start) <= 9 else "/me"
         response = web.json_response({"next": target})
-        site.signed_in_response(response, opened.token)
+        await site.replace_session(response, viewer, opened.token)
         return response
 
     async def signout(request: web.Request) -> web.StreamResponse:
         viewer = await site.viewer(request)
         form = await request.post()
         if not site.csrf_checked(request, viewer, form):
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.t(viewer.locale, "web.csrf_failed"),
-                status=403,
-            )
+            return site.csrf_refused(request, viewer)
         if viewer.session is not None:
             await site.services.web_sessions.sign_out(viewer.session.token_hash)
         response = see_other("/")

@@ -123,13 +123,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         topic = topic_id(request)
         form = await request.post()
         if not site.csrf_checked(request, viewer, form):
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.t(viewer.locale, "web.csrf_failed"),
-                status=403,
-            )
+            return site.csrf_refused(request, viewer)
         option = str(form.get("option", ""))
         try:
             if not option.isdigit() or len(option) > 3:
@@ -153,13 +147,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         topic = topic_id(request)
         form = await request.post()
         if not site.csrf_checked(request, viewer, form):
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.t(viewer.locale, "web.csrf_failed"),
-                status=403,
-            )
+            return site.csrf_refused(request, viewer)
         public = form.get("kind") != "private"
         try:
             await site.pages.opinion(viewer.actor, topic, str(form.get("text", "")), public=public)
