@@ -165,12 +165,11 @@ def add_routes(app: web.Application, site: Web) -> None:
         if viewer.session is None:
             raise web.HTTPUnauthorized()
         try:
-            page = await site.pages.page(viewer.actor, topic_id(request))
+            view = await site.pages.live(viewer.actor, topic_id(request))
         except NotVisible:
             raise web.HTTPNotFound() from None
         except Refusal:
             raise web.HTTPServiceUnavailable() from None
-        view = page.view
         tally = (
             None if view.tally is None or view.tally_hidden else [count for _, count in view.tally]
         )

@@ -142,6 +142,17 @@ class TopicPages:
             ratings=ratings,
         )
 
+    async def live(self, actor: Actor, topic_id: int) -> BallotView:
+        """What the page's tally shows now (polled by its script): the ballot view alone,
+        without the opinions and the record the whole page reads."""
+        voting_chat = await self._voting_chat(actor, topic_id)
+        async with self._work.transaction() as repos:
+            snap = await snapshot(repos, topic_id)
+            if snap is None:
+                raise NotVisible
+            node = await repos.orgs.node(snap.topic.node_id)
+        return ballot_view(snap, voting=voting_chat is not None, level=node.level if node else None)
+
     async def vote(self, actor: Actor, topic_id: int, option: int) -> VoteReceipt:
         """The same ballot as a press of the option's button in the person's chat."""
         chat_id = await self._voting_chat(actor, topic_id)
