@@ -109,8 +109,15 @@ async def test_after_the_close_the_page_shows_the_outcome_where_it_went_and_the_
 
             await h.say(GRID_CHAT, GRID_WORKER, f"/resolve {topic} 在西门设置快递柜")
             await h.settle()
+            published = next(
+                m
+                for m in h.emu.bot_messages(BUILDING_CHAT)
+                if "在西门设置快递柜" in (m.text or "") and m.button_texts()
+            )
+            await h.press(BUILDING_CHAT, published.message_id, NEIGHBOUR, "不满意")
             await page.reload()
             assert "在西门设置快递柜" in await page.inner_text("#decision")
+            assert "满意 0 · 基本满意 0 · 不满意 1" in await page.inner_text("#ratings")
             await screenshot(page, request)
 
 
