@@ -224,6 +224,14 @@ class Web:
         )
 
 
+def small_number(text: str, digits: int = 9) -> int | None:
+    """``text`` as a number of at most ``digits`` ASCII digits (``str.isdigit`` takes "²" and
+    "٣", which ``int`` refuses), else None."""
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def see_other(location: str) -> web.Response:
     """A 303 to a page of ours (after a form: the browser GETs it, a reload posts nothing)."""
     return web.Response(status=303, headers={"Location": location})

@@ -9,7 +9,7 @@ import re
 from aiohttp import web
 
 from bot.services.web.sessions import CodeRefused
-from channels.web.server import LANG_COOKIE, SESSION_COOKIE, Web, see_other
+from channels.web.server import LANG_COOKIE, SESSION_COOKIE, Web, see_other, small_number
 from channels.web.telegram_login import InitDataRefused, validate_init_data
 from locales import SUPPORTED
 from storage.repositories.web_sessions import CodeState
@@ -97,7 +97,8 @@ def add_routes(app: web.Application, site: Web) -> None:
         )
         opened = await site.services.web_sessions.open_session(user_id)
         start = person.start_param or ""
-        target = f"/t/{int(start)}" if start.isdigit() and len(start) <= 9 else "/me"
+        topic = small_number(start)
+        target = f"/t/{topic}" if topic is not None else "/me"
         response = web.json_response({"next": target})
         await site.replace_session(response, viewer, opened.token)
         return response

@@ -67,7 +67,8 @@ def validate_init_data(init_data: str, bot_token: str, now: datetime) -> Telegra
 
     def text(name: str) -> str | None:
         value = user.get(name)
-        return str(value)[:64] if value else None
+        text = str(value).replace("\x00", "")[:64] if value else ""  # PostgreSQL stores no NUL
+        return text or None
 
     return TelegramWebUser(
         user_id=user_id,

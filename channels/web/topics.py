@@ -17,9 +17,7 @@ from bot.services.topics.views import (
     VoteAction,
 )
 from bot.services.web.topic_pages import NotVisible, TopicPage
-from channels.web.server import Viewer, Web, see_other
-
-MAX_ID = 10**9
+from channels.web.server import Viewer, Web, see_other, small_number
 
 
 def add_routes(app: web.Application, site: Web) -> None:
@@ -36,10 +34,10 @@ def add_routes(app: web.Application, site: Web) -> None:
         return viewer
 
     def topic_id(request: web.Request) -> int:
-        text = request.match_info["topic"]
-        if not text.isdigit() or int(text) >= MAX_ID:
+        number = small_number(request.match_info["topic"])
+        if number is None:
             raise web.HTTPNotFound()
-        return int(text)
+        return number
 
     def not_found(request: web.Request, viewer: Viewer) -> web.Response:
         return site.notice(
@@ -101,8 +99,9 @@ def add_routes(app: web.Application, site: Web) -> None:
             )
         voted = request.query.get("voted", "")
         options = page.view.tally or ()
-        if voted.isdigit() and int(voted) < len(options):
-            notice = site.t(viewer.locale, "web.voted", option=options[int(voted)][0])
+        chosen = small_number(voted, 2)
+        if chosen is not None and chosen < len(options):
+            notice = site.t(viewer.locale, "web.voted", option=options[chosen][0])
         said = request.query.get("said")
         if said in ("public", "private"):
             key = "web.opinion_saved" if said == "public" else "web.private_opinion_saved"
@@ -124,11 +123,11 @@ def add_routes(app: web.Application, site: Web) -> None:
         form = await request.post()
         if not site.csrf_checked(request, viewer, form):
             return site.csrf_refused(request, viewer)
-        option = str(form.get("option", ""))
+        option = small_number(str(form.get("option", "")), 2)
         try:
-            if not option.isdigit() or len(option) > 3:
+            if option is None:
                 raise Refusal("topics.bad_option")
-            receipt = await site.pages.vote(viewer.actor, topic, int(option))
+            receipt = await site.pages.vote(viewer.actor, topic, option)
         except NotVisible:
             return not_found(request, viewer)
         except Refusal as refusal:
@@ -138,7 +137,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         if receipt.unchanged:
             notice = site.t(viewer.locale, "web.vote_unchanged", option=receipt.option)
             return await show(request, viewer, topic, notice=notice)
-        return see_other(f"/t/{topic}?voted={int(option)}")
+        return see_other(f"/t/{topic}?voted={option}")
 
     async def opinion(request: web.Request) -> web.StreamResponse:
         viewer = await signed_in(request)
@@ -150,7 +149,8 @@ def add_routes(app: web.Application, site: Web) -> None:
             return site.csrf_refused(request, viewer)
         public = form.get("kind") != "private"
         try:
-            await site.pages.opinion(viewer.actor, topic, str(form.get("text", "")), public=public)
+            text = str(form.get("text", "")).replace("\x00", "")  # PostgreSQL stores no NUL
+            await site.pages.opinion(viewer.actor, topic, text, public=public)
         except NotVisible:
             return not_found(request, viewer)
         except Refusal as refusal:

@@ -183,3 +183,61 @@ async def test_web_when_the_pages_are_off_says_so_and_what_to_do(
         assert "在群里投票" in (reply.text or "")
     finally:
         await h.stop()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_odd_input_is_answered_and_changes_nothing(
+    database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with web_running(database, tmp_path, caplog) as h:
+        await community(h)
+        topic = topic_id(await publish(h, "外墙清洗"))
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as session:
+            csrf = await _signed_in(h, session, RESIDENT)
+            base = h.web_url
+            odd_gets = [
+                "/t/²",
+                "/t/٣",
+                "/t/-1",
+                "/t/1.0",
+                "/t/%00",
+                "/t/" + "9" * 40,
+                f"/t/{topic}?voted=²",
+                f"/t/{topic}?voted=99",
+                "/signin/" + "%00" * 20,
+                "/signin/" + "a" * 500,
+                "/lang/fr?next=//evil.example",
+                "/lang/en?next=https://evil.example",
+                "/no/such/page",
+            ]
+            statuses = {}
+            for path in odd_gets:
+                async with session.get(base + path, allow_redirects=False) as answer:
+                    statuses[path] = answer.status
+                    if answer.status == 303:
+                        assert answer.headers["Location"] == "/", path
+            forms = [
+                ("vote", {"csrf": csrf, "option": option})
+                for option in ("²", "-1", "99", "", "0" * 1000, "1e3")
+            ] + [
+                ("opinion", {"csrf": csrf, "text": text})
+                for text in ("", "   ", "x" * 2001, "\x00", "好\x00好")
+            ]
+            for route, form in forms:
+                async with session.post(
+                    f"{base}/t/{topic}/{route}", data=form, allow_redirects=False
+                ) as answer:
+                    statuses[f"{route} {form!r:.40}"] = answer.status
+            async with session.post(
+                f"{base}/t/{topic}/opinion", data={"csrf": csrf, "text": "x" * 70_000}
+            ) as answer:
+                statuses["a 70 kB form"] = answer.status
+            async with session.post(
+                f"{base}/tg/signin", data={"csrf": csrf, "init_data": "%"}
+            ) as answer:
+                statuses["garbage initData"] = answer.status
+        assert all(status < 500 for status in statuses.values()), statuses
+        assert await count(h, select(func.count()).select_from(ballots)) == 0
+        written = await count(h, select(func.count()).select_from(opinions))
+        assert written <= 1, "only the opinion with its NUL taken out, if any"
