@@ -10,7 +10,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import db_maintenance
 from bot.clock import FileClock
@@ -18,6 +18,9 @@ from bot.environment_help import environment_help
 from bot.log_output import configure_logging
 from bot.redaction import keep_secrets_out_of_output, register_settings
 from bot.settings import Settings, SettingsError, load_logging_settings, load_settings
+
+if TYPE_CHECKING:
+    from channels.telegram.app import Companion
 
 EXIT_USAGE = 2
 
@@ -152,7 +155,7 @@ def _run(args: argparse.Namespace) -> int:
     from channels.telegram.ptb import import_ptb
 
     import_ptb()  # before anything imports PTB: without cryptography, 8 MB less
-    companions = []
+    companions: list[Companion] = []
     if channel == "both":
         from channels.wecom.channel import WeComBeside
         from channels.wecom.run import missing_setting
@@ -164,6 +167,18 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         beside = WeComBeside(settings, Translator(settings.locale), callback=args.wecom_callback)
         companions.append(beside)
+    web = None
+    if settings.public_url is not None:
+        from channels.web.channel import WebBeside
+        from locales import Translator
+
+        # Telegram's getChatMember answers the web about people it has not seen in a group.
+        web = WebBeside(
+            settings,
+            Translator(settings.locale),
+            membership=lambda: application.bot_data.runtime.membership,
+        )
+        companions.append(web)
     from telegram.error import InvalidToken
 
     from bot.catalogue import CatalogueError
@@ -176,6 +191,10 @@ def _run(args: argparse.Namespace) -> int:
     # What stops it with a message and nothing else; WeCom's only when WeCom runs beside it
     # (its modules load cryptography, which a Telegram-only process does without).
     refusals: tuple[type[Exception], ...] = (InstanceRunning, WebhookRefused)
+    if web is not None:
+        from channels.web.server import CannotListen as WebCannotListen
+
+        refusals = (*refusals, WebCannotListen)
     if companions:
         from channels.wecom.callback_server import CannotListen
 

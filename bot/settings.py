@@ -46,7 +46,10 @@ _EXPECTED: dict[str, str] = {
     "console: 43 letters, digits, + and /",
     "YISHI_WECOM_LISTEN": "host:port the WeCom callback server binds, e.g. 127.0.0.1:8444 or "
     "0.0.0.0:8444",
-    "YISHI_PUBLIC_URL": "the public http(s) address of the web pages, e.g. https://yishi.example.org",
+    "YISHI_PUBLIC_URL": "the public http(s) address of the web pages, without path or query, "
+    "e.g. https://yishi.example.org (a host of their own: the pages start at its root)",
+    "YISHI_WEB_LISTEN": "host:port the web server binds, e.g. 127.0.0.1:8080 (behind a TLS "
+    "reverse proxy)",
     "YISHI_HEALTH_LISTEN": "host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464 (port 0: any free "
     "port), or off",
 }
@@ -59,6 +62,7 @@ _HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET", "YISHI_WECOM_TOKEN", "YISHI_WECOM_A
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 DEFAULT_HEALTH_LISTEN = "127.0.0.1:9464"
+DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
 DEFAULT_WECOM_LISTEN = "127.0.0.1:8444"  # beside the Telegram webhook's 8443
 WECOM_CALLBACK_SECRETS = {
     "wecom_token": re.compile(r"[A-Za-z0-9]{1,32}"),
@@ -240,12 +244,17 @@ class Settings(LoggingSettings):
         "it (an emulator's address in tests and demos)",
     )
 
-    # The web pages' public address: links in messages (a household invitation's
-    # <YISHI_PUBLIC_URL>/join/<code>) start with it; unset, the web is off.
+    # The web pages (channels/web/): served when a public URL is set; links in messages use it.
     public_url: str | None = Field(
         default=None,
         alias="YISHI_PUBLIC_URL",
-        description="public base URL of the web pages (links in messages use it); unset: web off",
+        description="public base URL of the web pages (links in messages use it); "
+        "unset: the web pages are off",
+    )
+    web_listen: str = Field(
+        default=DEFAULT_WEB_LISTEN,
+        alias="YISHI_WEB_LISTEN",
+        description="host:port the web server binds (behind a TLS reverse proxy)",
     )
 
     # /healthz, /readyz, /metrics (bot/health_server.py); on the loopback address unless set.
@@ -270,17 +279,6 @@ class Settings(LoggingSettings):
         if self.health_listen is None:
             return None
         return _address(self.health_listen)
-
-    @field_validator("public_url", mode="before")
-    @classmethod
-    def _public_url(cls, value: Any) -> Any:
-        if value is None or str(value).strip() == "":
-            return None
-        text = str(value).strip().rstrip("/")
-        url = urlsplit(text)
-        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
-            raise ValueError("not an http(s) URL")
-        return text
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -369,6 +367,33 @@ class Settings(LoggingSettings):
     def wecom_address(self) -> tuple[str, int]:
         """(host, port) of the WeCom callback server."""
         return _address(self.wecom_listen)
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip().rstrip("/")
+        try:
+            url = urlsplit(text)
+            url.port  # noqa: B018  (a bad port raises)
+        except ValueError as error:
+            raise ValueError("not a URL") from error
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError("not an http(s) URL without query")
+        if url.path not in ("", "/"):  # the pages' paths (/t/12, /me) start at the root
+            raise ValueError("a URL with a path")
+        return text
+
+    @field_validator("web_listen", mode="before")
+    @classmethod
+    def _web_listen(cls, value: Any) -> Any:
+        return _host_port(str(value).strip())
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        """(host, port) of the web server."""
+        return _address(self.web_listen)
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -106,6 +106,11 @@ RULES: dict[str, Rule] = {
         "SELECT count(*) FROM push_webhooks",
         "after upgrading again, set them with /pushwebhook in each staff group",
     ),
+    "0014": LosesRows(
+        "people signed in to the web pages would be signed out",
+        "SELECT count(*) FROM web_sessions WHERE revoked_at IS NULL",
+        "after upgrading again, they sign in again (/web, or the Mini App)",
+    ),
     "0015": LosesRows(
         "household invitations (/invite) and the web-only residents they made would be lost",
         "SELECT (SELECT count(*) FROM household_invitations)"

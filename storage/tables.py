@@ -728,6 +728,30 @@ push_webhooks = Table(
     Column("set_at", UtcDateTime(), nullable=False),
 )
 
+# The web pages' sign-in (channels/web/, bot/services/web/): only hashes of the secrets are
+# kept, so a copy of the database signs nobody in.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Index("ix_web_sessions_user_id", "user_id"),
+)
+
+web_signin_codes = Table(
+    "web_signin_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
 app_settings = Table(
     "app_settings",
     metadata,

@@ -18,6 +18,7 @@ from bot.commands import (
     roles,
     stats,
     topics,
+    web,
 )
 from bot.commands.base import Asked, Command, CommandTable, Reply, UsageError
 
@@ -33,6 +34,7 @@ COMMANDS: CommandTable = {
     **reports.COMMANDS,
     **stats.COMMANDS,
     **topics.COMMANDS,
+    **web.COMMANDS,
 }
 
 __all__ = ["COMMANDS", "Asked", "Command", "CommandTable", "Reply", "UsageError"]

@@ -49,6 +49,7 @@ MENU: tuple[CommandSpec, ...] = (
     CommandSpec("help", ANYWHERE),
     CommandSpec("lang", ANYWHERE),
     CommandSpec("link", frozenset({PRIVATE})),
+    CommandSpec("web", frozenset({PRIVATE})),
     CommandSpec("register", frozenset({"building"})),
     CommandSpec("topics", BOUND),
     CommandSpec("result", BOUND | {PRIVATE}),

@@ -29,6 +29,7 @@ from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.web.sessions import WebSessionService
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database
@@ -63,6 +64,7 @@ class Services:
     export: ExportService
     meetings: MeetingService
     stats: StatsService
+    web_sessions: WebSessionService
 
     @classmethod
     def build(
@@ -124,4 +126,5 @@ class Services:
             export=ExportService(database, clock, catalogue),
             meetings=meetings,
             stats=StatsService(database, clock),
+            web_sessions=WebSessionService(work, clock),
         )

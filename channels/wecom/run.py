@@ -20,6 +20,7 @@ from bot.gc_tuning import tune_garbage_collector
 from bot.lease import InstanceLease, InstanceRunning
 from bot.services import Services
 from bot.settings import Settings
+from channels.web.server import CannotListen as WebCannotListen
 from channels.wecom.callback_server import CannotListen
 from channels.wecom.channel import WeComChannel
 from locales import Translator
@@ -85,7 +86,7 @@ def run(settings: Settings, clock: Clock | None = None, *, callback: bool = Fals
         return EXIT_USAGE
     try:
         asyncio.run(_serve(settings, clock, catalogue, callback))
-    except (InstanceRunning, CannotListen) as refused:
+    except (InstanceRunning, CannotListen, WebCannotListen) as refused:
         print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0
@@ -115,9 +116,16 @@ async def _serve(
             services, Translator(settings.locale), settings, callback=callback
         )
         tune_garbage_collector()  # what start-up built lives as long as the process
+        web = None
         try:
             await channel.start(wait=None)  # the long connection keeps trying in the background
-        except CannotListen:
+            if settings.public_url is not None:
+                from channels.web.channel import WebBeside
+
+                web = WebBeside(settings, Translator(settings.locale))
+                await web.start(services)
+        except (CannotListen, WebCannotListen):
+            await channel.stop()
             await services.outbox.close()
             raise
         how = (
@@ -130,6 +138,8 @@ async def _serve(
         for task in (kicked, waiting):
             task.cancel()
         log.info("stopping: finishing the sends in flight")
+        if web is not None:
+            await web.stop()
         await channel.stop()
         await services.outbox.close()
     finally:

@@ -26,6 +26,7 @@ from storage.repositories.stats import StatsRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.topics import TopicRepository
 from storage.repositories.users import UserRepository
+from storage.repositories.web_sessions import WebSessionRepository
 
 
 class Repositories:
@@ -55,6 +56,7 @@ class Repositories:
         self.leases = LeaseRepository(connection)
         self.app_settings = AppSettingsRepository(connection)
         self.operations = OperationsRepository(connection)
+        self.web_sessions = WebSessionRepository(connection)
 
 
 __all__ = [
@@ -79,4 +81,5 @@ __all__ = [
     "TimerRepository",
     "TopicRepository",
     "UserRepository",
+    "WebSessionRepository",
 ]

@@ -98,6 +98,16 @@ class HouseholdRepository:
         ).first()
         return _registration(row) if row else None
 
+    async def registrations_of_user(self, user_id: int) -> list[Registration]:
+        """The user's registrations at every node (the web's "my household" page)."""
+        rows = await self._db.execute(
+            select(*_REGISTRATION_COLUMNS)
+            .join(households, households.c.id == registrations.c.household_id)
+            .where(registrations.c.user_id == user_id)
+            .order_by(registrations.c.created_at)
+        )
+        return [_registration(row) for row in rows]
+
     async def registrations_of(self, node_id: int) -> list[Registration]:
         rows = await self._db.execute(
             select(*_REGISTRATION_COLUMNS)

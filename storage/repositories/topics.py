@@ -20,7 +20,7 @@ from storage.records import (
     TopicStatus,
     member_of,
 )
-from storage.tables import ballots, opinions, topic_posts, topics
+from storage.tables import ballots, chat_members, opinions, topic_posts, topics
 from storage.upsert import upsert_many
 
 _rule, _scope, _status = member_of(Rule), member_of(Scope), member_of(TopicStatus)
@@ -168,6 +168,21 @@ class TopicRepository:
         rows = await self._db.execute(
             select(topics)
             .where(topics.c.node_id.in_(list(node_ids)), topics.c.status.in_(statuses))
+            .order_by(topics.c.id.desc())
+            .limit(limit)
+        )
+        return [_topic(row) for row in rows]
+
+    async def open_for_member(self, user_id: int, limit: int = 50) -> list[Topic]:
+        """Open topics posted in a chat the user was last seen a member of (the web's "my
+        household" page), newest first."""
+        chats = select(chat_members.c.chat_id).where(
+            chat_members.c.user_id == user_id, chat_members.c.member.is_(True)
+        )
+        posted = select(topic_posts.c.topic_id).where(topic_posts.c.chat_id.in_(chats))
+        rows = await self._db.execute(
+            select(topics)
+            .where(topics.c.id.in_(posted), topics.c.status == TopicStatus.OPEN)
             .order_by(topics.c.id.desc())
             .limit(limit)
         )

@@ -72,7 +72,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     }
     assert commands(worker.text) - commands(head.text) == {"unbind", "resolve", "progress"}
     private = await h.say(RESIDENT, RESIDENT, "/help")
-    assert commands(private.text) == {"start", "help", "lang", "link", "result", "opinion"}
+    assert commands(private.text) == {"start", "help", "lang", "link", "web", "result", "opinion"}
     # The staff group's /help lists the staff's commands, and none only WeCom answers.
     staff = commands((await h.say(STAFF_CHAT, STAFF, "/help")).text)
     assert {"subscribe", "digest", "export", "newgrid"} <= staff and "pushwebhook" not in staff

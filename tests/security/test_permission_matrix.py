@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
     "lang": Rule("/lang en", {**OFFICER, P: ANYONE, U: R.SUPERADMIN},
                  group_admin=frozenset({*BOUND, U})),
     "link": Rule("/link", {P: ANYONE}),  # a one-time code for the other platform
+    "web": Rule("/web", {P: ANYONE}),  # a one-time sign-in link for the web pages
     "setup": Rule("/setup 新社区", {U: R.SUPERADMIN}),
     "newgrid": Rule("/newgrid 新网格", {C: R.COMMUNITY_STAFF}),
     "newbuilding": Rule("/newbuilding 新楼栋", {G: R.GRID_WORKER}),
@@ -174,7 +175,9 @@ async def matrix(
             url = None
             if request.param == "postgresql":
                 url = await stack.enter_async_context(fresh_postgres_database())
-            h = Harness(tmp, database_url=url, settings={"YISHI_PUBLIC_URL": "https://y.example"})
+            # The web pages' address, for /web's links (the pages themselves: tests/e2e_web).
+            web = {"YISHI_PUBLIC_URL": "https://yishi.example.org"}
+            h = Harness(tmp, database_url=url, settings=web)
             await h.start()
             stack.push_async_callback(h.stop)
             world = await w.build(h, tmp)

@@ -22,6 +22,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "YISHI_DIGEST_TIME",
         "YISHI_ESCALATION_SLA",
         "YISHI_CATALOG",
+        "YISHI_PUBLIC_URL",
+        "YISHI_WEB_LISTEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
@@ -35,6 +37,16 @@ def test_defaults_match_the_product_table() -> None:
     assert settings.digest_time == time(8, 30)
     assert settings.escalation_sla == timedelta(days=3)
     assert settings.admin_ids == frozenset()
+    assert settings.public_url is None  # the web pages are off
+    assert settings.web_address == ("127.0.0.1", 8080)
+
+
+def test_the_public_url_loses_its_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YISHI_PUBLIC_URL", "https://yishi.example.org:8443/ ")
+    monkeypatch.setenv("YISHI_WEB_LISTEN", "0.0.0.0:8081")
+    settings = load_settings()
+    assert settings.public_url == "https://yishi.example.org:8443"
+    assert settings.web_address == ("0.0.0.0", 8081)
 
 
 def test_values_come_from_the_environment_and_a_dotenv_file(
@@ -67,6 +79,12 @@ def test_values_come_from_the_environment_and_a_dotenv_file(
         ("TELEGRAM_BASE_URL", "ftp://x/bot"),
         ("TELEGRAM_BOT_TOKEN", "not a token"),
         ("YISHI_CATALOG", "/no/such/file.toml"),
+        ("YISHI_PUBLIC_URL", "yishi.example.org"),
+        ("YISHI_PUBLIC_URL", "https://yishi.example.org/?x=1"),
+        ("YISHI_PUBLIC_URL", "ftp://yishi.example.org"),
+        ("YISHI_PUBLIC_URL", "https://example.org/yishi"),  # the pages live at the root
+        ("YISHI_WEB_LISTEN", "8080"),
+        ("YISHI_WEB_LISTEN", "127.0.0.1:99999"),
     ],
 )
 def test_a_bad_value_names_the_variable(

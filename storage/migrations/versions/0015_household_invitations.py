@@ -6,7 +6,7 @@ to a household of a building once the resident confirms the unit; it makes a per
 new platform ``web``, registered and approved in that household; /revoke ends it.
 
 Revision ID: 0015
-Revises: 0013 (at merge: 0014, the web sessions)
+Revises: 0014
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import storage.tables
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

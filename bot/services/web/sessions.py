@@ -1,0 +1,147 @@
+"""Who a browser is: one-time sign-in codes (``/web``: ten minutes, used once) and sessions.
+
+A session belongs to a person (a ``users`` row: a Telegram or a WeCom identity, or a web-only
+household resident an invitation creates). The database keeps only SHA-256 hashes of the
+codes and session tokens; the channel (channels/web/) signs the token into its cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.services.actors import Actor, Place
+from bot.services.errors import Refusal
+from bot.services.unit_of_work import UnitOfWork
+from storage.repositories.web_sessions import CodeState, WebSessionRepository
+
+CODE_TTL = timedelta(minutes=10)
+SESSION_TTL = timedelta(days=30)
+TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at written at most this often
+KEY_SETTING = "web.cookie_key"
+# Letters and digits only: a link no chat's markup escapes or breaks (WeCom's markdown would
+# escape "_"), ~190 bits.
+CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 32
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SignInCode:
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    token: str  # the secret for the cookie; stored only as its hash
+    user_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A live session's person."""
+
+    user_id: int
+    token_hash: str
+
+
+class CodeRefused(Exception):
+    """A sign-in code that does not sign anyone in, and why (used, expired, unknown)."""
+
+    def __init__(self, state: CodeState) -> None:
+        super().__init__(state.value)
+        self.state = state
+
+
+class WebSessionService:
+    def __init__(self, work: UnitOfWork, clock: Clock) -> None:
+        self._work = work
+        self._clock = clock
+
+    async def cookie_key(self) -> str:
+        """The key cookies and CSRF tokens are signed with: made at the first start, kept."""
+        async with self._work.transaction() as repos:
+            return await repos.app_settings.get_or_create(
+                KEY_SETTING, secrets.token_urlsafe(32), self._clock.now()
+            )
+
+    async def issue_code(self, actor: Actor, place: Place) -> SignInCode:
+        """``/web`` in a private chat: a code for a one-time link; refused in a group (the
+        link would sign in whoever follows it first)."""
+        if place.is_group:
+            raise Refusal("web.private_only")
+        now = self._clock.now()
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        async with self._work.transaction() as repos:
+            await repos.web_sessions.add_code(digest(code), actor.user_id, now, now + CODE_TTL)
+        return SignInCode(code, now + CODE_TTL)
+
+    async def redeem_code(self, code: str) -> OpenedSession:
+        """The code used (once) for a new session of its person; CodeRefused if it is used,
+        expired or unknown, and then nothing is written."""
+        now = self._clock.now()
+        async with self._work.transaction() as repos:
+            taken = await repos.web_sessions.take_code(digest(code), now)
+            if taken.state is not CodeState.TAKEN or taken.user_id is None:
+                raise CodeRefused(taken.state)
+            return await self._open(repos.web_sessions, taken.user_id, now)
+
+    async def open_session(self, user_id: int) -> OpenedSession:
+        """A new session for a person already proven (a Telegram Mini App's initData, a
+        redeemed household invitation)."""
+        now = self._clock.now()
+        async with self._work.transaction() as repos:
+            return await self._open(repos.web_sessions, user_id, now)
+
+    async def telegram_person(
+        self,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+    ) -> int:
+        """A Telegram person (from a Mini App's signed initData) recorded as seen; the Yishi
+        id they act as (their own, or the one /link joined them to)."""
+        async with self._work.transaction() as repos:
+            await repos.users.seen(
+                user_id=user_id,
+                first_name=first_name or str(user_id),
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+                now=self._clock.now(),
+            )
+            acts_as = await repos.links.acts_as(user_id)
+        return acts_as if acts_as is not None else user_id
+
+    async def signed_in(self, token: str) -> SignedIn | None:
+        """The person a session token belongs to, if the session is live."""
+        now = self._clock.now()
+        token_hash = digest(token)
+        async with self._work.transaction() as repos:
+            session = await repos.web_sessions.live_session(token_hash, now)
+            if session is None:
+                return None
+            if now - session.last_seen_at >= TOUCH_EVERY:
+                await repos.web_sessions.touch(token_hash, now)
+        return SignedIn(session.user_id, token_hash)
+
+    async def sign_out(self, token_hash: str) -> None:
+        async with self._work.transaction() as repos:
+            await repos.web_sessions.revoke(token_hash, self._clock.now())
+
+    @staticmethod
+    async def _open(sessions: WebSessionRepository, user_id: int, now: datetime) -> OpenedSession:
+        token = secrets.token_urlsafe(32)
+        await sessions.add_session(digest(token), user_id, now, now + SESSION_TTL)
+        return OpenedSession(token, user_id, now + SESSION_TTL)

@@ -1,0 +1,279 @@
+"""The web server: aiohttp with Jinja2 templates packaged beside this module, in the bot's
+process. Every request is read once (who is signed in, in which language); pages are rendered
+on the server and work without JavaScript; a small inline script (under a per-response nonce
+of the Content-Security-Policy) only refreshes the tally and signs a Mini App in."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.services import Services
+from bot.services.actors import Actor
+from bot.services.announcement_texts import Said, Value
+from bot.services.errors import Refusal
+from bot.services.organisation.people import locale_from_language_code
+from bot.services.web.sessions import SESSION_TTL, SignedIn
+from bot.services.web.topic_pages import TopicPages
+from channels.common.refusals import refusal_said
+from channels.common.told import Writer
+from channels.web.security import Attempts, csrf_ok, csrf_token, sign, unsign
+from locales import SUPPORTED, Translator, escape
+
+SESSION_COOKIE = "yishi_session"
+PRE_COOKIE = "yishi_pre"  # a random value a browser holds before sign-in (its CSRF binding)
+LANG_COOKIE = "yishi_lang"
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+TEMPLATES = Path(__file__).parent / "templates"
+# Telegram Web shows a Mini App in a frame; no other site may.
+FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
+
+CANNOT_LISTEN = """\
+YISHI_WEB_LISTEN={listen}: the web server cannot listen there ({error}).
+Choose another host:port (the one your TLS reverse proxy forwards YISHI_PUBLIC_URL to)."""
+
+
+class CannotListen(Exception):
+    """The web server's address cannot be bound (the message says what to do)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who asks: signed in (``session``) or not, and the language to answer in."""
+
+    session: SignedIn | None
+    locale: str
+    token: str | None  # the session token (the CSRF binding)
+    superadmin: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        assert self.session is not None
+        return Actor(self.session.user_id, is_superadmin=self.superadmin)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Web:
+    """What every page handler shares: the services, the key, the templates, the limits."""
+
+    def __init__(
+        self,
+        services: Services,
+        translator: Translator,
+        pages: TopicPages,
+        *,
+        public_url: str,
+        bot_token: str | None,
+    ) -> None:
+        self.services = services
+        self.translator = translator
+        self.pages = pages
+        self.public_url = public_url
+        self.secure = urlsplit(public_url).scheme == "https"
+        self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
+        self.key = ""  # set at start (stored in the database)
+        self.writer = Writer(translator, escape, services.settings.zone)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        # Sign-in attempts: per client address, and per code (in memory: see security.py).
+        self.by_address = Attempts(limit=20, window=300)
+        self.by_code = Attempts(limit=5, window=600)
+
+    # Who asks ------------------------------------------------------------------------------
+
+    async def viewer(self, request: web.Request) -> Viewer:
+        token = unsign(self.key, request.cookies.get(SESSION_COOKIE))
+        session = await self.services.web_sessions.signed_in(token) if token else None
+        chosen = request.cookies.get(LANG_COOKIE)
+        locale = chosen if chosen in SUPPORTED else None
+        if locale is None and session is not None:
+            user = await self.services.people.user(session.user_id)
+            if user is not None:
+                locale = user.locale or locale_from_language_code(user.language_code)
+        locale = locale or self.translator.default_locale
+        superadmin = session is not None and self.services.settings.is_superadmin(session.user_id)
+        return Viewer(session, locale, token if session else None, superadmin)
+
+    def binding(self, request: web.Request, viewer: Viewer) -> str | None:
+        """What this browser's CSRF tokens are bound to."""
+        if viewer.token is not None:
+            return viewer.token
+        return unsign(self.key, request.cookies.get(PRE_COOKIE))
+
+    def csrf_checked(self, request: web.Request, viewer: Viewer, form: Mapping[str, Any]) -> bool:
+        token = form.get("csrf") or request.headers.get("X-CSRF-Token")
+        return csrf_ok(self.key, self.binding(request, viewer), str(token) if token else None)
+
+    def client(self, request: web.Request) -> str:
+        """Who to count sign-in attempts against. Behind the reverse proxy on this machine
+        every request comes from the loopback address: the last X-Forwarded-For entry (the
+        one the proxy added) names the client. From anywhere else the header could be
+        anything, so the connection's address counts."""
+        remote = request.remote or "?"
+        if remote in LOOPBACK:
+            last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+            return last or remote
+        return remote
+
+    # Answers -------------------------------------------------------------------------------
+
+    def t(self, locale: str, key: str, **params: Value) -> Markup:
+        return Markup(self.writer.said(locale, Said(key, params)))
+
+    def refusal(self, locale: str, refusal: Refusal) -> Markup:
+        return Markup(self.writer.said(locale, refusal_said(refusal, self.translator.has)))
+
+    def render(
+        self,
+        request: web.Request,
+        viewer: Viewer,
+        template: str,
+        *,
+        status: int = 200,
+        **values: Any,
+    ) -> web.Response:
+        nonce = secrets.token_urlsafe(16)
+        binding = self.binding(request, viewer)
+        fresh_pre = None
+        if binding is None:  # a browser's first page: it gets its pre-session value
+            fresh_pre = secrets.token_urlsafe(24)
+            binding = fresh_pre
+        locale = viewer.locale
+        other = "en" if locale != "en" else "zh_CN"
+        html = self.env.get_template(template).render(
+            t=lambda key, **params: self.t(locale, key, **params),
+            locale=locale,
+            html_lang="en" if locale == "en" else "zh-CN",
+            other_locale=other,
+            here=request.path,
+            signed_in=viewer.session is not None,
+            csrf=csrf_token(self.key, binding),
+            nonce=nonce,
+            **values,
+        )
+        response = web.Response(text=html, content_type="text/html", status=status)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            f"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+            f"frame-ancestors {FRAME_ANCESTORS}"
+        )
+        response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link is a secret
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        if fresh_pre is not None:
+            self.set_cookie(response, PRE_COOKIE, sign(self.key, fresh_pre), max_age=None)
+        return response
+
+    def notice(
+        self, request: web.Request, viewer: Viewer, title: str, text: Markup, *, status: int
+    ) -> web.Response:
+        return self.render(
+            request,
+            viewer,
+            "notice.html",
+            status=status,
+            title=self.t(viewer.locale, title),
+            text=text,
+        )
+
+    def csrf_refused(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """A form that came without its token (or another browser's): nothing done."""
+        return self.notice(
+            request,
+            viewer,
+            "web.forbidden_title",
+            self.t(viewer.locale, "web.csrf_failed"),
+            status=403,
+        )
+
+    async def replace_session(
+        self, response: web.StreamResponse, viewer: Viewer, token: str
+    ) -> None:
+        """``response`` signs this browser in with ``token``; a session it held is ended."""
+        if viewer.session is not None:
+            await self.services.web_sessions.sign_out(viewer.session.token_hash)
+        max_age = int(SESSION_TTL.total_seconds())
+        self.set_cookie(response, SESSION_COOKIE, sign(self.key, token), max_age=max_age)
+
+    def set_cookie(
+        self, response: web.StreamResponse, name: str, value: str, *, max_age: int | None
+    ) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="Lax",
+        )
+
+
+def small_number(text: str, digits: int = 9) -> int | None:
+    """``text`` as a number of at most ``digits`` ASCII digits (``str.isdigit`` takes "²" and
+    "٣", which ``int`` refuses), else None."""
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def see_other(location: str) -> web.Response:
+    """A 303 to a page of ours (after a form: the browser GETs it, a reload posts nothing)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+class WebServer:
+    """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
+
+    def __init__(self, web_: Web, host: str, port: int) -> None:
+        from channels.web import signin, topics
+
+        self.web = web_
+        self.host, self._port = host, port
+        self.app = web.Application(client_max_size=64 * 1024)
+        signin.add_routes(self.app, web_)
+        topics.add_routes(self.app, web_)
+        self._runner: web.AppRunner | None = None
+        self.port = port
+
+    async def start(self) -> None:
+        self.web.key = await self.web.services.web_sessions.cookie_key()
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._port)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            listen = f"{self.host}:{self._port}"
+            said = CANNOT_LISTEN.format(listen=listen, error=error.strerror or error)
+            raise CannotListen(said) from None
+        self._runner = runner
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"

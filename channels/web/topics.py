@@ -1,0 +1,249 @@
+"""The topic page (/t/<id>: read, vote, change the vote, opinions, the outcome and where the
+matter went), its live tally (/t/<id>/live.json) and "my household" (/me)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.services.announcement_texts import ballot_facts, verdict_said
+from bot.services.errors import Refusal
+from bot.services.topics.views import (
+    BallotState,
+    OpinionAction,
+    PrivateOpinionAction,
+    VoteAction,
+)
+from bot.services.web.topic_pages import NotVisible, TopicPage
+from channels.web.server import Viewer, Web, see_other, small_number
+
+
+def add_routes(app: web.Application, site: Web) -> None:
+    async def signed_in(request: web.Request) -> Viewer | web.Response:
+        viewer = await site.viewer(request)
+        if viewer.session is None:
+            return site.notice(
+                request,
+                viewer,
+                "web.signin_title",
+                site.t(viewer.locale, "web.not_signed_in"),
+                status=401,
+            )
+        return viewer
+
+    def topic_id(request: web.Request) -> int:
+        number = small_number(request.match_info["topic"])
+        if number is None:
+            raise web.HTTPNotFound()
+        return number
+
+    def not_found(request: web.Request, viewer: Viewer) -> web.Response:
+        return site.notice(
+            request,
+            viewer,
+            "web.not_found_title",
+            site.t(viewer.locale, "web.not_found"),
+            status=404,
+        )
+
+    async def show(
+        request: web.Request,
+        viewer: Viewer,
+        topic: int,
+        *,
+        notice: Markup | None = None,
+        refused: Markup | None = None,
+        status: int = 200,
+    ) -> web.Response:
+        try:
+            page = await site.pages.page(viewer.actor, topic)
+        except NotVisible:
+            return not_found(request, viewer)
+        except Refusal as again:
+            return site.notice(
+                request,
+                viewer,
+                "web.forbidden_title",
+                site.refusal(viewer.locale, again),
+                status=503,
+            )
+        return site.render(
+            request,
+            viewer,
+            "topic.html",
+            status=status,
+            **_topic_values(site, viewer.locale, page),
+            notice=notice,
+            refused=refused,
+        )
+
+    async def topic_page(request: web.Request) -> web.StreamResponse:
+        viewer = await signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        topic = topic_id(request)
+        notice = None
+        try:
+            page = await site.pages.page(viewer.actor, topic)
+        except NotVisible:
+            return not_found(request, viewer)
+        except Refusal as refusal:  # Telegram could not say who is in the group: try again
+            return site.notice(
+                request,
+                viewer,
+                "web.forbidden_title",
+                site.refusal(viewer.locale, refusal),
+                status=503,
+            )
+        voted = request.query.get("voted", "")
+        options = page.view.tally or ()
+        chosen = small_number(voted, 2)
+        if chosen is not None and chosen < len(options):
+            notice = site.t(viewer.locale, "web.voted", option=options[chosen][0])
+        said = request.query.get("said")
+        if said in ("public", "private"):
+            key = "web.opinion_saved" if said == "public" else "web.private_opinion_saved"
+            notice = site.t(viewer.locale, key)
+        return site.render(
+            request,
+            viewer,
+            "topic.html",
+            **_topic_values(site, viewer.locale, page),
+            notice=notice,
+            refused=None,
+        )
+
+    async def vote(request: web.Request) -> web.StreamResponse:
+        viewer = await signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        topic = topic_id(request)
+        form = await request.post()
+        if not site.csrf_checked(request, viewer, form):
+            return site.csrf_refused(request, viewer)
+        option = small_number(str(form.get("option", "")), 2)
+        try:
+            if option is None:
+                raise Refusal("topics.bad_option")
+            receipt = await site.pages.vote(viewer.actor, topic, option)
+        except NotVisible:
+            return not_found(request, viewer)
+        except Refusal as refusal:
+            return await show(
+                request, viewer, topic, refused=site.refusal(viewer.locale, refusal), status=409
+            )
+        if receipt.unchanged:
+            notice = site.t(viewer.locale, "web.vote_unchanged", option=receipt.option)
+            return await show(request, viewer, topic, notice=notice)
+        return see_other(f"/t/{topic}?voted={option}")
+
+    async def opinion(request: web.Request) -> web.StreamResponse:
+        viewer = await signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        topic = topic_id(request)
+        form = await request.post()
+        if not site.csrf_checked(request, viewer, form):
+            return site.csrf_refused(request, viewer)
+        public = form.get("kind") != "private"
+        try:
+            text = str(form.get("text", "")).replace("\x00", "")  # PostgreSQL stores no NUL
+            await site.pages.opinion(viewer.actor, topic, text, public=public)
+        except NotVisible:
+            return not_found(request, viewer)
+        except Refusal as refusal:
+            return await show(
+                request, viewer, topic, refused=site.refusal(viewer.locale, refusal), status=409
+            )
+        return see_other(f"/t/{topic}?said={'public' if public else 'private'}")
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        """The tally as the page shows it, for the page's script (polled every few seconds)."""
+        viewer = await site.viewer(request)
+        if viewer.session is None:
+            raise web.HTTPUnauthorized()
+        try:
+            view = await site.pages.live(viewer.actor, topic_id(request))
+        except NotVisible:
+            raise web.HTTPNotFound() from None
+        except Refusal:
+            raise web.HTTPServiceUnavailable() from None
+        tally = (
+            None if view.tally is None or view.tally_hidden else [count for _, count in view.tally]
+        )
+        return web.json_response(
+            {
+                "tally": tally,
+                "turnout": str(
+                    site.t(viewer.locale, "web.turnout", cast=view.cast, eligible=view.eligible)
+                ),
+                "open": view.state is BallotState.OPEN,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def household(request: web.Request) -> web.StreamResponse:
+        viewer = await signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        mine = await site.pages.household(viewer.actor)
+        return site.render(request, viewer, "me.html", me=mine)
+
+    app.router.add_get("/t/{topic}", topic_page)
+    app.router.add_post("/t/{topic}/vote", vote)
+    app.router.add_post("/t/{topic}/opinion", opinion)
+    app.router.add_get("/t/{topic}/live.json", live)
+    app.router.add_get("/me", household)
+
+
+def _topic_values(site: Web, locale: str, page: TopicPage) -> dict[str, Any]:
+    view = page.view
+    t = site.t
+    facts = [
+        Markup(site.writer.line(locale, line))
+        for line in ballot_facts(view, site.services.catalogue, locale)
+    ]
+    if view.tally is None:
+        who = t(locale, "web.opinion_only")
+    elif view.household:
+        who = t(locale, "web.who_votes_households", place=page.node_name)
+    elif view.scope_level is not None:
+        who = t(locale, "web.who_votes_all", place=page.node_name)
+    else:
+        who = t(locale, "web.who_votes_people", place=page.node_name)
+    votes = [action for action in view.actions if isinstance(action, VoteAction)]
+    verdict = None
+    if view.verdict is not None:
+        verdict = Markup(site.writer.said(locale, verdict_said(view.verdict)))
+    escalated = None
+    if page.escalation is not None:
+        state_key = f"states.{page.escalation.state}"
+        state = t(locale, state_key) if site.translator.has(state_key) else page.escalation.state
+        escalated = t(locale, "web.escalated", node=page.escalated_to or "?", state=state)
+    ratings = None
+    if page.resolution is not None and page.ratings:
+        ratings = t(
+            locale,
+            "escalation.history_ratings",
+            satisfied=page.ratings.get("satisfied", 0),
+            basically=page.ratings.get("basically", 0),
+            unsatisfied=page.ratings.get("unsatisfied", 0),
+        )
+    return {
+        "view": view,
+        "page": page,
+        "facts": facts,
+        "who": who,
+        "votes": votes,
+        "my_option": page.my_option,
+        "can_opine": any(isinstance(a, OpinionAction) for a in view.actions),
+        "can_opine_privately": any(isinstance(a, PrivateOpinionAction) for a in view.actions),
+        "is_open": view.state is BallotState.OPEN,
+        "is_cancelled": view.state is BallotState.CANCELLED,
+        "verdict": verdict,
+        "escalated": escalated,
+        "decision": page.resolution.decision if page.resolution else None,
+        "ratings": ratings,
+    }

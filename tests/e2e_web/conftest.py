@@ -1,0 +1,154 @@
+"""The web pages end to end: the real bot on the Telegram emulator with the web server beside
+it (as ``yishi run`` starts it), and a real Chromium (Debian's, through Playwright's Python
+API) per worker process, a fresh browser context (its own cookies) per person.
+
+Without /usr/bin/chromium these tests skip, saying why; under CI (YISHI_REQUIRE_BROWSER=1,
+set by .ci/run) they fail instead. Each test saves a screenshot of the page it checked under
+test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from channels.web.channel import WebBeside
+from locales import Translator
+from tests.auxil.harness import Harness
+from tests.conftest import fresh_postgres_database
+from tests.e2e.conftest import _no_handler_errors
+
+CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()  # asked once, at import (not in the event loop)
+REQUIRE_BROWSER = os.environ.get("YISHI_REQUIRE_BROWSER", "") not in ("", "0", "false")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 360, "height": 740}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """One Chromium for the worker process."""
+    if not HAVE_CHROMIUM:
+        message = f"{CHROMIUM} is missing (Debian's chromium package)"
+        if REQUIRE_BROWSER:
+            pytest.fail(f"{message}; YISHI_REQUIRE_BROWSER is set")
+        pytest.skip(f"{message}: the browser tests need it (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        await chromium.close()
+
+
+class WebHarness(Harness):
+    """The harness with the web pages on a port of their own (YISHI_PUBLIC_URL points at it)."""
+
+    def __init__(self, tmp_path: Path, *, public_url: str | None = None, **options: Any) -> None:
+        """``public_url``: the address links name (a proxy's), else the server's own."""
+        port = _free_port()
+        self.web_url = f"http://127.0.0.1:{port}"  # where the server listens
+        settings = {
+            "YISHI_PUBLIC_URL": public_url or self.web_url,
+            "YISHI_WEB_LISTEN": f"127.0.0.1:{port}",
+        }
+        super().__init__(
+            tmp_path,
+            settings=settings,
+            companions=lambda s: [
+                WebBeside(
+                    s,
+                    Translator(s.locale),
+                    membership=lambda: self._membership(),
+                )
+            ],
+            **options,
+        )
+
+    def _membership(self) -> Any:
+        assert self.app is not None
+        return self.app.bot_data.runtime.membership
+
+
+@asynccontextmanager
+async def web_running(
+    database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[WebHarness]:
+    """The bot and its web pages on ``database`` ("sqlite" or "postgresql")."""
+    if database == "sqlite":
+        harness = WebHarness(tmp_path)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.stop()
+    else:
+        async with fresh_postgres_database() as url:
+            harness = WebHarness(tmp_path, database_url=url)
+            await harness.start()
+            try:
+                yield harness
+            finally:
+                await harness.stop()
+    _no_handler_errors(caplog)
+
+
+@asynccontextmanager
+async def person(browser: Any, *, javascript: bool = True) -> AsyncIterator[Any]:
+    """A phone-sized browser context of its own (its own cookies): one person's page."""
+    context = await browser.new_context(
+        viewport=PHONE, locale="zh-CN", java_script_enabled=javascript
+    )
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        await context.close()
+
+
+LINK = re.compile(r"(http://\S+/signin/\S+)")
+
+
+def _pages_url(h: Harness) -> str:
+    return h.extra_settings["YISHI_PUBLIC_URL"]
+
+
+async def web_link(h: Harness, user: int) -> str:
+    """``/web`` in the bot's private chat; the link it answers with."""
+    reply = await h.say(user, user, "/web")
+    match = LINK.search(reply.text or "")
+    assert match, reply.text
+    assert match.group(1).startswith(_pages_url(h))
+    return match.group(1)
+
+
+async def signed_in(page: Any, h: Harness, user: int) -> None:
+    """``user`` signed in on ``page`` through the link /web gave them."""
+    await page.goto(await web_link(h, user))
+    await page.wait_for_url(f"{_pages_url(h)}/me")
+
+
+async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = "") -> Path:
+    """The page as checked, kept for the record (CI lists them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + suffix
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
