@@ -165,11 +165,19 @@ def add_routes(app: web.Application, site: Web) -> None:
         return entry.name(locale) if entry else key
 
     def outcome_text(locale: str, topic: TopicFound) -> str:
-        verdict = (topic.outcome or {}).get("verdict")
+        """/stats's words for a verdict (and an unresolved one's reason)."""
+        outcome = topic.outcome or {}
+        verdict = outcome.get("verdict")
         if topic.status != "closed" or not isinstance(verdict, str):
             return ""
-        key = f"verdicts.{verdict}"
-        return site.translator.plain(locale, key) if site.translator.has(key) else verdict
+        plain = "unresolved_plain" if verdict == "unresolved" else verdict
+        key = f"stats.outcome_{plain}"
+        said = site.translator.plain(locale, key) if site.translator.has(key) else verdict
+        reason = outcome.get("reason")
+        known = isinstance(reason, str) and site.translator.has(f"reasons.{reason}")
+        if verdict == "unresolved" and known:
+            said += f" ({site.translator.plain(locale, f'reasons.{reason}')})"
+        return said
 
     async def record_page(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
