@@ -32,11 +32,13 @@ from bot.services.web.staff_record import (
 )
 from bot.services.web.topic_pages import NotVisible
 from channels.web.server import Viewer, Web, small_number
+from locales import load_catalogue
 from storage.records import Node
 from storage.repositories.record import TopicFound
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT_PAGE = 50
+ACTION_PREFIX = "stats.action."
 MAX_TEXT = 100
 
 
@@ -120,6 +122,12 @@ def record_filters(request: web.Request) -> RecordFilters:
 
 def add_routes(app: web.Application, site: Web) -> None:
     record = StaffRecord(site.services)
+    # The audit's actions, as /audit names them (``stats.action.<area>.<what>``).
+    actions = sorted(
+        key.removeprefix(ACTION_PREFIX)
+        for key in load_catalogue(site.translator.default_locale)
+        if key.startswith(ACTION_PREFIX)
+    )
 
     def node_names(nodes: list[Node]) -> dict[int, str]:
         return {node.id: node.name for node in nodes}
@@ -318,6 +326,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             lines=lines,
             refused=refused,
             values={key: request.query.get(key, "")[:MAX_TEXT] for key in AUDIT_KEYS},
+            actions=actions,
             older=_with(request, before=str(older)) if older is not None else None,
         )
 

@@ -242,7 +242,7 @@ async def test_the_audit_log_is_searched_by_action_person_and_date(
             await page.goto(f"{h.web_url}/staff/audit")
             everything = await page.locator("#audit li").count()
             assert everything > 5
-            await page.fill("input[name=action]", "topic.published")
+            await page.select_option("select[name=action]", label="发布议题")
             await page.click("form.filters button")
             await page.wait_for_url(re.compile(r"action=topic.published"))
             actions = await page.locator("#audit li").evaluate_all(
