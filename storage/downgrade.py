@@ -116,6 +116,7 @@ RULES: dict[str, Rule] = {
         "SELECT (SELECT count(*) FROM household_invitations)"
         " + (SELECT count(*) FROM users WHERE platform = 'web')",
     ),
+    "0016": GoesBack("it only drops an index of topics (by node and date); no row changes"),
 }
 
 
