@@ -201,7 +201,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             return staff
         viewer = staff.viewer
         locale = viewer.locale
-        scope = await record.nodes(viewer.actor)
+        scope = await record.nodes(viewer.actor, staff.roots)
         by_id = {node.id: node for node in scope}
         refused: Markup | None = None
         node = staff.roots[0]

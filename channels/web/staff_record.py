@@ -192,13 +192,13 @@ def add_routes(app: web.Application, site: Web) -> None:
         if isinstance(staff, web.Response):
             return staff
         viewer = staff.viewer
-        scope = await record.nodes(viewer.actor)
+        scope = await record.nodes(viewer.actor, staff.roots)
         page_number = small_number(request.query.get("page", "1"), 6) or 1
         refused: Markup | None = None
         result = None
         try:
             filters = record_filters(request)
-            result = await record.search(viewer.actor, filters, page=page_number)
+            result = await record.search(viewer.actor, filters, page=page_number, scope=scope)
         except Refusal as refusal:
             refused = site.refusal(viewer.locale, refusal)
             filters = RecordFilters()
@@ -228,8 +228,9 @@ def add_routes(app: web.Application, site: Web) -> None:
         if isinstance(staff, web.Response):
             return staff
         viewer = staff.viewer
+        scope = await record.nodes(viewer.actor, staff.roots)
         try:
-            found = await record.exported(viewer.actor, record_filters(request))
+            found = await record.exported(viewer.actor, record_filters(request), scope)
         except Refusal as refusal:
             return site.notice(
                 request,
@@ -238,7 +239,7 @@ def add_routes(app: web.Application, site: Web) -> None:
                 site.refusal(viewer.locale, refusal),
                 status=400,
             )
-        names = node_names(await record.nodes(viewer.actor))
+        names = node_names(scope)
         rows = found_rows(viewer.locale, found, names)
         if request.match_info["kind"] == "csv":
             return download(render_table_csv(rows), "record.csv", "text/csv")

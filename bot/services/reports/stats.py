@@ -122,6 +122,9 @@ class NodeStats:
     # resolutions given in the window (the staff page shows them; /stats does not yet).
     categories: dict[str, int] = field(default_factory=dict)
     ratings: dict[str, int] = field(default_factory=dict)
+    # The turnout of each node's own voting topics (those with one closed in the window);
+    # ``cast``, ``eligible`` and ``voting_topics`` are their sums.
+    turnout_by_node: dict[int, TurnoutSum] = field(default_factory=dict)
 
     @property
     def closed(self) -> int:
@@ -173,31 +176,6 @@ class StatsService:
                 raise Refusal("stats.needs_bound_group")
             return await self._officers_figures(repos, actor, node, since, until)
 
-    async def turnout_below(
-        self, actor: Actor, node_id: int, since: datetime, until: datetime
-    ) -> dict[int, TurnoutSum]:
-        """The turnout of each node at or below ``node_id`` with its own descendants' added
-        in (a grid's is its buildings' and its own): what ``figures`` sums, split by node."""
-        async with self._db.transaction() as repos:
-            node = await repos.orgs.node(node_id)
-            if node is None:
-                raise Refusal("stats.needs_bound_group")
-            if not is_officer(await rank_at(repos, actor, node), node):
-                raise Refusal("stats.needs_officer", level=node.level, name=node.name)
-            descendants = await repos.orgs.descendants(node.id)
-            parents = {child.id: child.parent_id for child in descendants}
-            own = await repos.stats.turnout_by_node([node.id, *parents], since, until)
-        rolled: dict[int, TurnoutSum] = {}
-        for start, part in own.items():
-            current: int | None = start
-            while current is not None:
-                seen = rolled.get(current, TurnoutSum(0, 0, 0))
-                rolled[current] = TurnoutSum(
-                    seen.topics + part.topics, seen.cast + part.cast, seen.eligible + part.eligible
-                )
-                current = parents.get(current) if current != node.id else None
-        return rolled
-
     async def _officers_figures(
         self, repos: Repositories, actor: Actor, node: Node, since: datetime, until: datetime
     ) -> NodeStats:
@@ -210,7 +188,8 @@ class StatsService:
             below[child.level] = below.get(child.level, 0) + 1
         stats = repos.stats
         outcomes = await stats.outcomes(ids, since, until)
-        turnout = await stats.turnout(ids, since, until)
+        # The total is the sum of each node's: the staff page's breakdown by grid and building.
+        by_node = await stats.turnout_by_node(ids, since, until)
         times = await stats.resolution_times(ids, since, until)
         # Published in the window = the sum by category: one read of the scope's topics.
         categories = await stats.categories(ids, since, until)
@@ -230,14 +209,15 @@ class StatsService:
             open_now=await stats.topics_open(ids),
             outcomes=by_verdict,
             unresolved=unresolved,
-            voting_topics=turnout.topics,
-            cast=turnout.cast,
-            eligible=turnout.eligible,
+            voting_topics=sum(part.topics for part in by_node.values()),
+            cast=sum(part.cast for part in by_node.values()),
+            eligible=sum(part.eligible for part in by_node.values()),
             escalations=await stats.escalations_by_reason(ids, since, until),
             waiting=await stats.escalations_waiting(ids),
             resolved=len(times),
             median_resolution=median(times),
             categories=categories,
+            turnout_by_node=by_node,
             ratings=await stats.ratings(ids, since, until),
         )
 

@@ -146,9 +146,9 @@ class StaffRecord:
 
         return [node for node in officer if not covered(node)]
 
-    async def nodes(self, actor: Actor) -> list[Node]:
+    async def nodes(self, actor: Actor, roots: list[Node] | None = None) -> list[Node]:
         """Every node in this person's scope, each root followed by its descendants."""
-        roots = await self.roots(actor)
+        roots = await self.roots(actor) if roots is None else roots
         out: list[Node] = []
         async with self._services.database.transaction() as repos:
             for root in roots:
@@ -159,30 +159,44 @@ class StaffRecord:
     # Participation ------------------------------------------------------------------------
 
     async def participation(self, actor: Actor, node: Node, period: Period) -> Participation:
-        stats = self._services.stats
-        figures = await stats.figures(actor, node.id, period.since, period.until)
-        rolled = await stats.turnout_below(actor, node.id, period.since, period.until)
+        """/stats's figures of ``node`` over ``period``, and its turnout by grid and by
+        building: each node's own topics' turnout with its descendants' added in."""
+        figures = await self._services.stats.figures(actor, node.id, period.since, period.until)
         async with self._services.database.transaction() as repos:
             below = await repos.orgs.descendants(node.id)
+        parents = {child.id: child.parent_id for child in below}
+        rolled: dict[int, TurnoutSum] = {}
+        for start, part in figures.turnout_by_node.items():
+            current: int | None = start
+            while current is not None:
+                seen = rolled.get(current, TurnoutSum(0, 0, 0))
+                rolled[current] = TurnoutSum(
+                    seen.topics + part.topics, seen.cast + part.cast, seen.eligible + part.eligible
+                )
+                current = parents.get(current) if current != node.id else None
         empty = TurnoutSum(0, 0, 0)
+        in_tree = [node, *below]
         grids = tuple(
-            TurnoutRow(n, rolled.get(n.id, empty)) for n in below if n.level == Level.GRID
+            TurnoutRow(n, rolled.get(n.id, empty)) for n in in_tree if n.level == Level.GRID
         )
         buildings = tuple(
-            TurnoutRow(n, rolled.get(n.id, empty)) for n in below if n.level == Level.BUILDING
+            TurnoutRow(n, rolled.get(n.id, empty)) for n in in_tree if n.level == Level.BUILDING
         )
-        if node.level == Level.GRID:
-            grids = (TurnoutRow(node, rolled.get(node.id, empty)),)
-        if node.level == Level.BUILDING:
-            buildings = (TurnoutRow(node, rolled.get(node.id, empty)),)
         return Participation(figures, grids, buildings)
 
     # The record ---------------------------------------------------------------------------
 
     async def search(
-        self, actor: Actor, filters: RecordFilters, *, page: int = 1, size: int = PAGE_SIZE
+        self,
+        actor: Actor,
+        filters: RecordFilters,
+        *,
+        page: int = 1,
+        size: int = PAGE_SIZE,
+        scope: list[Node] | None = None,
     ) -> RecordPage:
-        query = await self._query(actor, filters)
+        """One page of what the search finds; ``scope``: ``nodes(actor)``, if read already."""
+        query = await self._query(actor, filters, scope)
         page = max(1, page)
         async with self._services.database.transaction() as repos:
             offset = (page - 1) * size
@@ -196,15 +210,19 @@ class StaffRecord:
         pages = max(1, -(-max(total, meetings_total) // size))
         return RecordPage(tuple(found), total, tuple(meetings), meetings_total, page, pages)
 
-    async def exported(self, actor: Actor, filters: RecordFilters) -> list[TopicFound]:
+    async def exported(
+        self, actor: Actor, filters: RecordFilters, scope: list[Node] | None = None
+    ) -> list[TopicFound]:
         """The topics a search finds (at most MAX_EXPORTED, newest first), for its files."""
-        query = await self._query(actor, filters)
+        query = await self._query(actor, filters, scope)
         async with self._services.database.transaction() as repos:
             found, _ = await repos.public_record.topics(query, limit=MAX_EXPORTED)
         return found
 
-    async def _query(self, actor: Actor, filters: RecordFilters) -> RecordQuery:
-        scope = await self.nodes(actor)
+    async def _query(
+        self, actor: Actor, filters: RecordFilters, scope: list[Node] | None
+    ) -> RecordQuery:
+        scope = await self.nodes(actor) if scope is None else scope
         ids = [node.id for node in scope]
         if filters.node_id is not None:
             if filters.node_id not in ids:
