@@ -107,6 +107,9 @@ def record_filters(request: web.Request) -> RecordFilters:
     node_id = small_number(node.lstrip("#")) if node else None
     if node is not None and node_id is None:
         raise Refusal("staff_record.bad_node", given=node)
+    order = query_text(request, "sort", 12)
+    if order is not None and order not in ("new", "old"):
+        raise Refusal("staff_record.bad_sort", given=order)
     status = query_text(request, "state", 12)
     if status is not None and status not in STATES:
         raise Refusal("staff_record.bad_state", given=status)
@@ -117,6 +120,7 @@ def record_filters(request: web.Request) -> RecordFilters:
         status=status,
         first=query_day(request, "from"),
         last=query_day(request, "to"),
+        oldest_first=order == "old",
     )
 
 

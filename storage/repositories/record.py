@@ -50,6 +50,7 @@ class RecordQuery:
     status: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    oldest_first: bool = False
 
 
 def _like(column: Any, text: str) -> ColumnElement[bool]:
@@ -63,7 +64,7 @@ class RecordRepository:
     async def topics(
         self, query: RecordQuery, *, limit: int, offset: int = 0
     ) -> tuple[list[TopicFound], int]:
-        """One page of the topics found, newest first, and how many were found in all."""
+        """One page of the topics found, newest (or oldest) first, and how many in all."""
         if not query.node_ids:
             return [], 0
         where: list[ColumnElement[bool]] = [topics.c.node_id.in_(query.node_ids)]
@@ -95,7 +96,7 @@ class RecordRepository:
                 topics.c.outcome,
             )
             .where(*where)
-            .order_by(topics.c.id.desc())
+            .order_by(topics.c.id.asc() if query.oldest_first else topics.c.id.desc())
             .limit(limit)
             .offset(offset)
         )
@@ -143,7 +144,7 @@ class RecordRepository:
                 meetings.c.created_at,
             )
             .where(*where)
-            .order_by(meetings.c.id.desc())
+            .order_by(meetings.c.id.asc() if query.oldest_first else meetings.c.id.desc())
             .limit(limit)
             .offset(offset)
         )

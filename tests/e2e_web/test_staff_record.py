@@ -181,6 +181,10 @@ async def test_the_record_is_searched_and_exported_as_csv_and_xlsx(
             listed = [list(r) for r in sheet["居务公开记录"].iter_rows(values_only=True)]
             assert [r[0] for r in listed[1:]] == [str(tied), str(passed)]
             assert listed[1][4] == "已结束"
+            oldest = await page.request.get(f"{h.web_url}/staff/record.xlsx?state=closed&sort=old")
+            book = openpyxl.load_workbook(io.BytesIO(await oldest.body()), read_only=True)
+            ordered = [r[0] for r in book["居务公开记录"].iter_rows(values_only=True)]
+            assert ordered[1:] == [str(passed), str(tied)]
             found_csv = await page.request.get(f"{h.web_url}/staff/record.csv?state=open")
             rows = list(csv.reader(io.StringIO((await found_csv.body()).decode("utf-8-sig"))))
             assert [r[1] for r in rows[1:]] == ["楼下绿化带改造"]

@@ -102,6 +102,7 @@ class RecordFilters:
     status: str | None = None
     first: date | None = None
     last: date | None = None
+    oldest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,7 @@ class StaffRecord:
             status=filters.status,
             since=since,
             until=until,
+            oldest_first=filters.oldest_first,
         )
 
     async def topic_record(self, actor: Actor, topic_id: int) -> TopicRecord:
