@@ -19,6 +19,7 @@ from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
+    BUILDING_HEAD,
     GRID_CHAT,
     GRID_WORKER,
     NEIGHBOUR,
@@ -188,6 +189,15 @@ async def test_the_record_is_searched_and_exported_as_csv_and_xlsx(
             found_csv = await page.request.get(f"{h.web_url}/staff/record.csv?state=open")
             rows = list(csv.reader(io.StringIO((await found_csv.body()).decode("utf-8-sig"))))
             assert [r[1] for r in rows[1:]] == ["楼下绿化带改造"]
+
+            meeting = "/meeting 2026-12-15 19:00 窗户维修议事会 地点=活动室"
+            await h.say(BUILDING_CHAT, BUILDING_HEAD, meeting)
+            await page.goto(f"{h.web_url}/staff/record?q=窗户")
+            assert "找到 1 个" in await page.inner_text("#meetings-found")
+            meeting = await page.inner_text("#meetings")
+            assert "窗户维修议事会" in meeting and "活动室" in meeting and "1号楼" in meeting
+            await page.goto(f"{h.web_url}/staff/record?q=窗户&state=closed")
+            assert "找到 0 个" in await page.inner_text("#meetings-found")  # meetings have none
 
             bad = await page.goto(f"{h.web_url}/staff/record?state=maybe&from=12/01")
             assert bad is not None and bad.status == 400
