@@ -227,9 +227,17 @@ async def test_a_grid_worker_sees_their_grid_and_no_other_grids_export(
                 assert "第二网格停车管理" not in await theirs.text()
             missing = await page.request.get(f"{h.web_url}/staff/record/999999.csv")
             assert missing.status == 404
+            # Their grid's figures, as /stats says them in the grid's group.
+            said = (await h.say(GRID_CHAT, GRID_WORKER, "/stats")).text or ""
+            published = TOPICS.search(said).group(1)  # type: ignore[union-attr]
+            percent, cast, eligible, _ = TURNOUT.search(said).groups()  # type: ignore[union-attr]
             answer = await page.goto(f"{h.web_url}/staff/participation")
             assert answer is not None and answer.status == 200
             assert "第一网格" in await page.inner_text("#scope-title")
+            assert await page.inner_text("#fig-published td.a") == published
+            turnout = await page.inner_text("#fig-turnout td.a")
+            assert turnout == f"{percent}% ({cast}/{eligible})"
+            assert "第二网格" not in await page.inner_text("main")
             audit = await page.goto(f"{h.web_url}/staff/audit")
             assert audit is not None and audit.status == 403
             assert "只有社区管理员" in await page.inner_text("#refused")
