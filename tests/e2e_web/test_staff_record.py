@@ -282,3 +282,36 @@ async def test_the_audit_log_is_searched_by_action_person_and_date(
             await screenshot(page, request)
             bad = await page.goto(f"{h.web_url}/staff/audit?user=abc")
             assert bad is not None and bad.status == 400
+
+
+async def test_a_secret_ballots_files_name_no_voter(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    browser: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        ballot = await publish(h, "物业费调整 匿名=yes 期限=1h")
+        await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
+        await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
+        await h.pass_time(timedelta(hours=1))
+        topic = topic_id(ballot)
+        async with person(browser) as page:
+            await signed_in(page, h, STAFF)
+            await page.goto(f"{h.web_url}/staff/record?q=物业费")
+            await screenshot(page, request)
+            answer = await page.request.get(f"{h.web_url}/staff/record/{topic}.xlsx")
+            book = openpyxl.load_workbook(io.BytesIO(await answer.body()), read_only=True)
+            cells = [
+                str(value)
+                for sheet in book.worksheets
+                for row in sheet.iter_rows(values_only=True)
+                for value in row
+                if value is not None
+            ]
+            ballots = [list(r) for r in book["投票"].iter_rows(values_only=True)]
+            assert [r[0] for r in ballots[1:]] == ["匿名", "匿名"]
+            assert not any("钱阿姨" in cell or "孙大爷" in cell for cell in cells)
+            text = await (await page.request.get(f"{h.web_url}/staff/record/{topic}.csv")).body()
+            assert "钱阿姨".encode() not in text and "孙大爷".encode() not in text
