@@ -23,6 +23,7 @@ from bot.services.errors import Refusal
 from bot.services.organisation.people import locale_from_language_code
 from bot.services.web.sessions import SESSION_TTL, SignedIn
 from bot.services.web.topic_pages import TopicPages
+from channels.common.listening import listen
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.web.security import Attempts, csrf_ok, csrf_token, sign, unsign
@@ -35,14 +36,6 @@ LOOPBACK = frozenset({"127.0.0.1", "::1"})
 TEMPLATES = Path(__file__).parent / "templates"
 # Telegram Web shows a Mini App in a frame; no other site may.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
-
-CANNOT_LISTEN = """\
-YISHI_WEB_LISTEN={listen}: the web server cannot listen there ({error}).
-Choose another host:port (the one your TLS reverse proxy forwards YISHI_PUBLIC_URL to)."""
-
-
-class CannotListen(Exception):
-    """The web server's address cannot be bound (the message says what to do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,21 +246,14 @@ class WebServer:
 
     async def start(self) -> None:
         self.web.key = await self.web.services.web_sessions.cookie_key()
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
-        try:
-            await site.start()
-        except OSError as error:
-            await runner.cleanup()
-            listen = f"{self.host}:{self._port}"
-            said = CANNOT_LISTEN.format(listen=listen, error=error.strerror or error)
-            raise CannotListen(said) from None
-        self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        self._runner, self.port = await listen(
+            self.app,
+            self.host,
+            self._port,
+            setting="YISHI_WEB_LISTEN",
+            what="the web server",
+            forwarded="YISHI_PUBLIC_URL",
+        )
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
