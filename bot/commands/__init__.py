@@ -16,6 +16,7 @@ from bot.commands import (
     registration,
     reports,
     roles,
+    sharing,
     stats,
     topics,
 )
@@ -31,6 +32,7 @@ COMMANDS: CommandTable = {
     **roles.COMMANDS,
     **registration.COMMANDS,
     **reports.COMMANDS,
+    **sharing.COMMANDS,
     **stats.COMMANDS,
     **topics.COMMANDS,
 }

@@ -24,11 +24,13 @@ from bot.services.registration.service import RegistrationService
 from bot.services.reports.digest import DIGEST_TIMER, DigestService
 from bot.services.reports.export import ExportService
 from bot.services.reports.stats import StatsService
+from bot.services.sharing import SharingService
 from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
 from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.web_links import WebLinks
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database
@@ -63,6 +65,7 @@ class Services:
     export: ExportService
     meetings: MeetingService
     stats: StatsService
+    sharing: SharingService
 
     @classmethod
     def build(
@@ -124,4 +127,5 @@ class Services:
             export=ExportService(database, clock, catalogue),
             meetings=meetings,
             stats=StatsService(database, clock),
+            sharing=SharingService(work, clock, WebLinks.of(settings)),
         )
