@@ -26,9 +26,9 @@ async def share(asked: Asked) -> Reply:
     meeting = MEETING.fullmatch(words)
     topic = TOPIC.fullmatch(words)
     if meeting is not None:
-        shared = await services.sharing.meeting(asked.actor, int(meeting.group(1)))
+        shared = await services.sharing.meeting(asked.actor, asked.place, int(meeting.group(1)))
     elif topic is not None:
-        shared = await services.sharing.topic(asked.actor, int(topic.group(1)))
+        shared = await services.sharing.topic(asked.actor, asked.place, int(topic.group(1)))
     else:
         raise Refusal("share.bad_id", given=words[:20])
     return shared_reply(shared)

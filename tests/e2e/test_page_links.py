@@ -233,11 +233,15 @@ async def test_share_refusals_say_why_and_send_nothing(web: Harness) -> None:
         answer, photo = await _shared(web, BUILDING_CHAT, user, words)
         assert says in (answer.text or ""), (words, answer.text)
         assert PUBLIC not in (answer.text or "") and photo is None, words
-    # a grid's topic is beyond a building head
+    # a grid's topic is beyond a building head, even asked privately
     sent = web.emu.send_message(GRID_CHAT, GRID_WORKER, "/topic 网格停车方案")
     grid_ballot = await web.emu.wait_for_bot_message(GRID_CHAT, after=sent.message_id)
-    refused, photo = await _shared(web, BUILDING_CHAT, BUILDING_HEAD, str(topic_id(grid_ballot)))
+    grid_topic = str(topic_id(grid_ballot))
+    refused, photo = await _shared(web, BUILDING_HEAD, BUILDING_HEAD, grid_topic)
     assert "网格及上级的管理员" in (refused.text or "") and photo is None, refused.text
+    # and one not posted in this group is not found from it
+    unseen, photo = await _shared(web, BUILDING_CHAT, BUILDING_HEAD, grid_topic)
+    assert "不在本群可见的范围内" in (unseen.text or "") and photo is None, unseen.text
 
 
 async def test_share_with_the_web_off_says_how_to_turn_it_on(h: Harness) -> None:
