@@ -29,6 +29,7 @@ from tests.auxil.world import (
     community,
 )
 from tests.e2e.conftest import running, running_on
+from tests.e2e.test_escalation import card_in, tied_topic
 
 PUBLIC = "https://yishi.example.org"
 WEB = {"YISHI_PUBLIC_URL": PUBLIC}
@@ -136,6 +137,18 @@ async def test_the_meeting_announcement_carries_its_page(web: Harness) -> None:
     await web.settle()
     answered = web.emu.message(BUILDING_CHAT, announcement.message_id)
     assert answered is not None and page_urls(answered) == [f"{PUBLIC}/m/{meeting}"]
+
+
+async def test_the_escalation_card_carries_the_topics_page(web: Harness) -> None:
+    await community(web)
+    number = topic_id(await tied_topic(web))
+    card = card_in(web, GRID_CHAT)
+    assert page_urls(card) == [f"{PUBLIC}/t/{number}"]
+    assert card.button_texts()[-1] == RECORD_BUTTON
+    await web.press(GRID_CHAT, card.message_id, GRID_WORKER, card.button_texts()[0])
+    await web.settle()
+    taken = web.emu.message(GRID_CHAT, card.message_id)
+    assert taken is not None and page_urls(taken) == [f"{PUBLIC}/t/{number}"]
 
 
 async def _ballot_edits(h: Harness) -> tuple[int, int]:
