@@ -44,7 +44,7 @@ async def web_off(database: Database) -> AsyncIterator[OrgWorld]:
 
 async def until(org: OrgWorld, check: Callable[[], bool]) -> None:
     await org.emu.wait_for(check, timeout=5)
-    await org.channel.settle()
+    await org.channel.settle()  # what the meeting set going in the background, done
 
 
 def cards(org: OrgWorld, userid: str, chatid: str) -> list[dict[str, Any]]:
@@ -100,6 +100,7 @@ async def test_the_meeting_card_opens_its_page(web_org: OrgWorld) -> None:
     assert found, meeting["main_title"]
     number = int(found.group(1))
     assert meeting["card_action"] == {"type": 1, "url": f"{PUBLIC}/m/{number}"}
+    await web_org.channel.settle()
 
 
 async def test_the_escalation_card_opens_the_topics_page(web_org: OrgWorld) -> None:
@@ -128,6 +129,7 @@ async def test_with_the_web_off_nothing_jumps(web_off: OrgWorld) -> None:
     assert all("card_action" not in card for card in cards(org, "qianay", BUILDING))
     refused = await org.say("zhaold", BUILDING, "/share 1")
     assert "YISHI_PUBLIC_URL" in (refused.text or "")
+    await org.channel.settle()  # what the meeting set going in the background, done
 
 
 def pictures(org: OrgWorld) -> list[list[str]]:
@@ -154,3 +156,4 @@ async def test_share_answers_the_link_and_pushes_its_qr_code(web_org: OrgWorld) 
     refused = await web_org.say("qianay", BUILDING, f"/share {number}")
     assert "管理员可以分享" in (refused.text or "") and PUBLIC not in (refused.text or "")
     assert pictures(web_org) == [[link]]
+    await web_org.channel.settle()
