@@ -457,7 +457,8 @@ class WeComViews:
             for action in actions
         ]
         title = self._t.plain(locale, "wecom.rate_title", id=topic)
-        return self._buttons(card, title, "", "", buttons)
+        link = self._links.topic(topic) if actions else None  # the decision, on the page
+        return self._buttons(card, title, "", "", buttons, link)
 
 
 def markdown_link(url: str) -> Markdown:
