@@ -26,7 +26,7 @@ class Page(StrEnum):
     MEETING = "m"
 
 
-START = re.compile(r"(?P<page>[tm])(?P<id>[1-9][0-9]{0,17})")
+START = re.compile(r"(?P<page>[tm])(?P<id>[1-9][0-9]{0,8})")  # ids as commands take them
 
 
 @dataclass(frozen=True, slots=True)

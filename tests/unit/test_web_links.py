@@ -21,7 +21,20 @@ def test_links_under_the_public_url_and_none_while_the_web_is_off() -> None:
 def test_a_start_parameter_names_its_page_and_nothing_else() -> None:
     assert start_param(Page.TOPIC, 12) == "t12" and start_param(Page.MEETING, 3) == "m3"
     assert page_of_start("t12") == "/t/12" and page_of_start("m3") == "/m/3"
-    for other in (None, "", "12", "t", "t0", "t012", "x12", "t12x", "t-1", "T12", "t" + "9" * 19):
+    for other in (
+        None,
+        "",
+        "12",
+        "t",
+        "t0",
+        "t012",
+        "x12",
+        "t12x",
+        "t-1",
+        "T12",
+        "t" + "9" * 10,
+        "t1\n",
+    ):
         assert page_of_start(other) is None, other
 
 
