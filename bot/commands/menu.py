@@ -101,6 +101,8 @@ MENU: tuple[CommandSpec, ...] = (
         frozenset({"building", PRIVATE}),
         {"building": Rank.BUILDING_OFFICER, PRIVATE: Rank.BUILDING_OFFICER},
     ),
+    # A page's link and QR code to paste where no bot is (a WeChat group): officers.
+    CommandSpec("share", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
     CommandSpec(
         "role",
         BOUND,

@@ -54,6 +54,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "members",
         "invite",
         "revoke",
+        "share",
         "role",
         "unrole",
         "topic",
