@@ -267,3 +267,49 @@ async def test_another_buildings_meeting_by_its_id_is_not_found(
             assert unknown is not None and unknown.status == 404
             assert "找不到这个页面" in await page.inner_text("#message")
             await screenshot(page, request)
+
+
+async def test_a_web_only_household_sees_and_answers_its_buildings_meeting(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    browser: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        note = await schedule(h, "2026-12-03 19:00 楼栋议事会 地点=一楼大厅")
+        meeting = meeting_number(note)
+        link = await invitation(h, "3-301")
+        async with person(browser) as page:
+            await join(page, link, "3-301")
+            await page.wait_for_url(f"{h.web_url}/me?joined=1")
+            assert "通过楼栋长发放的住户邀请码" in await page.inner_text("#web-only")
+            listed = await page.inner_text("#meetings")
+            assert f"#{meeting} 楼栋议事会" in listed and "还没有回复" in listed
+            await page.click(f"#meetings a[href='/m/{meeting}']")
+            await page.click("button.vote:text-is('参加')")
+            await page.wait_for_url(re.compile(r".*\?answered=yes$"))
+            await h.emu.wait_until(
+                lambda: answers(h.emu.message(BUILDING_CHAT, note.message_id)) == (1, 0)
+            )
+            await screenshot(page, request)
+
+
+async def test_join_attempts_are_limited_per_code(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, browser: Any
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        link = await invitation(h, "2-502")
+        async with person(browser) as page:
+            statuses = []
+            for _ in range(6):  # someone trying units on a code found in the hallway
+                await page.goto(link)
+                await page.fill("#unit", "9-909")
+                async with page.expect_navigation() as sent:
+                    await page.click("#join-form button")
+                answer = await sent.value
+                statuses.append(answer.status if answer else None)
+            assert statuses == [409] * 5 + [429]
+            assert "尝试太多次" in await page.inner_text("#message")
+        assert await web_people(h) == 0
