@@ -78,7 +78,10 @@ def add_routes(app: web.Application, site: Web) -> None:
         except Refusal as refusal:
             if refusal.key != "invitations.wrong_unit":
                 return refused_page(request, viewer, refusal)
-            look = await site.services.invitations.look(code)  # still usable: nothing changed
+            try:  # still usable (nothing changed), unless redeemed meanwhile elsewhere
+                look = await site.services.invitations.look(code)
+            except Refusal as gone:
+                return refused_page(request, viewer, gone)
             return site.render(
                 request,
                 viewer,
