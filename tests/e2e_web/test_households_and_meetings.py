@@ -293,6 +293,11 @@ async def test_a_web_only_household_sees_and_answers_its_buildings_meeting(
                 lambda: answers(h.emu.message(BUILDING_CHAT, note.message_id)) == (1, 0)
             )
             await screenshot(page, request)
+            await page.click("#lang")  # the same page in English
+            await page.wait_for_url(f"{h.web_url}/m/{meeting}")
+            assert "Your answer: Attend" in await page.inner_text("#my-answer")
+            assert await page.locator("button.vote").all_inner_texts() == ["Attend", "Can't come"]
+            await screenshot(page, request, "-en")
 
 
 async def test_join_attempts_are_limited_per_code(
