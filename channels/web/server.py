@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from bot.services.actors import Actor
 from bot.services.announcement_texts import Said, Value
 from bot.services.errors import Refusal
 from bot.services.organisation.people import locale_from_language_code
+from bot.services.web.household_page import HouseholdPages
+from bot.services.web.meeting_pages import MeetingPages
 from bot.services.web.sessions import SESSION_TTL, SignedIn
 from bot.services.web.topic_pages import TopicPages
 from channels.common.listening import listen
@@ -71,6 +74,14 @@ class Web:
         self.services = services
         self.translator = translator
         self.pages = pages
+        self.meetings = MeetingPages(
+            services.work,
+            services.clock,
+            services.meetings,
+            pages.membership,
+            services.settings.zone,
+        )
+        self.households = HouseholdPages(services.work, services.clock)
         self.public_url = public_url
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
@@ -184,6 +195,29 @@ class Web:
             text=text,
         )
 
+    async def signed_in(self, request: web.Request) -> Viewer | web.Response:
+        """Who asks, or the page saying they are not signed in (401) and how to be."""
+        viewer = await self.viewer(request)
+        if viewer.session is None:
+            return self.notice(
+                request,
+                viewer,
+                "web.signin_title",
+                self.t(viewer.locale, "web.not_signed_in"),
+                status=401,
+            )
+        return viewer
+
+    def not_found(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """What an unknown id and one this person may not see both answer."""
+        return self.notice(
+            request,
+            viewer,
+            "web.not_found_title",
+            self.t(viewer.locale, "web.not_found"),
+            status=404,
+        )
+
     def csrf_refused(self, request: web.Request, viewer: Viewer) -> web.Response:
         """A form that came without its token (or another browser's): nothing done."""
         return self.notice(
@@ -195,12 +229,17 @@ class Web:
         )
 
     async def replace_session(
-        self, response: web.StreamResponse, viewer: Viewer, token: str
+        self,
+        response: web.StreamResponse,
+        viewer: Viewer,
+        token: str,
+        ttl: timedelta = SESSION_TTL,
     ) -> None:
-        """``response`` signs this browser in with ``token``; a session it held is ended."""
+        """``response`` signs this browser in with ``token`` (a session of ``ttl``); a session
+        it held is ended."""
         if viewer.session is not None:
             await self.services.web_sessions.sign_out(viewer.session.token_hash)
-        max_age = int(SESSION_TTL.total_seconds())
+        max_age = int(ttl.total_seconds())
         self.set_cookie(response, SESSION_COOKIE, sign(self.key, token), max_age=max_age)
 
     def set_cookie(
@@ -234,13 +273,16 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import signin, topics
+        from channels.web import household, join, meetings, signin, topics
 
         self.web = web_
         self.host, self._port = host, port
         self.app = web.Application(client_max_size=64 * 1024)
         signin.add_routes(self.app, web_)
         topics.add_routes(self.app, web_)
+        meetings.add_routes(self.app, web_)
+        household.add_routes(self.app, web_)
+        join.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 
