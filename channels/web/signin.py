@@ -9,6 +9,7 @@ import re
 from aiohttp import web
 
 from bot.services.web.sessions import CodeRefused
+from bot.services.web_links import page_of_start
 from channels.web.server import LANG_COOKIE, SESSION_COOKIE, Web, see_other
 from channels.web.telegram_login import InitDataRefused, validate_init_data
 from locales import SUPPORTED
@@ -17,8 +18,6 @@ from storage.repositories.web_sessions import CodeState
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.-]*")
 # A Mini App's start parameter (``startapp=t12`` / ``m7``): one letter, an id of 1-9 digits.
-START_PARAM = re.compile(r"([tm])([1-9][0-9]{0,8})")
-START_PAGES = {"t": "/t/", "m": "/m/"}
 CODE_REFUSED = {
     CodeState.USED: "web.signin_used",
     CodeState.EXPIRED: "web.signin_expired",
@@ -29,10 +28,7 @@ CODE_REFUSED = {
 def start_target(start: str) -> str:
     """Where a Mini App opened with ``start`` lands after sign-in: ``t<id>`` a topic's page,
     ``m<id>`` a meeting's; anything else (a bare number included) "my household"."""
-    match = START_PARAM.fullmatch(start) if start.isascii() else None
-    if match is None:
-        return "/me"
-    return START_PAGES[match.group(1)] + match.group(2)
+    return page_of_start(start) or "/me"  # the one reading of what web_links writes
 
 
 def add_routes(app: web.Application, site: Web) -> None:
