@@ -29,6 +29,7 @@ from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.web.public_record import PublicRecords
 from bot.services.web.sessions import WebSessionService
 from bot.settings import Settings
 from bot.timers import TimerEngine
@@ -65,6 +66,7 @@ class Services:
     meetings: MeetingService
     stats: StatsService
     web_sessions: WebSessionService
+    public_records: PublicRecords
 
     @classmethod
     def build(
@@ -127,4 +129,5 @@ class Services:
             meetings=meetings,
             stats=StatsService(database, clock),
             web_sessions=WebSessionService(work, clock),
+            public_records=PublicRecords(work, clock),
         )

@@ -241,13 +241,14 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import signin, topics
+        from channels.web import signin, staff_cal, topics
 
         self.web = web_
         self.host, self._port = host, port
         self.app = web.Application(client_max_size=64 * 1024)
         signin.add_routes(self.app, web_)
         topics.add_routes(self.app, web_)
+        staff_cal.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 
