@@ -237,9 +237,11 @@ def add_routes(app: web.Application, site: Web) -> None:
                     basically=matter.ratings.get("basically", 0),
                     unsatisfied=matter.ratings.get("unsatisfied", 0),
                 )
+            entry = services.catalogue.find(matter.category) if matter.category else None
             rows.append(
                 {
                     "matter": matter,
+                    "category": entry.name(locale) if entry else matter.category,
                     "verdict": Markup(site.writer.said(locale, verdict_said(matter.verdict))),
                     "rating": rating,
                     "opened": matter.opened_at.astimezone(zone).strftime("%Y-%m-%d"),
