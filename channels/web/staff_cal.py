@@ -23,6 +23,7 @@ from bot.services.web.staff_calendar import Entry, NotStaff, StaffCalendar, Unkn
 from channels.web.server import Viewer, Web, small_number
 from storage.records import Answer
 
+STATES = ("all", "ahead", "cancelled")  # the filter's values (?state=)
 EVENT_LENGTH = timedelta(hours=1)  # a meeting has a start only; a feed's event needs an end
 FEED_NAME = "yishi"
 
@@ -90,13 +91,26 @@ def add_routes(app: web.Application, site: Web) -> None:
             feeds = await cal.feed_nodes(viewer.actor)
         except NotStaff:
             return not_staff(request, viewer)
+        state = request.query.get("state", "all")
+        state = state if state in STATES else "all"
+        if state == "cancelled":
+            entries = [entry for entry in entries if entry.cancelled]
+        elif state == "ahead":
+            entries = [entry for entry in entries if not entry.cancelled and not entry.held]
+        newest_first = request.query.get("order") == "desc"
 
         def link(**changes: Any) -> str:
             query = {"month": str(month), "view": "list" if as_list else "month"}
             if node_id is not None:
                 query["node"] = str(node_id)
+            if state != "all":
+                query["state"] = state
+            if newest_first:
+                query["order"] = "desc"
             query.update({key: str(value) for key, value in changes.items()})
-            return "/staff/meetings?" + urlencode(query)
+            return "/staff/meetings?" + urlencode(
+                {key: value for key, value in query.items() if value != ""}
+            )
 
         by_day: dict[date, list[Entry]] = {}
         for entry in entries:
@@ -122,15 +136,17 @@ def add_routes(app: web.Application, site: Web) -> None:
             this_month=month.month,
             today=today,
             by_day=by_day,
-            entries=entries,
+            entries=list(reversed(entries)) if newest_first else entries,
+            states=[(name, link(state=name), name == state) for name in STATES],
+            order_link=link(order="" if newest_first else "desc"),
+            newest_first=newest_first,
             when=lambda entry: entry.starts_at.astimezone(zone).strftime("%H:%M"),
             day_of=lambda entry: entry.starts_at.astimezone(zone).strftime("%Y-%m-%d"),
             weekday_names=[site.t(viewer.locale, f"staff_cal.weekday_{i}") for i in range(7)],
             nodes=reach.nodes,
             node_id=node_id,
             node_link=lambda node: link(node=node) if node is not None else None,
-            all_link="/staff/meetings?"
-            + urlencode({"month": str(month), "view": "list" if as_list else "month"}),
+            all_link=link(node=""),
             feeds=feeds,
             fresh_node=fresh[0] if fresh else None,
             shown_url=shown_url,

@@ -131,6 +131,13 @@ async def test_the_monthly_consultation_day_on_the_calendar_its_rsvps_and_its_fe
             cancelled = page.locator("td[data-date='2026-12-15'] .meeting.cancelled")
             assert "已取消" in await cancelled.inner_text()
             await screenshot(page, request, "_calendar")
+            await page.click("#list-view")
+            await page.click("#state-cancelled")  # filtered on the server, by the query
+            await page.wait_for_url("**state=cancelled*")
+            assert "2026-12-15" in await page.inner_text("#meeting-list")
+            await page.click("#state-ahead")
+            await page.wait_for_url("**state=ahead*")
+            assert await page.locator("#no-meetings").count() == 1
 
             # A new link: the old one is 404 from now on, as is a made-up one.
             await page.click("#feeds li:has-text('幸福社区') button")
@@ -176,6 +183,12 @@ async def test_a_grid_worker_sees_their_grid_s_meetings_only(
             shown = await page.inner_text("#calendar")
             assert "一网格例会" in shown and "二网格例会" not in shown
             assert "第二网格" not in await page.inner_text("#node-filter")
+            await page.click("#lang")
+            await page.wait_for_selector("html[lang=en]")
+            assert await page.inner_text("#month-label") == "12/2026"
+            assert "Meetings calendar" in await page.inner_text("main")
+            await page.click("#lang")
+            await page.wait_for_selector("html[lang=zh-CN]")
             answer = await page.goto(f"{h.web_url}/staff/meetings/o/{other.id}")
             assert answer is not None and answer.status == 403
             assert "回复名单" in await page.inner_text("main")
