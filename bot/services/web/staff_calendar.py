@@ -172,7 +172,7 @@ class StaffCalendar:
                 raise UnknownFeed
             seen = await meetings_seen(repos, [node], officer=False)
             found = await self._occurrences(
-                repos, seen, now - timedelta(days=90), now + timedelta(days=366)
+                repos, seen, now - timedelta(days=90), now + timedelta(days=366), counts=False
             )
         return node, found
 
@@ -184,6 +184,8 @@ class StaffCalendar:
         meetings: tuple[tuple[Meeting, Node, bool], ...] | list[tuple[Meeting, Node, bool]],
         start: datetime,
         end: datetime,
+        *,
+        counts: bool = True,
     ) -> list[Entry]:
         found: list[Entry] = []
         for meeting, node, officer in meetings:
@@ -200,7 +202,9 @@ class StaffCalendar:
                             occurrence_id=occurrence.id,
                             cancelled=cancelled,
                             held=occurrence.status == OccurrenceStatus.HELD,
-                            counts=await repos.meetings.answer_counts(occurrence.id),
+                            counts=(
+                                await repos.meetings.answer_counts(occurrence.id) if counts else {}
+                            ),
                             rsvp_visible=officer,
                         )
                     )
@@ -245,21 +249,32 @@ class StaffCalendar:
 
 
 async def officer_nodes(repos: Repositories, actor: Actor) -> list[Node]:
-    """The nodes this person is an officer of (by the chat's own check), each with those
-    below it."""
+    """The nodes this person is an officer of (by the chat's own check), from where their
+    roles are (a super-admin: every community) down. An officer of a node is one of every node
+    below it too (a role covers the nodes below, and a lower level asks a lower rank), so a
+    subtree is checked at its top only."""
     if actor.is_superadmin:
-        roots = await repos.reach.communities()
+        tops = await repos.reach.communities()
     else:
-        roots = []
+        tops = []
         for node_id in await repos.reach.granted_nodes(actor.user_id):
             node = await repos.orgs.node(node_id)
             if node is not None:
-                roots.append(node)
+                tops.append(node)
     seen: dict[int, Node] = {}
-    for root in roots:
-        for node in [root, *await repos.orgs.descendants(root.id)]:
-            if node.id not in seen and is_officer(await rank_at(repos, actor, node), node):
+    frontier = tops
+    while frontier:
+        below: list[Node] = []
+        for node in frontier:
+            if node.id in seen:
+                continue
+            if is_officer(await rank_at(repos, actor, node), node):
                 seen[node.id] = node
+                for lower in await repos.orgs.descendants(node.id):
+                    seen[lower.id] = lower
+            else:
+                below.extend(await repos.orgs.children(node.id))
+        frontier = below
     order = {Level.COMMUNITY: 0, Level.GRID: 1, Level.BUILDING: 2}
     return sorted(seen.values(), key=lambda node: (order.get(node.level, 3), node.id))
 
@@ -271,13 +286,14 @@ async def meetings_seen(
     ``officer``), and those announced to everyone from the nodes above."""
     own: dict[int, Node] = {}
     for node in nodes:
-        own[node.id] = node
-        for below in await repos.orgs.descendants(node.id):
-            own[below.id] = below
+        if node.id not in own:  # else its subtree is in already
+            own[node.id] = node
+            for below in await repos.orgs.descendants(node.id):
+                own[below.id] = below
     above: dict[int, Node] = {}
-    for node in nodes:
-        for ancestor in (await repos.orgs.ancestry(node.id))[1:]:
-            if ancestor.id not in own:
+    for node in own.values():
+        if node.parent_id is not None and node.parent_id not in own:  # a top one
+            for ancestor in await repos.orgs.ancestry(node.parent_id):
                 above[ancestor.id] = ancestor
     statuses = tuple(MeetingStatus)
     found = [
