@@ -81,6 +81,7 @@ MENU: tuple[CommandSpec, ...] = (
     CommandSpec("subscribe", frozenset({"community"}), OFFICERS),
     CommandSpec("unsubscribe", frozenset({"community"}), OFFICERS),
     CommandSpec("digest", frozenset({"community"}), OFFICERS),
+    CommandSpec("publish", frozenset({"community"}), OFFICERS),
     CommandSpec("export", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
     CommandSpec(
         "pushwebhook",

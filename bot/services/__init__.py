@@ -30,6 +30,7 @@ from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.web.public_record import PublicRecords
 from bot.services.web.sessions import WebSessionService
 from bot.services.web_links import WebLinks
 from bot.settings import Settings
@@ -68,6 +69,7 @@ class Services:
     stats: StatsService
     web_sessions: WebSessionService
     sharing: SharingService
+    public_records: PublicRecords
 
     @classmethod
     def build(
@@ -131,4 +133,5 @@ class Services:
             stats=StatsService(database, clock),
             web_sessions=WebSessionService(work, clock),
             sharing=SharingService(work, clock, WebLinks.of(settings)),
+            public_records=PublicRecords(work, clock),
         )

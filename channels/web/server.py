@@ -273,7 +273,7 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import household, join, meetings, signin, topics
+        from channels.web import household, join, meetings, signin, staff_cal, topics
 
         self.web = web_
         self.host, self._port = host, port
@@ -283,6 +283,7 @@ class WebServer:
         meetings.add_routes(self.app, web_)
         household.add_routes(self.app, web_)
         join.add_routes(self.app, web_)
+        staff_cal.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 
