@@ -5,8 +5,8 @@ the number published), and the record searches a scope's topics by date: with a 
 topics, reading them through (node_id, status) meant every topic row of the scope; the index
 (node_id, created_at, category) answers from the index alone.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 15:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
