@@ -121,6 +121,7 @@ RULES: dict[str, Rule] = {
         "SELECT (SELECT count(*) FROM calendar_feeds) + (SELECT count(*) FROM public_pages)",
         "after upgrading again, make new feed links on the meetings page and /publish on again",
     ),
+    "0017": GoesBack("it only drops an index of topics (by node and date); no row changes"),
 }
 
 

@@ -341,6 +341,8 @@ topics = Table(
     Column("ballot_salt", String(64), nullable=True),
     Column("last_nudge_at", UtcDateTime(), nullable=True),
     Index("ix_topics_node_status", "node_id", "status"),
+    # The staff pages: a scope's topics by date (published in a period, by category).
+    Index("ix_topics_node_created", "node_id", "created_at", "category"),
     state_check("rule", Rule),
     state_check("scope", Scope),
     state_check("status", TopicStatus),

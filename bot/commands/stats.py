@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from bot.commands.base import Asked, Reply, lines
@@ -52,7 +53,7 @@ async def audit(asked: Asked) -> Reply:
 # /stats ------------------------------------------------------------------------------------
 
 
-def _duration(value: timedelta) -> Said:
+def duration_said(value: timedelta) -> Said:
     minutes = int((value.total_seconds() + 30) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
@@ -67,13 +68,18 @@ def _percent(figures: NodeStats) -> str:
     """The turnout to a tenth of a percent, as both locales write it (``12.5``, ``50``)."""
     share = figures.turnout
     assert share is not None
+    return percent_text(share)
+
+
+def percent_text(share: Fraction) -> str:
+    """A share as a percentage to a tenth (``12.5``, ``50``): /stats's, and the staff page's."""
     exact = Decimal(share.numerator * 100) / Decimal(share.denominator)
     rounded = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     text = f"{rounded:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _ordered(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, int]]:
+def in_order(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, int]]:
     known = [(key, counts[key]) for key in order if counts.get(key)]
     return known + sorted((key, n) for key, n in counts.items() if key not in order and n)
 
@@ -108,12 +114,12 @@ def stats_lines(figures: NodeStats) -> list[Said | str]:
             {"published": figures.published, "open": figures.open_now, "closed": figures.closed},
         ),
     ]
-    for verdict, number in _ordered(figures.outcomes, OUTCOME_ORDER):
+    for verdict, number in in_order(figures.outcomes, OUTCOME_ORDER):
         if verdict == "unresolved" and figures.unresolved:
             reasons = Series(
                 tuple(
                     Said("stats.reason_count", {"reason": Label("reasons", reason), "count": n})
-                    for reason, n in _ordered(figures.unresolved, REASON_ORDER)
+                    for reason, n in in_order(figures.unresolved, REASON_ORDER)
                 ),
                 "stats.reason_separator",
             )
@@ -136,13 +142,13 @@ def stats_lines(figures: NodeStats) -> list[Said | str]:
         out.append(Said("stats.turnout_none"))
     out.append("")
     out.append(Said("stats.escalations", {"count": sum(figures.escalations.values())}))
-    for reason, number in _ordered(figures.escalations, REASON_ORDER):
+    for reason, number in in_order(figures.escalations, REASON_ORDER):
         out.append(
             Said("stats.escalation_line", {"reason": Label("reasons", reason), "count": number})
         )
     out.append(Said("stats.waiting", {"count": figures.waiting}))
     if figures.median_resolution is not None:
-        median = _duration(figures.median_resolution)
+        median = duration_said(figures.median_resolution)
         out.append(Said("stats.resolution", {"median": median, "count": figures.resolved}))
     else:
         out.append(Said("stats.resolution_none"))

@@ -273,7 +273,16 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import household, join, meetings, signin, staff_cal, topics
+        from channels.web import (
+            household,
+            join,
+            meetings,
+            signin,
+            staff_cal,
+            staff_participation,
+            staff_record,
+            topics,
+        )
 
         self.web = web_
         self.host, self._port = host, port
@@ -284,6 +293,8 @@ class WebServer:
         household.add_routes(self.app, web_)
         join.add_routes(self.app, web_)
         staff_cal.add_routes(self.app, web_)
+        staff_participation.add_routes(self.app, web_)
+        staff_record.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 

@@ -26,6 +26,7 @@ from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.outbox_parts import OutboxPartRepository
 from storage.repositories.proposals import ProposalRepository
+from storage.repositories.record import RecordRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.timers import TimerRepository
@@ -57,6 +58,7 @@ class Repositories:
         self.digests = DigestRepository(connection)
         self.meetings = MeetingRepository(connection)
         self.stats = StatsRepository(connection)
+        self.public_record = RecordRepository(connection)
         self.inbox = InboxRepository(connection)
         self.leases = LeaseRepository(connection)
         self.app_settings = AppSettingsRepository(connection)

@@ -20,6 +20,7 @@ from storage.tables import (
     chat_bindings,
     escalations,
     nodes,
+    ratings,
     resolutions,
     role_grants,
     topics,
@@ -97,20 +98,59 @@ class StatsRepository:
 
     async def turnout(self, node_ids: list[int], since: datetime, until: datetime) -> TurnoutSum:
         """Cast over eligible, summed over the voting topics closed in the window."""
+        by_node = await self.turnout_by_node(node_ids, since, until)
+        return TurnoutSum(
+            topics=sum(part.topics for part in by_node.values()),
+            cast=sum(part.cast for part in by_node.values()),
+            eligible=sum(part.eligible for part in by_node.values()),
+        )
+
+    async def turnout_by_node(
+        self, node_ids: list[int], since: datetime, until: datetime
+    ) -> dict[int, TurnoutSum]:
+        """``turnout`` for each of these nodes that had a voting topic closed in the window
+        (the staff page's turnout by grid and building adds these up; /stats their sum)."""
         cast_ = topics.c.outcome["cast"].as_integer()
         eligible = topics.c.outcome["eligible"].as_integer()
-        row = (
-            await self._db.execute(
-                select(func.count(), func.sum(cast_), func.sum(eligible)).where(
-                    topics.c.node_id.in_(node_ids),
-                    topics.c.status == TopicStatus.CLOSED,
-                    topics.c.rule != "opinion",
-                    _in_window(topics.c.closed_at, since, until),
-                    eligible.is_not(None),
-                )
+        rows = await self._db.execute(
+            select(topics.c.node_id, func.count(), func.sum(cast_), func.sum(eligible))
+            .where(
+                topics.c.node_id.in_(node_ids),
+                topics.c.status == TopicStatus.CLOSED,
+                topics.c.rule != "opinion",
+                _in_window(topics.c.closed_at, since, until),
+                eligible.is_not(None),
             )
-        ).one()
-        return TurnoutSum(topics=int(row[0]), cast=int(row[1] or 0), eligible=int(row[2] or 0))
+            .group_by(topics.c.node_id)
+        )
+        return {
+            int(node_id): TurnoutSum(topics=int(n), cast=int(c or 0), eligible=int(e or 0))
+            for node_id, n, c, e in rows
+        }
+
+    async def categories(
+        self, node_ids: list[int], since: datetime, until: datetime
+    ) -> dict[str, int]:
+        """Topics published in the window by category (``""``: none given)."""
+        rows = await self._db.execute(
+            select(topics.c.category, func.count())
+            .where(topics.c.node_id.in_(node_ids), _in_window(topics.c.created_at, since, until))
+            .group_by(topics.c.category)
+        )
+        return {str(category or ""): int(number) for category, number in rows}
+
+    async def ratings(
+        self, node_ids: list[int], since: datetime, until: datetime
+    ) -> dict[str, int]:
+        """Residents' ratings (满意 / 基本满意 / 不满意) given in the window on matters raised
+        at these nodes."""
+        rows = await self._db.execute(
+            select(ratings.c.rating, func.count())
+            .select_from(ratings.join(topics, topics.c.id == ratings.c.topic_id))
+            .where(topics.c.node_id.in_(node_ids), _in_window(ratings.c.rated_at, since, until))
+            .group_by(ratings.c.rating)
+        )
+        return {str(rating): int(number) for rating, number in rows}
 
     async def escalations_by_reason(
         self, node_ids: list[int], since: datetime, until: datetime
@@ -174,9 +214,15 @@ class StatsRepository:
         chat_ids: list[int],
         user_id: int | None = None,
         limit: int = 50,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
     ) -> list[AuditEntry]:
         """The latest rows about these nodes (or, for rows without a node, these chats),
-        newest first; with ``user_id``, only rows by that user or about them."""
+        newest first; with ``user_id``, only rows by that user or about them; with ``action``,
+        only that action (or, ending in ``.``, those starting so); ``since``/``until`` bound
+        the time; ``before_id`` pages on (rows older than that one)."""
         where: list[ColumnElement[bool]] = []
         place: ColumnElement[bool] = audit_log.c.node_id.in_(node_ids)
         if chat_ids:
@@ -188,6 +234,18 @@ class StatsRepository:
             # Compared as text: a JSON number is an integer on SQLite and text on PostgreSQL.
             subject = cast(audit_log.c.details["user_id"].as_string(), String)
             where.append(or_(audit_log.c.actor_id == user_id, subject == str(user_id)))
+        if action is not None:
+            where.append(
+                audit_log.c.action.startswith(action, autoescape=True)
+                if action.endswith(".")
+                else audit_log.c.action == action
+            )
+        if since is not None:
+            where.append(audit_log.c.at >= since)
+        if until is not None:
+            where.append(audit_log.c.at <= until)
+        if before_id is not None:
+            where.append(audit_log.c.id < before_id)
         rows = await self._db.execute(
             select(audit_log).where(*where).order_by(audit_log.c.id.desc()).limit(limit)
         )

@@ -33,6 +33,7 @@ from bot.services.organisation.permissions import Rank, is_officer, rank_at
 from storage.database import Database
 from storage.records import Level, Node, RoleName
 from storage.repositories import Repositories
+from storage.repositories.stats import TurnoutSum
 
 WINDOW = timedelta(days=30)
 AUDIT_LIMIT = 50
@@ -117,6 +118,13 @@ class NodeStats:
     waiting: int
     resolved: int
     median_resolution: timedelta | None
+    # Topics published in the window by category ("": none), and the residents' ratings of
+    # resolutions given in the window (the staff page shows them; /stats does not yet).
+    categories: dict[str, int] = field(default_factory=dict)
+    ratings: dict[str, int] = field(default_factory=dict)
+    # The turnout of each node's own voting topics (those with one closed in the window);
+    # ``cast``, ``eligible`` and ``voting_topics`` are their sums.
+    turnout_by_node: dict[int, TurnoutSum] = field(default_factory=dict)
 
     @property
     def closed(self) -> int:
@@ -155,41 +163,63 @@ class StatsService:
             node = await repos.orgs.node_of_chat(place.chat_id) if place.is_group else None
             if node is None:
                 raise Refusal("stats.needs_bound_group")
-            if not is_officer(await rank_at(repos, actor, node), node):
-                raise Refusal("stats.needs_officer", level=node.level, name=node.name)
-            descendants = await repos.orgs.descendants(node.id)
-            ids = [node.id] + [child.id for child in descendants]
-            below: dict[str, int] = {}
-            for child in descendants:
-                below[child.level] = below.get(child.level, 0) + 1
-            stats = repos.stats
-            outcomes = await stats.outcomes(ids, since, until)
-            turnout = await stats.turnout(ids, since, until)
-            times = await stats.resolution_times(ids, since, until)
-            by_verdict: dict[str, int] = {}
-            unresolved: dict[str, int] = {}
-            for (verdict, reason), number in outcomes.items():
-                by_verdict[verdict] = by_verdict.get(verdict, 0) + number
-                if verdict == "unresolved" and reason:
-                    unresolved[reason] = unresolved.get(reason, 0) + number
-            return NodeStats(
-                node=node,
-                since=since,
-                until=until,
-                nodes=len(ids),
-                below=below,
-                published=await stats.topics_published(ids, since, until),
-                open_now=await stats.topics_open(ids),
-                outcomes=by_verdict,
-                unresolved=unresolved,
-                voting_topics=turnout.topics,
-                cast=turnout.cast,
-                eligible=turnout.eligible,
-                escalations=await stats.escalations_by_reason(ids, since, until),
-                waiting=await stats.escalations_waiting(ids),
-                resolved=len(times),
-                median_resolution=median(times),
-            )
+            return await self._officers_figures(repos, actor, node, since, until)
+
+    async def figures(
+        self, actor: Actor, node_id: int, since: datetime, until: datetime
+    ) -> NodeStats:
+        """/stats's figures of a node (and its descendants) over any window, for the same
+        people (its officers): the staff page's participation."""
+        async with self._db.transaction() as repos:
+            node = await repos.orgs.node(node_id)
+            if node is None:
+                raise Refusal("stats.needs_bound_group")
+            return await self._officers_figures(repos, actor, node, since, until)
+
+    async def _officers_figures(
+        self, repos: Repositories, actor: Actor, node: Node, since: datetime, until: datetime
+    ) -> NodeStats:
+        if not is_officer(await rank_at(repos, actor, node), node):
+            raise Refusal("stats.needs_officer", level=node.level, name=node.name)
+        descendants = await repos.orgs.descendants(node.id)
+        ids = [node.id] + [child.id for child in descendants]
+        below: dict[str, int] = {}
+        for child in descendants:
+            below[child.level] = below.get(child.level, 0) + 1
+        stats = repos.stats
+        outcomes = await stats.outcomes(ids, since, until)
+        # The total is the sum of each node's: the staff page's breakdown by grid and building.
+        by_node = await stats.turnout_by_node(ids, since, until)
+        times = await stats.resolution_times(ids, since, until)
+        # Published in the window = the sum by category: one read of the scope's topics.
+        categories = await stats.categories(ids, since, until)
+        by_verdict: dict[str, int] = {}
+        unresolved: dict[str, int] = {}
+        for (verdict, reason), number in outcomes.items():
+            by_verdict[verdict] = by_verdict.get(verdict, 0) + number
+            if verdict == "unresolved" and reason:
+                unresolved[reason] = unresolved.get(reason, 0) + number
+        return NodeStats(
+            node=node,
+            since=since,
+            until=until,
+            nodes=len(ids),
+            below=below,
+            published=sum(categories.values()),
+            open_now=await stats.topics_open(ids),
+            outcomes=by_verdict,
+            unresolved=unresolved,
+            voting_topics=sum(part.topics for part in by_node.values()),
+            cast=sum(part.cast for part in by_node.values()),
+            eligible=sum(part.eligible for part in by_node.values()),
+            escalations=await stats.escalations_by_reason(ids, since, until),
+            waiting=await stats.escalations_waiting(ids),
+            resolved=len(times),
+            median_resolution=median(times),
+            categories=categories,
+            turnout_by_node=by_node,
+            ratings=await stats.ratings(ids, since, until),
+        )
 
     async def audit(
         self,
@@ -199,6 +229,10 @@ class StatsService:
         node_filter: str | None = None,
         user_filter: int | None = None,
         limit: int = AUDIT_LIMIT,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
     ) -> list[AuditLine]:
         """The latest audit rows this community admin (or super-admin) may see, newest first."""
         limit = max(1, min(limit, MAX_AUDIT_LIMIT))
@@ -220,7 +254,14 @@ class StatsService:
                 node_ids = list(scope)
             chats = await repos.stats.bound_chats(node_ids)
             rows = await repos.stats.audit(
-                node_ids=node_ids, chat_ids=sorted(chats), user_id=user_filter, limit=limit
+                node_ids=node_ids,
+                chat_ids=sorted(chats),
+                user_id=user_filter,
+                limit=limit,
+                action=action,
+                since=since,
+                until=until,
+                before_id=before_id,
             )
             topic_ids = {
                 int(value)
