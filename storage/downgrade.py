@@ -116,6 +116,10 @@ RULES: dict[str, Rule] = {
         "SELECT (SELECT count(*) FROM household_invitations)"
         " + (SELECT count(*) FROM users WHERE platform = 'web')",
     ),
+    "0016": LosesRows(
+        "which vote a grid opened on an escalated matter (the board's 网格表决中) would be lost",
+        "SELECT count(*) FROM escalations WHERE vote_topic_id IS NOT NULL",
+    ),
 }
 
 

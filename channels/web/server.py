@@ -82,7 +82,9 @@ class Web:
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
         self.key = ""  # set at start (stored in the database)
-        self.writer = Writer(translator, escape, services.settings.zone)
+        self.writer = Writer(
+            translator, escape, services.settings.zone, elapsed=translator.duration
+        )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -241,13 +243,15 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import signin, topics
+        from channels.web import signin, staff, staff_board, topics
 
         self.web = web_
         self.host, self._port = host, port
         self.app = web.Application(client_max_size=64 * 1024)
         signin.add_routes(self.app, web_)
         topics.add_routes(self.app, web_)
+        staff.add_routes(self.app, web_)
+        staff_board.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 
