@@ -163,9 +163,14 @@ class StaffBoard:
         )
 
     @staticmethod
-    async def _scope(repos: Repositories, actor: Actor) -> dict[int, Node]:
-        """Every node this person sees the tree under: the nodes of their roles (all
-        communities for a super-admin) and everything below them."""
+    async def _scope(repos: Repositories, actor: Actor) -> tuple[dict[int, Node], dict[int, Node]]:
+        """Every node this person sees the tree under (the nodes of their roles, every
+        community for a super-admin, and everything below them), and of those the grids
+        and communities they are an officer of: where the matters they act on wait.
+
+        A rank covers the node's subtree, so the rank at each node below a role's node is
+        the highest ``rank_at`` (the chat's check) of the roles' nodes above it: one
+        ``rank_at`` per role, not one per node of a city's tree."""
         if actor.is_superadmin:
             roots = await repos.orgs.roots()
         else:
@@ -173,33 +178,25 @@ class StaffBoard:
             found = await repos.orgs.nodes_with_ancestors([g.node_id for g in grants])
             roots = [found[g.node_id] for g in grants if g.node_id in found]
         scope: dict[int, Node] = {}
+        ranks: dict[int, Rank] = {}
         for root in roots:
-            scope[root.id] = root
-            for below in await repos.orgs.descendants(root.id):
-                scope[below.id] = below
-        return scope
-
-    @staticmethod
-    async def _officer_nodes(
-        repos: Repositories, actor: Actor, scope: dict[int, Node]
-    ) -> dict[int, Node]:
-        """The grids and communities of ``scope`` this person is an officer of: where the
-        matters they may act on wait (the card's own check)."""
-        held: dict[int, Node] = {}
-        for node in scope.values():
-            if node.level == Level.BUILDING:
-                continue
-            if is_officer(await rank_at(repos, actor, node), node):
-                held[node.id] = node
-        return held
+            rank = await rank_at(repos, actor, root)
+            for node in [root, *await repos.orgs.descendants(root.id)]:
+                scope[node.id] = node
+                ranks[node.id] = max(ranks.get(node.id, Rank.RESIDENT), rank)
+        held = {
+            node.id: node
+            for node in scope.values()
+            if node.level != Level.BUILDING and is_officer(ranks[node.id], node)
+        }
+        return scope, held
 
     # The board ----------------------------------------------------------------------------
 
     async def board(self, actor: Actor, filters: BoardFilters) -> Board:
         now = self._clock.now()
         async with self._work.transaction() as repos:
-            scope = await self._scope(repos, actor)
-            held = await self._officer_nodes(repos, actor, scope)
+            scope, held = await self._scope(repos, actor)
             if not held:
                 raise NotStaff
             grids = sorted((n for n in scope.values() if n.level == Level.GRID), key=_by_name)
@@ -243,36 +240,33 @@ class StaffBoard:
                 since = now - timedelta(days=filters.age_days)
                 base = base.where(escalations.c.created_at <= since)
             listed = base.subquery()
+            # One pass for the chips and the category filter's choices: (state, category).
             counted = await repos.connection.execute(
-                select(listed.c.board_state, func.count()).group_by(listed.c.board_state)
+                select(listed.c.board_state, listed.c.category, func.count()).group_by(
+                    listed.c.board_state, listed.c.category
+                )
             )
-            counts = {BoardState(row[0]): int(row[1]) for row in counted}
+            counts: dict[BoardState, int] = {}
+            found_categories: set[str] = set()
+            for board_state, category, number in counted:
+                chosen_state = BoardState(board_state)
+                counts[chosen_state] = counts.get(chosen_state, 0) + int(number)
+                if category is not None:
+                    found_categories.add(str(category))
             chosen = select(listed)
             if filters.state is not None:
                 chosen = chosen.where(listed.c.board_state == filters.state.value)
-            late = case((listed.c.sla_due_at < now, 0), else_=1)
+            # The earliest SLA first: the most overdue at the top, then what falls due next.
             rows = list(
                 await repos.connection.execute(
-                    chosen.order_by(late, listed.c.sla_due_at, listed.c.created_at, listed.c.id)
+                    chosen.order_by(
+                        listed.c.sla_due_at.asc().nulls_last(), listed.c.created_at, listed.c.id
+                    )
                     .limit(PAGE_SIZE)
                     .offset(filters.page * PAGE_SIZE)
                 )
             )
-            categories = sorted(
-                {
-                    str(row[0])
-                    for row in await repos.connection.execute(
-                        select(topics.c.category)
-                        .join(escalations, escalations.c.topic_id == topics.c.id)
-                        .where(
-                            escalations.c.state.in_(WAITING_STATES),
-                            escalations.c.to_node_id.in_(sorted(held)),
-                            topics.c.category.is_not(None),
-                        )
-                        .distinct()
-                    )
-                }
-            )
+            categories = sorted(found_categories)
             known = await repos.orgs.nodes_with_ancestors(
                 {row.origin_id for row in rows} | {row.to_node_id for row in rows}
             )
