@@ -36,7 +36,7 @@ def filters_of(query: Any) -> BoardFilters:
     state = query.get("state", "")
     chosen = BoardState(state) if state in BoardState.__members__.values() else None
     age = small_number(query.get("age", ""), 3)
-    category = query.get("category", "").strip()[:MAX_CATEGORY] or None
+    category = query.get("category", "").replace("\x00", "").strip()[:MAX_CATEGORY] or None
     return BoardFilters(
         state=chosen,
         grid=small_number(query.get("grid", "")),
