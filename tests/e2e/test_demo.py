@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.demo import run_demo
+from bot.demo.staff_shots import CHROMIUM
 
 
 def suffixes(folder: Path) -> set[str]:
     return {path.suffix for path in folder.iterdir()}
+
+
+def names(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
 
 
 @pytest.mark.parametrize(
@@ -36,3 +41,10 @@ async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: lis
     folder = re.search(r"Output folder: (\S+)", transcript)
     assert folder is not None
     assert suffixes(Path(folder.group(1))) == {".png", ".csv", ".txt"}
+    # The staff pages as a browser shows them: the board while the tie waits at the grid,
+    # the matter's page once resolved; without Chromium, said and skipped.
+    shots = {"staff-board.png", "staff-matter.png"}
+    if CHROMIUM.exists():
+        assert shots <= names(Path(folder.group(1)))
+    else:
+        assert "No screenshots of the staff pages" in transcript
