@@ -203,10 +203,15 @@ class StaffBoard:
             buildings = sorted(
                 (n for n in scope.values() if n.level == Level.BUILDING), key=_by_name
             )
+            # The grid's vote, looked up by its id where there is one (an outer join made
+            # PostgreSQL hash every topic of the city for 3,000 hops that mostly have none).
             vote = aliased(topics)
-            voting = and_(
-                escalations.c.vote_topic_id.is_not(None), vote.c.status == TopicStatus.OPEN
+            vote_open = (
+                select(vote.c.id)
+                .where(vote.c.id == escalations.c.vote_topic_id, vote.c.status == TopicStatus.OPEN)
+                .exists()
             )
+            voting = and_(escalations.c.vote_topic_id.is_not(None), vote_open)
             community_ids = [n.id for n in held.values() if n.level == Level.COMMUNITY]
             state = case(
                 (escalations.c.to_node_id.in_(community_ids), BoardState.AT_COMMUNITY.value),
@@ -223,7 +228,6 @@ class StaffBoard:
                     state,
                 )
                 .join(topics, topics.c.id == escalations.c.topic_id)
-                .outerjoin(vote, vote.c.id == escalations.c.vote_topic_id)
                 .where(
                     escalations.c.state.in_(WAITING_STATES),
                     escalations.c.to_node_id.in_(sorted(held)),
