@@ -87,22 +87,22 @@ def add_routes(app: web.Application, site: Web) -> None:
                 return not_staff(site, request, viewer, "staff_board.not_staff")
             return not_staff(site, request, viewer, "staff_board.no_board")
         locale = viewer.locale
+        # Words said on many rows are written once a page (a page has 100 rows).
+        labels = {state: site.t(locale, f"staff_board.state_{state.value}") for state in BoardState}
+        categories = {key: _category(site, locale, key) for key in shown.categories}
         rows = [
             {
                 "row": row,
-                "state": site.t(locale, f"staff_board.state_{row.state.value}"),
+                "state": labels[row.state],
                 "age": site.t(locale, "staff_board.age", age=Elapsed(row.age)),
                 "overdue": site.t(locale, "staff_board.overdue", late=Elapsed(row.overdue))
                 if row.overdue is not None
                 else None,
-                "category": _category(site, locale, row.category),
+                "category": categories.get(row.category or "", row.category or ""),
             }
             for row in shown.rows
         ]
-        states = [
-            (state, site.t(locale, f"staff_board.state_{state.value}"), shown.counts.get(state, 0))
-            for state in BoardState
-        ]
+        states = [(state, labels[state], shown.counts.get(state, 0)) for state in BoardState]
         more = (filters.page + 1) * PAGE_SIZE < shown.total
         return site.render(
             request,
@@ -114,7 +114,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             states=states,
             f=filters,
             ages=AGES,
-            categories=[(key, _category(site, locale, key)) for key in shown.categories],
+            categories=list(categories.items()),
             size=PAGE_SIZE,
             next_url=query_of(filters, page=filters.page + 1) if more else None,
             previous_url=query_of(filters, page=(filters.page - 1) or None)
