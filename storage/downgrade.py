@@ -122,6 +122,10 @@ RULES: dict[str, Rule] = {
         "after upgrading again, make new feed links on the meetings page and /publish on again",
     ),
     "0017": GoesBack("it only drops an index of topics (by node and date); no row changes"),
+    "0018": LosesRows(
+        "which vote a grid opened on an escalated matter (the board's 网格表决中) would be lost",
+        "SELECT count(*) FROM escalations WHERE vote_topic_id IS NOT NULL",
+    ),
 }
 
 

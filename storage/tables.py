@@ -508,8 +508,11 @@ escalations = Table(
     Column("card_chat_id", BigInteger, nullable=True),
     Column("card_message_id", BigInteger, nullable=True),
     Column("card_hash", String(64), nullable=True),
+    # The vote the receiving node opened on the matter (发起网格表决), if it did.
+    Column("vote_topic_id", Integer, nullable=True),
     Index("ix_escalations_topic_id", "topic_id"),
     Index("ix_escalations_to_node_state", "to_node_id", "state"),
+    Index("ix_escalations_state_sla", "state", "sla_due_at"),
     state_check("reason", EscalationReason),
     state_check("state", EscalationState),
 )

@@ -92,7 +92,7 @@ async def open_vote(
         scope=scope,
     )
     published = await services.topics.publish(actor, place, draft, membership, update_id=update_id)
-    await services.escalation.accept_if_open(actor, escalation_id)
+    await services.escalation.accept_if_open(actor, escalation_id, vote_topic_id=published.topic.id)
     return original.id, published
 
 

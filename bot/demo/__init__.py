@@ -18,7 +18,8 @@ from telegram.ext import AIORateLimiter
 
 from bot.clock import ManualClock
 from bot.demo.runner import DemoFailed, DemoRun
-from bot.demo.script import SUPERADMIN, WORDS, names, play, play_web, titles
+from bot.demo.script import STAFF, SUPERADMIN, WORDS, names, play, play_web, titles
+from bot.demo.staff_shots import StaffShots
 from bot.demo.transcript import Transcript
 from bot.demo.web_pages import free_port
 from bot.settings import load_settings
@@ -66,6 +67,9 @@ async def run_demo(
         Translator(settings.locale),
         membership=lambda: application.bot_data.runtime.membership,
     )
+    shots = StaffShots(web, output, STAFF)
+    if shots.missing is not None:
+        print(f"(No screenshots of the staff pages: {shots.missing}.)", file=stream)
     application = build_application(
         settings, clock=clock, rate_limiter=limiter, tally_interval=0.05, companions=[web]
     )
@@ -73,7 +77,7 @@ async def run_demo(
     status = 0
     try:
         await start_polling(application, poll_timeout=1)
-        run = DemoRun(emu, transcript, clock, application)
+        run = DemoRun(emu, transcript, clock, application, shots)
         topic = await play(run, words, output)
         await play_web(run, web, words, output, stream, topic)
     except (DemoFailed, TimeoutError, LookupError) as error:

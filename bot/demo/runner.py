@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import ManualClock
 from bot.demo.transcript import Transcript
@@ -25,6 +26,10 @@ def bind_code(message: EmuMessage) -> str:
     return match.group(1)
 
 
+if TYPE_CHECKING:
+    from bot.demo.staff_shots import StaffShots
+
+
 class DemoRun:
     def __init__(
         self,
@@ -32,11 +37,19 @@ class DemoRun:
         transcript: Transcript,
         clock: ManualClock,
         app: YishiApplication,
+        shots: StaffShots | None = None,
     ) -> None:
         self.emu = emu
         self.transcript = transcript
         self.clock = clock
         self.app = app
+        self.shots = shots
+
+    async def screenshot(self, path: str, name: str) -> None:
+        """A staff page as it is now, kept in the output folder (when a browser is here)."""
+        if self.shots is not None:
+            await self.settle()
+            await self.shots.take(path, name)
 
     async def say(
         self,

@@ -138,6 +138,7 @@ async def play(run: DemoRun, words: dict[str, str], output: Path) -> int:
     )
     if escalation is None:
         raise DemoFailed("the tie in building B did not reach the grid")
+    await run.screenshot("/staff/board", "staff-board")  # the tie waits at the grid
     await run.press(GRID_CHAT, escalation, WORKER, words["accept"])
     query = run.emu.press_button(GRID_CHAT, escalation.message_id, WORKER, words["resolve"])
     await run.emu.wait_for_answer(query)
@@ -151,6 +152,7 @@ async def play(run: DemoRun, words: dict[str, str], output: Path) -> int:
         raise DemoFailed("the decision did not reach building B")
     await run.vote(BUILDING_B, rating, WU, words["satisfied"])
     await run.vote(BUILDING_B, rating, ZHENG, words["basically"])
+    await run.screenshot(f"/staff/matters/{_number(ballot_b).lstrip('#')}", "staff-matter")
 
     t.heading(f"7 · {words['community']}: {words['day']}")
     await run.say(STAFF_CHAT, STAFF, "/subscribe")

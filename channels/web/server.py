@@ -86,7 +86,9 @@ class Web:
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
         self.key = ""  # set at start (stored in the database)
-        self.writer = Writer(translator, escape, services.settings.zone)
+        self.writer = Writer(
+            translator, escape, services.settings.zone, elapsed=translator.duration
+        )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -278,6 +280,8 @@ class WebServer:
             join,
             meetings,
             signin,
+            staff,
+            staff_board,
             staff_cal,
             staff_participation,
             staff_record,
@@ -295,6 +299,8 @@ class WebServer:
         staff_cal.add_routes(self.app, web_)
         staff_participation.add_routes(self.app, web_)
         staff_record.add_routes(self.app, web_)
+        staff.add_routes(self.app, web_)
+        staff_board.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 

@@ -124,6 +124,14 @@ class EscalationRepository:
         )
         return bool(result.rowcount)
 
+    async def set_vote(self, escalation_id: int, vote_topic_id: int) -> None:
+        """The vote the receiving node opened on the matter (the board's 网格表决中)."""
+        await self._db.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id)
+            .values(vote_topic_id=vote_topic_id, card_hash=None)
+        )
+
     async def set_card(
         self, escalation_id: int, *, chat_id: int, message_id: int | None, card_hash: str | None
     ) -> None:

@@ -119,6 +119,13 @@ class OrgRepository:
             current = node.parent_id
         return chain
 
+    async def roots(self) -> list[Node]:
+        """The nodes at the top of the tree (the communities, or what a deployment put above)."""
+        rows = await self._db.execute(
+            select(nodes).where(nodes.c.parent_id.is_(None)).order_by(nodes.c.id)
+        )
+        return [_node(row) for row in rows]
+
     async def descendants(self, node_id: int) -> list[Node]:
         found: list[Node] = []
         frontier = [node_id]

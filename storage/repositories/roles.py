@@ -62,6 +62,15 @@ class RoleRepository:
         )
         return [_grant(row) for row in rows]
 
+    async def everywhere_of(self, user_id: int) -> list[RoleGrant]:
+        """Every role the user holds, at any node (the staff home lists them)."""
+        rows = await self._db.execute(
+            select(role_grants)
+            .where(role_grants.c.user_id == user_id)
+            .order_by(role_grants.c.node_id)
+        )
+        return [_grant(row) for row in rows]
+
     async def at_nodes(self, node_ids: list[int]) -> list[RoleGrant]:
         if not node_ids:
             return []

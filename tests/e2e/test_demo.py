@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo import run_demo, web_pages
-from bot.demo.web_pages import ResidentPages, screenshots
+from bot.demo.web_pages import CHROMIUM, ResidentPages, screenshots
 
 
 def suffixes(folder: Path) -> set[str]:
@@ -48,6 +48,13 @@ async def test_the_demo_runs_to_the_end(tmp_path: Path, lang: str, expected: lis
     if web_pages.HAVE_CHROMIUM:
         shots = names(Path(folder.group(1)), "web-*.png")
         assert shots == {"web-topic.png", "web-meeting.png", "web-me.png", "web-join.png"}
+    # The staff pages as a browser shows them: the board while the tie waits at the grid,
+    # the matter's page once resolved; without Chromium, said and skipped.
+    staff_shots = {"staff-board.png", "staff-matter.png"}
+    if CHROMIUM.exists():
+        assert staff_shots <= names(Path(folder.group(1)))
+    else:
+        assert "No screenshots of the staff pages" in transcript
 
 
 async def test_without_chromium_the_demo_says_so_and_takes_no_screenshots(

@@ -129,8 +129,11 @@ class EscalationService:
         async with self._uow.transaction() as repos:
             return await repos.escalations.ids_needing_cards()
 
-    async def accept_if_open(self, actor: Actor, escalation_id: int) -> None:
-        """Opening a vote on a matter takes it on, if nobody had yet."""
+    async def accept_if_open(
+        self, actor: Actor, escalation_id: int, *, vote_topic_id: int | None = None
+    ) -> None:
+        """Opening a vote on a matter takes it on, if nobody had yet; ``vote_topic_id``, the
+        vote opened, is kept with the hop (the staff board shows 网格表决中 while it is open)."""
         now = self._clock.now()
         async with self._uow.transaction() as repos:
             await repos.escalations.transition(
@@ -140,6 +143,9 @@ class EscalationService:
                 accepted_by=actor.user_id,
                 accepted_at=now,
             )
+            if vote_topic_id is not None:
+                await repos.escalations.set_vote(escalation_id, vote_topic_id)
+            repos.record(EscalationChanged(escalation_id))
 
     async def matter(self, topic_id: int) -> Matter | None:
         async with self._uow.transaction() as repos:
