@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
+from bot.services.organisation.people import locale_from_language_code
 from bot.services.unit_of_work import UnitOfWork
 from storage.repositories.web_sessions import CodeState, WebSessionRepository
 
@@ -48,10 +49,11 @@ class OpenedSession:
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """A live session's person."""
+    """A live session's person, and the language they chose (or Telegram gave), if any."""
 
     user_id: int
     token_hash: str
+    locale: str | None = None
 
 
 class CodeRefused(Exception):
@@ -134,7 +136,11 @@ class WebSessionService:
                 return None
             if now - session.last_seen_at >= TOUCH_EVERY:
                 await repos.web_sessions.touch(token_hash, now)
-        return SignedIn(session.user_id, token_hash)
+            user = await repos.users.get(session.user_id)  # in the same transaction
+        locale = None
+        if user is not None:
+            locale = user.locale or locale_from_language_code(user.language_code)
+        return SignedIn(session.user_id, token_hash, locale)
 
     async def sign_out(self, token_hash: str) -> None:
         async with self._work.transaction() as repos:

@@ -30,6 +30,14 @@ class NotVisible(Exception):
     """The topic does not exist for this person (shown as 404, as for an unknown id)."""
 
 
+class _AskFirst(Exception):
+    """A chat's membership of this person is not on record: ask, then read again."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__(chat_id)
+        self.chat_id = chat_id
+
+
 @dataclass(frozen=True, slots=True)
 class PublicOpinion:
     author: str
@@ -83,6 +91,10 @@ class StoredMembership:
     async def member_count(self, chat_id: int) -> int | None:
         return None if self._ask is None else await self._ask.member_count(chat_id)
 
+    def would_ask(self, chat_id: int) -> bool:
+        """Whether a membership not on record is asked of the platform (else: not a member)."""
+        return self._ask is not None and on_telegram(chat_id)
+
 
 class TopicPages:
     def __init__(
@@ -91,15 +103,26 @@ class TopicPages:
         clock: Clock,
         topics: TopicService,
         opinions: OpinionService,
-        membership: MembershipProbe,
+        membership: StoredMembership,
     ) -> None:
         self._work, self._clock = work, clock
         self._topics, self._opinions = topics, opinions
         self.membership = membership
 
     async def page(self, actor: Actor, topic_id: int) -> TopicPage:
-        voting_chat = await self._voting_chat(actor, topic_id)  # NotVisible first
+        asked: dict[int, bool] = {}
+        while True:
+            try:
+                return await self._page(actor, topic_id, asked)
+            except _AskFirst as unknown:  # outside the transaction: Telegram is asked
+                asked[unknown.chat_id] = await self.membership.is_member(
+                    unknown.chat_id, actor.user_id
+                )
+
+    async def _page(self, actor: Actor, topic_id: int, asked: dict[int, bool]) -> TopicPage:
+        """Who may see it and what the page shows, in one transaction."""
         async with self._work.transaction() as repos:
+            topic, voting_chat = await self._visible(repos, actor, topic_id, asked)
             snap = await snapshot(repos, topic_id)
             if snap is None:
                 raise NotVisible
@@ -109,9 +132,8 @@ class TopicPages:
             view = ballot_view(snap, voting=voting_chat is not None, level=node.level)
             my_option = None
             if not topic.secret and voting_chat is not None:
-                for ballot in await repos.topics.ballots(topic.id):
-                    if ballot.user_id == actor.user_id:
-                        my_option = ballot.option
+                mine = await repos.topics.ballot_of_user(topic.id, actor.user_id)
+                my_option = mine.option if mine is not None else None
             public = await repos.topics.opinions(topic.id, public_only=True)
             authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
             opinions = tuple(
@@ -145,13 +167,21 @@ class TopicPages:
     async def live(self, actor: Actor, topic_id: int) -> BallotView:
         """What the page's tally shows now (polled by its script): the ballot view alone,
         without the opinions and the record the whole page reads."""
-        voting_chat = await self._voting_chat(actor, topic_id)
-        async with self._work.transaction() as repos:
-            snap = await snapshot(repos, topic_id)
-            if snap is None:
-                raise NotVisible
-            node = await repos.orgs.node(snap.topic.node_id)
-        return ballot_view(snap, voting=voting_chat is not None, level=node.level if node else None)
+        asked: dict[int, bool] = {}
+        while True:
+            try:
+                async with self._work.transaction() as repos:
+                    _, voting_chat = await self._visible(repos, actor, topic_id, asked)
+                    snap = await snapshot(repos, topic_id)
+                    if snap is None:
+                        raise NotVisible
+                    node = await repos.orgs.node(snap.topic.node_id)
+                level = node.level if node else None
+                return ballot_view(snap, voting=voting_chat is not None, level=level)
+            except _AskFirst as unknown:
+                asked[unknown.chat_id] = await self.membership.is_member(
+                    unknown.chat_id, actor.user_id
+                )
 
     async def vote(self, actor: Actor, topic_id: int, option: int) -> VoteReceipt:
         """The same ballot as a press of the option's button in the person's chat."""
@@ -162,8 +192,7 @@ class TopicPages:
         if not receipt.unchanged:
             # A press records no event: its adapter touches its own ballot message, coalesced.
             # A web vote has no message of its own, so every channel's messages are told.
-            async with self._work.transaction() as repos:
-                repos.record(TopicChanged(topic_id))
+            await self._work.publish([TopicChanged(topic_id)])
         return receipt
 
     async def opinion(self, actor: Actor, topic_id: int, text: str, *, public: bool) -> None:
@@ -196,21 +225,44 @@ class TopicPages:
     async def _voting_chat(self, actor: Actor, topic_id: int) -> int | None:
         """The chat whose ballot this person casts, or None if they only read; NotVisible if
         they may not even read it."""
-        async with self._work.transaction() as repos:
-            topic = await repos.topics.get(topic_id)
-            if topic is None:
-                raise NotVisible
-            posts = await repos.topics.posts(topic.id)
+        asked: dict[int, bool] = {}
+        while True:
+            try:
+                async with self._work.transaction() as repos:
+                    return (await self._visible(repos, actor, topic_id, asked))[1]
+            except _AskFirst as unknown:
+                asked[unknown.chat_id] = await self.membership.is_member(
+                    unknown.chat_id, actor.user_id
+                )
+
+    async def _visible(
+        self, repos: Work, actor: Actor, topic_id: int, asked: dict[int, bool]
+    ) -> tuple[Topic, int | None]:
+        """The topic and the chat whose ballot this person casts (None: they only read);
+        NotVisible if they may not even read it. Membership as the chats recorded it, or as
+        ``asked`` says; _AskFirst when a chat must be asked first (never inside the
+        transaction: the caller asks and comes back)."""
+        topic = await repos.topics.get(topic_id)
+        if topic is None:
+            raise NotVisible
+        posts = await repos.topics.posts(topic.id)
+        registered: set[int] = set()
+        if topic.household:
             registered = await self._registered_at(repos, actor, [p.node_id for p in posts])
-            officer = await self._is_officer(repos, actor, topic)
         seen = False
         for post in posts:
-            member = await self.membership.is_member(post.chat_id, actor.user_id)
+            member = asked.get(post.chat_id)
+            if member is None:
+                member = await repos.chats.membership(post.chat_id, actor.user_id)
+            if member is None:
+                if self.membership.would_ask(post.chat_id):
+                    raise _AskFirst(post.chat_id)
+                member = False
             seen = seen or member
             if post.voting and (member or (topic.household and post.node_id in registered)):
-                return post.chat_id
-        if seen or officer:
-            return None
+                return topic, post.chat_id
+        if seen or await self._is_officer(repos, actor, topic):
+            return topic, None
         raise NotVisible
 
     @staticmethod
