@@ -9,8 +9,10 @@ is refreshed as after a press).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.services.actors import Actor, ChatKind, Place
@@ -20,7 +22,7 @@ from bot.services.feedback.opinions import OpinionService
 from bot.services.organisation.permissions import is_officer, rank_at
 from bot.services.topics.ballots import VoteReceipt
 from bot.services.topics.eligibility import MembershipProbe
-from bot.services.topics.service import TopicService, snapshot
+from bot.services.topics.service import TopicService, TopicSnapshot, snapshot
 from bot.services.topics.views import BallotView, ballot_view
 from bot.services.unit_of_work import UnitOfWork, Work
 from storage.records import Escalation, Registration, Resolution, Topic, on_telegram
@@ -28,6 +30,10 @@ from storage.records import Escalation, Registration, Resolution, Topic, on_tele
 
 class NotVisible(Exception):
     """The topic does not exist for this person (shown as 404, as for an unknown id)."""
+
+
+R = TypeVar("R")
+_Reader = Callable[[Work, Actor, TopicSnapshot, int | None], Awaitable[R]]
 
 
 class _AskFirst(Exception):
@@ -110,47 +116,36 @@ class TopicPages:
         self.membership = membership
 
     async def page(self, actor: Actor, topic_id: int) -> TopicPage:
-        asked: dict[int, bool] = {}
-        while True:
-            try:
-                return await self._page(actor, topic_id, asked)
-            except _AskFirst as unknown:  # outside the transaction: Telegram is asked
-                asked[unknown.chat_id] = await self.membership.is_member(
-                    unknown.chat_id, actor.user_id
-                )
+        return await self._read(actor, topic_id, self._page)
 
-    async def _page(self, actor: Actor, topic_id: int, asked: dict[int, bool]) -> TopicPage:
-        """Who may see it and what the page shows, in one transaction."""
-        async with self._work.transaction() as repos:
-            topic, voting_chat = await self._visible(repos, actor, topic_id, asked)
-            snap = await snapshot(repos, topic_id)
-            if snap is None:
-                raise NotVisible
-            topic = snap.topic
-            node = await repos.orgs.node(topic.node_id)
-            assert node is not None
-            view = ballot_view(snap, voting=voting_chat is not None, level=node.level)
-            my_option = None
-            if not topic.secret and voting_chat is not None:
-                mine = await repos.topics.ballot_of_user(topic.id, actor.user_id)
-                my_option = mine.option if mine is not None else None
-            public = await repos.topics.opinions(topic.id, public_only=True)
-            authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
-            opinions = tuple(
-                PublicOpinion(
-                    authors[o.user_id].display_name if o.user_id in authors else "?",
-                    o.text,
-                    o.created_at,
-                )
-                for o in public
+    async def _page(
+        self, repos: Work, actor: Actor, snap: TopicSnapshot, voting_chat: int | None
+    ) -> TopicPage:
+        topic = snap.topic
+        node = await repos.orgs.node(topic.node_id)
+        assert node is not None
+        view = ballot_view(snap, voting=voting_chat is not None, level=node.level)
+        my_option = None
+        if not topic.secret and voting_chat is not None:
+            mine = await repos.topics.ballot_of_user(topic.id, actor.user_id)
+            my_option = mine.option if mine is not None else None
+        public = await repos.topics.opinions(topic.id, public_only=True)
+        authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
+        opinions = tuple(
+            PublicOpinion(
+                authors[o.user_id].display_name if o.user_id in authors else "?",
+                o.text,
+                o.created_at,
             )
-            escalation = await repos.escalations.current(topic.id)
-            escalated_to = None
-            if escalation is not None:
-                target = await repos.orgs.node(escalation.to_node_id)
-                escalated_to = target.name if target else None
-            resolution = await repos.escalations.resolution(topic.id)
-            ratings = await repos.escalations.rating_counts([topic.id]) if resolution else {}
+            for o in public
+        )
+        escalation = await repos.escalations.current(topic.id)
+        escalated_to = None
+        if escalation is not None:
+            target = await repos.orgs.node(escalation.to_node_id)
+            escalated_to = target.name if target else None
+        resolution = await repos.escalations.resolution(topic.id)
+        ratings = await repos.escalations.rating_counts([topic.id]) if resolution else {}
         return TopicPage(
             view=view,
             node_name=node.name,
@@ -167,21 +162,45 @@ class TopicPages:
     async def live(self, actor: Actor, topic_id: int) -> BallotView:
         """What the page's tally shows now (polled by its script): the ballot view alone,
         without the opinions and the record the whole page reads."""
+
+        async def tally(
+            repos: Work, _actor: Actor, snap: TopicSnapshot, voting_chat: int | None
+        ) -> BallotView:
+            node = await repos.orgs.node(snap.topic.node_id)
+            level = node.level if node else None
+            return ballot_view(snap, voting=voting_chat is not None, level=level)
+
+        return await self._read(actor, topic_id, tally)
+
+    async def _read(self, actor: Actor, topic_id: int, read: _Reader[R]) -> R:
+        """Who may see the topic (NotVisible if not), then ``read`` with the chat whose ballot
+        they cast (None: they only read): one unit of the group commit (``batched``), so the
+        pages and tallies read meanwhile share a transaction with each other and with the
+        ballots, and each is answered once that transaction committed (it never shows a
+        ballot that is not durable). A membership not on record is asked of Telegram outside
+        it, and the unit runs again."""
         asked: dict[int, bool] = {}
         while True:
-            try:
-                async with self._work.transaction() as repos:
-                    _, voting_chat = await self._visible(repos, actor, topic_id, asked)
-                    snap = await snapshot(repos, topic_id)
-                    if snap is None:
-                        raise NotVisible
-                    node = await repos.orgs.node(snap.topic.node_id)
-                level = node.level if node else None
-                return ballot_view(snap, voting=voting_chat is not None, level=level)
-            except _AskFirst as unknown:
-                asked[unknown.chat_id] = await self.membership.is_member(
-                    unknown.chat_id, actor.user_id
+
+            async def unit(repos: Work) -> R | _AskFirst | NotVisible:
+                snap = await snapshot(repos, topic_id)
+                if snap is None:
+                    return NotVisible()
+                try:  # returned, not raised: a unit that raises undoes its batch
+                    voting_chat = await self._visible(repos, actor, snap, asked)
+                except (NotVisible, _AskFirst) as stop:
+                    return stop
+                return await read(repos, actor, snap, voting_chat)
+
+            result = await self._work.batched(unit)
+            if isinstance(result, NotVisible):
+                raise result
+            if isinstance(result, _AskFirst):
+                asked[result.chat_id] = await self.membership.is_member(
+                    result.chat_id, actor.user_id
                 )
+                continue
+            return result
 
     async def vote(self, actor: Actor, topic_id: int, option: int) -> VoteReceipt:
         """The same ballot as a press of the option's button in the person's chat."""
@@ -225,27 +244,22 @@ class TopicPages:
     async def _voting_chat(self, actor: Actor, topic_id: int) -> int | None:
         """The chat whose ballot this person casts, or None if they only read; NotVisible if
         they may not even read it."""
-        asked: dict[int, bool] = {}
-        while True:
-            try:
-                async with self._work.transaction() as repos:
-                    return (await self._visible(repos, actor, topic_id, asked))[1]
-            except _AskFirst as unknown:
-                asked[unknown.chat_id] = await self.membership.is_member(
-                    unknown.chat_id, actor.user_id
-                )
+
+        async def chat(
+            _repos: Work, _actor: Actor, _snap: TopicSnapshot, voting_chat: int | None
+        ) -> int | None:
+            return voting_chat
+
+        return await self._read(actor, topic_id, chat)
 
     async def _visible(
-        self, repos: Work, actor: Actor, topic_id: int, asked: dict[int, bool]
-    ) -> tuple[Topic, int | None]:
-        """The topic and the chat whose ballot this person casts (None: they only read);
-        NotVisible if they may not even read it. Membership as the chats recorded it, or as
-        ``asked`` says; _AskFirst when a chat must be asked first (never inside the
-        transaction: the caller asks and comes back)."""
-        topic = await repos.topics.get(topic_id)
-        if topic is None:
-            raise NotVisible
-        posts = await repos.topics.posts(topic.id)
+        self, repos: Work, actor: Actor, snap: TopicSnapshot, asked: dict[int, bool]
+    ) -> int | None:
+        """The chat whose ballot this person casts (None: they only read); NotVisible if they
+        may not even read the topic. Membership as the chats recorded it, or as ``asked``
+        says; _AskFirst when a chat must be asked first (never inside the transaction: the
+        caller asks and comes back)."""
+        topic, posts = snap.topic, snap.posts
         registered: set[int] = set()
         if topic.household:
             registered = await self._registered_at(repos, actor, [p.node_id for p in posts])
@@ -260,9 +274,9 @@ class TopicPages:
                 member = False
             seen = seen or member
             if post.voting and (member or (topic.household and post.node_id in registered)):
-                return topic, post.chat_id
+                return post.chat_id
         if seen or await self._is_officer(repos, actor, topic):
-            return topic, None
+            return None
         raise NotVisible
 
     @staticmethod
