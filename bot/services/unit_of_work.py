@@ -66,18 +66,6 @@ class UnitOfWork:
             yield work
         await self._bus.publish(work.events)
 
-    async def read_mostly(self, unit: WorkUnit[T]) -> T:
-        """A short unit that reads (and may write a little: a session's last-seen mark) for a
-        busy page. On SQLite, one connection that writes one transaction at a time, it joins
-        the group commit (``batched``): the requests arriving together share a transaction
-        instead of queuing for the connection one by one. On PostgreSQL, where a batch's
-        statements would be round trips one after another on one connection, it is a
-        transaction of its own from the pool, beside the others."""
-        if self.database.dialect == "sqlite":
-            return await self.batched(unit)
-        async with self.transaction() as work:
-            return await unit(work)
-
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """Events of a change that already committed (a web vote's, after its batched ballot):
         published without a transaction of their own."""

@@ -131,8 +131,8 @@ class WebSessionService:
         now = self._clock.now()
         token_hash = digest(token)
 
-        # Every request of a busy page asks this: on SQLite their look-ups share the group
-        # commit's transactions with each other and with the ballots (read_mostly).
+        # One unit of the group commit: every request of a busy page asks this, and their
+        # look-ups share a transaction with each other and with the ballots.
         async def unit(repos: Work) -> SignedIn | None:
             session = await repos.web_sessions.live_session(token_hash, now)
             if session is None:
@@ -145,7 +145,7 @@ class WebSessionService:
                 locale = user.locale or locale_from_language_code(user.language_code)
             return SignedIn(session.user_id, token_hash, locale)
 
-        return await self._work.read_mostly(unit)
+        return await self._work.batched(unit)
 
     async def sign_out(self, token_hash: str) -> None:
         async with self._work.transaction() as repos:

@@ -174,11 +174,11 @@ class TopicPages:
 
     async def _read(self, actor: Actor, topic_id: int, read: _Reader[R]) -> R:
         """Who may see the topic (NotVisible if not), then ``read`` with the chat whose ballot
-        they cast (None: they only read): one unit (``read_mostly``: on SQLite in the group
-        commit, so the pages and tallies read meanwhile share a transaction with each other
-        and with the ballots, each answered once it committed, never showing a ballot that is
-        not durable; on PostgreSQL a transaction of its own). A membership not on record is
-        asked of Telegram outside it, and the unit runs again."""
+        they cast (None: they only read): one unit of the group commit (``batched``), so the
+        pages and tallies read meanwhile share a transaction with each other and with the
+        ballots, and each is answered once that transaction committed (it never shows a
+        ballot that is not durable). A membership not on record is asked of Telegram outside
+        it, and the unit runs again."""
         asked: dict[int, bool] = {}
         while True:
 
@@ -192,7 +192,7 @@ class TopicPages:
                     return stop
                 return await read(repos, actor, snap, voting_chat)
 
-            result = await self._work.read_mostly(unit)
+            result = await self._work.batched(unit)
             if isinstance(result, NotVisible):
                 raise result
             if isinstance(result, _AskFirst):
