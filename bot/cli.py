@@ -183,22 +183,15 @@ def _run(args: argparse.Namespace) -> int:
 
     from bot.catalogue import CatalogueError
     from bot.lease import InstanceRunning
+    from channels.common.listening import CannotListen
     from channels.telegram.app import ALLOWED_UPDATES, build_application
     from channels.telegram.inbox import InboxQueue
     from channels.telegram.token_guard import SAME_TOKEN, TokenConflictGuard
     from channels.telegram.webhook import WebhookRefused
 
-    # What stops it with a message and nothing else; WeCom's only when WeCom runs beside it
-    # (its modules load cryptography, which a Telegram-only process does without).
-    refusals: tuple[type[Exception], ...] = (InstanceRunning, WebhookRefused)
-    if web is not None:
-        from channels.web.server import CannotListen as WebCannotListen
-
-        refusals = (*refusals, WebCannotListen)
-    if companions:
-        from channels.wecom.callback_server import CannotListen
-
-        refusals = (*refusals, CannotListen)
+    # What stops it with a message and nothing else (an address the web pages or WeCom's
+    # callbacks cannot listen on included).
+    refusals: tuple[type[Exception], ...] = (InstanceRunning, WebhookRefused, CannotListen)
 
     webhook = args.webhook or settings.webhook_url is not None
     if webhook and settings.webhook_url is None:

@@ -21,6 +21,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./yishi.db"
 _EXPECTED: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "the token BotFather gave you, e.g. 123456789:AA...",
     "TELEGRAM_BASE_URL": "an http(s) URL ending in /bot, e.g. http://127.0.0.1:8081/bot",
+    "YISHI_TELEGRAM_MINIAPP": "the short name of the Mini App made with /newapp in @BotFather: "
+    "3 to 30 letters, digits and underscores, e.g. yishi",
     "DATABASE_URL": "a SQLAlchemy async URL: sqlite+aiosqlite:///path.db or "
     "postgresql+asyncpg://user@host:5432/db",
     "YISHI_ADMIN_IDS": "comma-separated Telegram user ids, e.g. 12345,67890",
@@ -61,6 +63,8 @@ _HIDDEN = frozenset({"YISHI_WEBHOOK_SECRET", "YISHI_WECOM_TOKEN", "YISHI_WECOM_A
 # Telegram posts webhooks to these ports only (setWebhook refuses others).
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+# What @BotFather accepts as a Mini App's short name (/newapp).
+MINIAPP_SHORT_NAME = re.compile(r"[A-Za-z0-9_]{3,30}")
 DEFAULT_HEALTH_LISTEN = "127.0.0.1:9464"
 DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
 DEFAULT_WECOM_LISTEN = "127.0.0.1:8444"  # beside the Telegram webhook's 8443
@@ -118,6 +122,14 @@ class Settings(LoggingSettings):
         alias="TELEGRAM_BASE_URL",
         description="Bot API base URL ending in /bot (a local Bot API server); "
         "unset: Telegram's public API",
+    )
+    # The Mini App's short name (/newapp in @BotFather): links to a page then open inside
+    # Telegram, t.me/<bot>/<short name>?startapp=t12 (bot/services/web_links.py).
+    telegram_miniapp: str | None = Field(
+        default=None,
+        alias="YISHI_TELEGRAM_MINIAPP",
+        description="short name of the bot's Mini App (/newapp in @BotFather): page links in "
+        "Telegram open it; unset: they open the page in the browser",
     )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
@@ -288,6 +300,16 @@ class Settings(LoggingSettings):
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", str(value).strip()):
             raise ValueError("malformed token")
         return str(value).strip()
+
+    @field_validator("telegram_miniapp", mode="before")
+    @classmethod
+    def _miniapp(cls, value: Any) -> Any:
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip()
+        if not MINIAPP_SHORT_NAME.fullmatch(text):
+            raise ValueError("not a Mini App short name")
+        return text
 
     @field_validator("telegram_base_url", mode="before")
     @classmethod

@@ -116,6 +116,11 @@ RULES: dict[str, Rule] = {
         "SELECT (SELECT count(*) FROM household_invitations)"
         " + (SELECT count(*) FROM users WHERE platform = 'web')",
     ),
+    "0016": LosesRows(
+        "calendar feed links and public record pages (/publish on) would be lost",
+        "SELECT (SELECT count(*) FROM calendar_feeds) + (SELECT count(*) FROM public_pages)",
+        "after upgrading again, make new feed links on the meetings page and /publish on again",
+    ),
 }
 
 

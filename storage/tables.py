@@ -742,6 +742,27 @@ web_sessions = Table(
     Index("ix_web_sessions_user_id", "user_id"),
 )
 
+# A node's calendar feed (.ics, channels/web/staff_cal.py): a calendar app cannot sign in, so
+# its URL carries a secret; only the secret's SHA-256 is kept. A new one replaces the old.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# A community whose decided matters are public (/publish on; the page /p/<community>): a row
+# while it is on.
+public_pages = Table(
+    "public_pages",
+    metadata,
+    Column("node_id", Integer, ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("published_by", BigInteger, nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
+)
+
 web_signin_codes = Table(
     "web_signin_codes",
     metadata,

@@ -85,6 +85,8 @@ class ReplyFile:
     picture: bool
     # The document's pages as pictures, drawn only when such a channel asks (it takes time).
     pictures: Callable[[], Awaitable[Sequence[bytes]]] | None = None
+    # Plain text shown with it where the channel can (Telegram: the photo's caption).
+    caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ MENU: tuple[CommandSpec, ...] = (
     CommandSpec("subscribe", frozenset({"community"}), OFFICERS),
     CommandSpec("unsubscribe", frozenset({"community"}), OFFICERS),
     CommandSpec("digest", frozenset({"community"}), OFFICERS),
+    CommandSpec("publish", frozenset({"community"}), OFFICERS),
     CommandSpec("export", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
     CommandSpec(
         "pushwebhook",
@@ -101,6 +102,8 @@ MENU: tuple[CommandSpec, ...] = (
         frozenset({"building", PRIVATE}),
         {"building": Rank.BUILDING_OFFICER, PRIVATE: Rank.BUILDING_OFFICER},
     ),
+    # A page's link and QR code to paste where no bot is (a WeChat group): officers.
+    CommandSpec("share", BOUND | {PRIVATE}, {**OFFICERS, PRIVATE: Rank.BUILDING_OFFICER}),
     CommandSpec(
         "role",
         BOUND,

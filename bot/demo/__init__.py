@@ -18,11 +18,14 @@ from telegram.ext import AIORateLimiter
 
 from bot.clock import ManualClock
 from bot.demo.runner import DemoFailed, DemoRun
-from bot.demo.script import SUPERADMIN, WORDS, names, play, titles
+from bot.demo.script import SUPERADMIN, WORDS, names, play, play_web, titles
 from bot.demo.transcript import Transcript
+from bot.demo.web_pages import free_port
 from bot.settings import load_settings
 from channels.telegram.app import build_application, start_polling, stop_polling
+from channels.web.channel import WebBeside
 from emulators.telegram import BotApiEmulator
+from locales import Translator
 
 # Sunday 29 November 2026, 09:00 in Asia/Shanghai: the digest of Monday morning is weekly.
 START = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -39,12 +42,15 @@ async def run_demo(
     database = Path(db_path) if db_path else workdir / "yishi.db"
     emu = BotApiEmulator()
     await emu.start()
+    port = free_port()  # the resident's pages, as `yishi run` serves them with a public URL
     settings = load_settings(
         TELEGRAM_BOT_TOKEN=emu.token,
         TELEGRAM_BASE_URL=emu.base_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
         YISHI_ADMIN_IDS=str(SUPERADMIN),
         YISHI_LOCALE="zh_CN" if lang == "zh" else "en",
+        YISHI_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        YISHI_WEB_LISTEN=f"127.0.0.1:{port}",
         _env_file=None,
     )
     people = names(words)
@@ -55,14 +61,21 @@ async def run_demo(
     )
     clock = ManualClock(START)
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0)
+    web = WebBeside(
+        settings,
+        Translator(settings.locale),
+        membership=lambda: application.bot_data.runtime.membership,
+    )
     application = build_application(
-        settings, clock=clock, rate_limiter=limiter, tally_interval=0.05
+        settings, clock=clock, rate_limiter=limiter, tally_interval=0.05, companions=[web]
     )
     started = time.monotonic()
     status = 0
     try:
         await start_polling(application, poll_timeout=1)
-        await play(DemoRun(emu, transcript, clock, application), words, output)
+        run = DemoRun(emu, transcript, clock, application)
+        topic = await play(run, words, output)
+        await play_web(run, web, words, output, stream, topic)
     except (DemoFailed, TimeoutError, LookupError) as error:
         print(f"\nDemo failed: {error}", file=sys.stderr)
         status = 1

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TextIO
 
 from bot.demo.runner import DemoFailed, DemoRun, bind_code
+from bot.demo.web_pages import resident_pages, screenshots
+from channels.web.channel import WebBeside
 
 SUPERADMIN = 1
 STAFF_CHAT, GRID_CHAT, BUILDING_A, BUILDING_B = -1001, -1002, -1003, -1004
@@ -35,6 +38,10 @@ WORDS: dict[str, dict[str, str]] = {
         "meeting": "每月30日 19:00 协商议事日 地点=社区活动室",
         "escalation": "上报", "day": "协商议事日", "digest": "汇总",
         "attend": "参加", "leave": "请假",
+        "web": "网页", "meeting_a": "2026-12-05 19:00 楼道议事会 地点=1号楼大厅", "unit": "3-301",
+        "links": "钱阿姨的网页（用她的 /web 链接登录后）：",
+        "join_link": "3-301 的住户邀请（未登录的手机扫码打开）：",
+        "shots": "网页截图：",
     },
     "en": {
         "director": "Director Wang", "staff": "Li (staff)", "worker": "Zhang (grid)",
@@ -53,6 +60,10 @@ WORDS: dict[str, dict[str, str]] = {
         "meeting": 'monthly 30 19:00 Consultation day place="Community hall"',
         "escalation": "escalation", "day": "consultation day", "digest": "digest",
         "attend": "Attend", "leave": "Can't come",
+        "web": "web page", "meeting_a": '2026-12-05 19:00 Stairwell meeting place="Hall A"',
+        "unit": "3-301", "links": "Mrs Qian's pages (once her /web link signed her in):",
+        "join_link": "The household invitation of 3-301 (a phone not signed in scans it):",
+        "shots": "Screenshots of the pages:",
     },
 }  # fmt: skip
 
@@ -71,7 +82,8 @@ def titles(words: dict[str, str]) -> dict[int, str]:
     }
 
 
-async def play(run: DemoRun, words: dict[str, str], output: Path) -> None:
+async def play(run: DemoRun, words: dict[str, str], output: Path) -> int:
+    """The consultation in the chats; the number of building A's topic."""
     t = run.transcript
     t.heading(f"1 · {words['community']}")
     await run.group(STAFF_CHAT, words["staff_chat"], [STAFF], DIRECTOR)
@@ -158,8 +170,54 @@ async def play(run: DemoRun, words: dict[str, str], output: Path) -> None:
     saved = run.save_files(BUILDING_A, output) + run.save_files(STAFF_CHAT, output)
     if not any(path.suffix == ".png" for path in saved):
         raise DemoFailed("the Monday digest came without its chart")
+    return int(_number(ballot_a))
 
 
-def _number(ballot: object) -> str:
-    text = getattr(ballot, "text", "") or ""
-    return text.split()[1] if text.startswith("📋") else "1"
+async def play_web(
+    run: DemoRun,
+    web: WebBeside,
+    words: dict[str, str],
+    output: Path,
+    stream: TextIO,
+    topic: int,
+) -> None:
+    """Building A's head schedules a meeting, 钱阿姨 answers it; her pages (the topic, the
+    meeting, "my household") and a household invitation's page: their links, and screenshots
+    where Chromium is installed."""
+    t = run.transcript
+    t.heading(f"9 · {words['a']}: {words['web']}")
+    await run.say(BUILDING_A, HEAD_A, f"/meeting {words['meeting_a']}")
+    note = next(
+        (m for m in reversed(run.emu.bot_messages(BUILDING_A)) if (m.text or "").startswith("📅")),
+        None,
+    )
+    if note is None:
+        raise DemoFailed("building A's meeting was not announced")
+    await run.vote(BUILDING_A, note, QIAN, words["attend"])
+    await run.settle()
+    found = await resident_pages(
+        run,
+        web,
+        resident=QIAN,
+        officer=HEAD_A,
+        building_chat=BUILDING_A,
+        topic=topic,
+        meeting=int(_number(note, "📅")),
+        unit=words["unit"],
+    )
+    print(f"\n{words['links']}", file=stream)
+    for path in found.pages.values():
+        print(f"  {found.base}{path}", file=stream)
+    print(f"{words['join_link']}\n  {found.base}{found.join}", file=stream)
+    saved = await screenshots(found, output, stream)
+    if saved:
+        print(f"{words['shots']} {', '.join(path.name for path in saved)}", file=stream)
+
+
+def _number(message: object, mark: str = "📋") -> str:
+    """The number a topic's (or a meeting's) message shows, ``#12`` -> ``12``."""
+    text = getattr(message, "text", "") or ""
+    for word in text.split():
+        if text.startswith(mark) and word.startswith("#") and word[1:].isdigit():
+            return word[1:]
+    return "1"

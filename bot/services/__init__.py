@@ -24,12 +24,15 @@ from bot.services.registration.service import RegistrationService
 from bot.services.reports.digest import DIGEST_TIMER, DigestService
 from bot.services.reports.export import ExportService
 from bot.services.reports.stats import StatsService
+from bot.services.sharing import SharingService
 from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_when_due
 from bot.services.topics.nudges import NudgeService, on_nudge_due
 from bot.services.topics.offline_ballots import OfflineBallots
 from bot.services.topics.service import TopicService
 from bot.services.unit_of_work import UnitOfWork
+from bot.services.web.public_record import PublicRecords
 from bot.services.web.sessions import WebSessionService
+from bot.services.web_links import WebLinks
 from bot.settings import Settings
 from bot.timers import TimerEngine
 from storage.database import Database
@@ -65,6 +68,8 @@ class Services:
     meetings: MeetingService
     stats: StatsService
     web_sessions: WebSessionService
+    sharing: SharingService
+    public_records: PublicRecords
 
     @classmethod
     def build(
@@ -127,4 +132,6 @@ class Services:
             meetings=meetings,
             stats=StatsService(database, clock),
             web_sessions=WebSessionService(work, clock),
+            sharing=SharingService(work, clock, WebLinks.of(settings)),
+            public_records=PublicRecords(work, clock),
         )

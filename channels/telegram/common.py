@@ -344,7 +344,11 @@ async def reply_file(update: Update, context: AppContext, file: ReplyFile) -> No
     try:
         if file.picture:
             await context.bot.send_photo(
-                chat_id=chat.id, photo=file.data, filename=file.filename, message_thread_id=thread
+                chat_id=chat.id,
+                photo=file.data,
+                filename=file.filename,
+                caption=file.caption,
+                message_thread_id=thread,
             )
         else:
             await context.bot.send_document(

@@ -20,6 +20,7 @@ from bot.services.events import (
     RegistrationCardChanged,
     TopicChanged,
 )
+from bot.services.web_links import WebLinks
 from channels.common.answering import after_the_answer
 from channels.telegram.delivery.ports import TelegramAnnouncer, TelegramMembership
 from channels.telegram.delivery.renderers import TelegramAnnouncements
@@ -28,6 +29,7 @@ from channels.telegram.escalation.escalation_cards import EscalationCards
 from channels.telegram.escalation.render import EscalationRenderer
 from channels.telegram.meetings.meeting_messages import LiveReminders
 from channels.telegram.meetings.render import MeetingRenderer
+from channels.telegram.page_buttons import PageButtons
 from channels.telegram.registration.pending_card import RegistrationCards
 from channels.telegram.reports.digest_render import DigestRenderer
 from channels.telegram.topics.ballot_messages import LiveMessages
@@ -49,17 +51,21 @@ class Runtime:
         tally_interval: float,
     ) -> None:
         self.services = services
+        settings = services.settings
+        pages = PageButtons(
+            WebLinks.of(settings), translator, bot.username, settings.telegram_miniapp
+        )
         self.renderer = TopicRenderer(
-            translator, services.catalogue, services.settings.zone, bot.username
+            translator, services.catalogue, settings.zone, bot.username, pages
         )
         self.live = LiveMessages(bot, services, self.renderer, interval=tally_interval)
-        self.escalation_renderer = EscalationRenderer(translator, services.settings.zone)
+        self.escalation_renderer = EscalationRenderer(translator, settings.zone, pages)
         self.cards = EscalationCards(bot, services, self.escalation_renderer)
         self.membership = TelegramMembership(bot)
         self.digest_renderer = DigestRenderer(
             translator, services.catalogue, services.settings.zone
         )
-        self.meeting_renderer = MeetingRenderer(translator, services.settings.zone)
+        self.meeting_renderer = MeetingRenderer(translator, settings.zone, pages)
         announcements = TelegramAnnouncements(
             services,
             translator,

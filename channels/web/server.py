@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,11 @@ from bot.services import Services
 from bot.services.actors import Actor
 from bot.services.announcement_texts import Said, Value
 from bot.services.errors import Refusal
+from bot.services.web.household_page import HouseholdPages
+from bot.services.web.meeting_pages import MeetingPages
 from bot.services.web.sessions import SESSION_TTL, SignedIn
 from bot.services.web.topic_pages import TopicPages
+from channels.common.listening import listen
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
 from channels.web.security import Attempts, csrf_ok, csrf_token, sign, unsign
@@ -34,14 +38,6 @@ LOOPBACK = frozenset({"127.0.0.1", "::1"})
 TEMPLATES = Path(__file__).parent / "templates"
 # Telegram Web shows a Mini App in a frame; no other site may.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
-
-CANNOT_LISTEN = """\
-YISHI_WEB_LISTEN={listen}: the web server cannot listen there ({error}).
-Choose another host:port (the one your TLS reverse proxy forwards YISHI_PUBLIC_URL to)."""
-
-
-class CannotListen(Exception):
-    """The web server's address cannot be bound (the message says what to do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +73,14 @@ class Web:
         self.services = services
         self.translator = translator
         self.pages = pages
+        self.meetings = MeetingPages(
+            services.work,
+            services.clock,
+            services.meetings,
+            pages.membership,
+            services.settings.zone,
+        )
+        self.households = HouseholdPages(services.work, services.clock)
         self.public_url = public_url
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
@@ -188,6 +192,29 @@ class Web:
             text=text,
         )
 
+    async def signed_in(self, request: web.Request) -> Viewer | web.Response:
+        """Who asks, or the page saying they are not signed in (401) and how to be."""
+        viewer = await self.viewer(request)
+        if viewer.session is None:
+            return self.notice(
+                request,
+                viewer,
+                "web.signin_title",
+                self.t(viewer.locale, "web.not_signed_in"),
+                status=401,
+            )
+        return viewer
+
+    def not_found(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """What an unknown id and one this person may not see both answer."""
+        return self.notice(
+            request,
+            viewer,
+            "web.not_found_title",
+            self.t(viewer.locale, "web.not_found"),
+            status=404,
+        )
+
     def csrf_refused(self, request: web.Request, viewer: Viewer) -> web.Response:
         """A form that came without its token (or another browser's): nothing done."""
         return self.notice(
@@ -199,12 +226,17 @@ class Web:
         )
 
     async def replace_session(
-        self, response: web.StreamResponse, viewer: Viewer, token: str
+        self,
+        response: web.StreamResponse,
+        viewer: Viewer,
+        token: str,
+        ttl: timedelta = SESSION_TTL,
     ) -> None:
-        """``response`` signs this browser in with ``token``; a session it held is ended."""
+        """``response`` signs this browser in with ``token`` (a session of ``ttl``); a session
+        it held is ended."""
         if viewer.session is not None:
             await self.services.web_sessions.sign_out(viewer.session.token_hash)
-        max_age = int(SESSION_TTL.total_seconds())
+        max_age = int(ttl.total_seconds())
         self.set_cookie(response, SESSION_COOKIE, sign(self.key, token), max_age=max_age)
 
     def set_cookie(
@@ -238,33 +270,30 @@ class WebServer:
     """The pages on ``host:port`` (``YISHI_WEB_LISTEN``); ``port`` 0 takes a free one."""
 
     def __init__(self, web_: Web, host: str, port: int) -> None:
-        from channels.web import signin, topics
+        from channels.web import household, join, meetings, signin, staff_cal, topics
 
         self.web = web_
         self.host, self._port = host, port
         self.app = web.Application(client_max_size=64 * 1024)
         signin.add_routes(self.app, web_)
         topics.add_routes(self.app, web_)
+        meetings.add_routes(self.app, web_)
+        household.add_routes(self.app, web_)
+        join.add_routes(self.app, web_)
+        staff_cal.add_routes(self.app, web_)
         self._runner: web.AppRunner | None = None
         self.port = port
 
     async def start(self) -> None:
         self.web.key = await self.web.services.web_sessions.cookie_key()
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
-        try:
-            await site.start()
-        except OSError as error:
-            await runner.cleanup()
-            listen = f"{self.host}:{self._port}"
-            said = CANNOT_LISTEN.format(listen=listen, error=error.strerror or error)
-            raise CannotListen(said) from None
-        self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        self._runner, self.port = await listen(
+            self.app,
+            self.host,
+            self._port,
+            setting="YISHI_WEB_LISTEN",
+            what="the web server",
+            forwarded="YISHI_PUBLIC_URL",
+        )
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None

@@ -9,18 +9,26 @@ import re
 from aiohttp import web
 
 from bot.services.web.sessions import CodeRefused
-from channels.web.server import LANG_COOKIE, SESSION_COOKIE, Web, see_other, small_number
+from bot.services.web_links import page_of_start
+from channels.web.server import LANG_COOKIE, SESSION_COOKIE, Web, see_other
 from channels.web.telegram_login import InitDataRefused, validate_init_data
 from locales import SUPPORTED
 from storage.repositories.web_sessions import CodeState
 
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.-]*")
+# A Mini App's start parameter (``startapp=t12`` / ``m7``): one letter, an id of 1-9 digits.
 CODE_REFUSED = {
     CodeState.USED: "web.signin_used",
     CodeState.EXPIRED: "web.signin_expired",
     CodeState.UNKNOWN: "web.signin_unknown",
 }
+
+
+def start_target(start: str) -> str:
+    """Where a Mini App opened with ``start`` lands after sign-in: ``t<id>`` a topic's page,
+    ``m<id>`` a meeting's; anything else (a bare number included) "my household"."""
+    return page_of_start(start) or "/me"  # the one reading of what web_links writes
 
 
 def add_routes(app: web.Application, site: Web) -> None:
@@ -96,10 +104,10 @@ def add_routes(app: web.Application, site: Web) -> None:
             person.language_code,
         )
         opened = await site.services.web_sessions.open_session(user_id)
-        start = person.start_param or ""
-        topic = small_number(start)
-        target = f"/t/{topic}" if topic is not None else "/me"
-        response = web.json_response({"next": target})
+        # The signed start_param first; the URL's tgWebAppStartParam (unsigned, but only
+        # where to go: the page checks who may see it) when initData carries none.
+        start = person.start_param or str(form.get("start", ""))
+        response = web.json_response({"next": start_target(start)})
         await site.replace_session(response, viewer, opened.token)
         return response
 

@@ -1,5 +1,5 @@
 """The topic page (/t/<id>: read, vote, change the vote, opinions, the outcome and where the
-matter went), its live tally (/t/<id>/live.json) and "my household" (/me)."""
+matter went) and its live tally (/t/<id>/live.json)."""
 
 from __future__ import annotations
 
@@ -184,18 +184,10 @@ def add_routes(app: web.Application, site: Web) -> None:
             headers={"Cache-Control": "no-store"},
         )
 
-    async def household(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        mine = await site.pages.household(viewer.actor)
-        return site.render(request, viewer, "me.html", me=mine)
-
     app.router.add_get("/t/{topic}", topic_page)
     app.router.add_post("/t/{topic}/vote", vote)
     app.router.add_post("/t/{topic}/opinion", opinion)
     app.router.add_get("/t/{topic}/live.json", live)
-    app.router.add_get("/me", household)
 
 
 def _topic_values(site: Web, locale: str, page: TopicPage) -> dict[str, Any]:

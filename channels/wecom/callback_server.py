@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from channels.common.listening import listen
 from channels.wecom.crypto import BadSignature, WeComCrypto, WeComCryptoError
 from channels.wecom.passive import Clock, PassiveReplies
 
@@ -46,14 +47,6 @@ MAX_BODY = 1024 * 1024
 
 Callback = Callable[[dict[str, Any]], Awaitable[None]]
 Reply = dict[str, Any] | None
-
-CANNOT_LISTEN = """\
-YISHI_WECOM_LISTEN={listen}: the WeCom callback server cannot listen there ({error}).
-Choose another host:port (the one your TLS reverse proxy forwards WeCom's posts to)."""
-
-
-class CannotListen(Exception):
-    """The callback server's address cannot be bound (the message says what to do)."""
 
 
 class CallbackServer:
@@ -92,18 +85,15 @@ class CallbackServer:
 
     async def start(self) -> None:
         """Starts listening; CannotListen if the address cannot be bound."""
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self.answer_within)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
-        try:
-            await site.start()
-        except OSError as error:
-            await runner.cleanup()
-            listen = f"{self.host}:{self._port}"
-            said = CANNOT_LISTEN.format(listen=listen, error=error.strerror or error)
-            raise CannotListen(said) from None
-        self._port = int(runner.addresses[0][1])
-        self._runner = runner
+        self._runner, self._port = await listen(
+            self.app,
+            self.host,
+            self._port,
+            setting="YISHI_WECOM_LISTEN",
+            what="the WeCom callback server",
+            forwarded="WeCom's posts",
+            shutdown_timeout=self.answer_within,
+        )
         log.info("WeCom callback server on http://%s:%s%s", self.host, self._port, PATH)
 
     async def wait_subscribed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109

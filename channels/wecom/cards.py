@@ -26,7 +26,8 @@ from bot.services.registration.views import RegistrationCardView
 from bot.services.topics.guided import Action
 from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction
 from bot.services.views import ViewRenderer
-from channels.wecom.text import WeComText, cut, message
+from bot.services.web_links import WebLinks
+from channels.wecom.text import Markdown, WeComText, cut, message
 
 MAX_BUTTONS = 6
 MAX_OPTIONS = 20
@@ -173,8 +174,13 @@ def parse_key(key: str) -> Press | None:
 
 
 class WeComViews:
-    def __init__(self, text: WeComText) -> None:
+    def __init__(self, text: WeComText, links: WebLinks | None = None) -> None:
         self._t = text
+        self._links = links or WebLinks(None)  # the pages' links; none while the web is off
+
+    @property
+    def links(self) -> WebLinks:
+        return self._links
 
     @property
     def text(self) -> WeComText:
@@ -271,25 +277,42 @@ class WeComViews:
             "task_id": task_id,
         }
 
+    def page_line(self, locale: str, link: str | None) -> str:
+        """``🌐 网页：<link>`` as a markdown link line; empty while the web is off."""
+        if link is None:
+            return ""
+        return self._t(locale, "share.page_line", link=markdown_link(link))
+
     def _buttons(
-        self, card: Card, title: str, desc: str, body: str, buttons: list[tuple[str, str]]
+        self,
+        card: Card,
+        title: str,
+        desc: str,
+        body: str,
+        buttons: list[tuple[str, str]],
+        link: str | None = None,
     ) -> dict[str, Any]:
-        """A button card; with no buttons (nothing left to do) a markdown message."""
+        """A button card, opening ``link`` (the item's web page) when the card itself is
+        tapped; with no buttons (nothing left to do) a markdown message, the link its last
+        line."""
         if not buttons:
-            return message("\n\n".join(part for part in (f"**{title}**", desc, body) if part))
-        return {
-            "msgtype": "template_card",
-            "template_card": {
-                "card_type": "button_interaction",
-                "main_title": self._title(title, desc),
-                "sub_title_text": cut(body, SUBTITLE_BYTES),
-                "button_list": [
-                    {"text": cut(text, 40), "style": 1, "key": key}
-                    for text, key in buttons[:MAX_BUTTONS]
-                ],
-                "task_id": card.task_id,
-            },
+            page = self.page_line(card.locale, link)
+            parts = (f"**{title}**", desc, body, page)
+            return message("\n\n".join(part for part in parts if part))
+        drawn: dict[str, Any] = {
+            "card_type": "button_interaction",
+            "main_title": self._title(title, desc),
+            "sub_title_text": cut(body, SUBTITLE_BYTES),
+            "button_list": [
+                {"text": cut(text, 40), "style": 1, "key": key}
+                for text, key in buttons[:MAX_BUTTONS]
+            ],
+            "task_id": card.task_id,
         }
+        if link is not None:
+            # CardAction (doc 101032): type 1 jumps to ``url`` when the card is tapped
+            drawn["card_action"] = {"type": 1, "url": link}
+        return {"msgtype": "template_card", "template_card": drawn}
 
     def escalation_card(
         self, view: EscalationCardView, card: Card, *, inert_key: str | None = None
@@ -332,7 +355,8 @@ class WeComViews:
             buttons.append((label, f"esc:{action.escalation_id}:{action.move.value}"))
         if not buttons and inert_key is not None:
             buttons.append((t.plain(locale, "wecom.nothing_to_do_button"), inert_key))
-        return self._buttons(card, title, state, "\n".join(lines), buttons)
+        link = self._links.topic(view.topic_id)
+        return self._buttons(card, title, state, "\n".join(lines), buttons, link)
 
     def _escalation_state(self, view: EscalationCardView, locale: str) -> str:
         t = self._t
@@ -375,7 +399,8 @@ class WeComViews:
             )
             for action in view.actions
         ]
-        return self._buttons(card, title, status, "\n".join(lines), buttons)
+        link = self._links.meeting(meeting.id)
+        return self._buttons(card, title, status, "\n".join(lines), buttons, link)
 
     def registration_card(
         self, view: RegistrationCardView, card: Card, *, kept: bool = False
@@ -432,7 +457,13 @@ class WeComViews:
             for action in actions
         ]
         title = self._t.plain(locale, "wecom.rate_title", id=topic)
-        return self._buttons(card, title, "", "", buttons)
+        link = self._links.topic(topic) if actions else None  # the decision, on the page
+        return self._buttons(card, title, "", "", buttons, link)
+
+
+def markdown_link(url: str) -> Markdown:
+    """``url`` as a markdown link showing itself (never escaped: a ``\\_`` breaks a URL)."""
+    return Markdown(f"[{url}]({url})")
 
 
 def _move_label(move: CardMove) -> str:

@@ -25,6 +25,7 @@ from bot.services.events import (
     OutboxQueued,
     TopicChanged,
 )
+from bot.services.web_links import WebLinks
 from bot.settings import Settings
 from channels.common.answering import after_the_answer
 from channels.wecom.adapter import WeComAdapter
@@ -87,7 +88,7 @@ class WeComChannel:
         self.services = services
         self.keeps_time = keeps_time
         self.text = WeComText(translator, services.settings.zone)
-        self.views = WeComViews(self.text)
+        self.views = WeComViews(self.text, WebLinks.of(services.settings))
         self.announcements = WeComAnnouncements(services, self.text, self.views)
         self.connection: WeComTransport
         if callback is None:

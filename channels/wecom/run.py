@@ -20,8 +20,7 @@ from bot.gc_tuning import tune_garbage_collector
 from bot.lease import InstanceLease, InstanceRunning
 from bot.services import Services
 from bot.settings import Settings
-from channels.web.server import CannotListen as WebCannotListen
-from channels.wecom.callback_server import CannotListen
+from channels.common.listening import CannotListen
 from channels.wecom.channel import WeComChannel
 from locales import Translator
 from storage import migrate
@@ -86,7 +85,7 @@ def run(settings: Settings, clock: Clock | None = None, *, callback: bool = Fals
         return EXIT_USAGE
     try:
         asyncio.run(_serve(settings, clock, catalogue, callback))
-    except (InstanceRunning, CannotListen, WebCannotListen) as refused:
+    except (InstanceRunning, CannotListen) as refused:
         print(refused, file=sys.stderr)
         return EXIT_USAGE
     return 0
@@ -124,7 +123,7 @@ async def _serve(
 
                 web = WebBeside(settings, Translator(settings.locale))
                 await web.start(services)
-        except (CannotListen, WebCannotListen):
+        except CannotListen:
             await channel.stop()
             await services.outbox.close()
             raise

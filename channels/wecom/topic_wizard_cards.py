@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from bot.services.errors import Refusal
 from bot.services.topics.guided import (
     DEADLINE_DAYS,
-    DEFAULT_DEADLINE_TEXT,
     FLAGS,
     RULES,
     STEP_COUNT,
@@ -55,21 +54,8 @@ class WeComDraft(GuidedTopic):
     userid: str
     chat_id: int  # the group it is for
     group: str  # that group's node name, as the cards say it
-    locale: str
-    level: str
     serial: int
     touched: datetime
-    step: Step = Step.TITLE
-    title: str = ""
-    description: str = ""
-    category: str | None = None
-    options: tuple[str, ...] = ()
-    deadline_text: str = DEFAULT_DEADLINE_TEXT
-    rule: Rule = Rule.MAJORITY
-    secret: bool = False
-    household: bool = False
-    hide: bool = False
-    scope_all: bool = False
 
 
 def draft_card(

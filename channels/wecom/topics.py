@@ -96,7 +96,11 @@ async def ballot_bodies(
     view, locale = await _view(services, snap, chat_id)
     text = views.text
     lines = ballot_lines(services, view, locale)
-    details = message(Writer(text, escape, text.zone).lines(locale, lines))
+    written = Writer(text, escape, text.zone).lines(locale, lines)
+    # the topic's web page (a vote card takes no jump: WeCom's vote_interaction has no
+    # card_action, doc 101032), as the message's last line
+    page = views.page_line(locale, views.links.topic(view.topic_id))
+    details = message(f"{written}\n{page}" if page else written)
     if not any(isinstance(action, VoteAction) for action in view.actions):
         return [details]
     return [details, views.ballot(view, Card(locale, new_task_id("ballot", snap.topic.id)))]

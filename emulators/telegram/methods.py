@@ -6,6 +6,7 @@ import contextlib
 import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from emulators.telegram import errors as E
 from emulators.telegram.entities import format_text
@@ -62,8 +63,11 @@ def resolve_chat(world: World, chat_id: int, *, write: bool = True) -> EmuChat:
     return chat
 
 
-def parse_markup(p: Params) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Returns (inline keyboard markup, other reply markup) after Telegram's validation."""
+def parse_markup(
+    p: Params, chat: EmuChat | None = None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Returns (inline keyboard markup, other reply markup) after Telegram's validation; with
+    the chat, the buttons a chat of its type may not carry are refused too."""
     markup = p.get_dict("reply_markup")
     if markup is None:
         return None, None
@@ -90,10 +94,36 @@ def parse_markup(p: Params) -> tuple[dict[str, Any] | None, dict[str, Any] | Non
                 if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
                     raise bad_request(E.BUTTON_DATA_INVALID)
             if "url" in button:
-                url = button["url"]
-                if not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://")):
-                    raise bad_request("BUTTON_URL_INVALID")
+                _check_button_url(button["url"])
+            if "web_app" in button:
+                _check_web_app(button["web_app"], chat)
     return {"inline_keyboard": rows}, None
+
+
+def _check_button_url(url: Any) -> None:
+    """An inline button's ``url``: "HTTP or tg:// URL" (Bot API, InlineKeyboardButton): an
+    http(s) URL with a host and no blanks, or a tg:// link."""
+    if not isinstance(url, str) or not url or any(ch.isspace() for ch in url):
+        raise bad_request(E.BUTTON_URL_INVALID)
+    if url.startswith("tg://"):
+        return
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise bad_request(
+            f"inline keyboard button URL '{url}' is invalid: Unsupported URL protocol"
+        )
+    if not parts.hostname:
+        raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+
+
+def _check_web_app(web_app: Any, chat: EmuChat | None) -> None:
+    """A ``web_app`` button: "Available only in private chats between a user and the bot"
+    (Bot API, InlineKeyboardButton), and its WebAppInfo's url "An HTTPS URL"."""
+    if chat is not None and not chat.is_private:
+        raise bad_request(E.BUTTON_TYPE_INVALID)
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+        raise bad_request(E.BUTTON_URL_INVALID)
 
 
 def reply_target(world: World, chat: EmuChat, p: Params) -> int | None:
@@ -122,7 +152,7 @@ async def send_message(world: World, p: Params) -> Any:
     text, entities = format_text(
         raw, parse_mode, p.get_list("entities"), strict_html=world.strict_html
     )
-    inline, other = parse_markup(p)
+    inline, other = parse_markup(p, chat)
     reply_to = reply_target(world, chat, p)
     thread = thread_for(world, chat, p, reply_to)
     msg = world.add_message(
@@ -172,7 +202,7 @@ def apply_edit(world: World, msg: EmuMessage, **changes: Any) -> None:
 
 
 async def edit_message_text(world: World, p: Params) -> Any:
-    _, msg = _editable(world, p)
+    chat, msg = _editable(world, p)
     if msg.text is None:
         raise bad_request("there is no text in the message to edit")
     raw = p.get_str("text")
@@ -180,7 +210,7 @@ async def edit_message_text(world: World, p: Params) -> Any:
     text, entities = format_text(
         raw, parse_mode, p.get_list("entities"), strict_html=world.strict_html
     )
-    inline, _ = parse_markup(p)
+    inline, _ = parse_markup(p, chat)
     # Without reply_markup, Telegram removes the inline keyboard of the edited message.
     apply_edit(world, msg, text=text, entities=entities, reply_markup=inline)
     msg.parse_mode, msg.raw_text = parse_mode, raw
@@ -191,7 +221,7 @@ async def edit_message_text(world: World, p: Params) -> Any:
 
 
 async def edit_message_caption(world: World, p: Params) -> Any:
-    _, msg = _editable(world, p)
+    chat, msg = _editable(world, p)
     if msg.text is not None:
         raise bad_request("there is no caption in the message to edit")
     raw = p.get_str("caption")
@@ -203,15 +233,15 @@ async def edit_message_caption(world: World, p: Params) -> Any:
         caption=True,
         strict_html=world.strict_html,
     )
-    inline, _ = parse_markup(p)
+    inline, _ = parse_markup(p, chat)
     apply_edit(world, msg, caption=caption or None, caption_entities=entities, reply_markup=inline)
     msg.parse_mode, msg.raw_text = parse_mode, raw
     return world.message_json(msg)
 
 
 async def edit_message_reply_markup(world: World, p: Params) -> Any:
-    _, msg = _editable(world, p)
-    inline, _ = parse_markup(p)
+    chat, msg = _editable(world, p)
+    inline, _ = parse_markup(p, chat)
     apply_edit(world, msg, reply_markup=inline)
     return world.message_json(msg)
 
@@ -330,7 +360,7 @@ async def _send_media(world: World, p: Params, kind: str) -> Any:
         strict_html=world.strict_html,
     )
     file = _resolve_file(world, p, kind)
-    inline, other = parse_markup(p)
+    inline, other = parse_markup(p, chat)
     reply_to = reply_target(world, chat, p)
     fields: dict[str, Any] = {"message_thread_id": thread_for(world, chat, p, reply_to)}
     base: dict[str, Any] = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}

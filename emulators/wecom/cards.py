@@ -2,7 +2,9 @@
 
 The limits are the AI bot's (doc 101032 and its struct tables): a vote card has 1–20 options,
 a button card at most 6 buttons, keys are at most 1024 bytes and option ids 128, a task_id is
-``[0-9A-Za-z_-@]``, at most 128 bytes. Lengths given in characters ("建议不超过 N 个字") are
+``[0-9A-Za-z_-@]``, at most 128 bytes. A card jump (``card_action``: type 1 and its ``url``,
+2 and its ``appid``) only on a notice or button card, ``jump_list`` (at most 3, each with a
+title) only on a notice card. Lengths given in characters ("建议不超过 N 个字") are
 advice, not checked. A refusal is a :class:`WeComError` naming the field.
 """
 
@@ -23,8 +25,16 @@ MAX_SELECT_LISTS = 3
 MAX_SELECT_OPTIONS = 10
 MAX_HORIZONTAL = 6
 MAX_JUMPS = 3
+QUESTION_BYTES = 200
+JUMP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 INTERACTIVE = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
 CARD_TYPES = INTERACTIVE | {"text_notice", "news_notice"}
+# The card types whose field tables (doc 101032) have a card jump (card_action) and a list of
+# jump links (jump_list): a vote or a multiple-choice card has neither.
+JUMPS_ON = {
+    "card_action": frozenset({"text_notice", "news_notice", "button_interaction"}),
+    "jump_list": frozenset({"text_notice", "news_notice"}),
+}
 
 
 def utf8_len(text: str) -> int:
@@ -113,7 +123,14 @@ def check_card(card: Any, *, require_card_action: bool = True) -> str:
     if feedback:
         _text(feedback, "id", "template_card.feedback", FEEDBACK_ID_BYTES)
     _list(card, "horizontal_content_list", "template_card", 0, MAX_HORIZONTAL, required=False)
-    _list(card, "jump_list", "template_card", 0, MAX_JUMPS, required=False)
+    for field in ("card_action", "jump_list"):
+        if field in card and card_type not in JUMPS_ON[field]:
+            raise invalid_parameter(f"template_card.{field} is not a field of {card_type}")
+    jumps = _list(card, "jump_list", "template_card", 0, MAX_JUMPS, required=False)
+    for index, jump in enumerate(jumps):
+        _check_jump(jump, f"template_card.jump_list[{index}]")
+    if card_type == "button_interaction" and "card_action" in card:
+        _check_card_action(_dict(card, "card_action", "template_card"), (0, 1, 2))
     menu = _dict(card, "action_menu", "template_card", required=False)
     if menu:
         _list(menu, "action_list", "template_card.action_menu", 1, 3)
@@ -135,8 +152,45 @@ def _check_notice(card: dict[str, Any], *, require_card_action: bool) -> None:
     if not card.get("main_title", {}).get("title") and not card.get("sub_title_text"):
         raise invalid_parameter("template_card.main_title.title or sub_title_text missing")
     action = _dict(card, "card_action", "template_card", required=require_card_action)
-    if action and action.get("type") not in (0, 1, 2):
+    if action:
+        # "text_notice模版卡片中该字段取值范围为[1,2]"
+        _check_card_action(action, (1, 2) if card["card_type"] == "text_notice" else (0, 1, 2))
+
+
+def _jump_url(item: dict[str, Any], path: str) -> None:
+    url = item.get("url")
+    if not isinstance(url, str) or not JUMP_URL.fullmatch(url):
+        raise invalid_parameter(f"{path}.url missing or not an http(s) URL")
+
+
+def _check_card_action(action: dict[str, Any], types: tuple[int, ...]) -> None:
+    """CardAction: ``type`` 0 (or none: no jump), 1 a URL (``url`` required), 2 a mini
+    program (``appid`` required)."""
+    kind = action.get("type", 0)
+    if kind not in types:
         raise invalid_parameter("template_card.card_action.type invalid")
+    if kind == 1:
+        _jump_url(action, "template_card.card_action")
+    elif kind == 2:
+        _text(action, "appid", "template_card.card_action")
+
+
+def _check_jump(jump: Any, path: str) -> None:
+    """JumpAction: ``title`` required; ``type`` 0 (not a link), 1 a URL (``url`` required),
+    2 a mini program (``appid`` required), 3 a question for the bot (``question``, ≤200
+    bytes)."""
+    if not isinstance(jump, dict):
+        raise invalid_parameter(f"{path} not an object")
+    _text(jump, "title", path)
+    kind = jump.get("type", 0)
+    if kind not in (0, 1, 2, 3):
+        raise invalid_parameter(f"{path}.type invalid")
+    if kind == 1:
+        _jump_url(jump, path)
+    elif kind == 2:
+        _text(jump, "appid", path)
+    elif kind == 3:
+        _text(jump, "question", path, QUESTION_BYTES)
 
 
 def _check_buttons(card: dict[str, Any]) -> None:

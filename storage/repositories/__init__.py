@@ -6,6 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repositories.app_settings import AppSettingsRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.calendar_feeds import (
+    CalendarFeedRepository,
+    PublicPageRepository,
+    ReachRepository,
+)
 from storage.repositories.chat_moves import ChatMoveRepository
 from storage.repositories.chats import ChatRepository
 from storage.repositories.digests import DigestRepository
@@ -57,6 +62,9 @@ class Repositories:
         self.app_settings = AppSettingsRepository(connection)
         self.operations = OperationsRepository(connection)
         self.web_sessions = WebSessionRepository(connection)
+        self.calendar_feeds = CalendarFeedRepository(connection)
+        self.public_pages = PublicPageRepository(connection)
+        self.reach = ReachRepository(connection)
 
 
 __all__ = [

@@ -187,6 +187,15 @@ class ChatRepository:
         value: bool | None = result.scalar_one_or_none()
         return value
 
+    async def chats_of_member(self, user_id: int) -> list[int]:
+        """The chats the user was last seen a member of (the web's "my household" page)."""
+        rows = await self._db.execute(
+            select(chat_members.c.chat_id).where(
+                chat_members.c.user_id == user_id, chat_members.c.member.is_(True)
+            )
+        )
+        return sorted(int(row.chat_id) for row in rows)
+
     async def set_membership(self, chat_id: int, user_id: int, member: bool, now: datetime) -> None:
         await self.set_memberships([(chat_id, user_id, member)], now)
 

@@ -194,6 +194,24 @@ class TopicRepository:
         )
         return [_topic(row) for row in rows]
 
+    async def open_household_posted_at(
+        self, node_ids: Iterable[int], limit: int = 50
+    ) -> list[Topic]:
+        """Open household topics posted at these nodes (a registered household's, whether or
+        not its person is in the chat: a web-only person of an invitation), newest first."""
+        posted = select(topic_posts.c.topic_id).where(topic_posts.c.node_id.in_(list(node_ids)))
+        rows = await self._db.execute(
+            select(topics)
+            .where(
+                topics.c.id.in_(posted),
+                topics.c.status == TopicStatus.OPEN,
+                topics.c.household.is_(True),
+            )
+            .order_by(topics.c.id.desc())
+            .limit(limit)
+        )
+        return [_topic(row) for row in rows]
+
     async def close(
         self, topic_id: int, *, status: TopicStatus, now: datetime, outcome: dict[str, Any] | None
     ) -> bool:

@@ -54,6 +54,7 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
         "members",
         "invite",
         "revoke",
+        "share",
         "role",
         "unrole",
         "topic",
@@ -75,7 +76,8 @@ async def test_help_depends_on_role_and_place(h: Harness) -> None:
     assert commands(private.text) == {"start", "help", "lang", "link", "web", "result", "opinion"}
     # The staff group's /help lists the staff's commands, and none only WeCom answers.
     staff = commands((await h.say(STAFF_CHAT, STAFF, "/help")).text)
-    assert {"subscribe", "digest", "export", "newgrid"} <= staff and "pushwebhook" not in staff
+    assert {"subscribe", "digest", "export", "newgrid", "publish"} <= staff
+    assert "pushwebhook" not in staff
 
 
 async def test_the_command_menus_leave_out_what_only_wecom_answers(h: Harness) -> None:

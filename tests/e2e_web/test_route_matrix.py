@@ -12,8 +12,9 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from storage.tables import ballots, opinions
+from storage.tables import ballots, meeting_rsvps, opinions
 from tests.auxil.harness import SUPERADMIN, Harness
+from tests.auxil.meetings import meeting_number, schedule
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
     GRID_CHAT,
@@ -210,6 +211,14 @@ async def test_odd_input_is_answered_and_changes_nothing(
                 "/lang/fr?next=//evil.example",
                 "/lang/en?next=https://evil.example",
                 "/no/such/page",
+                "/m/²",
+                "/m/-1",
+                "/m/" + "9" * 40,
+                "/m/1?answered=%00",
+                "/join/" + "%00" * 20,
+                "/join/" + "a" * 500,
+                "/join/abc",
+                "/join/" + "z" * 20,
             ]
             statuses = {}
             for path in odd_gets:
@@ -237,7 +246,73 @@ async def test_odd_input_is_answered_and_changes_nothing(
                 f"{base}/tg/signin", data={"csrf": csrf, "init_data": "%"}
             ) as answer:
                 statuses["garbage initData"] = answer.status
+            for answer_text in ("maybe", "", "\x00", "yes" * 1000):
+                async with session.post(
+                    f"{base}/m/1/rsvp", data={"csrf": csrf, "answer": answer_text}
+                ) as answer:
+                    statuses[f"rsvp {answer_text!r:.20}"] = answer.status
+            for unit in ("", "\x00", "2-502" * 100, "楼上"):
+                async with session.post(
+                    f"{base}/join/" + "z" * 20, data={"csrf": csrf, "unit": unit}
+                ) as answer:
+                    statuses[f"join {unit!r:.20}"] = answer.status
         assert all(status < 500 for status in statuses.values()), statuses
         assert await count(h, select(func.count()).select_from(ballots)) == 0
         written = await count(h, select(func.count()).select_from(opinions))
         assert written <= 1, "only the opinion with its NUL taken out, if any"
+
+
+# A meeting's page and RSVP × who asks, from the same rules: a member of the group it was
+# announced in reads and answers; officers above read (they answer in a group they are in);
+# anyone else gets the 404 of an unknown id; an answer refused changes nothing.
+MEETING_ROUTES = ("page", "rsvp")
+MEETING_EXPECTED = {
+    "resident": {"page": 200, "rsvp": 303},
+    "grid worker (in the group)": {"page": 200, "rsvp": 303},
+    "community staff": {"page": 200, "rsvp": 409},
+    "super-admin": {"page": 200, "rsvp": 409},
+    "another building's resident": dict.fromkeys(MEETING_ROUTES, 404),
+    "in no group": dict.fromkeys(MEETING_ROUTES, 404),
+    "not signed in": dict.fromkeys(MEETING_ROUTES, 401),
+}
+
+
+async def test_every_meeting_route_answers_each_person_as_the_chat_would(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with web_running("sqlite", tmp_path, caplog) as h:
+        await community(h)
+        h.user(OTHER_RESIDENT, "吴邻楼")
+        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
+        await h.group(
+            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
+        )
+        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        note = await schedule(h, "2026-12-03 19:00 楼栋议事会")
+        meeting = meeting_number(note)
+        answered = select(func.count()).select_from(meeting_rsvps)
+
+        wrong = []
+        for who, expected in MEETING_EXPECTED.items():
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(cookie_jar=jar) as session:
+                csrf = await _signed_in(h, session, PEOPLE.get(who))
+                before = await count(h, answered)
+                found = {}
+                url = f"{h.web_url}/m/{meeting}"
+                for route, method, target, form in (
+                    ("page", "GET", url, None),
+                    ("rsvp", "POST", f"{url}/rsvp", {"csrf": csrf, "answer": "yes"}),
+                ):
+                    async with session.request(
+                        method, target, data=form, allow_redirects=False
+                    ) as answer:
+                        await answer.read()
+                        found[route] = answer.status
+                after = await count(h, answered)
+            if found != expected:
+                wrong.append((who, found))
+            allowed = 1 if expected["rsvp"] == 303 else 0
+            if after - before != allowed:
+                wrong.append((who, f"{after - before} answers written, {allowed} allowed"))
+        assert wrong == []

@@ -78,14 +78,14 @@ async def test_a_mini_app_signs_in_with_telegrams_data_and_not_with_forged_or_st
             assert "无法确认你的 Telegram 身份" in await page.inner_text("#message")
             await screenshot(page, request, "-forged")
         async with person(browser) as page:
-            stale = init_data(h, RESIDENT, "钱阿姨", start_param=str(topic))
+            stale = init_data(h, RESIDENT, "钱阿姨", start_param=f"t{topic}")
             h.clock.advance(timedelta(hours=24, minutes=1))
             await page.goto(mini_app(h, stale))
             await page.wait_for_selector("#message.refused")
         assert await rows(h, web_sessions) == 0
 
         async with person(browser) as page:
-            valid = init_data(h, RESIDENT, "钱阿姨", start_param=str(topic))
+            valid = init_data(h, RESIDENT, "钱阿姨", start_param=f"t{topic}")
             await page.goto(mini_app(h, valid))
             await page.wait_for_url(f"{h.web_url}/t/{topic}")
             assert await page.inner_text("#title") == "更换单元门禁"

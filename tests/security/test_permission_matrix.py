@@ -112,6 +112,8 @@ RULES: dict[str, Rule] = {
     "subscribe": Rule("/subscribe", {C: R.COMMUNITY_STAFF}, changes=False),  # already is
     "unsubscribe": Rule("/unsubscribe", {C: R.COMMUNITY_STAFF}),
     "digest": Rule("/digest", {C: R.COMMUNITY_STAFF}, changes=False),
+    # The page's link and QR code (web on in this world): as /export, officers of its node.
+    "share": Rule("/share {topic}", {**OFFICER, P: HOME_OFFICER}, changes=False),
     "invite": Rule("/invite 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING}),
     # No invitation of 9-909 to end: whoever may revoke is told that, the others why not.
     "revoke": Rule("/revoke 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING},

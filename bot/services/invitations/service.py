@@ -168,6 +168,8 @@ class InvitationService:
             if not ended:
                 raise Refusal("invitations.nothing_to_revoke", unit=unit)
             await repos.invitations.reject_registrations(people, by=actor.user_id, now=now)
+            for person in people:  # their browsers are signed out at their next request
+                await repos.web_sessions.revoke_user(person, now)
             await repos.audit.record(
                 action="invitation.revoked",
                 actor_id=actor.user_id,

@@ -10,6 +10,7 @@ Nothing is stored until the officer publishes (through TopicService.publish, as 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -92,23 +93,24 @@ FLAGS = ("secret", "household", "hide", "scope_all")  # the Wizard's switches
 DEFAULT_DEADLINE_TEXT = "3d"
 
 
+@dataclass(eq=False, kw_only=True)
 class GuidedTopic:
-    """The draft so far: what a channel's wizard keeps besides its own plumbing (a mixin; the
-    channel's dataclass declares the fields, starting at ``Step.TITLE``)."""
+    """The draft so far: what a channel's wizard keeps besides its own plumbing (each
+    channel's dataclass adds that; the draft's fields are keyword-only, so they follow)."""
 
     locale: str
     level: str  # the level of the group the topic is for
-    step: Step
-    title: str
-    description: str
-    category: str | None
-    options: tuple[str, ...]
-    deadline_text: str
-    rule: Rule
-    secret: bool
-    household: bool
-    hide: bool
-    scope_all: bool
+    step: Step = Step.TITLE
+    title: str = ""
+    description: str = ""
+    category: str | None = None
+    options: tuple[str, ...] = ()
+    deadline_text: str = DEFAULT_DEADLINE_TEXT
+    rule: Rule = Rule.MAJORITY
+    secret: bool = False
+    household: bool = False
+    hide: bool = False
+    scope_all: bool = False
 
     @property
     def zh(self) -> bool:

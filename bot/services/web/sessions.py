@@ -22,6 +22,11 @@ from storage.repositories.web_sessions import CodeState, WebSessionRepository
 
 CODE_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(days=30)
+# A household invitation's person has no chat to ask for a new link: when the session ends,
+# only a new invitation from the 楼栋长 brings them back. 180 days spans a consultation year's
+# half (two 协商议事日 cycles of a season each) without a trip to the officer, and it is not
+# the only guard: /revoke ends it at once, and a session unused for that long is gone.
+HOUSEHOLD_SESSION_TTL = timedelta(days=180)
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at written at most this often
 KEY_SETTING = "web.cookie_key"
 # Letters and digits only: a link no chat's markup escapes or breaks (WeCom's markdown would
@@ -97,12 +102,12 @@ class WebSessionService:
                 raise CodeRefused(taken.state)
             return await self._open(repos.web_sessions, taken.user_id, now)
 
-    async def open_session(self, user_id: int) -> OpenedSession:
+    async def open_session(self, user_id: int, ttl: timedelta = SESSION_TTL) -> OpenedSession:
         """A new session for a person already proven (a Telegram Mini App's initData, a
-        redeemed household invitation)."""
+        redeemed household invitation: ``HOUSEHOLD_SESSION_TTL``)."""
         now = self._clock.now()
         async with self._work.transaction() as repos:
-            return await self._open(repos.web_sessions, user_id, now)
+            return await self._open(repos.web_sessions, user_id, now, ttl)
 
     async def telegram_person(
         self,
@@ -152,7 +157,12 @@ class WebSessionService:
             await repos.web_sessions.revoke(token_hash, self._clock.now())
 
     @staticmethod
-    async def _open(sessions: WebSessionRepository, user_id: int, now: datetime) -> OpenedSession:
+    async def _open(
+        sessions: WebSessionRepository,
+        user_id: int,
+        now: datetime,
+        ttl: timedelta = SESSION_TTL,
+    ) -> OpenedSession:
         token = secrets.token_urlsafe(32)
-        await sessions.add_session(digest(token), user_id, now, now + SESSION_TTL)
-        return OpenedSession(token, user_id, now + SESSION_TTL)
+        await sessions.add_session(digest(token), user_id, now, now + ttl)
+        return OpenedSession(token, user_id, now + ttl)

@@ -25,7 +25,7 @@ from bot.services.topics.eligibility import MembershipProbe
 from bot.services.topics.service import TopicService, TopicSnapshot, snapshot
 from bot.services.topics.views import BallotView, ballot_view
 from bot.services.unit_of_work import UnitOfWork, Work
-from storage.records import Escalation, Registration, Resolution, Topic, on_telegram
+from storage.records import Escalation, Resolution, Topic, on_telegram
 
 
 class NotVisible(Exception):
@@ -63,13 +63,6 @@ class TopicPage:
     escalated_to: str | None  # that hop's node's name
     resolution: Resolution | None
     ratings: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class HouseholdPage:
-    name: str
-    registrations: tuple[tuple[Registration, str], ...]  # with the node's name
-    open_topics: tuple[Topic, ...]
 
 
 class StoredMembership:
@@ -126,9 +119,21 @@ class TopicPages:
         assert node is not None
         view = ballot_view(snap, voting=voting_chat is not None, level=node.level)
         my_option = None
-        if not topic.secret and voting_chat is not None:
-            mine = await repos.topics.ballot_of_user(topic.id, actor.user_id)
-            my_option = mine.option if mine is not None else None
+        if not topic.secret and voting_chat is not None and topic.household:
+            # A household's ballot is theirs whoever of its members cast it last.
+            households = {
+                r.household_id for r in await repos.households.registrations_of_user(actor.user_id)
+            }
+            for ballot in await repos.topics.ballots(topic.id):
+                if ballot.household_id is not None:
+                    mine = ballot.household_id in households
+                else:
+                    mine = ballot.user_id == actor.user_id
+                if mine:
+                    my_option = ballot.option
+        elif not topic.secret and voting_chat is not None:
+            own = await repos.topics.ballot_of_user(topic.id, actor.user_id)
+            my_option = own.option if own is not None else None
         public = await repos.topics.opinions(topic.id, public_only=True)
         authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
         opinions = tuple(
@@ -225,21 +230,6 @@ class TopicPages:
         else:
             place = Place(actor.user_id, ChatKind.PRIVATE)
         await self._opinions.record(actor, place, topic_id, text, self.membership)
-
-    async def household(self, actor: Actor) -> HouseholdPage:
-        async with self._work.transaction() as repos:
-            user = await repos.users.get(actor.user_id)
-            registrations = await repos.households.registrations_of_user(actor.user_id)
-            named = []
-            for registration in registrations:
-                node = await repos.orgs.node(registration.node_id)
-                named.append((registration, node.name if node else "?"))
-            open_topics = await repos.topics.open_for_member(actor.user_id)
-        return HouseholdPage(
-            name=user.display_name if user else str(actor.user_id),
-            registrations=tuple(named),
-            open_topics=tuple(open_topics),
-        )
 
     async def _voting_chat(self, actor: Actor, topic_id: int) -> int | None:
         """The chat whose ballot this person casts, or None if they only read; NotVisible if

@@ -14,8 +14,10 @@ from bot.services.escalation.views import (
     EscalationCardView,
     RateAction,
 )
+from bot.services.web_links import Page
 from channels.telegram.callbacks import CardAction as CardActionData
 from channels.telegram.callbacks import RatingChoice
+from channels.telegram.page_buttons import PageButtons
 from locales import Html, Translator
 
 RATING_KEYS = RATINGS  # a rating's index is its callback data (channels/telegram/callbacks.py)
@@ -23,9 +25,12 @@ _FIRST_ROW = {CardMove.ACCEPT, CardMove.VOTE, CardMove.VOTE_HERE, CardMove.VOTE_
 
 
 class EscalationRenderer:
-    def __init__(self, translator: Translator, zone: tzinfo) -> None:
+    def __init__(
+        self, translator: Translator, zone: tzinfo, pages: PageButtons | None = None
+    ) -> None:
         self.t = translator
         self.zone = zone
+        self.pages = pages  # the topic's web page (its whole record) under the card
 
     def when(self, locale: str, moment: datetime) -> str:
         return self.t.datetime(locale, moment, self.zone)
@@ -94,7 +99,15 @@ class EscalationRenderer:
                 )
             )
         lines.append(self.state_line(locale, view))
-        return Html("\n".join(lines)), self.buttons(locale, view.actions)
+        markup = self.buttons(locale, view.actions)
+        page = (
+            self.pages.row(locale, Page.TOPIC, view.topic_id, "topic_record_button")
+            if self.pages is not None
+            else []
+        )
+        if page:
+            markup = InlineKeyboardMarkup([*(markup.inline_keyboard if markup else ()), *page])
+        return Html("\n".join(lines)), markup
 
     def state_line(self, locale: str, view: EscalationCardView) -> Html:
         if view.state == "accepted":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 from zoneinfo import ZoneInfo
@@ -18,16 +19,21 @@ from bot.services.meetings.views import (
     MeetingStatus,
     OccurrenceView,
 )
+from bot.services.web_links import Page
 from channels.common.told import Writer, weekday
 from channels.telegram.meetings.callbacks import MeetingAnswer, MeetingWho
+from channels.telegram.page_buttons import PageButtons
 from locales import Html, Translator, escape
 from storage.records import Meeting
 
 
 class MeetingRenderer:
-    def __init__(self, translator: Translator, zone: ZoneInfo) -> None:
+    def __init__(
+        self, translator: Translator, zone: ZoneInfo, pages: PageButtons | None = None
+    ) -> None:
         self.t = translator
         self.zone = zone
+        self.pages = pages  # the meeting's web page under its messages, when the web is on
         self.writer = Writer(translator, escape, zone, span=translator.duration)
         self.plain = Writer(_PlainTexts(translator), str, zone, span=translator.duration)
 
@@ -81,8 +87,12 @@ class MeetingRenderer:
             parts.append(t(locale, f"meetings.status_{message.status.value}"))
         if message.shows_counts:
             parts.append(self.counts(locale, view))
-        markup = self.buttons(locale, message.actions) if message.actions else None
-        return Html("\n\n".join(parts)), markup
+        rows: list[Sequence[InlineKeyboardButton]] = list(
+            self.buttons(locale, message.actions).inline_keyboard
+        )
+        if self.pages is not None:
+            rows.extend(self.pages.row(locale, Page.MEETING, meeting.id, "meeting_button"))
+        return Html("\n\n".join(parts)), InlineKeyboardMarkup(rows) if rows else None
 
     def buttons(self, locale: str, actions: tuple[MeetingAction, ...]) -> InlineKeyboardMarkup:
         """The answers on one row, who answered on the next."""

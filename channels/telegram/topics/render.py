@@ -21,20 +21,28 @@ from bot.services.topics.views import (
     Verdict,
     VoteAction,
 )
+from bot.services.web_links import Page
 from channels.common.told import Writer
 from channels.telegram.callbacks import VoteChoice
+from channels.telegram.page_buttons import PageButtons
 from locales import Html, Translator, escape
 from storage.records import Topic
 
 
 class TopicRenderer:
     def __init__(
-        self, translator: Translator, catalogue: Catalogue, zone: tzinfo, bot_username: str
+        self,
+        translator: Translator,
+        catalogue: Catalogue,
+        zone: tzinfo,
+        bot_username: str,
+        pages: PageButtons | None = None,
     ) -> None:
         self.t = translator
         self.catalogue = catalogue
         self.zone = zone
         self.bot_username = bot_username
+        self.pages = pages  # the topic's web page under its message, when the web is on
         self.writer = Writer(translator, escape, zone)
 
     def verdict_text(self, locale: str, verdict: Verdict) -> Html:
@@ -77,7 +85,9 @@ class TopicRenderer:
         if view.state is BallotState.CLOSED:
             verdict = self.verdict_text(locale, view.verdict or Verdict("opinion"))
             parts.append(self.t(locale, "topics.closed_footer", verdict=verdict))
-            return Html("\n\n".join(parts)), None
+            # the page keeps the record: the outcome, where the matter went, the decision
+            page = self._page_row(locale, view, "topic_record_button")
+            return Html("\n\n".join(parts)), InlineKeyboardMarkup(page) if page else None
         votes = [action for action in view.actions if isinstance(action, VoteAction)]
         if votes:
             parts.append(self.t(locale, "topics.how_to_vote"))
@@ -89,7 +99,15 @@ class TopicRenderer:
             for action in view.actions
             if isinstance(action, PrivateOpinionAction)
         )
+        rows.extend(self._page_row(locale, view, "topic_button"))
         return Html("\n\n".join(parts)), InlineKeyboardMarkup(rows)
+
+    def _page_row(
+        self, locale: str, view: BallotView, label: str
+    ) -> list[list[InlineKeyboardButton]]:
+        if self.pages is None:
+            return []
+        return self.pages.row(locale, Page.TOPIC, view.topic_id, label)
 
     def button(
         self, locale: str, action: VoteAction | PrivateOpinionAction

@@ -7,7 +7,7 @@ only, so a restart drops unfinished wizards; nothing is stored until the officer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -18,7 +18,6 @@ from bot.catalogue import Catalogue
 from bot.services.topics.guided import (
     ACTIONS_AT,
     DEADLINE_DAYS,
-    DEFAULT_DEADLINE_TEXT,
     FLAGS,
     RULES,
     STEP_COUNT,
@@ -59,17 +58,7 @@ class Wizard(WizardSession, GuidedTopic):
 
     TEXT_STEPS = TEXT_STEPS
     PREVIEW = Step.PREVIEW
-    step: Step = Step.TITLE
-    title: str = ""
-    description: str = ""
-    category: str | None = None
-    options: tuple[str, ...] = ()
-    deadline_text: str = DEFAULT_DEADLINE_TEXT
-    rule: Rule = Rule.MAJORITY
-    secret: bool = False
-    household: bool = False
-    hide: bool = False
-    scope_all: bool = False
+    step: Step = field(default=Step.TITLE, kw_only=True)  # WizardSession's, its first value
 
     def button(self, action: Action, arg: int = 0) -> str:
         return WizardButton(self.owner, self.serial, action.value, arg).encode()
