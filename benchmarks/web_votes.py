@@ -144,7 +144,7 @@ class Driver:
             return f"GET /tg answered {response.status}"
         fields = {
             "auth_date": str(int(time.time())),
-            "start_param": str(topic),
+            "start_param": f"t{topic}",  # a topic's page (bot/services/web_links.py)
             "user": json.dumps(
                 {"id": resident.user_id, "first_name": f"居民{resident.user_id}"},
                 ensure_ascii=False,
