@@ -18,7 +18,7 @@ transaction holding it committed. A unit that returns a ``WroteNothing`` records
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -65,6 +65,11 @@ class UnitOfWork:
             work = Work(connection)  # the repositories once, with the events beside them
             yield work
         await self._bus.publish(work.events)
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Events of a change that already committed (a web vote's, after its batched ballot):
+        published without a transaction of their own."""
+        await self._bus.publish(events)
 
     async def batched(self, unit: WorkUnit[T]) -> T:
         """``unit`` in a transaction shared with concurrent short units (``Database.batched``);

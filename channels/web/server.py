@@ -21,7 +21,6 @@ from bot.services import Services
 from bot.services.actors import Actor
 from bot.services.announcement_texts import Said, Value
 from bot.services.errors import Refusal
-from bot.services.organisation.people import locale_from_language_code
 from bot.services.web.household_page import HouseholdPages
 from bot.services.web.meeting_pages import MeetingPages
 from bot.services.web.sessions import SESSION_TTL, SignedIn
@@ -108,9 +107,7 @@ class Web:
         chosen = request.cookies.get(LANG_COOKIE)
         locale = chosen if chosen in SUPPORTED else None
         if locale is None and session is not None:
-            user = await self.services.people.user(session.user_id)
-            if user is not None:
-                locale = user.locale or locale_from_language_code(user.language_code)
+            locale = session.locale  # read with the session
         locale = locale or self.translator.default_locale
         superadmin = session is not None and self.services.settings.is_superadmin(session.user_id)
         return Viewer(session, locale, token if session else None, superadmin)

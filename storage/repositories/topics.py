@@ -105,6 +105,12 @@ _POST_IN = select(topic_posts).where(
 _BALLOT = select(ballots).where(
     ballots.c.topic_id == bindparam("topic_id"), ballots.c.voter_key == bindparam("voter_key")
 )
+_BALLOT_OF_USER = (
+    select(ballots)
+    .where(ballots.c.topic_id == bindparam("topic_id"), ballots.c.user_id == bindparam("user_id"))
+    .order_by(ballots.c.updated_at.desc())
+    .limit(1)
+)
 _MANY = select(topics).where(topics.c.id.in_(bindparam("ids", expanding=True)))
 _POSTS_OF = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
 _COUNTS_OF = (
@@ -383,6 +389,13 @@ class TopicRepository:
             select(ballots).where(ballots.c.topic_id == topic_id).order_by(ballots.c.updated_at)
         )
         return [_ballot(row) for row in rows]
+
+    async def ballot_of_user(self, topic_id: int, user_id: int) -> Ballot | None:
+        """The ballot ``user_id`` cast last on the topic (as :meth:`ballots` orders them)."""
+        row = (
+            await self._db.execute(_BALLOT_OF_USER, {"topic_id": topic_id, "user_id": user_id})
+        ).first()
+        return _ballot(row) if row else None
 
     async def voter_keys(self, topic_id: int) -> set[str]:
         rows = await self._db.execute(

@@ -114,6 +114,8 @@ RULES: dict[str, Rule] = {
     "digest": Rule("/digest", {C: R.COMMUNITY_STAFF}, changes=False),
     # The page's link and QR code (web on in this world): as /export, officers of its node.
     "share": Rule("/share {topic}", {**OFFICER, P: HOME_OFFICER}, changes=False),
+    # The community's public record page (web on in this world): its staff, in its group.
+    "publish": Rule("/publish on", {C: R.COMMUNITY_STAFF}),
     "invite": Rule("/invite 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING}),
     # No invitation of 9-909 to end: whoever may revoke is told that, the others why not.
     "revoke": Rule("/revoke 9-909", {B: R.BUILDING_OFFICER, P: OWN_BUILDING},

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.organisation.people import locale_from_language_code
+from bot.services.unit_of_work import UnitOfWork, Work
 from storage.repositories.web_sessions import CodeState, WebSessionRepository
 
 CODE_TTL = timedelta(minutes=10)
@@ -53,10 +54,11 @@ class OpenedSession:
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """A live session's person."""
+    """A live session's person, and the language they chose (or Telegram gave), if any."""
 
     user_id: int
     token_hash: str
+    locale: str | None = None
 
 
 class CodeRefused(Exception):
@@ -133,13 +135,22 @@ class WebSessionService:
         """The person a session token belongs to, if the session is live."""
         now = self._clock.now()
         token_hash = digest(token)
-        async with self._work.transaction() as repos:
+
+        # One unit of the group commit: every request of a busy page asks this, and their
+        # look-ups share a transaction with each other and with the ballots.
+        async def unit(repos: Work) -> SignedIn | None:
             session = await repos.web_sessions.live_session(token_hash, now)
             if session is None:
                 return None
             if now - session.last_seen_at >= TOUCH_EVERY:
                 await repos.web_sessions.touch(token_hash, now)
-        return SignedIn(session.user_id, token_hash)
+            user = await repos.users.get(session.user_id)
+            locale = None
+            if user is not None:
+                locale = user.locale or locale_from_language_code(user.language_code)
+            return SignedIn(session.user_id, token_hash, locale)
+
+        return await self._work.batched(unit)
 
     async def sign_out(self, token_hash: str) -> None:
         async with self._work.transaction() as repos:
