@@ -7,7 +7,8 @@ Figures, per page: median and p95 of repeated GETs (the page rendered, sent and 
 client in the same process: the client's share is in the figure), and the SQL statements
 one request runs (the page's query budget). Pages: the board of community staff (every
 grid: 3,000 rows, 100 shown), the same filtered to one grid, the board of a grid worker
-(their grid), and a matter's page. Budget: 300 ms each.
+(their grid), a matter's page, the participation page (this year, and this month against
+last month) and the record's first page. Budget: 300 ms each.
 
     .venv/bin/python -m benchmarks.staff_pages [--db postgres] [--requests 40]
 """
@@ -182,6 +183,9 @@ async def measure(db: str, folder: Path, requests: int) -> list[tuple[str, float
                     ("board, overdue first, page 2", STAFF, "/staff/board?page=1"),
                     ("board, a grid worker (their grid)", WORKER, "/staff/board"),
                     ("a matter's page", STAFF, f"/staff/matters/{matter}"),
+                    ("participation, this year", STAFF, "/staff/participation?preset=this_year"),
+                    ("participation, two periods", STAFF, COMPARED),
+                    ("the record, first page", STAFF, "/staff/record"),
                 ]
                 for name, user, path in cases:
                     jar = {SESSION_COOKIE: cookies[user]}
@@ -210,6 +214,9 @@ async def measure(db: str, folder: Path, requests: int) -> list[tuple[str, float
         finally:
             await database.close()
     return results
+
+
+COMPARED = "/staff/participation?preset=this_month&cpreset=last_month"
 
 
 async def main() -> None:
