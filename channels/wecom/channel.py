@@ -70,6 +70,9 @@ class CallbackMode:
     port: int = 0
 
 
+BACKGROUND_GRACE = 2.0  # seconds the syncs under way get to finish when the channel stops
+
+
 class WeComChannel:
     def __init__(
         self,
@@ -176,6 +179,8 @@ class WeComChannel:
             log.warning("stopping with outbox messages still being sent; the next start sends them")
         await self.ballots.close()
         await self.escalation_cards.close()
+        if self._background:  # a sync cut off mid-transaction would leave its connection open
+            await asyncio.wait(list(self._background), timeout=BACKGROUND_GRACE)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
