@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.changes import Changes, begin
 from storage.group_commit import GroupCommit, Unit
 from storage.repositories import Repositories
 
@@ -90,6 +91,9 @@ class Database:
     def __init__(self, url: str, *, schema: str | None = None) -> None:
         self.url = url
         self.engine = create_engine(url, schema=schema)
+        # What committed, for the caches of the web pages' reads (storage/changes.py).
+        self.changes = Changes()
+        self.changes.install(self.engine)
         # One transaction of units at a time on both databases: on PostgreSQL four at once
         # measured slower (smaller batches, more commits; docs/PERFORMANCE.md).
         self.group = GroupCommit(self)
@@ -101,14 +105,18 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self.engine.begin() as connection:
+        async with self.connection_in_transaction() as connection:
             yield Repositories(connection)
 
     @asynccontextmanager
     async def connection_in_transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction's connection, for a caller that bundles its own repositories."""
+        """One transaction's connection, for a caller that bundles its own repositories.
+        Once it committed, the tables it wrote are reported to :attr:`changes`."""
         async with self.engine.begin() as connection:
+            written = begin(connection)
             yield connection
+        if written:
+            self.changes.committed(written)
 
     async def batched(self, work: Unit[T]) -> T:
         """Run ``work`` in a transaction shared with concurrent short units (group commit);

@@ -15,6 +15,8 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.changes import UNTRACKED
+
 
 @lru_cache(maxsize=256)
 def _statement(
@@ -59,16 +61,21 @@ async def upsert_many_returning(
     conflict: Sequence[str],
     update: Sequence[str],
     returning: Sequence[str],
+    untracked: bool = False,
 ) -> list[Any]:
     """:func:`upsert_many`, returning ``returning`` columns of each row as it is afterwards
-    (in no particular order: return the key too). No two rows may share a key."""
+    (in no particular order: return the key too). No two rows may share a key.
+    ``untracked``: a write no in-process cache depends on (storage/changes.py)."""
     assert update, "with DO NOTHING a conflicting row returns nothing"
     if not rows:
         return []
     statement = _statement(
         connection.dialect.name, table, tuple(conflict), tuple(update), tuple(returning)
     )
-    return list(await connection.execute(statement, [dict(row) for row in rows]))
+    options = {UNTRACKED: True} if untracked else None
+    return list(
+        await connection.execute(statement, [dict(row) for row in rows], execution_options=options)
+    )
 
 
 async def upsert_many(

@@ -6,7 +6,7 @@ of the Content-Security-Policy) only refreshes the tally and signs a Mini App in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ LOOPBACK = frozenset({"127.0.0.1", "::1"})
 TEMPLATES = Path(__file__).parent / "templates"
 # Telegram Web shows a Mini App in a frame; no other site may.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
+SHARED_PAGES = 10_000  # pages kept by render_shared; all forgotten at once beyond it
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class Web:
         self.public_url = public_url
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
-        self.key = ""  # set at start (stored in the database)
+        self._key = ""  # set at start (stored in the database)
         self.writer = Writer(
             translator, escape, services.settings.zone, elapsed=translator.duration
         )
@@ -95,14 +96,30 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # Pages many viewers see alike (render_shared), with marks where each request's CSRF
+        # token and nonce go: random, so no title or opinion can contain them.
+        self._shared: dict[Hashable, tuple[object, str]] = {}
+        self._verified: dict[str, str] = {}  # cookie -> the token it signs (see _unsigned)
+        self._csrf_mark = f"csrf{secrets.token_hex(16)}"
+        self._nonce_mark = f"nonce{secrets.token_hex(16)}"
         # Sign-in attempts: per client address, and per code (in memory: see security.py).
         self.by_address = Attempts(limit=20, window=300)
         self.by_code = Attempts(limit=5, window=600)
 
+    @property
+    def key(self) -> str:
+        """What cookies and CSRF tokens are signed with."""
+        return self._key
+
+    @key.setter
+    def key(self, key: str) -> None:
+        self._key = key
+        self._verified.clear()
+
     # Who asks ------------------------------------------------------------------------------
 
     async def viewer(self, request: web.Request) -> Viewer:
-        token = unsign(self.key, request.cookies.get(SESSION_COOKIE))
+        token = self._unsigned(request.cookies.get(SESSION_COOKIE))
         session = await self.services.web_sessions.signed_in(token) if token else None
         chosen = request.cookies.get(LANG_COOKIE)
         locale = chosen if chosen in SUPPORTED else None
@@ -116,7 +133,21 @@ class Web:
         """What this browser's CSRF tokens are bound to."""
         if viewer.token is not None:
             return viewer.token
-        return unsign(self.key, request.cookies.get(PRE_COOKIE))
+        return self._unsigned(request.cookies.get(PRE_COOKIE))
+
+    def _unsigned(self, cookie: str | None) -> str | None:
+        """``unsign`` of a cookie, remembered for the cookies it verified (every request of a
+        signed-in browser brings the same one)."""
+        if not cookie:
+            return None
+        token = self._verified.get(cookie)
+        if token is None:
+            token = unsign(self.key, cookie)
+            if token is not None:
+                if len(self._verified) > SHARED_PAGES * 10:
+                    self._verified.clear()
+                self._verified[cookie] = token
+        return token
 
     def csrf_checked(self, request: web.Request, viewer: Viewer, form: Mapping[str, Any]) -> bool:
         token = form.get("csrf") or request.headers.get("X-CSRF-Token")
@@ -151,24 +182,60 @@ class Web:
         **values: Any,
     ) -> web.Response:
         nonce = secrets.token_urlsafe(16)
+        csrf, fresh_pre = self._csrf(request, viewer)
+        html = self._html(request, viewer, template, csrf=csrf, nonce=nonce, **values)
+        return self._page(html, nonce, fresh_pre, status)
+
+    def render_shared(
+        self,
+        request: web.Request,
+        viewer: Viewer,
+        template: str,
+        *,
+        key: Hashable,
+        token: object,
+        values: Callable[[], dict[str, Any]],
+    ) -> web.Response:
+        """:meth:`render` of a page that many viewers see alike while ``token`` (an object
+        that changes when the page's data does) stands: rendered once per ``key``, language
+        and path, with this request's CSRF token and nonce put into the kept text."""
+        kept_key = (template, key, viewer.locale, request.path, viewer.session is not None)
+        kept = self._shared.get(kept_key)
+        if kept is None or kept[0] is not token:
+            html = self._html(
+                request, viewer, template, csrf=self._csrf_mark, nonce=self._nonce_mark, **values()
+            )
+            if len(self._shared) > SHARED_PAGES:
+                self._shared.clear()
+            kept = self._shared[kept_key] = (token, html)
+        nonce = secrets.token_urlsafe(16)
+        csrf, fresh_pre = self._csrf(request, viewer)
+        html = kept[1].replace(self._csrf_mark, csrf).replace(self._nonce_mark, nonce)
+        return self._page(html, nonce, fresh_pre, 200)
+
+    def _csrf(self, request: web.Request, viewer: Viewer) -> tuple[str, str | None]:
+        """The CSRF token of this browser's forms, and the pre-session value it is bound to
+        when this is the browser's first page (then set as its cookie)."""
         binding = self.binding(request, viewer)
         fresh_pre = None
-        if binding is None:  # a browser's first page: it gets its pre-session value
-            fresh_pre = secrets.token_urlsafe(24)
-            binding = fresh_pre
+        if binding is None:
+            fresh_pre = binding = secrets.token_urlsafe(24)
+        return csrf_token(self.key, binding), fresh_pre
+
+    def _html(self, request: web.Request, viewer: Viewer, template: str, **values: Any) -> str:
         locale = viewer.locale
         other = "en" if locale != "en" else "zh_CN"
-        html = self.env.get_template(template).render(
+        return self.env.get_template(template).render(
             t=lambda key, **params: self.t(locale, key, **params),
             locale=locale,
             html_lang="en" if locale == "en" else "zh-CN",
             other_locale=other,
             here=request.path,
             signed_in=viewer.session is not None,
-            csrf=csrf_token(self.key, binding),
-            nonce=nonce,
             **values,
         )
+
+    def _page(self, html: str, nonce: str, fresh_pre: str | None, status: int) -> web.Response:
         response = web.Response(text=html, content_type="text/html", status=status)
         response.headers["Content-Security-Policy"] = (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "

@@ -3,6 +3,7 @@ matter went) and its live tally (/t/<id>/live.json)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -84,7 +85,6 @@ def add_routes(app: web.Application, site: Web) -> None:
         if isinstance(viewer, web.Response):
             return viewer
         topic = topic_id(request)
-        notice = None
         try:
             page = await site.pages.page(viewer.actor, topic)
         except NotVisible:
@@ -97,22 +97,33 @@ def add_routes(app: web.Application, site: Web) -> None:
                 site.refusal(viewer.locale, refusal),
                 status=503,
             )
-        voted = request.query.get("voted", "")
         options = page.view.tally or ()
-        chosen = small_number(voted, 2)
-        if chosen is not None and chosen < len(options):
-            notice = site.t(viewer.locale, "web.voted", option=options[chosen][0])
+        chosen = small_number(request.query.get("voted", ""), 2)
         said = request.query.get("said")
-        if said in ("public", "private"):
-            key = "web.opinion_saved" if said == "public" else "web.private_opinion_saved"
-            notice = site.t(viewer.locale, key)
-        return site.render(
+        told: tuple[str, int] | tuple[str, str] | None = None
+        if chosen is not None and chosen < len(options):
+            told = ("voted", chosen)
+        elif said in ("public", "private"):
+            told = ("said", said)
+
+        def values() -> dict[str, Any]:
+            notice = None
+            if told is not None and told[0] == "voted":
+                notice = site.t(viewer.locale, "web.voted", option=options[int(told[1])][0])
+            elif told is not None:
+                key = "web.opinion_saved" if told[1] == "public" else "web.private_opinion_saved"
+                notice = site.t(viewer.locale, key)
+            return {**_topic_values(site, viewer.locale, page), "notice": notice, "refused": None}
+
+        # Everyone who sees this topic alike (whether they vote here, their choice, what they
+        # were just told) gets the page rendered once while the topic is unchanged.
+        return site.render_shared(
             request,
             viewer,
             "topic.html",
-            **_topic_values(site, viewer.locale, page),
-            notice=notice,
-            refused=None,
+            key=(page.voting_chat is not None, page.my_option, told),
+            token=page.shared,
+            values=values,
         )
 
     async def vote(request: web.Request) -> web.StreamResponse:
@@ -159,6 +170,9 @@ def add_routes(app: web.Application, site: Web) -> None:
             )
         return see_other(f"/t/{topic}?said={'public' if public else 'private'}")
 
+    # The body every poll of a topic gets in a language, while what it shows is unchanged.
+    live_bodies: dict[tuple[int, str], tuple[tuple[object, ...], bytes]] = {}
+
     async def live(request: web.Request) -> web.StreamResponse:
         """The tally as the page shows it, for the page's script (polled every few seconds)."""
         viewer = await site.viewer(request)
@@ -173,14 +187,22 @@ def add_routes(app: web.Application, site: Web) -> None:
         tally = (
             None if view.tally is None or view.tally_hidden else [count for _, count in view.tally]
         )
-        return web.json_response(
-            {
-                "tally": tally,
-                "turnout": str(
-                    site.t(viewer.locale, "web.turnout", cast=view.cast, eligible=view.eligible)
-                ),
-                "open": view.state is BallotState.OPEN,
-            },
+        is_open = view.state is BallotState.OPEN
+        shown = (tally, view.cast, view.eligible, is_open)
+        key = (view.topic_id, viewer.locale)
+        kept = live_bodies.get(key)
+        if kept is None or kept[0] != shown:
+            turnout = site.t(viewer.locale, "web.turnout", cast=view.cast, eligible=view.eligible)
+            body = json.dumps(
+                {"tally": tally, "turnout": str(turnout), "open": is_open}, ensure_ascii=False
+            ).encode()
+            if len(live_bodies) > 10_000:
+                live_bodies.clear()
+            kept = live_bodies[key] = (shown, body)
+        return web.Response(
+            body=kept[1],
+            content_type="application/json",
+            charset="utf-8",
             headers={"Cache-Control": "no-store"},
         )
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import BotStatus, Chat, ChatType, Platform, new_foreign_id
@@ -34,6 +34,9 @@ _SEEN_ON = (  # another platform's chat seen again: built once, as every WeCom p
     .where(chats.c.platform == bindparam("b_platform"), chats.c.address == bindparam("b_address"))
     .values(type=bindparam("b_type"), title=bindparam("b_title"), updated_at=bindparam("b_now"))
     .returning(chats.c.chat_id, chats.c.locale)
+)
+_MEMBERSHIPS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
+    tuple_(chat_members.c.chat_id, chat_members.c.user_id).in_(bindparam("keys", expanding=True))
 )
 _MEMBERSHIP = select(chat_members.c.member).where(
     chat_members.c.chat_id == bindparam("chat_id"), chat_members.c.user_id == bindparam("user_id")
@@ -186,6 +189,14 @@ class ChatRepository:
         result = await self._db.execute(_MEMBERSHIP, {"chat_id": chat_id, "user_id": user_id})
         value: bool | None = result.scalar_one_or_none()
         return value
+
+    async def memberships(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+        """:meth:`membership` of several (chat, user) pairs in one statement; a pair never
+        checked is left out."""
+        if not keys:
+            return {}
+        rows = await self._db.execute(_MEMBERSHIPS, {"keys": list(keys)})
+        return {(int(row.chat_id), int(row.user_id)): bool(row.member) for row in rows}
 
     async def chats_of_member(self, user_id: int) -> list[int]:
         """The chats the user was last seen a member of (the web's "my household" page)."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.changes import UNTRACKED
 from storage.records import (
     Ballot,
     BallotChannel,
@@ -110,6 +111,14 @@ _BALLOT_OF_USER = (
     .where(ballots.c.topic_id == bindparam("topic_id"), ballots.c.user_id == bindparam("user_id"))
     .order_by(ballots.c.updated_at.desc())
     .limit(1)
+)
+_CHOICES_OF = (
+    select(ballots.c.user_id, ballots.c.option)
+    .where(
+        ballots.c.topic_id == bindparam("topic_id"),
+        ballots.c.user_id.in_(bindparam("user_ids", expanding=True)),
+    )
+    .order_by(ballots.c.updated_at)
 )
 _MANY = select(topics).where(topics.c.id.in_(bindparam("ids", expanding=True)))
 _POSTS_OF = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
@@ -340,7 +349,8 @@ class TopicRepository:
 
     async def set_rendered(self, topic_id: int, chat_id: int, rendered_hash: str) -> None:
         params = {"b_topic_id": topic_id, "b_chat_id": chat_id, "b_hash": rendered_hash}
-        await self._db.execute(_SET_RENDERED, params)
+        # What the chat's message shows: no page or cache of ours depends on it.
+        await self._db.execute(_SET_RENDERED, params, execution_options={UNTRACKED: True})
 
     # Ballots ------------------------------------------------------------------------------
 
@@ -396,6 +406,12 @@ class TopicRepository:
             await self._db.execute(_BALLOT_OF_USER, {"topic_id": topic_id, "user_id": user_id})
         ).first()
         return _ballot(row) if row else None
+
+    async def choices_of(self, topic_id: int, user_ids: Sequence[int]) -> dict[int, int]:
+        """:meth:`ballot_of_user`'s option for several people at once (those with none are
+        left out)."""
+        rows = await self._db.execute(_CHOICES_OF, {"topic_id": topic_id, "user_ids": user_ids})
+        return {int(row.user_id): int(row.option) for row in rows}  # the latest last
 
     async def voter_keys(self, topic_id: int) -> set[str]:
         rows = await self._db.execute(

@@ -84,6 +84,9 @@ class UserRepository:
             conflict=["user_id"],
             update=["first_name", "last_name", "username", "language_code", "last_seen"],
             returning=["user_id", "locale"],
+            # A sighting: names and Telegram's language, which a web session cached in this
+            # process may show a little late (bot/services/web/sessions.py).
+            untracked=True,
         )
         return {row.user_id: row.locale for row in rows}
 

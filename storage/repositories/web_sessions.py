@@ -10,7 +10,10 @@ from enum import Enum
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.changes import UNTRACKED
 from storage.tables import web_sessions, web_signin_codes
+
+_UNTRACKED = {UNTRACKED: True}
 
 
 class CodeState(Enum):
@@ -82,7 +85,8 @@ class WebSessionRepository:
                 created_at=now,
                 last_seen_at=now,
                 expires_at=expires_at,
-            )
+            ),
+            execution_options=_UNTRACKED,  # a new session changes no cached one
         )
 
     async def live_session(self, token_hash: str, now: datetime) -> WebSession | None:
@@ -107,7 +111,8 @@ class WebSessionRepository:
         await self._db.execute(
             update(web_sessions)
             .where(web_sessions.c.token_hash == token_hash)
-            .values(last_seen_at=now)
+            .values(last_seen_at=now),
+            execution_options=_UNTRACKED,  # when it was last used: no cache depends on it
         )
 
     async def revoke(self, token_hash: str, now: datetime) -> bool:

@@ -29,6 +29,11 @@ SESSION_TTL = timedelta(days=30)
 HOUSEHOLD_SESSION_TTL = timedelta(days=180)
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at written at most this often
 KEY_SETTING = "web.cookie_key"
+# What a signed-in request's session depends on (the session's row, its person's language):
+# a session read is kept in memory until a commit writes one of these (storage/changes.py).
+# Opening a session and noting its last use are not such writes.
+SESSION_TABLES = ("web_sessions", "users")
+CACHED_SESSIONS = 100_000  # all forgotten at once beyond it
 # Letters and digits only: a link no chat's markup escapes or breaks (WeCom's markdown would
 # escape "_"), ~190 bits.
 CODE_ALPHABET = string.ascii_letters + string.digits
@@ -69,10 +74,20 @@ class CodeRefused(Exception):
         self.state = state
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    version: int
+    signed_in: SignedIn
+    last_seen_at: datetime
+    expires_at: datetime
+
+
 class WebSessionService:
     def __init__(self, work: UnitOfWork, clock: Clock) -> None:
         self._work = work
         self._clock = clock
+        self._sessions_changed = work.database.changes.watch(*SESSION_TABLES)
+        self._kept: dict[str, _Kept] = {}
 
     async def cookie_key(self) -> str:
         """The key cookies and CSRF tokens are signed with: made at the first start, kept."""
@@ -132,25 +147,46 @@ class WebSessionService:
         return acts_as if acts_as is not None else user_id
 
     async def signed_in(self, token: str) -> SignedIn | None:
-        """The person a session token belongs to, if the session is live."""
+        """The person a session token belongs to, if the session is live: from memory while
+        no session was revoked and no person's language changed since it was read (every
+        request of a busy page asks this), and read again when it is due to be noted as used."""
         now = self._clock.now()
         token_hash = digest(token)
+        version = self._sessions_changed.version
+        kept = self._kept.get(token_hash)
+        if (
+            kept is not None
+            and kept.version == version
+            and now < kept.expires_at
+            and now - kept.last_seen_at < TOUCH_EVERY
+        ):
+            return kept.signed_in
 
-        # One unit of the group commit: every request of a busy page asks this, and their
-        # look-ups share a transaction with each other and with the ballots.
-        async def unit(repos: Work) -> SignedIn | None:
+        # One unit of the group commit: the look-ups of many requests share a transaction
+        # with each other and with the ballots.
+        async def unit(repos: Work) -> _Kept | None:
             session = await repos.web_sessions.live_session(token_hash, now)
             if session is None:
                 return None
-            if now - session.last_seen_at >= TOUCH_EVERY:
+            last_seen_at = session.last_seen_at
+            if now - last_seen_at >= TOUCH_EVERY:
                 await repos.web_sessions.touch(token_hash, now)
+                last_seen_at = now
             user = await repos.users.get(session.user_id)
             locale = None
             if user is not None:
                 locale = user.locale or locale_from_language_code(user.language_code)
-            return SignedIn(session.user_id, token_hash, locale)
+            signed_in = SignedIn(session.user_id, token_hash, locale)
+            return _Kept(version, signed_in, last_seen_at, session.expires_at)
 
-        return await self._work.batched(unit)
+        read = await self._work.batched(unit)
+        if read is None:
+            self._kept.pop(token_hash, None)
+            return None
+        if len(self._kept) >= CACHED_SESSIONS:
+            self._kept.clear()
+        self._kept[token_hash] = read
+        return read.signed_in
 
     async def sign_out(self, token_hash: str) -> None:
         async with self._work.transaction() as repos:

@@ -9,7 +9,8 @@ is refreshed as after a press).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -25,15 +26,16 @@ from bot.services.topics.eligibility import MembershipProbe
 from bot.services.topics.service import TopicService, TopicSnapshot, snapshot
 from bot.services.topics.views import BallotView, ballot_view
 from bot.services.unit_of_work import UnitOfWork, Work
+from storage.batched_write import BatchedWrite
 from storage.records import Escalation, Resolution, Topic, on_telegram
+from storage.repositories import Repositories
 
 
 class NotVisible(Exception):
     """The topic does not exist for this person (shown as 404, as for an unknown id)."""
 
 
-R = TypeVar("R")
-_Reader = Callable[[Work, Actor, TopicSnapshot, int | None], Awaitable[R]]
+_V = TypeVar("_V")
 
 
 class _AskFirst(Exception):
@@ -63,6 +65,7 @@ class TopicPage:
     escalated_to: str | None  # that hop's node's name
     resolution: Resolution | None
     ratings: dict[str, int]
+    shared: object  # the same object while the topic's shared part is unchanged
 
 
 class StoredMembership:
@@ -95,7 +98,53 @@ class StoredMembership:
         return self._ask is not None and on_telegram(chat_id)
 
 
+# What a topic's page shows to everyone who may see it, and what decides who may: the tables
+# each cache below depends on (storage/changes.py raises their version after each commit that
+# wrote one of them).
+TOPIC_TABLES = (
+    "topics",
+    "topic_posts",
+    "ballots",
+    "opinions",
+    "escalations",
+    "resolutions",
+    "ratings",
+    "nodes",
+    "registrations",
+    "households",
+)
+ACCESS_TABLES = (
+    "chat_members",
+    "topic_posts",
+    "registrations",
+    "households",
+    "role_grants",
+    "nodes",
+)
+CACHED_VIEWERS = 200_000  # (person, topic) pairs kept; all forgotten at once beyond it
+
+
+@dataclass(frozen=True, slots=True)
+class _Public:
+    """A topic's page as everyone who may see it sees it, read in one unit."""
+
+    snap: TopicSnapshot
+    node_name: str
+    node_level: str
+    opinions: tuple[PublicOpinion, ...]
+    escalation: Escalation | None
+    escalated_to: str | None
+    resolution: Resolution | None
+    ratings: dict[str, int]
+
+
 class TopicPages:
+    """The topic's page and its live tally, read through caches: the part everyone sees (one
+    read per topic per change, shared by every request that waits for it), and per person
+    whether they may see it and where they vote (until memberships, registrations or roles
+    change) and their choice (until a ballot changes). A busy page's polls and loads are
+    answered from memory; a vote's own checks are the ballot service's, in its transaction."""
+
     def __init__(
         self,
         work: UnitOfWork,
@@ -107,105 +156,157 @@ class TopicPages:
         self._work, self._clock = work, clock
         self._topics, self._opinions = topics, opinions
         self.membership = membership
+        changes = work.database.changes
+        self._topics_changed = changes.watch(*TOPIC_TABLES)
+        self._access_changed = changes.watch(*ACCESS_TABLES)
+        self._public: dict[int, tuple[int, _Public | None]] = {}
+        self._reading: dict[int, tuple[int, asyncio.Future[_Public | None]]] = {}
+        self._views: dict[tuple[int, bool], tuple[_Public, BallotView]] = {}
+        self._seats: dict[tuple[int, int], tuple[int, int | NotVisible | None]] = {}
+        self._choices: dict[tuple[int, int], tuple[int, int | None]] = {}
+        # Who may see a topic, for the people whose pages load meanwhile (after a change of
+        # memberships, registrations or roles, every one of them asks again at once).
+        self._seat_reads: BatchedWrite[
+            tuple[Actor, TopicSnapshot, dict[int, bool]], int | NotVisible | _AskFirst | None
+        ] = BatchedWrite(work.database, self._read_seats)
+        # The choices of the people whose pages load meanwhile: one statement per topic.
+        self._choice_reads: BatchedWrite[tuple[int, Topic], int | None] = BatchedWrite(
+            work.database, _read_choices
+        )
 
     async def page(self, actor: Actor, topic_id: int) -> TopicPage:
-        return await self._read(actor, topic_id, self._page)
-
-    async def _page(
-        self, repos: Work, actor: Actor, snap: TopicSnapshot, voting_chat: int | None
-    ) -> TopicPage:
-        topic = snap.topic
-        node = await repos.orgs.node(topic.node_id)
-        assert node is not None
-        view = ballot_view(snap, voting=voting_chat is not None, level=node.level)
-        my_option = None
-        if not topic.secret and voting_chat is not None and topic.household:
-            # A household's ballot is theirs whoever of its members cast it last.
-            households = {
-                r.household_id for r in await repos.households.registrations_of_user(actor.user_id)
-            }
-            for ballot in await repos.topics.ballots(topic.id):
-                if ballot.household_id is not None:
-                    mine = ballot.household_id in households
-                else:
-                    mine = ballot.user_id == actor.user_id
-                if mine:
-                    my_option = ballot.option
-        elif not topic.secret and voting_chat is not None:
-            own = await repos.topics.ballot_of_user(topic.id, actor.user_id)
-            my_option = own.option if own is not None else None
-        public = await repos.topics.opinions(topic.id, public_only=True)
-        authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
-        opinions = tuple(
-            PublicOpinion(
-                authors[o.user_id].display_name if o.user_id in authors else "?",
-                o.text,
-                o.created_at,
-            )
-            for o in public
-        )
-        escalation = await repos.escalations.current(topic.id)
-        escalated_to = None
-        if escalation is not None:
-            target = await repos.orgs.node(escalation.to_node_id)
-            escalated_to = target.name if target else None
-        resolution = await repos.escalations.resolution(topic.id)
-        ratings = await repos.escalations.rating_counts([topic.id]) if resolution else {}
+        public = await self._public_part(topic_id)
+        voting_chat = await self._seat(actor, public)
+        my_option = await self._my_option(actor, public.snap.topic, voting_chat)
         return TopicPage(
-            view=view,
-            node_name=node.name,
-            node_level=node.level,
+            view=self._view(public, voting_chat is not None),
+            node_name=public.node_name,
+            node_level=public.node_level,
             voting_chat=voting_chat,
             my_option=my_option,
-            opinions=opinions,
-            escalation=escalation,
-            escalated_to=escalated_to,
-            resolution=resolution,
-            ratings=ratings,
+            opinions=public.opinions,
+            escalation=public.escalation,
+            escalated_to=public.escalated_to,
+            resolution=public.resolution,
+            ratings=public.ratings,
+            shared=public,
         )
 
     async def live(self, actor: Actor, topic_id: int) -> BallotView:
-        """What the page's tally shows now (polled by its script): the ballot view alone,
-        without the opinions and the record the whole page reads."""
+        """What the page's tally shows now (polled by its script): the ballot view alone. The
+        same object for everyone who votes (or only reads) while nothing changed, so the
+        caller may keep what it made of it."""
+        public = await self._public_part(topic_id)
+        voting_chat = await self._seat(actor, public)
+        return self._view(public, voting_chat is not None)
 
-        async def tally(
-            repos: Work, _actor: Actor, snap: TopicSnapshot, voting_chat: int | None
-        ) -> BallotView:
-            node = await repos.orgs.node(snap.topic.node_id)
-            level = node.level if node else None
-            return ballot_view(snap, voting=voting_chat is not None, level=level)
+    def _view(self, public: _Public, voting: bool) -> BallotView:
+        key = (public.snap.topic.id, voting)
+        kept = self._views.get(key)
+        if kept is not None and kept[0] is public:
+            return kept[1]
+        view = ballot_view(public.snap, voting=voting, level=public.node_level)
+        self._views[key] = (public, view)
+        return view
 
-        return await self._read(actor, topic_id, tally)
+    async def _public_part(self, topic_id: int, *, fresh: bool = True) -> _Public:
+        """The topic's shared part as committed now: kept while no table it reads changed,
+        and read once for all who ask meanwhile; NotVisible if there is no such topic.
+        ``fresh=False``: as last read, if it was, for a caller that needs only where the topic
+        is posted (a vote: the ballot service checks the rest in its own transaction)."""
+        version = self._topics_changed.version
+        kept = self._public.get(topic_id)
+        if kept is not None and (kept[0] == version or (not fresh and kept[1] is not None)):
+            public = kept[1]
+        else:
+            reading = self._reading.get(topic_id)
+            if reading is not None and reading[0] == version:
+                public = await asyncio.shield(reading[1])
+            else:
+                future: asyncio.Future[_Public | None] = asyncio.get_running_loop().create_future()
+                self._reading[topic_id] = (version, future)
+                try:
+                    public = await self._work.batched(lambda repos: _read_public(repos, topic_id))
+                except BaseException as error:
+                    future.set_exception(error)
+                    future.exception()  # retrieved: a reader that waited on it has its own
+                    raise
+                finally:
+                    if self._reading.get(topic_id, (0, None))[1] is future:
+                        del self._reading[topic_id]
+                future.set_result(public)
+                if len(self._public) > CACHED_VIEWERS:
+                    self._public.clear()
+                self._public[topic_id] = (version, public)
+        if public is None:
+            raise NotVisible
+        return public
 
-    async def _read(self, actor: Actor, topic_id: int, read: _Reader[R]) -> R:
-        """Who may see the topic (NotVisible if not), then ``read`` with the chat whose ballot
-        they cast (None: they only read): one unit of the group commit (``batched``), so the
-        pages and tallies read meanwhile share a transaction with each other and with the
-        ballots, and each is answered once that transaction committed (it never shows a
-        ballot that is not durable). A membership not on record is asked of Telegram outside
-        it, and the unit runs again."""
+    async def _seat(self, actor: Actor, public: _Public) -> int | None:
+        """The chat whose ballot this person casts (None: they only read); NotVisible if they
+        may not even read the topic."""
+        key = (actor.user_id, public.snap.topic.id)
+        version = self._access_changed.version
+        kept = self._seats.get(key)
+        if kept is not None and kept[0] == version and not actor.is_superadmin:
+            seat = kept[1]
+        else:
+            seat = await self._read_seat(actor, public.snap)
+            if not actor.is_superadmin:  # an officer's rank also depends on the settings
+                self._keep(self._seats, key, (version, seat))
+        if isinstance(seat, NotVisible):
+            raise NotVisible
+        return seat
+
+    async def _my_option(self, actor: Actor, topic: Topic, voting_chat: int | None) -> int | None:
+        """Their choice so far, where the ballot is not secret and they vote here."""
+        if topic.secret or voting_chat is None:
+            return None
+        key = (actor.user_id, topic.id)
+        version = self._topics_changed.version
+        kept = self._choices.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        option = await self._choice_reads.submit((actor.user_id, topic))
+        self._keep(self._choices, key, (version, option))
+        return option
+
+    @staticmethod
+    def _keep(cache: dict[tuple[int, int], _V], key: tuple[int, int], value: _V) -> None:
+        if len(cache) >= CACHED_VIEWERS:
+            cache.clear()
+        cache[key] = value
+
+    async def _read_seat(self, actor: Actor, snap: TopicSnapshot) -> int | NotVisible | None:
+        """:meth:`_visible`, read with the other seats wanted meanwhile (one statement for
+        all their memberships). A membership not on record is asked of Telegram outside the
+        transaction, and the seat is read again."""
         asked: dict[int, bool] = {}
         while True:
-
-            async def unit(repos: Work) -> R | _AskFirst | NotVisible:
-                snap = await snapshot(repos, topic_id)
-                if snap is None:
-                    return NotVisible()
-                try:  # returned, not raised: a unit that raises undoes its batch
-                    voting_chat = await self._visible(repos, actor, snap, asked)
-                except (NotVisible, _AskFirst) as stop:
-                    return stop
-                return await read(repos, actor, snap, voting_chat)
-
-            result = await self._work.batched(unit)
-            if isinstance(result, NotVisible):
-                raise result
+            result = await self._seat_reads.submit((actor, snap, dict(asked)))
             if isinstance(result, _AskFirst):
                 asked[result.chat_id] = await self.membership.is_member(
                     result.chat_id, actor.user_id
                 )
                 continue
             return result
+
+    async def _read_seats(
+        self, repos: Repositories, wanted: Sequence[tuple[Actor, TopicSnapshot, dict[int, bool]]]
+    ) -> list[int | NotVisible | _AskFirst | None]:
+        keys = {(post.chat_id, actor.user_id) for actor, snap, _ in wanted for post in snap.posts}
+        recorded = await repos.chats.memberships(sorted(keys))
+        seats: list[int | NotVisible | _AskFirst | None] = []
+        for actor, snap, asked in wanted:
+            known: dict[int, bool | None] = {
+                post.chat_id: recorded.get((post.chat_id, actor.user_id)) for post in snap.posts
+            }
+            known.update(asked)
+            try:  # returned, not raised: a unit that raises undoes its batch
+                seats.append(await self._visible(repos, actor, snap, known))
+            except (NotVisible, _AskFirst) as stop:
+                seats.append(stop)
+        return seats
 
     async def vote(self, actor: Actor, topic_id: int, option: int) -> VoteReceipt:
         """The same ballot as a press of the option's button in the person's chat."""
@@ -234,29 +335,28 @@ class TopicPages:
     async def _voting_chat(self, actor: Actor, topic_id: int) -> int | None:
         """The chat whose ballot this person casts, or None if they only read; NotVisible if
         they may not even read it."""
-
-        async def chat(
-            _repos: Work, _actor: Actor, _snap: TopicSnapshot, voting_chat: int | None
-        ) -> int | None:
-            return voting_chat
-
-        return await self._read(actor, topic_id, chat)
+        return await self._seat(actor, await self._public_part(topic_id, fresh=False))
 
     async def _visible(
-        self, repos: Work, actor: Actor, snap: TopicSnapshot, asked: dict[int, bool]
+        self,
+        repos: Repositories,
+        actor: Actor,
+        snap: TopicSnapshot,
+        known: dict[int, bool | None],
     ) -> int | None:
         """The chat whose ballot this person casts (None: they only read); NotVisible if they
-        may not even read the topic. Membership as the chats recorded it, or as ``asked``
-        says; _AskFirst when a chat must be asked first (never inside the transaction: the
-        caller asks and comes back)."""
+        may not even read the topic. Membership as ``known`` says (None: not on record), else
+        as the chats recorded it; _AskFirst when a chat must be asked first (never inside the
+        transaction: the caller asks and comes back)."""
         topic, posts = snap.topic, snap.posts
         registered: set[int] = set()
         if topic.household:
             registered = await self._registered_at(repos, actor, [p.node_id for p in posts])
         seen = False
         for post in posts:
-            member = asked.get(post.chat_id)
-            if member is None:
+            if post.chat_id in known:
+                member = known[post.chat_id]
+            else:
                 member = await repos.chats.membership(post.chat_id, actor.user_id)
             if member is None:
                 if self.membership.would_ask(post.chat_id):
@@ -270,7 +370,7 @@ class TopicPages:
         raise NotVisible
 
     @staticmethod
-    async def _registered_at(repos: Work, actor: Actor, node_ids: list[int]) -> set[int]:
+    async def _registered_at(repos: Repositories, actor: Actor, node_ids: list[int]) -> set[int]:
         found = set()
         for node_id in set(node_ids):
             if await repos.households.registration_of(actor.user_id, node_id) is not None:
@@ -278,6 +378,76 @@ class TopicPages:
         return found
 
     @staticmethod
-    async def _is_officer(repos: Work, actor: Actor, topic: Topic) -> bool:
+    async def _is_officer(repos: Repositories, actor: Actor, topic: Topic) -> bool:
         node = await repos.orgs.node(topic.node_id)
         return node is not None and is_officer(await rank_at(repos, actor, node), node)
+
+
+async def _read_public(repos: Work, topic_id: int) -> _Public | None:
+    snap = await snapshot(repos, topic_id)
+    if snap is None:
+        return None
+    topic = snap.topic
+    node = await repos.orgs.node(topic.node_id)
+    assert node is not None
+    public = await repos.topics.opinions(topic.id, public_only=True)
+    authors = await repos.users.many(sorted({opinion.user_id for opinion in public}))
+    opinions = tuple(
+        PublicOpinion(
+            authors[o.user_id].display_name if o.user_id in authors else "?",
+            o.text,
+            o.created_at,
+        )
+        for o in public
+    )
+    escalation = await repos.escalations.current(topic.id)
+    escalated_to = None
+    if escalation is not None:
+        target = await repos.orgs.node(escalation.to_node_id)
+        escalated_to = target.name if target else None
+    resolution = await repos.escalations.resolution(topic.id)
+    ratings = await repos.escalations.rating_counts([topic.id]) if resolution else {}
+    return _Public(
+        snap=snap,
+        node_name=node.name,
+        node_level=node.level,
+        opinions=opinions,
+        escalation=escalation,
+        escalated_to=escalated_to,
+        resolution=resolution,
+        ratings=ratings,
+    )
+
+
+async def _read_choices(
+    repos: Repositories, wanted: Sequence[tuple[int, Topic]]
+) -> list[int | None]:
+    """Each (person, topic)'s choice so far: one statement per topic for per-person ballots."""
+    people: dict[int, list[int]] = {}
+    for user_id, topic in wanted:
+        if not topic.household:
+            people.setdefault(topic.id, []).append(user_id)
+    chosen = {
+        topic_id: await repos.topics.choices_of(topic_id, sorted(set(user_ids)))
+        for topic_id, user_ids in people.items()
+    }
+    return [
+        await _household_choice(repos, user_id, topic)
+        if topic.household
+        else chosen[topic.id].get(user_id)
+        for user_id, topic in wanted
+    ]
+
+
+async def _household_choice(repos: Repositories, user_id: int, topic: Topic) -> int | None:
+    """A household's ballot is theirs whoever of its members cast it last."""
+    households = {r.household_id for r in await repos.households.registrations_of_user(user_id)}
+    my_option = None
+    for ballot in await repos.topics.ballots(topic.id):
+        if ballot.household_id is not None:
+            mine = ballot.household_id in households
+        else:
+            mine = ballot.user_id == user_id
+        if mine:
+            my_option = ballot.option
+    return my_option
