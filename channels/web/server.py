@@ -85,7 +85,7 @@ class Web:
         self.public_url = public_url
         self.secure = urlsplit(public_url).scheme == "https"
         self.bot_token = bot_token  # for Mini App initData; None: no Mini App (WeCom alone)
-        self._key = ""  # set at start (stored in the database)
+        self.key = ""  # set at start (stored in the database)
         self.writer = Writer(
             translator, escape, services.settings.zone, elapsed=translator.duration
         )
@@ -99,27 +99,16 @@ class Web:
         # Pages many viewers see alike (render_shared), with marks where each request's CSRF
         # token and nonce go: random, so no title or opinion can contain them.
         self._shared: dict[Hashable, tuple[object, str]] = {}
-        self._verified: dict[str, str] = {}  # cookie -> the token it signs (see _unsigned)
         self._csrf_mark = f"csrf{secrets.token_hex(16)}"
         self._nonce_mark = f"nonce{secrets.token_hex(16)}"
         # Sign-in attempts: per client address, and per code (in memory: see security.py).
         self.by_address = Attempts(limit=20, window=300)
         self.by_code = Attempts(limit=5, window=600)
 
-    @property
-    def key(self) -> str:
-        """What cookies and CSRF tokens are signed with."""
-        return self._key
-
-    @key.setter
-    def key(self, key: str) -> None:
-        self._key = key
-        self._verified.clear()
-
     # Who asks ------------------------------------------------------------------------------
 
     async def viewer(self, request: web.Request) -> Viewer:
-        token = self._unsigned(request.cookies.get(SESSION_COOKIE))
+        token = unsign(self.key, request.cookies.get(SESSION_COOKIE))
         session = await self.services.web_sessions.signed_in(token) if token else None
         chosen = request.cookies.get(LANG_COOKIE)
         locale = chosen if chosen in SUPPORTED else None
@@ -133,21 +122,7 @@ class Web:
         """What this browser's CSRF tokens are bound to."""
         if viewer.token is not None:
             return viewer.token
-        return self._unsigned(request.cookies.get(PRE_COOKIE))
-
-    def _unsigned(self, cookie: str | None) -> str | None:
-        """``unsign`` of a cookie, remembered for the cookies it verified (every request of a
-        signed-in browser brings the same one)."""
-        if not cookie:
-            return None
-        token = self._verified.get(cookie)
-        if token is None:
-            token = unsign(self.key, cookie)
-            if token is not None:
-                if len(self._verified) > SHARED_PAGES * 10:
-                    self._verified.clear()
-                self._verified[cookie] = token
-        return token
+        return unsign(self.key, request.cookies.get(PRE_COOKIE))
 
     def csrf_checked(self, request: web.Request, viewer: Viewer, form: Mapping[str, Any]) -> bool:
         token = form.get("csrf") or request.headers.get("X-CSRF-Token")
