@@ -40,9 +40,12 @@ class _Gathering(Generic[I, R]):
 
 
 class BatchedWrite(Generic[I, R]):
-    def __init__(self, database: Database, write: Write[I, R]) -> None:
+    def __init__(self, database: Database, write: Write[I, R], *, reads: bool = False) -> None:
+        """``reads``: ``write`` only reads (who may see a page, say): its unit runs as
+        ``Database.read``, beside the group commit on PostgreSQL."""
         self._db = database
         self._write = write
+        self._run = database.read if reads else database.batched
         self._open: _Gathering[I, R] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -69,7 +72,7 @@ class BatchedWrite(Generic[I, R]):
             return results
 
         try:
-            results = await self._db.batched(unit)
+            results = await self._run(unit)
         except BaseException as error:
             if self._open is gathering:
                 self._open = None

@@ -123,6 +123,16 @@ class Database:
         returns once that transaction committed. See storage/group_commit.py."""
         return await self.group.run(work)
 
+    async def read(self, work: Unit[T]) -> T:
+        """Run ``work``, which only reads, on committed data. On PostgreSQL in a transaction
+        of its own from the pool, beside the group commit's: a batch runs its statements one
+        after another on one connection, so a read queued behind the ballots would wait for
+        all of theirs. On SQLite as a unit of the group commit (there is one connection)."""
+        if self.dialect != "postgresql":
+            return await self.group.run(work)
+        async with self.connection_in_transaction() as connection:
+            return await work(Repositories(connection))
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as connection:

@@ -25,7 +25,7 @@ from bot.services.topics.ballots import VoteReceipt
 from bot.services.topics.eligibility import MembershipProbe
 from bot.services.topics.service import TopicService, TopicSnapshot, snapshot
 from bot.services.topics.views import BallotView, ballot_view
-from bot.services.unit_of_work import UnitOfWork, Work
+from bot.services.unit_of_work import UnitOfWork
 from storage.batched_write import BatchedWrite
 from storage.records import Escalation, Resolution, Topic, on_telegram
 from storage.repositories import Repositories
@@ -168,10 +168,10 @@ class TopicPages:
         # memberships, registrations or roles, every one of them asks again at once).
         self._seat_reads: BatchedWrite[
             tuple[Actor, TopicSnapshot, dict[int, bool]], int | NotVisible | _AskFirst | None
-        ] = BatchedWrite(work.database, self._read_seats)
+        ] = BatchedWrite(work.database, self._read_seats, reads=True)
         # The choices of the people whose pages load meanwhile: one statement per topic.
         self._choice_reads: BatchedWrite[tuple[int, Topic], int | None] = BatchedWrite(
-            work.database, _read_choices
+            work.database, _read_choices, reads=True
         )
 
     async def page(self, actor: Actor, topic_id: int) -> TopicPage:
@@ -226,7 +226,9 @@ class TopicPages:
                 future: asyncio.Future[_Public | None] = asyncio.get_running_loop().create_future()
                 self._reading[topic_id] = (version, future)
                 try:
-                    public = await self._work.batched(lambda repos: _read_public(repos, topic_id))
+                    public = await self._work.database.read(
+                        lambda repos: _read_public(repos, topic_id)
+                    )
                 except BaseException as error:
                     future.set_exception(error)
                     future.exception()  # retrieved: a reader that waited on it has its own
@@ -383,7 +385,7 @@ class TopicPages:
         return node is not None and is_officer(await rank_at(repos, actor, node), node)
 
 
-async def _read_public(repos: Work, topic_id: int) -> _Public | None:
+async def _read_public(repos: Repositories, topic_id: int) -> _Public | None:
     snap = await snapshot(repos, topic_id)
     if snap is None:
         return None
