@@ -11,17 +11,19 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
 from channels.web.channel import WebBeside
 from locales import Translator
 from tests.auxil.harness import Harness
+from tests.auxil.world import GRID_CHAT, GRID_WORKER, OTHER_BUILDING_CHAT, code_in
 from tests.conftest import fresh_postgres_database
 from tests.e2e.conftest import _no_handler_errors
 
@@ -30,6 +32,10 @@ HAVE_CHROMIUM = CHROMIUM.exists()  # asked once, at import (not in the event loo
 REQUIRE_BROWSER = os.environ.get("YISHI_REQUIRE_BROWSER", "") not in ("", "0", "false")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+OTHER_RESIDENT = 8  # a resident of 2号楼 (another_building)
+# One request of a route matrix: the method, the URL, the form posted (or None).
+Asked = tuple[str, str, Mapping[str, str] | None]
 
 
 def _free_port() -> int:
@@ -143,6 +149,48 @@ async def signed_in(page: Any, h: Harness, user: int) -> None:
     """``user`` signed in on ``page`` through the link /web gave them."""
     await page.goto(await web_link(h, user))
     await page.wait_for_url(f"{_pages_url(h)}/me")
+
+
+async def csrf_on(http: aiohttp.ClientSession, url: str) -> str:
+    """The CSRF token of the forms on the page at ``url``."""
+    async with http.get(url) as page:
+        match = CSRF.search(await page.text())
+    assert match
+    return match.group(1)
+
+
+async def http_signed_in(h: WebHarness, http: aiohttp.ClientSession, user: int | None) -> str:
+    """``user`` signed in over plain HTTP by their /web link (None: nobody, a browser that
+    only opened pages); the CSRF token of this browser's forms."""
+    if user is None:
+        async with http.get(h.web_url + "/") as home:
+            await home.text()
+        return await csrf_on(http, h.web_url + "/signin/" + "A" * 32)
+    link = await web_link(h, user)
+    csrf = await csrf_on(http, link)
+    async with http.post(link, data={"csrf": csrf}, allow_redirects=False) as done:
+        assert done.status == 303, await done.text()
+    return await csrf_on(http, h.web_url + "/me")
+
+
+async def statuses(http: aiohttp.ClientSession, asked: Mapping[str, Asked]) -> dict[str, int]:
+    """The status of each request (``asked`` by route), redirects not followed."""
+    found = {}
+    for route, (method, url, form) in asked.items():
+        async with http.request(method, url, data=form, allow_redirects=False) as answer:
+            await answer.read()
+            found[route] = answer.status
+    return found
+
+
+async def another_building(h: Harness) -> None:
+    """2号楼 under the grid, bound to a group of its own with ``OTHER_RESIDENT`` in it."""
+    h.user(OTHER_RESIDENT, "吴邻楼")
+    issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
+    await h.group(
+        OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
+    )
+    await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
 
 
 async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = "") -> Path:

@@ -19,16 +19,15 @@ from tests.auxil.topics import publish, register_household, tally, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
     BUILDING_HEAD,
-    GRID_CHAT,
     GRID_WORKER,
     OTHER_BUILDING_CHAT,
     RESIDENT,
-    code_in,
     community,
     count,
 )
 from tests.e2e_web.conftest import (
     WebHarness,
+    another_building,
     person,
     screenshot,
     signed_in,
@@ -38,7 +37,6 @@ from tests.e2e_web.test_web_refusals import init_data, mini_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-OTHER_RESIDENT = 8
 JOIN = re.compile(r"(http://\S+/join/[a-z0-9]+)")
 
 
@@ -248,12 +246,7 @@ async def test_another_buildings_meeting_by_its_id_is_not_found(
 ) -> None:
     async with web_running("sqlite", tmp_path, caplog) as h:
         await community(h)
-        h.user(OTHER_RESIDENT, "吴邻楼")
-        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
-        await h.group(
-            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
-        )
-        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        await another_building(h)
         theirs = meeting_number(
             await schedule(
                 h, "2026-12-03 19:00 二号楼议事会", chat=OTHER_BUILDING_CHAT, by=GRID_WORKER
