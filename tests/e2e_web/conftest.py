@@ -12,7 +12,8 @@ import os
 import re
 import socket
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +201,40 @@ async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = ""
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class Browsing:
+    """What a browser test works with: the bot and its pages to start (on ``database``), a
+    person's browser, the screenshots it keeps."""
+
+    browser: Any
+    tmp_path: Path
+    caplog: pytest.LogCaptureFixture
+    request: pytest.FixtureRequest
+
+    def running(self, database: str = "sqlite") -> AbstractAsyncContextManager[WebHarness]:
+        return web_running(database, self.tmp_path, self.caplog)
+
+    def person(self, *, javascript: bool = True) -> AbstractAsyncContextManager[Any]:
+        return person(self.browser, javascript=javascript)
+
+    @asynccontextmanager
+    async def signed_in(self, h: Harness, user: int) -> AsyncIterator[Any]:
+        """A person's browser, ``user`` signed in through the link /web gave them."""
+        async with self.person() as page:
+            await signed_in(page, h, user)
+            yield page
+
+    async def screenshot(self, page: Any, suffix: str = "") -> Path:
+        return await screenshot(page, self.request, suffix)
+
+
+@pytest.fixture
+def browsing(
+    browser: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+) -> Browsing:
+    return Browsing(browser, tmp_path, caplog, request)
