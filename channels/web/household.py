@@ -11,8 +11,6 @@ from channels.web.server import Web
 def add_routes(app: web.Application, site: Web) -> None:
     async def household(request: web.Request) -> web.StreamResponse:
         viewer = await site.signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
         mine = await site.households.page(viewer.actor)
         joined = request.query.get("joined") == "1" and mine.web_only
         return site.render(request, viewer, "me.html", me=mine, joined=joined)

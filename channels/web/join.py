@@ -26,18 +26,10 @@ GONE = {"invitations.used", "invitations.revoked", "invitations.expired"}
 def add_routes(app: web.Application, site: Web) -> None:
     def refused_page(request: web.Request, viewer: Viewer, refusal: Refusal) -> web.Response:
         status = 410 if refusal.key in GONE else 404
-        return site.notice(
-            request,
-            viewer,
-            "web.join_title",
-            site.refusal(viewer.locale, refusal),
-            status=status,
-        )
+        return site.refused(request, viewer, refusal, status, "web.join_title")
 
     def too_many(request: web.Request, viewer: Viewer) -> web.Response:
-        return site.notice(
-            request, viewer, "web.join_title", site.t(viewer.locale, "web.too_many"), status=429
-        )
+        return site.say(request, viewer, "web.join_title", "web.too_many", 429)
 
     async def join_page(request: web.Request) -> web.StreamResponse:
         viewer = await site.viewer(request)
@@ -63,9 +55,7 @@ def add_routes(app: web.Application, site: Web) -> None:
     async def join(request: web.Request) -> web.StreamResponse:
         viewer = await site.viewer(request)
         code = request.match_info["code"]
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        form = await site.form(request, viewer)
         if not CODE.fullmatch(code):
             return refused_page(request, viewer, Refusal("invitations.unknown_code"))
         if not site.by_address.allow(site.client(request)) or not site.by_code.allow(

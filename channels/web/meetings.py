@@ -13,86 +13,48 @@ from bot.services.announcement_texts import meeting_when
 from bot.services.errors import Refusal
 from bot.services.meetings import said
 from bot.services.web.meeting_pages import MeetingPage
-from bot.services.web.topic_pages import NotVisible
-from channels.web.server import Viewer, Web, see_other, small_number
+from channels.web.server import Viewer, Web, path_id, see_other
 from storage.records import Answer
 
 ANSWERS = {answer.value: answer for answer in Answer}
 
 
 def add_routes(app: web.Application, site: Web) -> None:
-    def meeting_id(request: web.Request) -> int:
-        number = small_number(request.match_info["meeting"])
-        if number is None:
-            raise web.HTTPNotFound()
-        return number
-
-    async def show(
-        request: web.Request,
-        viewer: Viewer,
-        meeting: int,
-        *,
-        notice: Markup | None = None,
-        refused: Markup | None = None,
-        status: int = 200,
-    ) -> web.Response:
-        try:
-            page = await site.meetings.page(viewer.actor, meeting)
-        except NotVisible:
-            return site.not_found(request, viewer)
-        except Refusal as refusal:  # Telegram could not say who is in the group: try again
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.refusal(viewer.locale, refusal),
-                status=503,
-            )
-        return site.render(
-            request,
-            viewer,
-            "meeting.html",
-            status=status,
-            **_meeting_values(site, viewer.locale, page),
-            notice=notice,
-            refused=refused,
-        )
+    async def values(viewer: Viewer, meeting: int) -> dict[str, Any]:
+        page = await site.meetings.page(viewer.actor, meeting)
+        return _meeting_values(site, viewer.locale, page)
 
     async def meeting_page(request: web.Request) -> web.StreamResponse:
         viewer = await site.signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        meeting = meeting_id(request)
+        meeting = path_id(request, "meeting")
         notice = None
         answered = request.query.get("answered", "")
         if answered in ANSWERS:
             label = site.translator.plain(viewer.locale, f"meetings.button_{answered}")
             notice = site.t(viewer.locale, "meetings.answer_recorded", answer=label)
-        return await show(request, viewer, meeting, notice=notice)
+        return await site.show(
+            request, viewer, "meeting.html", values(viewer, meeting), notice=notice
+        )
 
     async def rsvp(request: web.Request) -> web.StreamResponse:
         viewer = await site.signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        meeting = meeting_id(request)
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        meeting = path_id(request, "meeting")
+        form = await site.form(request, viewer)
         chosen = str(form.get("answer", ""))
         try:
             if chosen not in ANSWERS:
                 raise Refusal("general.stale_button")
             answered = await site.meetings.answer(viewer.actor, meeting, chosen)
-        except NotVisible:
-            return site.not_found(request, viewer)
         except Refusal as refusal:
-            return await show(
-                request, viewer, meeting, refused=site.refusal(viewer.locale, refusal), status=409
+            return await site.show(
+                request, viewer, "meeting.html", values(viewer, meeting), refusal=refusal
             )
         if answered.same:
             label = site.translator.plain(viewer.locale, f"meetings.button_{answered.answer}")
             notice = site.t(viewer.locale, "meetings.answer_same", answer=label)
-            return await show(request, viewer, meeting, notice=notice)
+            return await site.show(
+                request, viewer, "meeting.html", values(viewer, meeting), notice=notice
+            )
         return see_other(f"/m/{meeting}?answered={answered.answer.value}")
 
     app.router.add_get("/m/{meeting}", meeting_page)

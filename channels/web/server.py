@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from markupsafe import Markup
 
 from bot.services import Services
@@ -24,7 +25,7 @@ from bot.services.errors import Refusal
 from bot.services.web.household_page import HouseholdPages
 from bot.services.web.meeting_pages import MeetingPages
 from bot.services.web.sessions import SESSION_TTL, SignedIn
-from bot.services.web.topic_pages import TopicPages
+from bot.services.web.topic_pages import NotVisible, TopicPages
 from channels.common.listening import listen
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
@@ -39,6 +40,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Telegram Web shows a Mini App in a frame; no other site may.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
 SHARED_PAGES = 10_000  # pages kept by render_shared; all forgotten at once beyond it
+Read = TypeVar("Read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,34 @@ class Viewer:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+VIEWER = web.RequestKey("yishi_viewer", Viewer)  # who asks, once read (the 404 page needs it)
+
+
+class Answered(Exception):
+    """A handler's answer given before its work (signed out, a form without its token, a
+    refusal): raised by ``Web``'s checks, returned by the server (``early_answers``)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def early_answers(site: Web) -> Middleware:
+    """The middleware that answers what a handler raised: ``Answered``'s page, and for
+    ``NotVisible`` (anywhere: an unknown id and one this person may not see alike) the 404
+    page."""
+
+    @web.middleware
+    async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Answered as early:
+            return early.response
+        except NotVisible:
+            viewer = request.get(VIEWER) or await site.viewer(request)
+            return site.not_found(request, viewer)
+
+    return answer
 
 
 class Web:
@@ -116,7 +146,23 @@ class Web:
             locale = session.locale  # read with the session
         locale = locale or self.translator.default_locale
         superadmin = session is not None and self.services.settings.is_superadmin(session.user_id)
-        return Viewer(session, locale, token if session else None, superadmin)
+        request[VIEWER] = viewer = Viewer(session, locale, token if session else None, superadmin)
+        return viewer
+
+    async def signed_in(self, request: web.Request) -> Viewer:
+        """Who asks; if nobody is signed in, the answer is the page saying so (401) and how."""
+        viewer = await self.viewer(request)
+        if viewer.session is None:
+            raise Answered(self.say(request, viewer, "web.signin_title", "web.not_signed_in", 401))
+        return viewer
+
+    async def form(self, request: web.Request, viewer: Viewer) -> Mapping[str, Any]:
+        """The posted form; if it came without its CSRF token (or with another browser's), the
+        answer is the 403 page and nothing is done."""
+        form = await request.post()
+        if not self.csrf_checked(request, viewer, form):
+            raise Answered(self.csrf_refused(request, viewer))
+        return form
 
     def binding(self, request: web.Request, viewer: Viewer) -> str | None:
         """What this browser's CSRF tokens are bound to."""
@@ -146,6 +192,12 @@ class Web:
 
     def refusal(self, locale: str, refusal: Refusal) -> Markup:
         return Markup(self.writer.said(locale, refusal_said(refusal, self.translator.has)))
+
+    def category_name(self, locale: str, key: str | None) -> str:
+        """A category's name in ``locale``: the key itself where the catalogue lost it, ""
+        for none."""
+        entry = self.services.catalogue.find(key) if key else None
+        return entry.name(locale) if entry is not None else key or ""
 
     def render(
         self,
@@ -236,38 +288,59 @@ class Web:
             text=text,
         )
 
-    async def signed_in(self, request: web.Request) -> Viewer | web.Response:
-        """Who asks, or the page saying they are not signed in (401) and how to be."""
-        viewer = await self.viewer(request)
-        if viewer.session is None:
-            return self.notice(
-                request,
-                viewer,
-                "web.signin_title",
-                self.t(viewer.locale, "web.not_signed_in"),
-                status=401,
-            )
-        return viewer
+    def say(
+        self, request: web.Request, viewer: Viewer, title: str, key: str, status: int
+    ) -> web.Response:
+        """The notice page under ``title`` saying ``key`` (locale keys)."""
+        return self.notice(request, viewer, title, self.t(viewer.locale, key), status=status)
+
+    def refused(
+        self,
+        request: web.Request,
+        viewer: Viewer,
+        refusal: Refusal,
+        status: int,
+        title: str = "web.forbidden_title",
+    ) -> web.Response:
+        """The notice page saying what the domain refused, why and what to do instead."""
+        return self.notice(
+            request, viewer, title, self.refusal(viewer.locale, refusal), status=status
+        )
+
+    async def read(self, request: web.Request, viewer: Viewer, reading: Awaitable[Read]) -> Read:
+        """What ``reading`` gives; if refused (Telegram could not say who is in the group), the
+        answer is the 503 page saying so: try again."""
+        try:
+            return await reading
+        except Refusal as refusal:
+            raise Answered(self.refused(request, viewer, refusal, 503)) from None
+
+    async def show(
+        self,
+        request: web.Request,
+        viewer: Viewer,
+        template: str,
+        values: Awaitable[dict[str, Any]],
+        *,
+        notice: Markup | None = None,
+        refusal: Refusal | None = None,
+    ) -> web.Response:
+        """An item's page (a topic's, a meeting's, a matter's) of what ``values`` read, with a
+        ``notice`` above it, or what was just refused (409: nothing was done)."""
+        shown = await self.read(request, viewer, values)
+        refused = self.refusal(viewer.locale, refusal) if refusal is not None else None
+        status = 200 if refusal is None else 409
+        return self.render(
+            request, viewer, template, status=status, **shown, notice=notice, refused=refused
+        )
 
     def not_found(self, request: web.Request, viewer: Viewer) -> web.Response:
         """What an unknown id and one this person may not see both answer."""
-        return self.notice(
-            request,
-            viewer,
-            "web.not_found_title",
-            self.t(viewer.locale, "web.not_found"),
-            status=404,
-        )
+        return self.say(request, viewer, "web.not_found_title", "web.not_found", 404)
 
     def csrf_refused(self, request: web.Request, viewer: Viewer) -> web.Response:
         """A form that came without its token (or another browser's): nothing done."""
-        return self.notice(
-            request,
-            viewer,
-            "web.forbidden_title",
-            self.t(viewer.locale, "web.csrf_failed"),
-            status=403,
-        )
+        return self.say(request, viewer, "web.forbidden_title", "web.csrf_failed", 403)
 
     async def replace_session(
         self,
@@ -305,6 +378,14 @@ def small_number(text: str, digits: int = 9) -> int | None:
     return None
 
 
+def path_id(request: web.Request, name: str) -> int:
+    """The id in the path's ``{name}``; anything but a small number is not a page (404)."""
+    number = small_number(request.match_info[name])
+    if number is None:
+        raise web.HTTPNotFound()
+    return number
+
+
 def see_other(location: str) -> web.Response:
     """A 303 to a page of ours (after a form: the browser GETs it, a reload posts nothing)."""
     return web.Response(status=303, headers={"Location": location})
@@ -329,7 +410,7 @@ class WebServer:
 
         self.web = web_
         self.host, self._port = host, port
-        self.app = web.Application(client_max_size=64 * 1024)
+        self.app = web.Application(client_max_size=64 * 1024, middlewares=[early_answers(web_)])
         signin.add_routes(self.app, web_)
         topics.add_routes(self.app, web_)
         meetings.add_routes(self.app, web_)

@@ -36,22 +36,14 @@ def add_routes(app: web.Application, site: Web) -> None:
         viewer = await site.viewer(request)
         code = request.match_info["code"]
         if not CODE.fullmatch(code):
-            return site.notice(
-                request,
-                viewer,
-                "web.signin_title",
-                site.t(viewer.locale, "web.signin_unknown"),
-                status=404,
-            )
+            return site.say(request, viewer, "web.signin_title", "web.signin_unknown", 404)
         return site.render(request, viewer, "signin.html", code=code)
 
     async def signin(request: web.Request) -> web.StreamResponse:
         viewer = await site.viewer(request)
-        form = await request.post()
+        await site.form(request, viewer)
         code = request.match_info["code"]
         refused = None
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
         if not site.by_address.allow(site.client(request)) or not site.by_code.allow(code):
             refused, status = "web.too_many", 429
         elif not CODE.fullmatch(code):
@@ -62,9 +54,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             except CodeRefused as why:
                 refused, status = CODE_REFUSED[why.state], 410
         if refused is not None:
-            return site.notice(
-                request, viewer, "web.signin_title", site.t(viewer.locale, refused), status=status
-            )
+            return site.say(request, viewer, "web.signin_title", refused, status)
         response = see_other("/me")
         await site.replace_session(response, viewer, opened.token)
         return response
@@ -113,9 +103,7 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def signout(request: web.Request) -> web.StreamResponse:
         viewer = await site.viewer(request)
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        await site.form(request, viewer)
         if viewer.session is not None:
             await site.services.web_sessions.sign_out(viewer.session.token_hash)
         response = see_other("/")
@@ -138,13 +126,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         viewer = await site.viewer(request)
         if viewer.session is not None:
             return see_other("/me")
-        return site.notice(
-            request,
-            viewer,
-            "web.signin_title",
-            site.t(viewer.locale, "web.not_signed_in"),
-            status=200,
-        )
+        return site.say(request, viewer, "web.signin_title", "web.not_signed_in", 200)
 
     app.router.add_get("/", home)
     app.router.add_get("/signin/{code}", signin_page)

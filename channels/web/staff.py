@@ -43,37 +43,16 @@ async def nav(board: StaffBoard, viewer: Viewer) -> tuple[StaffPage, ...]:
         return ()
 
 
-async def signed_in(site: Web, request: web.Request) -> Viewer | web.Response:
-    viewer = await site.viewer(request)
-    if viewer.session is None:
-        return site.notice(
-            request,
-            viewer,
-            "web.signin_title",
-            site.t(viewer.locale, "web.not_signed_in"),
-            status=401,
-        )
-    return viewer
-
-
 def not_staff(site: Web, request: web.Request, viewer: Viewer, key: str) -> web.Response:
     """Refused, saying why and what to do instead."""
-    return site.notice(
-        request,
-        viewer,
-        "staff_board.not_staff_title",
-        site.t(viewer.locale, key),
-        status=403,
-    )
+    return site.say(request, viewer, "staff_board.not_staff_title", key, 403)
 
 
 def add_routes(app: web.Application, site: Web) -> None:
     board = StaffBoard(site.services.work, site.services.clock)
 
     async def home(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(site, request)
-        if isinstance(viewer, web.Response):
-            return viewer
+        viewer = await site.signed_in(request)
         try:
             mine = await board.home(viewer.actor)
         except NotStaff:

@@ -23,9 +23,8 @@ from bot.services.web.staff_board import (
     NotStaff,
     StaffBoard,
 )
-from bot.services.web.topic_pages import NotVisible
-from channels.web.server import Viewer, Web, see_other, small_number
-from channels.web.staff import nav, not_staff, signed_in
+from channels.web.server import Viewer, Web, path_id, see_other, small_number
+from channels.web.staff import nav, not_staff
 from storage.records import Scope
 
 MAX_CATEGORY = 32
@@ -64,19 +63,13 @@ def query_of(filters: BoardFilters, **changed: Any) -> str:
 def add_routes(app: web.Application, site: Web) -> None:
     board = StaffBoard(site.services.work, site.services.clock)
 
-    def not_found(request: web.Request, viewer: Viewer) -> web.Response:
-        return site.notice(
-            request,
-            viewer,
-            "web.not_found_title",
-            site.t(viewer.locale, "web.not_found"),
-            status=404,
-        )
+    async def values(viewer: Viewer, topic: int) -> dict[str, Any]:
+        matter = await board.matter(viewer.actor, topic)
+        staff_nav = await nav(board, viewer)
+        return {"staff_nav": staff_nav, **_matter_values(site, viewer.locale, matter)}
 
     async def board_page(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(site, request)
-        if isinstance(viewer, web.Response):
-            return viewer
+        viewer = await site.signed_in(request)
         filters = filters_of(request.query)
         try:
             shown = await board.board(viewer.actor, filters)
@@ -89,7 +82,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         locale = viewer.locale
         # Words said on many rows are written once a page (a page has 100 rows).
         labels = {state: site.t(locale, f"staff_board.state_{state.value}") for state in BoardState}
-        categories = {key: _category(site, locale, key) for key in shown.categories}
+        categories = {key: site.category_name(locale, key) for key in shown.categories}
         rows = [
             {
                 "row": row,
@@ -123,41 +116,9 @@ def add_routes(app: web.Application, site: Web) -> None:
             state_url=lambda state: query_of(filters, state=state, page=None),
         )
 
-    def topic_id(request: web.Request) -> int:
-        number = small_number(request.match_info["topic"])
-        if number is None:
-            raise web.HTTPNotFound()
-        return number
-
-    async def show(
-        request: web.Request,
-        viewer: Viewer,
-        topic: int,
-        *,
-        notice: Markup | None = None,
-        refused: Markup | None = None,
-        status: int = 200,
-    ) -> web.Response:
-        try:
-            matter = await board.matter(viewer.actor, topic)
-        except NotVisible:
-            return not_found(request, viewer)
-        return site.render(
-            request,
-            viewer,
-            "staff_matter.html",
-            status=status,
-            staff_nav=await nav(board, viewer),
-            **_matter_values(site, viewer.locale, matter),
-            notice=notice,
-            refused=refused,
-        )
-
     async def matter_page(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(site, request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        topic = topic_id(request)
+        viewer = await site.signed_in(request)
+        topic = path_id(request, "topic")
         done = request.query.get("done", "")
         notice = None
         if done in ("accepted", "resolved"):
@@ -175,16 +136,14 @@ def add_routes(app: web.Application, site: Web) -> None:
             new_id = small_number(request.query.get("new", ""))
             if new_id is not None:
                 notice = site.t(viewer.locale, "staff_board.done_vote", id=topic, new_id=new_id)
-        return await show(request, viewer, topic, notice=notice)
+        return await site.show(
+            request, viewer, "staff_matter.html", values(viewer, topic), notice=notice
+        )
 
     async def act(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(site, request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        topic = topic_id(request)
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        viewer = await site.signed_in(request)
+        topic = path_id(request, "topic")
+        form = await site.form(request, viewer)
         action = str(form.get("action", ""))
         text = str(form.get("text", "")).replace("\x00", "")
         services = site.services
@@ -214,24 +173,14 @@ def add_routes(app: web.Application, site: Web) -> None:
                 level = matter.holder.level if matter is not None else ""
                 return see_other(f"/staff/matters/{topic}?done=sent_up&level={level}")
             raise Refusal("staff_board.bad_action")
-        except NotVisible:
-            return not_found(request, viewer)
         except Refusal as refusal:
-            return await show(
-                request, viewer, topic, refused=site.refusal(viewer.locale, refusal), status=409
+            return await site.show(
+                request, viewer, "staff_matter.html", values(viewer, topic), refusal=refusal
             )
 
     app.router.add_get("/staff/board", board_page)
     app.router.add_get("/staff/matters/{topic}", matter_page)
     app.router.add_post("/staff/matters/{topic}", act)
-
-
-def _category(site: Web, locale: str, key: str | None) -> str:
-    """A category's name in ``locale`` (the key itself, where the catalogue lost it)."""
-    if key is None:
-        return ""
-    entry = site.services.catalogue.find(key)
-    return entry.name(locale) if entry is not None else key
 
 
 def _matter_values(site: Web, locale: str, matter: MatterPage) -> dict[str, Any]:

@@ -60,19 +60,7 @@ def add_routes(app: web.Application, site: Web) -> None:
     cal = StaffCalendar(services.work, services.clock, services.meetings, zone=zone)
 
     def not_found(request: web.Request, viewer: Viewer, key: str) -> web.Response:
-        text = site.t(viewer.locale, key)
-        return site.notice(request, viewer, "web.not_found_title", text, status=404)
-
-    async def staff(request: web.Request) -> Viewer | web.Response:
-        viewer = await site.viewer(request)
-        if viewer.session is None:
-            text = site.t(viewer.locale, "web.not_signed_in")
-            return site.notice(request, viewer, "web.signin_title", text, status=401)
-        return viewer
-
-    def not_staff(request: web.Request, viewer: Viewer) -> web.Response:
-        text = site.t(viewer.locale, "staff_cal.not_staff")
-        return site.notice(request, viewer, "web.forbidden_title", text, status=403)
+        return site.say(request, viewer, "web.not_found_title", key, 404)
 
     async def meetings_page(
         request: web.Request, viewer: Viewer, *, fresh: tuple[int, str] | None = None
@@ -90,7 +78,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             reach, entries = await cal.entries(viewer.actor, start, end, node_id=node_id)
             feeds = await cal.feed_nodes(viewer.actor)
         except NotStaff:
-            return not_staff(request, viewer)
+            return site.say(request, viewer, "web.forbidden_title", "staff_cal.not_staff", 403)
         state = request.query.get("state", "all")
         state = state if state in STATES else "all"
         if state == "cancelled":
@@ -164,33 +152,24 @@ def add_routes(app: web.Application, site: Web) -> None:
         return f"webcal://{parts.netloc}{parts.path}", https
 
     async def meetings(request: web.Request) -> web.StreamResponse:
-        viewer = await staff(request)
-        if isinstance(viewer, web.Response):
-            return viewer
+        viewer = await site.signed_in(request)
         return await meetings_page(request, viewer)
 
     async def renew_feed(request: web.Request) -> web.StreamResponse:
-        viewer = await staff(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        viewer = await site.signed_in(request)
+        await site.form(request, viewer)
         node_id = small_number(request.match_info["node"])
         if node_id is None:
             return not_found(request, viewer, "staff_cal.rsvp_not_found")
         try:
             token = await cal.renew_feed(viewer.actor, node_id)
         except Refusal as refusal:
-            text = site.refusal(viewer.locale, refusal)
-            return site.notice(request, viewer, "web.forbidden_title", text, status=403)
+            return site.refused(request, viewer, refusal, 403)
         # Shown this once (only its hash is kept): rendered here, not after a redirect.
         return await meetings_page(request, viewer, fresh=(node_id, token))
 
     async def rsvp(request: web.Request) -> web.StreamResponse:
-        viewer = await staff(request)
-        if isinstance(viewer, web.Response):
-            return viewer
+        viewer = await site.signed_in(request)
         occurrence_id = small_number(request.match_info["occurrence"])
         if occurrence_id is None:
             return not_found(request, viewer, "staff_cal.rsvp_not_found")
@@ -199,8 +178,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         except Refusal as refusal:
             if refusal.key == "general.stale_button":  # no such occurrence
                 return not_found(request, viewer, "staff_cal.rsvp_not_found")
-            text = site.refusal(viewer.locale, refusal)
-            return site.notice(request, viewer, "web.forbidden_title", text, status=403)
+            return site.refused(request, viewer, refusal, 403)
         view = detail.view
         answers = detail.answers or []
         return site.render(
@@ -253,11 +231,10 @@ def add_routes(app: web.Application, site: Web) -> None:
                     basically=matter.ratings.get("basically", 0),
                     unsatisfied=matter.ratings.get("unsatisfied", 0),
                 )
-            entry = services.catalogue.find(matter.category) if matter.category else None
             rows.append(
                 {
                     "matter": matter,
-                    "category": entry.name(locale) if entry else matter.category,
+                    "category": site.category_name(locale, matter.category),
                     "verdict": Markup(site.writer.said(locale, verdict_said(matter.verdict))),
                     "rating": rating,
                     "opened": matter.opened_at.astimezone(zone).strftime("%Y-%m-%d"),

@@ -197,8 +197,6 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def participation(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
-        if isinstance(staff, web.Response):
-            return staff
         viewer = staff.viewer
         locale = viewer.locale
         scope = await record.nodes(viewer.actor, staff.roots)
@@ -301,7 +299,6 @@ def add_routes(app: web.Application, site: Web) -> None:
     def category_name(locale: str, key: str) -> str:
         if not key:
             return str(site.t(locale, "staff_record.no_category"))
-        entry = site.services.catalogue.find(key)
-        return entry.name(locale) if entry else key
+        return site.category_name(locale, key)
 
     app.router.add_get("/staff/participation", participation)

@@ -31,7 +31,7 @@ from bot.services.web.staff_record import (
     parse_day,
 )
 from bot.services.web.topic_pages import NotVisible
-from channels.web.server import Viewer, Web, small_number
+from channels.web.server import Answered, Viewer, Web, small_number
 from locales import load_catalogue
 from storage.records import Node
 from storage.repositories.record import TopicFound
@@ -50,26 +50,14 @@ class Staff:
     roots: list[Node]
 
 
-async def staff_of(site: Web, record: StaffRecord, request: web.Request) -> Staff | web.Response:
-    """The staff member asking, or the page that says why not (401 signed out, 403 not an
-    officer anywhere: ask the community for a role)."""
-    viewer = await site.viewer(request)
-    if viewer.session is None:
-        return site.notice(
-            request,
-            viewer,
-            "web.signin_title",
-            site.t(viewer.locale, "web.not_signed_in"),
-            status=401,
-        )
+async def staff_of(site: Web, record: StaffRecord, request: web.Request) -> Staff:
+    """The staff member asking; else the answer is the page that says why not (401 signed
+    out, 403 not an officer anywhere: ask the community for a role)."""
+    viewer = await site.signed_in(request)
     roots = await record.roots(viewer.actor)
     if not roots:
-        return site.notice(
-            request,
-            viewer,
-            "web.forbidden_title",
-            site.t(viewer.locale, "staff_record.not_staff"),
-            status=403,
+        raise Answered(
+            site.say(request, viewer, "web.forbidden_title", "staff_record.not_staff", 403)
         )
     return Staff(viewer, roots)
 
@@ -159,7 +147,7 @@ def add_routes(app: web.Application, site: Web) -> None:
                     str(topic.id),
                     topic.title,
                     names.get(topic.node_id, str(topic.node_id)),
-                    category_name(locale, topic.category),
+                    site.category_name(locale, topic.category),
                     t(f"staff_record.state_{topic.status}"),
                     local_time(labels, topic.created_at),
                     local_time(labels, topic.closed_at) if topic.closed_at else "",
@@ -169,12 +157,6 @@ def add_routes(app: web.Application, site: Web) -> None:
                 ]
             )
         return rows
-
-    def category_name(locale: str, key: str | None) -> str:
-        if not key:
-            return ""
-        entry = site.services.catalogue.find(key)
-        return entry.name(locale) if entry else key
 
     def outcome_text(locale: str, topic: TopicFound) -> str:
         """/stats's words for a verdict (and an unresolved one's reason)."""
@@ -193,8 +175,6 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def record_page(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
-        if isinstance(staff, web.Response):
-            return staff
         viewer = staff.viewer
         scope = await record.nodes(viewer.actor, staff.roots)
         page_number = small_number(request.query.get("page", "1"), 6) or 1
@@ -220,7 +200,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             names=names,
             categories=site.services.catalogue.entries,
             states=STATES,
-            category_name=lambda key: category_name(viewer.locale, key),
+            category_name=lambda key: site.category_name(viewer.locale, key),
             outcome_text=lambda topic: outcome_text(viewer.locale, topic),
             when=lambda moment: local_time(labels_for(site, viewer.locale), moment),
             query=plain,
@@ -229,20 +209,12 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def search_export(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
-        if isinstance(staff, web.Response):
-            return staff
         viewer = staff.viewer
         scope = await record.nodes(viewer.actor, staff.roots)
         try:
             found = await record.exported(viewer.actor, record_filters(request), scope)
         except Refusal as refusal:
-            return site.notice(
-                request,
-                viewer,
-                "staff_record.record_title",
-                site.refusal(viewer.locale, refusal),
-                status=400,
-            )
+            return site.refused(request, viewer, refusal, 400, "staff_record.record_title")
         names = node_names(scope)
         rows = found_rows(viewer.locale, found, names)
         if request.match_info["kind"] == "csv":
@@ -252,22 +224,11 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def topic_export(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
-        if isinstance(staff, web.Response):
-            return staff
         viewer = staff.viewer
         topic = small_number(request.match_info["topic"])
-        try:
-            if topic is None:
-                raise NotVisible
-            found = await record.topic_record(viewer.actor, topic)
-        except NotVisible:
-            return site.notice(
-                request,
-                viewer,
-                "web.not_found_title",
-                site.t(viewer.locale, "web.not_found"),
-                status=404,
-            )
+        if topic is None:
+            raise NotVisible  # as an id that does not exist
+        found = await record.topic_record(viewer.actor, topic)
         labels = labels_for(site, viewer.locale)
         if request.match_info["kind"] == "csv":
             return download(render_csv(found, labels), f"topic-{topic}.csv", "text/csv")
@@ -276,8 +237,6 @@ def add_routes(app: web.Application, site: Web) -> None:
 
     async def audit_page(request: web.Request) -> web.StreamResponse:
         staff = await staff_of(site, record, request)
-        if isinstance(staff, web.Response):
-            return staff
         viewer = staff.viewer
         refused: Markup | None = None
         status = 200

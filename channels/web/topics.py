@@ -18,85 +18,18 @@ from bot.services.topics.views import (
     VoteAction,
 )
 from bot.services.web.topic_pages import NotVisible, TopicPage
-from channels.web.server import Viewer, Web, see_other, small_number
+from channels.web.server import Viewer, Web, path_id, see_other, small_number
 
 
 def add_routes(app: web.Application, site: Web) -> None:
-    async def signed_in(request: web.Request) -> Viewer | web.Response:
-        viewer = await site.viewer(request)
-        if viewer.session is None:
-            return site.notice(
-                request,
-                viewer,
-                "web.signin_title",
-                site.t(viewer.locale, "web.not_signed_in"),
-                status=401,
-            )
-        return viewer
-
-    def topic_id(request: web.Request) -> int:
-        number = small_number(request.match_info["topic"])
-        if number is None:
-            raise web.HTTPNotFound()
-        return number
-
-    def not_found(request: web.Request, viewer: Viewer) -> web.Response:
-        return site.notice(
-            request,
-            viewer,
-            "web.not_found_title",
-            site.t(viewer.locale, "web.not_found"),
-            status=404,
-        )
-
-    async def show(
-        request: web.Request,
-        viewer: Viewer,
-        topic: int,
-        *,
-        notice: Markup | None = None,
-        refused: Markup | None = None,
-        status: int = 200,
-    ) -> web.Response:
-        try:
-            page = await site.pages.page(viewer.actor, topic)
-        except NotVisible:
-            return not_found(request, viewer)
-        except Refusal as again:
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.refusal(viewer.locale, again),
-                status=503,
-            )
-        return site.render(
-            request,
-            viewer,
-            "topic.html",
-            status=status,
-            **_topic_values(site, viewer.locale, page),
-            notice=notice,
-            refused=refused,
-        )
+    async def values(viewer: Viewer, topic: int) -> dict[str, Any]:
+        page = await site.pages.page(viewer.actor, topic)
+        return _topic_values(site, viewer.locale, page)
 
     async def topic_page(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        topic = topic_id(request)
-        try:
-            page = await site.pages.page(viewer.actor, topic)
-        except NotVisible:
-            return not_found(request, viewer)
-        except Refusal as refusal:  # Telegram could not say who is in the group: try again
-            return site.notice(
-                request,
-                viewer,
-                "web.forbidden_title",
-                site.refusal(viewer.locale, refusal),
-                status=503,
-            )
+        viewer = await site.signed_in(request)
+        topic = path_id(request, "topic")
+        page = await site.read(request, viewer, site.pages.page(viewer.actor, topic))
         options = page.view.tally or ()
         chosen = small_number(request.query.get("voted", ""), 2)
         said = request.query.get("said")
@@ -127,46 +60,36 @@ def add_routes(app: web.Application, site: Web) -> None:
         )
 
     async def vote(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        topic = topic_id(request)
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        viewer = await site.signed_in(request)
+        topic = path_id(request, "topic")
+        form = await site.form(request, viewer)
         option = small_number(str(form.get("option", "")), 2)
         try:
             if option is None:
                 raise Refusal("topics.bad_option")
             receipt = await site.pages.vote(viewer.actor, topic, option)
-        except NotVisible:
-            return not_found(request, viewer)
         except Refusal as refusal:
-            return await show(
-                request, viewer, topic, refused=site.refusal(viewer.locale, refusal), status=409
+            return await site.show(
+                request, viewer, "topic.html", values(viewer, topic), refusal=refusal
             )
         if receipt.unchanged:
             notice = site.t(viewer.locale, "web.vote_unchanged", option=receipt.option)
-            return await show(request, viewer, topic, notice=notice)
+            return await site.show(
+                request, viewer, "topic.html", values(viewer, topic), notice=notice
+            )
         return see_other(f"/t/{topic}?voted={option}")
 
     async def opinion(request: web.Request) -> web.StreamResponse:
-        viewer = await signed_in(request)
-        if isinstance(viewer, web.Response):
-            return viewer
-        topic = topic_id(request)
-        form = await request.post()
-        if not site.csrf_checked(request, viewer, form):
-            return site.csrf_refused(request, viewer)
+        viewer = await site.signed_in(request)
+        topic = path_id(request, "topic")
+        form = await site.form(request, viewer)
         public = form.get("kind") != "private"
         try:
             text = str(form.get("text", "")).replace("\x00", "")  # PostgreSQL stores no NUL
             await site.pages.opinion(viewer.actor, topic, text, public=public)
-        except NotVisible:
-            return not_found(request, viewer)
         except Refusal as refusal:
-            return await show(
-                request, viewer, topic, refused=site.refusal(viewer.locale, refusal), status=409
+            return await site.show(
+                request, viewer, "topic.html", values(viewer, topic), refusal=refusal
             )
         return see_other(f"/t/{topic}?said={'public' if public else 'private'}")
 
@@ -179,7 +102,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         if viewer.session is None:
             raise web.HTTPUnauthorized()
         try:
-            view = await site.pages.live(viewer.actor, topic_id(request))
+            view = await site.pages.live(viewer.actor, path_id(request, "topic"))
         except NotVisible:
             raise web.HTTPNotFound() from None
         except Refusal:

@@ -11,17 +11,20 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
 from channels.web.channel import WebBeside
 from locales import Translator
 from tests.auxil.harness import Harness
+from tests.auxil.world import GRID_CHAT, GRID_WORKER, OTHER_BUILDING_CHAT, code_in
 from tests.conftest import fresh_postgres_database
 from tests.e2e.conftest import _no_handler_errors
 
@@ -30,6 +33,10 @@ HAVE_CHROMIUM = CHROMIUM.exists()  # asked once, at import (not in the event loo
 REQUIRE_BROWSER = os.environ.get("YISHI_REQUIRE_BROWSER", "") not in ("", "0", "false")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+OTHER_RESIDENT = 8  # a resident of 2号楼 (another_building)
+# One request of a route matrix: the method, the URL, the form posted (or None).
+Asked = tuple[str, str, Mapping[str, str] | None]
 
 
 def _free_port() -> int:
@@ -145,6 +152,48 @@ async def signed_in(page: Any, h: Harness, user: int) -> None:
     await page.wait_for_url(f"{_pages_url(h)}/me")
 
 
+async def csrf_on(http: aiohttp.ClientSession, url: str) -> str:
+    """The CSRF token of the forms on the page at ``url``."""
+    async with http.get(url) as page:
+        match = CSRF.search(await page.text())
+    assert match
+    return match.group(1)
+
+
+async def http_signed_in(h: WebHarness, http: aiohttp.ClientSession, user: int | None) -> str:
+    """``user`` signed in over plain HTTP by their /web link (None: nobody, a browser that
+    only opened pages); the CSRF token of this browser's forms."""
+    if user is None:
+        async with http.get(h.web_url + "/") as home:
+            await home.text()
+        return await csrf_on(http, h.web_url + "/signin/" + "A" * 32)
+    link = await web_link(h, user)
+    csrf = await csrf_on(http, link)
+    async with http.post(link, data={"csrf": csrf}, allow_redirects=False) as done:
+        assert done.status == 303, await done.text()
+    return await csrf_on(http, h.web_url + "/me")
+
+
+async def statuses(http: aiohttp.ClientSession, asked: Mapping[str, Asked]) -> dict[str, int]:
+    """The status of each request (``asked`` by route), redirects not followed."""
+    found = {}
+    for route, (method, url, form) in asked.items():
+        async with http.request(method, url, data=form, allow_redirects=False) as answer:
+            await answer.read()
+            found[route] = answer.status
+    return found
+
+
+async def another_building(h: Harness) -> None:
+    """2号楼 under the grid, bound to a group of its own with ``OTHER_RESIDENT`` in it."""
+    h.user(OTHER_RESIDENT, "吴邻楼")
+    issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
+    await h.group(
+        OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
+    )
+    await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+
+
 async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = "") -> Path:
     """The page as checked, kept for the record (CI lists them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -152,3 +201,40 @@ async def screenshot(page: Any, request: pytest.FixtureRequest, suffix: str = ""
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class Browsing:
+    """What a browser test works with: the bot and its pages to start (on ``database``), a
+    person's browser, the screenshots it keeps."""
+
+    browser: Any
+    tmp_path: Path
+    caplog: pytest.LogCaptureFixture
+    request: pytest.FixtureRequest
+
+    def running(self, database: str = "sqlite") -> AbstractAsyncContextManager[WebHarness]:
+        return web_running(database, self.tmp_path, self.caplog)
+
+    def person(self, *, javascript: bool = True) -> AbstractAsyncContextManager[Any]:
+        return person(self.browser, javascript=javascript)
+
+    @asynccontextmanager
+    async def signed_in(self, h: Harness, user: int) -> AsyncIterator[Any]:
+        """A person's browser, ``user`` signed in through the link /web gave them."""
+        async with self.person() as page:
+            await signed_in(page, h, user)
+            yield page
+
+    async def screenshot(self, page: Any, suffix: str = "") -> Path:
+        return await screenshot(page, self.request, suffix)
+
+
+@pytest.fixture
+def browsing(
+    browser: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+) -> Browsing:
+    return Browsing(browser, tmp_path, caplog, request)

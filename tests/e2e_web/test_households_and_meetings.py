@@ -7,7 +7,6 @@ opened on a topic or a meeting; another building's meeting by its id is a 404.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,26 +18,21 @@ from tests.auxil.topics import publish, register_household, tally, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
     BUILDING_HEAD,
-    GRID_CHAT,
     GRID_WORKER,
     OTHER_BUILDING_CHAT,
     RESIDENT,
-    code_in,
     community,
     count,
 )
 from tests.e2e_web.conftest import (
+    Browsing,
     WebHarness,
-    person,
-    screenshot,
-    signed_in,
-    web_running,
+    another_building,
 )
 from tests.e2e_web.test_web_refusals import init_data, mini_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-OTHER_RESIDENT = 8
 JOIN = re.compile(r"(http://\S+/join/[a-z0-9]+)")
 
 
@@ -65,27 +59,23 @@ async def join(page: Any, link: str, unit: str) -> None:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_a_scanned_invitation_votes_the_households_one_ballot(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         await register_household(h, "2-502", "89.5")  # 钱阿姨, in the group, same household
         ballot = await publish(h, "更换电梯 按户=yes")
         topic = topic_id(ballot)
         link = await invitation(h, "2-502")
 
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await join(page, link, "2-502")
             await page.wait_for_url(f"{h.web_url}/me?joined=1")
             assert "已确认住户" in await page.inner_text("#notice")
             assert "1号楼 2-502：已通过" in await page.inner_text("#registrations")
             listed = await page.inner_text("#open-topics")
             assert f"#{topic} 更换电梯" in listed and "还没有投票" in listed
-            await screenshot(page, request, "-me")
+            await browsing.screenshot(page, "-me")
 
             await page.goto(f"{h.web_url}/t/{topic}")
             await page.click("button.vote:text-is('同意')")
@@ -110,7 +100,7 @@ async def test_a_scanned_invitation_votes_the_households_one_ballot(
             assert "你家已投票" in await page.inner_text("#open-topics")
             await page.goto(f"{h.web_url}/t/{topic}")
             assert "你的选择：反对" in await page.inner_text("#my-vote")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
         # Signed in for half a year, not the month of a /web link: no chat to ask again.
         async with h.services.database.transaction() as repos:
@@ -123,21 +113,16 @@ async def test_a_scanned_invitation_votes_the_households_one_ballot(
         assert await web_people(h) == 1
 
 
-async def test_a_wrong_unit_changes_nothing_and_a_used_code_says_so(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_wrong_unit_changes_nothing_and_a_used_code_says_so(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         link = await invitation(h, "2-502")
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await join(page, link, "2-503")  # a neighbour's code scanned by mistake
             await page.wait_for_selector("#refused")
             assert "与这个邀请码的住户不符" in await page.inner_text("#refused")
             assert await page.input_value("#unit") == "2-503"
-            await screenshot(page, request, "-wrong-unit")
+            await browsing.screenshot(page, "-wrong-unit")
             assert await web_people(h) == 0
             assert await count(h, select(func.count()).select_from(web_sessions)) == 0
 
@@ -146,11 +131,11 @@ async def test_a_wrong_unit_changes_nothing_and_a_used_code_says_so(
             await page.wait_for_url(f"{h.web_url}/me?joined=1")
         assert await web_people(h) == 1
 
-        async with person(browser) as again:
+        async with browsing.person() as again:
             answer = await again.goto(link)
             assert answer is not None and answer.status == 410
             assert "已经用过了" in await again.inner_text("#message")
-            await screenshot(again, request, "-used")
+            await browsing.screenshot(again, "-used")
             me = await again.goto(f"{h.web_url}/me")
             assert me is not None and me.status == 401
         assert await web_people(h) == 1
@@ -158,15 +143,12 @@ async def test_a_wrong_unit_changes_nothing_and_a_used_code_says_so(
 
 
 async def test_revoke_signs_the_households_browser_out_at_its_next_request(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         link = await invitation(h, "2-502")
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await join(page, link, "2-502")
             await page.wait_for_url(f"{h.web_url}/me?joined=1")
             answer = await h.say(BUILDING_CHAT, BUILDING_HEAD, "/revoke 2-502")
@@ -174,23 +156,18 @@ async def test_revoke_signs_the_households_browser_out_at_its_next_request(
             me = await page.goto(f"{h.web_url}/me")
             assert me is not None and me.status == 401
             assert "还没有登录" in await page.inner_text("#message")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_an_rsvp_on_the_meeting_page_is_the_chats_answer(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         note = await schedule(h, "2026-12-03 19:00 楼栋议事会 地点=一楼大厅")
         meeting = meeting_number(note)
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             await page.goto(f"{h.web_url}/m/{meeting}")
             assert await page.inner_text("#title") == "楼栋议事会"
             facts = await page.inner_text("#facts")
@@ -207,80 +184,61 @@ async def test_an_rsvp_on_the_meeting_page_is_the_chats_answer(
                 lambda: answers(h.emu.message(BUILDING_CHAT, note.message_id)) == (0, 1)
             )
             assert "请假" in await page.inner_text("#my-answer")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             # "My household" lists the meetings of the groups she is known to be in.
             await page.goto(f"{h.web_url}/me")
             listed = await page.inner_text("#meetings")
             assert f"#{meeting} 楼栋议事会" in listed and "你的回复：请假" in listed
 
 
-async def test_a_mini_app_opened_on_a_meeting_or_a_topic_lands_there(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_mini_app_opened_on_a_meeting_or_a_topic_lands_there(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         topic = topic_id(await publish(h, "更换单元门禁"))
         meeting = meeting_number(await schedule(h, "2026-12-03 19:00 楼栋议事会"))
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await page.goto(
                 mini_app(h, init_data(h, RESIDENT, "钱阿姨", start_param=f"m{meeting}"))
             )
             await page.wait_for_url(f"{h.web_url}/m/{meeting}")
             assert await page.inner_text("#title") == "楼栋议事会"
-            await screenshot(page, request, "-meeting")
-        async with person(browser) as page:
+            await browsing.screenshot(page, "-meeting")
+        async with browsing.person() as page:
             await page.goto(mini_app(h, init_data(h, RESIDENT, "钱阿姨", start_param=f"t{topic}")))
             await page.wait_for_url(f"{h.web_url}/t/{topic}")
             assert await page.inner_text("#title") == "更换单元门禁"
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await page.goto(mini_app(h, init_data(h, RESIDENT, "钱阿姨", start_param="t1;/x")))
             await page.wait_for_url(f"{h.web_url}/me")
 
 
-async def test_another_buildings_meeting_by_its_id_is_not_found(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_another_buildings_meeting_by_its_id_is_not_found(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
-        h.user(OTHER_RESIDENT, "吴邻楼")
-        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
-        await h.group(
-            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
-        )
-        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        await another_building(h)
         theirs = meeting_number(
             await schedule(
                 h, "2026-12-03 19:00 二号楼议事会", chat=OTHER_BUILDING_CHAT, by=GRID_WORKER
             )
         )
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             answer = await page.goto(f"{h.web_url}/m/{theirs}")
             assert answer is not None and answer.status == 404
             unknown = await page.goto(f"{h.web_url}/m/{theirs + 100}")
             assert unknown is not None and unknown.status == 404
             assert "找不到这个页面" in await page.inner_text("#message")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
 
 async def test_a_web_only_household_sees_and_answers_its_buildings_meeting(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         note = await schedule(h, "2026-12-03 19:00 楼栋议事会 地点=一楼大厅")
         meeting = meeting_number(note)
         link = await invitation(h, "3-301")
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await join(page, link, "3-301")
             await page.wait_for_url(f"{h.web_url}/me?joined=1")
             assert "通过楼栋长发放的住户邀请码" in await page.inner_text("#web-only")
@@ -292,21 +250,19 @@ async def test_a_web_only_household_sees_and_answers_its_buildings_meeting(
             await h.emu.wait_until(
                 lambda: answers(h.emu.message(BUILDING_CHAT, note.message_id)) == (1, 0)
             )
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             await page.click("#lang")  # the same page in English
             await page.wait_for_url(f"{h.web_url}/m/{meeting}")
             assert "Your answer: Attend" in await page.inner_text("#my-answer")
             assert await page.locator("button.vote").all_inner_texts() == ["Attend", "Can't come"]
-            await screenshot(page, request, "-en")
+            await browsing.screenshot(page, "-en")
 
 
-async def test_join_attempts_are_limited_per_code(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, browser: Any
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_join_attempts_are_limited_per_code(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         link = await invitation(h, "2-502")
-        async with person(browser) as page:
+        async with browsing.person() as page:
             statuses = []
             for _ in range(6):  # someone trying units on a code found in the hallway
                 await page.goto(link)

@@ -7,7 +7,6 @@ databases."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import aiohttp
@@ -15,20 +14,9 @@ import pytest
 
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import BUILDING_CHAT, NEIGHBOUR, RESIDENT, community
-from tests.e2e_web.conftest import WebHarness, web_link, web_running
+from tests.e2e_web.conftest import CSRF, http_signed_in, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
-
-
-async def _sign_in(h: WebHarness, http: aiohttp.ClientSession, user: int) -> None:
-    link = await web_link(h, user)
-    async with http.get(link) as page:
-        found = CSRF.search(await page.text())
-    assert found
-    async with http.post(link, data={"csrf": found.group(1)}, allow_redirects=False) as done:
-        assert done.status == 303, await done.text()
 
 
 async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -53,7 +41,7 @@ async def test_what_a_page_keeps_in_memory_never_outlives_a_change_made_in_the_c
         url = f"{h.web_url}/t/{topic_id(ballot)}"
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as http:
-            await _sign_in(h, http, RESIDENT)
+            await http_signed_in(h, http, RESIDENT)
             for _ in range(3):  # read, then kept
                 status, html = await _get(http, url)
                 assert status == 200 and 'id="my-vote"' not in html
@@ -80,7 +68,7 @@ async def test_what_a_page_keeps_in_memory_never_outlives_a_change_made_in_the_c
 
             # Signed out (the session ended): the next request is not signed in.
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
-                await _sign_in(h, other, NEIGHBOUR)
+                await http_signed_in(h, other, NEIGHBOUR)
                 assert await _live(other, url) == [1, 1, 0]
                 status, html = await _get(other, f"{h.web_url}/me")
                 found = CSRF.search(html)

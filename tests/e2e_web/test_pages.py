@@ -5,8 +5,6 @@ matter went, the decision)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -23,7 +21,7 @@ from tests.auxil.world import (
     community,
     count,
 )
-from tests.e2e_web.conftest import person, screenshot, signed_in, web_running
+from tests.e2e_web.conftest import Browsing
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,16 +29,12 @@ PAGE_BUDGET = 60 * 1024  # bytes of HTML (there are no images)
 
 
 async def test_the_tally_refreshes_by_itself_and_the_page_is_small_and_bilingual(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         topic = topic_id(ballot := await publish(h, "小区停车位重新划线"))
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             answer = await page.goto(f"{h.web_url}/t/{topic}")
             assert answer is not None and len(await answer.body()) < PAGE_BUDGET
             assert "同意\n0" in await page.inner_text("#tally")
@@ -56,7 +50,7 @@ async def test_the_tally_refreshes_by_itself_and_the_page_is_small_and_bilingual
             assert await page.inner_text("#lang") == "中文"
             await page.goto(f"{h.web_url}/me")  # the choice stays
             assert "My household" in await page.inner_text("header")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
             await page.click("header button:text-is('Sign out')")
             await page.wait_for_url(f"{h.web_url}/")
@@ -66,41 +60,31 @@ async def test_the_tally_refreshes_by_itself_and_the_page_is_small_and_bilingual
         assert await count(h, revoked.where(web_sessions.c.revoked_at.is_not(None))) == 1
 
 
-async def test_my_household_lists_my_registration_and_my_open_topics(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_my_household_lists_my_registration_and_my_open_topics(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         await register_household(h, "2-502", "89.5")
         ballot = await publish(h, "更换楼道窗户")
         await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")  # she is a member
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             assert "1号楼 2-502：已通过" in await page.inner_text("#registrations")
             await page.click("#open-topics a:has-text('更换楼道窗户')")
             await page.wait_for_url(f"{h.web_url}/t/{topic_id(ballot)}")
             await page.goto(f"{h.web_url}/me")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
 
 async def test_after_the_close_the_page_shows_the_outcome_where_it_went_and_the_decision(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         ballot = await publish(h, "是否在东门设置快递柜 期限=1h")
         topic = topic_id(ballot)
         await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
         await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
         await h.pass_time(timedelta(hours=1))  # a tie: unresolved, up to the grid
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             await page.goto(f"{h.web_url}/t/{topic}")
             assert "平票" in await page.inner_text("#verdict")
             assert "第一网格" in await page.inner_text("#escalated")
@@ -118,22 +102,18 @@ async def test_after_the_close_the_page_shows_the_outcome_where_it_went_and_the_
             await page.reload()
             assert "在西门设置快递柜" in await page.inner_text("#decision")
             assert "满意 0 · 基本满意 0 · 不满意 1" in await page.inner_text("#ratings")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
 
 async def test_a_secret_ballot_with_a_hidden_tally_reveals_on_the_page_what_the_chat_does(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         ballot = await publish(h, "物业费调整 匿名=yes 隐藏结果=yes")
         topic = topic_id(ballot)
         await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             await page.goto(f"{h.web_url}/t/{topic}")
             assert await page.locator("#tally").count() == 0
             assert "截止后公布" in await page.inner_text("#results")
@@ -145,4 +125,4 @@ async def test_a_secret_ballot_with_a_hidden_tally_reveals_on_the_page_what_the_
             assert await page.locator("#tally").count() == 0
             live = await page.request.get(f"{h.web_url}/t/{topic}/live.json")
             assert (await live.json())["tally"] is None
-            await screenshot(page, request)
+            await browsing.screenshot(page)

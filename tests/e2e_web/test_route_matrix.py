@@ -17,22 +17,26 @@ from tests.auxil.harness import SUPERADMIN, Harness
 from tests.auxil.meetings import meeting_number, schedule
 from tests.auxil.topics import publish, topic_id
 from tests.auxil.world import (
-    GRID_CHAT,
     GRID_WORKER,
-    OTHER_BUILDING_CHAT,
     OUTSIDER,
     RESIDENT,
     STAFF,
-    code_in,
     community,
     count,
 )
-from tests.e2e_web.conftest import WebHarness, web_link, web_running
+from tests.e2e_web.conftest import (
+    CSRF,
+    OTHER_RESIDENT,
+    Asked,
+    WebHarness,
+    another_building,
+    http_signed_in,
+    statuses,
+    web_running,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-OTHER_RESIDENT = 8  # a resident of 2号楼
-CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 ROUTES = ("page", "live", "vote", "opinion", "private")
 # Who may do what, written from PRODUCT.md's rules (not from the code): a member of the
 # group the topic is posted in does everything; officers above read (they do not vote in a
@@ -62,44 +66,18 @@ PEOPLE = {
 }
 
 
-async def _signed_in(h: WebHarness, session: aiohttp.ClientSession, user: int | None) -> str:
-    """The CSRF token of a page, after signing ``user`` in by their /web link."""
-    if user is None:
-        async with session.get(h.web_url + "/") as home:
-            await home.text()
-        async with session.get(h.web_url + "/signin/" + "A" * 32) as page:
-            match = CSRF.search(await page.text())
-        assert match
-        return match.group(1)
-    link = await web_link(h, user)
-    async with session.get(link) as page:
-        match = CSRF.search(await page.text())
-    assert match
-    async with session.post(link, data={"csrf": match.group(1)}, allow_redirects=False) as done:
-        assert done.status == 303, await done.text()
-    async with session.get(h.web_url + "/me") as me:
-        match = CSRF.search(await me.text())
-    assert match
-    return match.group(1)
-
-
 async def _answers(
     h: WebHarness, session: aiohttp.ClientSession, csrf: str, topic: int
 ) -> dict[str, int]:
     url = f"{h.web_url}/t/{topic}"
-    requests = {
+    requests: dict[str, Asked] = {
         "page": ("GET", url, None),
         "live": ("GET", f"{url}/live.json", None),
         "vote": ("POST", f"{url}/vote", {"csrf": csrf, "option": "0"}),
         "opinion": ("POST", f"{url}/opinion", {"csrf": csrf, "kind": "public", "text": "好"}),
         "private": ("POST", f"{url}/opinion", {"csrf": csrf, "kind": "private", "text": "好"}),
     }
-    found = {}
-    for route, (method, target, form) in requests.items():
-        async with session.request(method, target, data=form, allow_redirects=False) as answer:
-            await answer.read()
-            found[route] = answer.status
-    return found
+    return await statuses(session, requests)
 
 
 async def test_every_route_answers_each_person_as_the_chat_would(
@@ -107,19 +85,14 @@ async def test_every_route_answers_each_person_as_the_chat_would(
 ) -> None:
     async with web_running("sqlite", tmp_path, caplog) as h:
         await community(h)
-        h.user(OTHER_RESIDENT, "吴邻楼")
-        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
-        await h.group(
-            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
-        )
-        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        await another_building(h)
         topic = topic_id(await publish(h, "外墙清洗"))
 
         wrong = []
         for who, expected in EXPECTED.items():
             jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                csrf = await _signed_in(h, session, PEOPLE.get(who))
+                csrf = await http_signed_in(h, session, PEOPLE.get(who))
                 before = (
                     await count(h, select(func.count()).select_from(ballots)),
                     await count(h, select(func.count()).select_from(opinions)),
@@ -195,7 +168,7 @@ async def test_odd_input_is_answered_and_changes_nothing(
         topic = topic_id(await publish(h, "外墙清洗"))
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as session:
-            csrf = await _signed_in(h, session, RESIDENT)
+            csrf = await http_signed_in(h, session, RESIDENT)
             base = h.web_url
             odd_gets = [
                 "/t/²",
@@ -282,12 +255,7 @@ async def test_every_meeting_route_answers_each_person_as_the_chat_would(
 ) -> None:
     async with web_running("sqlite", tmp_path, caplog) as h:
         await community(h)
-        h.user(OTHER_RESIDENT, "吴邻楼")
-        issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
-        await h.group(
-            OTHER_BUILDING_CHAT, "2号楼议事群", members=[OTHER_RESIDENT], admins=[GRID_WORKER]
-        )
-        await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
+        await another_building(h)
         note = await schedule(h, "2026-12-03 19:00 楼栋议事会")
         meeting = meeting_number(note)
         answered = select(func.count()).select_from(meeting_rsvps)
@@ -296,19 +264,16 @@ async def test_every_meeting_route_answers_each_person_as_the_chat_would(
         for who, expected in MEETING_EXPECTED.items():
             jar = aiohttp.CookieJar(unsafe=True)
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                csrf = await _signed_in(h, session, PEOPLE.get(who))
+                csrf = await http_signed_in(h, session, PEOPLE.get(who))
                 before = await count(h, answered)
-                found = {}
                 url = f"{h.web_url}/m/{meeting}"
-                for route, method, target, form in (
-                    ("page", "GET", url, None),
-                    ("rsvp", "POST", f"{url}/rsvp", {"csrf": csrf, "answer": "yes"}),
-                ):
-                    async with session.request(
-                        method, target, data=form, allow_redirects=False
-                    ) as answer:
-                        await answer.read()
-                        found[route] = answer.status
+                found = await statuses(
+                    session,
+                    {
+                        "page": ("GET", url, None),
+                        "rsvp": ("POST", f"{url}/rsvp", {"csrf": csrf, "answer": "yes"}),
+                    },
+                )
                 after = await count(h, answered)
             if found != expected:
                 wrong.append((who, found))

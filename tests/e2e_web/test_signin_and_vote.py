@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from storage.tables import ballots, opinions, web_sessions
 from tests.auxil.topics import publish, tally, topic_id
 from tests.auxil.world import BUILDING_CHAT, RESIDENT, community, count
-from tests.e2e_web.conftest import WebHarness, person, screenshot, web_link, web_running
+from tests.e2e_web.conftest import Browsing, WebHarness, web_link, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,13 +25,9 @@ async def sessions(h: WebHarness) -> int:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_a_web_vote_changes_the_chat_ballot_and_the_group_message_shows_it(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         ballot = await publish(h, "楼道加装声控灯")
         topic = topic_id(ballot)
@@ -40,7 +35,7 @@ async def test_a_web_vote_changes_the_chat_ballot_and_the_group_message_shows_it
         assert pressed["text"] == "已记录：同意"
         link = await web_link(h, RESIDENT)
 
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await page.goto(link)  # the page posts the code back by itself
             await page.wait_for_url(f"{h.web_url}/me")
             assert "钱阿姨" in await page.inner_text("h1")
@@ -72,34 +67,29 @@ async def test_a_web_vote_changes_the_chat_ballot_and_the_group_message_shows_it
             await page.wait_for_url(re.compile(r".*\?said=public$"))
             assert "灯要装在每层楼梯口" in await page.inner_text("#opinions")
             assert await count(h, select(func.count()).select_from(opinions)) == 1
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
         # The link worked once: followed again, it says so and signs nobody in.
-        async with person(browser) as again:
+        async with browsing.person() as again:
             await again.goto(link)
             await again.wait_for_selector("#message")
             assert "已经用过了" in await again.inner_text("#message")
             answer = await again.goto(f"{h.web_url}/me")
             assert answer is not None and answer.status == 401
-            await screenshot(again, request, "-used")
+            await browsing.screenshot(again, "-used")
         assert await sessions(h) == 1
 
 
-async def test_an_expired_link_signs_nobody_in(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_an_expired_link_signs_nobody_in(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         link = await web_link(h, RESIDENT)
         h.clock.advance(timedelta(minutes=10, seconds=1))
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await page.goto(link)
             await page.wait_for_selector("#message")
             assert "已过期" in await page.inner_text("#message")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
         assert await sessions(h) == 0
 
 

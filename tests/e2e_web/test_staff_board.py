@@ -9,7 +9,6 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,7 +26,7 @@ from tests.auxil.world import (
     code_in,
     community,
 )
-from tests.e2e_web.conftest import WebHarness, person, screenshot, signed_in, web_running
+from tests.e2e_web.conftest import Browsing, WebHarness
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -97,16 +96,11 @@ def decision_in(h: WebHarness, chat: int, text: str) -> EmuMessage | None:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_staff_filter_the_board_open_a_matter_and_resolve_it_down_to_the_building(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         old, fresh, other = await two_grids_with_matters(h)
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             await page.goto(f"{h.web_url}/staff")
             assert "李社工" in await page.inner_text("#hello")
             assert "社区工作人员 · 社区 幸福社区" in await page.inner_text("#roles")
@@ -118,7 +112,7 @@ async def test_staff_filter_the_board_open_a_matter_and_resolve_it_down_to_the_b
             # Overdue first, saying how long past the SLA.
             first = await page.inner_text("#board tbody tr:first-child")
             assert f"#{fresh}" not in first and "超时" in first, first
-            await screenshot(page, request, "-board")
+            await browsing.screenshot(page, "-board")
             if database == "sqlite" and UPDATE_DOCS:  # the README's picture, on demand
                 DOCS_BOARD.parent.mkdir(exist_ok=True)
                 await page.set_viewport_size({"width": 1100, "height": 700})
@@ -168,29 +162,25 @@ async def test_staff_filter_the_board_open_a_matter_and_resolve_it_down_to_the_b
             )
             for chat in (GRID_CHAT, STAFF_CHAT):
                 assert decision_in(h, chat, "东门不设快递柜，改在北门旁设置") is not None
-            await screenshot(page, request, "-matter")
+            await browsing.screenshot(page, "-matter")
 
             await page.goto(f"{h.web_url}/staff/board")
             assert f"#{old}" not in await page.inner_text("#board")
 
 
 async def test_a_grid_worker_sees_their_grid_alone_and_another_grids_matter_is_404(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         old, fresh, other = await two_grids_with_matters(h)
-        async with person(browser) as page:
-            await signed_in(page, h, GRID_WORKER)
+        async with browsing.signed_in(h, GRID_WORKER) as page:
             await page.goto(f"{h.web_url}/staff/board")
             rows = await page.inner_text("#board")
             assert f"#{fresh}" in rows and f"#{other}" not in rows
             assert f"#{old}" not in rows  # it waits at the community now, not at their grid
             options = await page.inner_text("#grid")
             assert "第一网格" in options and "第二网格" not in options
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             answer = await page.goto(f"{h.web_url}/staff/matters/{other}")
             assert answer is not None and answer.status == 404
             answer = await page.goto(f"{h.web_url}/staff/matters/{old}")
@@ -222,18 +212,12 @@ async def test_a_grid_worker_sees_their_grid_alone_and_another_grids_matter_is_4
             assert await page.inner_text("#empty")
 
 
-async def test_a_resident_is_refused_the_staff_pages_saying_why(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_resident_is_refused_the_staff_pages_saying_why(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         number = await tied(h, "东门快递柜")
         await h.pass_time(timedelta(hours=1))
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             for url in ("/staff", "/staff/board"):
                 answer = await page.goto(f"{h.web_url}{url}")
                 assert answer is not None and answer.status == 403
@@ -241,7 +225,7 @@ async def test_a_resident_is_refused_the_staff_pages_saying_why(
             answer = await page.goto(f"{h.web_url}/staff/matters/{number}")
             assert answer is not None and answer.status == 404
             await page.goto(f"{h.web_url}/staff")
-            await screenshot(page, request)
-        async with person(browser) as page:
+            await browsing.screenshot(page)
+        async with browsing.person() as page:
             answer = await page.goto(f"{h.web_url}/staff/board")
             assert answer is not None and answer.status == 401

@@ -7,7 +7,6 @@ community's public record (/publish on|off) without any personal data."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import icalendar  # type: ignore[import-untyped]
@@ -29,7 +28,7 @@ from tests.auxil.world import (
     code_in,
     community,
 )
-from tests.e2e_web.conftest import person, screenshot, signed_in, web_running
+from tests.e2e_web.conftest import Browsing, signed_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -55,13 +54,9 @@ def _at(year: int, month: int, day: int) -> datetime:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_the_monthly_consultation_day_on_the_calendar_its_rsvps_and_its_feed(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         note = await schedule(h, "每月15日 19:00 协商议事日 范围=全部", chat=STAFF_CHAT, by=STAFF)
         number = meeting_number(note)
@@ -74,8 +69,7 @@ async def test_the_monthly_consultation_day_on_the_calendar_its_rsvps_and_its_fe
         in_chat = answers(h.emu.message(BUILDING_CHAT, announced.message_id))
         assert in_chat == (1, 1)
 
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             await page.goto(f"{h.web_url}/staff/meetings")
             assert await page.inner_text("#month-label") == "2026 年 12 月"
             day = page.locator("td[data-date='2026-12-15'] .meeting")
@@ -97,7 +91,7 @@ async def test_the_monthly_consultation_day_on_the_calendar_its_rsvps_and_its_fe
             assert await page.inner_text("#attending") == "钱阿姨"
             assert await page.inner_text("#excused") == "孙大爷"
             assert await page.inner_text("#rsvp-counts") == "参加 {} · 请假 {}".format(*in_chat)
-            await screenshot(page, request, "_rsvp")
+            await browsing.screenshot(page, "_rsvp")
 
             # The community's feed: a link made once, the series' dates in it.
             await page.goto(f"{h.web_url}/staff/meetings")
@@ -130,7 +124,7 @@ async def test_the_monthly_consultation_day_on_the_calendar_its_rsvps_and_its_fe
             await page.goto(f"{h.web_url}/staff/meetings?month=2026-12")
             cancelled = page.locator("td[data-date='2026-12-15'] .meeting.cancelled")
             assert "已取消" in await cancelled.inner_text()
-            await screenshot(page, request, "_calendar")
+            await browsing.screenshot(page, "_calendar")
             await page.click("#list-view")
             await page.click("#state-cancelled")  # filtered on the server, by the query
             await page.wait_for_url("**state=cancelled*")
@@ -161,13 +155,8 @@ async def _second_grid(h: Harness) -> None:
     await h.say(OTHER_GRID_CHAT, STAFF, "/role grid_worker", reply_to=hello.message_id)
 
 
-async def test_a_grid_worker_sees_their_grid_s_meetings_only(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_grid_worker_sees_their_grid_s_meetings_only(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         await _second_grid(h)
         await schedule(h, "2026-12-20 19:00 一网格例会", chat=GRID_CHAT, by=GRID_WORKER)
@@ -177,8 +166,7 @@ async def test_a_grid_worker_sees_their_grid_s_meetings_only(
             other = await repos.meetings.scheduled(2)
         assert other_grid is not None and other is not None
 
-        async with person(browser) as page:
-            await signed_in(page, h, GRID_WORKER)
+        async with browsing.signed_in(h, GRID_WORKER) as page:
             await page.goto(f"{h.web_url}/staff/meetings?node={other_grid.id}")
             shown = await page.inner_text("#calendar")
             assert "一网格例会" in shown and "二网格例会" not in shown
@@ -202,34 +190,30 @@ async def test_a_grid_worker_sees_their_grid_s_meetings_only(
             async with h.services.database.transaction() as repos:
                 made = await repos.connection.execute(select(calendar_feeds.c.node_id))
                 assert made.all() == []
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
-        async with person(browser) as page:  # the community's staff see both grids
+        async with browsing.person() as page:  # the community's staff see both grids
             await signed_in(page, h, STAFF)
             await page.goto(f"{h.web_url}/staff/meetings")
             shown = await page.inner_text("#calendar")
             assert "一网格例会" in shown and "二网格例会" in shown
 
-        async with person(browser) as page:  # a resident is told what the page is for
+        async with browsing.person() as page:  # a resident is told what the page is for
             await signed_in(page, h, RESIDENT)
             answer = await page.goto(f"{h.web_url}/staff/meetings")
             assert answer is not None and answer.status == 403
             assert "/role" in await page.inner_text("main")
 
-        async with person(browser) as page:
+        async with browsing.person() as page:
             answer = await page.goto(f"{h.web_url}/staff/meetings")
             assert answer is not None and answer.status == 401
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_the_public_record_lists_decided_matters_without_any_personal_data(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         await register_household(h, "2-502", "89.5")
         async with h.services.database.transaction() as repos:
@@ -254,7 +238,7 @@ async def test_the_public_record_lists_decided_matters_without_any_personal_data
         await h.press(BUILDING_CHAT, decided.message_id, NEIGHBOUR, "不满意")
         still_open = await publish(h, "楼顶晾衣架")
 
-        async with person(browser) as page:  # nobody signed in
+        async with browsing.person() as page:  # nobody signed in
             answer = await page.goto(public)
             assert answer is not None and answer.status == 404  # not published yet
 
@@ -282,7 +266,7 @@ async def test_the_public_record_lists_decided_matters_without_any_personal_data
                 assert private not in html, private
             for user in (SUPERADMIN, STAFF, GRID_WORKER, RESIDENT, NEIGHBOUR):
                 assert f"user={user}" not in html and f"id={user}" not in html
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
             assert "已停止公开" in ((await h.say(STAFF_CHAT, STAFF, "/publish off")).text or "")
             answer = await page.goto(public)

@@ -26,8 +26,7 @@ from tests.auxil.world import (
     community,
     count,
 )
-from tests.e2e_web.conftest import WebHarness, web_running
-from tests.e2e_web.test_route_matrix import _signed_in
+from tests.e2e_web.conftest import Asked, WebHarness, http_signed_in, statuses, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -74,21 +73,20 @@ async def test_every_meetings_route_answers_each_person_as_the_chat_would(
         for who, expected in EXPECTED.items():
             jar = aiohttp.CookieJar(unsafe=True)
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                csrf = await _signed_in(h, session, PEOPLE.get(who))
-                requests = {
-                    "meetings": ("GET", "/staff/meetings", None),
-                    "rsvp": ("GET", "/staff/meetings/o/1", None),
-                    "grid feed": ("POST", f"/staff/meetings/feed/{grid}", {"csrf": csrf}),
-                    "community feed": ("POST", f"/staff/meetings/feed/{town}", {"csrf": csrf}),
+                csrf = await http_signed_in(h, session, PEOPLE.get(who))
+                base = h.web_url
+                requests: dict[str, Asked] = {
+                    "meetings": ("GET", f"{base}/staff/meetings", None),
+                    "rsvp": ("GET", f"{base}/staff/meetings/o/1", None),
+                    "grid feed": ("POST", f"{base}/staff/meetings/feed/{grid}", {"csrf": csrf}),
+                    "community feed": (
+                        "POST",
+                        f"{base}/staff/meetings/feed/{town}",
+                        {"csrf": csrf},
+                    ),
                 }
                 before = await count(h, renewed)
-                found = {}
-                for route, (method, path, form) in requests.items():
-                    async with session.request(
-                        method, h.web_url + path, data=form, allow_redirects=False
-                    ) as answer:
-                        await answer.read()
-                        found[route] = answer.status
+                found = await statuses(session, requests)
                 after = await count(h, renewed)
             if found != expected:
                 wrong.append((who, found))
@@ -108,7 +106,7 @@ async def test_odd_input_on_the_meetings_pages_is_answered_and_changes_nothing(
         grid, town = await _nodes(h)
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as session:
-            csrf = await _signed_in(h, session, STAFF)
+            csrf = await http_signed_in(h, session, STAFF)
             gets = {
                 "/staff/meetings?month=²⁰²⁶-12": 200,
                 "/staff/meetings?month=1999-13": 200,

@@ -9,8 +9,6 @@ import csv
 import io
 import re
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
@@ -29,7 +27,7 @@ from tests.auxil.world import (
     code_in,
     community,
 )
-from tests.e2e_web.conftest import person, screenshot, signed_in, web_running
+from tests.e2e_web.conftest import Browsing
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -73,20 +71,15 @@ async def _second_grid_topic(h: Harness) -> int:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_participation_is_what_stats_says_and_two_periods_compare(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await _a_month_of_consultation(h)
         said = (await h.say(STAFF_CHAT, STAFF, "/stats")).text or ""
         published, open_now, closed = TOPICS.search(said).groups()  # type: ignore[union-attr]
         percent, cast, eligible, voting = TURNOUT.search(said).groups()  # type: ignore[union-attr]
         median, resolved = RESOLUTION.search(said).groups()  # type: ignore[union-attr]
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             answer = await page.goto(f"{h.web_url}/staff/participation?preset=30d")
             assert answer is not None and answer.status == 200
             assert "幸福社区" in await page.inner_text("#scope-title")
@@ -120,7 +113,7 @@ async def test_participation_is_what_stats_says_and_two_periods_compare(
             assert await figure("published", "diff") == "+3"
             assert await figure("turnout", "b") == "— (0/0)"
             assert "11-01 至" in await page.inner_text("#period-b")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
             refused = await page.goto(
                 f"{h.web_url}/staff/participation?from=2026-12-09&to=2026-12-01"
@@ -131,16 +124,11 @@ async def test_participation_is_what_stats_says_and_two_periods_compare(
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_the_record_is_searched_and_exported_as_csv_and_xlsx(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         passed, tied = await _a_month_of_consultation(h)
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             await page.goto(f"{h.web_url}/staff/record")
             await page.fill("input[name=q]", "窗户")
             await page.select_option("select[name=state]", "closed")
@@ -150,7 +138,7 @@ async def test_the_record_is_searched_and_exported_as_csv_and_xlsx(
             row = await page.inner_text(f"#topic-{passed}")
             assert "更换楼道窗户" in row and "1号楼" in row and "已结束" in row
             assert await page.locator(f"#topic-{tied}").count() == 0
-            await screenshot(page, request)
+            await browsing.screenshot(page)
 
             csv_answer = await page.request.get(f"{h.web_url}/staff/record/{passed}.csv")
             assert csv_answer.status == 200
@@ -204,17 +192,11 @@ async def test_the_record_is_searched_and_exported_as_csv_and_xlsx(
             assert "不是议题状态" in await page.inner_text("#refused")
 
 
-async def test_a_grid_worker_sees_their_grid_and_no_other_grids_export(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_grid_worker_sees_their_grid_and_no_other_grids_export(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         passed, _ = await _a_month_of_consultation(h)
         other = await _second_grid_topic(h)
-        async with person(browser) as page:
-            await signed_in(page, h, GRID_WORKER)
+        async with browsing.signed_in(h, GRID_WORKER) as page:
             await page.goto(f"{h.web_url}/staff/record")
             assert await page.locator(f"#topic-{passed}").count() == 1
             assert await page.locator(f"#topic-{other}").count() == 0
@@ -241,9 +223,8 @@ async def test_a_grid_worker_sees_their_grid_and_no_other_grids_export(
             audit = await page.goto(f"{h.web_url}/staff/audit")
             assert audit is not None and audit.status == 403
             assert "只有社区管理员" in await page.inner_text("#refused")
-            await screenshot(page, request)
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+            await browsing.screenshot(page)
+        async with browsing.signed_in(h, RESIDENT) as page:
             answer = await page.goto(f"{h.web_url}/staff/record")
             assert answer is not None and answer.status == 403
             assert "没有管理角色" in await page.inner_text("main")
@@ -251,16 +232,10 @@ async def test_a_grid_worker_sees_their_grid_and_no_other_grids_export(
             assert export.status == 403
 
 
-async def test_the_audit_log_is_searched_by_action_person_and_date(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_the_audit_log_is_searched_by_action_person_and_date(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await _a_month_of_consultation(h)
-        async with person(browser) as page:
-            await signed_in(page, h, SUPERADMIN)
+        async with browsing.signed_in(h, SUPERADMIN) as page:
             await page.goto(f"{h.web_url}/staff/audit")
             everything = await page.locator("#audit li").count()
             assert everything > 5
@@ -279,28 +254,22 @@ async def test_the_audit_log_is_searched_by_action_person_and_date(
             assert await page.locator("#audit-none").count() == 1
             await page.goto(f"{h.web_url}/staff/audit?node=第一网格")
             assert await page.locator("#audit li").count() > 0
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             bad = await page.goto(f"{h.web_url}/staff/audit?user=abc")
             assert bad is not None and bad.status == 400
 
 
-async def test_a_secret_ballots_files_name_no_voter(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_a_secret_ballots_files_name_no_voter(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         ballot = await publish(h, "物业费调整 匿名=yes 期限=1h")
         await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
         await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
         await h.pass_time(timedelta(hours=1))
         topic = topic_id(ballot)
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             await page.goto(f"{h.web_url}/staff/record?q=物业费")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             answer = await page.request.get(f"{h.web_url}/staff/record/{topic}.xlsx")
             book = openpyxl.load_workbook(io.BytesIO(await answer.body()), read_only=True)
             cells = [

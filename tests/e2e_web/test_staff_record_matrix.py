@@ -22,8 +22,7 @@ from tests.auxil.world import (
     code_in,
     community,
 )
-from tests.e2e_web.conftest import web_running
-from tests.e2e_web.test_route_matrix import _signed_in
+from tests.e2e_web.conftest import http_signed_in, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -88,7 +87,7 @@ async def test_every_staff_route_answers_each_person_as_the_chat_would(
         for who, expected in EXPECTED.items():
             jar = aiohttp.CookieJar(unsafe=True)
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                await _signed_in(h, session, PEOPLE.get(who))
+                await http_signed_in(h, session, PEOPLE.get(who))
                 found = {}
                 for route, path in paths.items():
                     async with session.get(h.web_url + path, allow_redirects=False) as answer:
@@ -110,7 +109,7 @@ async def test_odd_queries_are_answered_with_why_and_never_crash(
         await publish(h, "外墙清洗")
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as session:
-            await _signed_in(h, session, SUPERADMIN)
+            await http_signed_in(h, session, SUPERADMIN)
             odd = [
                 "/staff/participation?preset=forever",
                 "/staff/participation?from=2026-13-01",

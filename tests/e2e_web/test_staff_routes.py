@@ -28,8 +28,7 @@ from tests.auxil.world import (
     count,
     rows,
 )
-from tests.e2e_web.conftest import WebHarness, web_running
-from tests.e2e_web.test_route_matrix import _signed_in
+from tests.e2e_web.conftest import Asked, WebHarness, http_signed_in, statuses, web_running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -68,19 +67,14 @@ async def _answers(
     h: WebHarness, session: aiohttp.ClientSession, csrf: str, topic: int
 ) -> dict[str, int]:
     matter = f"{h.web_url}/staff/matters/{topic}"
-    requests = {
+    requests: dict[str, Asked] = {
         "home": ("GET", f"{h.web_url}/staff", None),
         "board": ("GET", f"{h.web_url}/staff/board", None),
         "matter": ("GET", matter, None),
         "act": ("POST", matter, {"csrf": csrf, "action": "bogus"}),
         "act without csrf": ("POST", matter, {"action": "resolve", "text": "越权"}),
     }
-    found = {}
-    for route, (method, target, form) in requests.items():
-        async with session.request(method, target, data=form, allow_redirects=False) as answer:
-            await answer.read()
-            found[route] = answer.status
-    return found
+    return await statuses(session, requests)
 
 
 async def _hop_state(h: WebHarness) -> list[str]:
@@ -101,7 +95,7 @@ async def test_every_staff_route_answers_each_person_as_the_roles_say(
         for who, expected in EXPECTED.items():
             jar = aiohttp.CookieJar(unsafe=True)
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                csrf = await _signed_in(h, session, PEOPLE.get(who))
+                csrf = await http_signed_in(h, session, PEOPLE.get(who))
                 found = await _answers(h, session, csrf, topic)
             if found != expected:
                 wrong.append((who, found))
@@ -119,7 +113,7 @@ async def test_odd_staff_input_is_answered_and_changes_nothing(
         topic = await escalated(h)
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as session:
-            csrf = await _signed_in(h, session, STAFF)
+            csrf = await http_signed_in(h, session, STAFF)
             base = h.web_url
             statuses = {}
             for path in (

@@ -9,7 +9,6 @@ import hmac
 import json
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -29,7 +28,7 @@ from tests.auxil.world import (
     community,
     count,
 )
-from tests.e2e_web.conftest import WebHarness, person, screenshot, signed_in, web_link, web_running
+from tests.e2e_web.conftest import Browsing, WebHarness, web_link
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -61,49 +60,42 @@ async def rows(h: WebHarness, table: Any) -> int:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_a_mini_app_signs_in_with_telegrams_data_and_not_with_forged_or_stale(
-    database: str,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    database: str, browsing: Browsing
 ) -> None:
-    async with web_running(database, tmp_path, caplog) as h:
+    async with browsing.running(database) as h:
         await community(h)
         topic = topic_id(await publish(h, "更换单元门禁"))
 
-        async with person(browser) as page:
+        async with browsing.person() as page:
             forged = init_data(h, RESIDENT, "钱阿姨", token="999:forged-token-of-another-bot")
             await page.goto(mini_app(h, forged))
             await page.wait_for_selector("#message.refused")
             assert "无法确认你的 Telegram 身份" in await page.inner_text("#message")
-            await screenshot(page, request, "-forged")
-        async with person(browser) as page:
+            await browsing.screenshot(page, "-forged")
+        async with browsing.person() as page:
             stale = init_data(h, RESIDENT, "钱阿姨", start_param=f"t{topic}")
             h.clock.advance(timedelta(hours=24, minutes=1))
             await page.goto(mini_app(h, stale))
             await page.wait_for_selector("#message.refused")
         assert await rows(h, web_sessions) == 0
 
-        async with person(browser) as page:
+        async with browsing.person() as page:
             valid = init_data(h, RESIDENT, "钱阿姨", start_param=f"t{topic}")
             await page.goto(mini_app(h, valid))
             await page.wait_for_url(f"{h.web_url}/t/{topic}")
             assert await page.inner_text("#title") == "更换单元门禁"
             assert await page.locator("button.vote").count() == 3  # she votes: a member
-            await screenshot(page, request)
+            await browsing.screenshot(page)
         assert await rows(h, web_sessions) == 1
 
 
 async def test_a_forged_cookie_and_a_post_without_its_csrf_token_change_nothing(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         topic = topic_id(await publish(h, "楼顶晾晒区划分"))
-        async with person(browser) as page:
+        async with browsing.person() as page:
             await page.context.add_cookies(
                 [{"name": "yishi_session", "value": "made-up-token.0123abcd", "url": h.web_url}]
             )
@@ -115,8 +107,7 @@ async def test_a_forged_cookie_and_a_post_without_its_csrf_token_change_nothing(
             )
             assert posted.status == 401
 
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             await page.goto(f"{h.web_url}/t/{topic}")
             for form in ({"option": "0"}, {"option": "0", "csrf": "0" * 64}):
                 posted = await page.request.post(
@@ -130,26 +121,20 @@ async def test_a_forged_cookie_and_a_post_without_its_csrf_token_change_nothing(
             assert said.status == 403
             await page.goto(f"{h.web_url}/t/{topic}")
             assert await page.locator("#my-vote").count() == 0
-            await screenshot(page, request)
+            await browsing.screenshot(page)
         assert await rows(h, ballots) == 0
         assert await rows(h, opinions) == 0
 
 
-async def test_another_buildings_resident_gets_404_whatever_the_id(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
-) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+async def test_another_buildings_resident_gets_404_whatever_the_id(browsing: Browsing) -> None:
+    async with browsing.running() as h:
         await community(h)
         issued = await h.say(GRID_CHAT, GRID_WORKER, "/newbuilding 2号楼")
         await h.group(OTHER_BUILDING_CHAT, "2号楼议事群", members=[OUTSIDER], admins=[GRID_WORKER])
         await h.say(OTHER_BUILDING_CHAT, GRID_WORKER, f"/bind {code_in(issued.text)}")
         topic = topic_id(await publish(h, "1号楼电梯维修"))
 
-        async with person(browser) as page:
-            await signed_in(page, h, OUTSIDER)
+        async with browsing.signed_in(h, OUTSIDER) as page:
             for wanted in (f"/t/{topic}", f"/t/{topic + 1}", f"/t/{topic}/live.json"):
                 answer = await page.goto(f"{h.web_url}{wanted}")
                 assert answer is not None and answer.status == 404, wanted
@@ -161,31 +146,26 @@ async def test_another_buildings_resident_gets_404_whatever_the_id(
                 f"{h.web_url}/t/{topic}/vote", form={"option": "0", "csrf": csrf or ""}
             )
             assert posted.status == 404
-            await screenshot(page, request)
+            await browsing.screenshot(page)
         assert await rows(h, ballots) == 0
 
         # Community staff, officers above the building and not in its group, read it (and do
         # not vote).
-        async with person(browser) as page:
-            await signed_in(page, h, STAFF)
+        async with browsing.signed_in(h, STAFF) as page:
             answer = await page.goto(f"{h.web_url}/t/{topic}")
             assert answer is not None and answer.status == 200
             assert await page.locator("button.vote").count() == 0
 
 
 async def test_script_in_a_title_or_an_opinion_is_shown_as_text_and_never_runs(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
     title = '"<script>window.xss=1</script><img src=x onerror=window.xss=2>"'
     opinion = '<img src=x onerror="window.xss=3"><script>window.xss=4</script>'
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         topic = topic_id(await publish(h, title))
-        async with person(browser) as page:
-            await signed_in(page, h, RESIDENT)
+        async with browsing.signed_in(h, RESIDENT) as page:
             await page.goto(f"{h.web_url}/t/{topic}")
             await page.fill("#opinion-text", opinion)
             await page.click("#opinion-form button")
@@ -195,22 +175,19 @@ async def test_script_in_a_title_or_an_opinion_is_shown_as_text_and_never_runs(
             assert await page.evaluate("window.xss") is None
             assert await page.locator("main img").count() == 0
             assert await page.locator("main script").count() == 0
-            await screenshot(page, request)
+            await browsing.screenshot(page)
             await page.goto(f"{h.web_url}/me")
             assert title in await page.inner_text("#open-topics")
             assert await page.evaluate("window.xss") is None
 
 
 async def test_without_javascript_the_link_and_the_vote_work_and_guessing_codes_is_limited(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    browser: Any,
-    request: pytest.FixtureRequest,
+    browsing: Browsing,
 ) -> None:
-    async with web_running("sqlite", tmp_path, caplog) as h:
+    async with browsing.running() as h:
         await community(h)
         topic = topic_id(await publish(h, "垃圾分类投放点调整"))
-        async with person(browser, javascript=False) as page:
+        async with browsing.person(javascript=False) as page:
             # Guessing: each code is tried at most five times (and each address twenty).
             guess = f"{h.web_url}/signin/{'A' * 32}"
             await page.goto(guess)
@@ -229,5 +206,5 @@ async def test_without_javascript_the_link_and_the_vote_work_and_guessing_codes_
             await page.click("button.vote:text-is('同意')")
             await page.wait_for_url(f"{h.web_url}/t/{topic}?voted=0")
             assert "同意\n1" in await page.inner_text("#tally")
-            await screenshot(page, request)
+            await browsing.screenshot(page)
         assert await rows(h, ballots) == 1
