@@ -144,12 +144,16 @@ async def _cast(
         voter = await household_voter(repos, topic, post, user_id)
     else:
         member = facts.member
-        if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
-            # A web-only person (a household invitation) is in no chat: the per-person roll
-            # is the bound chat's members, so they take part in household topics only.
-            raise Refusal("topics.web_household_only")
         if member is None:  # asked once, then cached
-            member = await press.answers.is_member(post.chat_id, user_id)
+            # What the platform said during this vote (WeCom: the presser is a member): then
+            # they are in the chat, so not web-only, and nothing is read to tell.
+            member = press.answers.known.get((post.chat_id, user_id))
+            if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
+                # A web-only person (a household invitation) is in no chat: the per-person
+                # roll is the bound chat's members, so they take part in household topics only.
+                raise Refusal("topics.web_household_only")
+            if member is None:
+                member = await press.answers.is_member(post.chat_id, user_id)
             batch.memberships.append((post.chat_id, user_id, member))
         if not member:
             raise Refusal("topics.not_member")
