@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.services.actors import Actor
 from bot.services.errors import Refusal
@@ -40,6 +41,9 @@ from storage.records import BallotChannel, Platform, Topic, on_telegram
 from storage.repositories import Repositories
 from storage.repositories.presses import PressFacts, read_presses
 
+if TYPE_CHECKING:
+    from bot.services.topics.service import Tally
+
 
 @dataclass(frozen=True, slots=True)
 class VoteReceipt:
@@ -47,6 +51,7 @@ class VoteReceipt:
     option: str
     changed: bool
     unchanged: bool
+    tally: Tally | None = None  # read after the ballot, in its transaction, if asked for
 
 
 class AskFirst(Exception, WroteNothing):
@@ -86,6 +91,7 @@ class Press:
     option: int
     answers: KnownAnswers  # what Telegram said about memberships during this vote
     now: datetime
+    tally: bool = False  # the receipt carries the topic's tally (TopicService.vote)
 
 
 Cast = VoteReceipt | AskFirst | Refusal

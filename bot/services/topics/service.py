@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -64,7 +65,11 @@ class TopicService:
         self._sla_default = sla_default
         self._on_ballot = on_ballot  # a metric's counter (bot/metrics.py): no I/O
         # The presses made meanwhile, counted together: one read and one write for them all.
-        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(uow.database, cast_ballots)
+        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(uow.database, self._cast)
+        # Tallies read in group-committed transactions, numbered in the order they committed:
+        # those transactions run one at a time (storage/group_commit.py), and each reads what
+        # the ones before it committed, so of two tallies the higher number is the newer.
+        self._tally_order = itertools.count(1)
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -176,6 +181,7 @@ class TopicService:
         probe: MembershipProbe,
         *,
         presser_is_member: bool = False,
+        tally: bool = False,
     ) -> VoteReceipt:
         """Cast or change the actor's ballot; returns once it is durable.
 
@@ -185,13 +191,16 @@ class TopicService:
         written for them; they are asked about, and the press is submitted again.
         ``presser_is_member``: the platform delivers a press only from a member of the chat
         who sees the card (WeCom), so nobody is asked and the press goes once.
+        ``tally``: the receipt carries the topic as it is with this ballot (a ``Tally``: its
+        snapshot read after the batch's ballots, in their transaction), for an answer that
+        shows the tally (WeCom's card), with no transaction of its own to read it.
         """
         now = self._clock.now()
         answers = KnownAnswers()
         if presser_is_member:
             answers.known[(chat_id, actor.user_id)] = True
         while True:
-            press = Press(actor, chat_id, topic_id, option, answers, now)
+            press = Press(actor, chat_id, topic_id, option, answers, now, tally)
             outcome = await self._presses.submit(press)
             if isinstance(outcome, Refusal):
                 raise outcome
@@ -202,6 +211,43 @@ class TopicService:
             answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
                 outcome.chat_id, outcome.user_id
             )
+
+    async def _cast(self, repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
+        """A batch of presses counted; the tallies asked for read after their ballots."""
+        outcomes = await cast_ballots(repos, presses)
+        wanted = {
+            press.topic_id
+            for press, outcome in zip(presses, outcomes, strict=True)
+            if press.tally and isinstance(outcome, VoteReceipt)
+        }
+        if not wanted:
+            return outcomes
+        order, snaps = await self._read_tallies(repos, sorted(wanted))
+        return [
+            replace(outcome, tally=Tally(order, snap))
+            if press.tally
+            and isinstance(outcome, VoteReceipt)
+            and (snap := snaps[press.topic_id]) is not None
+            else outcome
+            for press, outcome in zip(presses, outcomes, strict=True)
+        ]
+
+    async def tallies(
+        self, topic_ids: Sequence[int]
+    ) -> tuple[int, dict[int, TopicSnapshot | None]]:
+        """Topics' snapshots as they are now, read in a group-committed transaction: their
+        number in the order of the tallies read (``Tally.order``) and each one."""
+
+        async def unit(repos: Repositories) -> tuple[int, dict[int, TopicSnapshot | None]]:
+            return await self._read_tallies(repos, topic_ids)
+
+        return await self._uow.batched(unit)
+
+    async def _read_tallies(
+        self, repos: Repositories, topic_ids: Sequence[int]
+    ) -> tuple[int, dict[int, TopicSnapshot | None]]:
+        order = next(self._tally_order)  # in the transaction: the order of the commits
+        return order, await snapshots(repos, topic_ids)
 
     # Officers' commands -------------------------------------------------------------------
 
@@ -395,6 +441,15 @@ class TopicSnapshot:
     cast: int
     eligible: int
     opinions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A topic's snapshot read in a group-committed transaction; ``order`` numbers those reads
+    in the order their transactions committed (``TopicService.vote(tally=True)``)."""
+
+    order: int
+    snapshot: TopicSnapshot
 
 
 async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
