@@ -15,7 +15,8 @@ read in a group-committed transaction, numbered in the order those committed
 
 Each caller answers with the newest card drawn so far (at least as new as its own), and the
 answers go out in that order: WeCom shows the card of the last answer it took, so that answer
-never shows an older tally than an earlier one.
+never shows an older tally than an earlier one. A card drawn is encoded once for all the
+answers that show it (:meth:`LatestCards.encoded`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+from channels.wecom.replies import EncodedCard
 
 Key = tuple[int, int]  # (topic, chat)
 Card = dict[str, Any] | None
@@ -40,6 +43,8 @@ class LatestCards:
         # the newest card drawn of each, and its tally's number; the least recently drawn first
         self._newest: dict[Key, tuple[int, Card]] = {}
         self._drawing: dict[Key, tuple[int, asyncio.Future[Card]]] = {}
+        # what the cards drawn were encoded as, by the card and the task_id answered on
+        self._encoded: dict[tuple[int, str], tuple[dict[str, Any], EncodedCard]] = {}
 
     async def as_of(self, topic_id: int, chat_id: int, order: int, draw: Draw) -> Card:
         """The card of ``chat_id`` for ``topic_id`` from the tally numbered ``order`` or a
@@ -80,6 +85,20 @@ class LatestCards:
         self._newest[key] = (order, card)
         while len(self._newest) > REMEMBERED:
             del self._newest[next(iter(self._newest))]
+
+    def encoded(self, card: dict[str, Any], task_id: str) -> EncodedCard:
+        """``card``'s template as an answer to a press on the card ``task_id`` (the card WeCom
+        updates), encoded once for every answer that shows it."""
+        key = (id(card), task_id)
+        known = self._encoded.get(key)
+        if known is not None and known[0] is card:  # (kept with it: its id is not reused)
+            return known[1]
+        template = card["template_card"]
+        encoded = EncodedCard.of(template | {"task_id": task_id or template["task_id"]})
+        self._encoded[key] = (card, encoded)
+        while len(self._encoded) > REMEMBERED:
+            del self._encoded[next(iter(self._encoded))]
+        return encoded
 
     async def current(self, topic_id: int, chat_id: int) -> Card:
         """The card of ``chat_id`` for ``topic_id``, read after this call began."""

@@ -252,10 +252,9 @@ async def answer_with_card(
         if card is None:
             await adapter.stale(pressed)
             return
-        template = card["template_card"]
-        template = template | {"task_id": pressed.task_id or template["task_id"]}
+        encoded = adapter.latest_cards.encoded(card, pressed.task_id)
         try:
-            await adapter.connection.update_card(pressed.req_id, template)
+            await adapter.connection.update_card(pressed.req_id, encoded)
             return
         except ConnectionLost:
             if attempt == 2:
