@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -215,19 +215,21 @@ class TopicService:
     async def _cast(self, repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
         """A batch of presses counted; the tallies asked for read after their ballots."""
         outcomes = await cast_ballots(repos, presses)
+        # The topics as the batch read them, locked (FOR SHARE) until it commits: not read again.
         wanted = {
-            press.topic_id
+            outcome.topic.id: outcome.topic
             for press, outcome in zip(presses, outcomes, strict=True)
             if press.tally and isinstance(outcome, VoteReceipt)
         }
         if not wanted:
             return outcomes
-        order, snaps = await self._read_tallies(repos, sorted(wanted))
+        order, snaps = await self._read_tallies(repos, sorted(wanted), wanted)
+        tallies = {topic_id: Tally(order, snap) for topic_id, snap in snaps.items() if snap}
         return [
-            replace(outcome, tally=Tally(order, snap))
+            VoteReceipt(outcome.topic, outcome.option, outcome.changed, outcome.unchanged, tally)
             if press.tally
             and isinstance(outcome, VoteReceipt)
-            and (snap := snaps[press.topic_id]) is not None
+            and (tally := tallies.get(press.topic_id)) is not None
             else outcome
             for press, outcome in zip(presses, outcomes, strict=True)
         ]
@@ -244,10 +246,13 @@ class TopicService:
         return await self._uow.batched(unit)
 
     async def _read_tallies(
-        self, repos: Repositories, topic_ids: Sequence[int]
+        self,
+        repos: Repositories,
+        topic_ids: Sequence[int],
+        topics: Mapping[int, Topic] | None = None,
     ) -> tuple[int, dict[int, TopicSnapshot | None]]:
         order = next(self._tally_order)  # in the transaction: the order of the commits
-        return order, await snapshots(repos, topic_ids)
+        return order, await snapshots(repos, topic_ids, topics)
 
     # Officers' commands -------------------------------------------------------------------
 
@@ -457,11 +462,15 @@ async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
 
 
 async def snapshots(
-    repos: Repositories, topic_ids: Sequence[int]
+    repos: Repositories, topic_ids: Sequence[int], topics: Mapping[int, Topic] | None = None
 ) -> dict[int, TopicSnapshot | None]:
     """Topics' snapshots in four statements however many (a burst of presses across many
-    buildings answers with all their cards at once, channels/wecom/latest_cards.py)."""
-    found = await repos.topics.many(topic_ids)
+    buildings answers with all their cards at once, channels/wecom/latest_cards.py);
+    ``topics``: those this transaction read already (locked: as they are), not read again."""
+    if topics is not None and all(topic_id in topics for topic_id in topic_ids):
+        found = {topic_id: topics[topic_id] for topic_id in topic_ids}
+    else:
+        found = await repos.topics.many(topic_ids)
     ids = sorted(found)
     posts_of = await repos.topics.posts_of(ids) if ids else {}
     counts_of = await repos.topics.counts_of(ids) if ids else {}
