@@ -39,7 +39,7 @@ from bot.services.topics.eligibility import (
 from storage.group_commit import WroteNothing
 from storage.records import BallotChannel, Platform, Topic, on_telegram
 from storage.repositories import Repositories
-from storage.repositories.presses import PressFacts, read_presses
+from storage.repositories.presses import PressesRead, PressFacts, read_presses
 
 if TYPE_CHECKING:
     from bot.services.topics.service import Tally
@@ -97,7 +97,16 @@ class Press:
 Cast = VoteReceipt | AskFirst | Refusal
 
 
-async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
+@dataclass(frozen=True, slots=True)
+class CastBatch:
+    """Each press's receipt, or why it stopped, in order; and what the batch read (its topics,
+    locked until it commits, and their posts), which a tally read after it need not read again."""
+
+    outcomes: list[Cast]
+    read: PressesRead
+
+
+async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> CastBatch:
     """Check each press and upsert its voter's ballot, keyed by (topic, voter); each press's
     receipt, or why it stopped, in order.
 
@@ -107,16 +116,17 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Ca
     one the ballots. Secret and household topics key the ballot otherwise and read it alone.
     """
     keys = [plain_person_key(press.actor.user_id) for press in presses]
-    facts = await read_presses(
+    read = await read_presses(
         repos.connection,
         [
             (press.topic_id, press.chat_id, press.actor.user_id, key)
             for press, key in zip(presses, keys, strict=True)
         ],
+        all_posts=any(press.tally for press in presses),  # the tally read after it needs them
     )
     batch = _Batch()
     outcomes: list[Cast] = []
-    for press, key, fact in zip(presses, keys, facts, strict=True):
+    for press, key, fact in zip(presses, keys, read.facts, strict=True):
         try:
             outcomes.append(await _cast(repos, press, key, fact, batch))
         except (Refusal, AskFirst) as stop:
@@ -124,7 +134,7 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Ca
     if batch.memberships:
         await repos.chats.set_memberships(batch.memberships, presses[0].now)
     await repos.topics.put_ballots(batch.ballots)
-    return outcomes
+    return CastBatch(outcomes, read)
 
 
 class _Batch:

@@ -214,16 +214,20 @@ class TopicService:
 
     async def _cast(self, repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
         """A batch of presses counted; the tallies asked for read after their ballots."""
-        outcomes = await cast_ballots(repos, presses)
-        # The topics as the batch read them, locked (FOR SHARE) until it commits: not read again.
+        cast = await cast_ballots(repos, presses)
+        outcomes = cast.outcomes
         wanted = {
-            outcome.topic.id: outcome.topic
+            press.topic_id
             for press, outcome in zip(presses, outcomes, strict=True)
             if press.tally and isinstance(outcome, VoteReceipt)
         }
         if not wanted:
             return outcomes
-        order, snaps = await self._read_tallies(repos, sorted(wanted), wanted)
+        # The topics as the batch read them, locked (FOR SHARE) until it commits, and all their
+        # posts (read_presses(all_posts=True), as a press asked for a tally): not read again.
+        order, snaps = await self._read_tallies(
+            repos, sorted(wanted), cast.read.topics, cast.read.posts
+        )
         tallies = {topic_id: Tally(order, snap) for topic_id, snap in snaps.items() if snap}
         return [
             VoteReceipt(outcome.topic, outcome.option, outcome.changed, outcome.unchanged, tally)
@@ -250,9 +254,10 @@ class TopicService:
         repos: Repositories,
         topic_ids: Sequence[int],
         topics: Mapping[int, Topic] | None = None,
+        posts: Mapping[int, list[TopicPost]] | None = None,
     ) -> tuple[int, dict[int, TopicSnapshot | None]]:
         order = next(self._tally_order)  # in the transaction: the order of the commits
-        return order, await snapshots(repos, topic_ids, topics)
+        return order, await snapshots(repos, topic_ids, topics, posts)
 
     # Officers' commands -------------------------------------------------------------------
 
@@ -462,17 +467,22 @@ async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
 
 
 async def snapshots(
-    repos: Repositories, topic_ids: Sequence[int], topics: Mapping[int, Topic] | None = None
+    repos: Repositories,
+    topic_ids: Sequence[int],
+    topics: Mapping[int, Topic] | None = None,
+    posts: Mapping[int, list[TopicPost]] | None = None,
 ) -> dict[int, TopicSnapshot | None]:
     """Topics' snapshots in four statements however many (a burst of presses across many
     buildings answers with all their cards at once, channels/wecom/latest_cards.py);
-    ``topics``: those this transaction read already (locked: as they are), not read again."""
-    if topics is not None and all(topic_id in topics for topic_id in topic_ids):
+    ``topics`` and ``posts``: all of theirs this transaction read already (the topics locked:
+    as they are), not read again."""
+    if topics is not None and posts is not None and all(t in topics for t in topic_ids):
         found = {topic_id: topics[topic_id] for topic_id in topic_ids}
+        posts_of: Mapping[int, list[TopicPost]] = posts
     else:
         found = await repos.topics.many(topic_ids)
+        posts_of = await repos.topics.posts_of(sorted(found)) if found else {}
     ids = sorted(found)
-    posts_of = await repos.topics.posts_of(ids) if ids else {}
     counts_of = await repos.topics.counts_of(ids) if ids else {}
     opinions_of = await repos.topics.opinion_counts_of(ids) if ids else {}
     taken: dict[int, TopicSnapshot | None] = {}
@@ -481,20 +491,20 @@ async def snapshots(
         if topic is None:
             taken[topic_id] = None
             continue
-        posts = posts_of.get(topic_id, [])
+        posted = list(posts_of.get(topic_id, []))
         counted = counts_of.get(topic_id, {})
         counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
         public, private = opinions_of.get(topic_id, (0, 0))
         if topic.outcome is not None:
             eligible = int(topic.outcome.get("eligible", 0))
         elif topic.household:
-            roll = await household_roll(repos, [post.node_id for post in posts if post.voting])
+            roll = await household_roll(repos, [post.node_id for post in posted if post.voting])
             eligible = len(roll.areas)
         else:
-            eligible = sum(post.members or 0 for post in posts if post.voting)
+            eligible = sum(post.members or 0 for post in posted if post.voting)
         taken[topic_id] = TopicSnapshot(
             topic=topic,
-            posts=posts,
+            posts=posted,
             counts=counts,
             cast=sum(counts),
             eligible=max(eligible, sum(counts)),
