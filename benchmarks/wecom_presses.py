@@ -15,6 +15,7 @@ against the residents' last choices.
     .venv/bin/python -m benchmarks.wecom_presses                 # SQLite and PostgreSQL
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --rounds 3
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --count OUT   # Yishi once, counted
+    .venv/bin/python -m benchmarks.wecom_presses --db sqlite --alone 3     # Yishi's CPU per press
 
 ``--count`` runs Yishi alone under ``benchmarks/counted_bot.py`` and prints what the load cost
 per press in counts (statements, transactions, function calls), as ``ingest_http --count``.
@@ -352,7 +353,27 @@ async def main() -> None:
         help="Yishi once on --db (sqlite or postgres), no baseline, under counters "
         "(benchmarks/counted_bot.py): writes OUT.json and OUT.pstats, prints counts per press",
     )
+    arguments.add_argument(
+        "--alone",
+        type=int,
+        metavar="N",
+        help="Yishi alone N times on --db (sqlite or postgres), no baseline: its CPU per press "
+        "each time, to compare two checkouts run one after the other, in turns (the machine's "
+        "load moves the ratios of one run more than a change does)",
+    )
     args = arguments.parse_args()
+    if args.alone is not None:
+        if args.db == "both":
+            raise SystemExit("--alone measures one database: give --db sqlite or --db postgres")
+        cpu = []
+        for _ in range(args.alone):
+            with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+                ours = await measure("yishi", args.db, Path(folder))
+            if ours["problems"]:
+                raise SystemExit("some presses were not answered in time, or counts were wrong")
+            cpu.append(ours["cpu_ms"])
+        print(f"\nbot CPU per press, ms: {' '.join(f'{ms:.3f}' for ms in cpu)}", flush=True)
+        return
     if args.count is not None:
         if args.db == "both":
             raise SystemExit("--count measures one database: give --db sqlite or --db postgres")

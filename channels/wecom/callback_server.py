@@ -37,6 +37,7 @@ from aiohttp import web
 from channels.common.listening import listen
 from channels.wecom.crypto import BadSignature, WeComCrypto, WeComCryptoError
 from channels.wecom.passive import Clock, PassiveReplies
+from channels.wecom.replies import EncodedCard
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class CallbackServer:
         await self.replies.respond(req_id, body)
 
     async def update_card(
-        self, req_id: str, card: dict[str, Any], userids: list[str] | None = None
+        self, req_id: str, card: dict[str, Any] | EncodedCard, userids: list[str] | None = None
     ) -> None:
         await self.replies.update_card(req_id, card, userids)
 

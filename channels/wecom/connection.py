@@ -20,10 +20,13 @@ import json
 import logging
 import random
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+
+from channels.wecom.replies import EncodedCard
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,44 @@ class ConnectionLost(Exception):
 
 class Kicked(Exception):
     """Another connection subscribed as this bot: this instance no longer owns it."""
+
+
+class AckDeadlines:
+    """Fails each ack not come within ``timeout`` (TimeoutError) with one timer for them all:
+    every answer waits for an ack, and a timer per frame was a noticeable part of a press's
+    cost. Frames wait in the order sent, so the oldest one's deadline is the next."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._due: deque[tuple[float, asyncio.Future[Any]]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def expect(self, ack: asyncio.Future[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        due = self._due
+        while due and due[0][1].done():  # acked (or failed) meanwhile: nothing to watch
+            due.popleft()
+        due.append((loop.time() + self.timeout, ack))
+        if self._timer is None:
+            self._timer = loop.call_at(self._due[0][0], self._expire, loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        while self._due:
+            deadline, ack = self._due[0]
+            if not ack.done():
+                if deadline > now:
+                    self._timer = loop.call_at(deadline, self._expire, loop)
+                    return
+                ack.set_exception(TimeoutError())
+            self._due.popleft()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._due.clear()
 
 
 class LongConnection:
@@ -81,6 +122,7 @@ class LongConnection:
         self._stopped = asyncio.Event()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._per_req_id: dict[str, asyncio.Lock] = {}
+        self._acks_due = AckDeadlines(ack_timeout)
         self._numbers = itertools.count(1)
         self._runner: asyncio.Task[None] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
@@ -109,6 +151,7 @@ class LongConnection:
                 await self._runner
         if self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
+        self._acks_due.cancel()
         if self._session is not None:
             await self._session.close()
 
@@ -124,30 +167,40 @@ class LongConnection:
         await self.call("aibot_respond_msg", body, req_id)
 
     async def update_card(
-        self, req_id: str, card: dict[str, Any], userids: list[str] | None = None
+        self, req_id: str, card: dict[str, Any] | EncodedCard, userids: list[str] | None = None
     ) -> None:
         """Answers a ``template_card_event`` with the card as it is now (for everyone, or only
         ``userids``); WeCom takes it within 5 s of the press."""
-        body: dict[str, Any] = {"response_type": "update_template_card", "template_card": card}
+        if isinstance(card, EncodedCard):  # the card's JSON as it is, not encoded again
+            body = '{"response_type":"update_template_card","template_card":' + card.json
+            if userids:
+                body += ',"userids":' + json.dumps(userids, ensure_ascii=False)
+            await self.call("aibot_respond_update_msg", body + "}", req_id)
+            return
+        fields: dict[str, Any] = {"response_type": "update_template_card", "template_card": card}
         if userids:
-            body["userids"] = userids
-        await self.call("aibot_respond_update_msg", body, req_id)
+            fields["userids"] = userids
+        await self.call("aibot_respond_update_msg", fields, req_id)
 
     async def send(self, chatid: str, body: dict[str, Any]) -> None:
         """A proactive message (markdown or a card) to a chat that has written to the bot."""
         await self.call("aibot_send_msg", {"chatid": chatid} | body)
 
-    async def call(self, cmd: str, body: dict[str, Any], req_id: str | None = None) -> None:
-        """Sends one frame and waits for its ack; WeComRefused if WeCom refused it."""
+    async def call(self, cmd: str, body: dict[str, Any] | str, req_id: str | None = None) -> None:
+        """Sends one frame (its body, or the body's JSON already encoded) and waits for its
+        ack; WeComRefused if WeCom refused it."""
         req_id = req_id or self.new_req_id(cmd)
-        lock = self._per_req_id.setdefault(req_id, asyncio.Lock())
+        lock = self._per_req_id.get(req_id)
+        if lock is None:
+            lock = self._per_req_id[req_id] = asyncio.Lock()
         try:
             async with lock:
-                try:
-                    async with asyncio.timeout(self.ack_timeout):
-                        await self._subscribed.wait()
-                except TimeoutError:
-                    raise ConnectionLost(f"{cmd}: not connected") from None
+                if not self._subscribed.is_set():
+                    try:
+                        async with asyncio.timeout(self.ack_timeout):
+                            await self._subscribed.wait()
+                    except TimeoutError:
+                        raise ConnectionLost(f"{cmd}: not connected") from None
                 ack = await self._exchange(cmd, req_id, body)
         finally:
             if not lock.locked() and self._per_req_id.get(req_id) is lock:
@@ -155,19 +208,26 @@ class LongConnection:
         if ack.get("errcode", 0) != 0:
             raise WeComRefused(cmd, int(ack["errcode"]), str(ack.get("errmsg", "")))
 
-    async def _exchange(self, cmd: str, req_id: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def _exchange(
+        self, cmd: str, req_id: str, body: dict[str, Any] | str | None
+    ) -> dict[str, Any]:
         ws = self._ws
         if ws is None or ws.closed:
             raise ConnectionLost(f"{cmd}: not connected")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
-        frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
-        if body is not None:
-            frame["body"] = body
+        if isinstance(body, str):  # encoded already: the frame around it
+            head = f'{{"cmd":{json.dumps(cmd)},"headers":{{"req_id":{json.dumps(req_id)}}}'
+            text = f'{head},"body":{body}}}'
+        else:
+            frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
+            if body is not None:
+                frame["body"] = body
+            text = json.dumps(frame, ensure_ascii=False)
+        self._acks_due.expect(future)
         try:
-            await ws.send_str(json.dumps(frame, ensure_ascii=False))
-            async with asyncio.timeout(self.ack_timeout):
-                return await future
+            await ws.send_str(text)
+            return await future
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
             raise ConnectionLost(f"{cmd}: no ack ({type(error).__name__})") from error
         finally:

@@ -1,15 +1,22 @@
-"""The ballot cards as they are now, read once for all the presses answered meanwhile.
+"""The ballot cards as they are now, drawn once for all the presses answered meanwhile.
 
 Every press on a vote card is answered with the card for everyone (WeCom updates a card only
-in the answer to a press, within 5 s), so a burst of presses would read the same snapshots
-once per press. Instead the presses whose ballots committed meanwhile share one read of every
-card they need, in one transaction: a caller joins the read that starts next (never one
-already under way, which may have begun before its ballot committed), so the card it gets
-counts its ballot.
+in the answer to a press, within 5 s), so a burst of presses would read and draw the same
+card once per press. Instead each card is drawn once per tally: a tally is a topic's snapshot
+read in a group-committed transaction, numbered in the order those committed
+(``bot.services.topics.service.Tally``), so of two the higher number is the newer.
 
-Each caller answers with the newest card read so far (at least as new as its own), and the
-answers go out in the order their reads finished: WeCom shows the card of the last answer it
-took, so that answer never shows an older tally than an earlier one.
+- A vote's own receipt carries the tally read after its ballot, in its transaction
+  (:meth:`LatestCards.as_of`): the presses counted in one batch share one drawing of each
+  card, and nothing more is read to answer them.
+- Any other caller (a press WeCom delivers again) joins the read that starts next
+  (:meth:`LatestCards.current`; never one under way, which may have begun before the state it
+  must show), one read for all who joined.
+
+Each caller answers with the newest card drawn so far (at least as new as its own), and the
+answers go out in that order: WeCom shows the card of the last answer it took, so that answer
+never shows an older tally than an earlier one. A card drawn is encoded once for all the
+answers that show it (:meth:`LatestCards.encoded`).
 """
 
 from __future__ import annotations
@@ -18,10 +25,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from channels.wecom.replies import EncodedCard
+
 Key = tuple[int, int]  # (topic, chat)
 Card = dict[str, Any] | None
-REMEMBERED = 4096  # cards kept as the newest read (a caller's own read is never older)
-Read = Callable[[Sequence[Key]], Awaitable[dict[Key, Card]]]
+REMEMBERED = 4096  # cards kept as the newest drawn (a caller's own is never older)
+# The cards of these keys as they are now, and the number of the tally they were drawn from.
+Read = Callable[[Sequence[Key]], Awaitable[tuple[int, dict[Key, Card]]]]
+Draw = Callable[[], Awaitable[Card]]
 
 
 class LatestCards:
@@ -29,7 +40,65 @@ class LatestCards:
         self._read = read
         self._next: dict[Key, asyncio.Future[Card]] = {}  # the next read, what its callers wait
         self._reader: asyncio.Task[None] | None = None
-        self._newest: dict[Key, Card] = {}  # the last card read of each, the oldest first
+        # the newest card drawn of each, and its tally's number; the least recently drawn first
+        self._newest: dict[Key, tuple[int, Card]] = {}
+        self._drawing: dict[Key, tuple[int, asyncio.Future[Card]]] = {}
+        # what the cards drawn were encoded as, by the card and the task_id answered on
+        self._encoded: dict[tuple[int, str], tuple[dict[str, Any], EncodedCard]] = {}
+
+    async def as_of(self, topic_id: int, chat_id: int, order: int, draw: Draw) -> Card:
+        """The card of ``chat_id`` for ``topic_id`` from the tally numbered ``order`` or a
+        newer one; ``draw`` draws it from that tally, if no caller did or is doing it."""
+        key = (topic_id, chat_id)
+        newest = self._newest.get(key)
+        if newest is not None and newest[0] >= order:
+            return newest[1]
+        drawing = self._drawing.get(key)
+        if drawing is not None and drawing[0] >= order:
+            card = await asyncio.shield(drawing[1])
+        else:
+            card = await self._draw(key, order, draw)
+        newest = self._newest.get(key)
+        return newest[1] if newest is not None and newest[0] >= order else card
+
+    async def _draw(self, key: Key, order: int, draw: Draw) -> Card:
+        done: asyncio.Future[Card] = asyncio.get_running_loop().create_future()
+        self._drawing[key] = (order, done)
+        try:
+            card = await draw()
+        except BaseException as error:
+            done.set_exception(error)
+            done.exception()  # the callers waiting get it; nobody else need look
+            raise
+        finally:
+            if self._drawing.get(key) == (order, done):
+                del self._drawing[key]
+        self._keep(key, order, card)
+        done.set_result(card)
+        return card
+
+    def _keep(self, key: Key, order: int, card: Card) -> None:
+        newest = self._newest.get(key)
+        if newest is not None and newest[0] >= order:
+            return  # a newer tally's card was drawn meanwhile
+        self._newest.pop(key, None)
+        self._newest[key] = (order, card)
+        while len(self._newest) > REMEMBERED:
+            del self._newest[next(iter(self._newest))]
+
+    def encoded(self, card: dict[str, Any], task_id: str) -> EncodedCard:
+        """``card``'s template as an answer to a press on the card ``task_id`` (the card WeCom
+        updates), encoded once for every answer that shows it."""
+        key = (id(card), task_id)
+        known = self._encoded.get(key)
+        if known is not None and known[0] is card:  # (kept with it: its id is not reused)
+            return known[1]
+        template = card["template_card"]
+        encoded = EncodedCard.of(template | {"task_id": task_id or template["task_id"]})
+        self._encoded[key] = (card, encoded)
+        while len(self._encoded) > REMEMBERED:
+            del self._encoded[next(iter(self._encoded))]
+        return encoded
 
     async def current(self, topic_id: int, chat_id: int) -> Card:
         """The card of ``chat_id`` for ``topic_id``, read after this call began."""
@@ -40,23 +109,21 @@ class LatestCards:
         if self._reader is None:
             self._reader = asyncio.ensure_future(self._reads())
         card = await asyncio.shield(waiting)
-        return self._newest.get(key, card)
+        newest = self._newest.get(key)
+        return newest[1] if newest is not None else card
 
     async def _reads(self) -> None:
         try:
             while self._next:
                 batch, self._next = self._next, {}
                 try:
-                    cards = await self._read(list(batch))
+                    order, cards = await self._read(list(batch))
                 except Exception as error:
                     for waiting in batch.values():
                         waiting.set_exception(error)
                     continue
                 for key, waiting in batch.items():
-                    self._newest.pop(key, None)
-                    self._newest[key] = cards.get(key)
+                    self._keep(key, order, cards.get(key))
                     waiting.set_result(cards.get(key))
-                while len(self._newest) > REMEMBERED:
-                    del self._newest[next(iter(self._newest))]
         finally:
             self._reader = None

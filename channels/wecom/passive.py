@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 
 from channels.wecom.connection import ConnectionLost, WeComRefused
+from channels.wecom.replies import EncodedCard
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,10 @@ class PassiveReplies:
         await self._post(answering.route, body, f"a further answer to {req_id}")
 
     async def update_card(
-        self, req_id: str, card: dict[str, Any], userids: list[str] | None = None
+        self, req_id: str, card: dict[str, Any] | EncodedCard, userids: list[str] | None = None
     ) -> None:
+        if isinstance(card, EncodedCard):  # the reply is encrypted whole: the dict is wanted
+            card = card.card
         body: dict[str, Any] = {"response_type": "update_template_card", "template_card": card}
         if userids:
             body["userids"] = userids

@@ -10,7 +10,22 @@ delivered now.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedCard:
+    """A card and its JSON, encoded once for the many answers that show it (the presses on a
+    vote card answered with the same tally)."""
+
+    card: dict[str, Any]
+    json: str
+
+    @classmethod
+    def of(cls, card: dict[str, Any]) -> EncodedCard:
+        return cls(card, json.dumps(card, ensure_ascii=False))
 
 
 class WeComReplies(Protocol):
@@ -19,7 +34,7 @@ class WeComReplies(Protocol):
         ...
 
     async def update_card(
-        self, req_id: str, card: dict[str, Any], userids: list[str] | None = None
+        self, req_id: str, card: dict[str, Any] | EncodedCard, userids: list[str] | None = None
     ) -> None:
         """Answers a ``template_card_event`` with the card as it is now (for everyone, or only
         ``userids``), within WeCom's 5 s."""

@@ -76,6 +76,9 @@ class WeComText:
     def __init__(self, translator: Translator, zone: tzinfo) -> None:
         self.translator = translator
         self.zone = zone
+        # Each key's template for a card, its tags taken out once (a vote card is drawn for
+        # every tally it shows: a burst of presses draws it many times a second).
+        self._plain: dict[tuple[str, str], str] = {}
 
     def _template(self, locale: str, key: str) -> str:
         """``key``'s text, worded for WeCom where on_wecom.toml words it so (a command is
@@ -90,7 +93,9 @@ class WeComText:
         return Markdown(template.format_map({k: escape(v) for k, v in values.items()}))
 
     def plain(self, locale: str, key: str, **values: Any) -> str:
-        template = _ANY_TAG.sub("", self._template(locale, key))
+        template = self._plain.get((locale, key))
+        if template is None:
+            template = self._plain[(locale, key)] = _ANY_TAG.sub("", self._template(locale, key))
         return template.format_map({k: _unmarked(v) for k, v in values.items()})
 
     def when(self, locale: str, moment: datetime) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -28,7 +29,7 @@ from bot.services import Services
 from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
 from bot.services.topics.eligibility import parse_topic_id
-from bot.services.topics.service import TopicSnapshot
+from bot.services.topics.service import Tally, TopicSnapshot
 from bot.services.topics.syntax import parse_topic
 from bot.services.topics.views import BallotView, OpinionAction, VoteAction, ballot_view
 from channels.common.told import Writer
@@ -134,17 +135,17 @@ async def ballot_card(
 
 async def ballot_cards(
     adapter: WeComAdapter, keys: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], dict[str, Any] | None]:
-    """The ballot cards of (topic, chat) pairs as they are now, their snapshots read in one
-    transaction (the presses of a burst, channels/wecom/latest_cards.py)."""
+) -> tuple[int, dict[tuple[int, int], dict[str, Any] | None]]:
+    """The ballot cards of (topic, chat) pairs as they are now, their tallies read in one
+    group-committed transaction (channels/wecom/latest_cards.py), and those tallies' number."""
     services = adapter.services
-    snaps = await services.topics.snapshots(sorted({topic for topic, _ in keys}))
+    order, snaps = await services.topics.tallies(sorted({topic for topic, _ in keys}))
     cards: dict[tuple[int, int], dict[str, Any] | None] = {}
     for topic_id, chat_id in keys:
         snap = snaps[topic_id]
         card = await draw_ballot(services, adapter.views, snap, chat_id) if snap else None
         cards[(topic_id, chat_id)] = card
-    return cards
+    return order, cards
 
 
 async def draw_ballot(
@@ -211,13 +212,14 @@ async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> Non
         if option is None:
             raise Refusal("wecom.pick_one")
         # WeCom delivers a press only from a member who sees the card: nobody to ask.
-        await adapter.services.topics.vote(
+        receipt = await adapter.services.topics.vote(
             who.actor,
             who.place.chat_id,
             press.topic_id,
             option,
             adapter.membership,
             presser_is_member=True,
+            tally=True,
         )
     except Refusal as refusal:  # the card as it is, with why, for the presser only
         card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
@@ -230,22 +232,29 @@ async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> Non
         title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
         await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
         return
-    await answer_with_card(adapter, pressed, press.topic_id)
+    await answer_with_card(adapter, pressed, press.topic_id, receipt.tally)
 
 
-async def answer_with_card(adapter: WeComAdapter, pressed: Pressed, topic_id: int) -> None:
-    """The card as it is now, for everyone (read once for the presses answered meanwhile);
-    sent once more if the connection dropped under it (WeCom takes it within 5 s of the
-    press: the connection is back within a second or two)."""
+async def answer_with_card(
+    adapter: WeComAdapter, pressed: Pressed, topic_id: int, tally: Tally | None = None
+) -> None:
+    """The card as it is now, for everyone: drawn once from the tally read with the press's
+    ballot (``tally``), or read once for the presses answered meanwhile; sent once more if
+    the connection dropped under it (WeCom takes it within 5 s of the press: the connection
+    is back within a second or two)."""
+    chat_id = pressed.who.place.chat_id
     for attempt in (1, 2):
-        card = await adapter.latest_cards.current(topic_id, pressed.who.place.chat_id)
+        if tally is not None and attempt == 1:
+            draw = partial(draw_ballot, adapter.services, adapter.views, tally.snapshot, chat_id)
+            card = await adapter.latest_cards.as_of(topic_id, chat_id, tally.order, draw)
+        else:
+            card = await adapter.latest_cards.current(topic_id, chat_id)
         if card is None:
             await adapter.stale(pressed)
             return
-        template = card["template_card"]
-        template = template | {"task_id": pressed.task_id or template["task_id"]}
+        encoded = adapter.latest_cards.encoded(card, pressed.task_id)
         try:
-            await adapter.connection.update_card(pressed.req_id, template)
+            await adapter.connection.update_card(pressed.req_id, encoded)
             return
         except ConnectionLost:
             if attempt == 2:

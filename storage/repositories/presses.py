@@ -1,12 +1,13 @@
 """What button presses read, in one statement for a whole batch (bot/services/topics/ballots.py).
 
 For each press: the topic (locked as by ``TopicRepository.get_locked(shared=True)``), its
-post in the chat, the presser's cached membership of the chat and their ballot under a given
-key. Four statements for the whole batch instead of four per press: each statement costs far
-more in SQLAlchemy than in the database, and on PostgreSQL each is a round trip
-(docs/PERFORMANCE.md). Each is built once and compiled once: the presses go in as expanding
-``IN`` lists (a ``VALUES`` list of the presses, as this once was, built and compiled a new
-statement for every batch, which cost more than everything else a press does).
+post in the chat (all the topic's posts are read), the presser's cached membership of the
+chat and their ballot under a given key. Four statements for the whole batch instead of four
+per press: each statement costs far more in SQLAlchemy than in the database, and on
+PostgreSQL each is a round trip (docs/PERFORMANCE.md). Each is built once and compiled once:
+the presses go in as expanding ``IN`` lists (a ``VALUES`` list of the presses, as this once
+was, built and compiled a new statement for every batch, which cost more than everything else
+a press does).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _TOPICS = (
 _POSTS = select(topic_posts).where(
     tuple_(topic_posts.c.topic_id, topic_posts.c.chat_id).in_(bindparam("keys", expanding=True))
 )
+# Every post of the batch's topics, when a tally is read after the ballots
+# (TopicService.vote(tally=True)): it needs them all, and need not read them again.
+_ALL_POSTS = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
     tuple_(chat_members.c.chat_id, chat_members.c.user_id).in_(bindparam("keys", expanding=True))
 )
@@ -50,24 +54,42 @@ _BALLOTS = select(
 ).where(tuple_(ballots.c.topic_id, ballots.c.voter_key).in_(bindparam("keys", expanding=True)))
 
 
+@dataclass(frozen=True, slots=True)
+class PressesRead:
+    """What a batch of presses read: each press's facts, in order (None where the topic does
+    not exist or is not posted in the chat), and the batch's topics and their posts (all of
+    them if asked for: ``read_presses(all_posts=True)``)."""
+
+    facts: list[PressFacts | None]
+    topics: dict[int, Topic]
+    posts: dict[int, list[TopicPost]]
+
+
 async def read_presses(
-    connection: AsyncConnection, presses: Sequence[PressKey]
-) -> list[PressFacts | None]:
-    """Each press's facts, in order; None where the topic does not exist or is not posted in
-    the chat. Four statements for them all (a batch of presses, storage/batched_write.py)."""
+    connection: AsyncConnection, presses: Sequence[PressKey], *, all_posts: bool = False
+) -> PressesRead:
+    """Each press's facts. Four statements for them all (a batch of presses,
+    storage/batched_write.py); ``all_posts``: every post of their topics, not only the pressed
+    chats' (``PressesRead.posts`` has only those otherwise)."""
     if not presses:
-        return []
+        return PressesRead([], {}, {})
     found = {
         row.id: _topic(row)
         for row in await connection.execute(_TOPICS, {"ids": sorted({p[0] for p in presses})})
     }
-    pairs = sorted({(topic, chat) for topic, chat, _, _ in presses if topic in found})
-    if not pairs:
-        return [None] * len(presses)
-    posts = {
-        (row.topic_id, row.chat_id): _post(row)
-        for row in await connection.execute(_POSTS, {"keys": pairs})
-    }
+    if not found:
+        return PressesRead([None] * len(presses), found, {})
+    posts_of: dict[int, list[TopicPost]] = {}
+    posts: dict[tuple[int, int], TopicPost] = {}
+    if all_posts:
+        rows = await connection.execute(_ALL_POSTS, {"ids": sorted(found)})
+    else:
+        pairs = sorted({(topic, chat) for topic, chat, _, _ in presses if topic in found})
+        rows = await connection.execute(_POSTS, {"keys": pairs})
+    for row in rows:
+        read = _post(row)
+        posts_of.setdefault(read.topic_id, []).append(read)
+        posts[(read.topic_id, read.chat_id)] = read
     members_asked = sorted(
         {(chat, user) for topic, chat, user, _ in presses if (topic, chat) in posts}
     )
@@ -97,4 +119,4 @@ async def read_presses(
                 previous.get((topic_id, key)),
             )
         )
-    return facts
+    return PressesRead(facts, found, posts_of)

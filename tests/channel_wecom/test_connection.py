@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from channels.wecom.connection import LongConnection, WeComRefused
+from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from emulators.wecom.behaviour import Behaviour
 from emulators.wecom.server import WeComEmulator
 from tests.emulator_wecom.conftest import BOT_ID, GROUP, SECRET
@@ -152,3 +152,25 @@ async def test_a_newer_instance_takes_the_bot_over_and_this_one_stops(
         assert emu.live[BOT_ID].number == len(emu.connections)  # not kicked back
     finally:
         await newer.stop()
+
+
+async def test_a_frame_whose_ack_does_not_come_in_time_is_lost_and_the_next_goes_on(
+    emu: WeComEmulator,
+) -> None:
+    received = Received()
+    link = connection(emu, received, ack_timeout=0.3)
+    await link.start()
+    try:
+        await link.wait_subscribed(5)
+        await emu.mention("zhangsan", GROUP, "你好")
+        await received.frames.get()
+        emu.ack_delay = 1.0  # every ack later than the bot waits for one
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(ConnectionLost):
+            await link.send(GROUP, MARKDOWN)
+        assert 0.25 <= asyncio.get_running_loop().time() - started < 0.9
+        emu.ack_delay = 0.0
+        await link.send(GROUP, MARKDOWN)  # the connection stayed up: answered at once
+        assert link.connects == 1
+    finally:
+        await link.stop()

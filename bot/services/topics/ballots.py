@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.services.actors import Actor
 from bot.services.errors import Refusal
@@ -38,7 +39,10 @@ from bot.services.topics.eligibility import (
 from storage.group_commit import WroteNothing
 from storage.records import BallotChannel, Platform, Topic, on_telegram
 from storage.repositories import Repositories
-from storage.repositories.presses import PressFacts, read_presses
+from storage.repositories.presses import PressesRead, PressFacts, read_presses
+
+if TYPE_CHECKING:
+    from bot.services.topics.service import Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class VoteReceipt:
     option: str
     changed: bool
     unchanged: bool
+    tally: Tally | None = None  # read after the ballot, in its transaction, if asked for
 
 
 class AskFirst(Exception, WroteNothing):
@@ -86,12 +91,22 @@ class Press:
     option: int
     answers: KnownAnswers  # what Telegram said about memberships during this vote
     now: datetime
+    tally: bool = False  # the receipt carries the topic's tally (TopicService.vote)
 
 
 Cast = VoteReceipt | AskFirst | Refusal
 
 
-async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
+@dataclass(frozen=True, slots=True)
+class CastBatch:
+    """Each press's receipt, or why it stopped, in order; and what the batch read (its topics,
+    locked until it commits, and their posts), which a tally read after it need not read again."""
+
+    outcomes: list[Cast]
+    read: PressesRead
+
+
+async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> CastBatch:
     """Check each press and upsert its voter's ballot, keyed by (topic, voter); each press's
     receipt, or why it stopped, in order.
 
@@ -101,16 +116,17 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Ca
     one the ballots. Secret and household topics key the ballot otherwise and read it alone.
     """
     keys = [plain_person_key(press.actor.user_id) for press in presses]
-    facts = await read_presses(
+    read = await read_presses(
         repos.connection,
         [
             (press.topic_id, press.chat_id, press.actor.user_id, key)
             for press, key in zip(presses, keys, strict=True)
         ],
+        all_posts=any(press.tally for press in presses),  # the tally read after it needs them
     )
     batch = _Batch()
     outcomes: list[Cast] = []
-    for press, key, fact in zip(presses, keys, facts, strict=True):
+    for press, key, fact in zip(presses, keys, read.facts, strict=True):
         try:
             outcomes.append(await _cast(repos, press, key, fact, batch))
         except (Refusal, AskFirst) as stop:
@@ -118,7 +134,7 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> list[Ca
     if batch.memberships:
         await repos.chats.set_memberships(batch.memberships, presses[0].now)
     await repos.topics.put_ballots(batch.ballots)
-    return outcomes
+    return CastBatch(outcomes, read)
 
 
 class _Batch:
@@ -144,12 +160,16 @@ async def _cast(
         voter = await household_voter(repos, topic, post, user_id)
     else:
         member = facts.member
-        if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
-            # A web-only person (a household invitation) is in no chat: the per-person roll
-            # is the bound chat's members, so they take part in household topics only.
-            raise Refusal("topics.web_household_only")
         if member is None:  # asked once, then cached
-            member = await press.answers.is_member(post.chat_id, user_id)
+            # What the platform said during this vote (WeCom: the presser is a member): then
+            # they are in the chat, so not web-only, and nothing is read to tell.
+            member = press.answers.known.get((post.chat_id, user_id))
+            if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
+                # A web-only person (a household invitation) is in no chat: the per-person
+                # roll is the bound chat's members, so they take part in household topics only.
+                raise Refusal("topics.web_household_only")
+            if member is None:
+                member = await press.answers.is_member(post.chat_id, user_id)
             batch.memberships.append((post.chat_id, user_id, member))
         if not member:
             raise Refusal("topics.not_member")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,7 +65,11 @@ class TopicService:
         self._sla_default = sla_default
         self._on_ballot = on_ballot  # a metric's counter (bot/metrics.py): no I/O
         # The presses made meanwhile, counted together: one read and one write for them all.
-        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(uow.database, cast_ballots)
+        self._presses: BatchedWrite[Press, Cast] = BatchedWrite(uow.database, self._cast)
+        # Tallies read in group-committed transactions, numbered in the order they committed:
+        # those transactions run one at a time (storage/group_commit.py), and each reads what
+        # the ones before it committed, so of two tallies the higher number is the newer.
+        self._tally_order = itertools.count(1)
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -176,6 +181,7 @@ class TopicService:
         probe: MembershipProbe,
         *,
         presser_is_member: bool = False,
+        tally: bool = False,
     ) -> VoteReceipt:
         """Cast or change the actor's ballot; returns once it is durable.
 
@@ -185,13 +191,16 @@ class TopicService:
         written for them; they are asked about, and the press is submitted again.
         ``presser_is_member``: the platform delivers a press only from a member of the chat
         who sees the card (WeCom), so nobody is asked and the press goes once.
+        ``tally``: the receipt carries the topic as it is with this ballot (a ``Tally``: its
+        snapshot read after the batch's ballots, in their transaction), for an answer that
+        shows the tally (WeCom's card), with no transaction of its own to read it.
         """
         now = self._clock.now()
         answers = KnownAnswers()
         if presser_is_member:
             answers.known[(chat_id, actor.user_id)] = True
         while True:
-            press = Press(actor, chat_id, topic_id, option, answers, now)
+            press = Press(actor, chat_id, topic_id, option, answers, now, tally)
             outcome = await self._presses.submit(press)
             if isinstance(outcome, Refusal):
                 raise outcome
@@ -202,6 +211,53 @@ class TopicService:
             answers.known[(outcome.chat_id, outcome.user_id)] = await probe.is_member(
                 outcome.chat_id, outcome.user_id
             )
+
+    async def _cast(self, repos: Repositories, presses: Sequence[Press]) -> list[Cast]:
+        """A batch of presses counted; the tallies asked for read after their ballots."""
+        cast = await cast_ballots(repos, presses)
+        outcomes = cast.outcomes
+        wanted = {
+            press.topic_id
+            for press, outcome in zip(presses, outcomes, strict=True)
+            if press.tally and isinstance(outcome, VoteReceipt)
+        }
+        if not wanted:
+            return outcomes
+        # The topics as the batch read them, locked (FOR SHARE) until it commits, and all their
+        # posts (read_presses(all_posts=True), as a press asked for a tally): not read again.
+        order, snaps = await self._read_tallies(
+            repos, sorted(wanted), cast.read.topics, cast.read.posts
+        )
+        tallies = {topic_id: Tally(order, snap) for topic_id, snap in snaps.items() if snap}
+        return [
+            VoteReceipt(outcome.topic, outcome.option, outcome.changed, outcome.unchanged, tally)
+            if press.tally
+            and isinstance(outcome, VoteReceipt)
+            and (tally := tallies.get(press.topic_id)) is not None
+            else outcome
+            for press, outcome in zip(presses, outcomes, strict=True)
+        ]
+
+    async def tallies(
+        self, topic_ids: Sequence[int]
+    ) -> tuple[int, dict[int, TopicSnapshot | None]]:
+        """Topics' snapshots as they are now, read in a group-committed transaction: their
+        number in the order of the tallies read (``Tally.order``) and each one."""
+
+        async def unit(repos: Repositories) -> tuple[int, dict[int, TopicSnapshot | None]]:
+            return await self._read_tallies(repos, topic_ids)
+
+        return await self._uow.batched(unit)
+
+    async def _read_tallies(
+        self,
+        repos: Repositories,
+        topic_ids: Sequence[int],
+        topics: Mapping[int, Topic] | None = None,
+        posts: Mapping[int, list[TopicPost]] | None = None,
+    ) -> tuple[int, dict[int, TopicSnapshot | None]]:
+        order = next(self._tally_order)  # in the transaction: the order of the commits
+        return order, await snapshots(repos, topic_ids, topics, posts)
 
     # Officers' commands -------------------------------------------------------------------
 
@@ -397,18 +453,36 @@ class TopicSnapshot:
     opinions: int
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A topic's snapshot read in a group-committed transaction; ``order`` numbers those reads
+    in the order their transactions committed (``TopicService.vote(tally=True)``)."""
+
+    order: int
+    snapshot: TopicSnapshot
+
+
 async def snapshot(repos: Repositories, topic_id: int) -> TopicSnapshot | None:
     return (await snapshots(repos, [topic_id]))[topic_id]
 
 
 async def snapshots(
-    repos: Repositories, topic_ids: Sequence[int]
+    repos: Repositories,
+    topic_ids: Sequence[int],
+    topics: Mapping[int, Topic] | None = None,
+    posts: Mapping[int, list[TopicPost]] | None = None,
 ) -> dict[int, TopicSnapshot | None]:
     """Topics' snapshots in four statements however many (a burst of presses across many
-    buildings answers with all their cards at once, channels/wecom/latest_cards.py)."""
-    found = await repos.topics.many(topic_ids)
+    buildings answers with all their cards at once, channels/wecom/latest_cards.py);
+    ``topics`` and ``posts``: all of theirs this transaction read already (the topics locked:
+    as they are), not read again."""
+    if topics is not None and posts is not None and all(t in topics for t in topic_ids):
+        found = {topic_id: topics[topic_id] for topic_id in topic_ids}
+        posts_of: Mapping[int, list[TopicPost]] = posts
+    else:
+        found = await repos.topics.many(topic_ids)
+        posts_of = await repos.topics.posts_of(sorted(found)) if found else {}
     ids = sorted(found)
-    posts_of = await repos.topics.posts_of(ids) if ids else {}
     counts_of = await repos.topics.counts_of(ids) if ids else {}
     opinions_of = await repos.topics.opinion_counts_of(ids) if ids else {}
     taken: dict[int, TopicSnapshot | None] = {}
@@ -417,20 +491,20 @@ async def snapshots(
         if topic is None:
             taken[topic_id] = None
             continue
-        posts = posts_of.get(topic_id, [])
+        posted = list(posts_of.get(topic_id, []))
         counted = counts_of.get(topic_id, {})
         counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
         public, private = opinions_of.get(topic_id, (0, 0))
         if topic.outcome is not None:
             eligible = int(topic.outcome.get("eligible", 0))
         elif topic.household:
-            roll = await household_roll(repos, [post.node_id for post in posts if post.voting])
+            roll = await household_roll(repos, [post.node_id for post in posted if post.voting])
             eligible = len(roll.areas)
         else:
-            eligible = sum(post.members or 0 for post in posts if post.voting)
+            eligible = sum(post.members or 0 for post in posted if post.voting)
         taken[topic_id] = TopicSnapshot(
             topic=topic,
-            posts=posts,
+            posts=posted,
             counts=counts,
             cast=sum(counts),
             eligible=max(eligible, sum(counts)),
