@@ -84,7 +84,7 @@ async def test_a_wecom_grid_decides_a_telegram_buildings_matter(
     await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
     await h.press(BUILDING_CHAT, ballot.message_id, NEIGHBOUR, "反对")
     await h.pass_time(timedelta(hours=1))  # a tie: up to the grid, on WeCom
-    await wecom.wait_for(lambda: bool(grid_cards(wecom, "lisi")), timeout=10)
+    await wecom.wait_for(lambda: bool(grid_cards(wecom, "lisi")), timeout=30)
     card = grid_cards(wecom, "lisi")[-1]
     assert f"#{number}" in card["main_title"]["title"], card["main_title"]
     assert "待受理" in card["main_title"]["desc"]

@@ -120,4 +120,4 @@ async def published(world: World, issued: Issued) -> None:
             for frame in world.emu.frames
         )
 
-    await world.emu.wait_for(card_sent, timeout=5)
+    await world.emu.wait_for(card_sent, timeout=30)

@@ -36,7 +36,7 @@ async def answers(world: World, issued: Issued, last: str = "") -> list[str]:
             if frame.cmd == "aibot_respond_msg" and frame.req_id == issued.req_id
         ]
 
-    await world.emu.wait_for(lambda: any(last in text for text in said()), timeout=5)
+    await world.emu.wait_for(lambda: any(last in text for text in said()), timeout=30)
     await world.channel.settle()
     return said()
 

@@ -50,7 +50,7 @@ async def pressed(world: World, userid: str, card: dict[str, Any], label: str) -
 
 async def until(world: World, check: Callable[[], bool]) -> None:
     """Wait until what people see passes ``check`` (what an answer caused is sent after it)."""
-    await world.emu.wait_for(check, timeout=5)
+    await world.emu.wait_for(check, timeout=30)
     await world.channel.settle()
 
 

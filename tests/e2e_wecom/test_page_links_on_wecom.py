@@ -43,7 +43,7 @@ async def web_off(database: Database) -> AsyncIterator[OrgWorld]:
 
 
 async def until(org: OrgWorld, check: Callable[[], bool]) -> None:
-    await org.emu.wait_for(check, timeout=5)
+    await org.emu.wait_for(check, timeout=30)
     await org.channel.settle()  # what the meeting set going in the background, done
 
 

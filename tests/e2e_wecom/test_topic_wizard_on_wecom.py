@@ -116,7 +116,7 @@ async def test_a_topic_built_step_by_step_is_published_in_the_group(world: World
                 return seen.card
         return None
 
-    await world.emu.wait_for(lambda: ballot_card() is not None, timeout=5)
+    await world.emu.wait_for(lambda: ballot_card() is not None, timeout=30)
     vote = ballot_card()
     assert vote is not None and vote["main_title"]["title"].endswith("加装电梯")
     assert [o["text"] for o in vote["checkbox"]["option_list"]] == ["方案一", "方案二"]
@@ -175,7 +175,7 @@ async def test_a_press_delivered_again_changes_nothing_more(world: World) -> Non
     await answered(world, toggled, "aibot_respond_update_msg")
     updates = len(world.emu.frames)
     await world.emu.deliver(toggled, "aibot_event_callback")  # WeCom repeats the press
-    await world.emu.wait_for(lambda: len(world.emu.frames) > updates, timeout=5)
+    await world.emu.wait_for(lambda: len(world.emu.frames) > updates, timeout=30)
     card = card_now(world)
     assert "第 7/8 步" in step(card)
     secret = next(b["text"] for b in card["button_list"] if "匿名" in b["text"])
