@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -451,6 +451,13 @@ class TopicSnapshot:
     cast: int
     eligible: int
     opinions: int
+    enrolled: int = 0  # who may vote as the roll says (``eligible`` is at least ``cast``)
+
+    def recounted(self, counted: Mapping[int, int]) -> TopicSnapshot:
+        """The same topic with these counts by option (its ballots changed, nothing else)."""
+        counts = tuple(counted.get(index, 0) for index in range(len(self.topic.options)))
+        cast = sum(counts)
+        return replace(self, counts=counts, cast=cast, eligible=max(self.enrolled, cast))
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,5 +516,6 @@ async def snapshots(
             cast=sum(counts),
             eligible=max(eligible, sum(counts)),
             opinions=public + private,
+            enrolled=eligible,
         )
     return taken

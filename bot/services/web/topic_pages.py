@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -36,6 +36,7 @@ class NotVisible(Exception):
 
 
 _V = TypeVar("_V")
+_Versions = tuple[int, int]  # of TOPIC_TABLES, of ballots
 
 
 class _AskFirst(Exception):
@@ -101,10 +102,9 @@ class StoredMembership:
 # What a topic's page shows to everyone who may see it, and what decides who may: the tables
 # each cache below depends on (storage/changes.py raises their version after each commit that
 # wrote one of them).
-TOPIC_TABLES = (
+TOPIC_TABLES = (  # beside the ballots, which alone change only the counts
     "topics",
     "topic_posts",
-    "ballots",
     "opinions",
     "escalations",
     "resolutions",
@@ -158,12 +158,13 @@ class TopicPages:
         self.membership = membership
         changes = work.database.changes
         self._topics_changed = changes.watch(*TOPIC_TABLES)
+        self._ballots_changed = changes.watch("ballots")
         self._access_changed = changes.watch(*ACCESS_TABLES)
-        self._public: dict[int, tuple[int, _Public | None]] = {}
-        self._reading: dict[int, tuple[int, asyncio.Future[_Public | None]]] = {}
+        self._public: dict[int, tuple[_Versions, _Public | None]] = {}
+        self._reading: dict[int, tuple[_Versions, asyncio.Future[_Public | None]]] = {}
         self._views: dict[tuple[int, bool], tuple[_Public, BallotView]] = {}
         self._seats: dict[tuple[int, int], tuple[int, int | NotVisible | None]] = {}
-        self._choices: dict[tuple[int, int], tuple[int, int | None]] = {}
+        self._choices: dict[tuple[int, int], tuple[_Versions, int | None]] = {}
         # Who may see a topic, for the people whose pages load meanwhile (after a change of
         # memberships, registrations or roles, every one of them asks again at once).
         self._seat_reads: BatchedWrite[
@@ -209,39 +210,55 @@ class TopicPages:
         self._views[key] = (public, view)
         return view
 
+    def _versions(self) -> _Versions:
+        return self._topics_changed.version, self._ballots_changed.version
+
     async def _public_part(self, topic_id: int, *, fresh: bool = True) -> _Public:
         """The topic's shared part as committed now: kept while no table it reads changed,
-        and read once for all who ask meanwhile; NotVisible if there is no such topic.
-        ``fresh=False``: as last read, if it was, for a caller that needs only where the topic
-        is posted (a vote: the ballot service checks the rest in its own transaction)."""
-        version = self._topics_changed.version
+        and read once for all who ask meanwhile (only the counts when only ballots changed);
+        NotVisible if there is no such topic. ``fresh=False``: as last read, if it was, for a
+        caller that needs only where the topic is posted (a vote: the ballot service checks
+        the rest in its own transaction)."""
+        versions = self._versions()
         kept = self._public.get(topic_id)
-        if kept is not None and (kept[0] == version or (not fresh and kept[1] is not None)):
+        if kept is not None and (kept[0] == versions or (not fresh and kept[1] is not None)):
             public = kept[1]
         else:
             reading = self._reading.get(topic_id)
-            if reading is not None and reading[0] == version:
+            if reading is not None and reading[0] == versions:
                 public = await asyncio.shield(reading[1])
             else:
-                future: asyncio.Future[_Public | None] = asyncio.get_running_loop().create_future()
-                self._reading[topic_id] = (version, future)
-                try:
-                    public = await self._work.database.read(
-                        lambda repos: _read_public(repos, topic_id)
-                    )
-                except BaseException as error:
-                    future.set_exception(error)
-                    future.exception()  # retrieved: a reader that waited on it has its own
-                    raise
-                finally:
-                    if self._reading.get(topic_id, (0, None))[1] is future:
-                        del self._reading[topic_id]
-                future.set_result(public)
-                if len(self._public) > CACHED_VIEWERS:
-                    self._public.clear()
-                self._public[topic_id] = (version, public)
+                before = None
+                if kept is not None and kept[0][0] == versions[0]:
+                    before = kept[1]  # only ballots changed since
+                public = await self._read_public(topic_id, versions, before)
         if public is None:
             raise NotVisible
+        return public
+
+    async def _read_public(
+        self, topic_id: int, versions: _Versions, before: _Public | None
+    ) -> _Public | None:
+        future: asyncio.Future[_Public | None] = asyncio.get_running_loop().create_future()
+        self._reading[topic_id] = (versions, future)
+        try:
+            if before is not None:
+                public: _Public | None = await self._work.database.read(
+                    lambda repos: _recount(repos, before)
+                )
+            else:
+                public = await self._work.database.read(lambda repos: _read_public(repos, topic_id))
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: a reader that waited on it has its own
+            raise
+        finally:
+            if self._reading.get(topic_id, (None, None))[1] is future:
+                del self._reading[topic_id]
+        future.set_result(public)
+        if len(self._public) > CACHED_VIEWERS:
+            self._public.clear()
+        self._public[topic_id] = (versions, public)
         return public
 
     async def _seat(self, actor: Actor, public: _Public) -> int | None:
@@ -265,12 +282,12 @@ class TopicPages:
         if topic.secret or voting_chat is None:
             return None
         key = (actor.user_id, topic.id)
-        version = self._topics_changed.version
+        versions = self._versions()  # the ballots, and a household's registrations
         kept = self._choices.get(key)
-        if kept is not None and kept[0] == version:
+        if kept is not None and kept[0] == versions:
             return kept[1]
         option = await self._choice_reads.submit((actor.user_id, topic))
-        self._keep(self._choices, key, (version, option))
+        self._keep(self._choices, key, (versions, option))
         return option
 
     @staticmethod
@@ -419,6 +436,13 @@ async def _read_public(repos: Repositories, topic_id: int) -> _Public | None:
         resolution=resolution,
         ratings=ratings,
     )
+
+
+async def _recount(repos: Repositories, before: _Public) -> _Public:
+    """``before`` with the counts as they are now (only ballots changed since it was read)."""
+    topic_id = before.snap.topic.id
+    counted = (await repos.topics.counts_of([topic_id])).get(topic_id, {})
+    return replace(before, snap=before.snap.recounted(counted))
 
 
 async def _read_choices(
