@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,6 +164,11 @@ class Harness:
         """Wait until the bot has fetched every update, refreshed its messages, gone quiet."""
         await self.emu.wait_idle()
         assert self.app is not None
+        # Every fetched update handled to the end: a handler that has answered may still be
+        # at work (/topic for every building posts to each after its reply), and on a busy
+        # machine it can stay quiet for longer than wait_idle's quiet spell below.
+        async with asyncio.timeout(60):
+            await self.app.update_queue.join()
         await self.app.bot_data.runtime.settle()
         await self.emu.wait_idle(quiet=0.05)
 

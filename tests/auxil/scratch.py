@@ -14,17 +14,22 @@ from storage.database import Database
 
 
 @asynccontextmanager
-async def scratch_database(server_url: str, *, prefix: str) -> AsyncIterator[str]:
+async def scratch_database(
+    server_url: str, *, prefix: str, template: str | None = None
+) -> AsyncIterator[str]:
     """Yield the URL of a new database on the server ``server_url`` names; dropped on exit.
+    Empty, or a copy of the database ``template`` (which nobody may be connected to).
 
     The name is ``prefix`` and random hex (letters, digits, underscores only), so quoting it
-    into CREATE/DROP, which take no bound parameters, is safe."""
+    into CREATE/DROP, which take no bound parameters, is safe; ``template`` is the tests' own
+    name, never a user's."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     admin = Database(server_url)
     autocommit = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
     try:
         async with autocommit.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+            copying = f' TEMPLATE "{template}"' if template is not None else ""
+            await connection.execute(text(f'CREATE DATABASE "{name}"{copying}'))
         try:
             yield server_url.rsplit("/", 1)[0] + f"/{name}"
         finally:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.auxil.harness import Harness
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database, migrated_sqlite_copy
 
 # `h` is the running bot and its emulated Telegram; tests read as h.say(chat, user, text).
 
@@ -27,8 +27,11 @@ def _no_handler_errors(caplog: pytest.LogCaptureFixture) -> None:
 async def running(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: Any
 ) -> AsyncIterator[Harness]:
-    """A started harness, stopped afterwards; the test fails if the bot logged an error."""
+    """A started harness, stopped afterwards; the test fails if the bot logged an error.
+    Its database is migrated already (tests/conftest.py): the upgrade at start-up is a no-op."""
     harness = Harness(tmp_path, **options)
+    if "database_url" not in options:
+        await migrated_sqlite_copy(tmp_path / "yishi.db")
     await harness.start()
     try:
         yield harness
@@ -41,13 +44,13 @@ async def running(
 async def running_on(
     database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: Any
 ) -> AsyncIterator[Harness]:
-    """``running`` on ``database``: "sqlite", or "postgresql" (a fresh database of its own)."""
+    """``running`` on ``database``: "sqlite", or "postgresql" (a new database of its own)."""
     if database == "sqlite":
         async with running(tmp_path, caplog, **options) as harness:
             yield harness
     else:
         async with (
-            fresh_postgres_database() as url,
+            migrated_postgres_database() as url,
             running(tmp_path, caplog, database_url=url, **options) as harness,
         ):
             yield harness
@@ -69,7 +72,7 @@ async def h_en(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterato
 async def h_pg(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
     """The bot on PostgreSQL instead of SQLite."""
     async with (
-        fresh_postgres_database() as url,
+        migrated_postgres_database() as url,
         running(tmp_path, caplog, database_url=url) as harness,
     ):
         yield harness

@@ -20,7 +20,7 @@ from emulators.wecom.world import Place as WeComPlace
 from locales import Translator
 from tests.auxil.harness import Harness
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, code_in, community
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database, migrated_sqlite_copy
 from tests.e2e_wecom.conftest import started_emulator
 
 BOT_ID, SECRET = "aib_yishi", "s3cret-long-connection"
@@ -45,11 +45,14 @@ async def running_both(
     settings: dict[str, str],
     companions: Callable[[Settings], Sequence[Companion]],
 ) -> AsyncIterator[Harness]:
-    """Yishi with Telegram and a WeCom companion, on SQLite or a fresh PostgreSQL database."""
+    """Yishi with Telegram and a WeCom companion, on SQLite or a new PostgreSQL database
+    (migrated already: tests/conftest.py)."""
     async with contextlib.AsyncExitStack() as stack:
         url = None
         if database == "postgresql":
-            url = await stack.enter_async_context(fresh_postgres_database())
+            url = await stack.enter_async_context(migrated_postgres_database())
+        else:
+            await migrated_sqlite_copy(tmp_path / "yishi.db")
         h = Harness(tmp_path, database_url=url, settings=settings, companions=companions)
         await h.start()
         try:

@@ -25,7 +25,7 @@ from channels.web.channel import WebBeside
 from locales import Translator
 from tests.auxil.harness import Harness
 from tests.auxil.world import GRID_CHAT, GRID_WORKER, OTHER_BUILDING_CHAT, code_in
-from tests.conftest import fresh_postgres_database
+from tests.conftest import migrated_postgres_database, migrated_sqlite_copy
 from tests.e2e.conftest import _no_handler_errors
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,13 +99,14 @@ async def web_running(
     """The bot and its web pages on ``database`` ("sqlite" or "postgresql")."""
     if database == "sqlite":
         harness = WebHarness(tmp_path)
+        await migrated_sqlite_copy(tmp_path / "yishi.db")
         await harness.start()
         try:
             yield harness
         finally:
             await harness.stop()
     else:
-        async with fresh_postgres_database() as url:
+        async with migrated_postgres_database() as url:
             harness = WebHarness(tmp_path, database_url=url)
             await harness.start()
             try:

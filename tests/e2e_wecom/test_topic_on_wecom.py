@@ -12,17 +12,25 @@ from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
 from emulators.wecom.world import Seen
+from tests.auxil.starvation import Starvation
 from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World, published
 
 GROUP = WeComPlace("group", BUILDING_GROUP)
+ANSWER_WITHIN = 5.0  # s: WeCom's time to answer a card press with the card's update
+PRESS_PATIENCE = 60.0  # s: how long the emulator waits before refusing a late answer
 
 
 def last_seen(world: World, userid: str) -> Seen:
     return world.emu.world.seen_by(userid, GROUP)[-1]
 
 
-async def answered(world: World, issued: Issued, cmd: str = "aibot_respond_msg") -> Frame:
-    frame = await world.emu.wait_for_frame(cmd, req_id=issued.req_id, timeout=5)
+async def answered(
+    world: World,
+    issued: Issued,
+    cmd: str = "aibot_respond_msg",
+    timeout: float = 5.0,  # noqa: ASYNC109
+) -> Frame:
+    frame = await world.emu.wait_for_frame(cmd, req_id=issued.req_id, timeout=timeout)
     assert frame.errcode == 0, frame
     return frame
 
@@ -114,16 +122,24 @@ async def test_a_burst_of_presses_is_each_answered_in_time_and_counted_once(
     await published(world, issued)
     card = last_seen(world, "lisi").card
     assert card is not None
-    presses = await asyncio.gather(
-        *(
-            world.emu.submit_vote(userid, card["task_id"], ["o0" if n % 3 else "o1"])
-            for n, userid in enumerate(residents)
+    # Each within WeCom's 5 s, plus what a loaded machine kept this process from running
+    # (tests/auxil/starvation.py): the emulator waits that long too before refusing an answer.
+    world.emu.behaviour.event_answer_window = PRESS_PATIENCE
+    async with Starvation() as starved:
+        presses = await asyncio.gather(
+            *(
+                world.emu.submit_vote(userid, card["task_id"], ["o0" if n % 3 else "o1"])
+                for n, userid in enumerate(residents)
+            )
         )
-    )
-    frames = await asyncio.gather(
-        *(answered(world, press, "aibot_respond_update_msg") for press in presses)
-    )
-    assert all(frame.at - press.at < 5 for frame, press in zip(frames, presses, strict=True))
+        frames = await asyncio.gather(
+            *(
+                answered(world, press, "aibot_respond_update_msg", PRESS_PATIENCE)
+                for press in presses
+            )
+        )
+    waits = [frame.at - press.at for frame, press in zip(frames, presses, strict=True)]
+    assert max(waits) < ANSWER_WITHIN + starved.seconds, (max(waits), starved.seconds)
     again = await world.emu.submit_vote("resident01", card["task_id"], ["o0"])  # a second press
     await answered(world, again, "aibot_respond_update_msg")
     shown = last_seen(world, "zhangsan").card

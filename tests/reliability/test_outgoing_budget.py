@@ -29,6 +29,7 @@ from emulators.telegram.floods import FloodLimits, is_message
 from storage.tables import ballots
 from tests.auxil.budget import GROUP_LIMIT, chat_of, measure
 from tests.auxil.harness import Harness
+from tests.auxil.starvation import Starvation
 from tests.auxil.topics import publish, tally, topic_id
 from tests.auxil.world import (
     BUILDING_CHAT,
@@ -43,6 +44,7 @@ OPTIONS = ("同意", "反对", "弃权")
 VOTERS = range(100, 140)
 CHANGERS = frozenset(VOTERS[::4])
 PATIENCE = 150.0  # s: a reply may wait a minute for its place, the machine may be busy
+CALLBACK_PATIENCE = 4.0  # s: Telegram's 15 s for a press, scaled down with the group's budget
 
 
 async def reply_to(h: Harness, command: EmuMessage) -> EmuMessage:
@@ -175,16 +177,31 @@ async def test_presses_are_answered_while_a_reply_waits_for_the_groups_budget(
         monkeypatch.setattr(ratelimit, "GROUP", (4, 8.0, 3, 2.0))
         h.production_limits = True
         await h.restart()
-        h.emu.callback_ttl = 4.0
         asks = [h.emu.send_message(BUILDING_CHAT, NEIGHBOUR, "/help") for _ in range(5)]
         await reply_to(h, asks[3])  # the fifth reply waits about 8 s for a place
-        presses = [
-            h.emu.press_button(BUILDING_CHAT, ballot.message_id, voter, "同意")
-            for voter in VOTERS[:3]
-        ]
-        await reply_to(h, asks[4])
+        async with Starvation() as starved:
+            presses = [
+                h.emu.press_button(BUILDING_CHAT, ballot.message_id, voter, "同意")
+                for voter in VOTERS[:3]
+            ]
+            fifth = await reply_to(h, asks[4])
         await h.settle()
         answers = [(h.emu.answer(query) or {}).get("text") for query in presses]
-        assert answers == ["已记录：同意"] * 3  # not "query is too old": answered in time
+        assert answers == ["已记录：同意"] * 3
+        # Answered while the fifth reply still waited for its place, not behind it...
+        (sent,) = [
+            call
+            for call in h.emu.calls
+            if call.ok
+            and isinstance(call.result, dict)
+            and call.result.get("message_id") == fifth.message_id
+            and call.params.get("chat_id") is not None
+            and int(call.params["chat_id"]) == BUILDING_CHAT
+        ]
+        pressed = [h.emu.world.callbacks[query] for query in presses]
+        assert all(p.answered is not None and p.answered < sent.time for p in pressed)
+        # ...and within the patience (a loaded machine's withheld time added), not "too old".
+        waits = [p.answered - p.created for p in pressed if p.answered is not None]
+        assert max(waits) <= CALLBACK_PATIENCE + starved.seconds, (waits, starved.seconds)
     finally:
         await h.stop()

@@ -19,13 +19,14 @@ from emulators.telegram import EmuMessage
 from emulators.telegram.floods import FloodLimits, is_message
 from tests.auxil.budget import chat_of, measure
 from tests.auxil.harness import Harness
+from tests.auxil.starvation import Starvation
 from tests.auxil.topics import pending_card, topic_id
 from tests.auxil.world import BUILDING_CHAT, BUILDING_HEAD, community
 
 RESIDENTS = range(200, 206)
 STARTED = frozenset(RESIDENTS[:4])  # two never started the bot
 MISTYPERS = (RESIDENTS[1], RESIDENTS[2], RESIDENTS[4])  # the last one never started it
-ANSWER_WITHIN = 3.0  # s, what the issue asks of /close
+ANSWER_WITHIN = 3.0  # s, what the issue asks of /close (plus what a loaded machine withheld)
 PATIENCE = 30.0
 
 
@@ -84,17 +85,19 @@ async def crowded_seconds(h: Harness, database: str) -> None:
     )
     assert f"#{number}" in (result.text or ""), database
 
-    closing = h.emu.send_message(BUILDING_CHAT, BUILDING_HEAD, f"/close #{number}")
-    asked_at = h.emu.world.clock()
-
     def closed(message: EmuMessage) -> bool:
         return f"#{number}" in (message.text or "") and "结果：" in (message.text or "")
 
-    answer = await h.emu.wait_for_bot_message(
-        BUILDING_CHAT, after=closing.message_id, predicate=closed, timeout=PATIENCE
+    async with Starvation() as starved:
+        closing = h.emu.send_message(BUILDING_CHAT, BUILDING_HEAD, f"/close #{number}")
+        asked_at = h.emu.world.clock()
+        answer = await h.emu.wait_for_bot_message(
+            BUILDING_CHAT, after=closing.message_id, predicate=closed, timeout=PATIENCE
+        )
+        waited = h.emu.world.clock() - asked_at
+    assert waited <= ANSWER_WITHIN + starved.seconds, (
+        f"{database}: /close answered after {waited:.1f} s ({starved.seconds:.1f} s starved)"
     )
-    waited = h.emu.world.clock() - asked_at
-    assert waited <= ANSWER_WITHIN, f"{database}: /close answered after {waited:.1f} s"
     assert answer.message_id > closing.message_id
 
     await h.settle()
