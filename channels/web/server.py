@@ -131,6 +131,7 @@ class Web:
         self._shared: dict[Hashable, tuple[object, str]] = {}
         self._csrf_mark = f"csrf{secrets.token_hex(16)}"
         self._nonce_mark = f"nonce{secrets.token_hex(16)}"
+        self._marks: dict[str, str] = {}
         # Sign-in attempts: per client address, and per code (in memory: see security.py).
         self.by_address = Attempts(limit=20, window=300)
         self.by_code = Attempts(limit=5, window=600)
@@ -222,10 +223,12 @@ class Web:
         key: Hashable,
         token: object,
         values: Callable[[], dict[str, Any]],
+        fill: Mapping[str, str] | None = None,
     ) -> web.Response:
         """:meth:`render` of a page that many viewers see alike while ``token`` (an object
         that changes when the page's data does) stands: rendered once per ``key``, language
-        and path, with this request's CSRF token and nonce put into the kept text."""
+        and path, with this request's CSRF token and nonce put into the kept text, and each
+        of ``fill``'s marks (:meth:`mark`: rendered where a value goes) by its text."""
         kept_key = (template, key, viewer.locale, request.path, viewer.session is not None)
         kept = self._shared.get(kept_key)
         if kept is None or kept[0] is not token:
@@ -238,7 +241,17 @@ class Web:
         nonce = secrets.token_urlsafe(16)
         csrf, fresh_pre = self._csrf(request, viewer)
         html = kept[1].replace(self._csrf_mark, csrf).replace(self._nonce_mark, nonce)
+        for mark, text in (fill or {}).items():
+            html = html.replace(mark, text)
         return self._page(html, nonce, fresh_pre, 200)
+
+    def mark(self, name: str) -> str:
+        """A random word (this process's) that stands for a value in a kept page (no title or
+        opinion can contain it); the same for the same ``name``."""
+        found = self._marks.get(name)
+        if found is None:
+            found = self._marks[name] = f"{name}{secrets.token_hex(16)}"
+        return found
 
     def _csrf(self, request: web.Request, viewer: Viewer) -> tuple[str, str | None]:
         """The CSRF token of this browser's forms, and the pre-session value it is bound to

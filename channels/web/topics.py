@@ -46,10 +46,23 @@ def add_routes(app: web.Application, site: Web) -> None:
             elif told is not None:
                 key = "web.opinion_saved" if told[1] == "public" else "web.private_opinion_saved"
                 notice = site.t(viewer.locale, key)
-            return {**_topic_values(site, viewer.locale, page), "notice": notice, "refused": None}
+            return {
+                **_topic_values(site, viewer.locale, page),
+                "notice": notice,
+                "refused": None,
+                "tally_shown": [
+                    (option, marks[index]) for index, (option, _) in enumerate(options)
+                ],
+                "turnout": turnout_mark,
+            }
 
         # Everyone who sees this topic alike (whether they vote here, their choice, what they
-        # were just told) gets the page rendered once while the topic is unchanged.
+        # were just told) gets the page rendered once while the topic is unchanged but for its
+        # counts, which are filled in.
+        marks = [site.mark(f"count{index}") for index in range(len(options))]
+        turnout_mark = site.mark("turnout")
+        fill = {mark: str(count) for mark, (_, count) in zip(marks, options, strict=True)}
+        fill[turnout_mark] = str(_turnout(site, viewer.locale, page))
         return site.render_shared(
             request,
             viewer,
@@ -57,6 +70,7 @@ def add_routes(app: web.Application, site: Web) -> None:
             key=(page.voting_chat is not None, page.my_option, told),
             token=page.shared,
             values=values,
+            fill=fill,
         )
 
     async def vote(request: web.Request) -> web.StreamResponse:
@@ -170,6 +184,8 @@ def _topic_values(site: Web, locale: str, page: TopicPage) -> dict[str, Any]:
         )
     return {
         "view": view,
+        "tally_shown": list(view.tally or ()),
+        "turnout": _turnout(site, locale, page),
         "page": page,
         "facts": facts,
         "who": who,
@@ -184,3 +200,7 @@ def _topic_values(site: Web, locale: str, page: TopicPage) -> dict[str, Any]:
         "decision": page.resolution.decision if page.resolution else None,
         "ratings": ratings,
     }
+
+
+def _turnout(site: Web, locale: str, page: TopicPage) -> Markup:
+    return site.t(locale, "web.turnout", cast=page.view.cast, eligible=page.view.eligible)

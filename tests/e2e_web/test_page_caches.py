@@ -7,6 +7,7 @@ databases."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -53,6 +54,9 @@ async def test_what_a_page_keeps_in_memory_never_outlives_a_change_made_in_the_c
             await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "反对")
             status, html = await _get(http, url)
             assert status == 200 and "你的选择：反对" in html
+            shown = re.findall(r'<span>(\S+?)</span><span class="n">(\d+)</span>', html)
+            assert shown == [("同意", "1"), ("反对", "1"), ("弃权", "0")]
+            assert "已投票 2" in html
             assert await _live(http, url) == [1, 1, 0]
 
             # A language chosen in the chat: the page's next answer is in it.

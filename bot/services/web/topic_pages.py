@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -66,7 +66,7 @@ class TopicPage:
     escalated_to: str | None  # that hop's node's name
     resolution: Resolution | None
     ratings: dict[str, int]
-    shared: object  # the same object while the topic's shared part is unchanged
+    shared: object  # the same object while the topic's shared part, but its counts, is unchanged
 
 
 class StoredMembership:
@@ -136,6 +136,9 @@ class _Public:
     escalated_to: str | None
     resolution: Resolution | None
     ratings: dict[str, int]
+    # The same object while all but the counts is unchanged (a recount keeps it): a page kept
+    # for it needs only its numbers filled in.
+    layout: object = field(default_factory=object)
 
 
 class TopicPages:
@@ -190,7 +193,7 @@ class TopicPages:
             escalated_to=public.escalated_to,
             resolution=public.resolution,
             ratings=public.ratings,
-            shared=public,
+            shared=public.layout,
         )
 
     async def live(self, actor: Actor, topic_id: int) -> BallotView:
