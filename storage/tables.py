@@ -382,6 +382,7 @@ ballots = Table(
     Column("recorded_by", BigInteger, nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
     state_check("channel", BallotChannel),
+    Index("ix_ballots_topic_option", "topic_id", "option"),  # tallies from the index alone
 )
 
 opinions = Table(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, select, tuple_, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.pairs import pair_in, pair_parameters
 from storage.records import TopicStatus
 from storage.repositories.seen import seen_memo
 from storage.tables import ballots, link_codes, registrations, role_grants, topics, users
@@ -77,15 +78,15 @@ class LinkRepository:
         ballots changed."""
         if not moves:
             return []
+        keys = [(topic_id, old) for topic_id, old, _ in moves]
+        keys += [(topic_id, new) for topic_id, _, new in moves]
         found = await self._db.execute(
             select(ballots.c.topic_id, ballots.c.voter_key).where(
-                tuple_(ballots.c.topic_id, ballots.c.voter_key).in_(
-                    [(topic_id, old) for topic_id, old, _ in moves]
-                    + [(topic_id, new) for topic_id, _, new in moves]
-                )
-            )
+                pair_in(ballots.c.topic_id, ballots.c.voter_key, "keys")  # storage/pairs.py
+            ),
+            pair_parameters("keys", keys),
         )
-        present = {(row.topic_id, row.voter_key) for row in found}
+        present = {(row.topic_id, row.voter_key) for row in found}  # and a few not asked
         changed: list[int] = []
         for topic_id, old, new in moves:
             if (topic_id, old) not in present:

@@ -7,7 +7,8 @@ per press: each statement costs far more in SQLAlchemy than in the database, and
 PostgreSQL each is a round trip (docs/PERFORMANCE.md). Each is built once and compiled once:
 the presses go in as expanding ``IN`` lists (a ``VALUES`` list of the presses, as this once
 was, built and compiled a new statement for every batch, which cost more than everything else
-a press does).
+a press does); the two-column keys as two ``IN`` lists, which SQLite searches in the index
+(storage/pairs.py: a tuple ``IN`` scanned the whole table).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.pairs import pair_in, pair_parameters
 from storage.records import Topic, TopicPost
 from storage.repositories.topics import _post, _topic
 from storage.tables import ballots, chat_members, topic_posts, topics
@@ -40,18 +42,16 @@ _TOPICS = (
     .where(topics.c.id.in_(bindparam("ids", expanding=True)))
     .with_for_update(read=True)
 )
-_POSTS = select(topic_posts).where(
-    tuple_(topic_posts.c.topic_id, topic_posts.c.chat_id).in_(bindparam("keys", expanding=True))
-)
+_POSTS = select(topic_posts).where(pair_in(topic_posts.c.topic_id, topic_posts.c.chat_id, "keys"))
 # Every post of the batch's topics, when a tally is read after the ballots
 # (TopicService.vote(tally=True)): it needs them all, and need not read them again.
 _ALL_POSTS = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
-    tuple_(chat_members.c.chat_id, chat_members.c.user_id).in_(bindparam("keys", expanding=True))
+    pair_in(chat_members.c.chat_id, chat_members.c.user_id, "keys")
 )
 _BALLOTS = select(
     ballots.c.topic_id, ballots.c.voter_key, ballots.c.option, ballots.c.channel
-).where(tuple_(ballots.c.topic_id, ballots.c.voter_key).in_(bindparam("keys", expanding=True)))
+).where(pair_in(ballots.c.topic_id, ballots.c.voter_key, "keys"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,26 +84,25 @@ async def read_presses(
     if all_posts:
         rows = await connection.execute(_ALL_POSTS, {"ids": sorted(found)})
     else:
-        pairs = sorted({(topic, chat) for topic, chat, _, _ in presses if topic in found})
-        rows = await connection.execute(_POSTS, {"keys": pairs})
+        pairs = {(topic, chat) for topic, chat, _, _ in presses if topic in found}
+        rows = await connection.execute(_POSTS, pair_parameters("keys", pairs))
     for row in rows:
+        if not all_posts and (row.topic_id, row.chat_id) not in pairs:
+            continue  # another pressed chat's post of a pressed topic
         read = _post(row)
         posts_of.setdefault(read.topic_id, []).append(read)
         posts[(read.topic_id, read.chat_id)] = read
-    members_asked = sorted(
-        {(chat, user) for topic, chat, user, _ in presses if (topic, chat) in posts}
-    )
+    members_asked = {(chat, user) for topic, chat, user, _ in presses if (topic, chat) in posts}
     members: dict[tuple[int, int], bool] = {}
     if members_asked:
-        for row in await connection.execute(_MEMBERS, {"keys": members_asked}):
+        rows = await connection.execute(_MEMBERS, pair_parameters("keys", members_asked))
+        for row in rows:
             if row.member is not None:
                 members[(row.chat_id, row.user_id)] = bool(row.member)
-    ballots_asked = sorted(
-        {(topic, key) for topic, chat, _, key in presses if (topic, chat) in posts}
-    )
+    ballots_asked = {(topic, key) for topic, chat, _, key in presses if (topic, chat) in posts}
     previous: dict[tuple[int, str], tuple[int, str]] = {}
     if ballots_asked:
-        for cast in await connection.execute(_BALLOTS, {"keys": ballots_asked}):
+        for cast in await connection.execute(_BALLOTS, pair_parameters("keys", ballots_asked)):
             previous[(cast.topic_id, cast.voter_key)] = (int(cast.option), str(cast.channel))
     facts: list[PressFacts | None] = []
     for topic_id, chat_id, user_id, key in presses:
