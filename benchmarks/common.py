@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -11,10 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.counts import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -199,6 +202,57 @@ def round_medians(title: str, rounds: Sequence[dict[str, float]]) -> None:
         values = sorted(round_[name] for round_ in rounds)
         listed = ", ".join(f"{value:.2f}" for value in values)
         print(f"  {name:<44} {median(values):>12.2f} x  ({listed})", flush=True)
+
+
+# Yishi against a baseline ---------------------------------------------------------------------
+
+# One measure: (kind "bare" or "yishi", database, scratch folder, py-spy output or None) ->
+# the results by key, and "problems": how many answers or counts were wrong.
+Measure = Callable[[str, str, Path, str | None], Awaitable[dict[str, float]]]
+# What a round compares: its name, the results' key, a note (the target).
+Compared = tuple[str, str, str]
+
+
+async def against_baseline(
+    measure: Measure,
+    *,
+    baseline: str,
+    databases: Sequence[str],
+    rounds: int,
+    compared: Sequence[Compared],
+    folder: Path,
+    profile: str | None = None,
+    baseline_db: str = "none",
+) -> bool:
+    """Rounds of the baseline, then Yishi on each database: each round's ratios printed as
+    it ends, their medians after the last (the neighbours' load drifts within minutes here, so
+    the two are measured in turns). ``profile``: py-spy Yishi into that file (``.<db>`` added
+    when several databases are measured). True if any measure found problems."""
+    medians: list[dict[str, float]] = []
+    problems = False
+    for number in range(1, rounds + 1):
+        bare = await measure("bare", baseline_db, folder, None)
+        problems = problems or bool(bare["problems"])
+        ratios: dict[str, float] = {}
+        for db in databases:
+            spy = profile if profile is None or len(databases) == 1 else f"{profile}.{db}"
+            ours = await measure("yishi", db, folder, spy)
+            problems = problems or bool(ours["problems"])
+            heading(f"Yishi on {db} / {baseline} (round {number} of {rounds})")
+            for name, key, note in compared:
+                ratios[f"{db}: {name}"] = ratio(name, ours[key], bare[key], note=note)
+        medians.append(ratios)
+    round_medians(f"Yishi / {baseline}", medians)
+    return problems
+
+
+def counted_report(count: Path, **measured: object) -> None:
+    """Adds what the benchmark measured (the presses or votes counted, its results) to the
+    counters' ``OUT.json`` (benchmarks/counted_bot.py) and prints the counts per press."""
+    counts = count.with_suffix(".json")
+    report = {**json.loads(counts.read_text()), **measured}
+    counts.write_text(json.dumps(report, indent=1))
+    summarise(report)
 
 
 def machine_note() -> None:

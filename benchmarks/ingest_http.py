@@ -16,14 +16,15 @@ compares two such runs).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import tempfile
 from pathlib import Path
 
 from benchmarks.common import (
+    against_baseline,
     bench_database,
+    counted_report,
     cpu_seconds,
     figure,
     free_port,
@@ -37,8 +38,6 @@ from benchmarks.common import (
     postgres_cpu_seconds,
     profile_process,
     python_process,
-    ratio,
-    round_medians,
     stop_process,
     wait_for_port,
 )
@@ -50,7 +49,6 @@ from benchmarks.community import (
     set_up_yishi,
     shown_tally,
 )
-from benchmarks.counts import summarise
 from benchmarks.presses import Plan, TelegramPresses, make_plan, play, press_queue
 from emulators.telegram import EmulatorClient
 
@@ -194,10 +192,7 @@ async def measure(
     figure("machine CPU busy during load (all cores)", result["machine_busy"] * 100, "%")
     figure("bot peak RSS", result["rss"], "MB", "<= 150 MB" if kind == "yishi" else "")
     if count is not None:
-        counts = count.with_suffix(".json")
-        report = {**json.loads(counts.read_text()), "presses": load.presses, "result": result}
-        counts.write_text(json.dumps(report, indent=1))
-        summarise(report)
+        counted_report(count, presses=load.presses, result=result)
     for problem in (problems + unexpected)[:10]:
         print(f"  PROBLEM: {problem}")
     if kind == "yishi":
@@ -225,8 +220,6 @@ async def main() -> None:
     args = arguments.parse_args()
     machine_note()
     heading(f"ballot ingestion over HTTP ({args.db}, Yishi on {args.http_client})")
-    rounds: list[dict[str, float]] = []
-    problems = False
     with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
         if args.count is not None:
             count = args.count.resolve()
@@ -235,26 +228,27 @@ async def main() -> None:
             if ours["problems"]:
                 raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
             return
-        for number in range(1, args.rounds + 1):
-            bare = await measure("bare", args.db, Path(folder), args.http_client)
-            ours = await measure("yishi", args.db, Path(folder), args.http_client, args.profile)
-            problems = problems or bool(ours["problems"] or bare["problems"])
-            heading(f"Yishi / bare stock PTB bot (round {number} of {args.rounds})")
-            rounds.append(
-                {
-                    "answered presses/s": ratio(
-                        "answered presses/s", ours["rate"], bare["rate"], note="(target >= 1.0)"
-                    ),
-                    "p99 injection -> answer": ratio(
-                        "p99 injection -> answer", ours["p99"], bare["p99"], note="(target <= 1.0)"
-                    ),
-                    "one at a time p50": ratio(
-                        "one at a time p50", ours["single_p50"], bare["single_p50"]
-                    ),
-                    "bot CPU per press": ratio("bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]),
-                }
-            )
-    round_medians("Yishi / bare stock PTB bot", rounds)
+
+        async def measured(
+            kind: str, db: str, folder: Path, profile: str | None
+        ) -> dict[str, float]:
+            return await measure(kind, db, folder, args.http_client, profile)
+
+        problems = await against_baseline(
+            measured,
+            baseline="bare stock PTB bot",
+            databases=[args.db],
+            rounds=args.rounds,
+            compared=[
+                ("answered presses/s", "rate", "(target >= 1.0)"),
+                ("p99 injection -> answer", "p99", "(target <= 1.0)"),
+                ("one at a time p50", "single_p50", ""),
+                ("bot CPU per press", "cpu_ms", ""),
+            ],
+            folder=Path(folder),
+            profile=args.profile,
+            baseline_db=args.db,
+        )
     if problems:
         raise SystemExit("some counts or answers were wrong (see PROBLEM lines)")
 

@@ -52,7 +52,9 @@ from urllib.parse import urlencode
 import aiohttp
 
 from benchmarks.common import (
+    against_baseline,
     bench_database,
+    counted_report,
     cpu_seconds,
     figure,
     free_port,
@@ -64,13 +66,10 @@ from benchmarks.common import (
     postgres_cpu_seconds,
     profile_process,
     python_process,
-    ratio,
-    round_medians,
     stop_process,
     wait_for_port,
 )
 from benchmarks.community import ADMIN, GRID_CHAT, STAFF_CHAT, RemotePeople, code_in, shown_tally
-from benchmarks.counts import summarise
 from benchmarks.ingest_http import counted
 from benchmarks.presses import OPTIONS, Ballot, Plan, make_plan
 from channels.web.telegram_login import data_check_string, signature
@@ -488,14 +487,7 @@ async def measure(
         verdict = "all equal the last choices" if not problems else "MISMATCH"
         print(f"  stored, on the group's ballot message, on the page: {verdict}", flush=True)
     if count is not None:
-        counts = count.with_suffix(".json")
-        report = {
-            **json.loads(counts.read_text()),
-            "presses": votes.count("vote"),
-            "result": result,
-        }
-        counts.write_text(json.dumps(report, indent=1))
-        summarise(report)
+        counted_report(count, presses=votes.count("vote"), result=result)
     return result
 
 
@@ -532,32 +524,23 @@ async def main() -> None:
             raise SystemExit("some requests failed or the tally was wrong (see PROBLEM lines)")
         return
     heading(f"votes on the web page ({', '.join(databases)})")
-    rounds: list[dict[str, float]] = []
-    problems = False
     with tempfile.TemporaryDirectory(prefix="yishi-bench-") as scratch:
         folder = args.logs.resolve() if args.logs else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        for number in range(1, args.rounds + 1):
-            bare = await measure("bare", "none", Path(folder))
-            problems = problems or bool(bare["problems"])
-            ratios: dict[str, float] = {}
-            for db in databases:
-                profile = f"{args.profile}.{db}" if args.profile else None
-                ours = await measure("yishi", db, Path(folder), profile)
-                problems = problems or bool(ours["problems"])
-                heading(f"Yishi on {db} / bare aiohttp handler (round {number} of {args.rounds})")
-                ratios[f"{db}: page requests/s"] = ratio(
-                    "page requests/s", ours["page_rate"], bare["page_rate"], note="(target >= 0.5)"
-                )
-                ratios[f"{db}: votes/s"] = ratio(
-                    "votes/s", ours["vote_rate"], bare["vote_rate"], note="(target >= 0.5)"
-                )
-                ratios[f"{db}: vote p99"] = ratio("vote p99", ours["vote_p99"], bare["vote_p99"])
-                ratios[f"{db}: CPU per page request"] = ratio(
-                    "server CPU per page request", ours["pages_cpu_ms"], bare["pages_cpu_ms"]
-                )
-            rounds.append(ratios)
-    round_medians("Yishi / bare aiohttp handler", rounds)
+        problems = await against_baseline(
+            measure,
+            baseline="bare aiohttp handler",
+            databases=databases,
+            rounds=args.rounds,
+            compared=[
+                ("page requests/s", "page_rate", "(target >= 0.5)"),
+                ("votes/s", "vote_rate", "(target >= 0.5)"),
+                ("vote p99", "vote_p99", ""),
+                ("server CPU per page request", "pages_cpu_ms", ""),
+            ],
+            folder=folder,
+            profile=args.profile,
+        )
     if problems:
         raise SystemExit("some requests failed or a tally was wrong (see PROBLEM lines)")
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import re
 import signal
@@ -36,7 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.common import (
+    against_baseline,
     bench_database,
+    counted_report,
     cpu_seconds,
     figure,
     heading,
@@ -47,12 +48,9 @@ from benchmarks.common import (
     postgres_cpu_seconds,
     profile_process,
     python_process,
-    ratio,
-    round_medians,
     stop_process,
 )
 from benchmarks.community import check_counts
-from benchmarks.counts import summarise
 from benchmarks.ingest_http import counted
 from benchmarks.presses import OPTIONS, Answer, Ballot, Plan, Played, make_plan, play, press_queue
 from emulators.wecom.replies import Issued
@@ -268,10 +266,7 @@ async def measure(
         await emu.stop()
     result = report(kind, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss)
     if count is not None:
-        counts = count.with_suffix(".json")
-        counted_report = {**json.loads(counts.read_text()), "presses": load.presses}
-        counts.write_text(json.dumps(counted_report, indent=1))
-        summarise(counted_report)
+        counted_report(count, presses=load.presses)
     return result
 
 
@@ -387,28 +382,20 @@ async def main() -> None:
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     machine_note()
     heading(f"WeCom vote-card presses over the long connection ({', '.join(databases)})")
-    rounds: list[dict[str, float]] = []
-    problems = False
     with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
-        for number in range(1, args.rounds + 1):
-            bare = await measure("bare", "none", Path(folder))
-            ratios: dict[str, float] = {}
-            for db in databases:
-                profile = f"{args.profile}.{db}" if args.profile else None
-                ours = await measure("yishi", db, Path(folder), profile)
-                problems = problems or bool(ours["problems"] or bare["problems"])
-                heading(f"Yishi on {db} / bare adapter (round {number} of {args.rounds})")
-                ratios[f"{db}: card updates/s"] = ratio(
-                    "card updates taken/s", ours["rate"], bare["rate"], note="(target >= 1.0)"
-                )
-                ratios[f"{db}: p99 press -> update"] = ratio(
-                    "p99 press -> card update", ours["p99"], bare["p99"]
-                )
-                ratios[f"{db}: bot CPU per press"] = ratio(
-                    "bot CPU per press", ours["cpu_ms"], bare["cpu_ms"]
-                )
-            rounds.append(ratios)
-    round_medians("Yishi / bare adapter", rounds)
+        problems = await against_baseline(
+            measure,
+            baseline="bare adapter",
+            databases=databases,
+            rounds=args.rounds,
+            compared=[
+                ("card updates taken/s", "rate", "(target >= 1.0)"),
+                ("p99 press -> card update", "p99", ""),
+                ("bot CPU per press", "cpu_ms", ""),
+            ],
+            folder=Path(folder),
+            profile=args.profile,
+        )
     if problems:
         raise SystemExit("some presses were not answered in time, or counts were wrong")
 
