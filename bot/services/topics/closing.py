@@ -139,8 +139,7 @@ async def close_topics(
     posts = await repos.topics.posts_of(ids)
     records: dict[int, dict[str, Any]] = {}
     if not cancelled:
-        counts = await repos.topics.counts_of(ids)
-        opinions = await repos.topics.opinion_counts_of(ids)
+        counts, opinions = await repos.topics.tallies_of(ids)
         for topic in closing:
             tally_input, extra = await tally_of(
                 repos, topic, posts.get(topic.id, []), counts.get(topic.id, {})

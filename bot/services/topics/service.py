@@ -479,7 +479,7 @@ async def snapshots(
     topics: Mapping[int, Topic] | None = None,
     posts: Mapping[int, list[TopicPost]] | None = None,
 ) -> dict[int, TopicSnapshot | None]:
-    """Topics' snapshots in four statements however many (a burst of presses across many
+    """Topics' snapshots in three statements however many (a burst of presses across many
     buildings answers with all their cards at once, channels/wecom/latest_cards.py);
     ``topics`` and ``posts``: all of theirs this transaction read already (the topics locked:
     as they are), not read again."""
@@ -490,8 +490,7 @@ async def snapshots(
         found = await repos.topics.many(topic_ids)
         posts_of = await repos.topics.posts_of(sorted(found)) if found else {}
     ids = sorted(found)
-    counts_of = await repos.topics.counts_of(ids) if ids else {}
-    opinions_of = await repos.topics.opinion_counts_of(ids) if ids else {}
+    counts_of, opinions_of = await repos.topics.tallies_of(ids) if ids else ({}, {})
     taken: dict[int, TopicSnapshot | None] = {}
     for topic_id in topic_ids:
         topic = found.get(topic_id)
