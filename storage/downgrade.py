@@ -126,6 +126,11 @@ RULES: dict[str, Rule] = {
         "which vote a grid opened on an escalated matter (the board's 网格表决中) would be lost",
         "SELECT count(*) FROM escalations WHERE vote_topic_id IS NOT NULL",
     ),
+    "0019": GoesBack("it only drops an index of ballots (by topic and option); no row changes"),
+    "0020": GoesBack(
+        "it only drops two indexes (registrations by building, memberships by person); no row "
+        "changes"
+    ),
 }
 
 

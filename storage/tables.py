@@ -263,6 +263,7 @@ registrations = Table(
     Column("decided_at", UtcDateTime(), nullable=True),
     UniqueConstraint("user_id", "node_id", name="uq_registrations_user_node"),
     Index("ix_registrations_household_id", "household_id"),
+    Index("ix_registrations_node_status", "node_id", "status"),  # a building's roll and card
     state_check("status", RegistrationStatus),
 )
 
@@ -427,6 +428,7 @@ chat_members = Table(
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("member", Boolean, nullable=False),
     Column("checked_at", UtcDateTime(), nullable=False),
+    Index("ix_chat_members_user_id", "user_id"),  # a person's chats (the web's own pages)
 )
 
 # Resident proposals (/propose) waiting for officers to accept or decline.
