@@ -4,7 +4,9 @@ and the codec of what a press on them sends back.
 - a ballot: a ``vote_interaction`` card, one option per ``VoteAction`` (WeCom allows 20), the
   tally in the title's description unless it is hidden until the close (then it says so),
   with whether the vote is secret and which chats vote together; frozen (``disable``) once
-  closed. An opinion topic (nothing to vote) is a markdown message.
+  closed. An opinion topic (nothing to vote) is a markdown message. A card is its face
+  (``BallotFace``: all but the tally, kept per topic as it is, per language and layout) and
+  the tally filled in (``VoteCard``), encoded around the JSON of the face.
 - an escalation card, a meeting message, a registration card, a rating request: a
   ``button_interaction`` card with at most six buttons, one per action.
 
@@ -16,7 +18,9 @@ here and parsed by :func:`parse_key`: a key that does not parse is a stale or fo
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, assert_never
 
@@ -24,10 +28,13 @@ from bot.services.escalation.views import CardMove, EscalationCardView, RateActi
 from bot.services.meetings.views import MeetingMessageView, MeetingMove, MeetingStatus
 from bot.services.registration.views import RegistrationCardView
 from bot.services.topics.guided import Action
-from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction
+from bot.services.topics.service import TopicSnapshot
+from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction, ballot_view
 from bot.services.views import ViewRenderer
 from bot.services.web_links import WebLinks
-from channels.wecom.text import Markdown, WeComText, cut, message
+from channels.wecom.replies import EncodedCard
+from channels.wecom.text import Markdown, WeComText, cut, literal, message
+from storage.records import Topic
 
 MAX_BUTTONS = 6
 MAX_OPTIONS = 20
@@ -35,6 +42,8 @@ QUESTION = "ballot"
 TITLE_BYTES = 120  # WeCom shows about 26 characters of a title; the rest is cut there
 DESC_BYTES = 240
 SUBTITLE_BYTES = 1000
+FACES = 4096  # vote cards' faces kept (a topic's, per language and layout of its chats)
+_JSON = json.JSONEncoder(ensure_ascii=False)  # as json.dumps(…, ensure_ascii=False) encodes
 
 
 def new_task_id(kind: str, item: int) -> str:
@@ -170,6 +179,131 @@ def parse_key(key: str) -> Press | None:
     return None
 
 
+# Vote cards, tally by tally -------------------------------------------------------------
+
+
+class BallotFace:
+    """What a vote card shows that no tally changes: the topic's title, options, state and
+    facts in one chat's language and layout, drawn once, and its JSON around the title's
+    description and the task_id, encoded once. A tally only fills in the description (its
+    counts and turnout, through a ``str.format`` pattern) and encodes that: a burst of
+    presses draws a card for about every other press."""
+
+    __slots__ = ("_around", "_desc", "disable", "key", "options", "submit", "title", "topic_id")
+
+    def __init__(
+        self,
+        topic_id: int,
+        title: str,
+        desc: str,
+        options: Sequence[tuple[str, str]],
+        disable: bool,
+        submit: str,
+        key: str,
+    ) -> None:
+        """``desc``: the title's description as a pattern of the tally, its counts
+        positional (``{0!s}``: the first option's), ``{cast!s}``, ``{eligible!s}`` and
+        ``{opinions!s}``; ``options``: each one's id and label, as shown."""
+        self.topic_id = topic_id
+        self.title = title
+        self.options = tuple(options)
+        self.disable = disable
+        self.submit = submit
+        self.key = key
+        self._desc = desc
+        self._around: tuple[str, str] | None = None  # the JSON, once a card was encoded
+
+    def drawn(self, counts: Sequence[int], cast: int, eligible: int, opinions: int) -> VoteCard:
+        """The card of this tally (``counts``: by option, in the topic's order)."""
+        desc = self._desc.format(*counts, cast=cast, eligible=eligible, opinions=opinions)
+        return VoteCard(self, cut(desc, DESC_BYTES))
+
+    def template(self, desc: str, task_id: str) -> dict[str, Any]:
+        """The card with this description, as a ``template_card`` (a new dict: the caller
+        may change it)."""
+        return {
+            "card_type": "vote_interaction",
+            "main_title": {"title": self.title, "desc": desc},
+            "checkbox": self._checkbox(),
+            "submit_button": self._submit_button(),
+            "task_id": task_id,
+        }
+
+    def encoded(self, desc: str, task_id: str) -> EncodedCard:
+        """:meth:`template`'s JSON: only the description and the task_id are encoded."""
+        around = self._around
+        if around is None:
+            around = self._around = self._json_around()
+        encode = _JSON.encode
+        return EncodedCard(around[0] + encode(desc) + around[1] + encode(task_id) + "}")
+
+    def _json_around(self) -> tuple[str, str]:
+        """The card's JSON before its description, and between that and its task_id: the
+        keys in :meth:`template`'s order, as ``json.dumps`` writes them
+        (tests/channel_wecom/test_vote_cards.py holds them to it)."""
+        encode = _JSON.encode
+        before_desc = (
+            '{"card_type": "vote_interaction", '
+            f'"main_title": {{"title": {encode(self.title)}, "desc": '
+        )
+        before_task_id = (
+            f'}}, "checkbox": {encode(self._checkbox())}, '
+            f'"submit_button": {encode(self._submit_button())}, "task_id": '
+        )
+        return before_desc, before_task_id
+
+    def _checkbox(self) -> dict[str, Any]:
+        return {
+            "question_key": QUESTION,
+            "mode": 0,
+            "disable": self.disable,
+            "option_list": [
+                {"id": id_, "text": text, "is_checked": False} for id_, text in self.options
+            ],
+        }
+
+    def _submit_button(self) -> dict[str, str]:
+        return {"text": self.submit, "key": self.key}
+
+
+class VoteCard:
+    """A vote card as one tally draws it: its face and the title's description saying the
+    tally. Its JSON is kept for the last task_id it answered on (the presses on a chat's
+    card all answer on that card's task_id)."""
+
+    __slots__ = ("_encoded", "_task_id", "desc", "face")
+
+    def __init__(self, face: BallotFace, desc: str) -> None:
+        self.face = face
+        self.desc = desc
+        self._task_id: str | None = None
+        self._encoded: tuple[str, EncodedCard] | None = None
+
+    @property
+    def task_id(self) -> str:
+        """The card's own task_id, for an answer on none (made when first asked for: a
+        press names the card it answers)."""
+        if self._task_id is None:
+            self._task_id = new_task_id("ballot", self.face.topic_id)
+        return self._task_id
+
+    def body(self, task_id: str | None = None) -> dict[str, Any]:
+        """The card as a message (a new dict), on ``task_id`` or else its own."""
+        template = self.face.template(self.desc, task_id or self.task_id)
+        return {"msgtype": "template_card", "template_card": template}
+
+    def encoded(self, task_id: str) -> EncodedCard:
+        """The card as the answer to a press on the card ``task_id`` (the card WeCom
+        updates; none given: its own), encoded once for every answer that shows it."""
+        task_id = task_id or self.task_id
+        known = self._encoded
+        if known is not None and known[0] == task_id:
+            return known[1]
+        encoded = self.face.encoded(self.desc, task_id)
+        self._encoded = (task_id, encoded)
+        return encoded
+
+
 # Drawing -------------------------------------------------------------------------------
 
 
@@ -177,6 +311,9 @@ class WeComViews:
     def __init__(self, text: WeComText, links: WebLinks | None = None) -> None:
         self._t = text
         self._links = links or WebLinks(None)  # the pages' links; none while the web is off
+        # vote cards' faces by (topic, language, voting, level), with the topic they show;
+        # the least recently drawn first
+        self._faces: dict[tuple[int, str, bool, str | None], tuple[Topic, BallotFace | None]] = {}
 
     @property
     def links(self) -> WebLinks:
@@ -200,63 +337,89 @@ class WeComViews:
         return {"title": cut(title, TITLE_BYTES), "desc": cut(desc, DESC_BYTES)}
 
     def ballot(self, view: BallotView, card: Card) -> dict[str, Any]:
-        t, locale = self._t, card.locale
-        title = t.plain(locale, "wecom.ballot_title", id=view.topic_id, title=view.title)
-        deadline = t.plain(locale, "topics.deadline", deadline=t.when(locale, view.deadline))
-        turnout = t.plain(
-            locale, "topics.turnout", cast=view.cast, eligible=view.eligible, opinions=view.opinions
-        )
         if view.tally is None:  # an opinion topic: nothing to vote on, a message
+            t, locale = self._t, card.locale
+            title = t.plain(locale, "wecom.ballot_title", id=view.topic_id, title=view.title)
+            deadline = t.plain(locale, "topics.deadline", deadline=t.when(locale, view.deadline))
+            turnout = t.plain(
+                locale,
+                "topics.turnout",
+                cast=view.cast,
+                eligible=view.eligible,
+                opinions=view.opinions,
+            )
             lines = [f"**{title}**", view.description or "", deadline, turnout]
             return message("\n\n".join(line for line in lines if line))
+        face = self.ballot_face(view, card.locale)
+        counts = [count for _, count in view.tally]
+        return face.drawn(counts, view.cast, view.eligible, view.opinions).body(card.task_id)
+
+    def vote_card(
+        self, snap: TopicSnapshot, *, voting: bool, level: str | None, locale: str
+    ) -> VoteCard | None:
+        """The vote card of a chat (``voting``: its people vote there; ``level``: as for
+        :func:`ballot_view`) from the tally ``snap``, None for an opinion topic (it has no
+        card). Its face is drawn again only when the topic is not as the face drew it (any
+        field: title, options, state, deadline, outcome, ...): each tally of an unchanged
+        topic fills in its counts alone."""
+        topic = snap.topic
+        key = (topic.id, locale, voting, level)
+        known = self._faces.pop(key, None)
+        if known is None or known[0] != topic:
+            view = ballot_view(snap, voting=voting, level=level)
+            known = (topic, None if view.tally is None else self.ballot_face(view, locale))
+        self._faces[key] = known
+        if len(self._faces) > FACES:
+            del self._faces[next(iter(self._faces))]
+        face = known[1]
+        if face is None:
+            return None
+        return face.drawn(snap.counts, snap.cast, snap.eligible, snap.opinions)
+
+    def ballot_face(self, view: BallotView, locale: str) -> BallotFace:
+        """The face of ``view``'s vote card (a topic that has a tally) in ``locale``: all
+        but its tally's counts and turnout, which stay fields of its description."""
+        assert view.tally is not None
+        t = self._t
+        title = t.plain(locale, "wecom.ballot_title", id=view.topic_id, title=view.title)
         if view.tally_hidden:
-            counts = t.plain(locale, "topics.tally_hidden")
+            counts = literal(t.plain(locale, "topics.tally_hidden"))
         else:
             counts = " · ".join(
-                t.plain(locale, "topics.tally_line", option=option, count=count)
-                for option, count in view.tally
+                t.plain_pattern(locale, "topics.tally_line", {"count": str(index)}, option=option)
+                for index, (option, _) in enumerate(view.tally)
             )
-        facts = [t.plain(locale, "wecom.secret_short")] if view.secret else []
-        if view.scope_level is not None:
-            level = t.plain(locale, f"levels.{view.scope_level}")
-            facts.append(t.plain(locale, "topics.scope_all", level=level))
-        desc = "\n".join([*facts, counts, turnout])
+        turnout = t.plain_pattern(locale, "topics.turnout", _TURNOUT)
         votes = [action for action in view.actions if isinstance(action, VoteAction)]
         open_ = view.state is BallotState.OPEN and bool(votes)
         if view.state is BallotState.CANCELLED:
-            desc = f"{t.plain(locale, 'topics.cancelled_footer')}\n{desc}"
+            first = t.plain(locale, "topics.cancelled_footer")
         elif view.state is BallotState.CLOSED:
             verdict = self.verdict(locale, view.verdict or Verdict("opinion"))
-            desc = f"{t.plain(locale, 'topics.closed_footer', verdict=verdict)}\n{desc}"
+            first = t.plain(locale, "topics.closed_footer", verdict=verdict)
         else:
-            desc = f"{deadline}\n{desc}"
+            first = t.plain(locale, "topics.deadline", deadline=t.when(locale, view.deadline))
+        facts = [first]
+        if view.secret:
+            facts.append(t.plain(locale, "wecom.secret_short"))
+        if view.scope_level is not None:
+            level = t.plain(locale, f"levels.{view.scope_level}")
+            facts.append(t.plain(locale, "topics.scope_all", level=level))
+        desc = "\n".join([literal("\n".join(facts)), counts, turnout])
         options = (
             [(action.option, action.label) for action in votes]
             if open_
             else [(index, option) for index, (option, _) in enumerate(view.tally)]
         )
-        submit = "wecom.vote_button" if open_ else "wecom.vote_closed_button"
-        return {
-            "msgtype": "template_card",
-            "template_card": {
-                "card_type": "vote_interaction",
-                "main_title": self._title(title, desc),
-                "checkbox": {
-                    "question_key": QUESTION,
-                    "mode": 0,
-                    "disable": not open_,
-                    "option_list": [
-                        {"id": option_id(index), "text": cut(label, 64), "is_checked": False}
-                        for index, label in options[:MAX_OPTIONS]
-                    ],
-                },
-                "submit_button": {
-                    "text": t.plain(locale, submit),
-                    "key": vote_key(view.topic_id),
-                },
-                "task_id": card.task_id,
-            },
-        }
+        return BallotFace(
+            topic_id=view.topic_id,
+            title=cut(title, TITLE_BYTES),
+            desc=desc,
+            options=[(option_id(index), cut(label, 64)) for index, label in options[:MAX_OPTIONS]],
+            disable=not open_,
+            submit=t.plain(locale, "wecom.vote_button" if open_ else "wecom.vote_closed_button"),
+            key=vote_key(view.topic_id),
+        )
 
     def stale_vote_card(self, said: str, locale: str, task_id: str) -> dict[str, Any]:
         """What a press on a vote card Yishi cannot read is answered with: ``said``, and
@@ -459,6 +622,10 @@ class WeComViews:
         title = self._t.plain(locale, "wecom.rate_title", id=topic)
         link = self._links.topic(topic) if actions else None  # the decision, on the page
         return self._buttons(card, title, "", "", buttons, link)
+
+
+# a vote card's turnout, left for each tally to fill in (under the same names)
+_TURNOUT = {"cast": "cast", "eligible": "eligible", "opinions": "opinions"}
 
 
 def markdown_link(url: str) -> Markdown:

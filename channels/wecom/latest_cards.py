@@ -15,38 +15,36 @@ read in a group-committed transaction, numbered in the order those committed
 
 Each caller answers with the newest card drawn so far (at least as new as its own), and the
 answers go out in that order: WeCom shows the card of the last answer it took, so that answer
-never shows an older tally than an earlier one. A card drawn is encoded once for all the
-answers that show it (:meth:`LatestCards.encoded`).
+never shows an older tally than an earlier one. A card is whatever the reader and the drawings
+give (None: there is none); the WeCom adapter's (channels/wecom/cards.py ``VoteCard``) encodes
+itself once for all the answers that show it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
-from channels.wecom.replies import EncodedCard
+from typing import Generic, TypeVar
 
 Key = tuple[int, int]  # (topic, chat)
-Card = dict[str, Any] | None
+C = TypeVar("C")  # a card
 REMEMBERED = 4096  # cards kept as the newest drawn (a caller's own is never older)
 # The cards of these keys as they are now, and the number of the tally they were drawn from.
-Read = Callable[[Sequence[Key]], Awaitable[tuple[int, dict[Key, Card]]]]
-Draw = Callable[[], Awaitable[Card]]
+Read = Callable[[Sequence[Key]], Awaitable[tuple[int, dict[Key, C | None]]]]
+Draw = Callable[[], Awaitable[C | None]]
 
 
-class LatestCards:
-    def __init__(self, read: Read) -> None:
+class LatestCards(Generic[C]):
+    def __init__(self, read: Read[C]) -> None:
         self._read = read
-        self._next: dict[Key, asyncio.Future[Card]] = {}  # the next read, what its callers wait
+        # the next read, what its callers wait
+        self._next: dict[Key, asyncio.Future[C | None]] = {}
         self._reader: asyncio.Task[None] | None = None
         # the newest card drawn of each, and its tally's number; the least recently drawn first
-        self._newest: dict[Key, tuple[int, Card]] = {}
-        self._drawing: dict[Key, tuple[int, asyncio.Future[Card]]] = {}
-        # what the cards drawn were encoded as, by the card and the task_id answered on
-        self._encoded: dict[tuple[int, str], tuple[dict[str, Any], EncodedCard]] = {}
+        self._newest: dict[Key, tuple[int, C | None]] = {}
+        self._drawing: dict[Key, tuple[int, asyncio.Future[C | None]]] = {}
 
-    async def as_of(self, topic_id: int, chat_id: int, order: int, draw: Draw) -> Card:
+    async def as_of(self, topic_id: int, chat_id: int, order: int, draw: Draw[C]) -> C | None:
         """The card of ``chat_id`` for ``topic_id`` from the tally numbered ``order`` or a
         newer one; ``draw`` draws it from that tally, if no caller did or is doing it."""
         key = (topic_id, chat_id)
@@ -61,8 +59,8 @@ class LatestCards:
         newest = self._newest.get(key)
         return newest[1] if newest is not None and newest[0] >= order else card
 
-    async def _draw(self, key: Key, order: int, draw: Draw) -> Card:
-        done: asyncio.Future[Card] = asyncio.get_running_loop().create_future()
+    async def _draw(self, key: Key, order: int, draw: Draw[C]) -> C | None:
+        done: asyncio.Future[C | None] = asyncio.get_running_loop().create_future()
         self._drawing[key] = (order, done)
         try:
             card = await draw()
@@ -77,7 +75,7 @@ class LatestCards:
         done.set_result(card)
         return card
 
-    def _keep(self, key: Key, order: int, card: Card) -> None:
+    def _keep(self, key: Key, order: int, card: C | None) -> None:
         newest = self._newest.get(key)
         if newest is not None and newest[0] >= order:
             return  # a newer tally's card was drawn meanwhile
@@ -86,21 +84,7 @@ class LatestCards:
         while len(self._newest) > REMEMBERED:
             del self._newest[next(iter(self._newest))]
 
-    def encoded(self, card: dict[str, Any], task_id: str) -> EncodedCard:
-        """``card``'s template as an answer to a press on the card ``task_id`` (the card WeCom
-        updates), encoded once for every answer that shows it."""
-        key = (id(card), task_id)
-        known = self._encoded.get(key)
-        if known is not None and known[0] is card:  # (kept with it: its id is not reused)
-            return known[1]
-        template = card["template_card"]
-        encoded = EncodedCard.of(template | {"task_id": task_id or template["task_id"]})
-        self._encoded[key] = (card, encoded)
-        while len(self._encoded) > REMEMBERED:
-            del self._encoded[next(iter(self._encoded))]
-        return encoded
-
-    async def current(self, topic_id: int, chat_id: int) -> Card:
+    async def current(self, topic_id: int, chat_id: int) -> C | None:
         """The card of ``chat_id`` for ``topic_id``, read after this call began."""
         key = (topic_id, chat_id)
         waiting = self._next.get(key)

@@ -17,15 +17,22 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class EncodedCard:
-    """A card and its JSON, encoded once for the many answers that show it (the presses on a
-    vote card answered with the same tally)."""
+    """A card's JSON, encoded once for the many answers that show it (the presses on a vote
+    card answered with the same tally), and put into each frame as it is."""
 
-    card: dict[str, Any]
     json: str
 
     @classmethod
     def of(cls, card: dict[str, Any]) -> EncodedCard:
-        return cls(card, json.dumps(card, ensure_ascii=False))
+        return cls(json.dumps(card, ensure_ascii=False))
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The card itself, read back from its JSON, for a transport that encodes the whole
+        reply its own way (callback mode encrypts it): only the JSON is kept, as a vote card
+        is encoded from parts already encoded, never built as a dict to answer a press."""
+        card: dict[str, Any] = json.loads(self.json)
+        return card
 
 
 class WeComReplies(Protocol):

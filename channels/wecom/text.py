@@ -12,6 +12,8 @@ locales/*/on_wecom.toml words the same key for WeCom, and that is used instead.
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -30,6 +32,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>#~|])")
 # A value's own lines must not start a list (its first line is mid-line in every template).
 _BULLET = re.compile(r"(\n\s*)([-+=])")
 _NUMBERED = re.compile(r"(\n\s*\d+)\.")
+_FORMATTER = string.Formatter()
 
 
 class Markdown(str):
@@ -76,8 +79,8 @@ class WeComText:
     def __init__(self, translator: Translator, zone: tzinfo) -> None:
         self.translator = translator
         self.zone = zone
-        # Each key's template for a card, its tags taken out once (a vote card is drawn for
-        # every tally it shows: a burst of presses draws it many times a second).
+        # Each key's template for a card, its tags taken out once (cards are drawn again for
+        # every change they show).
         self._plain: dict[tuple[str, str], str] = {}
 
     def _template(self, locale: str, key: str) -> str:
@@ -93,13 +96,47 @@ class WeComText:
         return Markdown(template.format_map({k: escape(v) for k, v in values.items()}))
 
     def plain(self, locale: str, key: str, **values: Any) -> str:
+        template = self._plain.get((locale, key)) or self._plain_template(locale, key)
+        return template.format_map({k: _unmarked(v) for k, v in values.items()})
+
+    def plain_pattern(self, locale: str, key: str, later: Mapping[str, str], **values: Any) -> str:
+        """:meth:`plain`'s text as a ``str.format`` pattern: ``values`` filled in now, each
+        field named in ``later`` left for the pattern's ``format``, under the name ``later``
+        gives it there (a vote card is drawn for every tally: only its counts change).
+        Formatted, the pattern gives what :meth:`plain` gives with all the values (a value
+        left for later is formatted from its ``str``, as :meth:`plain` formats every value)."""
+        pattern: list[str] = []
+        for text, field, spec, conversion in _FORMATTER.parse(self._plain_template(locale, key)):
+            pattern.append(literal(text))
+            if field is None:
+                continue
+            spec = f":{spec}" if spec else ""
+            if field in later:
+                if conversion:  # it would apply to the value's str, as plain formats it
+                    raise ValueError(f"{key}: {field}'s conversion cannot be left for later")
+                pattern.append(f"{{{later[field]}!s{spec}}}")
+                continue
+            conversion = f"!{conversion}" if conversion else ""
+            filled = f"{{{field}{conversion}{spec}}}".format_map(
+                {name: _unmarked(value) for name, value in values.items()}
+            )
+            pattern.append(literal(filled))
+        return "".join(pattern)
+
+    def _plain_template(self, locale: str, key: str) -> str:
+        """``key``'s template for a card, its tags taken out once."""
         template = self._plain.get((locale, key))
         if template is None:
             template = self._plain[(locale, key)] = _ANY_TAG.sub("", self._template(locale, key))
-        return template.format_map({k: _unmarked(v) for k, v in values.items()})
+        return template
 
     def when(self, locale: str, moment: datetime) -> str:
         return self.translator.datetime(locale, moment, self.zone)
+
+
+def literal(text: str) -> str:
+    """``text`` as a ``str.format`` pattern that gives it back as it is."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _unmarked(value: object) -> str:

@@ -37,6 +37,7 @@ from channels.wecom import topic_wizard
 from channels.wecom.cards import (
     QUESTION,
     Card,
+    VoteCard,
     VotePress,
     WeComViews,
     new_task_id,
@@ -130,17 +131,18 @@ async def ballot_card(
     snap = await adapter.services.topics.snapshot(topic_id)
     if snap is None:
         return None
-    return await draw_ballot(adapter.services, adapter.views, snap, chat_id, task_id)
+    view, locale = await _view(adapter.services, snap, chat_id)
+    return adapter.views.ballot(view, Card(locale, task_id or new_task_id("ballot", topic_id)))
 
 
 async def ballot_cards(
     adapter: WeComAdapter, keys: Sequence[tuple[int, int]]
-) -> tuple[int, dict[tuple[int, int], dict[str, Any] | None]]:
-    """The ballot cards of (topic, chat) pairs as they are now, their tallies read in one
+) -> tuple[int, dict[tuple[int, int], VoteCard | None]]:
+    """The vote cards of (topic, chat) pairs as they are now, their tallies read in one
     group-committed transaction (channels/wecom/latest_cards.py), and those tallies' number."""
     services = adapter.services
     order, snaps = await services.topics.tallies(sorted({topic for topic, _ in keys}))
-    cards: dict[tuple[int, int], dict[str, Any] | None] = {}
+    cards: dict[tuple[int, int], VoteCard | None] = {}
     for topic_id, chat_id in keys:
         snap = snaps[topic_id]
         card = await draw_ballot(services, adapter.views, snap, chat_id) if snap else None
@@ -149,24 +151,32 @@ async def ballot_cards(
 
 
 async def draw_ballot(
-    services: Services,
-    views: WeComViews,
-    snap: TopicSnapshot,
-    chat_id: int,
-    task_id: str | None = None,
-) -> dict[str, Any]:
-    view, locale = await _view(services, snap, chat_id)
-    return views.ballot(view, Card(locale, task_id or new_task_id("ballot", snap.topic.id)))
+    services: Services, views: WeComViews, snap: TopicSnapshot, chat_id: int
+) -> VoteCard | None:
+    """The vote card of ``chat_id`` from the tally ``snap`` (None: an opinion topic, which
+    has none); only its counts are drawn unless the topic changed (WeComViews.vote_card)."""
+    voting, level, locale = await _seen_from(services, snap, chat_id)
+    return views.vote_card(snap, voting=voting, level=level, locale=locale)
 
 
 async def _view(services: Services, snap: TopicSnapshot, chat_id: int) -> tuple[BallotView, str]:
     """The ballot of ``chat_id`` as it is now, and the chat's language."""
+    voting, level, locale = await _seen_from(services, snap, chat_id)
+    return ballot_view(snap, voting=voting, level=level), locale
+
+
+async def _seen_from(
+    services: Services, snap: TopicSnapshot, chat_id: int
+) -> tuple[bool, str | None, str]:
+    """What a topic's ballot shows in ``chat_id`` depends on besides the topic: whether its
+    people vote there, the topic's level (posted to every chat below a node), the chat's
+    language."""
     post = next((post for post in snap.posts if post.chat_id == chat_id), None)
     level = None
     if snap.topic.scope == "all":
         level = await services.topics.level_of(snap.topic.node_id)
-    view = ballot_view(snap, voting=post is not None and post.voting, level=level)
-    return view, await services.people.chat_locale(chat_id)
+    voting = post is not None and post.voting
+    return voting, level, await services.people.chat_locale(chat_id)
 
 
 class WeComBallots(PostedOnce):
@@ -252,7 +262,7 @@ async def answer_with_card(
         if card is None:
             await adapter.stale(pressed)
             return
-        encoded = adapter.latest_cards.encoded(card, pressed.task_id)
+        encoded = card.encoded(pressed.task_id)
         try:
             await adapter.connection.update_card(pressed.req_id, encoded)
             return

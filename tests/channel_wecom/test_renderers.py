@@ -56,6 +56,16 @@ def test_what_people_typed_cannot_format_a_message() -> None:
     assert TEXT.plain("en", "topics.closed_title", id=3, title="*x*") == "🔒 #3 *x* is closed"
 
 
+def test_a_plain_pattern_fills_in_now_what_it_is_given_and_formats_the_rest_later() -> None:
+    option = "{0} {count} {{x}} *同意*"  # braces are what people typed, not fields
+    pattern = TEXT.plain_pattern("zh_CN", "topics.tally_line", {"count": "0"}, option=option)
+    assert pattern.format(7) == TEXT.plain("zh_CN", "topics.tally_line", option=option, count=7)
+    assert pattern.format(7) == "{0} {count} {{x}} *同意*：7"
+    later = {"cast": "c", "eligible": "e", "opinions": "o"}
+    turnout = TEXT.plain_pattern("en", "topics.turnout", later)
+    assert turnout.format(c=4, e=10, o=2) == "Voted 4 / eligible 10 · 2 opinions"
+
+
 def test_a_message_is_cut_within_the_byte_limit_never_inside_a_character() -> None:
     long = "议" * 10000  # 30000 bytes
     shown = cut(long, MESSAGE_BYTES)
