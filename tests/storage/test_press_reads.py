@@ -4,11 +4,12 @@ Two topics posted in two chats, with people in both: the batch asks for some (to
 person) triples whose parts also combine into pairs nobody asked for, which must not be mixed
 in. On SQLite, the statements of the batch and of its tallies search indexes: a scan of
 ``ballots`` or ``chat_members`` grew with every ballot ever cast. A tally counts ballots and
-opinions in one statement.
+opinions in one statement. A building's roll and a person's chats search indexes too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import event
 
 from storage.database import Database
 from storage.records import Topic
+from storage.repositories import Repositories
 from storage.repositories.presses import read_presses
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -120,34 +122,68 @@ async def test_memberships_answers_only_the_pairs_asked(database: Database) -> N
     assert found == {(EAST, 1): True, (WEST, 2): True}
 
 
-async def test_the_reads_of_presses_and_tallies_search_indexes_on_sqlite(
-    sqlite_database: Database,
-) -> None:
-    east, west = await _two_topics(sqlite_database)
+async def _plans(
+    database: Database, reads: Callable[[Repositories], Awaitable[object]]
+) -> list[tuple[str, list[str]]]:
+    """Each SELECT ``reads`` runs, with SQLite's plan for it."""
     statements: list[tuple[str, Any]] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append((statement, parameters))
 
-    event.listen(sqlite_database.engine.sync_engine, "before_cursor_execute", keep)
+    event.listen(database.engine.sync_engine, "before_cursor_execute", keep)
     try:
-        async with sqlite_database.transaction() as repos:
-            await read_presses(
-                repos.connection, [(east.id, EAST, 1, "u:1"), (west.id, WEST, 2, "u:2")]
-            )
-            await repos.topics.tallies_of([east.id, west.id])
-            await repos.chats.memberships([(EAST, 1), (WEST, 2)])
+        async with database.transaction() as repos:
+            await reads(repos)
     finally:
-        event.remove(sqlite_database.engine.sync_engine, "before_cursor_execute", keep)
-    assert len(statements) == 6
-    async with sqlite_database.engine.connect() as connection:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", keep)
+    planned = []
+    async with database.engine.connect() as connection:
         for statement, parameters in statements:
             plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            steps = [str(row[-1]) for row in plan]
-            assert not [step for step in steps if step.startswith("SCAN")], (statement, steps)
-            if "count(*)" in statement:  # a tally: the ballots counted from the index alone
-                assert any("COVERING INDEX ix_ballots_topic_option" in step for step in steps)
+            planned.append((statement, [str(row[-1]) for row in plan]))
+    return planned
+
+
+async def test_the_reads_of_presses_and_tallies_search_indexes_on_sqlite(
+    sqlite_database: Database,
+) -> None:
+    east, west = await _two_topics(sqlite_database)
+
+    async def reads(repos: Repositories) -> None:
+        await read_presses(repos.connection, [(east.id, EAST, 1, "u:1"), (west.id, WEST, 2, "u:2")])
+        await repos.topics.tallies_of([east.id, west.id])
+        await repos.chats.memberships([(EAST, 1), (WEST, 2)])
+
+    planned = await _plans(sqlite_database, reads)
+    assert len(planned) == 6
+    for statement, steps in planned:
+        assert not [step for step in steps if step.startswith("SCAN")], (statement, steps)
+        if "count(*)" in statement:  # a tally: the ballots counted from the index alone
+            assert any("COVERING INDEX ix_ballots_topic_option" in step for step in steps)
+
+
+async def test_a_buildings_roll_and_a_persons_chats_search_indexes_on_sqlite(
+    sqlite_database: Database,
+) -> None:
+    east, _ = await _two_topics(sqlite_database)
+
+    async def reads(repos: Repositories) -> None:
+        await repos.households.registrations_of(east.node_id)
+        await repos.households.count_by_status(east.node_id)
+        await repos.chats.chats_of_member(1)
+        await repos.topics.open_for_member(1)
+
+    planned = await _plans(sqlite_database, reads)
+    assert len(planned) == 4
+    for statement, steps in planned:
+        scans = [step for step in steps if step.startswith("SCAN")]
+        # households joined to a building's registrations: that building's households
+        assert not [step for step in scans if "registrations" in step or "chat_members" in step], (
+            statement,
+            steps,
+        )
 
 
 async def test_a_tally_counts_ballots_by_option_and_opinions_by_kind(database: Database) -> None:
