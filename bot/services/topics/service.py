@@ -70,6 +70,7 @@ class TopicService:
         # those transactions run one at a time (storage/group_commit.py), and each reads what
         # the ones before it committed, so of two tallies the higher number is the newer.
         self._tally_order = itertools.count(1)
+        self._levels: dict[int, str] = {}  # node -> level (level_of)
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -390,9 +391,17 @@ class TopicService:
         await self._uow.batched(unit)
 
     async def level_of(self, node_id: int) -> str | None:
-        async with self._uow.transaction() as repos:
-            node = await repos.orgs.node(node_id)
-        return node.level if node else None
+        """The node's level (楼栋, 网格, 社区), shown on a topic posted to every chat below it:
+        read once per node, as a node never changes level (each card drawn for a grid-wide
+        topic asked it in a transaction of its own)."""
+        level = self._levels.get(node_id)
+        if level is None:
+            async with self._uow.transaction() as repos:
+                node = await repos.orgs.node(node_id)
+            if node is None:
+                return None
+            level = self._levels[node_id] = node.level
+        return level
 
     async def open_topic_ids(self) -> list[int]:
         """Topics whose messages may need a refresh after a restart."""
