@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "wss://openws.work.weixin.qq.com"
 
 Callback = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+# What the WebSocket reads when it is over (its iterator stops at these).
+_ENDED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
 class WeComRefused(Exception):
@@ -329,8 +331,11 @@ class LongConnection:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         loop = asyncio.get_running_loop()
         pending = self._pending
-        async for message in ws:
+        while True:  # (receive() itself: async for's __anext__ is one more call per frame)
+            message = await ws.receive()
             if message.type is not aiohttp.WSMsgType.TEXT:
+                if message.type in _ENDED:
+                    return
                 continue
             try:
                 frame = orjson.loads(message.data)
