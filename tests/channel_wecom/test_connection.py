@@ -270,3 +270,47 @@ def test_a_frame_is_utf8_json_with_its_words_unescaped_and_an_encoded_body_put_i
         "headers": {"req_id": "r2"},
         "body": {"template_card": card},
     }
+
+
+class Scripted(LongConnection):
+    """Only the turns on a req_id: each frame is 'sent' (noted) and waits for the ack the test
+    gives it."""
+
+    def __init__(self) -> None:
+        super().__init__("ws://127.0.0.1:9/", BOT_ID, SECRET, Received())
+        self._subscribed.set()
+        self.sent: list[str] = []
+        self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def _exchange(
+        self, cmd: str, req_id: str, body: dict[str, Any] | bytes | None
+    ) -> dict[str, Any]:
+        assert isinstance(body, dict)
+        text = body["markdown"]["content"]
+        self.sent.append(text)
+        ack = self.acks[text] = asyncio.get_running_loop().create_future()
+        return await ack
+
+
+async def test_a_turn_handed_to_a_frame_just_cancelled_goes_on_to_the_next() -> None:
+    link = Scripted()
+    first, second, third = (
+        asyncio.ensure_future(link.respond("r1", _markdown(text))) for text in ("一", "二", "三")
+    )
+    await asyncio.sleep(0)
+    assert link.sent == ["一"]
+    link.acks["一"].set_result({"errcode": 0})
+    await asyncio.sleep(0)  # the first is done and handed the turn to the second, not yet running
+    assert first.done() and link.sent == ["一"]
+    second.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert second.cancelled() and link.sent == ["一", "三"]
+    link.acks["三"].set_result({"errcode": 45009, "errmsg": "api freq out of limit"})
+    with pytest.raises(WeComRefused):
+        await third
+    fourth = asyncio.ensure_future(link.respond("r1", _markdown("四")))
+    await asyncio.sleep(0)
+    assert link.sent == ["一", "三", "四"]  # nothing left holding r1
+    link.acks["四"].set_result({"errcode": 0})
+    await fourth
