@@ -22,7 +22,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from bot.commands import COMMANDS, Asked, Command
@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 _MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
 REMEMBERED_MSGIDS = 4096
+# A card's key read once for all its presses (the same few keys, pressed thousands of times
+# in a burst; what they stand for is immutable).
+_read_key = lru_cache(maxsize=4096)(parse_key)
 
 
 async def _no_admin() -> bool:
@@ -151,12 +154,9 @@ class WeComAdapter:
             self._seen_msgids.popitem(last=False)
         return False
 
-    async def _who(self, body: dict[str, Any]) -> Who | None:
-        return await self._sightings.who(body)
-
     # -- messages --------------------------------------------------------------------------
     async def _message(self, req_id: str, body: dict[str, Any]) -> None:
-        who = await self._who(body)
+        who = await self._sightings.who(body)
         if who is None:
             return
         if not who.place.is_group:  # they wrote to the bot: it may write to them from now on
@@ -284,7 +284,7 @@ class WeComAdapter:
     async def _welcome(self, req_id: str, body: dict[str, Any]) -> None:
         """Someone opened their single chat with the bot (the day's first time): the same
         greeting as Telegram's /start, as a welcome (plain text, within WeCom's 5 s)."""
-        who = await self._who(body)
+        who = await self._sightings.who(body)
         if who is None:
             return
         user = await self.services.people.user(who.actor.user_id)
@@ -306,11 +306,11 @@ class WeComAdapter:
         payload = event.get("template_card_event")
         if not isinstance(payload, dict):
             return
-        who = await self._who(body)
+        who = await self._sightings.who(body)
         if who is None:
             return
         task_id = str(payload.get("task_id") or payload.get("taskid") or "")
-        press = parse_key(str(payload.get("event_key", "")))
+        press = _read_key(str(payload.get("event_key", "")))
         pressed = Pressed(req_id, who, task_id, payload, again)
         route = PRESSES.get(type(press)) if press is not None else None
         if route is None:  # a card Yishi cannot read, or one this version does not answer

@@ -153,8 +153,12 @@ class WeComChannel:
             keeps_time=keeps_time,
         )
 
-    async def _on_callback(self, frame: dict[str, Any]) -> None:
-        await self.adapter.on_callback(frame)
+    def _on_callback(self, frame: dict[str, Any]) -> Coroutine[Any, Any, None]:
+        """The adapter's handling of ``frame`` (the adapter is made after the connection it
+        answers on). A plain function, not a coroutine of its own: the long connection runs
+        what it returns as the callback's task, and a coroutine here would be one more frame
+        to resume at each of the callback's awaits."""
+        return self.adapter.on_callback(frame)
 
     async def start(self, *, wait: float | None = 10.0) -> None:
         """Connect (waiting up to ``wait`` seconds for the subscription), then catch up."""

@@ -2,10 +2,15 @@
 
 One :class:`LongConnection` per bot: it subscribes with the bot id and secret, pings every
 ``ping_interval`` seconds, and after any drop connects again with exponential backoff and
-jitter. Callbacks (frames with a ``cmd``) are handed to ``on_callback``; every frame Yishi sends
-waits for its ack, matched by ``headers.req_id`` (an ack carries no ``cmd``), and an ack whose
-``errcode`` is not 0 raises :class:`WeComRefused`. Frames that share a req_id (the answers to
-one callback) go out one after another, as WeCom's SDKs send them.
+jitter. Callbacks (frames with a ``cmd``) are handed to ``on_callback``, each in a task of its own;
+every frame Yishi sends waits for its ack, matched by ``headers.req_id`` (an ack carries no
+``cmd``), and an ack whose ``errcode`` is not 0 raises :class:`WeComRefused`. Frames that share
+a req_id (the answers to one callback) go out one after another, as WeCom's SDKs send them.
+
+Every press on a card is two frames in (the callback, the ack of the answer) and one out, so
+this is the path a burst of presses runs thousands of times a second: frames are read and
+written with orjson (UTF-8 text frames, nothing escaped to ASCII, as WeCom takes them), and a
+req_id that nothing else is sending on costs no lock.
 
 A newer connection of the same bot kicks this one (``disconnected_event``): another instance
 owns the bot now, so this one stops instead of kicking it back.
@@ -16,15 +21,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import random
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
+import orjson
 
 from channels.wecom.replies import EncodedCard
 
@@ -32,7 +37,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "wss://openws.work.weixin.qq.com"
 
-Callback = Callable[[dict[str, Any]], Awaitable[None]]
+Callback = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+# What the WebSocket reads when it is over (its iterator stops at these).
+_ENDED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
 class WeComRefused(Exception):
@@ -121,11 +128,13 @@ class LongConnection:
         self._subscribed = asyncio.Event()
         self._stopped = asyncio.Event()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._per_req_id: dict[str, asyncio.Lock] = {}
+        # The req_ids a frame is being sent on, and the frames waiting for their turn on each
+        # (None: nobody waits); see call.
+        self._turns: dict[str, deque[asyncio.Future[None]] | None] = {}
         self._acks_due = AckDeadlines(ack_timeout)
         self._numbers = itertools.count(1)
         self._runner: asyncio.Task[None] | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: dict[asyncio.Task[None], object] = {}  # each callback's task, its cmd
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -172,10 +181,10 @@ class LongConnection:
         """Answers a ``template_card_event`` with the card as it is now (for everyone, or only
         ``userids``); WeCom takes it within 5 s of the press."""
         if isinstance(card, EncodedCard):  # the card's JSON as it is, not encoded again
-            body = '{"response_type":"update_template_card","template_card":' + card.json
+            body = b'{"response_type":"update_template_card","template_card":' + card.json.encode()
             if userids:
-                body += ',"userids":' + json.dumps(userids, ensure_ascii=False)
-            await self.call("aibot_respond_update_msg", body + "}", req_id)
+                body += b',"userids":' + orjson.dumps(userids)
+            await self.call("aibot_respond_update_msg", body + b"}", req_id)
             return
         fields: dict[str, Any] = {"response_type": "update_template_card", "template_card": card}
         if userids:
@@ -186,47 +195,67 @@ class LongConnection:
         """A proactive message (markdown or a card) to a chat that has written to the bot."""
         await self.call("aibot_send_msg", {"chatid": chatid} | body)
 
-    async def call(self, cmd: str, body: dict[str, Any] | str, req_id: str | None = None) -> None:
+    async def call(self, cmd: str, body: dict[str, Any] | bytes, req_id: str | None = None) -> None:
         """Sends one frame (its body, or the body's JSON already encoded) and waits for its
-        ack; WeComRefused if WeCom refused it."""
+        ack; WeComRefused if WeCom refused it. Frames on one req_id go out one at a time, in
+        the order of their calls: each after the one before was acked (or failed)."""
         req_id = req_id or self.new_req_id(cmd)
-        lock = self._per_req_id.get(req_id)
-        if lock is None:
-            lock = self._per_req_id[req_id] = asyncio.Lock()
+        if req_id in self._turns:
+            await self._wait_for_turn(req_id)
+        else:  # nothing else on this req_id (nearly always): no waiting, nothing to create
+            self._turns[req_id] = None
         try:
-            async with lock:
-                if not self._subscribed.is_set():
-                    try:
-                        async with asyncio.timeout(self.ack_timeout):
-                            await self._subscribed.wait()
-                    except TimeoutError:
-                        raise ConnectionLost(f"{cmd}: not connected") from None
-                ack = await self._exchange(cmd, req_id, body)
+            if not self._subscribed.is_set():
+                try:
+                    async with asyncio.timeout(self.ack_timeout):
+                        await self._subscribed.wait()
+                except TimeoutError:
+                    raise ConnectionLost(f"{cmd}: not connected") from None
+            ack = await self._exchange(cmd, req_id, body)
         finally:
-            if not lock.locked() and self._per_req_id.get(req_id) is lock:
-                del self._per_req_id[req_id]
+            self._pass_turn(req_id)
         if ack.get("errcode", 0) != 0:
             raise WeComRefused(cmd, int(ack["errcode"]), str(ack.get("errmsg", "")))
 
+    async def _wait_for_turn(self, req_id: str) -> None:
+        """Waits until the frames called on ``req_id`` before this one are done with."""
+        waiting = self._turns[req_id]
+        if waiting is None:
+            waiting = self._turns[req_id] = deque()
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.cancelled():  # still waiting (or skipped): nothing of the req_id is ours
+                with contextlib.suppress(ValueError):
+                    waiting.remove(turn)
+            else:  # the turn came as this was cancelled: it goes to the next one
+                self._pass_turn(req_id)
+            raise
+
+    def _pass_turn(self, req_id: str) -> None:
+        """The frame on ``req_id`` is done with: the next one waiting goes, if any."""
+        waiting = self._turns[req_id]
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        del self._turns[req_id]
+
     async def _exchange(
-        self, cmd: str, req_id: str, body: dict[str, Any] | str | None
+        self, cmd: str, req_id: str, body: dict[str, Any] | bytes | None
     ) -> dict[str, Any]:
         ws = self._ws
         if ws is None or ws.closed:
             raise ConnectionLost(f"{cmd}: not connected")
+        data = _frame(cmd, req_id, body)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
-        if isinstance(body, str):  # encoded already: the frame around it
-            head = f'{{"cmd":{json.dumps(cmd)},"headers":{{"req_id":{json.dumps(req_id)}}}'
-            text = f'{head},"body":{body}}}'
-        else:
-            frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
-            if body is not None:
-                frame["body"] = body
-            text = json.dumps(frame, ensure_ascii=False)
         self._acks_due.expect(future)
         try:
-            await ws.send_str(text)
+            await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
             return await future
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
             raise ConnectionLost(f"{cmd}: no ack ({type(error).__name__})") from error
@@ -300,20 +329,25 @@ class LongConnection:
                 return
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
+        loop = asyncio.get_running_loop()
+        pending = self._pending
+        while True:  # (receive() itself: async for's __anext__ is one more call per frame)
+            message = await ws.receive()
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                if message.type in _ENDED:
+                    return
                 continue
             try:
-                frame = json.loads(message.data)
-            except ValueError:
+                frame = orjson.loads(message.data)
+            except orjson.JSONDecodeError:
                 log.warning("WeCom sent a frame that is not JSON; ignored")
                 continue
             if not isinstance(frame, dict):
                 continue
-            headers = frame.get("headers")
-            req_id = str(headers.get("req_id", "")) if isinstance(headers, dict) else ""
-            if "cmd" not in frame:  # an ack
-                future = self._pending.get(req_id)
+            if "cmd" not in frame:  # an ack: to the frame waiting for it, nothing more
+                headers = frame.get("headers")
+                req_id = headers.get("req_id") if isinstance(headers, dict) else None
+                future = pending.pop(str(req_id), None) if req_id is not None else None
                 if future is not None and not future.done():
                     future.set_result(frame)
                 continue
@@ -321,12 +355,35 @@ class LongConnection:
             event = body.get("event") if isinstance(body, dict) else None
             if isinstance(event, dict) and event.get("eventtype") == "disconnected_event":
                 raise Kicked
-            task = asyncio.ensure_future(self._handle(frame))
-            self._handlers.add(task)
-            task.add_done_callback(self._handlers.discard)
+            # The callback is the task's coroutine itself (no wrapper to resume at each of
+            # its awaits); what it raised is logged when it is done.
+            task = loop.create_task(self._on_callback(frame))
+            self._handlers[task] = frame["cmd"]
+            task.add_done_callback(self._handled)
 
-    async def _handle(self, frame: dict[str, Any]) -> None:
-        try:
-            await self._on_callback(frame)
-        except Exception:
-            log.exception("WeCom callback %s failed", frame.get("cmd"))
+    def _handled(self, task: asyncio.Task[None]) -> None:
+        cmd = self._handlers.pop(task, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("WeCom callback %s failed", cmd, exc_info=error)
+
+
+def _frame(cmd: str, req_id: str, body: dict[str, Any] | bytes | None) -> bytes:
+    """The frame Yishi sends, as UTF-8 JSON: ``body``'s JSON put in as it is when it came
+    encoded (a card encoded once for many answers)."""
+    if isinstance(body, bytes):
+        return b"".join(
+            (
+                b'{"cmd":',
+                orjson.dumps(cmd),
+                b',"headers":{"req_id":',
+                orjson.dumps(req_id),
+                b'},"body":',
+                body,
+                b"}",
+            )
+        )
+    frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
+    if body is not None:
+        frame["body"] = body
+    # Keys that are not strings become strings, as the standard json module made them.
+    return orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS)

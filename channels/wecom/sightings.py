@@ -41,8 +41,11 @@ class Who:
 class Sightings:
     def __init__(self, services: Services) -> None:
         self._services = services
-        # Yishi's ids of the WeCom names this process recorded (they never change).
-        self._ids: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        self._memo = seen_memo(services.database.engine.sync_engine)
+        # The answer last given for each (userid, address), with the memo's entry it was made
+        # from: while the memo holds that very entry, nothing of it changed (the ids never do;
+        # a language changed empties the memo), and the same answer is given again.
+        self._whos: OrderedDict[tuple[str, str], tuple[SeenEntry, Who]] = OrderedDict()
         self._chat_ids: OrderedDict[str, int] = OrderedDict()
         self._people = BatchedWrite(services.database, _record_people)
 
@@ -59,12 +62,17 @@ class Sightings:
         services = self._services
         now = services.clock.now()
         kind = ChatKind.GROUP if group else ChatKind.PRIVATE
-        memo = seen_memo(services.database.engine.sync_engine)
+        memo = self._memo
+        answered = self._whos.get((userid, address))
+        if answered is not None:  # (nearly every callback: someone seen lately, here)
+            entry, who = answered
+            if (
+                who.place.kind is kind
+                and memo.get((who.actor.user_id, who.place.chat_id)) is entry
+                and now - entry.written_at < REFRESH
+            ):
+                return who
         facts = (Platform.WECOM, userid, address, kind)
-        ids = self._ids.get((userid, address))
-        known = memo.get(ids) if ids is not None else None
-        if ids and known and known.facts == facts and now - known.written_at < REFRESH:
-            return self._who(ids[0], ids[1], kind, known.locale, userid, address)
         version = memo.version
         chat_id = self._chat_ids.get(address) if group else None
         chat = memo.get((None, chat_id)) if chat_id is not None else None
@@ -73,9 +81,9 @@ class Sightings:
 
         if group and chat is not None and chat_id is not None:  # only the person to record
             user_id, _ = await self._people.submit((userid, now))
-            memo.remember((user_id, chat_id), SeenEntry(facts, now, chat.locale), version=version)
-            _keep(self._ids, (userid, address), (user_id, chat_id))
-            return self._who(user_id, chat_id, kind, chat.locale, userid, address)
+            entry = SeenEntry(facts, now, chat.locale)
+            memo.remember((user_id, chat_id), entry, version=version)
+            return self._answer(entry, user_id, chat_id, kind, chat.locale, userid, address)
 
         async def record(repos: Repositories) -> tuple[int, int, str]:
             user_id, user_locale = await repos.users.seen_on(
@@ -92,21 +100,32 @@ class Sightings:
 
         # In the transaction shared with the ballots and sightings of the moment (group commit).
         user_id, in_chat, locale = await services.database.batched(record)
-        memo.remember((user_id, in_chat), SeenEntry(facts, now, locale), version=version)
+        entry = SeenEntry(facts, now, locale)
+        memo.remember((user_id, in_chat), entry, version=version)
         if group and chat is None:  # the group's language, for its cards too (chat_locale)
             memo.remember((None, in_chat), SeenEntry(facts[2:], now, locale), version=version)
-        _keep(self._ids, (userid, address), (user_id, in_chat))
         if group:
             _keep(self._chat_ids, address, in_chat)
-        return self._who(user_id, in_chat, kind, locale, userid, address)
+        return self._answer(entry, user_id, in_chat, kind, locale, userid, address)
 
-    def _who(
-        self, user_id: int, chat_id: int, kind: ChatKind, locale: str, userid: str, address: str
+    def _answer(
+        self,
+        entry: SeenEntry,
+        user_id: int,
+        chat_id: int,
+        kind: ChatKind,
+        locale: str,
+        userid: str,
+        address: str,
     ) -> Who:
+        """Who the callback is from, kept with the memo's ``entry`` of this sighting (given
+        again while the memo holds it)."""
         settings = self._services.settings
         superadmin = settings.is_superadmin(user_id) or userid in settings.wecom_admin_userids
         actor = Actor(user_id, is_superadmin=superadmin)
-        return Who(actor, Place(chat_id, kind), locale, userid, address)
+        who = Who(actor, Place(chat_id, kind), locale, userid, address)
+        _keep(self._whos, (userid, address), (entry, who))
+        return who
 
 
 async def _record_people(

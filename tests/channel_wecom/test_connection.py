@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
+from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused, _frame
 from emulators.wecom.behaviour import Behaviour
 from emulators.wecom.server import WeComEmulator
 from tests.emulator_wecom.conftest import BOT_ID, GROUP, SECRET
@@ -174,3 +175,142 @@ async def test_a_frame_whose_ack_does_not_come_in_time_is_lost_and_the_next_goes
         assert link.connects == 1
     finally:
         await link.stop()
+
+
+def _markdown(text: str) -> dict[str, Any]:
+    return {"msgtype": "markdown", "markdown": {"content": text}}
+
+
+async def test_frames_on_one_req_id_go_out_in_order_each_after_the_ack_before(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    issued = await emu.mention("zhangsan", GROUP, "/help")
+    await received.frames.get()
+    emu.ack_delay = 0.15  # time between a frame and its ack, in which the next one must wait
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sending = [
+        asyncio.ensure_future(link.respond(issued.req_id, _markdown(f"第{n}段"))) for n in range(3)
+    ]
+    other = await emu.mention("lisi", GROUP, "你好")  # another req_id does not wait for them
+    await received.frames.get()
+    await link.respond(other.req_id, _markdown("另一个"))
+    assert not all(task.done() for task in sending)
+    await asyncio.gather(*sending)
+    on_it = [frame for frame in emu.frames if frame.req_id == issued.req_id]
+    assert [frame.body["markdown"]["content"] for frame in on_it] == ["第0段", "第1段", "第2段"]
+    assert loop.time() - started >= 3 * 0.15  # one after the other's ack, not at once
+
+
+async def test_a_frame_cancelled_while_waiting_its_turn_leaves_the_req_id_to_the_others(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    issued = await emu.mention("zhangsan", GROUP, "/help")
+    await received.frames.get()
+    emu.ack_delay = 0.2
+    first = asyncio.ensure_future(link.respond(issued.req_id, _markdown("一")))
+    second = asyncio.ensure_future(link.respond(issued.req_id, _markdown("二")))
+    third = asyncio.ensure_future(link.respond(issued.req_id, _markdown("三")))
+    await asyncio.sleep(0.05)
+    second.cancel()  # waiting behind the first: never sent
+    await asyncio.gather(first, third)
+    assert second.cancelled()
+    emu.ack_delay = 0.0
+    async with asyncio.timeout(1):  # nothing is left holding the req_id
+        await link.respond(issued.req_id, _markdown("四"))
+    contents = [f.body["markdown"]["content"] for f in emu.frames if f.req_id == issued.req_id]
+    assert contents == ["一", "三", "四"]
+
+
+async def test_a_callback_that_fails_is_logged_and_the_next_is_handled(
+    emu: WeComEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    handled: asyncio.Queue[str] = asyncio.Queue()
+
+    async def on_callback(frame: dict[str, Any]) -> None:
+        text = frame["body"]["text"]["content"]
+        if "坏" in text:
+            raise RuntimeError("the handler broke")
+        await handled.put(text)
+
+    link = LongConnection(emu.ws_url, BOT_ID, SECRET, on_callback)
+    await link.start()
+    try:
+        await link.wait_subscribed(5)
+        await emu.mention("zhangsan", GROUP, "坏的")
+        await emu.mention("zhangsan", GROUP, "好的")
+        assert await asyncio.wait_for(handled.get(), 3) == "@议事 好的"
+        failed = [
+            r
+            for r in caplog.records
+            if r.getMessage() == "WeCom callback aibot_msg_callback failed"
+        ]
+        assert len(failed) == 1 and failed[0].exc_info is not None
+    finally:
+        await link.stop()
+
+
+def test_a_frame_is_utf8_json_with_its_words_unescaped_and_an_encoded_body_put_in_as_it_is() -> (
+    None
+):
+    card = {"card_type": "vote_interaction", "main_title": {"title": "加装电梯"}, "task_id": "t1"}
+    frame = json.loads(_frame("aibot_respond_msg", 'r"1', {"template_card": card, 7: "七"}))
+    assert frame == {
+        "cmd": "aibot_respond_msg",
+        "headers": {"req_id": 'r"1'},
+        "body": {"template_card": card, "7": "七"},  # a key json.dumps made a string, too
+    }
+    encoded = json.dumps({"template_card": card}, ensure_ascii=False).encode()
+    data = _frame("aibot_respond_update_msg", "r2", encoded)
+    assert "加装电梯".encode() in data and b"\\u" not in data
+    assert json.loads(data) == {
+        "cmd": "aibot_respond_update_msg",
+        "headers": {"req_id": "r2"},
+        "body": {"template_card": card},
+    }
+
+
+class Scripted(LongConnection):
+    """Only the turns on a req_id: each frame is 'sent' (noted) and waits for the ack the test
+    gives it."""
+
+    def __init__(self) -> None:
+        super().__init__("ws://127.0.0.1:9/", BOT_ID, SECRET, Received())
+        self._subscribed.set()
+        self.sent: list[str] = []
+        self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def _exchange(
+        self, cmd: str, req_id: str, body: dict[str, Any] | bytes | None
+    ) -> dict[str, Any]:
+        assert isinstance(body, dict)
+        text = body["markdown"]["content"]
+        self.sent.append(text)
+        ack = self.acks[text] = asyncio.get_running_loop().create_future()
+        return await ack
+
+
+async def test_a_turn_handed_to_a_frame_just_cancelled_goes_on_to_the_next() -> None:
+    link = Scripted()
+    first, second, third = (
+        asyncio.ensure_future(link.respond("r1", _markdown(text))) for text in ("一", "二", "三")
+    )
+    await asyncio.sleep(0)
+    assert link.sent == ["一"]
+    link.acks["一"].set_result({"errcode": 0})
+    await asyncio.sleep(0)  # the first is done and handed the turn to the second, not yet running
+    assert first.done() and link.sent == ["一"]
+    second.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert second.cancelled() and link.sent == ["一", "三"]
+    link.acks["三"].set_result({"errcode": 45009, "errmsg": "api freq out of limit"})
+    with pytest.raises(WeComRefused):
+        await third
+    fourth = asyncio.ensure_future(link.respond("r1", _markdown("四")))
+    await asyncio.sleep(0)
+    assert link.sent == ["一", "三", "四"]  # nothing left holding r1
+    link.acks["四"].set_result({"errcode": 0})
+    await fourth
