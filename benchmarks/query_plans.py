@@ -1,6 +1,7 @@
 """Which statements the tests ran scan a whole table on SQLite (EXPLAIN QUERY PLAN).
 
-    YISHI_QUERY_PLANS=/tmp/plans .venv/bin/python -m pytest -p tests.auxil.query_plans tests/e2e tests/e2e_web
+    YISHI_QUERY_PLANS=/tmp/plans .venv/bin/python -m pytest -p tests.auxil.query_plans \
+        tests/e2e tests/e2e_web
     .venv/bin/python -m benchmarks.query_plans /tmp/plans
 
 Reads the statements ``tests/auxil/query_plans.py`` kept, asks SQLite for each one's plan on a

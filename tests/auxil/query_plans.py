@@ -1,7 +1,8 @@
 """A pytest plugin that keeps every statement the tests run on SQLite, for
 ``benchmarks/query_plans.py`` to EXPLAIN: which of them scan a whole table.
 
-    YISHI_QUERY_PLANS=/tmp/plans .venv/bin/python -m pytest -p tests.auxil.query_plans tests/e2e tests/e2e_web
+    YISHI_QUERY_PLANS=/tmp/plans .venv/bin/python -m pytest -p tests.auxil.query_plans \
+        tests/e2e tests/e2e_web
     .venv/bin/python -m benchmarks.query_plans /tmp/plans
 
 A scan is cheap in a test's database and grows with a real one: a batch of presses read every
