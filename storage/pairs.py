@@ -141,7 +141,11 @@ def _in_pairs_sqlite(element: _InPairs, compiler: SQLCompiler, **kw: Any) -> str
 
 
 def _array_parameter(name: str, of: ColumnElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(bindparam(name, type_=ARRAY(of.type, dimensions=1)), **kw)
+    item = of.type
+    if isinstance(item, String) and item.length is not None:
+        # Not VARCHAR(80)[]: the cast would cut a longer value down to one that may match.
+        item = String()
+    return compiler.process(bindparam(name, type_=ARRAY(item, dimensions=1)), **kw)
 
 
 @compiles(_InValues)

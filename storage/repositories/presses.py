@@ -74,7 +74,7 @@ async def read_presses(
     found = {
         row.id: _topic(row)
         for row in await connection.execute(
-            _TOPICS, values_parameters(dialect, "ids", sorted({p[0] for p in presses}))
+            _TOPICS, values_parameters(dialect, "ids", {p[0] for p in presses})
         )
     }
     if not found:

@@ -263,7 +263,8 @@ async def test_a_bound_list_finds_exactly_its_keys(database: Database, size: int
     east, west = await _two_topics(database)
     stored = [(chat, user) for chat in CHAT_IDS for user in USER_IDS]
     shuffle = random.Random(size)
-    keys = [f"u:{user}" for user in USER_IDS] + [
+    longest = "s:" + "f" * 78  # as long as a voter key can be
+    keys = [longest, *(f"u:{user}" for user in USER_IDS)] + [
         f"s:{shuffle.getrandbits(256):064x}" for _ in range(60)
     ]
     async with database.transaction() as repos:
@@ -271,13 +272,15 @@ async def test_a_bound_list_finds_exactly_its_keys(database: Database, size: int
         await repos.topics.put_ballots(
             [{**_ballot(east, "u:1", 0), "voter_key": key, "user_id": None} for key in keys]
         )
-    asked = shuffle.sample(stored, size // 2) + [
-        (shuffle.choice(CHAT_IDS), -user) for user in range(1, size - size // 2 + 1)
+    asked = shuffle.sample(stored, (size + 1) // 2) + [
+        (shuffle.choice(CHAT_IDS), -user) for user in range(1, size // 2 + 1)
     ]
     chats_asked = shuffle.sample(CHAT_IDS, min(size, 12)) + list(range(-5000, -5000 - size, -1))
     ballots_asked = [
-        (shuffle.choice([east.id, west.id]), shuffle.choice(keys)) for _ in range(size)
+        (shuffle.choice([east.id, west.id]), shuffle.choice(keys[1:])) for _ in range(size)
     ]
+    if size > 1:  # a longer key is another key (not cut to the column's length, then equal)
+        ballots_asked[0] = (east.id, longest + "0")
     async with database.transaction() as repos:
         dialect = repos.connection.dialect
         pairs_found = await repos.connection.execute(
