@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.pairs import pair_in, pair_parameters
+from storage.pairs import in_pairs, pairs_parameters
 from storage.records import BotStatus, Chat, ChatType, Platform, new_foreign_id
 from storage.repositories.seen import seen_memo
 from storage.tables import chat_members, chats, push_webhooks
@@ -37,7 +37,7 @@ _SEEN_ON = (  # another platform's chat seen again: built once, as every WeCom p
     .returning(chats.c.chat_id, chats.c.locale)
 )
 _MEMBERSHIPS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
-    pair_in(chat_members.c.chat_id, chat_members.c.user_id, "keys")  # storage/pairs.py
+    in_pairs(chat_members.c.chat_id, chat_members.c.user_id, "keys")  # storage/pairs.py
 )
 _MEMBERSHIP = select(chat_members.c.member).where(
     chat_members.c.chat_id == bindparam("chat_id"), chat_members.c.user_id == bindparam("user_id")
@@ -196,10 +196,10 @@ class ChatRepository:
         checked is left out."""
         if not keys:
             return {}
-        asked = set(keys)
-        rows = await self._db.execute(_MEMBERSHIPS, pair_parameters("keys", asked))
-        found = {(int(row.chat_id), int(row.user_id)): bool(row.member) for row in rows}
-        return {key: member for key, member in found.items() if key in asked}
+        rows = await self._db.execute(
+            _MEMBERSHIPS, pairs_parameters(self._db.dialect, "keys", set(keys))
+        )
+        return {(int(row.chat_id), int(row.user_id)): bool(row.member) for row in rows}
 
     async def chats_of_member(self, user_id: int) -> list[int]:
         """The chats the user was last seen a member of (the web's "my household" page)."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.pairs import pair_in, pair_parameters
+from storage.pairs import in_pairs, pairs_parameters
 from storage.records import TopicStatus
 from storage.repositories.seen import seen_memo
 from storage.tables import ballots, link_codes, registrations, role_grants, topics, users
@@ -82,11 +82,11 @@ class LinkRepository:
         keys += [(topic_id, new) for topic_id, _, new in moves]
         found = await self._db.execute(
             select(ballots.c.topic_id, ballots.c.voter_key).where(
-                pair_in(ballots.c.topic_id, ballots.c.voter_key, "keys")  # storage/pairs.py
+                in_pairs(ballots.c.topic_id, ballots.c.voter_key, "keys")  # storage/pairs.py
             ),
-            pair_parameters("keys", keys),
+            pairs_parameters(self._db.dialect, "keys", set(keys)),
         )
-        present = {(row.topic_id, row.voter_key) for row in found}  # and a few not asked
+        present = {(row.topic_id, row.voter_key) for row in found}
         changed: list[int] = []
         for topic_id, old, new in moves:
             if (topic_id, old) not in present:

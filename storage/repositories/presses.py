@@ -5,10 +5,11 @@ post in the chat (all the topic's posts are read), the presser's cached membersh
 chat and their ballot under a given key. Four statements for the whole batch instead of four
 per press: each statement costs far more in SQLAlchemy than in the database, and on
 PostgreSQL each is a round trip (docs/PERFORMANCE.md). Each is built once and compiled once:
-the presses go in as expanding ``IN`` lists (a ``VALUES`` list of the presses, as this once
-was, built and compiled a new statement for every batch, which cost more than everything else
-a press does); the two-column keys as two ``IN`` lists, which SQLite searches in the index
-(storage/pairs.py: a tuple ``IN`` scanned the whole table).
+the presses' keys go in as one bound list each (storage/pairs.py: a JSON array on SQLite, arrays
+on PostgreSQL), whose SQL text does not depend on their number (a ``VALUES`` list of the
+presses, as this once was, built and compiled a new statement for every batch, which cost more
+than everything else a press does; expanding ``IN`` lists were rendered at every execution). The
+two-column keys find exactly the pairs asked for, each by one search of the table's index.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.pairs import pair_in, pair_parameters
+from storage.pairs import in_pairs, in_values, pairs_parameters, values_parameters
 from storage.records import Topic, TopicPost
 from storage.repositories.topics import _post, _topic
 from storage.tables import ballots, chat_members, topic_posts, topics
@@ -37,21 +38,17 @@ PressKey = tuple[int, int, int, str]  # topic, chat, presser, ballot key
 
 # ``FOR SHARE``: a close waits for the ballot and counts it, or the ballot waits for the close
 # and finds the topic closed (PostgreSQL; on SQLite every transaction holds the write lock).
-_TOPICS = (
-    select(topics)
-    .where(topics.c.id.in_(bindparam("ids", expanding=True)))
-    .with_for_update(read=True)
-)
-_POSTS = select(topic_posts).where(pair_in(topic_posts.c.topic_id, topic_posts.c.chat_id, "keys"))
+_TOPICS = select(topics).where(in_values(topics.c.id, "ids")).with_for_update(read=True)
+_POSTS = select(topic_posts).where(in_pairs(topic_posts.c.topic_id, topic_posts.c.chat_id, "keys"))
 # Every post of the batch's topics, when a tally is read after the ballots
 # (TopicService.vote(tally=True)): it needs them all, and need not read them again.
-_ALL_POSTS = select(topic_posts).where(topic_posts.c.topic_id.in_(bindparam("ids", expanding=True)))
+_ALL_POSTS = select(topic_posts).where(in_values(topic_posts.c.topic_id, "ids"))
 _MEMBERS = select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.member).where(
-    pair_in(chat_members.c.chat_id, chat_members.c.user_id, "keys")
+    in_pairs(chat_members.c.chat_id, chat_members.c.user_id, "keys")
 )
 _BALLOTS = select(
     ballots.c.topic_id, ballots.c.voter_key, ballots.c.option, ballots.c.channel
-).where(pair_in(ballots.c.topic_id, ballots.c.voter_key, "keys"))
+).where(in_pairs(ballots.c.topic_id, ballots.c.voter_key, "keys"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,36 +70,39 @@ async def read_presses(
     chats' (``PressesRead.posts`` has only those otherwise)."""
     if not presses:
         return PressesRead([], {}, {})
+    dialect = connection.dialect
     found = {
         row.id: _topic(row)
-        for row in await connection.execute(_TOPICS, {"ids": sorted({p[0] for p in presses})})
+        for row in await connection.execute(
+            _TOPICS, values_parameters(dialect, "ids", {p[0] for p in presses})
+        )
     }
     if not found:
         return PressesRead([None] * len(presses), found, {})
     posts_of: dict[int, list[TopicPost]] = {}
     posts: dict[tuple[int, int], TopicPost] = {}
     if all_posts:
-        rows = await connection.execute(_ALL_POSTS, {"ids": sorted(found)})
+        rows = await connection.execute(_ALL_POSTS, values_parameters(dialect, "ids", found.keys()))
     else:
         pairs = {(topic, chat) for topic, chat, _, _ in presses if topic in found}
-        rows = await connection.execute(_POSTS, pair_parameters("keys", pairs))
+        rows = await connection.execute(_POSTS, pairs_parameters(dialect, "keys", pairs))
     for row in rows:
-        if not all_posts and (row.topic_id, row.chat_id) not in pairs:
-            continue  # another pressed chat's post of a pressed topic
         read = _post(row)
         posts_of.setdefault(read.topic_id, []).append(read)
         posts[(read.topic_id, read.chat_id)] = read
     members_asked = {(chat, user) for topic, chat, user, _ in presses if (topic, chat) in posts}
     members: dict[tuple[int, int], bool] = {}
     if members_asked:
-        rows = await connection.execute(_MEMBERS, pair_parameters("keys", members_asked))
+        rows = await connection.execute(_MEMBERS, pairs_parameters(dialect, "keys", members_asked))
         for row in rows:
             if row.member is not None:
                 members[(row.chat_id, row.user_id)] = bool(row.member)
     ballots_asked = {(topic, key) for topic, chat, _, key in presses if (topic, chat) in posts}
     previous: dict[tuple[int, str], tuple[int, str]] = {}
     if ballots_asked:
-        for cast in await connection.execute(_BALLOTS, pair_parameters("keys", ballots_asked)):
+        for cast in await connection.execute(
+            _BALLOTS, pairs_parameters(dialect, "keys", ballots_asked)
+        ):
             previous[(cast.topic_id, cast.voter_key)] = (int(cast.option), str(cast.channel))
     facts: list[PressFacts | None] = []
     for topic_id, chat_id, user_id, key in presses:

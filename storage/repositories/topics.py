@@ -10,6 +10,7 @@ from sqlalchemy import Integer, bindparam, cast, func, literal_column, select, u
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.changes import UNTRACKED
+from storage.pairs import in_values, values_parameters
 from storage.records import (
     Ballot,
     BallotChannel,
@@ -133,7 +134,8 @@ _OPINION_COUNTS_OF = (
     .group_by(opinions.c.topic_id, opinions.c.public)
 )
 # Both in one statement (a tally shows them together): ballots by option (kind 0), opinions
-# by public (kind 1, public 1 or 0).
+# by public (kind 1, public 1 or 0). The topics as one bound list (storage/pairs.py): a batch
+# of presses reads its tallies, and an expanding IN list is rendered at every execution.
 _TALLIES_OF = union_all(
     select(
         ballots.c.topic_id,
@@ -141,7 +143,7 @@ _TALLIES_OF = union_all(
         ballots.c.option.label("key"),
         func.count(),
     )
-    .where(ballots.c.topic_id.in_(bindparam("ids", expanding=True)))
+    .where(in_values(ballots.c.topic_id, "ids"))
     .group_by(ballots.c.topic_id, ballots.c.option),
     select(
         opinions.c.topic_id,
@@ -149,7 +151,7 @@ _TALLIES_OF = union_all(
         cast(opinions.c.public, Integer).label("key"),
         func.count(),
     )
-    .where(opinions.c.topic_id.in_(bindparam("ids", expanding=True)))
+    .where(in_values(opinions.c.topic_id, "ids"))
     .group_by(opinions.c.topic_id, opinions.c.public),
 )
 # After every edit of a live ballot message.
@@ -410,7 +412,7 @@ class TopicRepository:
         counts: dict[int, dict[int, int]] = {}
         opinion_counts: dict[int, dict[bool, int]] = {}
         for topic_id, kind, key, count in await self._db.execute(
-            _TALLIES_OF, {"ids": sorted(set(topic_ids))}
+            _TALLIES_OF, values_parameters(self._db.dialect, "ids", set(topic_ids))
         ):
             if kind == 0:
                 counts.setdefault(int(topic_id), {})[int(key)] = int(count)
