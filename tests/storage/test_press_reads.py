@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 
 from storage.database import Database
 from storage.pairs import in_pairs, in_values, pairs_parameters, values_parameters
-from storage.records import Topic
+from storage.records import Topic, TopicStatus
 from storage.repositories import Repositories
 from storage.repositories.presses import read_presses
 from storage.tables import ballots, chat_members
@@ -173,7 +173,7 @@ async def test_the_reads_of_presses_and_tallies_search_indexes_on_sqlite(
         await repos.chats.memberships([(EAST, 1), (WEST, 2)])
 
     planned = await _plans(sqlite_database, reads)
-    assert len(planned) == 10
+    assert len(planned) in (10, 11)  # 11: the topics' rows new to the process, converted
     for statement, steps in planned:
         # Only the bound list is read through.
         scans = [step for step in steps if step.startswith("SCAN")]
@@ -202,7 +202,7 @@ async def test_the_reads_of_presses_and_tallies_can_search_indexes_on_postgresql
             await repos.chats.memberships([(EAST, 1), (WEST, 2)])
 
         planned = await _plans(database, reads)
-    assert len(planned) == 10
+    assert len(planned) in (10, 11)  # 11: the topics' rows new to the process, converted
     for statement, steps in planned:
         # The statements' text does not depend on the number of keys: one array each.
         assert "= ANY ($1::" in statement or "unnest($1::" in statement, statement
@@ -309,3 +309,31 @@ async def test_a_bound_list_finds_exactly_its_keys(database: Database, size: int
     cast = {(east.id, key) for key in keys} | {(west.id, "u:1"), (west.id, "u:2")}
     assert set(map(tuple, ballots_found)) == set(ballots_asked) & cast
     assert memberships == {(c, u): (c + u) % 3 == 0 for c, u in set(asked) & set(stored)}
+
+
+async def test_a_topic_changed_since_the_last_batch_is_read_as_it_is_now(
+    database: Database,
+) -> None:
+    east, _ = await _two_topics(database)
+    press = [(east.id, EAST, 1, "u:1")]
+    async with database.transaction() as repos:
+        first = (await read_presses(repos.connection, press)).topics[east.id]
+        again = (await read_presses(repos.connection, press)).topics[east.id]
+    assert again is first  # the same stored row: the record made from it before
+    later = NOW + timedelta(days=9)
+    async with database.transaction() as repos:
+        await repos.topics.set_deadline(east.id, later)
+    async with database.transaction() as repos:
+        extended = (await read_presses(repos.connection, press)).topics[east.id]
+    assert extended.deadline == later and extended.status == first.status
+    async with database.transaction() as repos:
+        await repos.topics.close(
+            east.id,
+            status=TopicStatus.CLOSED,
+            now=later,
+            outcome={"verdict": "passed", "eligible": 10},
+        )
+    async with database.transaction() as repos:
+        closed = (await read_presses(repos.connection, press)).topics[east.id]
+    assert not closed.is_open and closed.outcome == {"verdict": "passed", "eligible": 10}
+    assert closed.title == first.title and closed.options == first.options
