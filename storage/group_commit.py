@@ -100,6 +100,11 @@ class GroupCommit:
                     if not pending.future.done():
                         pending.future.set_exception(error)
                 raise
+            # The batch's callers go on before the next transaction starts: on SQLite a
+            # transaction holds the event loop until it commits, so their answers (a press's
+            # card) would wait for the next batch's commit. It also lets the callbacks
+            # already woken join that batch (docs/PERFORMANCE.md, the WeCom section).
+            await asyncio.sleep(0)
 
     async def _commit(self, batch: list[_Pending[Any]]) -> None:
         savepoints = False

@@ -212,3 +212,34 @@ async def test_a_unit_that_wrote_nothing_is_answered_before_the_commit(
     release.set()
     assert await write == 2
     assert await stored(database) == {2}
+
+
+async def test_the_callers_of_a_batch_go_on_before_the_next_transaction(
+    database: Database,
+) -> None:
+    """Their answers (a press's card) go out while the next batch is written, not after it:
+    on SQLite a transaction holds the event loop until it commits."""
+    order: list[str] = []
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_first(repos: Repositories) -> int:
+        await seen(1)(repos)
+        inside.set()
+        await release.wait()  # the next unit queues meanwhile
+        return 1
+
+    async def second(repos: Repositories) -> int:
+        order.append("the next transaction")
+        return await seen(2)(repos)
+
+    async def caller() -> None:
+        await database.batched(slow_first)
+        order.append("the first batch's caller")
+
+    first = asyncio.create_task(caller())
+    await inside.wait()
+    queued = asyncio.create_task(database.batched(second))
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, queued)
+    assert order == ["the first batch's caller", "the next transaction"]
