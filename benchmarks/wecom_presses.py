@@ -4,8 +4,9 @@ The WeCom emulator (``emulators/wecom``) and this driver run in this process; th
 own: Yishi (``python -m bot run --channel wecom``, the real ``WeComChannel`` on SQLite or
 PostgreSQL) or the bare adapter (``benchmarks/bare_wecom.py``: the same connection code, no
 database, every press answered with the card as it was). 50 WeCom building groups of 40
-residents each; in each, the community's officer binds the group (``@议事 /bind <code>``,
-Yishi only) and publishes a topic (``@议事 /topic ...``), whose vote card everyone presses
+residents each (``--residents``); in each, the community's officer binds the group
+(``@议事 /bind <code>``, Yishi only) and publishes a topic (``@议事 /topic ...``), whose vote
+card everyone presses
 (every resident once, a third change their minds, a few press the same option again): 100
 presses one at a time, then the rest with ~200 in flight. A press counts as answered when
 the emulator took the card update on its req_id; WeCom takes one only within 5 s of the
@@ -16,6 +17,7 @@ against the residents' last choices.
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --rounds 3
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --count OUT   # Yishi once, counted
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --alone 3     # Yishi's CPU per press
+    .venv/bin/python -m benchmarks.wecom_presses --residents 200           # a longer load
 
 ``--count`` runs Yishi alone under ``benchmarks/counted_bot.py`` and prints what the load cost
 per press in counts (statements, transactions, function calls), as ``ingest_http --count``.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -114,13 +117,13 @@ class WeComPresses:
         return answered
 
 
-def build_world(emu: WeComEmulator) -> list[Ballot]:
+def build_world(emu: WeComEmulator, residents_each: int) -> list[Ballot]:
     emu.add_bot(BOT_ID, SECRET)
     emu.add_person(OFFICER, "王主任")
     ballots = []
     for index in range(BUILDINGS):
-        first = 100_000 + index * RESIDENTS_PER_BUILDING
-        residents = list(range(first, first + RESIDENTS_PER_BUILDING))
+        first = 100_000 + index * residents_each
+        residents = list(range(first, first + residents_each))
         for resident in residents:
             emu.add_person(userid(resident), f"居民{resident}")
         members = [OFFICER, *(userid(resident) for resident in residents)]
@@ -199,11 +202,17 @@ async def prepare_yishi(database_url: str, buildings: int) -> tuple[list[str], i
         await database.close()
 
 
-async def measure(
-    kind: str, db: str, folder: Path, profile: str | None = None, count: Path | None = None
+async def measure_presses(
+    kind: str,
+    db: str,
+    folder: Path,
+    profile: str | None = None,
+    count: Path | None = None,
+    *,
+    residents: int = RESIDENTS_PER_BUILDING,
 ) -> dict[str, float]:
     emu = WeComEmulator()
-    ballots = build_world(emu)
+    ballots = build_world(emu, residents)
     await emu.start()
     bot = None
     try:
@@ -356,7 +365,15 @@ async def main() -> None:
         "each time, to compare two checkouts run one after the other, in turns (the machine's "
         "load moves the ratios of one run more than a change does)",
     )
+    arguments.add_argument(
+        "--residents",
+        type=int,
+        default=RESIDENTS_PER_BUILDING,
+        help="residents of each of the 50 groups (40: 3,014 presses, a load of about half a "
+        "second on a quiet machine; 200: about 15,000 presses, a steadier ratio)",
+    )
     args = arguments.parse_args()
+    measure = functools.partial(measure_presses, residents=args.residents)
     if args.alone is not None:
         if args.db == "both":
             raise SystemExit("--alone measures one database: give --db sqlite or --db postgres")
