@@ -65,6 +65,15 @@ metadata = MetaData(
 )
 
 
+def _in_utc(value: Any) -> datetime | None:
+    """The moment in UTC; a naive datetime (whose zone nobody knows) is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError("UtcDateTime needs a timezone-aware datetime")
+    return value.astimezone(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
 
@@ -72,12 +81,10 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError("UtcDateTime needs a timezone-aware datetime")
-        moment: datetime = value.astimezone(UTC)
-        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+        moment = _in_utc(value)
+        if moment is None or dialect.name != "sqlite":
+            return moment
+        return moment.replace(tzinfo=None)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """On SQLite, the text SQLAlchemy's DATETIME stores ("2026-12-06 10:00:00.000000", in
@@ -88,11 +95,10 @@ class UtcDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         def process(value: Any) -> str | None:
-            if value is None:
+            moment = _in_utc(value)
+            if moment is None:
                 return None
-            if not isinstance(value, datetime) or value.tzinfo is None:
-                raise ValueError("UtcDateTime needs a timezone-aware datetime")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 
