@@ -206,8 +206,9 @@ def round_medians(title: str, rounds: Sequence[dict[str, float]]) -> None:
 
 # Yishi against a baseline ---------------------------------------------------------------------
 
-# One measure: (kind "bare" or "yishi", database, scratch folder, py-spy output or None) ->
-# the results by key, and "problems": how many answers or counts were wrong.
+# One measure: (kind "bare", "yishi" or one of against_baseline's ``also``, database, scratch
+# folder, py-spy output or None) -> the results by key, and "problems": how many answers or
+# counts were wrong.
 Measure = Callable[[str, str, Path, str | None], Awaitable[dict[str, float]]]
 # What a round compares: its name, the results' key, a note (the target).
 Compared = tuple[str, str, str]
@@ -223,26 +224,35 @@ async def against_baseline(
     folder: Path,
     profile: str | None = None,
     baseline_db: str = "none",
+    also: Sequence[tuple[str, str]] = (),
 ) -> bool:
     """Rounds of the baseline, then Yishi on each database: each round's ratios printed as
     it ends, their medians after the last (the neighbours' load drifts within minutes here, so
-    the two are measured in turns). ``profile``: py-spy Yishi into that file (``.<db>`` added
-    when several databases are measured). True if any measure found problems."""
+    the two are measured in turns). ``also``: more baselines, (kind, name), measured in each
+    round before the first and compared with Yishi the same way. ``profile``: py-spy Yishi into
+    that file (``.<db>`` added when several databases are measured). True if any measure found
+    problems."""
     medians: list[dict[str, float]] = []
     problems = False
     for number in range(1, rounds + 1):
-        bare = await measure("bare", baseline_db, folder, None)
-        problems = problems or bool(bare["problems"])
+        baselines = []
+        for kind, name in [*also, ("bare", baseline)]:
+            measured = await measure(kind, baseline_db, folder, None)
+            problems = problems or bool(measured["problems"])
+            baselines.append((name, measured))
         ratios: dict[str, float] = {}
         for db in databases:
             spy = profile if profile is None or len(databases) == 1 else f"{profile}.{db}"
             ours = await measure("yishi", db, folder, spy)
             problems = problems or bool(ours["problems"])
-            heading(f"Yishi on {db} / {baseline} (round {number} of {rounds})")
-            for name, key, note in compared:
-                ratios[f"{db}: {name}"] = ratio(name, ours[key], bare[key], note=note)
+            for name, bare in baselines:
+                heading(f"Yishi on {db} / {name} (round {number} of {rounds})")
+                against = "" if name == baseline else f" / {name}"
+                for what, key, note in compared:
+                    ratios[f"{db}{against}: {what}"] = ratio(what, ours[key], bare[key], note=note)
         medians.append(ratios)
-    round_medians(f"Yishi / {baseline}", medians)
+    names = " and ".join([baseline, *(name for _, name in also)])
+    round_medians(f"Yishi / {names}", medians)
     return problems
 
 

@@ -1,9 +1,12 @@
-"""Vote-card presses over WeCom's long connection: Yishi against a bare adapter, same run.
+"""Vote-card presses over WeCom's long connection: Yishi against two baselines, same run.
 
 The WeCom emulator (``emulators/wecom``) and this driver run in this process; the bot in its
 own: Yishi (``python -m bot run --channel wecom``, the real ``WeComChannel`` on SQLite or
-PostgreSQL) or the bare adapter (``benchmarks/bare_wecom.py``: the same connection code, no
-database, every press answered with the card as it was). 50 WeCom building groups of 40
+PostgreSQL) or a baseline that answers every press with the card as it was, nothing stored:
+the stock bot on WeCom's own Python SDK (``benchmarks/sdk_wecom.py``, as ``ingest_http``'s is a
+stock python-telegram-bot bot), and the bare adapter on Yishi's own connection code
+(``benchmarks/bare_wecom.py``: what is left when only the storing and the logic are taken
+away). 50 WeCom building groups of 40
 residents each (``--residents``); in each, the community's officer binds the group
 (``@议事 /bind <code>``, Yishi only) and publishes a topic (``@议事 /topic ...``), whose vote
 card everyone presses
@@ -64,6 +67,9 @@ BOT_ID, SECRET = "aib_bench", "bench-secret-of-the-long-connection"
 OFFICER = "wangzhuren"  # the community's officer, in every group
 BUILDINGS, RESIDENTS_PER_BUILDING = 50, 40
 WINDOW = 5.0  # WeCom takes a card update within 5 s of the press
+# The baselines by kind: each a process that only answers (see the module's docstring).
+BASELINES = {"sdk": "benchmarks.sdk_wecom", "bare": "benchmarks.bare_wecom"}
+NAMES = {"sdk": "stock WeCom SDK bot", "bare": "bare adapter"}
 TALLY = re.compile(r"(同意|反对|弃权)：(\d+)")
 
 
@@ -231,9 +237,9 @@ async def measure_presses(
                     args = ["-m", "benchmarks.counted_bot", "--out", str(count), *args[2:]]
                 bot = python_process(args, env=env, log=folder / f"yishi-{db}.log")
             else:
-                args = ["-m", "benchmarks.bare_wecom", "--url", emu.ws_url]
+                args = ["-m", BASELINES[kind], "--url", emu.ws_url]
                 args += ["--bot-id", BOT_ID, "--secret", SECRET]
-                bot = python_process(args, log=folder / "bare.log")
+                bot = python_process(args, log=folder / f"{kind}.log")
             await emu.wait_for(lambda: BOT_ID in emu.live, timeout=60)
             task_ids: dict[int, str] = {}
             for ballot in ballots:
@@ -318,7 +324,7 @@ def report(
         "rss": rss,
         "problems": len(problems),
     }
-    name = "bare adapter" if kind == "bare" else f"Yishi on {db}"
+    name = NAMES.get(kind, f"Yishi on {db}")
     print(f"\n{name}: {single.presses + load.presses} presses ({plan.total} planned)", flush=True)
     figure("card updates taken/s (200 in flight)", result["rate"], "/s")
     figure("press -> card update p50", result["p50"], "ms")
@@ -402,7 +408,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
         problems = await against_baseline(
             measure,
-            baseline="bare adapter",
+            baseline=NAMES["bare"],
+            also=[("sdk", NAMES["sdk"])],
             databases=databases,
             rounds=args.rounds,
             compared=[

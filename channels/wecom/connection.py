@@ -9,8 +9,9 @@ a req_id (the answers to one callback) go out one after another, as WeCom's SDKs
 
 Every press on a card is two frames in (the callback, the ack of the answer) and one out, so
 this is the path a burst of presses runs thousands of times a second: frames are read and
-written with orjson (UTF-8 text frames, nothing escaped to ASCII, as WeCom takes them), and a
-req_id that nothing else is sending on costs no lock.
+written with orjson (UTF-8 text frames, nothing escaped to ASCII, as WeCom takes them), a
+req_id that nothing else is sending on costs no lock, and the frames of one turn of the event
+loop go to the socket in one write (channels/wecom/corked.py).
 
 A newer connection of the same bot kicks this one (``disconnected_event``): another instance
 owns the bot now, so this one stops instead of kicking it back.
@@ -31,6 +32,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from channels.wecom.corked import CorkedWebSocket
 from channels.wecom.replies import EncodedCard
 
 log = logging.getLogger(__name__)
@@ -138,7 +140,7 @@ class LongConnection:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(ws_response_class=CorkedWebSocket)
         self._runner = asyncio.ensure_future(self._run())
 
     async def wait_subscribed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
