@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import itertools
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
@@ -66,22 +67,32 @@ class BareAdapter:
 
 async def serve(url: str, bot_id: str, secret: str) -> None:
     adapter = BareAdapter(url, bot_id, secret)
+    await until_signalled(adapter.connection.start, adapter.connection.stop)
+
+
+async def until_signalled(
+    start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[object]]
+) -> None:
+    """``start``, then ``stop`` at SIGTERM or SIGINT (a baseline bot's life)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    await adapter.connection.start()
+    await start()
     await stopping.wait()
-    await adapter.connection.stop()
+    await stop()
 
 
-def main() -> None:
-    arguments = argparse.ArgumentParser(description=__doc__)
+def main(
+    serving: Callable[[str, str, str], Awaitable[None]] = serve, description: str | None = __doc__
+) -> None:
+    """A baseline bot's command line: its long connection's address, bot id and secret."""
+    arguments = argparse.ArgumentParser(description=description)
     arguments.add_argument("--url", required=True)
     arguments.add_argument("--bot-id", required=True)
     arguments.add_argument("--secret", required=True)
     args = arguments.parse_args()
-    asyncio.run(serve(args.url, args.bot_id, args.secret))
+    asyncio.run(serving(args.url, args.bot_id, args.secret))
 
 
 if __name__ == "__main__":

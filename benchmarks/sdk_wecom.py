@@ -16,16 +16,14 @@ emulator's; ``websockets`` refuses TLS settings there), so for ``ws://`` it is l
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import itertools
-import signal
 import sys
 import warnings
 from typing import Any
 
-from benchmarks.bare_wecom import vote_card
+from benchmarks.bare_wecom import main, until_signalled, vote_card
 
 with warnings.catch_warnings():  # the SDK imports a name websockets 14+ calls deprecated
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -76,24 +74,13 @@ class SdkBot:
 
 async def serve(url: str, bot_id: str, secret: str) -> None:
     bot = SdkBot(url, bot_id, secret)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    await bot.client.connect()
-    await stopping.wait()
-    bot.client.disconnect()
-    await asyncio.sleep(0.1)  # the SDK closes the socket in a task of its own
 
+    async def stop() -> None:
+        bot.client.disconnect()
+        await asyncio.sleep(0.1)  # the SDK closes the socket in a task of its own
 
-def main() -> None:
-    arguments = argparse.ArgumentParser(description=__doc__)
-    arguments.add_argument("--url", required=True)
-    arguments.add_argument("--bot-id", required=True)
-    arguments.add_argument("--secret", required=True)
-    args = arguments.parse_args()
-    asyncio.run(serve(args.url, args.bot_id, args.secret))
+    await until_signalled(bot.client.connect, stop)
 
 
 if __name__ == "__main__":
-    main()
+    main(serve, __doc__)
