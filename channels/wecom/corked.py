@@ -26,12 +26,13 @@ class CorkedTransport:
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._kept: list[bytes | bytearray | memoryview] = []
+        self._kept: list[bytes] = []
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._kept:
             self._loop.call_soon(self._flush)
-        self._kept.append(data)
+        # a buffer the writer may change after this returns is copied, as a write sends it
+        self._kept.append(data if isinstance(data, bytes) else bytes(data))
 
     def _flush(self) -> None:
         kept, self._kept = self._kept, []

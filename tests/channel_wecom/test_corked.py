@@ -39,9 +39,11 @@ async def turn() -> None:
 async def test_what_one_turn_writes_goes_in_one_write_at_the_next_turn_in_order() -> None:
     real = Recording()
     corked = CorkedTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+    changing = bytearray(b"-two")
     corked.write(b"one")
-    corked.write(bytearray(b"-two"))
+    corked.write(changing)
     corked.write(memoryview(b"-three"))
+    changing[:] = b"-2"  # what the writer does with its buffer afterwards is not sent
     assert real.writes == []  # kept until the turn ends
     await turn()
     assert real.writes == [b"one-two-three"]
