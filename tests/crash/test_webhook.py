@@ -237,11 +237,14 @@ async def test_a_taken_port_or_a_refused_url_stops_with_a_reason(tmp_path: Path)
     await h.emu.start()
     try:
         with socket.socket() as taken:
-            taken.bind(("127.0.0.1", h.port))
+            # the port the kernel gives this socket, taken from here on (a port found free
+            # and bound later could be another worker's by then)
+            taken.bind(("127.0.0.1", 0))
             taken.listen()
-            process = h.spawn()
+            port = taken.getsockname()[1]
+            process = h.spawn(YISHI_WEBHOOK_PORT=str(port))
             assert await process.wait(timeout=60) == 2
-        assert f"Cannot serve webhooks on 127.0.0.1:{h.port}" in process.output()
+        assert f"Cannot serve webhooks on 127.0.0.1:{port}" in process.output()
         assert not [c for c in h.emu.calls if c.method == "setWebhook"]
         h.emu.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host")
         process = h.spawn()
