@@ -153,6 +153,39 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     _drop_postgres_templates()
 
 
+# The tests that take from 20 s to a minute and a half each on a 2-core machine: real bot
+# processes killed and restarted, floods, a crowded building's minute (tests/crash all take
+# long). pytest-xdist's worksteal hands each worker a contiguous block of the collection and
+# idle workers steal from the *end* of a busy one's queue, so in collection order one worker
+# got every crash test and ran them one after another while the others had finished.
+SLOW = (
+    "tests/crash/",
+    "tests/reliability/test_floods.py",
+    "tests/reliability/test_outgoing_budget.py",
+    "tests/reliability/test_quiet_building.py",
+    "tests/e2e/test_demo.py",
+    "tests/ops/test_downgrade.py",
+    "tests/security/test_fuzz_commands.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With several workers, the slow tests go at the head of each worker's block, an equal
+    share each; the order is otherwise the collection's."""
+    # Each worker collects (the controller does not) and says how many there are.
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    if workers < 2:
+        return
+    slow = [item for item in items if item.nodeid.startswith(SLOW)]
+    rest = [item for item in items if not item.nodeid.startswith(SLOW)]
+    ordered: list[pytest.Item] = []
+    for worker in range(workers):  # the blocks worksteal deals: len(pending) // workers left
+        block = len(rest) // (workers - worker)
+        ordered += slow[worker::workers] + rest[:block]
+        rest = rest[block:]
+    items[:] = ordered + rest
+
+
 @asynccontextmanager
 async def _postgres_copy(kind: str, schema: str | None) -> AsyncIterator[str]:
     await require_postgres()
