@@ -6,15 +6,13 @@ PostgreSQL) or a baseline that answers every press with the card as it was, noth
 the stock bot on WeCom's own Python SDK (``benchmarks/sdk_wecom.py``, as ``ingest_http``'s is a
 stock python-telegram-bot bot), and the bare adapter on Yishi's own connection code
 (``benchmarks/bare_wecom.py``: what is left when only the storing and the logic are taken
-away). 50 WeCom building groups of 40
-residents each (``--residents``); in each, the community's officer binds the group
-(``@议事 /bind <code>``, Yishi only) and publishes a topic (``@议事 /topic ...``), whose vote
-card everyone presses
-(every resident once, a third change their minds, a few press the same option again): 100
-presses one at a time, then the rest with ~200 in flight. A press counts as answered when
-the emulator took the card update on its req_id; WeCom takes one only within 5 s of the
-press. Afterwards every topic's stored counts, and the tally its card shows, are checked
-against the residents' last choices.
+away). 50 WeCom building groups of 40 residents each (``--residents``); in each, the
+community's officer binds the group (``@议事 /bind <code>``, Yishi only) and publishes a topic
+(``@议事 /topic ...``), whose vote card everyone presses (every resident once, a third change
+their minds, a few press the same option again): 100 presses one at a time, then the rest with
+~200 in flight. A press counts as answered when the emulator took the card update on its
+req_id; WeCom takes one only within 5 s of the press. Afterwards every topic's stored counts,
+and the tally its card shows, are checked against the residents' last choices.
 
     .venv/bin/python -m benchmarks.wecom_presses                 # SQLite and PostgreSQL
     .venv/bin/python -m benchmarks.wecom_presses --db sqlite --rounds 3
