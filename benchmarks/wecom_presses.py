@@ -348,9 +348,9 @@ def report(
         "rss": rss,
         "problems": len(problems),
     }
-    # Cores kept busy during the load: on two CPUs shared by all, their sum is the limit.
+    # The cores each process kept busy during the load: one near 1.0 is what holds the rate;
+    # none near it, and the rate is held by how long a press is out (docs/PERFORMANCE.md).
     seconds = load.seconds or 1.0
-    busy = {"bot": bot_cpu / seconds, "emulator": own_cpu / seconds, "db": db_cpu / seconds}
     name = NAMES.get(kind, f"Yishi on {db}")
     print(f"\n{name}: {single.presses + load.presses} presses ({plan.total} planned)", flush=True)
     figure(f"card updates taken/s ({in_flight} in flight)", result["rate"], "/s")
@@ -364,9 +364,9 @@ def report(
     if kind == "yishi" and db == "postgres":
         figure("PostgreSQL server CPU per press", result["db_cpu_ms"], "ms")
     figure("bot peak RSS", result["rss"], "MB")
-    shares = f"bot {busy['bot']:.2f} + emulator and driver {busy['emulator']:.2f}"
+    shares = f"bot {bot_cpu / seconds:.2f} + emulator and driver {own_cpu / seconds:.2f}"
     if kind == "yishi" and db == "postgres":
-        shares += f" + PostgreSQL {busy['db']:.2f}"
+        shares += f" + PostgreSQL {db_cpu / seconds:.2f}"
     print(f"  cores busy during the load: {shares}", flush=True)
     for problem in problems[:10]:
         print(f"  PROBLEM: {problem}", flush=True)
