@@ -32,19 +32,20 @@ from bot.services import Services
 from bot.services.announcement_texts import Line
 from bot.services.errors import Refusal
 from bot.services.organisation.roles import role_of
+from bot.services.topics.ballots import VoteReceipt
 from channels.common.answering import AnsweringFirst
 from channels.common.refusals import refusal_said
 from channels.common.told import Writer
-from channels.wecom.cards import WeComViews, parse_key
+from channels.wecom.cards import VotePress, WeComViews, parse_key
 from channels.wecom.connection import ConnectionLost, LongConnection, WeComRefused
 from channels.wecom.latest_cards import LatestCards
 from channels.wecom.meetings import MeetingCards
 from channels.wecom.push import PushRefused, PushWebhooks, image_body
 from channels.wecom.replies import WeComReplies
 from channels.wecom.routes import OWN_COMMANDS, PRESSES, WORDS
-from channels.wecom.sightings import Sightings, Who
+from channels.wecom.sightings import Arriving, Sightings, Who
 from channels.wecom.text import MESSAGE_BYTES, WeComText, escape, message, split
-from channels.wecom.topics import ballot_cards
+from channels.wecom.topics import answer_vote, ballot_cards, cast_vote
 from storage.records import Platform
 
 log = logging.getLogger(__name__)
@@ -306,12 +307,22 @@ class WeComAdapter:
         payload = event.get("template_card_event")
         if not isinstance(payload, dict):
             return
-        who = await self._sightings.who(body)
-        if who is None:
+        seen = await self._sightings.sighted(body)
+        if seen is None:
             return
         task_id = str(payload.get("task_id") or payload.get("taskid") or "")
         press = _read_key(str(payload.get("event_key", "")))
-        pressed = Pressed(req_id, who, task_id, payload, again)
+        if isinstance(seen, Arriving):
+            if isinstance(press, VotePress) and not again:  # recorded with the ballot
+                cast = await cast_vote(self, seen.newcomer, seen.place.chat_id, payload, press)
+                if isinstance(cast, VoteReceipt):
+                    who = self._sightings.arrived(seen, cast.user_id)
+                else:
+                    who = await self._sightings.record(seen)
+                await answer_vote(self, Pressed(req_id, who, task_id, payload), press, cast)
+                return
+            seen = await self._sightings.record(seen)
+        pressed = Pressed(req_id, seen, task_id, payload, again)
         route = PRESSES.get(type(press)) if press is not None else None
         if route is None:  # a card Yishi cannot read, or one this version does not answer
             await self.stale(pressed)

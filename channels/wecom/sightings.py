@@ -8,7 +8,9 @@ the same chat said. So, as Telegram's middleware does, nothing is written when t
 wrote the same less than ``REFRESH`` ago, and the language read then is used
 (storage/repositories/seen.py says why it cannot be stale); someone new in a group recorded
 lately has only their own row written, in one statement with everyone else's of the moment
-(a burst of presses from people not seen lately: storage/batched_write.py).
+(a burst of presses from people not seen lately: storage/batched_write.py). When what they
+did is a vote, not even that: the vote's batch records them, in the ballot's transaction
+(:class:`Arriving`), so a resident's first press waits for one commit, not two.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from bot.services import Services
 from bot.services.actors import Actor, ChatKind, Place
+from bot.services.topics.ballots import Newcomer
 from storage.batched_write import BatchedWrite
 from storage.records import ChatType, Platform
 from storage.repositories import Repositories
@@ -38,6 +41,21 @@ class Who:
     address: str  # the chatid, or the userid in a single chat
 
 
+@dataclass(frozen=True, slots=True)
+class Arriving:
+    """Someone this process has not recorded lately, in a group it has: the group and its
+    language are known, their id is not yet. Either a vote records them with its ballot
+    (``newcomer``; then :meth:`Sightings.arrived`), or :meth:`Sightings.record` does."""
+
+    newcomer: Newcomer
+    place: Place
+    locale: str
+    userid: str
+    address: str
+    entry: SeenEntry  # what the memo remembers of them once recorded
+    version: int  # the memo's, before anything was written (SeenMemo.remember)
+
+
 class Sightings:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -51,6 +69,12 @@ class Sightings:
 
     async def who(self, body: dict[str, Any]) -> Who | None:
         """The callback's sender and chat, recorded as seen; None if it names neither."""
+        seen = await self.sighted(body)
+        return await self.record(seen) if isinstance(seen, Arriving) else seen
+
+    async def sighted(self, body: dict[str, Any]) -> Who | Arriving | None:
+        """As :meth:`who`, except that someone arriving in a group recorded lately is not
+        recorded yet (:class:`Arriving`)."""
         sender = body.get("from")
         userid = str(sender.get("userid", "")) if isinstance(sender, dict) else ""
         if not userid:
@@ -80,10 +104,15 @@ class Sightings:
             chat = None
 
         if group and chat is not None and chat_id is not None:  # only the person to record
-            user_id, _ = await self._people.submit((userid, now))
-            entry = SeenEntry(facts, now, chat.locale)
-            memo.remember((user_id, chat_id), entry, version=version)
-            return self._answer(entry, user_id, chat_id, kind, chat.locale, userid, address)
+            return Arriving(
+                Newcomer(Platform.WECOM, userid, userid),  # WeCom names a person by userid
+                Place(chat_id, kind),
+                chat.locale,
+                userid,
+                address,
+                SeenEntry(facts, now, chat.locale),
+                version,
+            )
 
         async def record(repos: Repositories) -> tuple[int, int, str]:
             user_id, user_locale = await repos.users.seen_on(
@@ -107,6 +136,25 @@ class Sightings:
         if group:
             _keep(self._chat_ids, address, in_chat)
         return self._answer(entry, user_id, in_chat, kind, locale, userid, address)
+
+    async def record(self, arriving: Arriving) -> Who:
+        """Someone arriving, recorded (in one statement with the others of the moment)."""
+        user_id, _ = await self._people.submit((arriving.userid, arriving.entry.written_at))
+        return self.arrived(arriving, user_id)
+
+    def arrived(self, arriving: Arriving, user_id: int) -> Who:
+        """Someone arriving, once their id is recorded (by a transaction now committed)."""
+        place = arriving.place
+        self._memo.remember((user_id, place.chat_id), arriving.entry, version=arriving.version)
+        return self._answer(
+            arriving.entry,
+            user_id,
+            place.chat_id,
+            place.kind,
+            arriving.locale,
+            arriving.userid,
+            arriving.address,
+        )
 
     def _answer(
         self,

@@ -26,8 +26,10 @@ from weakref import WeakKeyDictionary
 
 from bot.commands import COMMANDS
 from bot.services import Services
+from bot.services.actors import Actor
 from bot.services.announcement_texts import Line, Said, ballot_facts
 from bot.services.errors import Refusal
+from bot.services.topics.ballots import Newcomer, VoteReceipt
 from bot.services.topics.eligibility import parse_topic_id
 from bot.services.topics.service import Tally, TopicSnapshot
 from bot.services.topics.syntax import parse_topic
@@ -213,36 +215,58 @@ class WeComBallots(PostedOnce):
 
 
 async def vote(adapter: WeComAdapter, pressed: Pressed, press: VotePress) -> None:
-    who = pressed.who
     if pressed.again:  # counted when it first came: answered, not voted again
         await answer_with_card(adapter, pressed, press.topic_id)
         return
-    option = _chosen(pressed.event)
+    who = pressed.who
+    cast = await cast_vote(adapter, who.actor, who.place.chat_id, pressed.event, press)
+    await answer_vote(adapter, pressed, press, cast)
+
+
+async def cast_vote(
+    adapter: WeComAdapter,
+    voter: Actor | Newcomer,
+    chat_id: int,
+    event: dict[str, Any],
+    press: VotePress,
+) -> VoteReceipt | Refusal:
+    """The press's ballot cast (durable), or why not. A ``Newcomer`` is recorded with it."""
+    option = _chosen(event)
+    if option is None:
+        return Refusal("wecom.pick_one")
     try:
-        if option is None:
-            raise Refusal("wecom.pick_one")
         # WeCom delivers a press only from a member who sees the card: nobody to ask.
-        receipt = await adapter.services.topics.vote(
-            who.actor,
-            who.place.chat_id,
+        return await adapter.services.topics.vote(
+            voter,
+            chat_id,
             press.topic_id,
             option,
             adapter.membership,
             presser_is_member=True,
             tally=True,
         )
-    except Refusal as refusal:  # the card as it is, with why, for the presser only
-        card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
-        if card is None:
-            await adapter.stale(pressed)
-            return
-        said = adapter.refusal_plain(who.locale, refusal)
-        template = card["template_card"]
-        title = template["main_title"]
-        title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
-        await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
+    except Refusal as refusal:
+        return refusal
+
+
+async def answer_vote(
+    adapter: WeComAdapter, pressed: Pressed, press: VotePress, cast: VoteReceipt | Refusal
+) -> None:
+    """The press answered: the card with its ballot, for everyone; or, refused, the card as
+    it is, with why, for the presser only."""
+    if isinstance(cast, VoteReceipt):
+        await answer_with_card(adapter, pressed, press.topic_id, cast.tally)
         return
-    await answer_with_card(adapter, pressed, press.topic_id, receipt.tally)
+    who = pressed.who
+    card = await ballot_card(adapter, press.topic_id, who.place.chat_id, pressed.task_id)
+    if card is None:
+        await adapter.stale(pressed)
+        return
+    said = adapter.refusal_plain(who.locale, cast)
+    template = card["template_card"]
+    title = template["main_title"]
+    title["desc"] = cut(f"{said}\n{title.get('desc', '')}", 240)
+    await adapter.connection.update_card(pressed.req_id, template, userids=[who.userid])
 
 
 async def answer_with_card(

@@ -56,13 +56,17 @@ async def test_linked_identities_are_one_voter(
     )
     answer = await h.press(BUILDING_CHAT, ballot.message_id, RESIDENT, "同意")
     assert "改" in (answer.get("text") or ""), answer  # changed, not a new vote
-    # And on WeCom again, where they were seen a moment before the link: still one vote.
+    # Someone else presses on WeCom first (the group is recorded again after the link)...
+    pressed = await wecom.submit_vote("wangwu", card["task_id"], [options["同意"]])
+    await answered(wecom, pressed.req_id, "aibot_respond_update_msg")
+    # ...so lisi's press there records them with its ballot: as the person they now are,
+    # whose vote it changes: still one vote.
     pressed = await wecom.submit_vote("lisi", card["task_id"], [options["弃权"]])
     await answered(wecom, pressed.req_id, "aibot_respond_update_msg")
     await h.pass_time(timedelta(days=2, minutes=1))
     outcome = [
         m.text or "" for m in h.emu.bot_messages(BUILDING_CHAT) if "统一更换门禁" in (m.text or "")
     ]
-    assert any("同意：0" in text and "反对：0" in text and "弃权：1" in text for text in outcome), (
+    assert any("同意：1" in text and "反对：0" in text and "弃权：1" in text for text in outcome), (
         outcome
     )

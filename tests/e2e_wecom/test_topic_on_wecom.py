@@ -12,6 +12,7 @@ from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
 from emulators.wecom.world import Seen
+from storage.records import Platform
 from tests.auxil.starvation import Starvation
 from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World, published
 
@@ -74,6 +75,37 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
     assert outcome.msgtype == "markdown" and outcome.sender == "bot:aib_yishi"
     assert "加装电梯" in (outcome.text or "") and "已结束" in (outcome.text or "")
     assert "同意：2 · 反对：1 · 弃权：0" in (outcome.text or ""), outcome.text
+
+
+async def test_a_residents_first_press_records_them_with_their_ballot_in_one_commit(
+    world: World,
+) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
+    await published(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    await world.channel.settle()
+    database = world.services.database
+    async with database.transaction() as repos:  # lisi never wrote to the bot
+        assert await repos.users.identity(Platform.WECOM, "lisi") is None
+    committed = database.group.transactions
+
+    first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, first, "aibot_respond_update_msg")
+    seen = last_seen(world, "zhangsan").card
+    assert seen is not None and "同意：1 · 反对：0 · 弃权：0" in seen["main_title"]["desc"]
+    # Recorded by the ballot's own transaction: their press waited for one commit, not two.
+    assert database.group.transactions == committed + 1
+    async with database.transaction() as repos:
+        assert await repos.users.identity(Platform.WECOM, "lisi") is not None
+
+    # Their next press changes the same ballot (the same person), again in one commit.
+    again = await world.emu.submit_vote("lisi", card["task_id"], ["o1"])
+    await answered(world, again, "aibot_respond_update_msg")
+    seen = last_seen(world, "zhangsan").card
+    assert seen is not None and "同意：0 · 反对：1 · 弃权：0" in seen["main_title"]["desc"]
+    assert database.group.transactions == committed + 2
 
 
 async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:

@@ -12,7 +12,9 @@ here or named here:
   its own answer or refusal.
 - That batch is one unit of a group-committed transaction (storage/group_commit.py), shared
   with the other short writes of the moment (the inbox's rows, who was seen); each caller is
-  answered once it committed.
+  answered once it committed. A presser the platform names whom this process has not
+  recorded lately (a :class:`Newcomer`, WeCom's first press of a resident) is recorded by the
+  batch itself, first: their press waits for one commit, not one for them and one for it.
 - Telegram is never asked inside the transaction: a press whose voter's membership is not on
   record stops before anything is written (:class:`AskFirst`, a ``WroteNothing``, so it does
   not wait for the commit either); the membership is asked and the press submitted again.
@@ -51,7 +53,20 @@ class VoteReceipt:
     option: str
     changed: bool
     unchanged: bool
+    user_id: int  # the voter's id (a Newcomer's, as recording them gave it)
     tally: Tally | None = None  # read after the ballot, in its transaction, if asked for
+
+
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """A presser as their platform names them (a WeCom userid) whom this process has not
+    recorded lately: the batch records them (``UserRepository.seen_on_many``) before their
+    ballot, in its transaction. Recording them again is harmless (an upsert), so whoever
+    submits one need not know whether the store holds them already."""
+
+    platform: Platform
+    address: str
+    name: str
 
 
 class AskFirst(Exception, WroteNothing):
@@ -85,13 +100,16 @@ class KnownAnswers:
 class Press:
     """A button press to count: who pressed which option of which topic, in which chat."""
 
-    actor: Actor
+    actor: Actor | Newcomer
     chat_id: int
     topic_id: int
     option: int
     answers: KnownAnswers  # what Telegram said about memberships during this vote
     now: datetime
     tally: bool = False  # the receipt carries the topic's tally (TopicService.vote)
+    # The platform delivers a press only from a member of the chat who sees the card (WeCom):
+    # nobody is asked, and the membership is recorded with the ballot.
+    presser_is_member: bool = False
 
 
 Cast = VoteReceipt | AskFirst | Refusal
@@ -115,26 +133,50 @@ async def cast_ballots(repos: Repositories, presses: Sequence[Press]) -> CastBat
     cached membership and their per-person ballot; one writes the memberships Telegram told,
     one the ballots. Secret and household topics key the ballot otherwise and read it alone.
     """
-    keys = [plain_person_key(press.actor.user_id) for press in presses]
+    voters = await _voters(repos, presses)
+    keys = [plain_person_key(user_id) for user_id in voters]
     read = await read_presses(
         repos.connection,
         [
-            (press.topic_id, press.chat_id, press.actor.user_id, key)
-            for press, key in zip(presses, keys, strict=True)
+            (press.topic_id, press.chat_id, user_id, key)
+            for press, user_id, key in zip(presses, voters, keys, strict=True)
         ],
         all_posts=any(press.tally for press in presses),  # the tally read after it needs them
     )
     batch = _Batch()
     outcomes: list[Cast] = []
-    for press, key, fact in zip(presses, keys, read.facts, strict=True):
+    for press, user_id, key, fact in zip(presses, voters, keys, read.facts, strict=True):
         try:
-            outcomes.append(await _cast(repos, press, key, fact, batch))
+            outcomes.append(await _cast(repos, press, user_id, key, fact, batch))
         except (Refusal, AskFirst) as stop:
             outcomes.append(stop)
     if batch.memberships:
         await repos.chats.set_memberships(batch.memberships, presses[0].now)
     await repos.topics.put_ballots(batch.ballots)
     return CastBatch(outcomes, read)
+
+
+async def _voters(repos: Repositories, presses: Sequence[Press]) -> list[int]:
+    """Each press's voter id: an actor's own; a Newcomer's as recording them (all of the
+    batch's, one statement per platform, as seen at the batch's latest moment) gives it."""
+    newcomers: dict[Platform, dict[str, str]] = {}
+    for press in presses:
+        if isinstance(press.actor, Newcomer):
+            newcomers.setdefault(press.actor.platform, {})[press.actor.address] = press.actor.name
+    recorded: dict[tuple[Platform, str], int] = {}
+    if newcomers:
+        now = max(press.now for press in presses)
+        for platform, named in newcomers.items():
+            seen = await repos.users.seen_on_many(platform, list(named.items()), now)
+            recorded.update(
+                {(platform, address): user_id for address, (user_id, _) in seen.items()}
+            )
+    return [
+        recorded[(press.actor.platform, press.actor.address)]
+        if isinstance(press.actor, Newcomer)
+        else press.actor.user_id
+        for press in presses
+    ]
 
 
 class _Batch:
@@ -147,11 +189,16 @@ class _Batch:
 
 
 async def _cast(
-    repos: Repositories, press: Press, plain: str, facts: PressFacts | None, batch: _Batch
+    repos: Repositories,
+    press: Press,
+    user_id: int,
+    plain: str,
+    facts: PressFacts | None,
+    batch: _Batch,
 ) -> VoteReceipt:
     if facts is None or not facts.post.voting:
         raise Refusal("topics.not_here")
-    topic, post, option, user_id = facts.topic, facts.post, press.option, press.actor.user_id
+    topic, post, option = facts.topic, facts.post, press.option
     if not topic.is_open or topic.deadline <= press.now:
         raise Refusal("topics.closed", id=topic.id)
     if topic.is_opinion or not 0 <= option < len(topic.options):
@@ -161,9 +208,11 @@ async def _cast(
     else:
         member = facts.member
         if member is None:  # asked once, then cached
-            # What the platform said during this vote (WeCom: the presser is a member): then
-            # they are in the chat, so not web-only, and nothing is read to tell.
-            member = press.answers.known.get((post.chat_id, user_id))
+            # What the platform said (WeCom delivers a press only from a member) or Telegram
+            # told during this vote: then they are in the chat, so not web-only, and nothing
+            # is read to tell.
+            known = press.answers.known.get((post.chat_id, user_id))
+            member = True if press.presser_is_member else known
             if member is None and not on_telegram(user_id) and await _on_web(repos, user_id):
                 # A web-only person (a household invitation) is in no chat: the per-person
                 # roll is the bound chat's members, so they take part in household topics only.
@@ -181,7 +230,9 @@ async def _cast(
         found = await repos.topics.ballot(topic.id, voter.key)
         previous = (found.option, found.channel) if found is not None else None
     if previous == (option, BallotChannel.BUTTON):
-        return VoteReceipt(topic, topic.options[option], changed=False, unchanged=True)
+        return VoteReceipt(
+            topic, topic.options[option], changed=False, unchanged=True, user_id=user_id
+        )
     area = None
     if voter.household_id is not None:
         household = await repos.households.household_by_id(voter.household_id)
@@ -201,7 +252,10 @@ async def _cast(
         }
     )
     batch.put[(topic.id, voter.key)] = (option, BallotChannel.BUTTON)
-    return VoteReceipt(topic, topic.options[option], changed=previous is not None, unchanged=False)
+    changed = previous is not None
+    return VoteReceipt(
+        topic, topic.options[option], changed=changed, unchanged=False, user_id=user_id
+    )
 
 
 async def _on_web(repos: Repositories, user_id: int) -> bool:

@@ -14,7 +14,14 @@ from bot.services.actors import Actor, Place
 from bot.services.errors import Refusal
 from bot.services.events import TopicChanged
 from bot.services.organisation.permissions import is_officer, rank_at
-from bot.services.topics.ballots import Cast, KnownAnswers, Press, VoteReceipt, cast_ballots
+from bot.services.topics.ballots import (
+    Cast,
+    KnownAnswers,
+    Newcomer,
+    Press,
+    VoteReceipt,
+    cast_ballots,
+)
 from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
 from bot.services.topics.eligibility import (
     MembershipProbe,
@@ -175,7 +182,7 @@ class TopicService:
 
     async def vote(
         self,
-        actor: Actor,
+        actor: Actor | Newcomer,
         chat_id: int,
         topic_id: int,
         option: int,
@@ -192,16 +199,16 @@ class TopicService:
         written for them; they are asked about, and the press is submitted again.
         ``presser_is_member``: the platform delivers a press only from a member of the chat
         who sees the card (WeCom), so nobody is asked and the press goes once.
+        ``actor`` may be a :class:`Newcomer`, recorded in the ballot's transaction (the
+        receipt's ``user_id`` is their id).
         ``tally``: the receipt carries the topic as it is with this ballot (a ``Tally``: its
         snapshot read after the batch's ballots, in their transaction), for an answer that
         shows the tally (WeCom's card), with no transaction of its own to read it.
         """
         now = self._clock.now()
         answers = KnownAnswers()
-        if presser_is_member:
-            answers.known[(chat_id, actor.user_id)] = True
         while True:
-            press = Press(actor, chat_id, topic_id, option, answers, now, tally)
+            press = Press(actor, chat_id, topic_id, option, answers, now, tally, presser_is_member)
             outcome = await self._presses.submit(press)
             if isinstance(outcome, Refusal):
                 raise outcome
@@ -231,9 +238,9 @@ class TopicService:
         )
         tallies = {topic_id: Tally(order, snap) for topic_id, snap in snaps.items() if snap}
         return [
-            VoteReceipt(outcome.topic, outcome.option, outcome.changed, outcome.unchanged, tally)
+            VoteReceipt(o.topic, o.option, o.changed, o.unchanged, o.user_id, tally)
             if press.tally
-            and isinstance(outcome, VoteReceipt)
+            and isinstance(o := outcome, VoteReceipt)
             and (tally := tallies.get(press.topic_id)) is not None
             else outcome
             for press, outcome in zip(presses, outcomes, strict=True)
