@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from bot.services.actors import ChatKind, Place
 from emulators.wecom.replies import Issued
@@ -46,6 +47,17 @@ async def bound_with_a_building_head(world: World) -> None:
     await world.services.roles.grant(SUPERADMIN, building, head, "building_head")
 
 
+async def a_bound_group_with_a_topic(world: World, topic: str) -> dict[str, Any]:
+    """The building group bound, its head's ``/topic <topic>`` published: the vote card its
+    residents see."""
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/topic {topic}")
+    await published(world, issued)
+    card = last_seen(world, "lisi").card
+    assert card is not None
+    return card
+
+
 async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: World) -> None:
     await bound_with_a_building_head(world)
     issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
@@ -80,11 +92,7 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
 async def test_a_residents_first_press_records_them_with_their_ballot_in_one_commit(
     world: World,
 ) -> None:
-    await bound_with_a_building_head(world)
-    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 期限=3d")
-    await published(world, issued)
-    card = last_seen(world, "lisi").card
-    assert card is not None
+    card = await a_bound_group_with_a_topic(world, "加装电梯 期限=3d")
     await world.channel.settle()
     database = world.services.database
     async with database.transaction() as repos:  # lisi never wrote to the bot
@@ -109,11 +117,7 @@ async def test_a_residents_first_press_records_them_with_their_ballot_in_one_com
 
 
 async def test_a_press_after_the_close_is_answered_for_the_presser_only(world: World) -> None:
-    await bound_with_a_building_head(world)
-    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 更换门禁 期限=1d")
-    await published(world, issued)
-    card = last_seen(world, "lisi").card
-    assert card is not None
+    card = await a_bound_group_with_a_topic(world, "更换门禁 期限=1d")
     world.clock.advance(timedelta(days=1, minutes=1))
     await world.services.timers.run_due()
     await world.channel.settle()
@@ -183,11 +187,7 @@ async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_car
 ) -> None:
     # The second press's sender and group were recorded a moment before, and are not
     # written again; the language they were read with must not outlive the /lang.
-    await bound_with_a_building_head(world)
-    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 楼道照明 期限=3d")
-    await published(world, issued)
-    card = last_seen(world, "lisi").card
-    assert card is not None
+    card = await a_bound_group_with_a_topic(world, "楼道照明 期限=3d")
     first = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
     await answered(world, first, "aibot_respond_update_msg")
     shown = last_seen(world, "lisi").card
