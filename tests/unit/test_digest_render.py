@@ -134,3 +134,32 @@ def test_the_weekly_chart_renders_chinese_labels_with_a_cjk_font() -> None:
     assert chart.font == font[0]
     assert "第一网格" in chart.labels and "参与率" in chart.labels
     assert covers(font[1], "".join(chart.labels))
+
+
+def test_a_cjk_font_installed_after_matplotlib_listed_the_fonts_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # matplotlib lists the system's fonts once and keeps the list (~/.cache/matplotlib): an
+    # operator who installs fonts-noto-cjk after Yishi first drew a chart has a list without it.
+    from bot.services.reports import digest_chart
+
+    _, font_manager, _ = digest_chart._matplotlib()
+    files = [Path(path).name for path in font_manager.findSystemFonts()]
+    if not any(hint in name for name in files for hint in ("CJK", "wqy", "SourceHan")):
+        pytest.skip("no CJK font here (apt-get install fonts-noto-cjk)")
+    installed = cjk_font()  # found, whatever matplotlib's kept list holds on this machine
+    assert installed is not None
+    cjk_files = {
+        entry.fname
+        for entry in font_manager.fontManager.ttflist
+        if any(hint in entry.name for hint in digest_chart._CJK_HINTS)
+    }
+    listed_before = [
+        entry for entry in font_manager.fontManager.ttflist if entry.fname not in cjk_files
+    ]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", listed_before)
+    cjk_font.cache_clear()
+    try:
+        assert cjk_font() == installed
+    finally:
+        cjk_font.cache_clear()

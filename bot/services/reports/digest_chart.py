@@ -62,15 +62,38 @@ def _matplotlib() -> tuple[ModuleType, Any, Any]:
 
 @cache
 def cjk_font() -> tuple[str, str] | None:
-    """(family name, file) of an installed font with Chinese glyphs, if any."""
+    """(family name, file) of an installed font with Chinese glyphs, if any.
+
+    matplotlib keeps the fonts it found on its first run (``~/.cache/matplotlib``) and does
+    not look again: a font installed since (``apt-get install fonts-noto-cjk`` after Yishi
+    first drew a chart) is not in that list. So when it holds none, the system's font files
+    it does not know are read once, here."""
     _, font_manager, _ = _matplotlib()
-    candidates = [
-        entry
-        for entry in font_manager.fontManager.ttflist
-        if any(hint in entry.name for hint in _CJK_HINTS)
-    ]
-    # Simplified Chinese first ("Noto Sans CJK SC"), sans before serif.
-    candidates.sort(key=lambda entry: (not entry.name.endswith("SC"), "Serif" in entry.name))
+    found = _cjk_in(font_manager.fontManager.ttflist)
+    if found is not None:
+        return found
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            try:
+                font_manager.fontManager.addfont(path)
+            except Exception:  # a file matplotlib cannot read: as its own scan, skipped
+                log.debug("font file %s not readable", path, exc_info=True)
+    return _cjk_in(font_manager.fontManager.ttflist)
+
+
+def _cjk_in(fonts: Sequence[Any]) -> tuple[str, str] | None:
+    candidates = [entry for entry in fonts if any(hint in entry.name for hint in _CJK_HINTS)]
+    # Simplified Chinese first ("Noto Sans CJK SC"), sans before serif, regular before bold;
+    # then by file, as matplotlib lists the system's fonts in no fixed order.
+    candidates.sort(
+        key=lambda entry: (
+            not entry.name.endswith("SC"),
+            "Serif" in entry.name,
+            entry.weight not in (400, "normal", "regular"),
+            entry.fname,
+        )
+    )
     for entry in candidates:
         if covers(entry.fname, "议事网格楼栋"):
             return entry.name, entry.fname
