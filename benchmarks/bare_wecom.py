@@ -5,6 +5,10 @@ matched by req_id), no database, no logic. ``@bot /topic <title>`` is answered w
 of Yishi's three options and option ids; a press on it with that card again (no tally,
 nothing stored), on the press's req_id as WeCom requires.
 
+``--cost-us N`` makes each press spend N microseconds of CPU before its answer, a stand-in for
+a bot's work: what a bot that answers every press at once, but costs that much, gets
+(``benchmarks/wecom_presses.py --cost-curve``).
+
     python -m benchmarks.bare_wecom --url ws://127.0.0.1:8082/ --bot-id aib_bench --secret ...
 """
 
@@ -14,6 +18,7 @@ import argparse
 import asyncio
 import itertools
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,9 +44,18 @@ def vote_card(task_id: str, title: str) -> dict[str, Any]:
     }
 
 
+def spend(seconds: float) -> None:
+    """Keeps this thread's CPU busy for ``seconds`` of its CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 class BareAdapter:
-    def __init__(self, url: str, bot_id: str, secret: str) -> None:
+    def __init__(self, url: str, bot_id: str, secret: str, *, cost: float = 0.0) -> None:
+        """``cost``: seconds of CPU each press spends before its answer."""
         self.connection = LongConnection(url, bot_id, secret, self.on_callback)
+        self.cost = cost
         self._numbers = itertools.count(1)
         self._cards: dict[str, dict[str, Any]] = {}
 
@@ -60,13 +74,15 @@ class BareAdapter:
                 pressed = body["event"]["template_card_event"]
                 task_id = str(pressed.get("task_id", ""))
                 card = self._cards.get(task_id) or vote_card(task_id, "议题")
+                if self.cost:
+                    spend(self.cost)
                 await self.connection.update_card(req_id, card)
         except (WeComRefused, ConnectionLost):
             pass  # as Yishi does: the next callback goes on
 
 
-async def serve(url: str, bot_id: str, secret: str) -> None:
-    adapter = BareAdapter(url, bot_id, secret)
+async def serve(url: str, bot_id: str, secret: str, *, cost: float = 0.0) -> None:
+    adapter = BareAdapter(url, bot_id, secret, cost=cost)
     await until_signalled(adapter.connection.start, adapter.connection.stop)
 
 
@@ -83,17 +99,26 @@ async def until_signalled(
     await stop()
 
 
-def main(
-    serving: Callable[[str, str, str], Awaitable[None]] = serve, description: str | None = __doc__
-) -> None:
+def command_line(description: str | None) -> argparse.ArgumentParser:
     """A baseline bot's command line: its long connection's address, bot id and secret."""
     arguments = argparse.ArgumentParser(description=description)
     arguments.add_argument("--url", required=True)
     arguments.add_argument("--bot-id", required=True)
     arguments.add_argument("--secret", required=True)
-    args = arguments.parse_args()
+    return arguments
+
+
+def main(
+    serving: Callable[[str, str, str], Awaitable[None]] = serve, description: str | None = __doc__
+) -> None:
+    args = command_line(description).parse_args()
     asyncio.run(serving(args.url, args.bot_id, args.secret))
 
 
 if __name__ == "__main__":
-    main()
+    arguments = command_line(__doc__)
+    arguments.add_argument(
+        "--cost-us", type=float, default=0.0, help="CPU each press spends before its answer"
+    )
+    args = arguments.parse_args()
+    asyncio.run(serve(args.url, args.bot_id, args.secret, cost=args.cost_us / 1e6))

@@ -23,9 +23,13 @@ and the bot another.
     .venv/bin/python -m benchmarks.wecom_presses --residents 200           # a longer load
     .venv/bin/python -m benchmarks.wecom_presses --pin                     # a core each
     .venv/bin/python -m benchmarks.wecom_presses --in-flight 1000          # more at once
+    .venv/bin/python -m benchmarks.wecom_presses --db sqlite --cost-curve 0,50,100,150
 
 ``--count`` runs Yishi alone under ``benchmarks/counted_bot.py`` and prints what the load cost
 per press in counts (statements, transactions, function calls), as ``ingest_http --count``.
+``--cost-curve`` runs the bare adapter once per added CPU cost of a press, then Yishi: the rate
+a bot that answers every press at once gets for the CPU it spends on one, beside Yishi's
+(docs/PERFORMANCE.md, the WeCom section).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import re
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks.common import (
@@ -221,7 +225,9 @@ async def measure_presses(
     residents: int = RESIDENTS_PER_BUILDING,
     pin: bool = False,
     in_flight: int = IN_FLIGHT,
+    cost_us: float = 0.0,
 ) -> dict[str, float]:
+    """One bot under the load; ``cost_us``: CPU the bare adapter spends on each press."""
     emu = WeComEmulator()
     cpus = os.sched_getaffinity(0)
     ballots = build_world(emu, residents)
@@ -245,6 +251,8 @@ async def measure_presses(
             else:
                 args = ["-m", BASELINES[kind], "--url", emu.ws_url]
                 args += ["--bot-id", BOT_ID, "--secret", SECRET]
+                if cost_us:
+                    args += ["--cost-us", str(cost_us)]
                 bot = python_process(args, log=folder / f"{kind}.log")
             if pin:
                 pin_apart(bot.pid)
@@ -288,12 +296,40 @@ async def measure_presses(
             stop_process(bot)
         await emu.stop()
         os.sched_setaffinity(0, cpus)
+    name = NAMES.get(kind, f"Yishi on {db}") + (f" + {cost_us:g} µs a press" if cost_us else "")
     result = report(
-        kind, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss, in_flight
+        kind, name, db, plan, single, load, problems, bot_cpu, own_cpu, db_cpu, rss, in_flight
     )
     if count is not None:
         counted_report(count, presses=load.presses)
     return result
+
+
+async def cost_curve(
+    measure: Callable[..., Awaitable[dict[str, float]]], costs: list[float], db: str, rounds: int
+) -> bool:
+    """The bare adapter at each added cost (microseconds of CPU a press), then Yishi on
+    ``db``, ``rounds`` times; the medians as a table. True if any measure found problems."""
+    costs = sorted({0.0, *costs})
+    names = [NAMES["bare"] + (f" + {cost:g} µs a press" if cost else "") for cost in costs]
+    names.append(f"Yishi on {db}")
+    measured: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    problems = False
+    with tempfile.TemporaryDirectory(prefix="yishi-bench-") as folder:
+        for _ in range(rounds):
+            results = [await measure("bare", "none", Path(folder), cost_us=cost) for cost in costs]
+            results.append(await measure("yishi", db, Path(folder)))
+            for name, result in zip(names, results, strict=True):
+                problems = problems or bool(result["problems"])
+                measured[name].append(result | {"ratio": result["rate"] / results[0]["rate"]})
+    heading(f"What a bot's CPU per press allows (median of {rounds} rounds)")
+    print(f"  {'bot':<44} {'CPU a press':>12} {'taken/s':>10} {'/ bare':>8}", flush=True)
+    for name, results in measured.items():
+        cpu, rate, against = (
+            median([result[key] for result in results]) for key in ("cpu_ms", "rate", "ratio")
+        )
+        print(f"  {name:<44} {cpu:>9.3f} ms {rate:>10,.0f} {against:>7.2f}x", flush=True)
+    return problems
 
 
 def pin_apart(bot: int) -> None:
@@ -323,6 +359,7 @@ def shown_problems(
 
 def report(
     kind: str,
+    name: str,
     db: str,
     plan: Plan,
     single: Played,
@@ -351,7 +388,6 @@ def report(
     # The cores each process kept busy during the load: one near 1.0 is what holds the rate;
     # none near it, and the rate is held by how long a press is out (docs/PERFORMANCE.md).
     seconds = load.seconds or 1.0
-    name = NAMES.get(kind, f"Yishi on {db}")
     print(f"\n{name}: {single.presses + load.presses} presses ({plan.total} planned)", flush=True)
     figure(f"card updates taken/s ({in_flight} in flight)", result["rate"], "/s")
     figure("press -> card update p50", result["p50"], "ms")
@@ -374,6 +410,17 @@ def report(
         verdict = "all equal the last choices" if not problems else "MISMATCH"
         print(f"  counts stored and shown on the cards: {verdict}", flush=True)
     return result
+
+
+def microseconds(text: str) -> list[float]:
+    """``--cost-curve``'s list: non-negative numbers, comma-separated."""
+    try:
+        costs = [float(cost) for cost in text.split(",") if cost.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not numbers: {text!r}") from None
+    if not costs or min(costs) < 0:
+        raise argparse.ArgumentTypeError(f"give costs of 0 microseconds or more: {text!r}")
+    return costs
 
 
 async def main() -> None:
@@ -421,6 +468,14 @@ async def main() -> None:
         default=IN_FLIGHT,
         help=f"presses unanswered at once during the load (default {IN_FLIGHT})",
     )
+    arguments.add_argument(
+        "--cost-curve",
+        type=microseconds,
+        metavar="US,US,...",
+        help="the bare adapter once per added CPU cost of a press (microseconds, the plain "
+        "adapter too), then Yishi on --db (sqlite or postgres), --rounds times: the rate a bot "
+        "that answers each press at once gets for what it spends on one, beside Yishi's",
+    )
     args = arguments.parse_args()
     measure = functools.partial(
         measure_presses, residents=args.residents, pin=args.pin, in_flight=args.in_flight
@@ -436,6 +491,13 @@ async def main() -> None:
                 raise SystemExit("some presses were not answered in time, or counts were wrong")
             cpu.append(ours["cpu_ms"])
         print(f"\nbot CPU per press, ms: {' '.join(f'{ms:.3f}' for ms in cpu)}", flush=True)
+        return
+    if args.cost_curve is not None:
+        if args.db == "both":
+            raise SystemExit("--cost-curve measures one database: give --db sqlite or postgres")
+        machine_note()
+        if await cost_curve(measure, args.cost_curve, args.db, args.rounds):
+            raise SystemExit("some presses were not answered in time, or counts were wrong")
         return
     if args.count is not None:
         if args.db == "both":
