@@ -177,6 +177,27 @@ async def test_a_frame_whose_ack_does_not_come_in_time_is_lost_and_the_next_goes
         await link.stop()
 
 
+async def test_a_frame_waiting_for_its_ack_when_the_connection_drops_fails_at_once(
+    emu: WeComEmulator, linked: tuple[LongConnection, Received]
+) -> None:
+    link, received = linked
+    await emu.mention("zhangsan", GROUP, "你好")
+    await received.frames.get()
+    emu.ack_delay = 3.0  # the ack would come long after the drop
+    sending = asyncio.ensure_future(link.send(GROUP, MARKDOWN))
+    await emu.wait_for(lambda: any(frame.cmd == "aibot_send_msg" for frame in emu.frames), 3)
+    started = asyncio.get_running_loop().time()
+    assert emu.drop_connection(BOT_ID)
+    with pytest.raises(ConnectionLost):
+        await sending
+    # not at the ack's 5 s deadline: it cannot come on a connection that is gone
+    assert asyncio.get_running_loop().time() - started < 1.0
+    emu.ack_delay = 0.0
+    await link.wait_subscribed(3)
+    await link.send(GROUP, MARKDOWN)  # and the connection made again takes the next one
+    assert link.connects == 2
+
+
 def _markdown(text: str) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": text}}
 
