@@ -258,13 +258,16 @@ def topic_record(topic: Topic) -> tuple[Line, ...]:
     counts = tuple(int(count) for count in outcome.get("counts", ()))
     if counts and not topic.is_opinion:
         lines.append(tally(topic, counts))
-        turnout = percent(fraction_of(outcome.get("turnout")))
-        participation: dict[str, Value] = {
-            "cast": outcome.get("cast", 0),
-            "eligible": outcome.get("eligible", 0),
-            "percent": turnout,
-        }
-        lines.append(Said("topics.participation", participation))
+        if "eligible" in outcome and outcome["eligible"] is None:  # the roll was not known
+            lines.append(Said("topics.participation_unknown", {"cast": outcome.get("cast", 0)}))
+        else:
+            turnout = percent(fraction_of(outcome.get("turnout")))
+            participation: dict[str, Value] = {
+                "cast": outcome.get("cast", 0),
+                "eligible": outcome.get("eligible", 0),
+                "percent": turnout,
+            }
+            lines.append(Said("topics.participation", participation))
     if outcome.get("area_participation"):
         shares: dict[str, Value] = {
             "area_part": percent(fraction_of(outcome.get("area_participation"))),
@@ -328,6 +331,13 @@ class AnnouncementTexts:
         topic = await self._topic(item.topic_id)
         if topic is None:
             return None
+        if item.missing is None:  # the chat's size is not known (WeCom)
+            return _one(
+                "topics.nudge_group_unknown",
+                id=topic.id,
+                title=topic.title,
+                deadline=topic.deadline,
+            )
         return _one(
             "topics.nudge_group",
             id=topic.id,
@@ -545,7 +555,10 @@ def digest_outline(digest: Digest, catalogue: Catalogue, locale: str) -> DigestO
     if digest.participation:
         blocks.append(("", Said("digest.participation_title")))
         for grid in digest.participation:
-            if grid.turnout is None:
+            if grid.turnout is None and grid.unknown:
+                unknown: dict[str, Value] = {"name": grid.name, "topics": grid.unknown}
+                blocks.append((Said("digest.participation_unknown", unknown),))
+            elif grid.turnout is None:
                 blocks.append((Said("digest.participation_none", {"name": grid.name}),))
             else:
                 turnout: dict[str, Value] = {

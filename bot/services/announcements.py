@@ -61,11 +61,12 @@ class TopicCancelled(_Stored):
 
 @dataclass(frozen=True, slots=True)
 class GroupNudge(_Stored):
-    """催票 in a voting chat: ``missing`` ballots are not cast yet."""
+    """催票 in a voting chat: ``missing`` ballots are not cast yet (None: how many is not known,
+    as the chat's size is not)."""
 
     kind: ClassVar[str] = "topic.nudge_group"
     topic_id: int
-    missing: int = 0
+    missing: int | None = 0
 
 
 @dataclass(frozen=True, slots=True)

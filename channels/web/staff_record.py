@@ -153,7 +153,7 @@ def add_routes(app: web.Application, site: Web) -> None:
                     local_time(labels, topic.closed_at) if topic.closed_at else "",
                     outcome_text(locale, topic),
                     str((topic.outcome or {}).get("cast", "")),
-                    str((topic.outcome or {}).get("eligible", "")),
+                    _or_blank((topic.outcome or {}).get("eligible", "")),
                 ]
             )
         return rows
@@ -319,3 +319,8 @@ def _with(request: web.Request, **changes: str) -> str:
 
 def _with_page(request: web.Request, number: int) -> str:
     return _with(request, page=str(number))
+
+
+def _or_blank(value: object) -> str:
+    """A record's figure as shown, blank where it has none (who may vote, when not known)."""
+    return "" if value is None else str(value)

@@ -13,6 +13,7 @@ from bot.services.announcement_texts import ballot_facts, verdict_said
 from bot.services.errors import Refusal
 from bot.services.topics.views import (
     BallotState,
+    BallotView,
     OpinionAction,
     PrivateOpinionAction,
     VoteAction,
@@ -129,7 +130,7 @@ def add_routes(app: web.Application, site: Web) -> None:
         key = (view.topic_id, viewer.locale)
         kept = live_bodies.get(key)
         if kept is None or kept[0] != shown:
-            turnout = site.t(viewer.locale, "web.turnout", cast=view.cast, eligible=view.eligible)
+            turnout = _turnout_of(site, viewer.locale, view)
             body = json.dumps(
                 {"tally": tally, "turnout": str(turnout), "open": is_open}, ensure_ascii=False
             ).encode()
@@ -203,4 +204,10 @@ def _topic_values(site: Web, locale: str, page: TopicPage) -> dict[str, Any]:
 
 
 def _turnout(site: Web, locale: str, page: TopicPage) -> Markup:
-    return site.t(locale, "web.turnout", cast=page.view.cast, eligible=page.view.eligible)
+    return _turnout_of(site, locale, page.view)
+
+
+def _turnout_of(site: Web, locale: str, view: BallotView) -> Markup:
+    """Cast of eligible; cast alone when who may vote is not known (a WeCom group's size)."""
+    key = "web.turnout" if view.roll_known else "web.turnout_unknown"
+    return site.t(locale, key, cast=view.cast, eligible=view.eligible)

@@ -29,7 +29,14 @@ from bot.services.meetings.views import MeetingMessageView, MeetingMove, Meeting
 from bot.services.registration.views import RegistrationCardView
 from bot.services.topics.guided import Action
 from bot.services.topics.service import TopicSnapshot
-from bot.services.topics.views import BallotState, BallotView, Verdict, VoteAction, ballot_view
+from bot.services.topics.views import (
+    BallotState,
+    BallotView,
+    Verdict,
+    VoteAction,
+    ballot_view,
+    turnout_key,
+)
 from bot.services.views import ViewRenderer
 from bot.services.web_links import WebLinks
 from channels.wecom.replies import EncodedCard
@@ -343,7 +350,7 @@ class WeComViews:
             deadline = t.plain(locale, "topics.deadline", deadline=t.when(locale, view.deadline))
             turnout = t.plain(
                 locale,
-                "topics.turnout",
+                turnout_key(view),
                 cast=view.cast,
                 eligible=view.eligible,
                 opinions=view.opinions,
@@ -389,7 +396,7 @@ class WeComViews:
                 t.plain_pattern(locale, "topics.tally_line", {"count": str(index)}, option=option)
                 for index, (option, _) in enumerate(view.tally)
             )
-        turnout = t.plain_pattern(locale, "topics.turnout", _TURNOUT)
+        turnout = t.plain_pattern(locale, turnout_key(view), _TURNOUT)
         votes = [action for action in view.actions if isinstance(action, VoteAction)]
         open_ = view.state is BallotState.OPEN and bool(votes)
         if view.state is BallotState.CANCELLED:

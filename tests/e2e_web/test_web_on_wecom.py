@@ -109,6 +109,8 @@ async def test_a_topic_in_a_wecom_group_is_seen_on_the_web_by_its_members_only(
             await page.goto(f"{url}/t/{topic}")
             assert await page.inner_text("#title") == "统一更换门禁"
             assert "你的选择：同意" in await page.inner_text("#my-vote")
+            # a WeCom group's size is not known: the votes are counted, not a share of a roll
+            assert await page.inner_text("#turnout") == "已投票 1"
             await screenshot(page, request)
 
         async with person(browser) as page:  # in no group at all

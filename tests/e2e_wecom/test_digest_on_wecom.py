@@ -96,6 +96,8 @@ async def test_digest_on_demand_comes_in_messages_of_4096_bytes_at_most(world: W
         assert sum(title in part for part in parts) >= 1, title
     seen = [s.text or "" for s in staff_saw(world)[-len(parts) :]]
     assert seen == parts  # the group sees them, in order
+    # none of the 30 closed votes knew its group's size: none is claimed as a share of it
+    assert "• 和谐网格：30 个议题，群人数未知（企业微信），不计参与率" in parts[-1], parts[-1]
 
 
 async def test_pushwebhook_takes_only_a_wecom_webhook_and_the_weekly_chart_comes_by_it(

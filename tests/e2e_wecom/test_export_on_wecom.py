@@ -41,6 +41,7 @@ async def test_without_a_webhook_the_answer_says_why_and_gives_the_figures(world
     assert f"表决记录：#{topic_id} 加装电梯" in said
     assert "| 同意 | 1 | 50.0% |" in said and "| 反对 | 1 | 50.0% |" in said
     assert "李四" not in said  # the figures, not who voted what
+    assert "2 / —" in said, said  # WeCom tells no group's size: cast, and no roll
     assert len(said.encode("utf-8")) <= 4096
     assert world.emu.webhook_messages == {}
     # In the one-to-one chat, the officer is told the same.

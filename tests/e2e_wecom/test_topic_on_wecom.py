@@ -8,12 +8,15 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.services.actors import ChatKind, Place
 from emulators.wecom.replies import Issued
 from emulators.wecom.server import Frame
 from emulators.wecom.world import Place as WeComPlace
 from emulators.wecom.world import Seen
 from storage.records import Platform
+from storage.tables import topics
 from tests.auxil.starvation import Starvation
 from tests.e2e_wecom.conftest import BUILDING_GROUP, SUPERADMIN, World, published
 
@@ -79,14 +82,50 @@ async def test_a_wecom_group_binds_votes_on_a_card_and_hears_the_outcome(world: 
         assert frame.at - pressed.at < 5  # within WeCom's window for a card update
         seen = last_seen(world, "zhangsan").card  # everyone sees the new tally
         assert seen is not None and tally in seen["main_title"]["desc"], seen
+    # WeCom tells a bot no group's size: the card counts the votes, claims no share of a roll
+    desc = seen["main_title"]["desc"]
+    assert "已投 3 · 意见 0 条" in desc and "应投" not in desc, desc
 
     world.clock.advance(timedelta(days=3, minutes=1))
     await world.services.timers.run_due()
     await world.channel.settle()
     outcome = last_seen(world, "lisi")
     assert outcome.msgtype == "markdown" and outcome.sender == "bot:aib_yishi"
-    assert "加装电梯" in (outcome.text or "") and "已结束" in (outcome.text or "")
-    assert "同意：2 · 反对：1 · 弃权：0" in (outcome.text or ""), outcome.text
+    text = outcome.text or ""
+    assert "加装电梯" in text and "已结束" in text
+    assert "同意：2 · 反对：1 · 弃权：0" in text, text
+    assert "参与：3 人（不知道群里共有多少人，不计参与率）" in text and "%" not in text, text
+
+
+async def test_a_quorum_is_refused_where_the_groups_size_is_not_known(world: World) -> None:
+    await bound_with_a_building_head(world)
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, "/topic 加装电梯 法定人数=50%")
+    await answered(world, issued)
+    said = last_seen(world, "zhangsan")
+    assert "无法按“法定人数”计票" in (said.text or "") and "按户=是" in (said.text or ""), said
+    assert not any(seen.card for seen in world.emu.world.seen_by("lisi", GROUP))
+    async with world.services.database.transaction() as repos:  # nothing was created
+        assert (
+            await repos.connection.execute(select(func.count()).select_from(topics))
+        ).scalar() == 0
+
+
+async def test_a_nudge_where_the_groups_size_is_not_known_counts_no_missing_votes(
+    world: World,
+) -> None:
+    card = await a_bound_group_with_a_topic(world, "更换门禁 期限=3d")
+    pressed = await world.emu.submit_vote("lisi", card["task_id"], ["o0"])
+    await answered(world, pressed, "aibot_respond_update_msg")
+    topic_id = card["submit_button"]["key"].split(":")[1]
+    issued = await world.emu.mention("zhangsan", BUILDING_GROUP, f"/nudge {topic_id}")
+    await answered(world, issued)
+    await world.channel.settle()
+    nudges = [
+        seen.text or ""
+        for seen in world.emu.world.seen_by("wangwu", GROUP)
+        if "⏰" in (seen.text or "")
+    ]
+    assert nudges and "还没投票的请尽快投票" in nudges[-1] and "票未投" not in nudges[-1], nudges
 
 
 async def test_a_residents_first_press_records_them_with_their_ballot_in_one_commit(
@@ -200,4 +239,4 @@ async def test_a_group_language_chosen_between_two_presses_shows_on_the_next_car
     bubble = world.emu.world.card(world.emu.world.bot("aib_yishi"), card["task_id"])
     shown = bubble.card_seen_by("wangwu")
     assert shown is not None and shown["submit_button"]["text"] == "Vote"
-    assert "Voted 1 / eligible" in shown["main_title"]["desc"]
+    assert "Voted 1 · 0 opinions" in shown["main_title"]["desc"]

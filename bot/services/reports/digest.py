@@ -55,6 +55,7 @@ class GridParticipation:
     cast: int
     eligible: int
     topics: int
+    unknown: int = 0  # votes closed in chats whose size was not known (WeCom): no turnout
 
     @property
     def turnout(self) -> Fraction | None:
@@ -339,19 +340,33 @@ async def _closed_by_grid(
     return closed
 
 
+def _turnout_known(topic: Topic) -> bool:
+    """A closed vote whose turnout the record tells (not an opinion poll, nor a vote in a chat
+    whose size was not known, whose record has no ``eligible``)."""
+    outcome = topic.outcome
+    return bool(outcome) and not topic.is_opinion and (outcome or {}).get("eligible", 0) is not None
+
+
 async def _participation(
     repos: Repositories, grids: dict[Node, set[int]], until: datetime
 ) -> list[GridParticipation]:
     result = []
     closed = await _closed_by_grid(repos, grids, until - PARTICIPATION_WINDOW, until)
     for grid in grids:
-        cast = eligible = count = 0
+        cast = eligible = count = unknown = 0
         for topic in closed[grid]:
-            if topic.outcome and not topic.is_opinion:
+            if _turnout_known(topic):
+                assert topic.outcome is not None
                 cast += int(topic.outcome.get("cast", 0))
                 eligible += int(topic.outcome.get("eligible", 0))
                 count += 1
-        result.append(GridParticipation(name=grid.name, cast=cast, eligible=eligible, topics=count))
+            elif topic.outcome and not topic.is_opinion:
+                unknown += 1
+        result.append(
+            GridParticipation(
+                name=grid.name, cast=cast, eligible=eligible, topics=count, unknown=unknown
+            )
+        )
     return result
 
 
@@ -393,7 +408,7 @@ async def _weekly(
             week_topics = [
                 t
                 for t in topics
-                if t.closed_at and start <= t.closed_at < end and t.outcome and not t.is_opinion
+                if t.closed_at and start <= t.closed_at < end and _turnout_known(t)
             ]
             cast = sum(int(t.outcome.get("cast", 0)) for t in week_topics if t.outcome)
             eligible = sum(int(t.outcome.get("eligible", 0)) for t in week_topics if t.outcome)

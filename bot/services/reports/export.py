@@ -89,7 +89,7 @@ class TopicRecord:
     ballots: tuple[BallotRow, ...]
     counts: tuple[int, ...] | None  # None while the tally is hidden
     cast: int
-    eligible: int
+    eligible: int | None  # None: who may vote is not known (a WeCom group's size)
     channels: dict[str, int]
     outcome: dict[str, Any] | None  # the kept record, or the interim one (see ``interim``)
     public_opinions: tuple[OpinionRow, ...]
@@ -182,7 +182,7 @@ class ExportService:
             ballots=rows,
             counts=None if hidden else snap.counts,
             cast=snap.cast,
-            eligible=snap.eligible,
+            eligible=snap.eligible if snap.roll_known else None,
             channels=Counter(ballot.channel for ballot in ballots),
             outcome=outcome,
             public_opinions=tuple(
@@ -288,7 +288,8 @@ def _summary_pairs(record: TopicRecord, labels: ExportLabels) -> list[tuple[str,
     t, topic, outcome = labels.t, record.topic, record.outcome or {}
     pairs: list[tuple[str, str]] = [(t("export.status"), _status(record, labels))]
     turnout = Fraction(record.cast, record.eligible) if record.eligible else None
-    pairs.append((t("export.cast_eligible"), f"{record.cast} / {record.eligible}"))
+    eligible = "—" if record.eligible is None else str(record.eligible)
+    pairs.append((t("export.cast_eligible"), f"{record.cast} / {eligible}"))
     if not topic.is_opinion:
         pairs.append((t("export.turnout"), percent(turnout)))
     pairs.append((_outcome_label(record, labels), verdict_text(record, labels)))

@@ -27,6 +27,14 @@ CLOSE_TIMER = "topic.close"
 NUDGE_TIMER = "topic.nudge"
 
 
+def members_of(posts: Sequence[TopicPost]) -> int | None:
+    """Who may vote on a per-person topic: the members of its voting chats as counted when it
+    was published; None if a chat's count is not known (WeCom tells a bot no group's size)."""
+    counted = [post.members for post in posts if post.voting]
+    known = [members for members in counted if members is not None]
+    return sum(known) if len(known) == len(counted) else None
+
+
 def _fraction(value: Fraction | None) -> list[int] | None:
     return [value.numerator, value.denominator] if value is not None else None
 
@@ -66,7 +74,10 @@ async def tally_of(
         extra["total_area"] = str(total_area)
         extra["unknown_area"] = sum(1 for value in roll.areas.values() if value is None)
     else:
-        eligible = sum(post.members or 0 for post in posts)
+        members = members_of(posts)
+        if members is None:  # no turnout to tell: the record says so, not cast / cast
+            extra["eligible"] = extra["turnout"] = None
+        eligible = members or 0
     cast = sum(counts)
     eligible = max(eligible, cast)
     tally_input = TallyInput(

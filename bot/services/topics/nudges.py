@@ -10,6 +10,7 @@ from bot.services.announcements import GroupNudge, PrivateNudge
 from bot.services.errors import Refusal
 from bot.services.events import OutboxQueued
 from bot.services.organisation.permissions import is_officer, rank_at
+from bot.services.topics.closing import members_of
 from bot.services.topics.eligibility import household_roll, secret_key
 from bot.services.unit_of_work import UnitOfWork, Work
 from storage.records import DueTimer, Topic
@@ -36,6 +37,7 @@ async def nudge_topic(repos: Work, topic: Topic, now: datetime, *, by: int | Non
         return True
     if not await repos.topics.claim_nudge(topic.id, now=now, not_after=now - NUDGE_SPACING):
         return False
+    count: int | None
     posts = [post for post in await repos.topics.posts(topic.id) if post.voting]
     if topic.household:
         missing = await _missing_households(repos, topic, [post.node_id for post in posts])
@@ -54,8 +56,9 @@ async def nudge_topic(repos: Work, topic: Topic, now: datetime, *, by: int | Non
                     reminded += 1
         count = len(missing)
     else:
+        members = members_of(posts)
         cast = sum((await repos.topics.counts(topic.id)).values())
-        count = max(sum(post.members or 0 for post in posts) - cast, 0)
+        count = max(members - cast, 0) if members is not None else None
         reminded = 0
     for post in posts:
         await repos.outbox.add(

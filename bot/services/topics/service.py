@@ -22,7 +22,7 @@ from bot.services.topics.ballots import (
     VoteReceipt,
     cast_ballots,
 )
-from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic
+from bot.services.topics.closing import CLOSE_TIMER, NUDGE_TIMER, close_topic, members_of
 from bot.services.topics.eligibility import (
     MembershipProbe,
     household_roll,
@@ -104,6 +104,10 @@ class TopicService:
                 raise Refusal("topics.publish_needs_officer")
             targets = await self._targets(repos, node, place.chat_id, draft.scope)
         members = {chat_id: await self._human_members(probe, chat_id) for chat_id, _, _ in targets}
+        # a quorum is a share of the chats' members: it cannot be counted without them
+        unknown = any(members[chat_id] is None for chat_id, _, voting in targets if voting)
+        if draft.quorum_percent and not draft.household and unknown:
+            raise Refusal("topics.quorum_needs_roll")
         async with self._uow.transaction() as repos:
             topic = await repos.topics.create(
                 node_id=node.id,
@@ -467,13 +471,19 @@ class TopicSnapshot:
     cast: int
     eligible: int
     opinions: int
-    enrolled: int = 0  # who may vote as the roll says (``eligible`` is at least ``cast``)
+    # Who may vote as the roll says (``eligible`` is at least ``cast``); None: not known (a
+    # per-person topic in a chat whose size the platform does not tell, WeCom's).
+    enrolled: int | None = 0
+
+    @property
+    def roll_known(self) -> bool:
+        return self.enrolled is not None
 
     def recounted(self, counted: Mapping[int, int]) -> TopicSnapshot:
         """The same topic with these counts by option (its ballots changed, nothing else)."""
         counts = tuple(counted.get(index, 0) for index in range(len(self.topic.options)))
         cast = sum(counts)
-        return replace(self, counts=counts, cast=cast, eligible=max(self.enrolled, cast))
+        return replace(self, counts=counts, cast=cast, eligible=max(self.enrolled or 0, cast))
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,20 +527,22 @@ async def snapshots(
         counted = counts_of.get(topic_id, {})
         counts = tuple(counted.get(index, 0) for index in range(len(topic.options)))
         public, private = opinions_of.get(topic_id, (0, 0))
+        enrolled: int | None
         if topic.outcome is not None:
-            eligible = int(topic.outcome.get("eligible", 0))
+            recorded = topic.outcome.get("eligible", 0)
+            enrolled = int(recorded) if recorded is not None else None
         elif topic.household:
             roll = await household_roll(repos, [post.node_id for post in posted if post.voting])
-            eligible = len(roll.areas)
+            enrolled = len(roll.areas)
         else:
-            eligible = sum(post.members or 0 for post in posted if post.voting)
+            enrolled = members_of(posted)
         taken[topic_id] = TopicSnapshot(
             topic=topic,
             posts=posted,
             counts=counts,
             cast=sum(counts),
-            eligible=max(eligible, sum(counts)),
+            eligible=max(enrolled or 0, sum(counts)),
             opinions=public + private,
-            enrolled=eligible,
+            enrolled=enrolled,
         )
     return taken

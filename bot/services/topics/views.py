@@ -72,10 +72,17 @@ class BallotView:
     tally_hidden: bool  # the counts are hidden until the close
     cast: int
     eligible: int
+    roll_known: bool  # False: who may vote is not known (a WeCom group's size), only ``cast``
     opinions: int
     state: BallotState
     verdict: Verdict | None  # once closed
     actions: tuple[BallotAction, ...]
+
+
+def turnout_key(view: BallotView) -> str:
+    """The message of a ballot's turnout: cast of eligible, or cast alone when who may vote
+    is not known."""
+    return "topics.turnout" if view.roll_known else "topics.turnout_unknown"
 
 
 def verdict_of(topic: Topic) -> Verdict:
@@ -126,6 +133,7 @@ def ballot_view(snap: TopicSnapshot, *, voting: bool, level: str | None) -> Ball
         tally_hidden=topic.hide_results and topic.is_open,
         cast=snap.cast,
         eligible=snap.eligible,
+        roll_known=snap.roll_known,
         opinions=snap.opinions,
         state=state,
         verdict=None if state is BallotState.OPEN else verdict_of(topic),

@@ -20,6 +20,7 @@ from bot.services.topics.views import (
     PrivateOpinionAction,
     Verdict,
     VoteAction,
+    turnout_key,
 )
 from bot.services.web_links import Page
 from channels.common.told import Writer
@@ -73,7 +74,7 @@ class TopicRenderer:
         parts.append(
             self.t(
                 locale,
-                "topics.turnout",
+                turnout_key(view),
                 cast=view.cast,
                 eligible=view.eligible,
                 opinions=view.opinions,
