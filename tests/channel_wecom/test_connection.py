@@ -30,6 +30,12 @@ def connection(emu: WeComEmulator, received: Received, **options: Any) -> LongCo
     return LongConnection(emu.ws_url, BOT_ID, SECRET, received, **options)
 
 
+async def the_group_wrote(emu: WeComEmulator, received: Received) -> None:
+    """Someone @-mentioned the bot in GROUP (so the bot may send there), and it was read."""
+    await emu.mention("zhangsan", GROUP, "你好")
+    await received.frames.get()
+
+
 @pytest.fixture
 async def linked(emu: WeComEmulator) -> AsyncIterator[tuple[LongConnection, Received]]:
     received = Received()
@@ -58,8 +64,7 @@ async def test_a_proactive_send_reaches_a_group_that_wrote(
     emu: WeComEmulator, linked: tuple[LongConnection, Received]
 ) -> None:
     link, received = linked
-    await emu.mention("zhangsan", GROUP, "你好")
-    await received.frames.get()
+    await the_group_wrote(emu, received)
     await link.send(GROUP, MARKDOWN)
     assert emu.world.seen_by("wangwu")[-1].text == "**通知**"
 
@@ -163,8 +168,7 @@ async def test_a_frame_whose_ack_does_not_come_in_time_is_lost_and_the_next_goes
     await link.start()
     try:
         await link.wait_subscribed(5)
-        await emu.mention("zhangsan", GROUP, "你好")
-        await received.frames.get()
+        await the_group_wrote(emu, received)
         emu.ack_delay = 1.0  # every ack later than the bot waits for one
         started = asyncio.get_running_loop().time()
         with pytest.raises(ConnectionLost):
@@ -181,8 +185,7 @@ async def test_a_frame_waiting_for_its_ack_when_the_connection_drops_fails_at_on
     emu: WeComEmulator, linked: tuple[LongConnection, Received]
 ) -> None:
     link, received = linked
-    await emu.mention("zhangsan", GROUP, "你好")
-    await received.frames.get()
+    await the_group_wrote(emu, received)
     emu.ack_delay = 3.0  # the ack would come long after the drop
     sending = asyncio.ensure_future(link.send(GROUP, MARKDOWN))
     await emu.wait_for(lambda: any(frame.cmd == "aibot_send_msg" for frame in emu.frames), 3)
