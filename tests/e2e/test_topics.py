@@ -166,6 +166,17 @@ async def test_residents_cannot_publish_and_are_pointed_to_propose(h: Harness) -
     assert await count(h, rows(topics)) == 0
 
 
+async def test_a_quorum_waits_for_telegram_to_count_the_group(h: Harness) -> None:
+    await community(h)
+    h.emu.fail_next("getChatMemberCount", 400, "Bad Request: try again later")  # once
+    refused = await h.say(BUILDING_CHAT, BUILDING_HEAD, "/topic 东门 法定人数=50%")
+    assert "没能从 Telegram 查到本群的成员人数" in (refused.text or ""), refused.text
+    assert "稍后再发一次" in (refused.text or "")
+    assert await count(h, rows(topics)) == 0
+    ballot = await publish(h, "东门 法定人数=50%")  # counted this time: published
+    assert "法定人数" in (ballot.text or "") and await count(h, rows(topics)) == 1
+
+
 async def test_malformed_topics_change_nothing(h: Harness) -> None:
     await community(h)
     cases = [

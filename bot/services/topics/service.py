@@ -30,7 +30,7 @@ from bot.services.topics.eligibility import (
 from bot.services.topics.syntax import TopicDraft
 from bot.services.unit_of_work import UnitOfWork
 from storage.batched_write import BatchedWrite
-from storage.records import Level, Node, Scope, Topic, TopicPost, TopicStatus
+from storage.records import Level, Node, Scope, Topic, TopicPost, TopicStatus, on_telegram
 from storage.repositories import Repositories
 
 MAX_EXTENSION = timedelta(days=365)
@@ -105,9 +105,11 @@ class TopicService:
             targets = await self._targets(repos, node, place.chat_id, draft.scope)
         members = {chat_id: await self._human_members(probe, chat_id) for chat_id, _, _ in targets}
         # a quorum is a share of the chats' members: it cannot be counted without them
-        unknown = any(members[chat_id] is None for chat_id, _, voting in targets if voting)
+        unknown = [chat_id for chat_id, _, voting in targets if voting and members[chat_id] is None]
         if draft.quorum_percent and not draft.household and unknown:
-            raise Refusal("topics.quorum_needs_roll")
+            # WeCom never tells a group's size; Telegram did not answer just now
+            foreign = any(not on_telegram(chat_id) for chat_id in unknown)
+            raise Refusal("topics.quorum_needs_roll" if foreign else "topics.quorum_count_failed")
         async with self._uow.transaction() as repos:
             topic = await repos.topics.create(
                 node_id=node.id,
