@@ -138,6 +138,7 @@ def escalation(actions: tuple[CardAction, ...]) -> EscalationCardView:
         tally=(("同意", 2), ("反对", 2)),
         cast=4,
         eligible=9,
+        roll_known=True,
         opinions=1,
         recent_opinions=(),
         age=timedelta(hours=3),

@@ -102,6 +102,7 @@ class EscalationCardView:
     tally: tuple[tuple[str, int], ...] | None  # None: an opinion topic, or no snapshot
     cast: int
     eligible: int
+    roll_known: bool  # False: who may vote is not known (a WeCom group's size), only ``cast``
     opinions: int
     recent_opinions: tuple[tuple[str, str], ...]  # (author, text), the latest public ones
     age: timedelta  # since the matter arrived
@@ -135,6 +136,7 @@ def escalation_card_view(
         else None,
         cast=snap.cast if snap is not None else 0,
         eligible=snap.eligible if snap is not None else 0,
+        roll_known=snap.roll_known if snap is not None else True,
         opinions=view.opinions,
         recent_opinions=tuple(view.recent_opinions),
         age=now - escalation.created_at,

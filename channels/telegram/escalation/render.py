@@ -70,7 +70,7 @@ class EscalationRenderer:
             lines.append(
                 t(
                     locale,
-                    "escalation.card_tally",
+                    "escalation.card_tally" if view.roll_known else "escalation.card_tally_unknown",
                     counts=Html(counts),
                     cast=view.cast,
                     eligible=view.eligible,
