@@ -343,8 +343,8 @@ async def _closed_by_grid(
 def _turnout_known(topic: Topic) -> bool:
     """A closed vote whose turnout the record tells (not an opinion poll, nor a vote in a chat
     whose size was not known, whose record has no ``eligible``)."""
-    outcome = topic.outcome
-    return bool(outcome) and not topic.is_opinion and (outcome or {}).get("eligible", 0) is not None
+    outcome = topic.outcome or {}
+    return bool(outcome) and not topic.is_opinion and outcome.get("eligible", 0) is not None
 
 
 async def _participation(
@@ -355,12 +355,12 @@ async def _participation(
     for grid in grids:
         cast = eligible = count = unknown = 0
         for topic in closed[grid]:
+            outcome = topic.outcome or {}
             if _turnout_known(topic):
-                assert topic.outcome is not None
-                cast += int(topic.outcome.get("cast", 0))
-                eligible += int(topic.outcome.get("eligible", 0))
+                cast += int(outcome.get("cast", 0))
+                eligible += int(outcome.get("eligible", 0))
                 count += 1
-            elif topic.outcome and not topic.is_opinion:
+            elif outcome and not topic.is_opinion:
                 unknown += 1
         result.append(
             GridParticipation(
